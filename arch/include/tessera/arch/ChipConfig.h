@@ -1,0 +1,86 @@
+//===- ChipConfig.h - Chip configuration shared by compiler and simulator -===//
+//
+// Every latency, bandwidth, size and rate of the virtual chip is a named field
+// here, with its unit in the name. The compiler tiles against it and the
+// simulator times against it; neither keeps its own copy of a number.
+//
+// Config files are text, one `field = value` per line, `#` starts a comment.
+// Every field must be present exactly once (a config describes a whole chip);
+// unknown fields, missing fields, negative or zero sizes and malformed numbers
+// are errors that name the file, the line and the field.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_ARCH_CHIPCONFIG_H
+#define TESSERA_ARCH_CHIPCONFIG_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::arch {
+
+struct ChipConfig {
+  std::string name = "reference";
+
+  // Clock.
+  double clock_ghz = 2.0; ///< Core clock of the NPU; 1 cycle = 1/clock_ghz ns.
+
+  // Matrix unit: a weight-stationary systolic array.
+  uint32_t matrix_rows = 96; ///< PE rows (reduction dimension K per fold).
+  uint32_t matrix_cols = 96; ///< PE columns (output dimension N per fold).
+  /// FP16 MACs are this many times slower than INT8 MACs (each streamed row
+  /// of A occupies the array for this many cycles).
+  uint32_t matrix_fp16_rate_divisor = 4;
+
+  // Vector unit.
+  uint32_t vector_lanes = 64;          ///< Elements processed per cycle per pass.
+  uint32_t vector_startup_cycles = 16; ///< Fixed cost per vector instruction.
+  uint32_t vector_elementwise_passes = 1; ///< add/sub/mul/div/scale/copy.
+  uint32_t vector_layernorm_passes = 3;   ///< mean, variance, normalize.
+  uint32_t vector_softmax_passes = 3;     ///< max, exp+sum, divide.
+  uint32_t vector_gelu_passes = 4;        ///< erf polynomial + mul/add.
+  uint32_t vector_transpose_passes = 2;   ///< read rows, write columns.
+
+  // On-chip SRAM.
+  uint64_t sram_bytes = 32ull << 20;       ///< Capacity.
+  uint32_t sram_banks = 32;                ///< Independent banks.
+  uint32_t sram_bank_width_bytes = 64;     ///< Bytes per bank per cycle.
+  uint32_t sram_access_cycles = 3;         ///< Latency of one access.
+
+  // Off-chip DRAM (LPDDR4-class).
+  double dram_bandwidth_gbps = 68.0; ///< Peak bandwidth, GB/s (1e9 bytes/s).
+  double dram_latency_ns = 150.0;    ///< Access latency of one transfer.
+  uint32_t dram_burst_bytes = 64;    ///< Transfers are rounded up to bursts.
+
+  // Budget.
+  double frame_budget_ms = 27.78; ///< 36 fps cameras: 1000/36 ms per frame.
+
+  /// Derived: SRAM bytes per cycle across all banks.
+  uint64_t sramBytesPerCycle() const {
+    return uint64_t(sram_banks) * sram_bank_width_bytes;
+  }
+  /// Derived: DRAM bytes per core cycle at peak bandwidth.
+  double dramBytesPerCycle() const { return dram_bandwidth_gbps / clock_ghz; }
+  /// Derived: DRAM access latency in core cycles (rounded up).
+  uint64_t dramLatencyCycles() const;
+  /// Converts core cycles to milliseconds at the configured clock.
+  double cyclesToMs(uint64_t cycles) const {
+    return double(cycles) / (clock_ghz * 1e6);
+  }
+
+  /// The built-in reference chip (the defaults above).
+  static ChipConfig reference();
+  /// Parses a config file's text; `source` names it in error messages.
+  /// Throws ContractError.
+  static ChipConfig parse(const std::string &text, const std::string &source);
+  /// Reads and parses a config file. Throws ContractError.
+  static ChipConfig load(const std::string &path);
+  /// Writes the config in the file format (parse(toText()) == *this).
+  std::string toText() const;
+  /// Field names in file order, for tools that list or sweep them.
+  static std::vector<std::string> fieldNames();
+};
+
+} // namespace tessera::arch
+
+#endif // TESSERA_ARCH_CHIPCONFIG_H

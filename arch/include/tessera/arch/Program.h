@@ -1,0 +1,73 @@
+//===- Program.h - The program file: what the compiler hands the chip -----===//
+//
+// A program is the compiled network: the instruction stream, the DRAM image
+// layout (where every input, output, weight and intermediate tensor lives),
+// the initial contents of the weight tensors, and the layer names the report
+// attributes time to. docs/program-format.md specifies the binary file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_ARCH_PROGRAM_H
+#define TESSERA_ARCH_PROGRAM_H
+
+#include "tessera/arch/Isa.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::arch {
+
+enum class TensorKind : uint8_t {
+  Input = 0,    ///< Filled by the caller before the frame.
+  Output = 1,   ///< Read back by the caller after the frame.
+  Weight = 2,   ///< Initial contents are in the program file.
+  Scratch = 3,  ///< Intermediate activation in DRAM.
+};
+const char *tensorKindName(TensorKind k);
+
+/// A tensor in the DRAM image, stored dense and row-major.
+struct TensorInfo {
+  std::string name;
+  TensorKind kind = TensorKind::Scratch;
+  DType dtype = DType::F16;
+  std::vector<int64_t> shape;
+  uint64_t dramAddr = 0;
+  std::vector<uint8_t> data; ///< Weight kind only: the initial bytes.
+
+  uint64_t numElements() const;
+  uint64_t byteSize() const { return numElements() * dtypeBytes(dtype); }
+};
+
+struct Program {
+  static constexpr char kMagic[8] = {'T', 'S', 'R', 'P', 'R', 'O', 'G', '\0'};
+  static constexpr uint32_t kVersion = 1;
+
+  std::string chipName;        ///< Config the program was compiled for.
+  uint64_t sramBytesUsed = 0;  ///< Highest SRAM byte address used + 1.
+  uint64_t dramBytes = 0;      ///< Size of the DRAM image.
+  std::vector<std::string> layers;
+  std::vector<TensorInfo> tensors;
+  std::vector<Instr> instrs;
+
+  /// Checks every invariant (operands in range, deps earlier, tensors inside
+  /// the DRAM image, no overlapping tensors). Throws ContractError naming the
+  /// instruction or tensor; `source` names the file.
+  void verify(const std::string &source = "<program>") const;
+
+  /// Serializes to the binary program file format.
+  std::vector<uint8_t> serialize() const;
+  /// Parses and verifies a program file's bytes. Throws ContractError.
+  static Program deserialize(const uint8_t *data, size_t size,
+                             const std::string &source);
+  static Program load(const std::string &path);
+  /// Writes atomically (temporary file + rename). Throws ContractError.
+  void save(const std::string &path) const;
+  /// The readable listing: header, tensors, and one instruction per line.
+  std::string listing() const;
+
+  const TensorInfo *findTensor(const std::string &name) const;
+};
+
+} // namespace tessera::arch
+
+#endif // TESSERA_ARCH_PROGRAM_H

@@ -1,0 +1,378 @@
+//===- Program.cpp - Program file serialization, checks and listing -------===//
+//
+// The binary layout is specified in docs/program-format.md. The reader treats
+// the file as adversarial: every count and offset is checked against the bytes
+// that remain before it is used, with overflow-checked arithmetic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/arch/Program.h"
+#include "tessera/arch/Error.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+#include <unistd.h>
+
+using namespace tessera::arch;
+
+constexpr char Program::kMagic[8];
+
+const char *tessera::arch::tensorKindName(TensorKind k) {
+  switch (k) {
+  case TensorKind::Input: return "input";
+  case TensorKind::Output: return "output";
+  case TensorKind::Weight: return "weight";
+  case TensorKind::Scratch: return "scratch";
+  }
+  return "?";
+}
+
+uint64_t TensorInfo::numElements() const {
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    n *= uint64_t(d);
+  return n;
+}
+
+const TensorInfo *Program::findTensor(const std::string &name) const {
+  for (const TensorInfo &t : tensors)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Verification
+//===----------------------------------------------------------------------===//
+
+void Program::verify(const std::string &source) const {
+  auto fail = [&](const std::string &msg) {
+    throw ContractError(source + ": " + msg);
+  };
+  // Tensors: inside the DRAM image, not overlapping, weight data sized.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const TensorInfo &t : tensors) {
+    std::string what = "tensor '" + t.name + "'";
+    uint64_t n = 1;
+    for (int64_t d : t.shape) {
+      if (d <= 0)
+        fail(what + ": dimension " + std::to_string(d) + " is not positive");
+      if (__builtin_mul_overflow(n, uint64_t(d), &n))
+        fail(what + ": element count overflows");
+    }
+    uint64_t bytes, end;
+    if (__builtin_mul_overflow(n, dtypeBytes(t.dtype), &bytes) ||
+        __builtin_add_overflow(t.dramAddr, bytes, &end) || end > dramBytes)
+      fail(what + ": extends past the DRAM image (" +
+           std::to_string(dramBytes) + " bytes)");
+    if (t.kind == TensorKind::Weight && t.data.size() != bytes)
+      fail(what + ": weight data has " + std::to_string(t.data.size()) +
+           " bytes, expected " + std::to_string(bytes));
+    if (t.kind != TensorKind::Weight && !t.data.empty())
+      fail(what + ": only weights carry initial data");
+    ranges.push_back({t.dramAddr, end});
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second)
+      fail("tensors overlap in DRAM at address " +
+           std::to_string(ranges[i].first));
+
+  for (size_t i = 0; i < instrs.size(); ++i) {
+    const Instr &in = instrs[i];
+    std::string what = "instruction " + std::to_string(i);
+    if (unsigned(in.op) >= kNumOpcodes)
+      fail(what + ": unknown opcode " + std::to_string(unsigned(in.op)));
+    what += " (" + std::string(opcodeName(in.op)) + ")";
+    if (unsigned(in.dtype) >= kNumDTypes || unsigned(in.outDtype) >= kNumDTypes ||
+        unsigned(in.accDtype) >= kNumDTypes)
+      fail(what + ": unknown element type");
+    if (in.flags & ~kKnownFlags)
+      fail(what + ": unknown flag bits");
+    if (in.layer >= layers.size() && !(layers.empty() && in.layer == 0))
+      fail(what + ": layer " + std::to_string(in.layer) + " out of range");
+    for (uint32_t d : in.deps)
+      if (d >= i)
+        fail(what + ": depends on instruction " + std::to_string(d) +
+             ", which is not earlier");
+    for (uint32_t d : in.dims)
+      if (d == 0 && !(in.op != Opcode::MatMul && &d == &in.dims[2]))
+        fail(what + ": zero-sized dimension");
+    for (const Operand &o : operandsOf(in)) {
+      uint64_t end;
+      uint64_t limit = o.inDram ? dramBytes : sramBytesUsed;
+      if (o.rows > 1 && o.strideBytes < o.rowBytes)
+        fail(what + ": operand " + o.role + " has a row stride of " +
+             std::to_string(o.strideBytes) + " bytes, less than its " +
+             std::to_string(o.rowBytes) + "-byte rows");
+      if (!o.end(end) || end > limit)
+        fail(what + ": operand " + o.role + " extends past the " +
+             (o.inDram ? "DRAM image (" : "SRAM in use (") +
+             std::to_string(limit) + " bytes)");
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Serialization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class Writer {
+public:
+  std::vector<uint8_t> bytes;
+  template <typename T> void put(T v) {
+    uint8_t b[sizeof(T)];
+    std::memcpy(b, &v, sizeof(T)); // The format is little-endian, as is x86.
+    bytes.insert(bytes.end(), b, b + sizeof(T));
+  }
+  void str(const std::string &s) {
+    put<uint32_t>(uint32_t(s.size()));
+    bytes.insert(bytes.end(), s.begin(), s.end());
+  }
+};
+
+class Reader {
+public:
+  Reader(const uint8_t *data, size_t size, const std::string &source)
+      : data(data), size(size), source(source) {}
+  [[noreturn]] void fail(const std::string &msg) const {
+    throw ContractError(source + ": " + msg + " (at byte " +
+                        std::to_string(pos) + ")");
+  }
+  void need(uint64_t n, const char *what) {
+    if (n > size - pos)
+      fail(std::string("truncated program file: ") + what + " needs " +
+           std::to_string(n) + " bytes, " + std::to_string(size - pos) +
+           " remain");
+  }
+  template <typename T> T get(const char *what) {
+    need(sizeof(T), what);
+    T v;
+    std::memcpy(&v, data + pos, sizeof(T));
+    pos += sizeof(T);
+    return v;
+  }
+  std::string str(const char *what) {
+    uint32_t n = get<uint32_t>(what);
+    need(n, what);
+    std::string s(reinterpret_cast<const char *>(data + pos), n);
+    pos += n;
+    return s;
+  }
+  /// A count of records at least `minBytes` each: never more than fit.
+  uint32_t count(const char *what, uint64_t minBytes) {
+    uint32_t n = get<uint32_t>(what);
+    if (uint64_t(n) * minBytes > size - pos)
+      fail(std::string("implausible ") + what + " " + std::to_string(n) +
+           " for the bytes that remain");
+    return n;
+  }
+  const uint8_t *data;
+  size_t size;
+  size_t pos = 0;
+  std::string source;
+};
+
+constexpr size_t kPreambleBytes = 32;
+constexpr size_t kInstrFixedBytes = 4 + 4 + 4 + 32 + 12 + 16 + 4 + 4;
+
+} // namespace
+
+std::vector<uint8_t> Program::serialize() const {
+  Writer w;
+  w.bytes.insert(w.bytes.end(), kMagic, kMagic + 8);
+  w.put<uint32_t>(kVersion);
+  w.put<uint32_t>(0); // flags
+  w.put<uint64_t>(0); // file size, patched below
+  w.put<uint64_t>(0); // reserved
+  w.str(chipName);
+  w.put<uint64_t>(sramBytesUsed);
+  w.put<uint64_t>(dramBytes);
+  w.put<uint32_t>(uint32_t(layers.size()));
+  for (const std::string &l : layers)
+    w.str(l);
+  w.put<uint32_t>(uint32_t(tensors.size()));
+  for (const TensorInfo &t : tensors) {
+    w.str(t.name);
+    w.put<uint8_t>(uint8_t(t.kind));
+    w.put<uint8_t>(uint8_t(t.dtype));
+    w.put<uint8_t>(uint8_t(t.shape.size()));
+    w.put<uint8_t>(0);
+    for (int64_t d : t.shape)
+      w.put<int64_t>(d);
+    w.put<uint64_t>(t.dramAddr);
+    w.put<uint64_t>(t.data.size());
+    w.bytes.insert(w.bytes.end(), t.data.begin(), t.data.end());
+  }
+  w.put<uint32_t>(uint32_t(instrs.size()));
+  for (const Instr &in : instrs) {
+    w.put<uint8_t>(uint8_t(in.op));
+    w.put<uint8_t>(uint8_t(in.dtype));
+    w.put<uint8_t>(uint8_t(in.outDtype));
+    w.put<uint8_t>(uint8_t(in.accDtype));
+    w.put<uint32_t>(in.flags);
+    w.put<uint32_t>(in.layer);
+    for (uint64_t a : in.addr)
+      w.put<uint64_t>(a);
+    for (uint32_t d : in.dims)
+      w.put<uint32_t>(d);
+    for (uint32_t s : in.strides)
+      w.put<uint32_t>(s);
+    w.put<float>(in.imm);
+    w.put<uint32_t>(uint32_t(in.deps.size()));
+    for (uint32_t d : in.deps)
+      w.put<uint32_t>(d);
+  }
+  uint64_t total = w.bytes.size();
+  std::memcpy(w.bytes.data() + 16, &total, 8);
+  return w.bytes;
+}
+
+Program Program::deserialize(const uint8_t *data, size_t size,
+                             const std::string &source) {
+  Reader r(data, size, source);
+  if (size < kPreambleBytes)
+    r.fail("truncated program file: " + std::to_string(size) +
+           " bytes, the preamble alone is " + std::to_string(kPreambleBytes));
+  if (std::memcmp(data, kMagic, 8) != 0)
+    r.fail("bad magic: not a Tessera program file (expected \"TSRPROG\")");
+  r.pos = 8;
+  uint32_t version = r.get<uint32_t>("version");
+  if (version != kVersion)
+    r.fail("unsupported program format version " + std::to_string(version) +
+           " (this build reads version " + std::to_string(kVersion) + ")");
+  uint32_t flags = r.get<uint32_t>("flags");
+  if (flags != 0)
+    r.fail("unknown flags " + std::to_string(flags));
+  uint64_t fileSize = r.get<uint64_t>("file size");
+  if (fileSize != size)
+    r.fail("file size field says " + std::to_string(fileSize) +
+           " bytes but the file has " + std::to_string(size) +
+           " (truncated or padded)");
+  r.get<uint64_t>("reserved");
+
+  Program p;
+  p.chipName = r.str("chip name");
+  p.sramBytesUsed = r.get<uint64_t>("sram bytes used");
+  p.dramBytes = r.get<uint64_t>("dram bytes");
+  uint32_t nLayers = r.count("layer count", 4);
+  for (uint32_t i = 0; i < nLayers; ++i)
+    p.layers.push_back(r.str("layer name"));
+  uint32_t nTensors = r.count("tensor count", 4 + 4 + 16);
+  for (uint32_t i = 0; i < nTensors; ++i) {
+    TensorInfo t;
+    t.name = r.str("tensor name");
+    uint8_t kind = r.get<uint8_t>("tensor kind");
+    uint8_t dtype = r.get<uint8_t>("tensor dtype");
+    uint8_t rank = r.get<uint8_t>("tensor rank");
+    r.get<uint8_t>("padding");
+    if (kind > uint8_t(TensorKind::Scratch))
+      r.fail("tensor '" + t.name + "': unknown kind " + std::to_string(kind));
+    if (dtype >= kNumDTypes)
+      r.fail("tensor '" + t.name + "': unknown dtype " + std::to_string(dtype));
+    t.kind = TensorKind(kind);
+    t.dtype = DType(dtype);
+    for (unsigned d = 0; d < rank; ++d)
+      t.shape.push_back(r.get<int64_t>("tensor dimension"));
+    t.dramAddr = r.get<uint64_t>("tensor address");
+    uint64_t dataLen = r.get<uint64_t>("tensor data length");
+    r.need(dataLen, "tensor data");
+    t.data.assign(data + r.pos, data + r.pos + dataLen);
+    r.pos += dataLen;
+    p.tensors.push_back(std::move(t));
+  }
+  uint32_t nInstrs = r.count("instruction count", kInstrFixedBytes);
+  p.instrs.reserve(nInstrs);
+  for (uint32_t i = 0; i < nInstrs; ++i) {
+    Instr in;
+    uint8_t op = r.get<uint8_t>("opcode");
+    if (op >= kNumOpcodes)
+      r.fail("instruction " + std::to_string(i) + ": unknown opcode " +
+             std::to_string(op));
+    in.op = Opcode(op);
+    uint8_t t0 = r.get<uint8_t>("dtype"), t1 = r.get<uint8_t>("out dtype"),
+            t2 = r.get<uint8_t>("acc dtype");
+    if (t0 >= kNumDTypes || t1 >= kNumDTypes || t2 >= kNumDTypes)
+      r.fail("instruction " + std::to_string(i) + ": unknown element type");
+    in.dtype = DType(t0);
+    in.outDtype = DType(t1);
+    in.accDtype = DType(t2);
+    in.flags = r.get<uint32_t>("flags");
+    in.layer = r.get<uint32_t>("layer");
+    for (uint64_t &a : in.addr)
+      a = r.get<uint64_t>("address");
+    for (uint32_t &d : in.dims)
+      d = r.get<uint32_t>("dimension");
+    for (uint32_t &s : in.strides)
+      s = r.get<uint32_t>("stride");
+    in.imm = r.get<float>("immediate");
+    uint32_t nDeps = r.count("dependency count", 4);
+    for (uint32_t d = 0; d < nDeps; ++d)
+      in.deps.push_back(r.get<uint32_t>("dependency"));
+    p.instrs.push_back(std::move(in));
+  }
+  if (r.pos != size)
+    r.fail(std::to_string(size - r.pos) + " trailing bytes after the program");
+  p.verify(source);
+  return p;
+}
+
+Program Program::load(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ContractError(path + ": cannot open program file");
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  return deserialize(bytes.data(), bytes.size(), path);
+}
+
+void Program::save(const std::string &path) const {
+  std::vector<uint8_t> bytes = serialize();
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  FILE *f = std::fopen(tmp.c_str(), "wb");
+  if (!f)
+    throw ContractError(path + ": cannot write program file");
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (::fsync(fileno(f)) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw ContractError(path + ": cannot write program file");
+  }
+}
+
+std::string Program::listing() const {
+  std::ostringstream os;
+  os << "; Tessera program, format version " << kVersion << "\n"
+     << "; chip: " << chipName << "\n"
+     << "; dram image: " << dramBytes << " bytes, sram used: " << sramBytesUsed
+     << " bytes\n"
+     << "; " << instrs.size() << " instructions, " << layers.size()
+     << " layers, " << tensors.size() << " tensors\n;\n; tensors:\n";
+  for (const TensorInfo &t : tensors) {
+    os << ";   " << std::left << std::setw(8) << tensorKindName(t.kind) << " "
+       << t.name << " : " << dtypeName(t.dtype) << "[";
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      os << (i ? "x" : "") << t.shape[i];
+    os << "] @ dram 0x" << std::hex << t.dramAddr << std::dec << " ("
+       << t.byteSize() << " bytes)\n";
+  }
+  uint32_t lastLayer = ~0u;
+  for (size_t i = 0; i < instrs.size(); ++i) {
+    const Instr &in = instrs[i];
+    if (in.layer != lastLayer && in.layer < layers.size())
+      os << "\n; layer " << in.layer << ": " << layers[in.layer] << "\n";
+    lastLayer = in.layer;
+    static const char *q[] = {"L", "C", "S"};
+    os << std::setw(6) << std::right << i << " " << q[unsigned(in.queue())]
+       << "  " << in.toString() << "\n";
+  }
+  return os.str();
+}
