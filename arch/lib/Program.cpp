@@ -99,9 +99,10 @@ void Program::verify(const std::string &source) const {
       if (d >= i)
         fail(what + ": depends on instruction " + std::to_string(d) +
              ", which is not earlier");
-    for (uint32_t d : in.dims)
-      if (d == 0 && !(in.op != Opcode::MatMul && &d == &in.dims[2]))
-        fail(what + ": zero-sized dimension");
+    unsigned usedDims = in.op == Opcode::MatMul ? 3 : 2;
+    for (unsigned d = 0; d < usedDims; ++d)
+      if (in.dims[d] == 0)
+        fail(what + ": dimension " + std::to_string(d) + " is zero");
     for (const Operand &o : operandsOf(in)) {
       uint64_t end;
       uint64_t limit = o.inDram ? dramBytes : sramBytesUsed;

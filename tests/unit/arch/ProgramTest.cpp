@@ -1,0 +1,183 @@
+//===- ProgramTest.cpp - Program file round trip, checks and bad input ----===//
+
+#include "tessera/arch/Error.h"
+#include "tessera/arch/Program.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+using namespace tessera::arch;
+
+namespace {
+
+/// A small but complete program: load two tiles, multiply, layernorm, store.
+Program sample() {
+  Program p;
+  p.chipName = "reference";
+  p.layers = {"/matmul", "/ln"};
+  p.dramBytes = 4096;
+  p.sramBytesUsed = 4096;
+  TensorInfo x{"x", TensorKind::Input, DType::F16, {4, 8}, 0, {}};
+  TensorInfo w{"w", TensorKind::Weight, DType::F16, {8, 8}, 64, {}};
+  w.data.resize(128);
+  for (size_t i = 0; i < w.data.size(); ++i)
+    w.data[i] = uint8_t(i * 7);
+  TensorInfo y{"y", TensorKind::Output, DType::F16, {4, 8}, 192, {}};
+  p.tensors = {x, w, y};
+
+  Instr loadX;
+  loadX.op = Opcode::DmaLoad;
+  loadX.dims[0] = 4;
+  loadX.dims[1] = 16;
+  loadX.strides[0] = 16;
+  loadX.strides[1] = 16;
+  loadX.addr[1] = 0;
+  Instr loadW = loadX;
+  loadW.addr[0] = 64;
+  loadW.addr[1] = 256;
+  loadW.dims[0] = 8;
+  Instr mm;
+  mm.op = Opcode::MatMul;
+  mm.dims[0] = 4;
+  mm.dims[1] = 8;
+  mm.dims[2] = 8;
+  mm.addr[0] = 0;
+  mm.addr[1] = 256;
+  mm.addr[2] = 512;
+  mm.strides[0] = mm.strides[1] = mm.strides[2] = 8;
+  mm.deps = {0, 1};
+  Instr ln;
+  ln.op = Opcode::VecLayerNorm;
+  ln.layer = 1;
+  ln.dims[0] = 4;
+  ln.dims[1] = 8;
+  ln.addr[0] = 512;
+  ln.addr[1] = 1024;
+  ln.addr[3] = 1040;
+  ln.addr[2] = 2048;
+  ln.strides[0] = ln.strides[2] = 8;
+  ln.imm = 1e-5f;
+  ln.deps = {2};
+  Instr store;
+  store.op = Opcode::DmaStore;
+  store.layer = 1;
+  store.addr[0] = 192;
+  store.addr[1] = 2048;
+  store.dims[0] = 4;
+  store.dims[1] = 16;
+  store.strides[0] = store.strides[1] = 16;
+  store.deps = {3};
+  p.instrs = {loadX, loadW, mm, ln, store};
+  return p;
+}
+
+std::string errorOf(const std::vector<uint8_t> &bytes) {
+  try {
+    Program::deserialize(bytes.data(), bytes.size(), "p.tsrp");
+  } catch (const ContractError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Program, RoundTripsThroughBytes) {
+  Program p = sample();
+  p.verify();
+  std::vector<uint8_t> bytes = p.serialize();
+  Program q = Program::deserialize(bytes.data(), bytes.size(), "mem");
+  EXPECT_EQ(q.serialize(), bytes);
+  EXPECT_EQ(q.listing(), p.listing());
+  ASSERT_EQ(q.instrs.size(), 5u);
+  EXPECT_EQ(q.instrs[2].deps, (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(q.tensors[1].data, p.tensors[1].data);
+  EXPECT_FLOAT_EQ(q.instrs[3].imm, 1e-5f);
+}
+
+TEST(Program, SavesAtomicallyAndLoads) {
+  std::string path = ::testing::TempDir() + "/roundtrip.tsrp";
+  sample().save(path);
+  EXPECT_EQ(Program::load(path).serialize(), sample().serialize());
+  std::remove(path.c_str());
+}
+
+TEST(Program, ListingShowsLayersAndInstructions) {
+  std::string l = sample().listing();
+  EXPECT_NE(l.find("; layer 0: /matmul"), std::string::npos) << l;
+  EXPECT_NE(l.find("mm.matmul.f16 m=4 k=8 n=8"), std::string::npos) << l;
+  EXPECT_NE(l.find("deps=0,1"), std::string::npos) << l;
+  EXPECT_NE(l.find("weight   w : f16[8x8] @ dram 0x40 (128 bytes)"),
+            std::string::npos)
+      << l;
+}
+
+TEST(Program, BadMagic) {
+  std::vector<uint8_t> bytes = sample().serialize();
+  bytes[0] = 'X';
+  EXPECT_NE(errorOf(bytes).find("bad magic"), std::string::npos);
+}
+
+TEST(Program, UnsupportedVersion) {
+  std::vector<uint8_t> bytes = sample().serialize();
+  bytes[8] = 99;
+  EXPECT_NE(errorOf(bytes).find("unsupported program format version 99"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(Program, EveryTruncationIsAClearError) {
+  std::vector<uint8_t> bytes = sample().serialize();
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + n);
+    std::string err = errorOf(cut);
+    EXPECT_NE(err, "") << "truncated to " << n << " bytes was accepted";
+    EXPECT_EQ(err.rfind("p.tsrp: ", 0), 0u) << err;
+  }
+}
+
+TEST(Program, ImplausibleCountIsRejectedBeforeAllocating) {
+  Program p;
+  p.chipName = "c";
+  std::vector<uint8_t> bytes = p.serialize();
+  // The instruction count is the last field of an empty program.
+  uint32_t huge = 0xffffffffu;
+  std::memcpy(bytes.data() + bytes.size() - 4, &huge, 4);
+  EXPECT_NE(errorOf(bytes).find("implausible instruction count"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(Program, VerifierNamesTheInstruction) {
+  Program p = sample();
+  p.instrs[2].addr[2] = 4050; // out (64 bytes) runs past the SRAM in use
+  try {
+    p.verify("p.tsrp");
+    FAIL();
+  } catch (const ContractError &e) {
+    EXPECT_STREQ(e.what(), "p.tsrp: instruction 2 (mm.matmul): operand out "
+                           "extends past the SRAM in use (4096 bytes)");
+  }
+  p = sample();
+  p.instrs[1].deps = {1};
+  EXPECT_THROW(p.verify(), ContractError);
+  p = sample();
+  p.instrs[0].op = Opcode(200);
+  EXPECT_THROW(p.verify(), ContractError);
+  p = sample();
+  p.tensors[2].dramAddr = 100; // overlaps w
+  EXPECT_THROW(p.verify(), ContractError);
+  p = sample();
+  p.tensors[1].data.pop_back();
+  EXPECT_THROW(p.verify(), ContractError);
+  p = sample();
+  p.instrs[0].addr[0] = ~0ull - 8; // DRAM address overflow
+  EXPECT_THROW(p.verify(), ContractError);
+}
+
+TEST(Program, MissingFileIsAClearError) {
+  EXPECT_THROW(Program::load("/nonexistent.tsrp"), ContractError);
+}
+
+} // namespace

@@ -1,0 +1,245 @@
+//===- tessera.cpp - The user-facing command: compile, simulate, run ------===//
+//
+//   tessera run [model.onnx]        compile + simulate one frame, print report
+//   tessera compile model.onnx -o model.tsrp [--listing model.lst]
+//   tessera simulate model.tsrp --input x=x.f32 [--expected y=y.f32]
+//
+// With no model, `tessera run` uses the bundled one-layer encoder and the
+// reference chip. A model directory that holds a tensors.txt (name, shape,
+// raw float32 file per line, as models/*/make_model.py writes it) supplies
+// the inputs and the expected outputs, so the chip's outputs are checked
+// against PyTorch's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Tensors.h"
+
+#include "tessera/Compiler/Compile.h"
+#include "tessera/Sim/Report.h"
+#include "tessera/Sim/Simulator.h"
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Error.h"
+#include "tessera/arch/Program.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+using namespace tessera;
+namespace cl = llvm::cl;
+
+namespace {
+
+cl::SubCommand runCmd("run", "Compile an ONNX model and simulate one frame "
+                             "(default: the bundled encoder layer)");
+cl::SubCommand compileCmd("compile", "Compile an ONNX model to a program file");
+cl::SubCommand simulateCmd("simulate", "Simulate one frame of a program file");
+
+cl::OptionCategory cat("tessera options");
+
+cl::opt<std::string> runModel(cl::Positional, cl::sub(runCmd),
+                              cl::desc("[model.onnx]"), cl::init(""),
+                              cl::cat(cat));
+cl::opt<std::string> compileModel(cl::Positional, cl::sub(compileCmd),
+                                  cl::desc("<model.onnx>"), cl::Required,
+                                  cl::cat(cat));
+cl::opt<std::string> simProgram(cl::Positional, cl::sub(simulateCmd),
+                                cl::desc("<program.tsrp>"), cl::Required,
+                                cl::cat(cat));
+
+cl::opt<std::string> configPath(
+    "config", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(simulateCmd),
+    cl::desc("Chip config file (default: the built-in reference chip)"),
+    cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::alias configAlias("c", cl::aliasopt(configPath), cl::sub(runCmd),
+                      cl::sub(compileCmd), cl::sub(simulateCmd));
+cl::opt<std::string> outPath("o", cl::sub(compileCmd), cl::sub(runCmd),
+                             cl::desc("Write the program file here"),
+                             cl::value_desc("file"), cl::init(""),
+                             cl::cat(cat));
+cl::opt<std::string> listingPath(
+    "listing", cl::sub(compileCmd), cl::sub(runCmd),
+    cl::desc("Write the readable program listing here"),
+    cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::list<std::string> inputBindings(
+    "input", cl::sub(runCmd), cl::sub(simulateCmd),
+    cl::desc("Input tensor as raw float32: name=file (repeatable)"),
+    cl::value_desc("name=file"), cl::cat(cat));
+cl::list<std::string> expectedBindings(
+    "expected", cl::sub(runCmd), cl::sub(simulateCmd),
+    cl::desc("Reference output as raw float32: name=file (repeatable)"),
+    cl::value_desc("name=file"), cl::cat(cat));
+cl::opt<double> tolerance(
+    "tolerance", cl::sub(runCmd), cl::sub(simulateCmd),
+    cl::desc("Largest absolute error against a reference output, relative "
+             "to the reference's RMS (default 0.02; see docs/accuracy.md)"),
+    cl::init(0.02), cl::cat(cat));
+cl::opt<bool> jsonOut("json", cl::sub(runCmd), cl::sub(simulateCmd),
+                      cl::desc("Print the report as JSON"), cl::init(false),
+                      cl::cat(cat));
+cl::opt<std::string> tracePath(
+    "trace", cl::sub(runCmd), cl::sub(simulateCmd),
+    cl::desc("Write a Perfetto/Chrome JSON timeline trace here"),
+    cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::opt<bool> timingOnly(
+    "timing-only", cl::sub(runCmd), cl::sub(simulateCmd),
+    cl::desc("Skip the arithmetic (same cycles, no output values)"),
+    cl::init(false), cl::cat(cat));
+
+[[noreturn]] void fail(const std::string &msg) {
+  llvm::errs() << "tessera: error: " << msg << "\n";
+  std::exit(1);
+}
+
+arch::ChipConfig loadChip() {
+  if (configPath.empty())
+    return arch::ChipConfig::reference();
+  return arch::ChipConfig::load(configPath);
+}
+
+std::string dirOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+/// Tensor files named by a model directory's tensors.txt, if it has one.
+std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
+  std::map<std::string, std::string> files;
+  std::string dir = dirOf(modelPath);
+  std::ifstream in(dir + "/tensors.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    std::istringstream fields(line);
+    std::string name, shape, file;
+    if (!(fields >> name >> shape >> file))
+      fail(dir + "/tensors.txt: expected 'name shape file', got '" + line +
+           "'");
+    files[name] = dir + "/" + file;
+  }
+  return files;
+}
+
+arch::Program compile(const std::string &model, const arch::ChipConfig &chip) {
+  compiler::CompileOptions opts;
+  llvm::Expected<arch::Program> prog =
+      compiler::compileOnnxFile(model, chip, opts);
+  if (!prog)
+    fail(llvm::toString(prog.takeError()));
+  if (!outPath.empty())
+    prog->save(outPath);
+  if (!listingPath.empty()) {
+    std::ofstream out(listingPath);
+    out << prog->listing();
+    if (!out)
+      fail(listingPath + ": cannot write listing");
+  }
+  return std::move(*prog);
+}
+
+/// Simulates one frame and prints the report; returns the exit code.
+int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
+             const std::string &modelName, const std::string &progName,
+             std::map<std::string, std::string> inputFiles,
+             std::map<std::string, std::string> expectedFiles) {
+  for (const std::string &b : inputBindings)
+    inputFiles[tools::splitBinding(b, "--input").first] =
+        tools::splitBinding(b, "--input").second;
+  for (const std::string &b : expectedBindings)
+    expectedFiles[tools::splitBinding(b, "--expected").first] =
+        tools::splitBinding(b, "--expected").second;
+
+  std::map<std::string, std::vector<float>> inputs;
+  for (const arch::TensorInfo &t : prog.tensors) {
+    if (t.kind != arch::TensorKind::Input)
+      continue;
+    auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end())
+      fail("no value for input '" + t.name + "': pass --input " + t.name +
+           "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
+           " values)");
+    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+  }
+
+  sim::SimOptions opts;
+  opts.functional = !timingOnly;
+  opts.tracePath = tracePath;
+  sim::SimResult result = sim::simulateFrame(prog, chip, inputs, opts);
+
+  sim::ReportInfo info;
+  info.modelName = modelName;
+  info.programPath = progName;
+  bool accurate = true;
+  if (!timingOnly) {
+    for (const auto &[name, file] : expectedFiles) {
+      const arch::TensorInfo *t = prog.findTensor(name);
+      if (!t || t->kind != arch::TensorKind::Output)
+        continue;
+      std::vector<float> ref = tools::readF32File(file, t->numElements(), name);
+      tools::Comparison c = tools::compare(result.outputs.at(name), ref);
+      sim::AccuracyCheck check;
+      check.tensor = name;
+      check.reference = file;
+      check.maxAbsError = c.maxAbsError;
+      check.rmsError = c.rmsError;
+      check.referenceRms = c.expectedRms;
+      check.tolerance = tolerance * c.expectedRms;
+      check.passed = !c.nonFinite && c.maxAbsError <= check.tolerance;
+      accurate = accurate && check.passed;
+      info.accuracy.push_back(check);
+    }
+  }
+  std::cout << (jsonOut ? sim::reportJson(result, chip, info)
+                        : sim::formatReport(result, chip, info));
+  return accurate ? 0 : 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(cat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "Tessera: compile a network for the virtual automotive NPU and simulate "
+      "a frame.\n\n"
+      "  tessera run                      bundled encoder layer, reference "
+      "chip\n"
+      "  tessera run model.onnx --input x=x.f32 [--expected y=y.f32]\n"
+      "  tessera compile model.onnx -o model.tsrp --listing model.lst\n"
+      "  tessera simulate model.tsrp --input x=x.f32 --json\n\n"
+      "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance.\n");
+  try {
+    arch::ChipConfig chip = loadChip();
+    if (compileCmd) {
+      if (outPath.empty())
+        fail("compile needs -o <program.tsrp>");
+      arch::Program prog = compile(compileModel, chip);
+      llvm::outs() << "wrote " << outPath << ": " << prog.instrs.size()
+                   << " instructions, " << prog.layers.size() << " layers, "
+                   << prog.dramBytes << " bytes of DRAM, "
+                   << prog.sramBytesUsed << " bytes of SRAM\n";
+      return 0;
+    }
+    if (simulateCmd) {
+      arch::Program prog = arch::Program::load(simProgram);
+      return simulate(prog, chip, simProgram, simProgram, {}, {});
+    }
+    // `run`, also the default with no subcommand.
+    std::string model = runModel;
+    if (model.empty())
+      model = std::string(TESSERA_MODELS_DIR) +
+              "/encoder_layer/encoder_layer.onnx";
+    arch::Program prog = compile(model, chip);
+    std::map<std::string, std::string> files = tensorsTxt(model);
+    return simulate(prog, chip, model, outPath.empty() ? "(in memory)" : outPath,
+                    files, files);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+}
