@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Makes the bad inputs of the end-to-end error tests in directory $2 from the
+# bundled model, using the tessera binary $1.
+set -euo pipefail
+tessera=$1; out=$2; root=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$out"
+model=$root/models/encoder_layer/encoder_layer.onnx
+# A truncated ONNX file: the first 1000 bytes of a real one.
+head -c 1000 "$model" > "$out/truncated.onnx"
+# Configs: the reference with one field dropped / negated.
+grep -v '^sram_bytes' "$root/arch/configs/reference.cfg" > "$out/missing_field.cfg"
+sed 's/^dram_bandwidth_gbps = .*/dram_bandwidth_gbps = -68/' \
+  "$root/arch/configs/reference.cfg" > "$out/negative_field.cfg"
+# Programs: a good one, then a bad magic and a bad version.
+"$tessera" compile "$model" -o "$out/good.tsrp" > /dev/null
+cp "$out/good.tsrp" "$out/bad_magic.tsrp"
+printf 'XXXX' | dd of="$out/bad_magic.tsrp" bs=1 seek=0 conv=notrunc status=none
+cp "$out/good.tsrp" "$out/bad_version.tsrp"
+printf '\x09' | dd of="$out/bad_version.tsrp" bs=1 seek=8 conv=notrunc status=none
+head -c 500 "$out/good.tsrp" > "$out/truncated.tsrp"
+echo "made bad inputs in $out"
