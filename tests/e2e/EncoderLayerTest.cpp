@@ -62,8 +62,8 @@ void expectMatchesPyTorch(const sim::SimResult &result) {
   }
   double rms = std::sqrt(refSq / actual.size());
   double rmsErr = std::sqrt(sumSq / actual.size());
-  RecordProperty("max_abs_error", std::to_string(maxErr));
-  RecordProperty("rms_error", std::to_string(rmsErr));
+  ::testing::Test::RecordProperty("max_abs_error", std::to_string(maxErr));
+  ::testing::Test::RecordProperty("rms_error", std::to_string(rmsErr));
   EXPECT_LE(maxErr, kMaxAbsErrorOverRms * rms) << "reference RMS " << rms;
   EXPECT_LE(rmsErr, kRmsErrorOverRms * rms) << "reference RMS " << rms;
 }
@@ -110,7 +110,7 @@ TEST(EncoderLayer, TinySramIsTiledAndStillMatches) {
   EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
   sim::SimResult result = sim::simulateFrame(prog, chip, inputs(), {});
   expectMatchesPyTorch(result);
-  RecordProperty("tiny_sram_cycles", std::to_string(result.totalCycles));
+  ::testing::Test::RecordProperty("tiny_sram_cycles", std::to_string(result.totalCycles));
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 //   tessera run [model.onnx]        compile + simulate one frame, print report
 //   tessera compile model.onnx -o model.tsrp [--listing model.lst]
 //   tessera simulate model.tsrp --input x=x.f32 [--expected y=y.f32]
+//   tessera smol ...                the .smol drive-data tools (tessera-smol)
 //
 // With no model, `tessera run` uses the bundled one-layer encoder and the
 // reference chip. A model directory that holds a tensors.txt (name, shape,
@@ -22,13 +23,19 @@
 #include "tessera/arch/Program.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 using namespace tessera;
 namespace cl = llvm::cl;
@@ -200,9 +207,28 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   return accurate ? 0 : 2;
 }
 
+/// `tessera smol ...` runs the tessera-smol tool installed next to this one,
+/// with the remaining arguments.
+[[noreturn]] void execSmol(int argc, char **argv) {
+  static int anchor;
+  std::string self = llvm::sys::fs::getMainExecutable(argv[0], &anchor);
+  llvm::SmallString<256> tool(llvm::sys::path::parent_path(self));
+  llvm::sys::path::append(tool, "tessera-smol");
+  std::vector<char *> args;
+  args.push_back(const_cast<char *>(tool.c_str()));
+  for (int i = 2; i < argc; ++i)
+    args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv(tool.c_str(), args.data());
+  fail(std::string(tool) + ": cannot run the .smol tool (" +
+       std::strerror(errno) + ")");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc > 1 && std::string(argv[1]) == "smol")
+    execSmol(argc, argv);
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -212,7 +238,8 @@ int main(int argc, char **argv) {
       "chip\n"
       "  tessera run model.onnx --input x=x.f32 [--expected y=y.f32]\n"
       "  tessera compile model.onnx -o model.tsrp --listing model.lst\n"
-      "  tessera simulate model.tsrp --input x=x.f32 --json\n\n"
+      "  tessera simulate model.tsrp --input x=x.f32 --json\n"
+      "  tessera smol --help              .smol drive-data tools\n\n"
       "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance.\n");
   try {
     arch::ChipConfig chip = loadChip();
@@ -237,7 +264,7 @@ int main(int argc, char **argv) {
               "/encoder_layer/encoder_layer.onnx";
     arch::Program prog = compile(model, chip);
     std::map<std::string, std::string> files = tensorsTxt(model);
-    return simulate(prog, chip, model, outPath.empty() ? "(in memory)" : outPath,
+    return simulate(prog, chip, model, outPath.empty() ? std::string("(in memory)") : std::string(outPath),
                     files, files);
   } catch (const std::exception &e) {
     fail(e.what());
