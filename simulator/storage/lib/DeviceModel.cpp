@@ -1,0 +1,237 @@
+//===- DeviceModel.cpp - NVMe SSD, HDD and object-store timing ------------===//
+//
+// Part of Tessera. The formulas are in docs/storage-model.md; the tests in
+// tests/storage/DeviceModelTest.cpp check them on hand-computed cases.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Storage/DeviceModel.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace tessera {
+namespace storage {
+
+const char *deviceKindName(DeviceKind kind) {
+  switch (kind) {
+  case DeviceKind::Nvme:
+    return "nvme";
+  case DeviceKind::Hdd:
+    return "hdd";
+  case DeviceKind::ObjectStore:
+    return "object-store";
+  }
+  return "?";
+}
+
+DeviceKind parseDeviceKind(const std::string &name) {
+  if (name == "nvme")
+    return DeviceKind::Nvme;
+  if (name == "hdd")
+    return DeviceKind::Hdd;
+  if (name == "object-store")
+    return DeviceKind::ObjectStore;
+  throw std::invalid_argument("unknown device '" + name +
+                              "' (expected nvme, hdd or object-store)");
+}
+
+namespace {
+/// One settable parameter: its key, unit and where it lives.
+struct ParamRef {
+  const char *key;
+  const char *unit;
+  double *real;     // set for real-valued parameters
+  unsigned *count;  // set for integer parameters
+};
+
+std::vector<ParamRef> paramRefs(StorageParams &p) {
+  return {
+      {"nvme.read_latency_us", "us, 4 KiB random read at QD1",
+       &p.nvme.readLatencyUs, nullptr},
+      {"nvme.parallel_units", "reads served concurrently", nullptr,
+       &p.nvme.parallelUnits},
+      {"nvme.bandwidth_mbps", "MB/s, shared link", &p.nvme.bandwidthMBps,
+       nullptr},
+      {"hdd.avg_seek_ms", "ms, average random seek", &p.hdd.avgSeekMs,
+       nullptr},
+      {"hdd.rpm", "revolutions per minute", &p.hdd.rpm, nullptr},
+      {"hdd.bandwidth_mbps", "MB/s, sustained media rate", &p.hdd.bandwidthMBps,
+       nullptr},
+      {"object_store.first_byte_ms", "ms, GET to first byte",
+       &p.objectStore.firstByteMs, nullptr},
+      {"object_store.per_connection_mbps", "MB/s, one GET",
+       &p.objectStore.perConnectionMBps, nullptr},
+      {"object_store.nic_mbps", "MB/s, client network",
+       &p.objectStore.nicMBps, nullptr},
+      {"object_store.dollars_per_thousand_gets", "USD per 1000 GETs",
+       &p.objectStore.dollarsPerThousandGets, nullptr},
+  };
+}
+} // namespace
+
+void StorageParams::set(const std::string &key, const std::string &value) {
+  for (const ParamRef &ref : paramRefs(*this)) {
+    if (key != ref.key)
+      continue;
+    const char *begin = value.c_str();
+    char *end = nullptr;
+    errno = 0;
+    double v = std::strtod(begin, &end);
+    if (value.empty() || *end != '\0' || errno != 0 || !std::isfinite(v) ||
+        v <= 0)
+      throw std::invalid_argument("storage parameter " + key + ": expected a "
+                                  "positive number, got '" + value + "'");
+    if (ref.count) {
+      if (v != std::floor(v) || v > 1e6)
+        throw std::invalid_argument("storage parameter " + key +
+                                    ": expected a positive integer <= 1000000, "
+                                    "got '" + value + "'");
+      *ref.count = static_cast<unsigned>(v);
+    } else {
+      *ref.real = v;
+    }
+    return;
+  }
+  std::string known;
+  for (const ParamRef &ref : paramRefs(*this))
+    known += std::string(known.empty() ? "" : ", ") + ref.key;
+  throw std::invalid_argument("unknown storage parameter '" + key +
+                              "' (known: " + known + ")");
+}
+
+static std::string trim(const std::string &s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos)
+    return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+void StorageParams::loadFile(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::invalid_argument(path + ": cannot open storage parameter file");
+  std::string line;
+  for (unsigned lineNo = 1; std::getline(in, line); ++lineNo) {
+    std::string body = trim(line.substr(0, line.find('#')));
+    if (body.empty())
+      continue;
+    size_t eq = body.find('=');
+    if (eq == std::string::npos)
+      throw std::invalid_argument(path + ":" + std::to_string(lineNo) +
+                                  ": expected 'key = value'");
+    try {
+      set(trim(body.substr(0, eq)), trim(body.substr(eq + 1)));
+    } catch (const std::invalid_argument &e) {
+      throw std::invalid_argument(path + ":" + std::to_string(lineNo) + ": " +
+                                  e.what());
+    }
+  }
+}
+
+std::string StorageParams::describe() const {
+  StorageParams copy = *this;
+  std::ostringstream os;
+  for (const ParamRef &ref : paramRefs(copy)) {
+    os << ref.key << " = ";
+    if (ref.count)
+      os << *ref.count;
+    else
+      os << *ref.real;
+    os << "  # " << ref.unit << "\n";
+  }
+  return os.str();
+}
+
+uint64_t transferPs(uint64_t bytes, double mbps) {
+  // bytes / (mbps * 1e6 B/s) seconds = bytes * 1e6 / mbps picoseconds.
+  long double ps = static_cast<long double>(bytes) * 1e6L / mbps;
+  return static_cast<uint64_t>(std::ceil(ps));
+}
+
+uint64_t usToPs(double us) { return static_cast<uint64_t>(std::llround(us * 1e6)); }
+uint64_t msToPs(double ms) { return static_cast<uint64_t>(std::llround(ms * 1e9)); }
+
+DeviceModel::~DeviceModel() = default;
+
+NvmeModel::NvmeModel(const NvmeParams &params)
+    : params(params), latencyPs(usToPs(params.readLatencyUs)) {
+  reset();
+}
+
+void NvmeModel::reset() {
+  unitFreePs.assign(std::max(1u, params.parallelUnits), 0);
+  linkFreePs = 0;
+}
+
+uint64_t NvmeModel::submit(const IoOp &op, uint64_t nowPs) {
+  auto unit = std::min_element(unitFreePs.begin(), unitFreePs.end());
+  uint64_t start = std::max(nowPs, *unit);
+  uint64_t media = start + latencyPs;
+  uint64_t done =
+      std::max(media, linkFreePs) + transferPs(op.bytes, params.bandwidthMBps);
+  linkFreePs = done;
+  *unit = done;
+  return done;
+}
+
+HddModel::HddModel(const HddParams &params)
+    : params(params),
+      positionPs(msToPs(params.avgSeekMs) + msToPs(30000.0 / params.rpm)) {
+  reset();
+}
+
+void HddModel::reset() {
+  busyUntilPs = 0;
+  headValid = false;
+  headFile = 0;
+  headOffset = 0;
+}
+
+uint64_t HddModel::submit(const IoOp &op, uint64_t nowPs) {
+  uint64_t start = std::max(nowPs, busyUntilPs);
+  bool sequential = headValid && op.file == headFile && op.offset == headOffset;
+  uint64_t done = start + (sequential ? 0 : positionPs) +
+                  transferPs(op.bytes, params.bandwidthMBps);
+  headValid = true;
+  headFile = op.file;
+  headOffset = op.offset + op.bytes;
+  busyUntilPs = done;
+  return done;
+}
+
+ObjectStoreModel::ObjectStoreModel(const ObjectStoreParams &params)
+    : params(params), firstBytePs(msToPs(params.firstByteMs)) {}
+
+void ObjectStoreModel::reset() { nicFreePs = 0; }
+
+uint64_t ObjectStoreModel::submit(const IoOp &op, uint64_t nowPs) {
+  uint64_t firstByte = nowPs + firstBytePs;
+  uint64_t nicDone = std::max(firstByte, nicFreePs) +
+                     transferPs(op.bytes, params.nicMBps);
+  nicFreePs = nicDone;
+  return std::max(nicDone,
+                  firstByte + transferPs(op.bytes, params.perConnectionMBps));
+}
+
+std::unique_ptr<DeviceModel> makeDevice(DeviceKind kind,
+                                        const StorageParams &params) {
+  switch (kind) {
+  case DeviceKind::Nvme:
+    return std::make_unique<NvmeModel>(params.nvme);
+  case DeviceKind::Hdd:
+    return std::make_unique<HddModel>(params.hdd);
+  case DeviceKind::ObjectStore:
+    return std::make_unique<ObjectStoreModel>(params.objectStore);
+  }
+  throw std::invalid_argument("unknown device kind");
+}
+
+} // namespace storage
+} // namespace tessera
