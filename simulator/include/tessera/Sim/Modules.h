@@ -1,0 +1,252 @@
+//===- Modules.h - The SystemC modules of the chip ---------------*- C++ -*-===//
+//
+// One sc_module per hardware block: the sequencer with its load, compute and
+// store queues, the DMA engine, the DRAM, the banked SRAM, the systolic
+// matrix unit and the vector unit. They talk through two interfaces in the
+// TLM-2.0 loosely-timed style: MemIf (b_transport with a delay annotation,
+// plus an untimed transport_dbg) for memories, ExecIf (a blocking execute of
+// one instruction) for units. Time advances by wait() on whole transactions
+// and instructions; nothing is woken on a clock edge.
+//
+// Simulated time counts core cycles: one cycle is one SystemC nanosecond.
+// SystemC fixes its time resolution once per process, while the clock is a
+// chip-config field that may change between frames; the report converts
+// cycles to milliseconds with clock_ghz.
+//
+// simulateFrame() builds the module tree once per process (class Chip) and
+// resets it for every frame. Testbenches instantiate single modules.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_SIM_MODULES_H
+#define TESSERA_SIM_MODULES_H
+
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Isa.h"
+#include "tessera/arch/Program.h"
+
+#include <systemc>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::sim {
+
+/// Simulated time of `cycles` core cycles.
+sc_core::sc_time cyclesToTime(uint64_t cycles);
+/// Core cycles of a simulated time (exact: times are whole cycles).
+uint64_t timeToCycles(const sc_core::sc_time &t);
+/// The current simulated time in cycles since the start of the process.
+uint64_t nowCycles();
+
+/// What the model recorded about one instruction (frame-relative cycles).
+struct InstrRecord {
+  uint64_t head = 0;  ///< Reached the head of its queue.
+  uint64_t start = 0; ///< Issued (every dependency completed).
+  uint64_t end = 0;   ///< Completed.
+  uint64_t dramStart = 0, dramEnd = 0; ///< DMA: its data phase on the bus.
+  uint64_t dramBusBytes = 0;           ///< DMA: burst-rounded bytes.
+  uint64_t unitCycles = 0; ///< Cycles the unit's formula gave it.
+  bool done = false;
+};
+
+/// State one frame shares between the modules: the chip, the program, the
+/// mode, what was recorded, and the first simulation error.
+struct FrameState {
+  arch::ChipConfig chip;
+  const arch::Program *program = nullptr; ///< Null in module testbenches.
+  bool functional = true;
+  uint64_t originCycle = 0; ///< nowCycles() when the frame started.
+  std::vector<InstrRecord> records;
+
+  uint64_t dramBytesRead = 0, dramBytesWritten = 0, dramBusBytes = 0;
+  uint64_t dramBusyCycles = 0, matrixBusyCycles = 0, vectorBusyCycles = 0;
+  uint64_t loadBusyCycles = 0, storeBusyCycles = 0, macs = 0;
+
+  std::string error; ///< The first simulation error; empty if none.
+
+  /// Cycles since the frame started.
+  uint64_t frameCycle() const { return nowCycles() - originCycle; }
+  /// The record of instruction `index` (grown on demand for testbenches).
+  InstrRecord &record(uint32_t index);
+  /// Records a simulation error of instruction `index` on `unit` at the
+  /// current cycle (only the first is kept); the sequencer then stops issuing.
+  void fail(uint32_t index, const arch::Instr &in, const char *unit,
+            const std::string &what);
+  bool failed() const { return !error.empty(); }
+};
+
+/// One memory transaction: `rows` rows of `rowBytes` bytes, `strideBytes`
+/// apart from `addr`. `data` holds the rows packed (rows * rowBytes bytes);
+/// when it is null only the timing and the bounds are computed.
+struct MemAccess {
+  enum Command : uint8_t { Read, Write };
+  Command cmd = Read;
+  uint64_t addr = 0, rows = 0, rowBytes = 0, strideBytes = 0;
+  uint8_t *data = nullptr;
+  uint32_t instr = 0; ///< The instruction that issued it.
+  bool ok = true;     ///< Cleared, with `error` set, on an address error.
+  std::string error;
+  uint64_t bytes() const { return rows * rowBytes; }
+};
+
+/// A memory target.
+class MemIf : public virtual sc_core::sc_interface {
+public:
+  /// Timed access (TLM-2.0 loosely timed): moves the data, if any, and adds
+  /// the access time to `delay`, which the initiator then waits.
+  virtual void b_transport(MemAccess &access, sc_core::sc_time &delay) = 0;
+  /// Untimed access with the same bounds checks (the units' operand
+  /// streams, whose time is part of the unit's own formula).
+  virtual void transport_dbg(MemAccess &access) = 0;
+};
+
+/// A unit that executes instructions.
+class ExecIf : public virtual sc_core::sc_interface {
+public:
+  /// Executes instruction `index`; returns, in the caller's thread, once the
+  /// instruction has completed in simulated time.
+  virtual void execute(uint32_t index, const arch::Instr &in) = 0;
+};
+
+/// Off-chip DRAM: one channel with access latency and peak bandwidth.
+/// Transfers serialize on the data bus: a transfer issued at t starts moving
+/// data at max(t + latency, bus free) and holds the bus for its data cycles.
+class Dram : public sc_core::sc_module, public MemIf {
+public:
+  sc_core::sc_export<MemIf> target;
+
+  explicit Dram(sc_core::sc_module_name name);
+  /// Starts a frame: `image` holds the DRAM contents (empty in timing-only
+  /// mode), `sizeBytes` the image size that accesses are checked against.
+  void reset(FrameState *frame, std::vector<uint8_t> image,
+             uint64_t sizeBytes);
+  const std::vector<uint8_t> &image() const { return image_; }
+
+  void b_transport(MemAccess &access, sc_core::sc_time &delay) override;
+  void transport_dbg(MemAccess &access) override;
+
+private:
+  FrameState *frame_ = nullptr;
+  std::vector<uint8_t> image_;
+  uint64_t size_ = 0;
+  uint64_t busFreeCycle_ = 0; ///< Absolute cycle the data bus is free.
+};
+
+/// On-chip SRAM: sram_banks banks interleaved every sram_bank_width_bytes,
+/// sram_access_cycles latency. Its capacity (sram_bytes) is enforced: an
+/// access past it fails the instruction that issued it.
+class Sram : public sc_core::sc_module, public MemIf {
+public:
+  sc_core::sc_export<MemIf> target;
+
+  explicit Sram(sc_core::sc_module_name name);
+  /// Starts a frame with zeroed contents. Functional mode backs the first
+  /// `backedBytes` bytes (the program's sram_bytes_used) with storage.
+  void reset(FrameState *frame, uint64_t backedBytes);
+
+  void b_transport(MemAccess &access, sc_core::sc_time &delay) override;
+  void transport_dbg(MemAccess &access) override;
+
+private:
+  void move(MemAccess &access);
+  FrameState *frame_ = nullptr;
+  std::vector<uint8_t> store_;
+};
+
+/// The DMA engine: a load channel and a store channel (one per queue),
+/// each moving one instruction's rows between DRAM and SRAM at a time.
+class DmaEngine : public sc_core::sc_module, public ExecIf {
+public:
+  sc_core::sc_export<ExecIf> exec;
+  sc_core::sc_port<MemIf> dram;
+  sc_core::sc_port<MemIf> sram;
+
+  explicit DmaEngine(sc_core::sc_module_name name);
+  void reset(FrameState *frame) { frame_ = frame; }
+  void execute(uint32_t index, const arch::Instr &in) override;
+
+private:
+  FrameState *frame_ = nullptr;
+};
+
+/// The systolic matrix unit (weight-stationary, matrix_rows x
+/// matrix_cols): out = a * b (+ acc), timed per fold (SCALE-Sim).
+class MatrixUnit : public sc_core::sc_module, public ExecIf {
+public:
+  sc_core::sc_export<ExecIf> exec;
+  sc_core::sc_port<MemIf> sram;
+
+  explicit MatrixUnit(sc_core::sc_module_name name);
+  void reset(FrameState *frame) { frame_ = frame; }
+  void execute(uint32_t index, const arch::Instr &in) override;
+
+private:
+  FrameState *frame_ = nullptr;
+};
+
+/// The vector unit: vector_lanes elements per cycle per pass.
+class VectorUnit : public sc_core::sc_module, public ExecIf {
+public:
+  sc_core::sc_export<ExecIf> exec;
+  sc_core::sc_port<MemIf> sram;
+
+  explicit VectorUnit(sc_core::sc_module_name name);
+  void reset(FrameState *frame) { frame_ = frame; }
+  void execute(uint32_t index, const arch::Instr &in) override;
+
+private:
+  FrameState *frame_ = nullptr;
+};
+
+/// The sequencer: three in-order queues (load, compute, store), one
+/// instruction in flight per queue. An instruction issues when it is at the
+/// head of its queue and every instruction in its deps has completed; each
+/// completion signals a dependency token that wakes the waiting queues.
+class Sequencer : public sc_core::sc_module {
+public:
+  sc_core::sc_port<ExecIf> dma;
+  sc_core::sc_port<ExecIf> matrix;
+  sc_core::sc_port<ExecIf> vector;
+
+  SC_HAS_PROCESS(Sequencer);
+  explicit Sequencer(sc_core::sc_module_name name);
+  /// Queues the instructions of `frame->program` and starts the queues in
+  /// the next delta cycle; run sc_start() to execute them.
+  void start(FrameState *frame);
+  /// True when every queue has run to its end (or stopped on an error).
+  bool idle() const { return idleQueues_ == arch::kNumQueues; }
+
+private:
+  void loadQueue() { runQueue(arch::Queue::Load); }
+  void computeQueue() { runQueue(arch::Queue::Compute); }
+  void storeQueue() { runQueue(arch::Queue::Store); }
+  void runQueue(arch::Queue q);
+  bool depsDone(const arch::Instr &in) const;
+
+  FrameState *frame_ = nullptr;
+  std::vector<uint32_t> queues_[arch::kNumQueues];
+  unsigned idleQueues_ = arch::kNumQueues;
+  sc_core::sc_event frameStart_;
+  sc_core::sc_event token_;
+};
+
+/// The whole chip: sequencer, DMA, DRAM, SRAM, matrix and vector units.
+class Chip : public sc_core::sc_module {
+public:
+  Sequencer sequencer;
+  DmaEngine dma;
+  Dram dram;
+  Sram sram;
+  MatrixUnit matrix;
+  VectorUnit vector;
+
+  explicit Chip(sc_core::sc_module_name name);
+  /// Runs one frame of frame.program to completion (sc_start until no event
+  /// is left). `image` is the initial DRAM image (empty: timing only).
+  void runFrame(FrameState &frame, std::vector<uint8_t> image);
+};
+
+} // namespace tessera::sim
+
+#endif // TESSERA_SIM_MODULES_H

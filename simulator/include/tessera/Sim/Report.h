@@ -1,0 +1,59 @@
+//===- Report.h - The frame report: table and JSON ---------------*- C++ -*-===//
+//
+// Formats a simulated frame for people (a table on the terminal) and for
+// tools (the same figures as JSON): frame latency in cycles and ms, the frame
+// budget with pass/fail and the headroom left for the downstream planner,
+// time and DRAM traffic per layer, matrix-unit utilization and the accuracy
+// checks of the outputs. docs/simulator.md lists every field.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_SIM_REPORT_H
+#define TESSERA_SIM_REPORT_H
+
+#include "tessera/Sim/Simulator.h"
+#include "tessera/arch/ChipConfig.h"
+
+#include <string>
+#include <vector>
+
+namespace tessera::sim {
+
+/// One output compared with a reference (filled in by the caller).
+struct AccuracyCheck {
+  std::string tensor;
+  std::string reference; ///< Where the reference came from (a file).
+  double maxAbsError = 0;
+  double rmsError = 0;
+  double referenceRms = 0;
+  double tolerance = 0; ///< Bound on maxAbsError.
+  bool passed = false;
+};
+
+struct ReportInfo {
+  std::string modelName;
+  std::string programPath;
+  std::vector<AccuracyCheck> accuracy;
+};
+
+/// Budget figures derived from a result and the chip's frame_budget_ms.
+struct BudgetCheck {
+  double budgetMs = 0;
+  double frameMs = 0;
+  double headroomMs = 0; ///< budgetMs - frameMs; negative is an overrun.
+  bool passed = false;   ///< frameMs <= budgetMs.
+};
+BudgetCheck checkBudget(const SimResult &result, const arch::ChipConfig &chip);
+
+/// The human-readable report (a multi-line table ending in a newline).
+std::string formatReport(const SimResult &result, const arch::ChipConfig &chip,
+                         const ReportInfo &info);
+/// The same figures as one JSON object (ending in a newline).
+std::string reportJson(const SimResult &result, const arch::ChipConfig &chip,
+                       const ReportInfo &info);
+
+/// Escapes a string for a JSON string literal (without the quotes).
+std::string jsonEscape(const std::string &s);
+
+} // namespace tessera::sim
+
+#endif // TESSERA_SIM_REPORT_H

@@ -1,0 +1,113 @@
+//===- Simulator.h - Simulate one frame of a program on the chip -*- C++ -*-===//
+//
+// The entry point of the SystemC chip model: runs one frame of a compiled
+// program on a chip config, functionally (real numbers) and with timing, and
+// returns the cycle count, the per-layer breakdown, the traffic and the output
+// tensors. docs/simulator.md describes the model, docs/timing-model.md every
+// timing formula.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_SIM_SIMULATOR_H
+#define TESSERA_SIM_SIMULATOR_H
+
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Program.h"
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tessera::sim {
+
+/// A frame that could not be simulated: bad inputs (a missing or wrongly
+/// sized input tensor, an unknown input name) or a simulation error (an
+/// access outside the SRAM), naming the tensor or the instruction, the unit
+/// and the simulated cycle.
+class SimError : public std::runtime_error {
+public:
+  explicit SimError(const std::string &message)
+      : std::runtime_error(message) {}
+};
+
+struct SimOptions {
+  /// Compute the values (true) or only the timing (false). Both modes give
+  /// identical cycle counts; timing-only leaves SimResult::outputs empty and
+  /// does not need the inputs.
+  bool functional = true;
+  /// When set, write a Chrome/Perfetto JSON timeline trace to this file.
+  std::string tracePath;
+};
+
+/// Time and traffic attributed to one layer of the program (the `layer`
+/// field of its instructions).
+struct LayerStats {
+  std::string name;
+  uint64_t startCycle = 0; ///< First instruction of the layer started.
+  uint64_t endCycle = 0;   ///< Last instruction of the layer completed.
+  /// Cycles by which this layer moved the end of the frame: endCycle minus
+  /// the latest endCycle of the layers before it (0 if that is later). The
+  /// attributed cycles of all layers sum to SimResult::totalCycles.
+  uint64_t attributedCycles = 0;
+  uint64_t busyCycles = 0;   ///< Matrix + vector unit cycles of its instrs.
+  uint64_t matrixCycles = 0; ///< Matrix unit cycles.
+  uint64_t vectorCycles = 0; ///< Vector unit cycles.
+  uint64_t dmaCycles = 0;    ///< Load + store DMA cycles.
+  uint64_t dramBytesRead = 0;
+  uint64_t dramBytesWritten = 0;
+  uint64_t macs = 0;
+  uint64_t instructions = 0;
+};
+
+/// One instruction's timing, for traces and tests.
+struct InstrTiming {
+  uint64_t headCycle = 0;  ///< Reached the head of its queue.
+  /// Issued to its unit: every dependency had completed. startCycle -
+  /// headCycle is the time it waited on dependency tokens.
+  uint64_t startCycle = 0;
+  uint64_t endCycle = 0;   ///< Completed (its dependency token signalled).
+};
+
+struct SimResult {
+  std::string chipName;
+  uint64_t totalCycles = 0; ///< Frame latency: last instruction completed.
+  double frameMs = 0;       ///< totalCycles at the configured clock.
+  uint64_t instructions = 0;
+  uint64_t dramBytesRead = 0;    ///< Bytes the DMA loads moved (payload).
+  uint64_t dramBytesWritten = 0; ///< Bytes the DMA stores moved (payload).
+  /// Bytes on the DRAM bus after rounding to whole bursts (reads + writes).
+  uint64_t dramBurstBytes = 0;
+  uint64_t dramBusyCycles = 0;   ///< Cycles the DRAM data bus was busy.
+  uint64_t matrixBusyCycles = 0; ///< Cycles the matrix unit was running.
+  uint64_t vectorBusyCycles = 0; ///< Cycles the vector unit was running.
+  uint64_t loadBusyCycles = 0;   ///< Cycles a load DMA was in flight.
+  uint64_t storeBusyCycles = 0;  ///< Cycles a store DMA was in flight.
+  uint64_t macs = 0;             ///< Multiply-accumulates of all matmuls.
+  /// macs / (totalCycles * matrix_rows * matrix_cols): the fraction of the
+  /// array's peak (one MAC per PE per cycle, the INT8 rate) used over the
+  /// frame. FP16 work can reach at most 1 / matrix_fp16_rate_divisor.
+  double matrixUtilization = 0;
+  /// macs / (matrixBusyCycles * matrix_rows * matrix_cols): the same while
+  /// the matrix unit is running (fill, drain and unused PEs count as lost).
+  double matrixBusyUtilization = 0;
+  std::vector<LayerStats> layers;
+  std::vector<InstrTiming> instrTimings; ///< One per program instruction.
+  /// Output tensors converted to float32 (functional mode only).
+  std::map<std::string, std::vector<float>> outputs;
+};
+
+/// Simulates one frame. `inputs` maps every input tensor of the program to
+/// its values as float32 (converted to the tensor's element type when the
+/// DRAM image is filled). Can be called any number of times in one process
+/// (the SystemC model is elaborated once and reset between frames); not
+/// re-entrant. Throws arch::ContractError for a malformed program or chip
+/// config, SimError for bad inputs and simulation errors.
+SimResult simulateFrame(const arch::Program &program,
+                        const arch::ChipConfig &chip,
+                        const std::map<std::string, std::vector<float>> &inputs,
+                        const SimOptions &options = {});
+
+} // namespace tessera::sim
+
+#endif // TESSERA_SIM_SIMULATOR_H

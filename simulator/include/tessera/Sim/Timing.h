@@ -1,0 +1,72 @@
+//===- Timing.h - Closed-form timing of every chip unit ----------*- C++ -*-===//
+//
+// The formulas the SystemC modules time their work with, in one place so that
+// tests and testbenches check the modules against them. Each is specified,
+// with the config fields it reads and its source, in docs/timing-model.md.
+// All results are core cycles.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_SIM_TIMING_H
+#define TESSERA_SIM_TIMING_H
+
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Isa.h"
+
+#include <cstdint>
+
+namespace tessera::sim::timing {
+
+/// Bytes on the DRAM bus for `rows` rows of `rowBytes` bytes `strideBytes`
+/// apart: a contiguous block (one row, or stride == rowBytes) is rounded up
+/// to whole dram_burst_bytes once; strided rows are each rounded up.
+uint64_t dramBusBytes(const arch::ChipConfig &chip, uint64_t rows,
+                      uint64_t rowBytes, uint64_t strideBytes);
+
+/// Cycles the DRAM data bus is busy moving `busBytes`:
+/// ceil(busBytes / dramBytesPerCycle()).
+uint64_t dramDataCycles(const arch::ChipConfig &chip, uint64_t busBytes);
+
+/// An uncontended DRAM access: dramLatencyCycles() + dramDataCycles().
+uint64_t dramAccessCycles(const arch::ChipConfig &chip, uint64_t rows,
+                          uint64_t rowBytes, uint64_t strideBytes);
+
+/// An SRAM access of `bytes`: sram_access_cycles +
+/// ceil(bytes / sramBytesPerCycle()) (the banks are interleaved every
+/// sram_bank_width_bytes, so a stream uses all of them each cycle).
+uint64_t sramAccessCycles(const arch::ChipConfig &chip, uint64_t bytes);
+
+/// An uncontended DMA transfer (dma.load or dma.store): the slower of its
+/// DRAM side and its SRAM side.
+uint64_t dmaCycles(const arch::ChipConfig &chip, const arch::Instr &in);
+
+/// Folds of an M x K x N matmul on the R x C array:
+/// ceil(K / R) * ceil(N / C).
+uint64_t matmulFolds(const arch::ChipConfig &chip, uint64_t k, uint64_t n);
+
+/// Cycles of one weight-stationary fold streaming M rows (SCALE-Sim):
+/// 2R + C + M*d - 2, d = matrix_fp16_rate_divisor for F16 inputs, else 1.
+uint64_t matmulFoldCycles(const arch::ChipConfig &chip, uint64_t m,
+                          arch::DType inputType);
+
+/// A whole matmul: matmulFolds * matmulFoldCycles.
+uint64_t matmulCycles(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
+                      uint64_t n, arch::DType inputType);
+
+/// Passes over the data a vector opcode makes (a config field per class).
+uint64_t vectorPasses(const arch::ChipConfig &chip, arch::Opcode op);
+
+/// A vector instruction over rows x cols elements:
+/// vector_startup_cycles + passes(op) * ceil(rows * cols / vector_lanes).
+uint64_t vectorCycles(const arch::ChipConfig &chip, arch::Opcode op,
+                      uint64_t rows, uint64_t cols);
+
+/// Any instruction on an otherwise idle chip (no DRAM contention).
+uint64_t instrCycles(const arch::ChipConfig &chip, const arch::Instr &in);
+
+/// Throws arch::ContractError when a field the formulas divide by is zero
+/// (a config built in memory rather than parsed).
+void checkChip(const arch::ChipConfig &chip);
+
+} // namespace tessera::sim::timing
+
+#endif // TESSERA_SIM_TIMING_H

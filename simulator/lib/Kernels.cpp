@@ -1,0 +1,169 @@
+//===- Kernels.cpp - The arithmetic of the matrix and vector units --------===//
+
+#include "Kernels.h"
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace tessera;
+using namespace tessera::sim;
+using arch::DType;
+using arch::Opcode;
+
+float tessera::sim::loadElement(const uint8_t *p, DType t) {
+  switch (t) {
+  case DType::F32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::F16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    return float(Eigen::numext::bit_cast<Eigen::half>(bits));
+  }
+  case DType::I8: return float(int8_t(*p));
+  case DType::I32: {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return float(v);
+  }
+  }
+  return 0;
+}
+
+namespace {
+
+/// Round to nearest, saturate to [lo, hi], NaN -> 0.
+double saturate(float v, double lo, double hi) {
+  if (std::isnan(v))
+    return 0;
+  double r = std::nearbyint(double(v));
+  return r < lo ? lo : r > hi ? hi : r;
+}
+
+} // namespace
+
+void tessera::sim::storeElement(uint8_t *p, DType t, float v) {
+  switch (t) {
+  case DType::F32: std::memcpy(p, &v, 4); return;
+  case DType::F16: {
+    uint16_t bits = Eigen::numext::bit_cast<uint16_t>(Eigen::half(v));
+    std::memcpy(p, &bits, 2);
+    return;
+  }
+  case DType::I8: *p = uint8_t(int8_t(saturate(v, -128, 127))); return;
+  case DType::I32: {
+    int32_t i = int32_t(saturate(v, -2147483648.0, 2147483647.0));
+    std::memcpy(p, &i, 4);
+    return;
+  }
+  }
+}
+
+Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
+                         DType t) {
+  Mat m(rows, cols);
+  unsigned eb = arch::dtypeBytes(t);
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c)
+      m(r, c) = loadElement(bytes + (r * cols + c) * eb, t);
+  return m;
+}
+
+std::vector<uint8_t> tessera::sim::pack(const Mat &m, DType t) {
+  unsigned eb = arch::dtypeBytes(t);
+  std::vector<uint8_t> bytes(size_t(m.size()) * eb);
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      storeElement(bytes.data() + (r * m.cols() + c) * eb, t, m(r, c));
+  return bytes;
+}
+
+Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
+                         const Mat *acc) {
+  // The operands hold values of the input type; the product of two FP16 (or
+  // INT8) values is exact in FP32, so an FP32 GEMM multiplies "in the input
+  // type" and accumulates in FP32.
+  Mat out = (in.flags & arch::kFlagTransposeB) ? Mat(a * b.transpose())
+                                               : Mat(a * b);
+  if (acc)
+    out += *acc;
+  return out;
+}
+
+namespace {
+
+float binary(Opcode op, float x, float y) {
+  switch (op) {
+  case Opcode::VecAdd: return x + y;
+  case Opcode::VecSub: return x - y;
+  case Opcode::VecMul: return x * y;
+  case Opcode::VecDiv: return x / y;
+  default: return 0;
+  }
+}
+
+float gelu(float x) {
+  return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
+}
+
+} // namespace
+
+Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
+                           const Mat *beta) {
+  Eigen::Index rows = a.rows(), cols = a.cols();
+  Mat out(rows, cols);
+  switch (in.op) {
+  case Opcode::VecAdd:
+  case Opcode::VecSub:
+  case Opcode::VecMul:
+  case Opcode::VecDiv:
+    // Broadcast precedence as in arch::operandsOf: scalar, row, column.
+    for (Eigen::Index r = 0; r < rows; ++r)
+      for (Eigen::Index c = 0; c < cols; ++c) {
+        float y;
+        if (in.flags & arch::kFlagBroadcastScalar)
+          y = (*b)(0, 0);
+        else if (in.flags & arch::kFlagBroadcastRow)
+          y = (*b)(0, c);
+        else if (in.flags & arch::kFlagBroadcastCol)
+          y = (*b)(r, 0);
+        else
+          y = (*b)(r, c);
+        out(r, c) = binary(in.op, a(r, c), y);
+      }
+    return out;
+  case Opcode::VecScale: return a * in.imm;
+  case Opcode::VecLayerNorm:
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      float mean = a.row(r).mean();
+      float var = (a.row(r).array() - mean).square().mean();
+      float inv = 1.0f / std::sqrt(var + in.imm);
+      for (Eigen::Index c = 0; c < cols; ++c)
+        out(r, c) = (a(r, c) - mean) * inv * (*b)(0, c) + (*beta)(0, c);
+    }
+    return out;
+  case Opcode::VecSoftmax:
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      float mx = a.row(r).maxCoeff();
+      float sum = 0;
+      for (Eigen::Index c = 0; c < cols; ++c)
+        sum += out(r, c) = std::exp(a(r, c) - mx);
+      out.row(r) /= sum;
+    }
+    return out;
+  case Opcode::VecGelu: return a.unaryExpr(&gelu);
+  case Opcode::VecErf:
+    return a.unaryExpr([](float x) { return std::erf(x); });
+  case Opcode::VecTranspose: return a.transpose();
+  case Opcode::VecCopy: return a;
+  case Opcode::DmaLoad:
+  case Opcode::DmaStore:
+  case Opcode::MatMul: break;
+  }
+  return out;
+}

@@ -1,0 +1,461 @@
+//===- Modules.cpp - The SystemC modules of the chip ----------------------===//
+//
+// Timing comes from the closed forms in Timing.h (docs/timing-model.md); the
+// arithmetic from Kernels.h. Sources are read when an instruction issues and
+// destinations written when it completes, so acc may alias out and a racing
+// instruction never sees half a result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Sim/Modules.h"
+#include "tessera/Sim/Timing.h"
+
+#include "Kernels.h"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+using namespace sc_core;
+using namespace tessera;
+using namespace tessera::sim;
+
+//===----------------------------------------------------------------------===//
+// Time and frame state
+//===----------------------------------------------------------------------===//
+
+sc_time tessera::sim::cyclesToTime(uint64_t cycles) {
+  return sc_time(double(cycles), SC_NS);
+}
+
+uint64_t tessera::sim::timeToCycles(const sc_time &t) {
+  static const uint64_t perCycle = sc_time(1, SC_NS).value();
+  return t.value() / perCycle;
+}
+
+uint64_t tessera::sim::nowCycles() { return timeToCycles(sc_time_stamp()); }
+
+InstrRecord &FrameState::record(uint32_t index) {
+  if (index >= records.size())
+    records.resize(size_t(index) + 1);
+  return records[index];
+}
+
+void FrameState::fail(uint32_t index, const arch::Instr &in, const char *unit,
+                      const std::string &what) {
+  if (failed())
+    return;
+  std::ostringstream os;
+  os << "instruction " << index << " (" << arch::opcodeName(in.op) << ") on "
+     << unit << " at cycle " << frameCycle() << ": " << what;
+  error = os.str();
+}
+
+namespace {
+
+std::string hex(uint64_t v) {
+  std::ostringstream os;
+  os << "0x" << std::hex << v;
+  return os.str();
+}
+
+/// One past the last byte `a` touches; false on a 64-bit overflow.
+bool accessEnd(const MemAccess &a, uint64_t &end) {
+  arch::Operand o{"", false, false, a.addr, a.rows, a.rowBytes, a.strideBytes};
+  return o.end(end);
+}
+
+/// Checks `a` against a memory of `limit` bytes; sets its error if outside.
+bool checkBounds(MemAccess &a, uint64_t limit, const char *memory) {
+  uint64_t end;
+  if (accessEnd(a, end) && end <= limit)
+    return true;
+  a.ok = false;
+  std::ostringstream os;
+  os << memory << (a.cmd == MemAccess::Read ? " read" : " write") << " of "
+     << a.rows << " x " << a.rowBytes << " bytes at " << hex(a.addr)
+     << " (stride " << a.strideBytes << ") is outside the " << limit
+     << "-byte " << memory;
+  a.error = os.str();
+  return false;
+}
+
+/// Copies the rows of `a` between `mem` and a.data.
+void moveRows(MemAccess &a, uint8_t *mem) {
+  if (!a.data)
+    return;
+  for (uint64_t r = 0; r < a.rows; ++r) {
+    uint8_t *row = mem + a.addr + r * a.strideBytes;
+    uint8_t *packed = a.data + r * a.rowBytes;
+    if (a.cmd == MemAccess::Read)
+      std::memcpy(packed, row, a.rowBytes);
+    else
+      std::memcpy(row, packed, a.rowBytes);
+  }
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Dram
+//===----------------------------------------------------------------------===//
+
+Dram::Dram(sc_module_name name) : sc_module(name), target("target") {
+  target.bind(*this);
+}
+
+void Dram::reset(FrameState *frame, std::vector<uint8_t> image,
+                 uint64_t sizeBytes) {
+  frame_ = frame;
+  image_ = std::move(image);
+  size_ = sizeBytes;
+  busFreeCycle_ = 0;
+}
+
+void Dram::b_transport(MemAccess &a, sc_time &delay) {
+  if (!checkBounds(a, size_, "DRAM"))
+    return;
+  const arch::ChipConfig &chip = frame_->chip;
+  uint64_t issue = nowCycles() + timeToCycles(delay);
+  uint64_t busBytes = timing::dramBusBytes(chip, a.rows, a.rowBytes,
+                                           a.strideBytes);
+  uint64_t dataCycles = timing::dramDataCycles(chip, busBytes);
+  uint64_t dataStart =
+      std::max(issue + chip.dramLatencyCycles(), busFreeCycle_);
+  uint64_t dataEnd = dataStart + dataCycles;
+  busFreeCycle_ = dataEnd;
+  delay += cyclesToTime(dataEnd - issue);
+
+  InstrRecord &rec = frame_->record(a.instr);
+  rec.dramStart = dataStart - frame_->originCycle;
+  rec.dramEnd = dataEnd - frame_->originCycle;
+  rec.dramBusBytes = busBytes;
+  frame_->dramBusBytes += busBytes;
+  frame_->dramBusyCycles += dataCycles;
+  (a.cmd == MemAccess::Read ? frame_->dramBytesRead
+                            : frame_->dramBytesWritten) += a.bytes();
+  transport_dbg(a);
+}
+
+void Dram::transport_dbg(MemAccess &a) {
+  if (checkBounds(a, size_, "DRAM") && !image_.empty())
+    moveRows(a, image_.data());
+}
+
+//===----------------------------------------------------------------------===//
+// Sram
+//===----------------------------------------------------------------------===//
+
+Sram::Sram(sc_module_name name) : sc_module(name), target("target") {
+  target.bind(*this);
+}
+
+void Sram::reset(FrameState *frame, uint64_t backedBytes) {
+  frame_ = frame;
+  store_.assign(frame->functional
+                    ? size_t(std::min(backedBytes, frame->chip.sram_bytes))
+                    : 0,
+                0);
+}
+
+void Sram::move(MemAccess &a) {
+  if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !a.data)
+    return;
+  // Functional mode backs the program's sram_bytes_used; a program that
+  // touches SRAM past it (but inside sram_bytes) gets more backing store.
+  uint64_t end;
+  accessEnd(a, end);
+  if (end > store_.size())
+    store_.resize(size_t(end), 0);
+  moveRows(a, store_.data());
+}
+
+void Sram::b_transport(MemAccess &a, sc_time &delay) {
+  move(a);
+  if (a.ok)
+    delay += cyclesToTime(timing::sramAccessCycles(frame_->chip, a.bytes()));
+}
+
+void Sram::transport_dbg(MemAccess &a) { move(a); }
+
+//===----------------------------------------------------------------------===//
+// DmaEngine
+//===----------------------------------------------------------------------===//
+
+DmaEngine::DmaEngine(sc_module_name name)
+    : sc_module(name), exec("exec"), dram("dram"), sram("sram") {
+  exec.bind(*this);
+}
+
+void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
+  bool load = in.op == arch::Opcode::DmaLoad;
+  const char *unit = load ? "the DMA load channel" : "the DMA store channel";
+  uint64_t rows = in.dims[0], rowBytes = in.dims[1];
+  std::vector<uint8_t> buffer(frame_->functional ? rows * rowBytes : 0);
+  uint8_t *data = frame_->functional ? buffer.data() : nullptr;
+
+  MemAccess dramSide, sramSide;
+  dramSide.cmd = load ? MemAccess::Read : MemAccess::Write;
+  sramSide.cmd = load ? MemAccess::Write : MemAccess::Read;
+  dramSide.addr = in.addr[0];
+  dramSide.strideBytes = in.strides[0];
+  sramSide.addr = in.addr[1];
+  sramSide.strideBytes = in.strides[1];
+  for (MemAccess *a : {&dramSide, &sramSide}) {
+    a->rows = rows;
+    a->rowBytes = rowBytes;
+    a->instr = index;
+  }
+
+  // The source is read as the transfer starts (with its data); the
+  // destination is timed and bounds-checked now and written on completion.
+  MemAccess &src = load ? dramSide : sramSide;
+  MemAccess &dst = load ? sramSide : dramSide;
+  src.data = data;
+  sc_time dramDelay = SC_ZERO_TIME, sramDelay = SC_ZERO_TIME;
+  sram->b_transport(sramSide, sramDelay);
+  if (!sramSide.ok)
+    return frame_->fail(index, in, unit, sramSide.error);
+  dram->b_transport(dramSide, dramDelay);
+  if (!dramSide.ok)
+    return frame_->fail(index, in, unit, dramSide.error);
+
+  sc_time delay = std::max(dramDelay, sramDelay);
+  uint64_t cycles = timeToCycles(delay);
+  frame_->record(index).unitCycles = cycles;
+  (load ? frame_->loadBusyCycles : frame_->storeBusyCycles) += cycles;
+  wait(delay);
+  dst.data = data;
+  dst.cmd = MemAccess::Write;
+  (load ? sram : dram)->transport_dbg(dst);
+}
+
+//===----------------------------------------------------------------------===//
+// Compute units: operand access shared by the matrix and vector units
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The SRAM operands of a compute instruction, read (sources) and checked.
+struct Operands {
+  std::vector<arch::Operand> views;
+  std::vector<Mat> values; ///< Sources, unpacked (functional mode).
+  std::string error;
+
+  const arch::Operand *find(const char *role) const {
+    for (const arch::Operand &o : views)
+      if (std::strcmp(o.role, role) == 0)
+        return &o;
+    return nullptr;
+  }
+};
+
+arch::DType operandType(const arch::Instr &in, const arch::Operand &o) {
+  if (o.isWrite)
+    return in.outDtype;
+  if (std::strcmp(o.role, "acc") == 0)
+    return in.accDtype;
+  return in.dtype;
+}
+
+MemAccess toAccess(const arch::Operand &o, uint32_t index) {
+  MemAccess a;
+  a.cmd = o.isWrite ? MemAccess::Write : MemAccess::Read;
+  a.addr = o.addr;
+  a.rows = o.rows;
+  a.rowBytes = o.rowBytes;
+  a.strideBytes = o.strideBytes;
+  a.instr = index;
+  return a;
+}
+
+/// Checks every operand and reads the sources; values[i] matches views[i]
+/// (an empty matrix for the destination). Returns false on an address error.
+bool readOperands(sc_port<MemIf> &sram, const FrameState &frame,
+                  uint32_t index, const arch::Instr &in, Operands &ops) {
+  ops.views = arch::operandsOf(in);
+  for (const arch::Operand &o : ops.views) {
+    MemAccess a = toAccess(o, index);
+    std::vector<uint8_t> bytes;
+    if (frame.functional && !o.isWrite) {
+      bytes.resize(a.bytes());
+      a.data = bytes.data();
+    }
+    sram->transport_dbg(a);
+    if (!a.ok) {
+      ops.error = std::string("operand ") + o.role + ": " + a.error;
+      return false;
+    }
+    arch::DType t = operandType(in, o);
+    ops.values.push_back(frame.functional && !o.isWrite
+                             ? unpack(bytes.data(), o.rows,
+                                      o.rowBytes / arch::dtypeBytes(t), t)
+                             : Mat());
+  }
+  return true;
+}
+
+void writeResult(sc_port<MemIf> &sram, uint32_t index, const arch::Instr &in,
+                 const Operands &ops, const Mat &result) {
+  const arch::Operand *out = ops.find("out");
+  std::vector<uint8_t> bytes = pack(result, in.outDtype);
+  MemAccess a = toAccess(*out, index);
+  a.data = bytes.data();
+  sram->transport_dbg(a);
+}
+
+const Mat *valueOf(const Operands &ops, const char *role) {
+  for (size_t i = 0; i < ops.views.size(); ++i)
+    if (std::strcmp(ops.views[i].role, role) == 0)
+      return &ops.values[i];
+  return nullptr;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// MatrixUnit
+//===----------------------------------------------------------------------===//
+
+MatrixUnit::MatrixUnit(sc_module_name name)
+    : sc_module(name), exec("exec"), sram("sram") {
+  exec.bind(*this);
+}
+
+void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
+  Operands ops;
+  if (!readOperands(sram, *frame_, index, in, ops))
+    return frame_->fail(index, in, "the matrix unit", ops.error);
+  uint64_t m = in.dims[0], k = in.dims[1], n = in.dims[2];
+  uint64_t cycles = timing::matmulCycles(frame_->chip, m, k, n, in.dtype);
+  Mat result;
+  if (frame_->functional)
+    result = matmul(in, *valueOf(ops, "a"), *valueOf(ops, "b"),
+                    (in.flags & arch::kFlagAccumulate) ? valueOf(ops, "acc")
+                                                       : nullptr);
+  frame_->record(index).unitCycles = cycles;
+  frame_->matrixBusyCycles += cycles;
+  frame_->macs += m * k * n;
+  wait(cyclesToTime(cycles));
+  if (frame_->functional)
+    writeResult(sram, index, in, ops, result);
+}
+
+//===----------------------------------------------------------------------===//
+// VectorUnit
+//===----------------------------------------------------------------------===//
+
+VectorUnit::VectorUnit(sc_module_name name)
+    : sc_module(name), exec("exec"), sram("sram") {
+  exec.bind(*this);
+}
+
+void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
+  Operands ops;
+  if (!readOperands(sram, *frame_, index, in, ops))
+    return frame_->fail(index, in, "the vector unit", ops.error);
+  uint64_t cycles =
+      timing::vectorCycles(frame_->chip, in.op, in.dims[0], in.dims[1]);
+  Mat result;
+  if (frame_->functional) {
+    const char *second =
+        in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
+    result = vectorOp(in, *valueOf(ops, "a"), valueOf(ops, second),
+                      valueOf(ops, "beta"));
+  }
+  frame_->record(index).unitCycles = cycles;
+  frame_->vectorBusyCycles += cycles;
+  wait(cyclesToTime(cycles));
+  if (frame_->functional)
+    writeResult(sram, index, in, ops, result);
+}
+
+//===----------------------------------------------------------------------===//
+// Sequencer
+//===----------------------------------------------------------------------===//
+
+Sequencer::Sequencer(sc_module_name name)
+    : sc_module(name), dma("dma"), matrix("matrix"), vector("vector") {
+  SC_THREAD(loadQueue);
+  SC_THREAD(computeQueue);
+  SC_THREAD(storeQueue);
+}
+
+void Sequencer::start(FrameState *frame) {
+  frame_ = frame;
+  for (auto &q : queues_)
+    q.clear();
+  const std::vector<arch::Instr> &instrs = frame->program->instrs;
+  frame->records.assign(instrs.size(), InstrRecord());
+  for (uint32_t i = 0; i < instrs.size(); ++i)
+    queues_[unsigned(instrs[i].queue())].push_back(i);
+  idleQueues_ = 0;
+  frameStart_.notify(SC_ZERO_TIME);
+}
+
+bool Sequencer::depsDone(const arch::Instr &in) const {
+  for (uint32_t d : in.deps)
+    if (!frame_->records[d].done)
+      return false;
+  return true;
+}
+
+void Sequencer::runQueue(arch::Queue q) {
+  while (true) {
+    wait(frameStart_);
+    for (uint32_t index : queues_[unsigned(q)]) {
+      const arch::Instr &in = frame_->program->instrs[index];
+      InstrRecord &rec = frame_->records[index];
+      rec.head = frame_->frameCycle();
+      while (!frame_->failed() && !depsDone(in))
+        wait(token_);
+      if (frame_->failed())
+        break;
+      rec.start = frame_->frameCycle();
+      if (q != arch::Queue::Compute)
+        dma->execute(index, in);
+      else if (in.op == arch::Opcode::MatMul)
+        matrix->execute(index, in);
+      else
+        vector->execute(index, in);
+      rec.end = frame_->frameCycle();
+      rec.done = !frame_->failed();
+      // The instruction's dependency token (and, after an error, the signal
+      // for the other queues to stop waiting).
+      token_.notify(SC_ZERO_TIME);
+      if (frame_->failed())
+        break;
+    }
+    ++idleQueues_;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Chip
+//===----------------------------------------------------------------------===//
+
+Chip::Chip(sc_module_name name)
+    : sc_module(name), sequencer("sequencer"), dma("dma"), dram("dram"),
+      sram("sram"), matrix("matrix"), vector("vector") {
+  sequencer.dma.bind(dma.exec);
+  sequencer.matrix.bind(matrix.exec);
+  sequencer.vector.bind(vector.exec);
+  dma.dram.bind(dram.target);
+  dma.sram.bind(sram.target);
+  matrix.sram.bind(sram.target);
+  vector.sram.bind(sram.target);
+}
+
+void Chip::runFrame(FrameState &frame, std::vector<uint8_t> image) {
+  frame.originCycle = nowCycles();
+  dram.reset(&frame, std::move(image), frame.program->dramBytes);
+  sram.reset(&frame, frame.program->sramBytesUsed);
+  dma.reset(&frame);
+  matrix.reset(&frame);
+  vector.reset(&frame);
+  sequencer.start(&frame);
+  sc_start();
+  if (!sequencer.idle() && !frame.failed())
+    frame.error = "the frame stopped before every queue finished (internal "
+                  "error: a dependency token was never signalled)";
+}

@@ -1,0 +1,246 @@
+//===- Report.cpp - The frame report: table and JSON ----------------------===//
+//
+// Both forms carry the same figures; docs/simulator.md defines each. JSON is
+// written by hand (no JSON library in the simulator's dependencies), with
+// strings escaped per RFC 8259 and non-finite numbers written as null.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Sim/Report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <sstream>
+
+using namespace tessera;
+using namespace tessera::sim;
+
+BudgetCheck tessera::sim::checkBudget(const SimResult &r,
+                                      const arch::ChipConfig &chip) {
+  BudgetCheck b;
+  b.budgetMs = chip.frame_budget_ms;
+  b.frameMs = r.frameMs;
+  b.headroomMs = b.budgetMs - b.frameMs;
+  b.passed = b.frameMs <= b.budgetMs;
+  return b;
+}
+
+std::string tessera::sim::jsonEscape(const std::string &s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += char(c);
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string fmt(const char *format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string pct(double fraction) { return fmt("%.1f%%", 100 * fraction); }
+
+/// Bytes with a decimal unit (1 MB = 1e6 bytes, as the DRAM GB/s).
+std::string bytes(uint64_t n) {
+  if (n >= 1000000000)
+    return fmt("%.2f GB", n / 1e9);
+  if (n >= 1000000)
+    return fmt("%.2f MB", n / 1e6);
+  if (n >= 1000)
+    return fmt("%.1f kB", n / 1e3);
+  return std::to_string(n) + " B";
+}
+
+double share(uint64_t part, uint64_t whole) {
+  return whole ? double(part) / double(whole) : 0.0;
+}
+
+/// A JSON number; null when not finite.
+std::string num(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  return fmt("%.10g", v);
+}
+
+std::string str(const std::string &s) { return "\"" + jsonEscape(s) + "\""; }
+
+} // namespace
+
+std::string tessera::sim::formatReport(const SimResult &r,
+                                       const arch::ChipConfig &chip,
+                                       const ReportInfo &info) {
+  std::ostringstream os;
+  BudgetCheck b = checkBudget(r, chip);
+  auto row = [&](const std::string &label) -> std::ostringstream & {
+    os << "  " << std::left << std::setw(18) << label;
+    return os;
+  };
+  os << "Tessera frame report\n";
+  if (!info.modelName.empty())
+    row("model") << info.modelName << "\n";
+  if (!info.programPath.empty())
+    row("program") << info.programPath << "\n";
+  row("chip") << chip.name << " (" << fmt("%g", chip.clock_ghz) << " GHz, "
+              << chip.matrix_rows << "x" << chip.matrix_cols
+              << " matrix unit, " << fmt("%g", chip.dram_bandwidth_gbps)
+              << " GB/s DRAM, " << bytes(chip.sram_bytes) << " SRAM)\n";
+  row("instructions") << r.instructions << "\n\n";
+
+  row("frame latency") << r.totalCycles << " cycles = "
+                       << fmt("%.4f", r.frameMs) << " ms\n";
+  row("budget") << fmt("%.2f", b.budgetMs) << " ms ("
+                << fmt("%.0f", 1000.0 / b.budgetMs) << " fps): "
+                << (b.passed ? "PASS" : "FAIL") << ", ";
+  if (b.passed)
+    os << fmt("%.4f", b.headroomMs) << " ms (" << pct(b.headroomMs / b.budgetMs)
+       << ") headroom left for the planner\n";
+  else
+    os << "over budget by " << fmt("%.4f", -b.headroomMs) << " ms\n";
+  row("DRAM") << "read " << bytes(r.dramBytesRead) << ", written "
+              << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead
+              << " / " << r.dramBytesWritten << " bytes); bus busy "
+              << pct(share(r.dramBusyCycles, r.totalCycles)) << "\n";
+  row("matrix unit") << pct(r.matrixUtilization)
+                     << " utilization over the frame, "
+                     << pct(r.matrixBusyUtilization) << " while busy; busy "
+                     << r.matrixBusyCycles << " cycles ("
+                     << pct(share(r.matrixBusyCycles, r.totalCycles))
+                     << "), " << r.macs << " MACs\n";
+  row("vector unit") << "busy " << r.vectorBusyCycles << " cycles ("
+                     << pct(share(r.vectorBusyCycles, r.totalCycles))
+                     << ")\n";
+  row("DMA") << "load busy " << r.loadBusyCycles << " cycles ("
+             << pct(share(r.loadBusyCycles, r.totalCycles)) << "), store busy "
+             << r.storeBusyCycles << " cycles ("
+             << pct(share(r.storeBusyCycles, r.totalCycles)) << ")\n\n";
+
+  size_t nameWidth = 5;
+  for (const LayerStats &l : r.layers)
+    nameWidth = std::max(nameWidth, l.name.size());
+  os << "  per layer (time = cycles by which the layer moved the end of the "
+        "frame)\n";
+  os << "  " << std::left << std::setw(int(nameWidth)) << "layer"
+     << std::right << std::setw(12) << "cycles" << std::setw(10) << "ms"
+     << std::setw(8) << "share" << std::setw(12) << "matrix" << std::setw(12)
+     << "vector" << std::setw(12) << "DRAM read" << std::setw(12)
+     << "DRAM write" << "\n";
+  for (const LayerStats &l : r.layers)
+    os << "  " << std::left << std::setw(int(nameWidth)) << l.name
+       << std::right << std::setw(12) << l.attributedCycles << std::setw(10)
+       << fmt("%.4f", chip.cyclesToMs(l.attributedCycles)) << std::setw(8)
+       << pct(share(l.attributedCycles, r.totalCycles)) << std::setw(12)
+       << l.matrixCycles << std::setw(12) << l.vectorCycles << std::setw(12)
+       << bytes(l.dramBytesRead) << std::setw(12)
+       << bytes(l.dramBytesWritten) << "\n";
+  os << "  " << std::left << std::setw(int(nameWidth)) << "total"
+     << std::right << std::setw(12) << r.totalCycles << std::setw(10)
+     << fmt("%.4f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
+     << r.matrixBusyCycles << std::setw(12) << r.vectorBusyCycles
+     << std::setw(12) << bytes(r.dramBytesRead) << std::setw(12)
+     << bytes(r.dramBytesWritten) << "\n";
+
+  if (!info.accuracy.empty()) {
+    os << "\n  accuracy (max abs error against the reference)\n";
+    for (const AccuracyCheck &a : info.accuracy)
+      os << "  " << std::left << std::setw(int(nameWidth)) << a.tensor
+         << "  max " << fmt("%.3g", a.maxAbsError) << "  rms "
+         << fmt("%.3g", a.rmsError) << "  tolerance "
+         << fmt("%.3g", a.tolerance) << " (reference rms "
+         << fmt("%.3g", a.referenceRms) << ")  "
+         << (a.passed ? "PASS" : "FAIL") << "\n";
+  }
+  return os.str();
+}
+
+std::string tessera::sim::reportJson(const SimResult &r,
+                                     const arch::ChipConfig &chip,
+                                     const ReportInfo &info) {
+  BudgetCheck b = checkBudget(r, chip);
+  std::ostringstream os;
+  os << "{\n";
+  os << "  \"model\": " << str(info.modelName) << ",\n";
+  os << "  \"program\": " << str(info.programPath) << ",\n";
+  os << "  \"chip\": {\"name\": " << str(chip.name)
+     << ", \"clock_ghz\": " << num(chip.clock_ghz)
+     << ", \"matrix_rows\": " << chip.matrix_rows
+     << ", \"matrix_cols\": " << chip.matrix_cols
+     << ", \"dram_bandwidth_gbps\": " << num(chip.dram_bandwidth_gbps)
+     << ", \"sram_bytes\": " << chip.sram_bytes << "},\n";
+  os << "  \"frame\": {\"cycles\": " << r.totalCycles
+     << ", \"ms\": " << num(r.frameMs)
+     << ", \"instructions\": " << r.instructions << "},\n";
+  os << "  \"budget\": {\"budget_ms\": " << num(b.budgetMs)
+     << ", \"fps\": " << num(1000.0 / b.budgetMs)
+     << ", \"passed\": " << (b.passed ? "true" : "false")
+     << ", \"headroom_ms\": " << num(b.headroomMs)
+     << ", \"headroom_fraction\": " << num(b.headroomMs / b.budgetMs)
+     << "},\n";
+  os << "  \"dram\": {\"bytes_read\": " << r.dramBytesRead
+     << ", \"bytes_written\": " << r.dramBytesWritten
+     << ", \"bus_bytes\": " << r.dramBurstBytes
+     << ", \"bus_busy_cycles\": " << r.dramBusyCycles
+     << ", \"bus_busy_fraction\": "
+     << num(share(r.dramBusyCycles, r.totalCycles)) << "},\n";
+  os << "  \"matrix_unit\": {\"busy_cycles\": " << r.matrixBusyCycles
+     << ", \"macs\": " << r.macs
+     << ", \"utilization\": " << num(r.matrixUtilization)
+     << ", \"busy_utilization\": " << num(r.matrixBusyUtilization) << "},\n";
+  os << "  \"vector_unit\": {\"busy_cycles\": " << r.vectorBusyCycles
+     << "},\n";
+  os << "  \"dma\": {\"load_busy_cycles\": " << r.loadBusyCycles
+     << ", \"store_busy_cycles\": " << r.storeBusyCycles << "},\n";
+  os << "  \"layers\": [";
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerStats &l = r.layers[i];
+    os << (i ? ",\n" : "\n") << "    {\"name\": " << str(l.name)
+       << ", \"start_cycle\": " << l.startCycle
+       << ", \"end_cycle\": " << l.endCycle
+       << ", \"cycles\": " << l.attributedCycles
+       << ", \"ms\": " << num(chip.cyclesToMs(l.attributedCycles))
+       << ", \"share\": " << num(share(l.attributedCycles, r.totalCycles))
+       << ", \"busy_cycles\": " << l.busyCycles
+       << ", \"matrix_cycles\": " << l.matrixCycles
+       << ", \"vector_cycles\": " << l.vectorCycles
+       << ", \"dma_cycles\": " << l.dmaCycles
+       << ", \"dram_bytes_read\": " << l.dramBytesRead
+       << ", \"dram_bytes_written\": " << l.dramBytesWritten
+       << ", \"macs\": " << l.macs
+       << ", \"instructions\": " << l.instructions << "}";
+  }
+  os << (r.layers.empty() ? "],\n" : "\n  ],\n");
+  bool allPassed = true;
+  os << "  \"accuracy\": [";
+  for (size_t i = 0; i < info.accuracy.size(); ++i) {
+    const AccuracyCheck &a = info.accuracy[i];
+    allPassed = allPassed && a.passed;
+    os << (i ? ",\n" : "\n") << "    {\"tensor\": " << str(a.tensor)
+       << ", \"reference\": " << str(a.reference)
+       << ", \"max_abs_error\": " << num(a.maxAbsError)
+       << ", \"rms_error\": " << num(a.rmsError)
+       << ", \"reference_rms\": " << num(a.referenceRms)
+       << ", \"tolerance\": " << num(a.tolerance)
+       << ", \"passed\": " << (a.passed ? "true" : "false") << "}";
+  }
+  os << (info.accuracy.empty() ? "],\n" : "\n  ],\n");
+  os << "  \"accuracy_passed\": " << (allPassed ? "true" : "false") << "\n";
+  os << "}\n";
+  return os.str();
+}

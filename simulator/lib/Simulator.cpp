@@ -1,0 +1,204 @@
+//===- Simulator.cpp - Simulate one frame of a program on the chip --------===//
+//
+// Checks the program, the chip and the inputs, builds the DRAM image, runs
+// the frame on the SystemC model (elaborated once per process) and gathers
+// the result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Sim/Simulator.h"
+#include "tessera/Sim/Modules.h"
+#include "tessera/Sim/Timing.h"
+
+#include "Kernels.h"
+#include "Trace.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+using namespace tessera;
+using namespace tessera::sim;
+
+/// libsystemc's own main() calls sc_main, so the library references it; the
+/// tools and tests that call simulateFrame have their own main(). Testbenches
+/// define the real (strong) sc_main.
+extern "C" __attribute__((weak)) int sc_main(int, char **) { return 1; }
+
+namespace {
+
+/// The chip model, elaborated on first use and reused by every frame.
+Chip &chipModel() {
+  static Chip *chip = [] {
+    ::setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    Chip *c = new Chip("chip");
+    // Elaboration and the initialization phase: every process runs up to
+    // its first wait.
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    return c;
+  }();
+  return *chip;
+}
+
+std::mutex &simMutex() {
+  static std::mutex m;
+  return m;
+}
+
+/// Fills the DRAM image: weights from the program, inputs converted from
+/// float32 to their element type.
+std::vector<uint8_t>
+buildImage(const arch::Program &prog,
+           const std::map<std::string, std::vector<float>> &inputs) {
+  std::vector<uint8_t> image(prog.dramBytes, 0);
+  for (const arch::TensorInfo &t : prog.tensors) {
+    if (t.kind == arch::TensorKind::Weight)
+      std::memcpy(image.data() + t.dramAddr, t.data.data(), t.data.size());
+    if (t.kind != arch::TensorKind::Input)
+      continue;
+    const std::vector<float> &values = inputs.at(t.name);
+    unsigned eb = arch::dtypeBytes(t.dtype);
+    for (size_t i = 0; i < values.size(); ++i)
+      storeElement(image.data() + t.dramAddr + i * eb, t.dtype, values[i]);
+  }
+  return image;
+}
+
+void checkInputs(const arch::Program &prog,
+                 const std::map<std::string, std::vector<float>> &inputs,
+                 bool functional) {
+  std::string names;
+  for (const arch::TensorInfo &t : prog.tensors)
+    if (t.kind == arch::TensorKind::Input)
+      names += (names.empty() ? "'" : ", '") + t.name + "'";
+  for (const auto &entry : inputs) {
+    const arch::TensorInfo *t = prog.findTensor(entry.first);
+    if (!t || t->kind != arch::TensorKind::Input)
+      throw SimError("unknown input '" + entry.first +
+                     "': the program's inputs are " +
+                     (names.empty() ? std::string("none") : names));
+  }
+  for (const arch::TensorInfo &t : prog.tensors) {
+    if (t.kind != arch::TensorKind::Input)
+      continue;
+    auto it = inputs.find(t.name);
+    if (it == inputs.end()) {
+      if (!functional)
+        continue; // Timing-only frames do not need values.
+      throw SimError("no value for input '" + t.name + "' (" +
+                     std::to_string(t.numElements()) + " float32 values)");
+    }
+    if (it->second.size() != t.numElements())
+      throw SimError("input '" + t.name + "' has " +
+                     std::to_string(it->second.size()) +
+                     " values, expected " + std::to_string(t.numElements()));
+  }
+}
+
+SimResult collect(const arch::Program &prog, const FrameState &frame) {
+  const arch::ChipConfig &chip = frame.chip;
+  SimResult r;
+  r.chipName = chip.name;
+  r.instructions = prog.instrs.size();
+  for (const InstrRecord &rec : frame.records)
+    r.totalCycles = std::max(r.totalCycles, rec.end);
+  r.frameMs = chip.cyclesToMs(r.totalCycles);
+  r.dramBytesRead = frame.dramBytesRead;
+  r.dramBytesWritten = frame.dramBytesWritten;
+  r.dramBurstBytes = frame.dramBusBytes;
+  r.dramBusyCycles = frame.dramBusyCycles;
+  r.matrixBusyCycles = frame.matrixBusyCycles;
+  r.vectorBusyCycles = frame.vectorBusyCycles;
+  r.loadBusyCycles = frame.loadBusyCycles;
+  r.storeBusyCycles = frame.storeBusyCycles;
+  r.macs = frame.macs;
+  double pes = double(chip.matrix_rows) * chip.matrix_cols;
+  if (r.totalCycles)
+    r.matrixUtilization = double(r.macs) / (double(r.totalCycles) * pes);
+  if (r.matrixBusyCycles)
+    r.matrixBusyUtilization =
+        double(r.macs) / (double(r.matrixBusyCycles) * pes);
+
+  size_t nLayers = std::max<size_t>(prog.layers.size(), 1);
+  r.layers.resize(nLayers);
+  for (size_t l = 0; l < nLayers; ++l)
+    r.layers[l].name = l < prog.layers.size() ? prog.layers[l] : "(program)";
+  std::vector<bool> seen(nLayers, false);
+  for (size_t i = 0; i < prog.instrs.size(); ++i) {
+    const arch::Instr &in = prog.instrs[i];
+    const InstrRecord &rec = frame.records[i];
+    LayerStats &l = r.layers[in.layer];
+    l.startCycle = seen[in.layer] ? std::min(l.startCycle, rec.start)
+                                  : rec.start;
+    l.endCycle = std::max(l.endCycle, rec.end);
+    seen[in.layer] = true;
+    ++l.instructions;
+    switch (in.op) {
+    case arch::Opcode::DmaLoad:
+      l.dramBytesRead += in.dmaBytes();
+      l.dmaCycles += rec.unitCycles;
+      break;
+    case arch::Opcode::DmaStore:
+      l.dramBytesWritten += in.dmaBytes();
+      l.dmaCycles += rec.unitCycles;
+      break;
+    case arch::Opcode::MatMul:
+      l.matrixCycles += rec.unitCycles;
+      l.macs += uint64_t(in.dims[0]) * in.dims[1] * in.dims[2];
+      break;
+    default: l.vectorCycles += rec.unitCycles; break;
+    }
+    l.busyCycles = l.matrixCycles + l.vectorCycles;
+    r.instrTimings.push_back({rec.head, rec.start, rec.end});
+  }
+  uint64_t frontier = 0;
+  for (LayerStats &l : r.layers) {
+    l.attributedCycles = l.endCycle > frontier ? l.endCycle - frontier : 0;
+    frontier = std::max(frontier, l.endCycle);
+  }
+  return r;
+}
+
+} // namespace
+
+SimResult
+tessera::sim::simulateFrame(const arch::Program &prog,
+                            const arch::ChipConfig &chip,
+                            const std::map<std::string, std::vector<float>> &inputs,
+                            const SimOptions &options) {
+  std::lock_guard<std::mutex> lock(simMutex());
+  timing::checkChip(chip);
+  prog.verify("program");
+  checkInputs(prog, inputs, options.functional);
+
+  FrameState frame;
+  frame.chip = chip;
+  frame.program = &prog;
+  frame.functional = options.functional;
+  std::vector<uint8_t> image;
+  if (options.functional)
+    image = buildImage(prog, inputs);
+
+  Chip &model = chipModel();
+  model.runFrame(frame, std::move(image));
+  if (frame.failed())
+    throw SimError(frame.error);
+
+  SimResult result = collect(prog, frame);
+  if (options.functional) {
+    const std::vector<uint8_t> &dram = model.dram.image();
+    for (const arch::TensorInfo &t : prog.tensors) {
+      if (t.kind != arch::TensorKind::Output)
+        continue;
+      std::vector<float> &values = result.outputs[t.name];
+      values.resize(t.numElements());
+      unsigned eb = arch::dtypeBytes(t.dtype);
+      for (size_t i = 0; i < values.size(); ++i)
+        values[i] = loadElement(dram.data() + t.dramAddr + i * eb, t.dtype);
+    }
+  }
+  if (!options.tracePath.empty())
+    writeTrace(options.tracePath, prog, frame);
+  return result;
+}

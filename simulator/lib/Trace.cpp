@@ -1,0 +1,127 @@
+//===- Trace.cpp - Chrome/Perfetto JSON timeline of a frame ---------------===//
+//
+// The trace-event format: a JSON object with a "traceEvents" array of
+// metadata ("M": track names), complete slices ("X": ts and dur in
+// microseconds) and counters ("C"). Tracks (tid): 1-3 the load, compute and
+// store queues, 4 the DRAM data bus, 5 the matrix unit, 6 the vector unit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Trace.h"
+
+#include "tessera/Sim/Report.h"
+#include "tessera/Sim/Simulator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+using namespace tessera;
+using namespace tessera::sim;
+
+namespace {
+
+enum Track { LoadQ = 1, ComputeQ, StoreQ, DramBus, MatrixT, VectorT };
+
+class TraceWriter {
+public:
+  explicit TraceWriter(double clockGhz) : usPerCycle(1e-3 / clockGhz) {}
+
+  void track(int tid, const char *name) {
+    event() << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":"
+            << tid << ",\"args\":{\"name\":\"" << name << "\"}}";
+    event() << "{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,"
+               "\"tid\":"
+            << tid << ",\"args\":{\"sort_index\":" << tid << "}}";
+  }
+  void slice(int tid, const std::string &name, const std::string &cat,
+             uint64_t start, uint64_t end, const std::string &args) {
+    event() << "{\"name\":\"" << jsonEscape(name) << "\",\"cat\":\""
+            << jsonEscape(cat) << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << tid
+            << ",\"ts\":" << us(start) << ",\"dur\":" << us(end - start)
+            << ",\"args\":{" << args << "}}";
+  }
+  void counter(const char *name, uint64_t at, const std::string &args) {
+    event() << "{\"name\":\"" << name << "\",\"ph\":\"C\",\"pid\":1,\"ts\":"
+            << us(at) << ",\"args\":{" << args << "}}";
+  }
+  std::ostringstream &event() {
+    os << (first ? "\n" : ",\n");
+    first = false;
+    return os;
+  }
+  std::string us(uint64_t cycles) const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", double(cycles) * usPerCycle);
+    return buf;
+  }
+
+  std::ostringstream os;
+  bool first = true;
+  double usPerCycle;
+};
+
+} // namespace
+
+void tessera::sim::writeTrace(const std::string &path,
+                              const arch::Program &prog,
+                              const FrameState &frame) {
+  TraceWriter w(frame.chip.clock_ghz);
+  w.os << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"chip\":\""
+       << jsonEscape(frame.chip.name) << "\",\"clock_ghz\":"
+       << frame.chip.clock_ghz << "},\"traceEvents\":[";
+  w.event() << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":"
+               "{\"name\":\"NPU ("
+            << jsonEscape(frame.chip.name) << ")\"}}";
+  w.track(LoadQ, "load queue");
+  w.track(ComputeQ, "compute queue");
+  w.track(StoreQ, "store queue");
+  w.track(DramBus, "DRAM data bus");
+  w.track(MatrixT, "matrix unit");
+  w.track(VectorT, "vector unit");
+
+  // DRAM byte counters change when a DMA completes; emit them in time order.
+  std::vector<std::pair<uint64_t, uint32_t>> dmaEnds;
+  for (uint32_t i = 0; i < prog.instrs.size(); ++i) {
+    const arch::Instr &in = prog.instrs[i];
+    const InstrRecord &rec = frame.records[i];
+    std::string layer =
+        in.layer < prog.layers.size() ? prog.layers[in.layer] : "";
+    std::ostringstream args;
+    args << "\"instr\":" << i << ",\"text\":\"" << jsonEscape(in.toString())
+         << "\",\"layer\":\"" << jsonEscape(layer)
+         << "\",\"cycles\":" << rec.end - rec.start
+         << ",\"dep_wait_cycles\":" << rec.start - rec.head;
+    const char *opName = arch::opcodeName(in.op);
+    int queueTrack = LoadQ + int(in.queue());
+    w.slice(queueTrack, opName, layer, rec.start, rec.end, args.str());
+    if (in.op == arch::Opcode::MatMul)
+      w.slice(MatrixT, opName, layer, rec.start, rec.end, args.str());
+    else if (arch::isVectorOp(in.op))
+      w.slice(VectorT, opName, layer, rec.start, rec.end, args.str());
+    else {
+      std::ostringstream bus;
+      bus << "\"instr\":" << i << ",\"bus_bytes\":" << rec.dramBusBytes;
+      w.slice(DramBus, in.op == arch::Opcode::DmaLoad ? "read" : "write",
+              layer, rec.dramStart, rec.dramEnd, bus.str());
+      dmaEnds.push_back({rec.end, i});
+    }
+  }
+  std::sort(dmaEnds.begin(), dmaEnds.end());
+  uint64_t read = 0, written = 0;
+  w.counter("DRAM bytes", 0, "\"read\":0,\"written\":0");
+  for (const auto &[end, i] : dmaEnds) {
+    const arch::Instr &in = prog.instrs[i];
+    (in.op == arch::Opcode::DmaLoad ? read : written) += in.dmaBytes();
+    w.counter("DRAM bytes", end,
+              "\"read\":" + std::to_string(read) +
+                  ",\"written\":" + std::to_string(written));
+  }
+  w.os << "\n]}\n";
+
+  std::ofstream out(path, std::ios::binary);
+  out << w.os.str();
+  if (!out)
+    throw SimError(path + ": cannot write the trace");
+}
