@@ -1,0 +1,103 @@
+//===- ReportTest.cpp - The frame report's figures, table and JSON --------===//
+//
+// The report is checked on hand-made results (so the expected figures are
+// known in advance); tests/unit/sim/CMakeLists.txt also runs tessera-sim
+// --json through python3's JSON parser.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Sim/Report.h"
+
+#include <gtest/gtest.h>
+
+using namespace tessera;
+using namespace tessera::sim;
+
+namespace {
+
+SimResult resultOf(uint64_t cycles) {
+  SimResult r;
+  r.chipName = "reference";
+  r.totalCycles = cycles;
+  r.frameMs = arch::ChipConfig::reference().cyclesToMs(cycles);
+  r.macs = 96ull * 96 * cycles / 4;
+  r.matrixBusyCycles = cycles / 2;
+  r.matrixUtilization = 0.25;
+  r.matrixBusyUtilization = 0.5;
+  r.dramBytesRead = 123456789;
+  r.dramBytesWritten = 4096;
+  LayerStats a, b;
+  a.name = "attention";
+  a.attributedCycles = cycles / 4;
+  a.dramBytesRead = 1000;
+  b.name = "mlp \"fc1\"";
+  b.attributedCycles = cycles - cycles / 4;
+  r.layers = {a, b};
+  return r;
+}
+
+bool contains(const std::string &s, const std::string &part) {
+  return s.find(part) != std::string::npos;
+}
+
+TEST(Report, BudgetPassAndHeadroom) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  // 20e6 cycles at 2 GHz = 10 ms; budget 27.78 ms.
+  BudgetCheck b = checkBudget(resultOf(20000000), chip);
+  EXPECT_TRUE(b.passed);
+  EXPECT_DOUBLE_EQ(b.frameMs, 10.0);
+  EXPECT_NEAR(b.headroomMs, 17.78, 1e-9);
+  std::string table = formatReport(resultOf(20000000), chip, {});
+  EXPECT_TRUE(contains(table, "frame latency     20000000 cycles = 10.0000 ms"))
+      << table;
+  EXPECT_TRUE(contains(table, "27.78 ms (36 fps): PASS, 17.7800 ms (64.0%) "
+                              "headroom left for the planner"))
+      << table;
+  EXPECT_TRUE(contains(table, "25.0% utilization over the frame, 50.0% while "
+                              "busy"))
+      << table;
+  EXPECT_TRUE(contains(table, "read 123.46 MB, written 4.1 kB")) << table;
+  EXPECT_TRUE(contains(table, "attention")) << table;
+}
+
+TEST(Report, BudgetOverrun) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  // 60e6 cycles = 30 ms: 2.22 ms over.
+  BudgetCheck b = checkBudget(resultOf(60000000), chip);
+  EXPECT_FALSE(b.passed);
+  EXPECT_NEAR(b.headroomMs, -2.22, 1e-9);
+  std::string table = formatReport(resultOf(60000000), chip, {});
+  EXPECT_TRUE(contains(table, "FAIL, over budget by 2.2200 ms")) << table;
+  std::string json = reportJson(resultOf(60000000), chip, {});
+  EXPECT_TRUE(contains(json, "\"passed\": false")) << json;
+  EXPECT_TRUE(contains(json, "\"headroom_ms\": -2.22")) << json;
+}
+
+TEST(Report, JsonCarriesTheFiguresAndEscapes) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  ReportInfo info;
+  info.modelName = "dir\\model \"v2\".onnx";
+  AccuracyCheck acc;
+  acc.tensor = "y";
+  acc.maxAbsError = 0.001;
+  acc.tolerance = 0.02;
+  acc.passed = true;
+  info.accuracy = {acc};
+  std::string json = reportJson(resultOf(20000000), chip, info);
+  EXPECT_TRUE(contains(json, "\"model\": \"dir\\\\model \\\"v2\\\".onnx\""))
+      << json;
+  EXPECT_TRUE(contains(json, "\"frame\": {\"cycles\": 20000000, \"ms\": 10,"))
+      << json;
+  EXPECT_TRUE(contains(json, "\"bytes_read\": 123456789")) << json;
+  EXPECT_TRUE(contains(json, "\"name\": \"mlp \\\"fc1\\\"\"")) << json;
+  EXPECT_TRUE(contains(json, "\"share\": 0.75")) << json;
+  EXPECT_TRUE(contains(json, "\"accuracy_passed\": true")) << json;
+  std::string table = formatReport(resultOf(20000000), chip, info);
+  EXPECT_TRUE(contains(table, "PASS")) << table;
+}
+
+TEST(Report, JsonEscapeControlCharacters) {
+  EXPECT_EQ(jsonEscape("a\"b\\c\n\t\x01"), "a\\\"b\\\\c\\n\\t\\u0001");
+}
+
+} // namespace

@@ -1,0 +1,172 @@
+//===- TimingTest.cpp - The closed-form timing formulas -------------------===//
+//
+// docs/timing-model.md, checked two ways: worked examples computed by hand on
+// the reference chip (and on small chips where another term dominates), and
+// the formula written out again here against the code over many shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Sim/Timing.h"
+#include "tessera/arch/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tessera;
+using namespace tessera::sim;
+using arch::DType;
+using arch::Opcode;
+
+namespace {
+
+arch::ChipConfig ref() { return arch::ChipConfig::reference(); }
+
+TEST(Timing, ReferenceChipDerivedFields) {
+  // 150 ns at 2 GHz; 68 GB/s over 2 GHz; 32 banks x 64 bytes.
+  EXPECT_EQ(ref().dramLatencyCycles(), 300u);
+  EXPECT_DOUBLE_EQ(ref().dramBytesPerCycle(), 34.0);
+  EXPECT_EQ(ref().sramBytesPerCycle(), 2048u);
+}
+
+TEST(Timing, DramBusBytesRoundToBursts) {
+  // Contiguous: rounded once. 1000 -> 1024; 4 x 100 = 400 -> 448.
+  EXPECT_EQ(timing::dramBusBytes(ref(), 1, 1000, 1000), 1024u);
+  EXPECT_EQ(timing::dramBusBytes(ref(), 4, 100, 100), 448u);
+  // Strided rows: each 100-byte row becomes 128.
+  EXPECT_EQ(timing::dramBusBytes(ref(), 4, 100, 256), 512u);
+  // Already whole bursts.
+  EXPECT_EQ(timing::dramBusBytes(ref(), 3, 64, 128), 192u);
+}
+
+TEST(Timing, DramDataAndAccessCycles) {
+  // ceil(1024 / 34) = 31, ceil(34 / 34) = 1 (no spurious round-up).
+  EXPECT_EQ(timing::dramDataCycles(ref(), 1024), 31u);
+  EXPECT_EQ(timing::dramDataCycles(ref(), 34), 1u);
+  EXPECT_EQ(timing::dramDataCycles(ref(), 68), 2u);
+  EXPECT_EQ(timing::dramDataCycles(ref(), 69), 3u);
+  // 4 strided rows of 100 bytes: 512 bus bytes -> 16 cycles + 300 latency.
+  EXPECT_EQ(timing::dramAccessCycles(ref(), 4, 100, 256), 316u);
+}
+
+TEST(Timing, SramAccessCycles) {
+  EXPECT_EQ(timing::sramAccessCycles(ref(), 1), 3u + 1u);
+  EXPECT_EQ(timing::sramAccessCycles(ref(), 2048), 3u + 1u);
+  EXPECT_EQ(timing::sramAccessCycles(ref(), 2049), 3u + 2u);
+}
+
+TEST(Timing, DmaIsTheSlowerSide) {
+  arch::Instr in;
+  in.op = Opcode::DmaLoad;
+  in.dims[0] = 96;
+  in.dims[1] = 192; // 18432 bytes: DRAM 300 + ceil(18432/34) = 843
+  in.strides[0] = in.strides[1] = 192;
+  EXPECT_EQ(timing::dmaCycles(ref(), in), 843u);
+
+  // A chip whose SRAM port is the bottleneck: 2048 B/cycle DRAM with no
+  // latency, one 64-byte SRAM bank. 6400 bytes: DRAM 4, SRAM 3 + 100.
+  arch::ChipConfig chip = ref();
+  chip.dram_bandwidth_gbps = 4096;
+  chip.dram_latency_ns = 0;
+  chip.sram_banks = 1;
+  in.dims[0] = 100;
+  in.dims[1] = 64;
+  in.strides[0] = in.strides[1] = 64;
+  EXPECT_EQ(timing::dmaCycles(chip, in), 103u);
+}
+
+TEST(Timing, MatmulWorkedExamples) {
+  // M=100, K=200, N=50 on 96x96: 3 x 1 folds.
+  EXPECT_EQ(timing::matmulFolds(ref(), 200, 50), 3u);
+  // FP16 (d=4): 2*96 + 96 + 100*4 - 2 = 686 per fold.
+  EXPECT_EQ(timing::matmulFoldCycles(ref(), 100, DType::F16), 686u);
+  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::F16), 2058u);
+  // INT8 (d=1): 2*96 + 96 + 100 - 2 = 386 per fold.
+  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::I8), 1158u);
+
+  // A 4 x 8 array: M=3, K=9, N=17 -> 3 x 3 folds of 8 + 8 + 12 - 2 = 26.
+  arch::ChipConfig small = ref();
+  small.matrix_rows = 4;
+  small.matrix_cols = 8;
+  EXPECT_EQ(timing::matmulCycles(small, 3, 9, 17, DType::F16), 234u);
+}
+
+TEST(Timing, VectorWorkedExamples) {
+  // startup 16, 64 lanes; passes: layernorm 3, softmax 3, gelu 4,
+  // transpose 2, elementwise 1.
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecLayerNorm, 8, 100), 55u);
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecSoftmax, 64, 64), 208u);
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecGelu, 1, 1), 20u);
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecAdd, 3, 5), 17u);
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecTranspose, 10, 10), 20u);
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecErf, 1, 129), 19u);
+}
+
+TEST(Timing, CodeMatchesTheFormulasOverManyShapes) {
+  arch::ChipConfig chips[3] = {ref(), ref(), ref()};
+  chips[1].matrix_rows = 16;
+  chips[1].matrix_cols = 32;
+  chips[1].matrix_fp16_rate_divisor = 2;
+  chips[1].vector_lanes = 8;
+  chips[1].vector_startup_cycles = 0;
+  chips[2].clock_ghz = 1.5;
+  chips[2].dram_bandwidth_gbps = 25.6;
+  chips[2].dram_latency_ns = 100;
+  chips[2].dram_burst_bytes = 32;
+  for (const arch::ChipConfig &c : chips) {
+    double R = c.matrix_rows, C = c.matrix_cols;
+    for (uint64_t m : {1u, 7u, 96u, 200u})
+      for (uint64_t k : {1u, 17u, 96u, 97u, 300u})
+        for (uint64_t n : {1u, 32u, 33u, 192u})
+          for (DType t : {DType::F16, DType::I8}) {
+            double d = t == DType::F16 ? c.matrix_fp16_rate_divisor : 1;
+            double folds = std::ceil(k / R) * std::ceil(n / C);
+            double expect = folds * (2 * R + C + m * d - 2);
+            EXPECT_EQ(timing::matmulCycles(c, m, k, n, t), uint64_t(expect))
+                << m << "x" << k << "x" << n;
+          }
+    for (uint64_t rows : {1u, 3u, 64u})
+      for (uint64_t cols : {1u, 63u, 64u, 65u, 768u}) {
+        double expect = c.vector_startup_cycles +
+                        3.0 * std::ceil(double(rows * cols) / c.vector_lanes);
+        EXPECT_EQ(timing::vectorCycles(c, Opcode::VecSoftmax, rows, cols),
+                  uint64_t(expect));
+        // DMA of rows x cols*2 bytes, contiguous and with a wider stride.
+        uint64_t rowBytes = cols * 2;
+        for (uint64_t stride : {rowBytes, rowBytes + 100}) {
+          double burst = c.dram_burst_bytes;
+          double bus = (rows == 1 || stride == rowBytes)
+                           ? std::ceil(rows * rowBytes / burst) * burst
+                           : rows * std::ceil(rowBytes / burst) * burst;
+          double dram = std::ceil(c.dram_latency_ns * c.clock_ghz) +
+                        std::ceil(bus / (c.dram_bandwidth_gbps / c.clock_ghz));
+          double sram =
+              c.sram_access_cycles +
+              std::ceil(double(rows * rowBytes) /
+                        (double(c.sram_banks) * c.sram_bank_width_bytes));
+          arch::Instr in;
+          in.op = Opcode::DmaStore;
+          in.dims[0] = uint32_t(rows);
+          in.dims[1] = uint32_t(rowBytes);
+          in.strides[0] = uint32_t(stride);
+          in.strides[1] = uint32_t(rowBytes);
+          EXPECT_EQ(timing::dmaCycles(c, in), uint64_t(std::max(dram, sram)))
+              << rows << " rows of " << rowBytes << " stride " << stride;
+        }
+      }
+  }
+}
+
+TEST(Timing, ChipWithAZeroRateIsRejected) {
+  arch::ChipConfig chip = ref();
+  chip.vector_lanes = 0;
+  EXPECT_THROW(timing::checkChip(chip), arch::ContractError);
+  try {
+    timing::checkChip(chip);
+  } catch (const arch::ContractError &e) {
+    EXPECT_NE(std::string(e.what()).find("vector_lanes"), std::string::npos);
+  }
+  EXPECT_NO_THROW(timing::checkChip(ref()));
+}
+
+} // namespace
