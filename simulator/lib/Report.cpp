@@ -69,6 +69,15 @@ std::string bytes(uint64_t n) {
   return std::to_string(n) + " B";
 }
 
+/// Memory capacities in binary units (32 MiB of SRAM).
+std::string capacity(uint64_t n) {
+  if (n >= (1u << 20) && n % (1u << 20) == 0)
+    return std::to_string(n >> 20) + " MiB";
+  if (n >= 1024 && n % 1024 == 0)
+    return std::to_string(n >> 10) + " KiB";
+  return std::to_string(n) + " B";
+}
+
 double share(uint64_t part, uint64_t whole) {
   return whole ? double(part) / double(whole) : 0.0;
 }
@@ -101,19 +110,19 @@ std::string tessera::sim::formatReport(const SimResult &r,
   row("chip") << chip.name << " (" << fmt("%g", chip.clock_ghz) << " GHz, "
               << chip.matrix_rows << "x" << chip.matrix_cols
               << " matrix unit, " << fmt("%g", chip.dram_bandwidth_gbps)
-              << " GB/s DRAM, " << bytes(chip.sram_bytes) << " SRAM)\n";
+              << " GB/s DRAM, " << capacity(chip.sram_bytes) << " SRAM)\n";
   row("instructions") << r.instructions << "\n\n";
 
   row("frame latency") << r.totalCycles << " cycles = "
-                       << fmt("%.4f", r.frameMs) << " ms\n";
+                       << fmt("%.6f", r.frameMs) << " ms\n";
   row("budget") << fmt("%.2f", b.budgetMs) << " ms ("
                 << fmt("%.0f", 1000.0 / b.budgetMs) << " fps): "
                 << (b.passed ? "PASS" : "FAIL") << ", ";
   if (b.passed)
-    os << fmt("%.4f", b.headroomMs) << " ms (" << pct(b.headroomMs / b.budgetMs)
+    os << fmt("%.6f", b.headroomMs) << " ms (" << pct(b.headroomMs / b.budgetMs)
        << ") headroom left for the planner\n";
   else
-    os << "over budget by " << fmt("%.4f", -b.headroomMs) << " ms\n";
+    os << "over budget by " << fmt("%.6f", -b.headroomMs) << " ms\n";
   row("DRAM") << "read " << bytes(r.dramBytesRead) << ", written "
               << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead
               << " / " << r.dramBytesWritten << " bytes); bus busy "
@@ -138,21 +147,21 @@ std::string tessera::sim::formatReport(const SimResult &r,
   os << "  per layer (time = cycles by which the layer moved the end of the "
         "frame)\n";
   os << "  " << std::left << std::setw(int(nameWidth)) << "layer"
-     << std::right << std::setw(12) << "cycles" << std::setw(10) << "ms"
+     << std::right << std::setw(12) << "cycles" << std::setw(11) << "ms"
      << std::setw(8) << "share" << std::setw(12) << "matrix" << std::setw(12)
      << "vector" << std::setw(12) << "DRAM read" << std::setw(12)
      << "DRAM write" << "\n";
   for (const LayerStats &l : r.layers)
     os << "  " << std::left << std::setw(int(nameWidth)) << l.name
-       << std::right << std::setw(12) << l.attributedCycles << std::setw(10)
-       << fmt("%.4f", chip.cyclesToMs(l.attributedCycles)) << std::setw(8)
+       << std::right << std::setw(12) << l.attributedCycles << std::setw(11)
+       << fmt("%.6f", chip.cyclesToMs(l.attributedCycles)) << std::setw(8)
        << pct(share(l.attributedCycles, r.totalCycles)) << std::setw(12)
        << l.matrixCycles << std::setw(12) << l.vectorCycles << std::setw(12)
        << bytes(l.dramBytesRead) << std::setw(12)
        << bytes(l.dramBytesWritten) << "\n";
   os << "  " << std::left << std::setw(int(nameWidth)) << "total"
-     << std::right << std::setw(12) << r.totalCycles << std::setw(10)
-     << fmt("%.4f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
+     << std::right << std::setw(12) << r.totalCycles << std::setw(11)
+     << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
      << r.matrixBusyCycles << std::setw(12) << r.vectorBusyCycles
      << std::setw(12) << bytes(r.dramBytesRead) << std::setw(12)
      << bytes(r.dramBytesWritten) << "\n";

@@ -48,9 +48,9 @@ TEST(Report, BudgetPassAndHeadroom) {
   EXPECT_DOUBLE_EQ(b.frameMs, 10.0);
   EXPECT_NEAR(b.headroomMs, 17.78, 1e-9);
   std::string table = formatReport(resultOf(20000000), chip, {});
-  EXPECT_TRUE(contains(table, "frame latency     20000000 cycles = 10.0000 ms"))
+  EXPECT_TRUE(contains(table, "frame latency     20000000 cycles = 10.000000 ms"))
       << table;
-  EXPECT_TRUE(contains(table, "27.78 ms (36 fps): PASS, 17.7800 ms (64.0%) "
+  EXPECT_TRUE(contains(table, "27.78 ms (36 fps): PASS, 17.780000 ms (64.0%) "
                               "headroom left for the planner"))
       << table;
   EXPECT_TRUE(contains(table, "25.0% utilization over the frame, 50.0% while "
@@ -67,7 +67,7 @@ TEST(Report, BudgetOverrun) {
   EXPECT_FALSE(b.passed);
   EXPECT_NEAR(b.headroomMs, -2.22, 1e-9);
   std::string table = formatReport(resultOf(60000000), chip, {});
-  EXPECT_TRUE(contains(table, "FAIL, over budget by 2.2200 ms")) << table;
+  EXPECT_TRUE(contains(table, "FAIL, over budget by 2.220000 ms")) << table;
   std::string json = reportJson(resultOf(60000000), chip, {});
   EXPECT_TRUE(contains(json, "\"passed\": false")) << json;
   EXPECT_TRUE(contains(json, "\"headroom_ms\": -2.22")) << json;
