@@ -13,6 +13,7 @@
 
 #include <systemc>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>

@@ -1,0 +1,240 @@
+//===- vector_unit_tb.cpp - Testbench of the vector unit ------------------===//
+//
+// Reference model (docs/timing-model.md, "Vector unit"): an instruction over
+// rows x cols elements takes
+//   vector_startup_cycles + passes(op) * ceil(rows * cols / vector_lanes)
+// with passes from the op's config field. Values of every opcode against a
+// double-precision reference on FP32 operands; random shapes, fixed seed, on
+// two chips.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Testbench.h"
+
+#include <cstring>
+
+using namespace sc_core;
+using namespace tessera;
+using namespace tessera::sim;
+using tessera::tb::ceilDiv;
+using arch::Opcode;
+
+namespace {
+
+struct Bench : sc_module {
+  sc_port<ExecIf> unit;
+  sc_port<MemIf> mem;
+  tb::Checker &ck;
+  FrameState &frame;
+  Sram &sram;
+
+  SC_HAS_PROCESS(Bench);
+  Bench(sc_module_name n, tb::Checker &ck, FrameState &frame, Sram &sram)
+      : sc_module(n), unit("unit"), mem("mem"), ck(ck), frame(frame),
+        sram(sram) {
+    SC_THREAD(run);
+  }
+
+  void write(uint64_t addr, const std::vector<float> &v) {
+    MemAccess a;
+    a.cmd = MemAccess::Write;
+    a.addr = addr;
+    a.rows = 1;
+    a.rowBytes = a.strideBytes = v.size() * 4;
+    a.data = reinterpret_cast<uint8_t *>(const_cast<float *>(v.data()));
+    mem->transport_dbg(a);
+  }
+  std::vector<float> read(uint64_t addr, size_t n) {
+    std::vector<float> v(n);
+    MemAccess a;
+    a.cmd = MemAccess::Read;
+    a.addr = addr;
+    a.rows = 1;
+    a.rowBytes = a.strideBytes = n * 4;
+    a.data = reinterpret_cast<uint8_t *>(v.data());
+    mem->transport_dbg(a);
+    return v;
+  }
+
+  uint64_t passes(Opcode op) const {
+    const arch::ChipConfig &c = frame.chip;
+    switch (op) {
+    case Opcode::VecLayerNorm: return c.vector_layernorm_passes;
+    case Opcode::VecSoftmax: return c.vector_softmax_passes;
+    case Opcode::VecGelu: return c.vector_gelu_passes;
+    case Opcode::VecTranspose: return c.vector_transpose_passes;
+    default: return c.vector_elementwise_passes;
+    }
+  }
+
+  /// The reference result of `in` on a (rows x cols) and b.
+  std::vector<double> reference(const arch::Instr &in,
+                                const std::vector<float> &a,
+                                const std::vector<float> &b,
+                                const std::vector<float> &beta) {
+    uint32_t rows = in.dims[0], cols = in.dims[1];
+    std::vector<double> out(size_t(rows) * cols);
+    for (uint32_t r = 0; r < rows; ++r) {
+      double mean = 0, var = 0, mx = -1e300, sum = 0;
+      for (uint32_t c = 0; c < cols; ++c) {
+        mean += a[r * cols + c] / double(cols);
+        mx = std::max(mx, double(a[r * cols + c]));
+      }
+      for (uint32_t c = 0; c < cols; ++c) {
+        var += std::pow(a[r * cols + c] - mean, 2) / cols;
+        sum += std::exp(a[r * cols + c] - mx);
+      }
+      for (uint32_t c = 0; c < cols; ++c) {
+        double x = a[r * cols + c];
+        double y = 0;
+        if (in.flags & arch::kFlagBroadcastScalar)
+          y = b[0];
+        else if (in.flags & arch::kFlagBroadcastRow)
+          y = b[c];
+        else if (in.flags & arch::kFlagBroadcastCol)
+          y = b[r];
+        else if (!b.empty())
+          y = b[r * cols + c];
+        double v = 0;
+        switch (in.op) {
+        case Opcode::VecAdd: v = x + y; break;
+        case Opcode::VecSub: v = x - y; break;
+        case Opcode::VecMul: v = x * y; break;
+        case Opcode::VecDiv: v = x / y; break;
+        case Opcode::VecScale: v = x * in.imm; break;
+        case Opcode::VecLayerNorm:
+          v = (x - mean) / std::sqrt(var + in.imm) * b[c] + beta[c];
+          break;
+        case Opcode::VecSoftmax: v = std::exp(x - mx) / sum; break;
+        case Opcode::VecGelu:
+          v = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+          break;
+        case Opcode::VecErf: v = std::erf(x); break;
+        case Opcode::VecCopy: v = x; break;
+        case Opcode::VecTranspose:
+          out[size_t(c) * rows + r] = x;
+          continue;
+        default: break;
+        }
+        out[size_t(r) * cols + c] = v;
+      }
+    }
+    return out;
+  }
+
+  void scenario(const arch::ChipConfig &chip) {
+    frame = FrameState();
+    frame.chip = chip;
+    frame.functional = true;
+    frame.originCycle = nowCycles();
+    sram.reset(&frame, chip.sram_bytes);
+    std::string on = " on " + chip.name;
+    std::mt19937 rng(2024);
+    std::uniform_real_distribution<float> dist(-2, 2);
+    const Opcode ops[] = {Opcode::VecAdd,    Opcode::VecSub,
+                          Opcode::VecMul,    Opcode::VecDiv,
+                          Opcode::VecScale,  Opcode::VecLayerNorm,
+                          Opcode::VecSoftmax, Opcode::VecGelu,
+                          Opcode::VecErf,    Opcode::VecTranspose,
+                          Opcode::VecCopy};
+    const uint32_t bcast[] = {0, arch::kFlagBroadcastRow,
+                              arch::kFlagBroadcastCol,
+                              arch::kFlagBroadcastScalar};
+    int index = 0;
+    for (int round = 0; round < 4; ++round)
+      for (Opcode op : ops) {
+        uint32_t rows = 1 + rng() % 40, cols = 1 + rng() % 300;
+        arch::Instr in;
+        in.op = op;
+        in.dtype = in.outDtype = arch::DType::F32;
+        in.dims[0] = rows;
+        in.dims[1] = cols;
+        bool binary = op == Opcode::VecAdd || op == Opcode::VecSub ||
+                      op == Opcode::VecMul || op == Opcode::VecDiv;
+        in.flags = binary ? bcast[round] : 0;
+        in.imm = op == Opcode::VecLayerNorm ? 1e-5f : 0.37f;
+        in.addr[0] = 0;
+        in.addr[1] = 0x20000;
+        in.addr[2] = 0x40000;
+        in.addr[3] = 0x60000;
+        in.strides[0] = cols;
+        in.strides[2] = op == Opcode::VecTranspose ? rows : cols;
+        in.strides[1] = in.strides[3] = cols;
+        size_t bSize = size_t(rows) * cols;
+        if (in.flags & arch::kFlagBroadcastScalar)
+          bSize = 1, in.strides[1] = 1;
+        else if (in.flags & arch::kFlagBroadcastRow)
+          bSize = cols;
+        else if (in.flags & arch::kFlagBroadcastCol)
+          bSize = rows, in.strides[1] = 1;
+        if (op == Opcode::VecLayerNorm)
+          bSize = cols;
+        std::vector<float> a(size_t(rows) * cols), b, beta;
+        for (float &x : a)
+          x = dist(rng);
+        if (binary || op == Opcode::VecLayerNorm) {
+          b.resize(bSize);
+          for (float &x : b)
+            x = op == Opcode::VecDiv ? 0.5f + std::fabs(dist(rng))
+                                     : dist(rng);
+          write(0x20000, b);
+        }
+        if (op == Opcode::VecLayerNorm) {
+          beta.resize(cols);
+          for (float &x : beta)
+            x = dist(rng);
+          write(0x60000, beta);
+        }
+        write(0, a);
+
+        uint64_t expect = chip.vector_startup_cycles +
+                          passes(op) * ceilDiv(uint64_t(rows) * cols,
+                                               chip.vector_lanes);
+        uint64_t t0 = nowCycles();
+        unit->execute(uint32_t(index++), in);
+        std::ostringstream what;
+        what << arch::opcodeName(op) << " " << rows << "x" << cols
+             << " flags " << in.flags << on;
+        ck.truth(!frame.failed(), "no error: " + frame.error);
+        ck.equal(nowCycles() - t0, expect, "cycles of " + what.str());
+
+        std::vector<double> ref = reference(in, a, b, beta);
+        std::vector<float> out = read(0x40000, ref.size());
+        double worst = 0;
+        for (size_t i = 0; i < ref.size(); ++i)
+          worst = std::max(worst, std::fabs(out[i] - ref[i]) /
+                                      (1e-5 + 1e-5 * std::fabs(ref[i])));
+        ck.truth(worst <= 1.0, "values of " + what.str());
+      }
+  }
+
+  void run() {
+    arch::ChipConfig ref = arch::ChipConfig::reference();
+    ref.sram_bytes = 1 << 20;
+    scenario(ref);
+    arch::ChipConfig other = ref;
+    other.name = "16-lanes";
+    other.vector_lanes = 16;
+    other.vector_startup_cycles = 4;
+    other.vector_softmax_passes = 2;
+    other.vector_gelu_passes = 6;
+    scenario(other);
+  }
+};
+
+} // namespace
+
+int sc_main(int, char **) {
+  tb::quietSystemC();
+  tb::Checker ck;
+  FrameState frame;
+  Sram sram("sram");
+  VectorUnit vector("vector");
+  vector.sram.bind(sram.target);
+  vector.reset(&frame);
+  Bench bench("bench", ck, frame, sram);
+  bench.unit.bind(vector.exec);
+  bench.mem.bind(sram.target);
+  sc_start();
+  return ck.finish("vector_unit_tb");
+}
