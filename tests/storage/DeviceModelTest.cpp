@@ -158,3 +158,19 @@ TEST(DeviceModel, ParamsFile) {
   std::remove(path.c_str());
   EXPECT_THROW(p.loadFile(path), std::invalid_argument);
 }
+
+TEST(DeviceModel, SequentialOpenTime) {
+  HddParams p;
+  p.avgSeekMs = 5;
+  p.rpm = 6000;
+  p.bandwidthMBps = 100;
+  HddModel hdd(p);
+  // A scan of three consecutive 1 MB reads: one positioning, three
+  // transfers; then a jump back costs a positioning again.
+  std::vector<IoOp> ops{op(0, 0, 1000000), op(0, 1000000, 1000000),
+                        op(0, 2000000, 1000000), op(0, 0, 0)};
+  EXPECT_EQ(sequentialPs(hdd, ops), (10 + 30 + 10) * ms);
+  NvmeModel nvme(NvmeParams{});
+  EXPECT_EQ(sequentialPs(nvme, {op(0, 0, 0), op(0, 0, 0)}), 2 * 90 * us);
+  EXPECT_EQ(sequentialPs(nvme, {}), 0u);
+}

@@ -220,6 +220,14 @@ uint64_t ObjectStoreModel::submit(const IoOp &op, uint64_t nowPs) {
                   firstByte + transferPs(op.bytes, params.perConnectionMBps));
 }
 
+uint64_t sequentialPs(DeviceModel &device, const std::vector<IoOp> &ops) {
+  device.reset();
+  uint64_t t = 0;
+  for (const IoOp &op : ops)
+    t = device.submit(op, t);
+  return t;
+}
+
 std::unique_ptr<DeviceModel> makeDevice(DeviceKind kind,
                                         const StorageParams &params) {
   switch (kind) {

@@ -153,6 +153,11 @@ private:
   uint64_t nicFreePs = 0;
 };
 
+/// Time to issue `ops` one after another, each when the previous completes
+/// (queue depth 1, as a reader opening a dataset does), from an idle device:
+/// t_0 = 0, t_{i+1} = submit(op_i, t_i); returns t_n.
+uint64_t sequentialPs(DeviceModel &device, const std::vector<IoOp> &ops);
+
 /// The model of `kind` with the parameters of `params`.
 std::unique_ptr<DeviceModel> makeDevice(DeviceKind kind,
                                         const StorageParams &params);
