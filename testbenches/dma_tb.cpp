@@ -28,8 +28,7 @@ struct Bench : sc_module {
   SC_HAS_PROCESS(Bench);
   Bench(sc_module_name n, tb::Checker &ck, FrameState &frame, Dram &dram,
         Sram &sram)
-      : sc_module(n), dma("dma"), ck(ck), frame(frame), dram(dram),
-        sram(sram) {
+      : sc_module(n), dma("dma"), ck(ck), frame(frame), dram(dram), sram(sram) {
     SC_THREAD(run);
   }
 
@@ -40,9 +39,8 @@ struct Bench : sc_module {
                        ? ceilDiv(rows * rowBytes, burst) * burst
                        : rows * ceilDiv(rowBytes, burst) * burst;
     return uint64_t(std::ceil(c.dram_latency_ns * c.clock_ghz - 1e-9)) +
-           uint64_t(std::ceil(double(bus) * c.clock_ghz /
-                                  c.dram_bandwidth_gbps -
-                              1e-9));
+           uint64_t(std::ceil(
+               double(bus) * c.clock_ghz / c.dram_bandwidth_gbps - 1e-9));
   }
   uint64_t sramSide(uint64_t bytes) {
     const arch::ChipConfig &c = frame.chip;
@@ -106,29 +104,28 @@ struct Bench : sc_module {
 
       // Store it back elsewhere in DRAM, contiguously; compare bytes.
       uint64_t dst = image.size() / 2 + rng() % (image.size() / 4);
-      arch::Instr store = dmaInstr(arch::Opcode::DmaStore, dst, sramAddr,
-                                   rows, rowBytes, rowBytes, sStride);
+      arch::Instr store = dmaInstr(arch::Opcode::DmaStore, dst, sramAddr, rows,
+                                   rowBytes, rowBytes, sStride);
       ck.equal(run1(uint32_t(i), store),
                std::max(dramSide(rows, rowBytes, rowBytes),
                         sramSide(uint64_t(rows) * rowBytes)),
                "store back" + on);
       bool same = true;
       for (uint32_t r = 0; r < rows; ++r)
-        same = same && std::equal(image.begin() + dramAddr + r * dStride,
-                                  image.begin() + dramAddr + r * dStride +
-                                      rowBytes,
-                                  dram.image().begin() + dst + r * rowBytes);
-      ck.truth(same, "strided load then contiguous store moves the bytes" +
-                         on);
+        same = same &&
+               std::equal(image.begin() + dramAddr + r * dStride,
+                          image.begin() + dramAddr + r * dStride + rowBytes,
+                          dram.image().begin() + dst + r * rowBytes);
+      ck.truth(same, "strided load then contiguous store moves the bytes" + on);
     }
 
     // A load and a store issued together contend for the DRAM bus.
-    arch::Instr load = dmaInstr(arch::Opcode::DmaLoad, 0, 0, 64, 2048, 2048,
-                                2048);
+    arch::Instr load =
+        dmaInstr(arch::Opcode::DmaLoad, 0, 0, 64, 2048, 2048, 2048);
     arch::Instr store = dmaInstr(arch::Opcode::DmaStore, 1 << 19, 0x40000, 16,
                                  2048, 2048, 2048);
-    uint64_t L = uint64_t(std::ceil(chip.dram_latency_ns * chip.clock_ghz -
-                                    1e-9));
+    uint64_t L =
+        uint64_t(std::ceil(chip.dram_latency_ns * chip.clock_ghz - 1e-9));
     uint64_t dLoad = dramSide(64, 2048, 2048) - L;
     uint64_t dStore = dramSide(16, 2048, 2048) - L;
     uint64_t t0 = nowCycles(), endLoad = 0, endStore = 0;
@@ -157,8 +154,7 @@ struct Bench : sc_module {
     arch::ChipConfig small = chip;
     small.sram_bytes = 4096;
     reset(small, image);
-    arch::Instr bad =
-        dmaInstr(arch::Opcode::DmaLoad, 0, 4000, 2, 64, 64, 64);
+    arch::Instr bad = dmaInstr(arch::Opcode::DmaLoad, 0, 4000, 2, 64, 64, 64);
     dma->execute(7, bad);
     ck.truth(frame.failed() &&
                  frame.error.find("instruction 7 (dma.load) on the DMA load "

@@ -32,8 +32,8 @@ struct Driver : sc_module {
   }
 
   uint64_t latency() const {
-    return uint64_t(std::ceil(frame.chip.dram_latency_ns *
-                              frame.chip.clock_ghz - 1e-9));
+    return uint64_t(
+        std::ceil(frame.chip.dram_latency_ns * frame.chip.clock_ghz - 1e-9));
   }
   uint64_t busBytes(uint64_t rows, uint64_t rowBytes, uint64_t stride) const {
     uint64_t burst = frame.chip.dram_burst_bytes;
@@ -80,14 +80,14 @@ struct Driver : sc_module {
     // Isolated accesses: contiguous, strided, odd sizes.
     struct Shape {
       uint64_t rows, rowBytes, stride;
-    } shapes[] = {{1, 1, 1},       {1, 64, 64},      {1, 1000, 1000},
-                  {96, 192, 192},  {96, 192, 4096},  {7, 100, 300},
+    } shapes[] = {{1, 1, 1},         {1, 64, 64},     {1, 1000, 1000},
+                  {96, 192, 192},    {96, 192, 4096}, {7, 100, 300},
                   {1, 65536, 65536}, {128, 33, 64}};
     for (const Shape &s : shapes) {
       uint64_t expect =
           latency() + dataCycles(busBytes(s.rows, s.rowBytes, s.stride));
-      uint64_t got = access(MemAccess::Read, 0, s.rows, s.rowBytes, s.stride,
-                            nullptr);
+      uint64_t got =
+          access(MemAccess::Read, 0, s.rows, s.rowBytes, s.stride, nullptr);
       std::ostringstream what;
       what << "isolated " << s.rows << " x " << s.rowBytes << " stride "
            << s.stride << on;
@@ -135,8 +135,7 @@ struct Driver : sc_module {
     });
     wait(done1 & done2);
     ck.equal(endBig, latency() + dBig, "busy bus: first transfer" + on);
-    ck.equal(endSmall,
-             std::max(late + latency(), latency() + dBig) + dSmall,
+    ck.equal(endSmall, std::max(late + latency(), latency() + dBig) + dSmall,
              "busy bus: late transfer starts when the bus frees" + on);
 
     // Data: a strided write then read back.

@@ -20,8 +20,8 @@
 using namespace sc_core;
 using namespace tessera;
 using namespace tessera::sim;
-using tessera::tb::ceilDiv;
 using arch::DType;
+using tessera::tb::ceilDiv;
 
 namespace {
 
@@ -44,7 +44,8 @@ double put(uint8_t *p, DType t, double v) {
     std::memcpy(p, &f, 4);
     return f;
   }
-  case DType::I32: break;
+  case DType::I32:
+    break;
   }
   return 0;
 }
@@ -115,11 +116,11 @@ struct Bench : sc_module {
       uint32_t aStride = k + rng() % 8;
       const uint64_t aAddr = 0, bAddr = 0x40000, outAddr = 0x80000;
       std::vector<double> a = fill(rng, aAddr, m, k, aStride, t);
-      std::vector<double> b = transB ? fill(rng, bAddr, n, k, k, t)
-                                     : fill(rng, bAddr, k, n, n, t);
-      std::vector<double> acc =
-          accumulate ? fill(rng, outAddr, m, n, n, DType::F32)
-                     : std::vector<double>();
+      std::vector<double> b =
+          transB ? fill(rng, bAddr, n, k, k, t) : fill(rng, bAddr, k, n, n, t);
+      std::vector<double> acc = accumulate
+                                    ? fill(rng, outAddr, m, n, n, DType::F32)
+                                    : std::vector<double>();
 
       arch::Instr in;
       in.op = arch::Opcode::MatMul;

@@ -42,10 +42,14 @@ struct StubUnit : sc_module, ExecIf {
 
 arch::Opcode randomOp(std::mt19937 &rng) {
   switch (rng() % 4) {
-  case 0: return arch::Opcode::DmaLoad;
-  case 1: return arch::Opcode::DmaStore;
-  case 2: return arch::Opcode::MatMul;
-  default: return arch::Opcode::VecAdd;
+  case 0:
+    return arch::Opcode::DmaLoad;
+  case 1:
+    return arch::Opcode::DmaStore;
+  case 2:
+    return arch::Opcode::MatMul;
+  default:
+    return arch::Opcode::VecAdd;
   }
 }
 
@@ -101,7 +105,8 @@ int sc_main(int, char **) {
                    frame.error.find("injected failure") != std::string::npos,
                "the failure is reported: " + frame.error);
       ck.truth(!frame.records[failAt].done, "the failed instruction is not "
-                                            "done" + at);
+                                            "done" +
+                                                at);
       for (unsigned i = 0; i < n; ++i)
         for (uint32_t d : prog.instrs[i].deps)
           if (!frame.records[d].done)
@@ -129,8 +134,8 @@ int sc_main(int, char **) {
       const char *expectUnit = in.op == arch::Opcode::MatMul ? "matrix"
                                : arch::isVectorOp(in.op)     ? "vector"
                                                              : "dma";
-      ck.equal(units[i], std::string(expectUnit), "unit of " +
-                                                      std::to_string(i) + at);
+      ck.equal(units[i], std::string(expectUnit),
+               "unit of " + std::to_string(i) + at);
     }
     ck.equal(nowCycles() - frame.originCycle, total,
              "the frame ends with its last instruction" + at);

@@ -59,8 +59,8 @@ struct Driver : sc_module {
     std::string on = " on " + chip.name;
     uint64_t perCycle = uint64_t(chip.sram_banks) * chip.sram_bank_width_bytes;
 
-    for (uint64_t bytes : {1ull, 63ull, 64ull, 2047ull, 2048ull, 2049ull,
-                           18432ull, 65536ull}) {
+    for (uint64_t bytes :
+         {1ull, 63ull, 64ull, 2047ull, 2048ull, 2049ull, 18432ull, 65536ull}) {
       uint64_t expect = chip.sram_access_cycles + ceilDiv(bytes, perCycle);
       std::vector<uint8_t> data(bytes, 0xab);
       uint64_t got =
@@ -80,8 +80,8 @@ struct Driver : sc_module {
       std::vector<uint8_t> data(rows * rowBytes);
       for (uint8_t &b : data)
         b = uint8_t(rng());
-      MemAccess w = make(MemAccess::Write, addr, rows, rowBytes, stride,
-                         data.data());
+      MemAccess w =
+          make(MemAccess::Write, addr, rows, rowBytes, stride, data.data());
       mem->transport_dbg(w);
       for (uint64_t r = 0; r < rows; ++r)
         std::copy(data.begin() + r * rowBytes,
@@ -106,10 +106,9 @@ struct Driver : sc_module {
         make(MemAccess::Write, chip.sram_bytes - 100, 2, 64, 64, nullptr);
     sc_time delay = SC_ZERO_TIME;
     mem->b_transport(past, delay);
-    ck.truth(!past.ok &&
-                 past.error.find("outside the " +
-                                 std::to_string(chip.sram_bytes) +
-                                 "-byte SRAM") != std::string::npos,
+    ck.truth(!past.ok && past.error.find("outside the " +
+                                         std::to_string(chip.sram_bytes) +
+                                         "-byte SRAM") != std::string::npos,
              "access past capacity rejected: " + past.error);
     // Overflowing 64-bit address arithmetic is also rejected.
     MemAccess wrap = make(MemAccess::Read, ~0ull - 10, 2, 64, 64, nullptr);

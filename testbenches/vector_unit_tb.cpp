@@ -16,8 +16,8 @@
 using namespace sc_core;
 using namespace tessera;
 using namespace tessera::sim;
-using tessera::tb::ceilDiv;
 using arch::Opcode;
+using tessera::tb::ceilDiv;
 
 namespace {
 
@@ -59,11 +59,16 @@ struct Bench : sc_module {
   uint64_t passes(Opcode op) const {
     const arch::ChipConfig &c = frame.chip;
     switch (op) {
-    case Opcode::VecLayerNorm: return c.vector_layernorm_passes;
-    case Opcode::VecSoftmax: return c.vector_softmax_passes;
-    case Opcode::VecGelu: return c.vector_gelu_passes;
-    case Opcode::VecTranspose: return c.vector_transpose_passes;
-    default: return c.vector_elementwise_passes;
+    case Opcode::VecLayerNorm:
+      return c.vector_layernorm_passes;
+    case Opcode::VecSoftmax:
+      return c.vector_softmax_passes;
+    case Opcode::VecGelu:
+      return c.vector_gelu_passes;
+    case Opcode::VecTranspose:
+      return c.vector_transpose_passes;
+    default:
+      return c.vector_elementwise_passes;
     }
   }
 
@@ -97,24 +102,41 @@ struct Bench : sc_module {
           y = b[r * cols + c];
         double v = 0;
         switch (in.op) {
-        case Opcode::VecAdd: v = x + y; break;
-        case Opcode::VecSub: v = x - y; break;
-        case Opcode::VecMul: v = x * y; break;
-        case Opcode::VecDiv: v = x / y; break;
-        case Opcode::VecScale: v = x * in.imm; break;
+        case Opcode::VecAdd:
+          v = x + y;
+          break;
+        case Opcode::VecSub:
+          v = x - y;
+          break;
+        case Opcode::VecMul:
+          v = x * y;
+          break;
+        case Opcode::VecDiv:
+          v = x / y;
+          break;
+        case Opcode::VecScale:
+          v = x * in.imm;
+          break;
         case Opcode::VecLayerNorm:
           v = (x - mean) / std::sqrt(var + in.imm) * b[c] + beta[c];
           break;
-        case Opcode::VecSoftmax: v = std::exp(x - mx) / sum; break;
+        case Opcode::VecSoftmax:
+          v = std::exp(x - mx) / sum;
+          break;
         case Opcode::VecGelu:
           v = 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
           break;
-        case Opcode::VecErf: v = std::erf(x); break;
-        case Opcode::VecCopy: v = x; break;
+        case Opcode::VecErf:
+          v = std::erf(x);
+          break;
+        case Opcode::VecCopy:
+          v = x;
+          break;
         case Opcode::VecTranspose:
           out[size_t(c) * rows + r] = x;
           continue;
-        default: break;
+        default:
+          break;
         }
         out[size_t(r) * cols + c] = v;
       }
@@ -131,12 +153,11 @@ struct Bench : sc_module {
     std::string on = " on " + chip.name;
     std::mt19937 rng(2024);
     std::uniform_real_distribution<float> dist(-2, 2);
-    const Opcode ops[] = {Opcode::VecAdd,    Opcode::VecSub,
-                          Opcode::VecMul,    Opcode::VecDiv,
-                          Opcode::VecScale,  Opcode::VecLayerNorm,
-                          Opcode::VecSoftmax, Opcode::VecGelu,
-                          Opcode::VecErf,    Opcode::VecTranspose,
-                          Opcode::VecCopy};
+    const Opcode ops[] = {
+        Opcode::VecAdd,       Opcode::VecSub,   Opcode::VecMul,
+        Opcode::VecDiv,       Opcode::VecScale, Opcode::VecLayerNorm,
+        Opcode::VecSoftmax,   Opcode::VecGelu,  Opcode::VecErf,
+        Opcode::VecTranspose, Opcode::VecCopy};
     const uint32_t bcast[] = {0, arch::kFlagBroadcastRow,
                               arch::kFlagBroadcastCol,
                               arch::kFlagBroadcastScalar};
@@ -175,8 +196,7 @@ struct Bench : sc_module {
         if (binary || op == Opcode::VecLayerNorm) {
           b.resize(bSize);
           for (float &x : b)
-            x = op == Opcode::VecDiv ? 0.5f + std::fabs(dist(rng))
-                                     : dist(rng);
+            x = op == Opcode::VecDiv ? 0.5f + std::fabs(dist(rng)) : dist(rng);
           write(0x20000, b);
         }
         if (op == Opcode::VecLayerNorm) {
@@ -187,14 +207,14 @@ struct Bench : sc_module {
         }
         write(0, a);
 
-        uint64_t expect = chip.vector_startup_cycles +
-                          passes(op) * ceilDiv(uint64_t(rows) * cols,
-                                               chip.vector_lanes);
+        uint64_t expect =
+            chip.vector_startup_cycles +
+            passes(op) * ceilDiv(uint64_t(rows) * cols, chip.vector_lanes);
         uint64_t t0 = nowCycles();
         unit->execute(uint32_t(index++), in);
         std::ostringstream what;
-        what << arch::opcodeName(op) << " " << rows << "x" << cols
-             << " flags " << in.flags << on;
+        what << arch::opcodeName(op) << " " << rows << "x" << cols << " flags "
+             << in.flags << on;
         ck.truth(!frame.failed(), "no error: " + frame.error);
         ck.equal(nowCycles() - t0, expect, "cycles of " + what.str());
 

@@ -25,7 +25,8 @@ float tessera::sim::loadElement(const uint8_t *p, DType t) {
     std::memcpy(&bits, p, 2);
     return float(Eigen::numext::bit_cast<Eigen::half>(bits));
   }
-  case DType::I8: return float(int8_t(*p));
+  case DType::I8:
+    return float(int8_t(*p));
   case DType::I32: {
     int32_t v;
     std::memcpy(&v, p, 4);
@@ -49,13 +50,17 @@ double saturate(float v, double lo, double hi) {
 
 void tessera::sim::storeElement(uint8_t *p, DType t, float v) {
   switch (t) {
-  case DType::F32: std::memcpy(p, &v, 4); return;
+  case DType::F32:
+    std::memcpy(p, &v, 4);
+    return;
   case DType::F16: {
     uint16_t bits = Eigen::numext::bit_cast<uint16_t>(Eigen::half(v));
     std::memcpy(p, &bits, 2);
     return;
   }
-  case DType::I8: *p = uint8_t(int8_t(saturate(v, -128, 127))); return;
+  case DType::I8:
+    *p = uint8_t(int8_t(saturate(v, -128, 127)));
+    return;
   case DType::I32: {
     int32_t i = int32_t(saturate(v, -2147483648.0, 2147483647.0));
     std::memcpy(p, &i, 4);
@@ -88,8 +93,8 @@ Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
   // The operands hold values of the input type; the product of two FP16 (or
   // INT8) values is exact in FP32, so an FP32 GEMM multiplies "in the input
   // type" and accumulates in FP32.
-  Mat out = (in.flags & arch::kFlagTransposeB) ? Mat(a * b.transpose())
-                                               : Mat(a * b);
+  Mat out =
+      (in.flags & arch::kFlagTransposeB) ? Mat(a * b.transpose()) : Mat(a * b);
   if (acc)
     out += *acc;
   return out;
@@ -99,11 +104,16 @@ namespace {
 
 float binary(Opcode op, float x, float y) {
   switch (op) {
-  case Opcode::VecAdd: return x + y;
-  case Opcode::VecSub: return x - y;
-  case Opcode::VecMul: return x * y;
-  case Opcode::VecDiv: return x / y;
-  default: return 0;
+  case Opcode::VecAdd:
+    return x + y;
+  case Opcode::VecSub:
+    return x - y;
+  case Opcode::VecMul:
+    return x * y;
+  case Opcode::VecDiv:
+    return x / y;
+  default:
+    return 0;
   }
 }
 
@@ -137,7 +147,8 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
         out(r, c) = binary(in.op, a(r, c), y);
       }
     return out;
-  case Opcode::VecScale: return a * in.imm;
+  case Opcode::VecScale:
+    return a * in.imm;
   case Opcode::VecLayerNorm:
     for (Eigen::Index r = 0; r < rows; ++r) {
       float mean = a.row(r).mean();
@@ -156,14 +167,18 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
       out.row(r) /= sum;
     }
     return out;
-  case Opcode::VecGelu: return a.unaryExpr(&gelu);
+  case Opcode::VecGelu:
+    return a.unaryExpr(&gelu);
   case Opcode::VecErf:
     return a.unaryExpr([](float x) { return std::erf(x); });
-  case Opcode::VecTranspose: return a.transpose();
-  case Opcode::VecCopy: return a;
+  case Opcode::VecTranspose:
+    return a.transpose();
+  case Opcode::VecCopy:
+    return a;
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
-  case Opcode::MatMul: break;
+  case Opcode::MatMul:
+    break;
   }
   return out;
 }

@@ -1,4 +1,5 @@
-//===- Kernels.h - The arithmetic of the matrix and vector units -*- C++ -*-===//
+//===- Kernels.h - The arithmetic of the matrix and vector units -*- C++
+//-*-===//
 //
 // Functional semantics of the compute instructions (docs/isa.md), on
 // operands unpacked from SRAM bytes into FP32 Eigen matrices: element-type
@@ -18,7 +19,8 @@
 
 namespace tessera::sim {
 
-using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Reads one element of type `t` as float.
 float loadElement(const uint8_t *p, arch::DType t);

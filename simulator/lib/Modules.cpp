@@ -74,8 +74,8 @@ bool checkBounds(MemAccess &a, uint64_t limit, const char *memory) {
   std::ostringstream os;
   os << memory << (a.cmd == MemAccess::Read ? " read" : " write") << " of "
      << a.rows << " x " << a.rowBytes << " bytes at " << hex(a.addr)
-     << " (stride " << a.strideBytes << ") is outside the " << limit
-     << "-byte " << memory;
+     << " (stride " << a.strideBytes << ") is outside the " << limit << "-byte "
+     << memory;
   a.error = os.str();
   return false;
 }
@@ -117,8 +117,8 @@ void Dram::b_transport(MemAccess &a, sc_time &delay) {
     return;
   const arch::ChipConfig &chip = frame_->chip;
   uint64_t issue = nowCycles() + timeToCycles(delay);
-  uint64_t busBytes = timing::dramBusBytes(chip, a.rows, a.rowBytes,
-                                           a.strideBytes);
+  uint64_t busBytes =
+      timing::dramBusBytes(chip, a.rows, a.rowBytes, a.strideBytes);
   uint64_t dataCycles = timing::dramDataCycles(chip, busBytes);
   uint64_t dataStart =
       std::max(issue + chip.dramLatencyCycles(), busFreeCycle_);
@@ -271,8 +271,8 @@ MemAccess toAccess(const arch::Operand &o, uint32_t index) {
 
 /// Checks every operand and reads the sources; values[i] matches views[i]
 /// (an empty matrix for the destination). Returns false on an address error.
-bool readOperands(sc_port<MemIf> &sram, const FrameState &frame,
-                  uint32_t index, const arch::Instr &in, Operands &ops) {
+bool readOperands(sc_port<MemIf> &sram, const FrameState &frame, uint32_t index,
+                  const arch::Instr &in, Operands &ops) {
   ops.views = arch::operandsOf(in);
   for (const arch::Operand &o : ops.views) {
     MemAccess a = toAccess(o, index);
@@ -287,10 +287,10 @@ bool readOperands(sc_port<MemIf> &sram, const FrameState &frame,
       return false;
     }
     arch::DType t = operandType(in, o);
-    ops.values.push_back(frame.functional && !o.isWrite
-                             ? unpack(bytes.data(), o.rows,
-                                      o.rowBytes / arch::dtypeBytes(t), t)
-                             : Mat());
+    ops.values.push_back(
+        frame.functional && !o.isWrite
+            ? unpack(bytes.data(), o.rows, o.rowBytes / arch::dtypeBytes(t), t)
+            : Mat());
   }
   return true;
 }
@@ -358,8 +358,7 @@ void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
       timing::vectorCycles(frame_->chip, in.op, in.dims[0], in.dims[1]);
   Mat result;
   if (frame_->functional) {
-    const char *second =
-        in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
+    const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
     result = vectorOp(in, *valueOf(ops, "a"), valueOf(ops, second),
                       valueOf(ops, "beta"));
   }

@@ -30,11 +30,21 @@ std::string tessera::sim::jsonEscape(const std::string &s) {
   std::string out;
   for (unsigned char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       if (c < 0x20) {
         char buf[8];
@@ -108,34 +118,33 @@ std::string tessera::sim::formatReport(const SimResult &r,
   if (!info.programPath.empty())
     row("program") << info.programPath << "\n";
   row("chip") << chip.name << " (" << fmt("%g", chip.clock_ghz) << " GHz, "
-              << chip.matrix_rows << "x" << chip.matrix_cols
-              << " matrix unit, " << fmt("%g", chip.dram_bandwidth_gbps)
-              << " GB/s DRAM, " << capacity(chip.sram_bytes) << " SRAM)\n";
+              << chip.matrix_rows << "x" << chip.matrix_cols << " matrix unit, "
+              << fmt("%g", chip.dram_bandwidth_gbps) << " GB/s DRAM, "
+              << capacity(chip.sram_bytes) << " SRAM)\n";
   row("instructions") << r.instructions << "\n\n";
 
-  row("frame latency") << r.totalCycles << " cycles = "
-                       << fmt("%.6f", r.frameMs) << " ms\n";
+  row("frame latency") << r.totalCycles
+                       << " cycles = " << fmt("%.6f", r.frameMs) << " ms\n";
   row("budget") << fmt("%.2f", b.budgetMs) << " ms ("
-                << fmt("%.0f", 1000.0 / b.budgetMs) << " fps): "
-                << (b.passed ? "PASS" : "FAIL") << ", ";
+                << fmt("%.0f", 1000.0 / b.budgetMs)
+                << " fps): " << (b.passed ? "PASS" : "FAIL") << ", ";
   if (b.passed)
     os << fmt("%.6f", b.headroomMs) << " ms (" << pct(b.headroomMs / b.budgetMs)
        << ") headroom left for the planner\n";
   else
     os << "over budget by " << fmt("%.6f", -b.headroomMs) << " ms\n";
   row("DRAM") << "read " << bytes(r.dramBytesRead) << ", written "
-              << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead
-              << " / " << r.dramBytesWritten << " bytes); bus busy "
+              << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead << " / "
+              << r.dramBytesWritten << " bytes); bus busy "
               << pct(share(r.dramBusyCycles, r.totalCycles)) << "\n";
   row("matrix unit") << pct(r.matrixUtilization)
                      << " utilization over the frame, "
                      << pct(r.matrixBusyUtilization) << " while busy; busy "
                      << r.matrixBusyCycles << " cycles ("
-                     << pct(share(r.matrixBusyCycles, r.totalCycles))
-                     << "), " << r.macs << " MACs\n";
+                     << pct(share(r.matrixBusyCycles, r.totalCycles)) << "), "
+                     << r.macs << " MACs\n";
   row("vector unit") << "busy " << r.vectorBusyCycles << " cycles ("
-                     << pct(share(r.vectorBusyCycles, r.totalCycles))
-                     << ")\n";
+                     << pct(share(r.vectorBusyCycles, r.totalCycles)) << ")\n";
   row("DMA") << "load busy " << r.loadBusyCycles << " cycles ("
              << pct(share(r.loadBusyCycles, r.totalCycles)) << "), store busy "
              << r.storeBusyCycles << " cycles ("
@@ -146,21 +155,21 @@ std::string tessera::sim::formatReport(const SimResult &r,
     nameWidth = std::max(nameWidth, l.name.size());
   os << "  per layer (time = cycles by which the layer moved the end of the "
         "frame)\n";
-  os << "  " << std::left << std::setw(int(nameWidth)) << "layer"
-     << std::right << std::setw(12) << "cycles" << std::setw(11) << "ms"
-     << std::setw(8) << "share" << std::setw(12) << "matrix" << std::setw(12)
-     << "vector" << std::setw(12) << "DRAM read" << std::setw(12)
-     << "DRAM write" << "\n";
+  os << "  " << std::left << std::setw(int(nameWidth)) << "layer" << std::right
+     << std::setw(12) << "cycles" << std::setw(11) << "ms" << std::setw(8)
+     << "share" << std::setw(12) << "matrix" << std::setw(12) << "vector"
+     << std::setw(12) << "DRAM read" << std::setw(12) << "DRAM write"
+     << "\n";
   for (const LayerStats &l : r.layers)
-    os << "  " << std::left << std::setw(int(nameWidth)) << l.name
-       << std::right << std::setw(12) << l.attributedCycles << std::setw(11)
+    os << "  " << std::left << std::setw(int(nameWidth)) << l.name << std::right
+       << std::setw(12) << l.attributedCycles << std::setw(11)
        << fmt("%.6f", chip.cyclesToMs(l.attributedCycles)) << std::setw(8)
        << pct(share(l.attributedCycles, r.totalCycles)) << std::setw(12)
        << l.matrixCycles << std::setw(12) << l.vectorCycles << std::setw(12)
-       << bytes(l.dramBytesRead) << std::setw(12)
-       << bytes(l.dramBytesWritten) << "\n";
-  os << "  " << std::left << std::setw(int(nameWidth)) << "total"
-     << std::right << std::setw(12) << r.totalCycles << std::setw(11)
+       << bytes(l.dramBytesRead) << std::setw(12) << bytes(l.dramBytesWritten)
+       << "\n";
+  os << "  " << std::left << std::setw(int(nameWidth)) << "total" << std::right
+     << std::setw(12) << r.totalCycles << std::setw(11)
      << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
      << r.matrixBusyCycles << std::setw(12) << r.vectorBusyCycles
      << std::setw(12) << bytes(r.dramBytesRead) << std::setw(12)
@@ -173,8 +182,8 @@ std::string tessera::sim::formatReport(const SimResult &r,
          << "  max " << fmt("%.3g", a.maxAbsError) << "  rms "
          << fmt("%.3g", a.rmsError) << "  tolerance "
          << fmt("%.3g", a.tolerance) << " (reference rms "
-         << fmt("%.3g", a.referenceRms) << ")  "
-         << (a.passed ? "PASS" : "FAIL") << "\n";
+         << fmt("%.3g", a.referenceRms) << ")  " << (a.passed ? "PASS" : "FAIL")
+         << "\n";
   }
   return os.str();
 }
@@ -200,8 +209,7 @@ std::string tessera::sim::reportJson(const SimResult &r,
      << ", \"fps\": " << num(1000.0 / b.budgetMs)
      << ", \"passed\": " << (b.passed ? "true" : "false")
      << ", \"headroom_ms\": " << num(b.headroomMs)
-     << ", \"headroom_fraction\": " << num(b.headroomMs / b.budgetMs)
-     << "},\n";
+     << ", \"headroom_fraction\": " << num(b.headroomMs / b.budgetMs) << "},\n";
   os << "  \"dram\": {\"bytes_read\": " << r.dramBytesRead
      << ", \"bytes_written\": " << r.dramBytesWritten
      << ", \"bus_bytes\": " << r.dramBurstBytes
@@ -212,8 +220,7 @@ std::string tessera::sim::reportJson(const SimResult &r,
      << ", \"macs\": " << r.macs
      << ", \"utilization\": " << num(r.matrixUtilization)
      << ", \"busy_utilization\": " << num(r.matrixBusyUtilization) << "},\n";
-  os << "  \"vector_unit\": {\"busy_cycles\": " << r.vectorBusyCycles
-     << "},\n";
+  os << "  \"vector_unit\": {\"busy_cycles\": " << r.vectorBusyCycles << "},\n";
   os << "  \"dma\": {\"load_busy_cycles\": " << r.loadBusyCycles
      << ", \"store_busy_cycles\": " << r.storeBusyCycles << "},\n";
   os << "  \"layers\": [";
@@ -231,8 +238,8 @@ std::string tessera::sim::reportJson(const SimResult &r,
        << ", \"dma_cycles\": " << l.dmaCycles
        << ", \"dram_bytes_read\": " << l.dramBytesRead
        << ", \"dram_bytes_written\": " << l.dramBytesWritten
-       << ", \"macs\": " << l.macs
-       << ", \"instructions\": " << l.instructions << "}";
+       << ", \"macs\": " << l.macs << ", \"instructions\": " << l.instructions
+       << "}";
   }
   os << (r.layers.empty() ? "],\n" : "\n  ],\n");
   bool allPassed = true;

@@ -91,8 +91,8 @@ void checkInputs(const arch::Program &prog,
     }
     if (it->second.size() != t.numElements())
       throw SimError("input '" + t.name + "' has " +
-                     std::to_string(it->second.size()) +
-                     " values, expected " + std::to_string(t.numElements()));
+                     std::to_string(it->second.size()) + " values, expected " +
+                     std::to_string(t.numElements()));
   }
 }
 
@@ -129,8 +129,8 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
     const arch::Instr &in = prog.instrs[i];
     const InstrRecord &rec = frame.records[i];
     LayerStats &l = r.layers[in.layer];
-    l.startCycle = seen[in.layer] ? std::min(l.startCycle, rec.start)
-                                  : rec.start;
+    l.startCycle =
+        seen[in.layer] ? std::min(l.startCycle, rec.start) : rec.start;
     l.endCycle = std::max(l.endCycle, rec.end);
     seen[in.layer] = true;
     ++l.instructions;
@@ -147,7 +147,9 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
       l.matrixCycles += rec.unitCycles;
       l.macs += uint64_t(in.dims[0]) * in.dims[1] * in.dims[2];
       break;
-    default: l.vectorCycles += rec.unitCycles; break;
+    default:
+      l.vectorCycles += rec.unitCycles;
+      break;
     }
     l.busyCycles = l.matrixCycles + l.vectorCycles;
     r.instrTimings.push_back({rec.head, rec.start, rec.end});
@@ -162,11 +164,10 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
 
 } // namespace
 
-SimResult
-tessera::sim::simulateFrame(const arch::Program &prog,
-                            const arch::ChipConfig &chip,
-                            const std::map<std::string, std::vector<float>> &inputs,
-                            const SimOptions &options) {
+SimResult tessera::sim::simulateFrame(
+    const arch::Program &prog, const arch::ChipConfig &chip,
+    const std::map<std::string, std::vector<float>> &inputs,
+    const SimOptions &options) {
   std::lock_guard<std::mutex> lock(simMutex());
   timing::checkChip(chip);
   prog.verify("program");

@@ -76,20 +76,26 @@ uint64_t timing::matmulCycles(const arch::ChipConfig &chip, uint64_t m,
 
 uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   switch (op) {
-  case arch::Opcode::VecLayerNorm: return chip.vector_layernorm_passes;
-  case arch::Opcode::VecSoftmax: return chip.vector_softmax_passes;
-  case arch::Opcode::VecGelu: return chip.vector_gelu_passes;
-  case arch::Opcode::VecTranspose: return chip.vector_transpose_passes;
+  case arch::Opcode::VecLayerNorm:
+    return chip.vector_layernorm_passes;
+  case arch::Opcode::VecSoftmax:
+    return chip.vector_softmax_passes;
+  case arch::Opcode::VecGelu:
+    return chip.vector_gelu_passes;
+  case arch::Opcode::VecTranspose:
+    return chip.vector_transpose_passes;
   case arch::Opcode::VecAdd:
   case arch::Opcode::VecSub:
   case arch::Opcode::VecMul:
   case arch::Opcode::VecDiv:
   case arch::Opcode::VecScale:
   case arch::Opcode::VecErf:
-  case arch::Opcode::VecCopy: return chip.vector_elementwise_passes;
+  case arch::Opcode::VecCopy:
+    return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:
-  case arch::Opcode::MatMul: break;
+  case arch::Opcode::MatMul:
+    break;
   }
   return 0;
 }
@@ -104,10 +110,12 @@ uint64_t timing::instrCycles(const arch::ChipConfig &chip,
                              const arch::Instr &in) {
   switch (in.op) {
   case arch::Opcode::DmaLoad:
-  case arch::Opcode::DmaStore: return dmaCycles(chip, in);
+  case arch::Opcode::DmaStore:
+    return dmaCycles(chip, in);
   case arch::Opcode::MatMul:
     return matmulCycles(chip, in.dims[0], in.dims[1], in.dims[2], in.dtype);
-  default: return vectorCycles(chip, in.op, in.dims[0], in.dims[1]);
+  default:
+    return vectorCycles(chip, in.op, in.dims[0], in.dims[1]);
   }
 }
 

@@ -43,8 +43,9 @@ public:
             << ",\"args\":{" << args << "}}";
   }
   void counter(const char *name, uint64_t at, const std::string &args) {
-    event() << "{\"name\":\"" << name << "\",\"ph\":\"C\",\"pid\":1,\"ts\":"
-            << us(at) << ",\"args\":{" << args << "}}";
+    event() << "{\"name\":\"" << name
+            << "\",\"ph\":\"C\",\"pid\":1,\"ts\":" << us(at) << ",\"args\":{"
+            << args << "}}";
   }
   std::ostringstream &event() {
     os << (first ? "\n" : ",\n");
@@ -69,8 +70,8 @@ void tessera::sim::writeTrace(const std::string &path,
                               const FrameState &frame) {
   TraceWriter w(frame.chip.clock_ghz);
   w.os << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"chip\":\""
-       << jsonEscape(frame.chip.name) << "\",\"clock_ghz\":"
-       << frame.chip.clock_ghz << "},\"traceEvents\":[";
+       << jsonEscape(frame.chip.name)
+       << "\",\"clock_ghz\":" << frame.chip.clock_ghz << "},\"traceEvents\":[";
   w.event() << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":"
                "{\"name\":\"NPU ("
             << jsonEscape(frame.chip.name) << ")\"}}";
@@ -103,8 +104,8 @@ void tessera::sim::writeTrace(const std::string &path,
     else {
       std::ostringstream bus;
       bus << "\"instr\":" << i << ",\"bus_bytes\":" << rec.dramBusBytes;
-      w.slice(DramBus, in.op == arch::Opcode::DmaLoad ? "read" : "write",
-              layer, rec.dramStart, rec.dramEnd, bus.str());
+      w.slice(DramBus, in.op == arch::Opcode::DmaLoad ? "read" : "write", layer,
+              rec.dramStart, rec.dramEnd, bus.str());
       dmaEnds.push_back({rec.end, i});
     }
   }

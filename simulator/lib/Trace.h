@@ -1,4 +1,5 @@
-//===- Trace.h - Chrome/Perfetto JSON timeline of a frame --------*- C++ -*-===//
+//===- Trace.h - Chrome/Perfetto JSON timeline of a frame --------*- C++
+//-*-===//
 #ifndef TESSERA_SIM_LIB_TRACE_H
 #define TESSERA_SIM_LIB_TRACE_H
 

@@ -25,17 +25,29 @@ using namespace tessera;
 namespace {
 
 arch::Program buildProgram(unsigned layers, unsigned tiles) {
-  const uint32_t T = 96;                  // tile edge (one array fold)
-  const uint32_t tileBytes = T * T * 2;   // FP16
+  const uint32_t T = 96;                // tile edge (one array fold)
+  const uint32_t tileBytes = T * T * 2; // FP16
   arch::Program p;
   p.chipName = "reference";
-  arch::TensorInfo x{"x", arch::TensorKind::Input, arch::DType::F16,
-                     {int64_t(tiles) * T, T}, 0, {}};
-  arch::TensorInfo w{"w", arch::TensorKind::Weight, arch::DType::F16,
-                     {int64_t(T), T}, x.byteSize(), {}};
+  arch::TensorInfo x{"x",
+                     arch::TensorKind::Input,
+                     arch::DType::F16,
+                     {int64_t(tiles) * T, T},
+                     0,
+                     {}};
+  arch::TensorInfo w{"w",
+                     arch::TensorKind::Weight,
+                     arch::DType::F16,
+                     {int64_t(T), T},
+                     x.byteSize(),
+                     {}};
   w.data.assign(w.byteSize(), 0x3c); // small FP16 values
-  arch::TensorInfo y{"y", arch::TensorKind::Output, arch::DType::F16,
-                     {int64_t(tiles) * T, T}, w.dramAddr + w.byteSize(), {}};
+  arch::TensorInfo y{"y",
+                     arch::TensorKind::Output,
+                     arch::DType::F16,
+                     {int64_t(tiles) * T, T},
+                     w.dramAddr + w.byteSize(),
+                     {}};
   p.tensors = {x, w, y};
   p.dramBytes = y.dramAddr + y.byteSize();
   // SRAM: weight at 0, two slots of (a, out f32, gelu) after it.
@@ -119,9 +131,9 @@ int main(int argc, char **argv) {
     opts.functional = functional;
     auto t0 = std::chrono::steady_clock::now();
     sim::SimResult r = sim::simulateFrame(prog, chip, inputs, opts);
-    double s = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - t0)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     std::printf("%-11s %12llu cycles = %8.4f ms simulated, %7.3f s wall, "
                 "%10.0f instructions/s, matrix utilization %.1f%%\n",
                 functional ? "functional" : "timing-only",

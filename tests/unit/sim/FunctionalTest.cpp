@@ -34,8 +34,8 @@ struct In {
 /// adds (given the loads' indices as deps), stores rows x cols of `outT` from
 /// `outSram`, simulates and returns the output.
 Mat run(const std::vector<In> &ins,
-        const std::function<uint32_t(ProgramBuilder &,
-                                     std::vector<uint32_t>)> &compute,
+        const std::function<uint32_t(ProgramBuilder &, std::vector<uint32_t>)>
+            &compute,
         Eigen::Index rows, Eigen::Index cols, DType outT, uint64_t outSram,
         sim::SimResult *resultOut = nullptr) {
   ProgramBuilder b;
@@ -49,9 +49,9 @@ Mat run(const std::vector<In> &ins,
   uint64_t outDram = b.tensor("out", TensorKind::Output, outT, {rows, cols});
   std::vector<uint32_t> loads;
   for (size_t i = 0; i < ins.size(); ++i)
-    loads.push_back(b.load(dram[i], ins[i].sram, uint32_t(ins[i].value.rows()),
-                           uint32_t(ins[i].value.cols() *
-                                    arch::dtypeBytes(ins[i].type))));
+    loads.push_back(
+        b.load(dram[i], ins[i].sram, uint32_t(ins[i].value.rows()),
+               uint32_t(ins[i].value.cols() * arch::dtypeBytes(ins[i].type))));
   uint32_t last = compute(b, loads);
   b.store(outDram, outSram, uint32_t(rows),
           uint32_t(cols * arch::dtypeBytes(outT)), {last});
@@ -79,24 +79,26 @@ constexpr double kF32 = 1e-5;       // FP32 with different summation order.
 TEST(Functional, MatmulF16AccumulatesInF32) {
   Mat a = roundTo(DType::F16, randomMat(5, 7, 1));
   Mat bm = roundTo(DType::F16, randomMat(7, 3, 2));
-  Mat out = run({{"a", a, DType::F16, 0}, {"b", bm, DType::F16, 0x1000}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.matmul(DType::F16, DType::F32, 5, 7, 3, 0, 0x1000,
-                                  0x2000, deps);
-                },
-                5, 3, DType::F32, 0x2000);
+  Mat out = run(
+      {{"a", a, DType::F16, 0}, {"b", bm, DType::F16, 0x1000}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.matmul(DType::F16, DType::F32, 5, 7, 3, 0, 0x1000, 0x2000,
+                        deps);
+      },
+      5, 3, DType::F32, 0x2000);
   expectNear(out, a * bm, kF32);
 }
 
 TEST(Functional, MatmulF16OutputIsRoundedToF16) {
   Mat a = roundTo(DType::F16, randomMat(4, 9, 3));
   Mat bm = roundTo(DType::F16, randomMat(9, 6, 4));
-  Mat out = run({{"a", a, DType::F16, 0}, {"b", bm, DType::F16, 0x1000}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.matmul(DType::F16, DType::F16, 4, 9, 6, 0, 0x1000,
-                                  0x2000, deps);
-                },
-                4, 6, DType::F16, 0x2000);
+  Mat out = run(
+      {{"a", a, DType::F16, 0}, {"b", bm, DType::F16, 0x1000}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.matmul(DType::F16, DType::F16, 4, 9, 6, 0, 0x1000, 0x2000,
+                        deps);
+      },
+      4, 6, DType::F16, 0x2000);
   expectNear(out, roundTo(DType::F16, Mat(a * bm)), 0, 0);
 }
 
@@ -126,12 +128,12 @@ TEST(Functional, MatmulTransposeBAndAccumulateIntoItsOwnOutput) {
 TEST(Functional, MatmulI8IsExact) {
   Mat a = roundTo(DType::I8, randomMat(6, 5, 9, 100));
   Mat bm = roundTo(DType::I8, randomMat(5, 7, 10, 100));
-  Mat out = run({{"a", a, DType::I8, 0}, {"b", bm, DType::I8, 0x100}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.matmul(DType::I8, DType::I32, 6, 5, 7, 0, 0x100,
-                                  0x200, deps);
-                },
-                6, 7, DType::I32, 0x200);
+  Mat out = run(
+      {{"a", a, DType::I8, 0}, {"b", bm, DType::I8, 0x100}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.matmul(DType::I8, DType::I32, 6, 5, 7, 0, 0x100, 0x200, deps);
+      },
+      6, 7, DType::I32, 0x200);
   expectNear(out, a * bm, 0, 0);
 }
 
@@ -140,26 +142,27 @@ TEST(Functional, MatmulReadsStridedViews) {
   // (row stride 10 elements) against a 6 x 2 B.
   Mat a = randomMat(4, 10, 11);
   Mat bm = randomMat(6, 2, 12);
-  Mat out = run({{"a", a, DType::F32, 0}, {"b", bm, DType::F32, 0x1000}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  uint32_t i = b.matmul(DType::F32, DType::F32, 4, 6, 2, 0,
-                                        0x1000, 0x2000, deps);
-                  b.prog.instrs[i].strides[0] = 10;
-                  return i;
-                },
-                4, 2, DType::F32, 0x2000);
+  Mat out = run(
+      {{"a", a, DType::F32, 0}, {"b", bm, DType::F32, 0x1000}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        uint32_t i =
+            b.matmul(DType::F32, DType::F32, 4, 6, 2, 0, 0x1000, 0x2000, deps);
+        b.prog.instrs[i].strides[0] = 10;
+        return i;
+      },
+      4, 2, DType::F32, 0x2000);
   expectNear(out, Mat(a.leftCols(6) * bm), kF32);
 }
 
 /// A binary vector op with b of shape bRows x bCols and `flags`.
 Mat binaryOp(Opcode op, uint32_t flags, const Mat &a, const Mat &bm) {
-  return run({{"a", a, DType::F32, 0}, {"b", bm, DType::F32, 0x1000}},
-             [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
-               return b.vec(op, DType::F32, DType::F32, uint32_t(a.rows()),
-                            uint32_t(a.cols()), 0, 0x1000, 0x2000, deps,
-                            flags);
-             },
-             a.rows(), a.cols(), DType::F32, 0x2000);
+  return run(
+      {{"a", a, DType::F32, 0}, {"b", bm, DType::F32, 0x1000}},
+      [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(op, DType::F32, DType::F32, uint32_t(a.rows()),
+                     uint32_t(a.cols()), 0, 0x1000, 0x2000, deps, flags);
+      },
+      a.rows(), a.cols(), DType::F32, 0x2000);
 }
 
 TEST(Functional, VectorBinaryOpsAndBroadcasts) {
@@ -170,10 +173,10 @@ TEST(Functional, VectorBinaryOpsAndBroadcasts) {
   Mat scalar = randomMat(1, 1, 17);
   expectNear(binaryOp(Opcode::VecAdd, 0, a, full), a + full, 0);
   expectNear(binaryOp(Opcode::VecSub, 0, a, full), a - full, 0);
-  expectNear(binaryOp(Opcode::VecMul, 0, a, full),
-             Mat(a.cwiseProduct(full)), 0);
-  expectNear(binaryOp(Opcode::VecDiv, 0, a, full),
-             Mat(a.cwiseQuotient(full)), 1e-6);
+  expectNear(binaryOp(Opcode::VecMul, 0, a, full), Mat(a.cwiseProduct(full)),
+             0);
+  expectNear(binaryOp(Opcode::VecDiv, 0, a, full), Mat(a.cwiseQuotient(full)),
+             1e-6);
   expectNear(binaryOp(Opcode::VecAdd, arch::kFlagBroadcastRow, a, row),
              Mat(a.rowwise() + row.row(0)), 0);
   expectNear(binaryOp(Opcode::VecMul, arch::kFlagBroadcastCol, a, col),
@@ -185,21 +188,21 @@ TEST(Functional, VectorBinaryOpsAndBroadcasts) {
 /// A unary vector op on F16 input, F16 output.
 Mat unaryOp(Opcode op, const Mat &a, float imm = 0) {
   bool transpose = op == Opcode::VecTranspose;
-  return run({{"a", a, DType::F16, 0}},
-             [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
-               return b.vec(op, DType::F16, DType::F16, uint32_t(a.rows()),
-                            uint32_t(a.cols()), 0, 0, 0x1000, deps, 0, imm);
-             },
-             transpose ? a.cols() : a.rows(), transpose ? a.rows() : a.cols(),
-             DType::F16, 0x1000);
+  return run(
+      {{"a", a, DType::F16, 0}},
+      [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(op, DType::F16, DType::F16, uint32_t(a.rows()),
+                     uint32_t(a.cols()), 0, 0, 0x1000, deps, 0, imm);
+      },
+      transpose ? a.cols() : a.rows(), transpose ? a.rows() : a.cols(),
+      DType::F16, 0x1000);
 }
 
 TEST(Functional, VectorUnaryOps) {
   Mat a = roundTo(DType::F16, randomMat(4, 24, 18, 3));
   expectNear(unaryOp(Opcode::VecScale, a, 0.125f), Mat(a * 0.125f), kF16);
   expectNear(unaryOp(Opcode::VecErf, a),
-             Mat(a.unaryExpr([](float x) { return std::erf(x); })), kF16,
-             1e-3);
+             Mat(a.unaryExpr([](float x) { return std::erf(x); })), kF16, 1e-3);
   expectNear(unaryOp(Opcode::VecGelu, a), Mat(a.unaryExpr([](float x) {
                return 0.5f * x * (1 + std::erf(x / std::sqrt(2.0f)));
              })),
@@ -217,12 +220,13 @@ TEST(Functional, VectorUnaryOps) {
 TEST(Functional, SoftmaxIsStableForLargeLogits) {
   Mat a(1, 3);
   a << 1000, 1001, 1002; // exp(1000) overflows FP32 without the max shift.
-  Mat out = run({{"a", a, DType::F32, 0}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.vec(Opcode::VecSoftmax, DType::F32, DType::F32, 1,
-                               3, 0, 0, 0x100, deps);
-                },
-                1, 3, DType::F32, 0x100);
+  Mat out = run(
+      {{"a", a, DType::F32, 0}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(Opcode::VecSoftmax, DType::F32, DType::F32, 1, 3, 0, 0,
+                     0x100, deps);
+      },
+      1, 3, DType::F32, 0x100);
   Mat expect(1, 3);
   double z = std::exp(-2.0) + std::exp(-1.0) + 1.0;
   expect << float(std::exp(-2.0) / z), float(std::exp(-1.0) / z),
@@ -235,22 +239,22 @@ TEST(Functional, LayerNorm) {
   Mat gamma = roundTo(DType::F16, randomMat(1, 16, 20));
   Mat beta = roundTo(DType::F16, randomMat(1, 16, 21));
   const float eps = 1e-5f;
-  Mat out = run({{"a", a, DType::F16, 0},
-                 {"gamma", gamma, DType::F16, 0x100},
-                 {"beta", beta, DType::F16, 0x200}},
-                [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.vec(Opcode::VecLayerNorm, DType::F16, DType::F32,
-                               3, 16, 0, 0x100, 0x400, deps, 0, eps, 0x200);
-                },
-                3, 16, DType::F32, 0x400);
+  Mat out = run(
+      {{"a", a, DType::F16, 0},
+       {"gamma", gamma, DType::F16, 0x100},
+       {"beta", beta, DType::F16, 0x200}},
+      [&](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(Opcode::VecLayerNorm, DType::F16, DType::F32, 3, 16, 0,
+                     0x100, 0x400, deps, 0, eps, 0x200);
+      },
+      3, 16, DType::F32, 0x400);
   Mat expect(3, 16);
   for (Eigen::Index r = 0; r < 3; ++r) {
     double mean = a.row(r).cast<double>().mean();
     double var = (a.row(r).cast<double>().array() - mean).square().mean();
     for (Eigen::Index c = 0; c < 16; ++c)
-      expect(r, c) = float((a(r, c) - mean) / std::sqrt(var + eps) *
-                               gamma(0, c) +
-                           beta(0, c));
+      expect(r, c) = float(
+          (a(r, c) - mean) / std::sqrt(var + eps) * gamma(0, c) + beta(0, c));
   }
   expectNear(out, expect, 1e-5, 1e-5);
 }
@@ -259,22 +263,24 @@ TEST(Functional, CopyConvertsAndSaturates) {
   Mat a(1, 6);
   a << 1.4f, -2.6f, 300.f, -300.f, 0.5f, 70000.f;
   // F32 -> I8: round to nearest (ties to even), saturate.
-  Mat i8 = run({{"a", a, DType::F32, 0}},
-               [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                 return b.vec(Opcode::VecCopy, DType::F32, DType::I8, 1, 6, 0,
-                              0, 0x100, deps);
-               },
-               1, 6, DType::I8, 0x100);
+  Mat i8 = run(
+      {{"a", a, DType::F32, 0}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(Opcode::VecCopy, DType::F32, DType::I8, 1, 6, 0, 0, 0x100,
+                     deps);
+      },
+      1, 6, DType::I8, 0x100);
   Mat expectI8(1, 6);
   expectI8 << 1, -3, 127, -128, 0, 127;
   expectNear(i8, expectI8, 0, 0);
   // F32 -> F16: 70000 is past FP16's largest finite value (65504).
-  Mat f16 = run({{"a", a, DType::F32, 0}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.vec(Opcode::VecCopy, DType::F32, DType::F16, 1, 6,
-                               0, 0, 0x100, deps);
-                },
-                1, 6, DType::F16, 0x100);
+  Mat f16 = run(
+      {{"a", a, DType::F32, 0}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(Opcode::VecCopy, DType::F32, DType::F16, 1, 6, 0, 0, 0x100,
+                     deps);
+      },
+      1, 6, DType::F16, 0x100);
   EXPECT_FLOAT_EQ(f16(0, 0), float(Eigen::half(1.4f)));
   EXPECT_TRUE(std::isinf(f16(0, 5)));
 }
@@ -282,12 +288,13 @@ TEST(Functional, CopyConvertsAndSaturates) {
 TEST(Functional, InputsAreConvertedToTheTensorType) {
   // An F16 input tensor, copied out as F32: the chip holds FP16 values.
   Mat a = randomMat(2, 8, 22);
-  Mat out = run({{"a", a, DType::F16, 0}},
-                [](ProgramBuilder &b, std::vector<uint32_t> deps) {
-                  return b.vec(Opcode::VecCopy, DType::F16, DType::F32, 2, 8,
-                               0, 0, 0x100, deps);
-                },
-                2, 8, DType::F32, 0x100);
+  Mat out = run(
+      {{"a", a, DType::F16, 0}},
+      [](ProgramBuilder &b, std::vector<uint32_t> deps) {
+        return b.vec(Opcode::VecCopy, DType::F16, DType::F32, 2, 8, 0, 0, 0x100,
+                     deps);
+      },
+      2, 8, DType::F32, 0x100);
   expectNear(out, roundTo(DType::F16, a), 0, 0);
   EXPECT_GT((out - a).cwiseAbs().maxCoeff(), 0.0f)
       << "FP16 rounding should be visible on random values";

@@ -48,8 +48,8 @@ int main(int argc, char **argv) {
   uint64_t yd = b.tensor("y", TensorKind::Output, DType::F16, {M, N});
   uint32_t lx = b.load(xd, 0, M, K * 2);
   uint32_t lw = b.load(wd, 0x1000, K, N * 2);
-  uint32_t mm = b.matmul(DType::F16, DType::F32, M, K, N, 0, 0x1000, 0x2000,
-                         {lx, lw});
+  uint32_t mm =
+      b.matmul(DType::F16, DType::F32, M, K, N, 0, 0x1000, 0x2000, {lx, lw});
   uint32_t g = b.vec(arch::Opcode::VecGelu, DType::F32, DType::F16, M, N,
                      0x2000, 0, 0x3000, {mm}, 0, 0, 0, 1);
   b.store(yd, 0x3000, M, N * 2, {g}, 0, 0, 1);

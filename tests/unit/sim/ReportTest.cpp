@@ -48,7 +48,8 @@ TEST(Report, BudgetPassAndHeadroom) {
   EXPECT_DOUBLE_EQ(b.frameMs, 10.0);
   EXPECT_NEAR(b.headroomMs, 17.78, 1e-9);
   std::string table = formatReport(resultOf(20000000), chip, {});
-  EXPECT_TRUE(contains(table, "frame latency     20000000 cycles = 10.000000 ms"))
+  EXPECT_TRUE(
+      contains(table, "frame latency     20000000 cycles = 10.000000 ms"))
       << table;
   EXPECT_TRUE(contains(table, "27.78 ms (36 fps): PASS, 17.780000 ms (64.0%) "
                               "headroom left for the planner"))

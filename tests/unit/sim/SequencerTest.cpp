@@ -1,4 +1,5 @@
-//===- SequencerTest.cpp - Queues, dependency tokens, DRAM contention ------===//
+//===- SequencerTest.cpp - Queues, dependency tokens, DRAM contention
+//------===//
 //
 // Whole-frame timing on small programs, against the closed forms of
 // docs/timing-model.md: independent instructions on different queues
@@ -77,10 +78,10 @@ TEST(Sequencer, IndependentLoadAndComputeOverlap) {
 TEST(Sequencer, DependenciesSerialize) {
   Fixture f;
   uint32_t l = f.b.load(f.in, 0, 64, 2048);
-  uint32_t m = f.b.matmul(DType::F16, DType::F16, 64, 96, 96, 0, 0x50000,
-                          0x60000, {l});
-  uint32_t v = f.b.vec(Opcode::VecGelu, DType::F16, DType::F16, 64, 96,
-                       0x60000, 0, 0x70000, {m});
+  uint32_t m =
+      f.b.matmul(DType::F16, DType::F16, 64, 96, 96, 0, 0x50000, 0x60000, {l});
+  uint32_t v = f.b.vec(Opcode::VecGelu, DType::F16, DType::F16, 64, 96, 0x60000,
+                       0, 0x70000, {m});
   f.b.store(f.out, 0x70000, 64, 192, {v});
   sim::SimResult r = simulate(f.b.prog);
   uint64_t sum = 0;
@@ -132,8 +133,8 @@ TEST(Sequencer, LayersAttributeTheFrame) {
   Fixture f;
   f.b.prog.layers = {"first", "second"};
   uint32_t l = f.b.load(f.in, 0, 64, 2048, {}, 0, 0, 0);
-  uint32_t v = f.b.vec(Opcode::VecGelu, DType::F16, DType::F16, 64, 1024, 0,
-                       0, 0x20000, {l}, 0, 0, 0, 1);
+  uint32_t v = f.b.vec(Opcode::VecGelu, DType::F16, DType::F16, 64, 1024, 0, 0,
+                       0x20000, {l}, 0, 0, 0, 1);
   f.b.store(f.out, 0x20000, 64, 2048, {v}, 0, 0, 1);
   sim::SimResult r = simulate(f.b.prog);
   ASSERT_EQ(r.layers.size(), 2u);
@@ -159,8 +160,8 @@ arch::Program mixedProgram() {
   uint32_t lw = b.load(w, 0x10000, 128, 256);
   uint32_t m0 = b.matmul(DType::F16, DType::F32, 64, 128, 128, 0, 0x10000,
                          0x20000, {lx, lw});
-  uint32_t g = b.vec(Opcode::VecGelu, DType::F32, DType::F16, 64, 128,
-                     0x20000, 0, 0x30000, {m0});
+  uint32_t g = b.vec(Opcode::VecGelu, DType::F32, DType::F16, 64, 128, 0x20000,
+                     0, 0x30000, {m0});
   uint32_t n = b.vec(Opcode::VecSoftmax, DType::F16, DType::F16, 64, 128,
                      0x30000, 0, 0x40000, {g});
   b.store(y, 0x40000, 64, 256, {n});
@@ -249,8 +250,9 @@ TEST(SimErrors, SramAccessPastCapacityNamesTheInstruction) {
     EXPECT_NE(err.find("outside the 262144-byte SRAM"), std::string::npos)
         << err;
     // Issued when the first load completed.
-    std::string at = "at cycle " + std::to_string(timing::instrCycles(
-                                       small, f.b.prog.instrs[0]));
+    std::string at =
+        "at cycle " +
+        std::to_string(timing::instrCycles(small, f.b.prog.instrs[0]));
     EXPECT_NE(err.find(at), std::string::npos) << err;
   }
   // The model recovers: the next frame runs normally.

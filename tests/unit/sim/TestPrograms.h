@@ -21,17 +21,21 @@
 
 namespace tessera::simtest {
 
-using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Mat =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// The value `v` takes when stored as `t` (what the chip holds).
 inline float roundTo(arch::DType t, float v) {
   switch (t) {
-  case arch::DType::F32: return v;
-  case arch::DType::F16: return float(Eigen::half(v));
+  case arch::DType::F32:
+    return v;
+  case arch::DType::F16:
+    return float(Eigen::half(v));
   case arch::DType::I8:
     return std::isnan(v) ? 0.f
                          : std::min(127.f, std::max(-128.f, std::nearbyint(v)));
-  case arch::DType::I32: return std::nearbyint(v);
+  case arch::DType::I32:
+    return std::nearbyint(v);
   }
   return v;
 }
@@ -49,13 +53,17 @@ inline std::vector<uint8_t> encode(arch::DType t,
     uint8_t *p = bytes.data() + i * eb;
     float v = roundTo(t, values[i]);
     switch (t) {
-    case arch::DType::F32: std::memcpy(p, &v, 4); break;
+    case arch::DType::F32:
+      std::memcpy(p, &v, 4);
+      break;
     case arch::DType::F16: {
       uint16_t h = Eigen::numext::bit_cast<uint16_t>(Eigen::half(v));
       std::memcpy(p, &h, 2);
       break;
     }
-    case arch::DType::I8: *p = uint8_t(int8_t(v)); break;
+    case arch::DType::I8:
+      *p = uint8_t(int8_t(v));
+      break;
     case arch::DType::I32: {
       int32_t i32 = int32_t(v);
       std::memcpy(p, &i32, 4);
@@ -99,8 +107,8 @@ public:
   }
 
   /// Adds a tensor at the next 64-byte-aligned DRAM address.
-  uint64_t tensor(const std::string &name, arch::TensorKind kind,
-                  arch::DType t, std::vector<int64_t> shape,
+  uint64_t tensor(const std::string &name, arch::TensorKind kind, arch::DType t,
+                  std::vector<int64_t> shape,
                   const std::vector<float> &weightValues = {}) {
     arch::TensorInfo info;
     info.name = name;
@@ -143,10 +151,9 @@ public:
     return add(in);
   }
 
-  uint32_t store(uint64_t dram, uint64_t sram, uint32_t rows,
-                 uint32_t rowBytes, std::vector<uint32_t> deps = {},
-                 uint32_t dramStride = 0, uint32_t sramStride = 0,
-                 uint32_t layer = 0) {
+  uint32_t store(uint64_t dram, uint64_t sram, uint32_t rows, uint32_t rowBytes,
+                 std::vector<uint32_t> deps = {}, uint32_t dramStride = 0,
+                 uint32_t sramStride = 0, uint32_t layer = 0) {
     uint32_t i = load(dram, sram, rows, rowBytes, std::move(deps), dramStride,
                       sramStride, layer);
     prog.instrs[i].op = arch::Opcode::DmaStore;
@@ -196,10 +203,9 @@ public:
     in.addr[2] = out;
     in.addr[3] = beta;
     in.strides[0] = cols;
-    in.strides[1] = (flags & (arch::kFlagBroadcastCol |
-                              arch::kFlagBroadcastScalar))
-                        ? 1
-                        : cols;
+    in.strides[1] =
+        (flags & (arch::kFlagBroadcastCol | arch::kFlagBroadcastScalar)) ? 1
+                                                                         : cols;
     in.strides[2] = op == arch::Opcode::VecTranspose ? rows : cols;
     in.strides[3] = cols;
     in.imm = imm;

@@ -1,4 +1,5 @@
-//===- Modules.h - The SystemC modules of the chip ---------------*- C++ -*-===//
+//===- Modules.h - The SystemC modules of the chip ---------------*- C++
+//-*-===//
 //
 // One sc_module per hardware block: the sequencer with its load, compute and
 // store queues, the DMA engine, the DRAM, the banked SRAM, the systolic
@@ -41,12 +42,12 @@ uint64_t nowCycles();
 
 /// What the model recorded about one instruction (frame-relative cycles).
 struct InstrRecord {
-  uint64_t head = 0;  ///< Reached the head of its queue.
-  uint64_t start = 0; ///< Issued (every dependency completed).
-  uint64_t end = 0;   ///< Completed.
+  uint64_t head = 0;                   ///< Reached the head of its queue.
+  uint64_t start = 0;                  ///< Issued (every dependency completed).
+  uint64_t end = 0;                    ///< Completed.
   uint64_t dramStart = 0, dramEnd = 0; ///< DMA: its data phase on the bus.
   uint64_t dramBusBytes = 0;           ///< DMA: burst-rounded bytes.
-  uint64_t unitCycles = 0; ///< Cycles the unit's formula gave it.
+  uint64_t unitCycles = 0;             ///< Cycles the unit's formula gave it.
   bool done = false;
 };
 
@@ -119,8 +120,7 @@ public:
   explicit Dram(sc_core::sc_module_name name);
   /// Starts a frame: `image` holds the DRAM contents (empty in timing-only
   /// mode), `sizeBytes` the image size that accesses are checked against.
-  void reset(FrameState *frame, std::vector<uint8_t> image,
-             uint64_t sizeBytes);
+  void reset(FrameState *frame, std::vector<uint8_t> image, uint64_t sizeBytes);
   const std::vector<uint8_t> &image() const { return image_; }
 
   void b_transport(MemAccess &access, sc_core::sc_time &delay) override;

@@ -1,4 +1,5 @@
-//===- Report.h - The frame report: table and JSON ---------------*- C++ -*-===//
+//===- Report.h - The frame report: table and JSON ---------------*- C++
+//-*-===//
 //
 // Formats a simulated frame for people (a table on the terminal) and for
 // tools (the same figures as JSON): frame latency in cycles and ms, the frame

@@ -1,4 +1,5 @@
-//===- Simulator.h - Simulate one frame of a program on the chip -*- C++ -*-===//
+//===- Simulator.h - Simulate one frame of a program on the chip -*- C++
+//-*-===//
 //
 // The entry point of the SystemC chip model: runs one frame of a compiled
 // program on a chip config, functionally (real numbers) and with timing, and
@@ -27,8 +28,7 @@ namespace tessera::sim {
 /// and the simulated cycle.
 class SimError : public std::runtime_error {
 public:
-  explicit SimError(const std::string &message)
-      : std::runtime_error(message) {}
+  explicit SimError(const std::string &message) : std::runtime_error(message) {}
 };
 
 struct SimOptions {
@@ -62,11 +62,11 @@ struct LayerStats {
 
 /// One instruction's timing, for traces and tests.
 struct InstrTiming {
-  uint64_t headCycle = 0;  ///< Reached the head of its queue.
+  uint64_t headCycle = 0; ///< Reached the head of its queue.
   /// Issued to its unit: every dependency had completed. startCycle -
   /// headCycle is the time it waited on dependency tokens.
   uint64_t startCycle = 0;
-  uint64_t endCycle = 0;   ///< Completed (its dependency token signalled).
+  uint64_t endCycle = 0; ///< Completed (its dependency token signalled).
 };
 
 struct SimResult {

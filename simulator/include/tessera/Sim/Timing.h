@@ -1,4 +1,5 @@
-//===- Timing.h - Closed-form timing of every chip unit ----------*- C++ -*-===//
+//===- Timing.h - Closed-form timing of every chip unit ----------*- C++
+//-*-===//
 //
 // The formulas the SystemC modules time their work with, in one place so that
 // tests and testbenches check the modules against them. Each is specified,
