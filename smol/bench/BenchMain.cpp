@@ -190,3 +190,10 @@ int sc_main(int argc, char **argv) {
     return 1;
   }
 }
+
+/// Our own entry point, so that SystemC's banner is off before SystemC
+/// starts (stderr carries only progress and one-line errors).
+int main(int argc, char **argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
