@@ -122,9 +122,9 @@ BenchResult runBench(const baselines::ContentSource &source,
       ProgressLine progress(options.progress, "writing " + format.name);
       auto t0 = std::chrono::steady_clock::now();
       format.write(source, dir, std::ref(progress));
-      fr.writeSeconds = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+      fr.writeSeconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
       std::ofstream(marker) << "done\n";
     }
     fr.fileBytes = baselines::directoryBytes(dir);
@@ -144,7 +144,8 @@ BenchResult runBench(const baselines::ContentSource &source,
       fr.openBytes += r.bytes;
     }
     if (readStatic != sourceStatic)
-      throw BaselineError(format.name + ": static data differs from the source");
+      throw BaselineError(format.name +
+                          ": static data differs from the source");
 
     ProgressLine readProgress(options.progress, "reading " + format.name);
     fr.minOpsPerSample = UINT64_MAX;
@@ -153,16 +154,18 @@ BenchResult runBench(const baselines::ContentSource &source,
       double cpu0 = baselines::threadCpuSeconds();
       double io0 = counter.ioCpuSeconds();
       Values got = reader->read(sampleIdx[s], false, nullptr);
-      double cpu = baselines::threadCpuSeconds() - cpu0 -
-                   (counter.ioCpuSeconds() - io0);
+      double cpu =
+          baselines::threadCpuSeconds() - cpu0 - (counter.ioCpuSeconds() - io0);
       fr.decodeCpuSeconds += std::max(0.0, cpu);
       storage::SampleTrace st;
       for (const IoRead &r : counter.take())
         st.ops.push_back(toOp(r));
       fr.sampleOps += st.ops.size();
       fr.sampleBytes += st.bytes();
-      fr.maxOpsPerSample = std::max<uint64_t>(fr.maxOpsPerSample, st.ops.size());
-      fr.minOpsPerSample = std::min<uint64_t>(fr.minOpsPerSample, st.ops.size());
+      fr.maxOpsPerSample =
+          std::max<uint64_t>(fr.maxOpsPerSample, st.ops.size());
+      fr.minOpsPerSample =
+          std::min<uint64_t>(fr.minOpsPerSample, st.ops.size());
       trace.samples.push_back(std::move(st));
       if (s < options.verify) {
         Values want = source.record(sampleIdx[s]);
@@ -220,8 +223,8 @@ BenchResult runBench(const baselines::ContentSource &source,
       d.unlimited = storage::replayTrace(kind, options.device, loader, trace);
       loader.consumerSamplesPerSecond = options.chipFramesPerSecond;
       d.chip = storage::replayTrace(kind, options.device, loader, trace);
-      d.openPs = storage::sequentialPs(*storage::makeDevice(kind, options.device),
-                                       openOps);
+      d.openPs = storage::sequentialPs(
+          *storage::makeDevice(kind, options.device), openOps);
       fr.devices.push_back(d);
     }
     result.formats.push_back(std::move(fr));
@@ -289,9 +292,9 @@ void printTable(std::ostream &os, const BenchResult &r) {
   using storage::DeviceKind;
   const BenchOptions &o = r.options;
   os << "Storage comparison: " << r.records << " timestamps"
-     << (r.contentSummary.empty() ? "" : " (" + r.contentSummary + ")")
-     << "; " << o.samples << " uniformly random samples (seed " << o.seed
-     << "), " << o.rejects << " early-rejected samples (labels only)\n";
+     << (r.contentSummary.empty() ? "" : " (" + r.contentSummary + ")") << "; "
+     << o.samples << " uniformly random samples (seed " << o.seed << "), "
+     << o.rejects << " early-rejected samples (labels only)\n";
   os << "Loader: " << o.loader.workers << " workers, I/O depth "
      << o.loader.ioDepth << " per worker, prefetch " << o.loader.prefetchDepth
      << "; the measured CPU time per sample is spent by the worker\n\n";
@@ -305,14 +308,14 @@ void printTable(std::ostream &os, const BenchResult &r) {
     if (f.minOpsPerSample != f.maxOpsPerSample)
       ios += " (" + std::to_string(f.minOpsPerSample) + "-" +
              std::to_string(f.maxOpsPerSample) + ")";
-    t1.push_back({f.name, sig3(f.fileBytes / 1e6), std::to_string(f.openOps),
-                  sig3(f.openBytes / 1e3), ios, sig3(f.bytesPerSample() / 1e3),
-                  sig3(f.opsPerReject()), sig3(f.bytesPerReject() / 1e3),
-                  sig3(device(f, DeviceKind::Nvme).unlimited.samplesPerSecond()),
-                  sig3(device(f, DeviceKind::Hdd).unlimited.samplesPerSecond()),
-                  sig3(device(f, DeviceKind::ObjectStore)
-                           .unlimited.samplesPerSecond()),
-                  sig3(f.cpuMsPerSample())});
+    t1.push_back(
+        {f.name, sig3(f.fileBytes / 1e6), std::to_string(f.openOps),
+         sig3(f.openBytes / 1e3), ios, sig3(f.bytesPerSample() / 1e3),
+         sig3(f.opsPerReject()), sig3(f.bytesPerReject() / 1e3),
+         sig3(device(f, DeviceKind::Nvme).unlimited.samplesPerSecond()),
+         sig3(device(f, DeviceKind::Hdd).unlimited.samplesPerSecond()),
+         sig3(device(f, DeviceKind::ObjectStore).unlimited.samplesPerSecond()),
+         sig3(f.cpuMsPerSample())});
   }
   printGrid(os, t1);
 
@@ -368,8 +371,8 @@ void printTable(std::ostream &os, const BenchResult &r) {
   }
   printGrid(os, t3);
   os << "\nA negative saving means " << ref.name
-     << " is larger; ratios > 1x mean the baseline needs more than "
-     << ref.name << ".\n";
+     << " is larger; ratios > 1x mean the baseline needs more than " << ref.name
+     << ".\n";
 }
 
 namespace {
@@ -409,8 +412,7 @@ void printJson(std::ostream &os, const BenchResult &r) {
        << ", \"description\": " << jsonString(f.description)
        << ", \"file_bytes\": " << f.fileBytes
        << ", \"write_seconds\": " << num(f.writeSeconds)
-       << ", \"open_ios\": " << f.openOps
-       << ", \"open_bytes\": " << f.openBytes
+       << ", \"open_ios\": " << f.openOps << ", \"open_bytes\": " << f.openBytes
        << ", \"ios_per_sample\": " << num(f.opsPerSample())
        << ", \"min_ios_per_sample\": " << f.minOpsPerSample
        << ", \"max_ios_per_sample\": " << f.maxOpsPerSample
@@ -429,10 +431,8 @@ void printJson(std::ostream &os, const BenchResult &r) {
          << ", \"iops\": " << num(dev.unlimited.iops())
          << ", \"bytes_per_second\": " << num(dev.unlimited.bytesPerSecond())
          << ", \"open_ms\": " << num(dev.openPs * 1e-9)
-         << ", \"mean_io_latency_us\": "
-         << num(dev.unlimited.meanIoLatencyUs())
-         << ", \"chip_idle_fraction\": "
-         << num(dev.chip.consumerIdleFraction())
+         << ", \"mean_io_latency_us\": " << num(dev.unlimited.meanIoLatencyUs())
+         << ", \"chip_idle_fraction\": " << num(dev.chip.consumerIdleFraction())
          << ", \"chip_samples_per_second\": "
          << num(dev.chip.samplesPerSecond()) << "}";
     }
@@ -448,10 +448,10 @@ void printCsv(std::ostream &os, const BenchResult &r) {
         "nvme_chip_idle_fraction,hdd_chip_idle_fraction,"
         "object_store_chip_idle_fraction\n";
   for (const FormatResult &f : r.formats) {
-    os << f.name << "," << f.fileBytes << "," << f.openOps << ","
-       << f.openBytes << "," << num(f.opsPerSample()) << ","
-       << num(f.bytesPerSample()) << "," << num(f.opsPerReject()) << ","
-       << num(f.bytesPerReject()) << "," << num(f.cpuMsPerSample());
+    os << f.name << "," << f.fileBytes << "," << f.openOps << "," << f.openBytes
+       << "," << num(f.opsPerSample()) << "," << num(f.bytesPerSample()) << ","
+       << num(f.opsPerReject()) << "," << num(f.bytesPerReject()) << ","
+       << num(f.cpuMsPerSample());
     for (const auto &d : f.devices)
       os << "," << num(d.unlimited.samplesPerSecond());
     for (const auto &d : f.devices)

@@ -40,11 +40,11 @@ Format baselineFormat(std::shared_ptr<baselines::Baseline> baseline);
 
 struct BenchOptions {
   std::string dir = "/tmp/tessera-storage-bench";
-  uint64_t samples = 1000;  ///< random samples read per format
-  uint64_t rejects = 1000;  ///< random early-rejected samples per format
+  uint64_t samples = 1000; ///< random samples read per format
+  uint64_t rejects = 1000; ///< random early-rejected samples per format
   uint64_t seed = 1;
-  uint64_t verify = 16;     ///< samples compared with the source per format
-  bool reuse = false;       ///< keep already-written formats
+  uint64_t verify = 16; ///< samples compared with the source per format
+  bool reuse = false;   ///< keep already-written formats
   storage::StorageParams device;
   storage::LoaderParams loader;      ///< consumer rate is set per scenario
   double chipFramesPerSecond = 36.0; ///< the chip consumer
@@ -68,15 +68,19 @@ struct FormatResult {
     storage::DeviceKind kind;
     storage::LoaderResult unlimited; ///< consumer as fast as data arrives
     storage::LoaderResult chip;      ///< consumer at chipFramesPerSecond
-    uint64_t openPs = 0; ///< open reads issued one after another
+    uint64_t openPs = 0;             ///< open reads issued one after another
   };
   std::vector<Device> devices;
 
-  double opsPerSample() const { return samples ? double(sampleOps) / samples : 0; }
+  double opsPerSample() const {
+    return samples ? double(sampleOps) / samples : 0;
+  }
   double bytesPerSample() const {
     return samples ? double(sampleBytes) / samples : 0;
   }
-  double opsPerReject() const { return rejects ? double(rejectOps) / rejects : 0; }
+  double opsPerReject() const {
+    return rejects ? double(rejectOps) / rejects : 0;
+  }
   double bytesPerReject() const {
     return rejects ? double(rejectBytes) / rejects : 0;
   }

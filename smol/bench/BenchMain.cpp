@@ -154,8 +154,9 @@ int run(int argc, char **argv) {
     std::stringstream ss(formatList);
     std::string name;
     while (std::getline(ss, name, ',')) {
-      auto it = std::find_if(all.begin(), all.end(),
-                             [&](const bench::Format &f) { return f.name == name; });
+      auto it =
+          std::find_if(all.begin(), all.end(),
+                       [&](const bench::Format &f) { return f.name == name; });
       if (it == all.end()) {
         std::string known;
         for (const auto &f : all)

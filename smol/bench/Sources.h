@@ -1,4 +1,5 @@
-//===- Sources.h - the drive log and .smol as the bench uses them -*- C++ -*-===//
+//===- Sources.h - the drive log and .smol as the bench uses them -*- C++
+//-*-===//
 //
 // Part of Tessera. The bench's link to TesseraSmol: the synthetic drive-log
 // generator as a ContentSource, and the .smol writer/reader as a Format whose

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "TestContent.h"
 #include "tessera/Baselines/Baseline.h"
+#include "TestContent.h"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 using namespace tessera::storage;
 
 namespace {
-constexpr uint64_t us = 1000000ull;  // picoseconds per microsecond
+constexpr uint64_t us = 1000000ull;   // picoseconds per microsecond
 constexpr uint64_t ms = 1000ull * us; // picoseconds per millisecond
 
 IoOp op(uint32_t file, uint64_t offset, uint64_t bytes) {
@@ -75,7 +75,7 @@ TEST(DeviceModel, NvmeLatencyGrowsWithQueueDepth) {
 TEST(DeviceModel, HddSeekRotationAndSequential) {
   HddParams p;
   p.avgSeekMs = 5;
-  p.rpm = 6000;        // half a revolution = 5 ms
+  p.rpm = 6000;          // half a revolution = 5 ms
   p.bandwidthMBps = 100; // 10^6 B take 10 ms
   HddModel hdd(p);
   EXPECT_EQ(hdd.submit(op(0, 0, 1000000), 0), 20 * ms);
@@ -87,8 +87,7 @@ TEST(DeviceModel, HddSeekRotationAndSequential) {
   EXPECT_EQ(hdd.submit(op(1, 0, 1000000), 70 * ms), 90 * ms);
   // Default: 8 ms seek + 30000/7200 ms rotation + 4096 B at 250 MB/s.
   HddModel def(HddParams{});
-  EXPECT_EQ(def.submit(op(0, 0, 4096), 0),
-            8 * ms + 4166666667u + 16384000u);
+  EXPECT_EQ(def.submit(op(0, 0, 4096), 0), 8 * ms + 4166666667u + 16384000u);
 }
 
 TEST(DeviceModel, ObjectStoreFirstByteConnectionAndNic) {

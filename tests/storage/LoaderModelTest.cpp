@@ -92,8 +92,8 @@ TEST(LoaderModel, MoreWorkersRemoveStarvation) {
 TEST(LoaderModel, DecodeTimeAddsToEachSample) {
   LoaderParams l = loaderWith(1, 0);
   l.decodeUsPerSample = 25;
-  LoaderResult r = replayTrace(DeviceKind::Nvme, fixedLatency(), l,
-                               uniformTrace(4, 1));
+  LoaderResult r =
+      replayTrace(DeviceKind::Nvme, fixedLatency(), l, uniformTrace(4, 1));
   EXPECT_EQ(r.firstSamplePs, 125 * us);
   EXPECT_EQ(r.endPs, 4 * 125 * us);
 }
@@ -102,8 +102,8 @@ TEST(LoaderModel, IoDepthIssuesWaves) {
   for (unsigned depth : {1u, 2u, 3u, 4u}) {
     LoaderParams l = loaderWith(1, 0);
     l.ioDepth = depth;
-    LoaderResult r = replayTrace(DeviceKind::Nvme, fixedLatency(), l,
-                                 uniformTrace(1, 4));
+    LoaderResult r =
+        replayTrace(DeviceKind::Nvme, fixedLatency(), l, uniformTrace(1, 4));
     uint64_t waves = (4 + depth - 1) / depth;
     EXPECT_EQ(r.endPs, waves * 100 * us) << "depth " << depth;
     EXPECT_EQ(r.ioOps, 4u);
@@ -160,8 +160,9 @@ TEST(LoaderModel, RejectsBadConfigurationAndTrace) {
     replayTrace(DeviceKind::Nvme, StorageParams(), LoaderParams(), bad);
     FAIL() << "bad file index accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_STREQ(e.what(),
-                 "io trace: sample 1 op 0: file index 3 out of range (1 files)");
+    EXPECT_STREQ(
+        e.what(),
+        "io trace: sample 1 op 0: file index 3 out of range (1 files)");
   }
 }
 

@@ -1,4 +1,5 @@
-//===- TestContent.h - a small deterministic drive log for tests -*- C++ -*-===//
+//===- TestContent.h - a small deterministic drive log for tests -*- C++
+//-*-===//
 //
 // Part of Tessera. A ContentSource with every element type and role: scalar
 // and tensor data fields, label fields, float64 fields, and eight small
@@ -31,12 +32,14 @@ public:
     s.fields.push_back({"boxes", DType::F32, {3, 5}, FieldRole::Label});
     s.fields.push_back({"flags", DType::U8, {4}, FieldRole::Data});
     for (unsigned c = 0; c < cameras; ++c)
-      s.fields.push_back({"cam" + std::to_string(c), DType::U8,
-                          {height, width, 3}, FieldRole::Camera});
-    s.staticFields.push_back({"intrinsics", DType::F32, {cameras, 3, 3},
-                              FieldRole::Data});
-    s.staticFields.push_back({"extrinsics", DType::F64, {cameras, 4, 4},
-                              FieldRole::Data});
+      s.fields.push_back({"cam" + std::to_string(c),
+                          DType::U8,
+                          {height, width, 3},
+                          FieldRole::Camera});
+    s.staticFields.push_back(
+        {"intrinsics", DType::F32, {cameras, 3, 3}, FieldRole::Data});
+    s.staticFields.push_back(
+        {"extrinsics", DType::F64, {cameras, 4, 4}, FieldRole::Data});
     s.staticFields.push_back({"vehicle_id", DType::I64, {}, FieldRole::Data});
   }
 

@@ -46,8 +46,8 @@ namespace {
 struct ParamRef {
   const char *key;
   const char *unit;
-  double *real;     // set for real-valued parameters
-  unsigned *count;  // set for integer parameters
+  double *real;    // set for real-valued parameters
+  unsigned *count; // set for integer parameters
 };
 
 std::vector<ParamRef> paramRefs(StorageParams &p) {
@@ -58,8 +58,7 @@ std::vector<ParamRef> paramRefs(StorageParams &p) {
        &p.nvme.parallelUnits},
       {"nvme.bandwidth_mbps", "MB/s, shared link", &p.nvme.bandwidthMBps,
        nullptr},
-      {"hdd.avg_seek_ms", "ms, average random seek", &p.hdd.avgSeekMs,
-       nullptr},
+      {"hdd.avg_seek_ms", "ms, average random seek", &p.hdd.avgSeekMs, nullptr},
       {"hdd.rpm", "revolutions per minute", &p.hdd.rpm, nullptr},
       {"hdd.bandwidth_mbps", "MB/s, sustained media rate", &p.hdd.bandwidthMBps,
        nullptr},
@@ -67,8 +66,8 @@ std::vector<ParamRef> paramRefs(StorageParams &p) {
        &p.objectStore.firstByteMs, nullptr},
       {"object_store.per_connection_mbps", "MB/s, one GET",
        &p.objectStore.perConnectionMBps, nullptr},
-      {"object_store.nic_mbps", "MB/s, client network",
-       &p.objectStore.nicMBps, nullptr},
+      {"object_store.nic_mbps", "MB/s, client network", &p.objectStore.nicMBps,
+       nullptr},
       {"object_store.dollars_per_thousand_gets", "USD per 1000 GETs",
        &p.objectStore.dollarsPerThousandGets, nullptr},
   };
@@ -85,13 +84,16 @@ void StorageParams::set(const std::string &key, const std::string &value) {
     double v = std::strtod(begin, &end);
     if (value.empty() || *end != '\0' || errno != 0 || !std::isfinite(v) ||
         v <= 0)
-      throw std::invalid_argument("storage parameter " + key + ": expected a "
-                                  "positive number, got '" + value + "'");
+      throw std::invalid_argument("storage parameter " + key +
+                                  ": expected a "
+                                  "positive number, got '" +
+                                  value + "'");
     if (ref.count) {
       if (v != std::floor(v) || v > 1e6)
         throw std::invalid_argument("storage parameter " + key +
                                     ": expected a positive integer <= 1000000, "
-                                    "got '" + value + "'");
+                                    "got '" +
+                                    value + "'");
       *ref.count = static_cast<unsigned>(v);
     } else {
       *ref.real = v;
@@ -155,8 +157,12 @@ uint64_t transferPs(uint64_t bytes, double mbps) {
   return static_cast<uint64_t>(std::ceil(ps));
 }
 
-uint64_t usToPs(double us) { return static_cast<uint64_t>(std::llround(us * 1e6)); }
-uint64_t msToPs(double ms) { return static_cast<uint64_t>(std::llround(ms * 1e9)); }
+uint64_t usToPs(double us) {
+  return static_cast<uint64_t>(std::llround(us * 1e6));
+}
+uint64_t msToPs(double ms) {
+  return static_cast<uint64_t>(std::llround(ms * 1e9));
+}
 
 DeviceModel::~DeviceModel() = default;
 
@@ -213,8 +219,8 @@ void ObjectStoreModel::reset() { nicFreePs = 0; }
 
 uint64_t ObjectStoreModel::submit(const IoOp &op, uint64_t nowPs) {
   uint64_t firstByte = nowPs + firstBytePs;
-  uint64_t nicDone = std::max(firstByte, nicFreePs) +
-                     transferPs(op.bytes, params.nicMBps);
+  uint64_t nicDone =
+      std::max(firstByte, nicFreePs) + transferPs(op.bytes, params.nicMBps);
   nicFreePs = nicDone;
   return std::max(nicDone,
                   firstByte + transferPs(op.bytes, params.perConnectionMBps));

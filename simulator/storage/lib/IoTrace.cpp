@@ -45,8 +45,7 @@ static void checkOp(const ReaderTrace &trace, const IoOp &op,
   if (op.file >= trace.files.size())
     throw std::invalid_argument("io trace: " + where + ": file index " +
                                 std::to_string(op.file) + " out of range (" +
-                                std::to_string(trace.files.size()) +
-                                " files)");
+                                std::to_string(trace.files.size()) + " files)");
   if (op.bytes > std::numeric_limits<uint64_t>::max() - op.offset)
     throw std::invalid_argument("io trace: " + where +
                                 ": offset + bytes overflows");

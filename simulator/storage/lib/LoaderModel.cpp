@@ -60,8 +60,8 @@ double LoaderResult::meanIoLatencyUs() const {
 
 namespace {
 
-using sc_core::sc_time;
 using sc_core::SC_PS;
+using sc_core::sc_time;
 
 /// The loader and consumer of one replay, driven by simulated time.
 class LoaderSystem : public sc_core::sc_module {
@@ -113,9 +113,7 @@ private:
   bool initialized = false;
   sc_core::sc_event start, bufferChanged, openDone;
 
-  uint64_t nowPs() const {
-    return sc_core::sc_time_stamp().value() - t0;
-  }
+  uint64_t nowPs() const { return sc_core::sc_time_stamp().value() - t0; }
 
   /// Issues `ops` in waves of ioDepth; each wave waits for its slowest read.
   void replayOps(const std::vector<IoOp> &ops) {
@@ -158,11 +156,10 @@ private:
   }
 
   void consumer() {
-    uint64_t periodPs =
-        loader->consumerSamplesPerSecond > 0
-            ? static_cast<uint64_t>(
-                  std::llround(1e12 / loader->consumerSamplesPerSecond))
-            : 0;
+    uint64_t periodPs = loader->consumerSamplesPerSecond > 0
+                            ? static_cast<uint64_t>(std::llround(
+                                  1e12 / loader->consumerSamplesPerSecond))
+                            : 0;
     for (size_t i = 0; i < trace->samples.size(); ++i) {
       uint64_t waitFrom = nowPs();
       while (ready == 0)

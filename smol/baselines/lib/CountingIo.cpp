@@ -73,8 +73,7 @@ size_t CountedFile::pread(void *buffer, size_t n, uint64_t offset) {
       if (errno == EINTR)
         continue;
       throw BaselineError(filePath + ": read failed at offset " +
-                          std::to_string(offset) + ": " +
-                          std::strerror(errno));
+                          std::to_string(offset) + ": " + std::strerror(errno));
     }
     if (got == 0)
       break;

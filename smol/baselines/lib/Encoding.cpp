@@ -129,8 +129,8 @@ void appendElementText(std::string &out, DType type, const uint8_t *bytes,
   out.append(buf, r.ptr);
 }
 
-bool parseElementText(const char *&p, const char *end, DType type,
-                      uint8_t *dst, uint64_t i) {
+bool parseElementText(const char *&p, const char *end, DType type, uint8_t *dst,
+                      uint64_t i) {
   std::from_chars_result r;
   switch (type) {
   case DType::U8: {
@@ -248,8 +248,8 @@ void makeDirectories(const std::string &dir) {
     if (i == dir.size() || dir[i] == '/') {
       if (!partial.empty() && mkdir(partial.c_str(), 0755) != 0 &&
           errno != EEXIST)
-        throw BaselineError(partial + ": cannot create directory: " +
-                            std::strerror(errno));
+        throw BaselineError(
+            partial + ": cannot create directory: " + std::strerror(errno));
     }
     if (i < dir.size())
       partial.push_back(dir[i]);

@@ -56,8 +56,8 @@ void appendElementText(std::string &out, DType type, const uint8_t *bytes,
                        uint64_t i);
 /// Parses one number from [p, end) into element `i` of `dst`; advances p.
 /// False when no number of that type is there.
-bool parseElementText(const char *&p, const char *end, DType type,
-                      uint8_t *dst, uint64_t i);
+bool parseElementText(const char *&p, const char *end, DType type, uint8_t *dst,
+                      uint64_t i);
 
 /// Element `i` of raw bytes as a double (for comparisons and protobuf).
 double elementAsDouble(DType type, const uint8_t *bytes, uint64_t i);

@@ -114,8 +114,7 @@ herr_t driverRead(H5FD_t *pub, H5FD_mem_t, hid_t, haddr_t addr, size_t size,
   }
 }
 
-herr_t driverWrite(H5FD_t *, H5FD_mem_t, hid_t, haddr_t, size_t,
-                   const void *) {
+herr_t driverWrite(H5FD_t *, H5FD_mem_t, hid_t, haddr_t, size_t, const void *) {
   lastDriverError = "counting driver is read-only";
   return -1;
 }
@@ -253,25 +252,25 @@ public:
     makeDirectories(dir);
     std::string path = dir + "/log.h5";
     const Schema &schema = source.schema();
-    H5Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
-                            H5P_DEFAULT),
-                  H5Fclose);
+    H5Handle file(
+        H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+        H5Fclose);
     if (!file.valid())
       throw h5Error(path, "cannot create HDF5 file");
     writeSchemaAttribute(file.get(), schema.serialize(), path);
-    H5Handle data(H5Gcreate2(file.get(), "data", H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  H5Gclose);
-    H5Handle stat(H5Gcreate2(file.get(), "static", H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT),
-                  H5Gclose);
+    H5Handle data(
+        H5Gcreate2(file.get(), "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Gclose);
+    H5Handle stat(
+        H5Gcreate2(file.get(), "static", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        H5Gclose);
     Values staticValues = source.staticValues();
     for (size_t k = 0; k < schema.staticFields.size(); ++k) {
       const Field &f = schema.staticFields[k];
       std::vector<hsize_t> dims(f.shape.begin(), f.shape.end());
-      H5Handle space(H5Screate_simple(static_cast<int>(dims.size()),
-                                      dims.data(), nullptr),
-                     H5Sclose);
+      H5Handle space(
+          H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+          H5Sclose);
       if (dims.empty())
         space = H5Handle(H5Screate(H5S_SCALAR), H5Sclose);
       H5Handle ds(H5Dcreate2(stat.get(), f.name.c_str(), fileType(f.dtype),
@@ -289,9 +288,9 @@ public:
       dims.insert(dims.end(), f.shape.begin(), f.shape.end());
       std::vector<hsize_t> chunk = dims;
       chunk[0] = chunkRows(f, rows);
-      H5Handle space(H5Screate_simple(static_cast<int>(dims.size()),
-                                      dims.data(), nullptr),
-                     H5Sclose);
+      H5Handle space(
+          H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+          H5Sclose);
       H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
       if (rows > 0)
         H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
@@ -348,9 +347,9 @@ private:
     H5Handle fspace(H5Dget_space(ds), H5Sclose);
     H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start.data(), nullptr,
                         count.data(), nullptr);
-    H5Handle mspace(H5Screate_simple(static_cast<int>(count.size()),
-                                     count.data(), nullptr),
-                    H5Sclose);
+    H5Handle mspace(
+        H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+        H5Sclose);
     if (H5Dwrite(ds, memType(f.dtype), mspace.get(), fspace.get(), H5P_DEFAULT,
                  buf.data()) < 0)
       throw h5Error(path, "cannot write rows of " + f.name);
@@ -372,8 +371,8 @@ public:
     H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     if (H5Pset_driver(fapl.get(), countingDriver(), &info) < 0)
       throw h5Error(path, "cannot select the counting file driver");
-    file = H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()),
-                    H5Fclose);
+    file =
+        H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
     if (!file.valid())
       throw h5Error(path, "not a readable HDF5 file");
     schema = Schema::parse(readSchemaAttribute(), path);
@@ -388,8 +387,8 @@ public:
       std::vector<hsize_t> dims(std::max(rank, 0));
       H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
       std::vector<hsize_t> expect(f.shape.begin(), f.shape.end());
-      if (rank < 1 || std::vector<hsize_t>(dims.begin() + 1, dims.end()) !=
-                          expect)
+      if (rank < 1 ||
+          std::vector<hsize_t>(dims.begin() + 1, dims.end()) != expect)
         throw h5Error(path, "dataset /data/" + f.name +
                                 " has the wrong shape for its schema");
       if (sets.size() == 1)
@@ -401,9 +400,9 @@ public:
     }
     statics.clear();
     for (const Field &f : schema.staticFields) {
-      H5Handle ds(H5Dopen2(file.get(), ("static/" + f.name).c_str(),
-                           H5P_DEFAULT),
-                  H5Dclose);
+      H5Handle ds(
+          H5Dopen2(file.get(), ("static/" + f.name).c_str(), H5P_DEFAULT),
+          H5Dclose);
       statics.emplace_back(f.bytes());
       if (!ds.valid() || H5Dread(ds.get(), memType(f.dtype), H5S_ALL, H5S_ALL,
                                  H5P_DEFAULT, statics.back().data()) < 0)
@@ -448,8 +447,7 @@ public:
 
 private:
   std::string readSchemaAttribute() {
-    H5Handle attr(H5Aopen(file.get(), "tessera_schema", H5P_DEFAULT),
-                  H5Aclose);
+    H5Handle attr(H5Aopen(file.get(), "tessera_schema", H5P_DEFAULT), H5Aclose);
     if (!attr.valid())
       throw h5Error(path, "missing the tessera_schema attribute");
     H5Handle type(H5Aget_type(attr.get()), H5Tclose);

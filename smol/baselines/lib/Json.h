@@ -17,8 +17,8 @@
 namespace tessera {
 namespace baselines {
 
-inline void appendJsonArray(std::string &line, const Field &f, const uint8_t *bytes,
-                     size_t dim, uint64_t &i) {
+inline void appendJsonArray(std::string &line, const Field &f,
+                            const uint8_t *bytes, size_t dim, uint64_t &i) {
   if (dim == f.shape.size()) {
     appendElementText(line, f.dtype, bytes, i++);
     return;
@@ -32,8 +32,9 @@ inline void appendJsonArray(std::string &line, const Field &f, const uint8_t *by
   line += ']';
 }
 
-inline void appendJsonObject(std::string &line, const std::vector<Field> &fields,
-                      const Values &values) {
+inline void appendJsonObject(std::string &line,
+                             const std::vector<Field> &fields,
+                             const Values &values) {
   for (size_t k = 0; k < fields.size(); ++k) {
     const Field &f = fields[k];
     line += (k ? ",\"" : "\"") + f.name + "\":";
@@ -100,7 +101,8 @@ public:
              uint64_t &i) {
     if (dim == f.shape.size()) {
       ws();
-      if (i >= f.elements() || !parseElementText(p, end, f.dtype, dst.data(), i))
+      if (i >= f.elements() ||
+          !parseElementText(p, end, f.dtype, dst.data(), i))
         throw fail("expected a " + std::string(dtypeName(f.dtype)) + " in " +
                    f.name);
       ++i;

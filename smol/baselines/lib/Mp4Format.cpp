@@ -75,8 +75,8 @@ public:
     std::string params = "scenecut=0:keyint=" + std::to_string(gop) +
                          ":min-keyint=" + std::to_string(gop);
     av_opt_set(ctx->priv_data, "x264-params", params.c_str(), 0);
-    int err = avformat_alloc_output_context2(&fmt, nullptr, "mp4",
-                                             path.c_str());
+    int err =
+        avformat_alloc_output_context2(&fmt, nullptr, "mp4", path.c_str());
     if (err < 0)
       throw BaselineError(path + ": cannot create MP4 muxer: " + avError(err));
     if (fmt->oformat->flags & AVFMT_GLOBALHEADER)
@@ -256,10 +256,9 @@ private:
       throw fail("frame " + std::to_string(index) + " is missing");
     if (frame->width != width || frame->height != height)
       throw fail("decoded frame has the wrong size");
-    sws = sws_getCachedContext(sws, width, height,
-                               static_cast<AVPixelFormat>(frame->format), width,
-                               height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr,
-                               nullptr, nullptr);
+    sws = sws_getCachedContext(
+        sws, width, height, static_cast<AVPixelFormat>(frame->format), width,
+        height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr);
     std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3);
     uint8_t *dst[1] = {rgb.data()};
     int dstStride[1] = {3 * width};
@@ -291,7 +290,8 @@ private:
       self->pos = static_cast<uint64_t>(offset);
       break;
     case SEEK_CUR:
-      self->pos = static_cast<uint64_t>(static_cast<int64_t>(self->pos) + offset);
+      self->pos =
+          static_cast<uint64_t>(static_cast<int64_t>(self->pos) + offset);
       break;
     case SEEK_END:
       self->pos = static_cast<uint64_t>(size + offset);

@@ -77,18 +77,18 @@ void RowLogFile::open() {
     head.resize(headerBytes);
     file.readExact(head.data() + 4096, headerBytes - 4096, 4096);
   }
-  fileSchema = Schema::parse(
-      std::string(head.begin() + kFixedHeader,
-                  head.begin() + kFixedHeader + schemaLen),
-      path);
+  fileSchema =
+      Schema::parse(std::string(head.begin() + kFixedHeader,
+                                head.begin() + kFixedHeader + schemaLen),
+                    path);
   uint64_t expectRow = fileSchema.recordBytes() +
                        (staticPerRow ? fileSchema.staticBytes() : 0) + 4;
   if (rowBytes != expectRow)
     throw BaselineError(path + ": row_bytes " + std::to_string(rowBytes) +
                         " does not match the schema (" +
                         std::to_string(expectRow) + ")");
-  if (headerBytes != kFixedHeader + schemaLen +
-                         (staticPerRow ? 0 : fileSchema.staticBytes()))
+  if (headerBytes !=
+      kFixedHeader + schemaLen + (staticPerRow ? 0 : fileSchema.staticBytes()))
     throw BaselineError(path + ": header_bytes does not match the schema");
   if (rowCount > (file.size() - headerBytes) / rowBytes ||
       headerBytes + rowCount * rowBytes != file.size())
@@ -101,7 +101,8 @@ void RowLogFile::open() {
   uint64_t at = kFixedHeader + schemaLen;
   if (!staticPerRow)
     for (const Field &f : fileSchema.staticFields) {
-      headerStatic.emplace_back(head.begin() + at, head.begin() + at + f.bytes());
+      headerStatic.emplace_back(head.begin() + at,
+                                head.begin() + at + f.bytes());
       at += f.bytes();
     }
   fieldOffsets.clear();

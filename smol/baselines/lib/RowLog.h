@@ -1,4 +1,5 @@
-//===- RowLog.h - fixed-size binary rows, shared by two baselines -*- C++ -*-===//
+//===- RowLog.h - fixed-size binary rows, shared by two baselines -*- C++
+//-*-===//
 //
 // Part of Tessera (internal to TesseraBaselines). A row-wise binary log: a
 // header (magic, schema text, counts), then one fixed-size row per timestamp

@@ -40,7 +40,8 @@ std::string shardName(uint64_t shard) {
 
 std::string sampleKey(uint64_t index) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%09llu", static_cast<unsigned long long>(index));
+  std::snprintf(buf, sizeof buf, "%09llu",
+                static_cast<unsigned long long>(index));
   return buf;
 }
 
@@ -52,8 +53,7 @@ public:
     archive_write_set_format_ustar(a);
     archive_write_set_bytes_per_block(a, 10240);
     if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK)
-      throw BaselineError(path + ": cannot create: " +
-                          archive_error_string(a));
+      throw BaselineError(path + ": cannot create: " + archive_error_string(a));
     entry = archive_entry_new();
   }
   ~TarWriter() {
@@ -96,8 +96,8 @@ void readMembers(const std::vector<uint8_t> &bytes, size_t count,
   std::unique_ptr<struct archive, int (*)(struct archive *)> guard(
       a, archive_read_free);
   if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK)
-    throw BaselineError(what + ": not a tar stream: " +
-                        archive_error_string(a));
+    throw BaselineError(what +
+                        ": not a tar stream: " + archive_error_string(a));
   std::vector<uint8_t> data;
   for (size_t i = 0; i < count; ++i) {
     struct archive_entry *entry;
@@ -138,8 +138,8 @@ public:
   void open() override {
     CountedFile schemaFile(dir + "/schema.txt", counter);
     std::vector<uint8_t> text = schemaFile.readExact(schemaFile.size(), 0);
-    schema = Schema::parse(std::string(text.begin(), text.end()),
-                           schemaFile.path());
+    schema =
+        Schema::parse(std::string(text.begin(), text.end()), schemaFile.path());
     meta = metaSchema(schema, metaMap);
     CountedFile idx(dir + "/index.txt", counter);
     std::vector<uint8_t> idxBytes = idx.readExact(idx.size(), 0);
@@ -151,23 +151,23 @@ public:
                           ": expected 'shards <n> <samples> <static_bytes>'");
     entries.clear();
     Entry e;
-    while (entries.size() < samples && in >> e.shard >> e.offset >> e.bytes >>
-                                           e.jsonBytes) {
+    while (entries.size() < samples &&
+           in >> e.shard >> e.offset >> e.bytes >> e.jsonBytes) {
       if (e.shard >= shards)
         throw BaselineError(idx.path() + ": sample " +
-                            std::to_string(entries.size()) +
-                            " names shard " + std::to_string(e.shard) +
-                            " of " + std::to_string(shards));
+                            std::to_string(entries.size()) + " names shard " +
+                            std::to_string(e.shard) + " of " +
+                            std::to_string(shards));
       entries.push_back(e);
     }
     if (entries.size() != samples)
-      throw BaselineError(idx.path() + ": truncated: " +
-                          std::to_string(entries.size()) + " of " +
-                          std::to_string(samples) + " entries");
+      throw BaselineError(idx.path() +
+                          ": truncated: " + std::to_string(entries.size()) +
+                          " of " + std::to_string(samples) + " entries");
     files.clear();
     for (uint64_t s = 0; s < shards; ++s)
-      files.push_back(std::make_unique<CountedFile>(dir + "/" + shardName(s),
-                                                    counter));
+      files.push_back(
+          std::make_unique<CountedFile>(dir + "/" + shardName(s), counter));
     for (const Entry &x : entries)
       if (x.offset > files[x.shard]->size() ||
           x.bytes > files[x.shard]->size() - x.offset)
@@ -298,8 +298,8 @@ public:
         tar.add(key + ".json", json.data(), json.size());
         for (size_t k = 0; k < schema.fields.size(); ++k)
           if (schema.fields[k].role == FieldRole::Camera)
-            tar.add(key + "." + schema.fields[k].name + ".rgb",
-                    rec[k].data(), rec[k].size());
+            tar.add(key + "." + schema.fields[k].name + ".rgb", rec[k].data(),
+                    rec[k].size());
         index += std::to_string(s) + " " + std::to_string(start) + " " +
                  std::to_string(tar.offset - start) + " " +
                  std::to_string(json.size()) + "\n";

@@ -128,8 +128,8 @@ void appendCsvHeader(std::string &line, const std::vector<Field> &fields,
       continue;
     }
     for (uint64_t i = 0; i < f.elements(); ++i)
-      line += (line.empty() ? "" : ",") + prefix + f.name + "." +
-              std::to_string(i);
+      line +=
+          (line.empty() ? "" : ",") + prefix + f.name + "." + std::to_string(i);
   }
 }
 
@@ -166,13 +166,11 @@ protected:
     appendCsvHeader(expected, schema.fields, "");
     appendCsvHeader(expected, schema.staticFields, "static.");
     if (std::string(header.begin(), header.end() - 1) != expected)
-      throw BaselineError(file->path() +
-                          ": header does not match schema.txt");
+      throw BaselineError(file->path() + ": header does not match schema.txt");
   }
 
   void parseFields(const char *&p, const char *end, uint64_t index,
-                   const std::vector<Field> &fields, Values &out,
-                   bool &first) {
+                   const std::vector<Field> &fields, Values &out, bool &first) {
     std::vector<uint8_t> decoded;
     for (size_t k = 0; k < fields.size(); ++k) {
       const Field &f = fields[k];
@@ -194,7 +192,8 @@ protected:
           throw rowError(index, "expected ',' before " + f.name);
         first = false;
         if (!parseElementText(p, end, f.dtype, out[k].data(), i))
-          throw rowError(index, "expected a " + std::string(dtypeName(f.dtype)) +
+          throw rowError(index, "expected a " +
+                                    std::string(dtypeName(f.dtype)) +
                                     " in column " + f.name);
       }
     }

@@ -2,7 +2,8 @@
 //
 // Part of Tessera. One TFRecord file of serialized tf.Example protocol
 // buffers, byte-compatible with TensorFlow's tf.data.TFRecordDataset:
-//   record = u64 length | u32 masked_crc32c(length) | data | u32 masked_crc32c(data)
+//   record = u64 length | u32 masked_crc32c(length) | data | u32
+//   masked_crc32c(data)
 // Each Example holds every dynamic field (float32 -> float_list, integers ->
 // int64_list, cameras and float64 -> bytes_list of raw little-endian bytes)
 // and, as the Waymo Open Dataset's Frame does with its context, the static
@@ -147,8 +148,8 @@ public:
   void open() override {
     CountedFile schemaFile(dir + "/schema.txt", counter);
     std::vector<uint8_t> text = schemaFile.readExact(schemaFile.size(), 0);
-    schema = Schema::parse(std::string(text.begin(), text.end()),
-                           schemaFile.path());
+    schema =
+        Schema::parse(std::string(text.begin(), text.end()), schemaFile.path());
     keys = std::make_unique<KeyMap>(schema);
     data = std::make_unique<CountedFile>(dir + "/log.tfrecord", counter);
     CountedFile idx(dir + "/log.tfrecord.idx", counter);

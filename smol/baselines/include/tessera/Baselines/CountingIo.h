@@ -1,4 +1,5 @@
-//===- CountingIo.h - counted positioned reads for the baselines -*- C++ -*-===//
+//===- CountingIo.h - counted positioned reads for the baselines -*- C++
+//-*-===//
 //
 // Part of Tessera. Every read a baseline reader makes goes through a
 // CountedFile (directly, or from HDF5's virtual file driver, FFmpeg's
