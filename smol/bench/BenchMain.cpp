@@ -35,10 +35,12 @@ and data-loader models and prints the comparison table.
   --dir PATH           where the formats are written
                        (default /tmp/tessera-storage-bench)
   --formats A,B,...    formats to run (default all: smol, csv, jsonl, rowbin,
-                       hdf5, tfrecord, tar, mp4-gop1, mp4-gop30, mp4-gop250)
+                       hdf5, tfrecord, tar, mp4-gop1, mp4-gop30, mp4-gop250;
+                       smol only when built with TesseraSmol)
   --reuse              keep formats already written in --dir by an earlier run
                        with the same --records and --seed
-  --log-KEY VALUE      an option of the synthetic log generator
+  --log-KEY VALUE      an option of the synthetic log generator (e.g.
+                       --log-width 64 --log-height 48 --log-cameras 8)
   --workers N          loader workers (default 8)
   --io-depth N         reads in flight per worker (default 1)
   --prefetch N         prefetch buffer, samples (default 16)
@@ -143,8 +145,7 @@ int run(int argc, char **argv) {
   if (!rejectsSet)
     opts.rejects = opts.samples;
 
-  std::vector<bench::Format> all;
-  all.push_back(bench::smolFormat());
+  std::vector<bench::Format> all = bench::smolFormats();
   for (auto &b : baselines::allBaselines())
     all.push_back(bench::baselineFormat(std::move(b)));
   std::vector<bench::Format> formats;
