@@ -1,0 +1,52 @@
+//===- Compile.h - the compiler driver ---------------------------*- C++ -*-===//
+//
+// Part of Tessera. ONNX file -> tsr module (importer) -> tsr passes -> flat
+// graph -> chip program (code generator). docs/compiler.md walks through it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_COMPILER_COMPILE_H
+#define TESSERA_COMPILER_COMPILE_H
+
+#include "tessera/Compiler/Graph.h"
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Program.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace tessera::compiler {
+
+struct CompileOptions {
+  /// Run `tsr-raise-gelu` (one vector instruction per GELU instead of five).
+  bool raiseGelu = true;
+};
+
+/// Compiles an ONNX model for `chip`. Errors are one line and start with the
+/// file's path: unreadable or invalid ONNX, unsupported ops, shapes the chip
+/// cannot run.
+llvm::Expected<arch::Program> compileOnnxFile(const std::string &path,
+                                              const arch::ChipConfig &chip,
+                                              const CompileOptions &opts);
+
+/// Runs the tsr pass pipeline on `module` in place.
+llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
+
+/// The flat graph of the module's `main` function (or its only function):
+/// arguments are inputs, `tsr.weight`s are weights, returned values outputs
+/// (named by the `tsr.name` argument/result attributes), every other op a
+/// node named by its location.
+llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
+
+/// Code generation for an already imported (and optimized) module.
+llvm::Expected<arch::Program> generate(mlir::ModuleOp module,
+                                       const arch::ChipConfig &chip,
+                                       const std::string &source);
+
+} // namespace tessera::compiler
+
+#endif // TESSERA_COMPILER_COMPILE_H

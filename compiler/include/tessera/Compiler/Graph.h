@@ -1,0 +1,94 @@
+//===- Graph.h - the network as code generation sees it ---------*- C++ -*-===//
+//
+// Part of Tessera. A flat, MLIR-free form of a tsr function: values with static
+// shapes (inputs, outputs, weights with their f32 data, intermediates) and
+// nodes in execution order. ToGraph.cpp extracts it from the tsr dialect;
+// Codegen.cpp tiles and emits it; Reference.cpp executes it in FP32 as the
+// reference the chip's outputs are compared with.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_COMPILER_GRAPH_H
+#define TESSERA_COMPILER_GRAPH_H
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tessera::codegen {
+
+enum class ValueRole : uint8_t { Input, Output, Weight, Intermediate };
+
+struct GraphValue {
+  std::string name;
+  std::vector<int64_t> shape;
+  ValueRole role = ValueRole::Intermediate;
+  std::vector<float> data; ///< Weight role only: row-major f32 values.
+
+  int64_t numElements() const;
+};
+
+enum class NodeKind : uint8_t {
+  MatMul,    ///< inputs {a, b}: batched matmul with batch broadcasting.
+  Add,       ///< inputs {a, b}: elementwise, numpy broadcasting.
+  Sub,
+  Mul,
+  Div,
+  LayerNorm, ///< inputs {x, scale, bias}; axis, epsilon.
+  Softmax,   ///< inputs {x}; axis.
+  Erf,       ///< inputs {x}.
+  Gelu,      ///< inputs {x}.
+  Transpose, ///< inputs {x}; perm.
+  Reshape,   ///< inputs {x}: same elements, new shape (no data movement).
+};
+const char *nodeKindName(NodeKind k);
+
+struct GraphNode {
+  NodeKind kind = NodeKind::Add;
+  std::string name; ///< The ONNX node name: the layer the report shows.
+  std::vector<int> inputs;
+  int output = -1;
+  std::vector<int64_t> perm; ///< Transpose.
+  int64_t axis = -1;         ///< LayerNorm, Softmax.
+  float epsilon = 1e-5f;     ///< LayerNorm.
+};
+
+struct Graph {
+  std::string name;
+  std::vector<GraphValue> values;
+  std::vector<GraphNode> nodes;
+
+  int addValue(GraphValue v) {
+    values.push_back(std::move(v));
+    return static_cast<int>(values.size()) - 1;
+  }
+  /// Checks shapes and references; throws CodegenError naming the node.
+  void verify() const;
+};
+
+/// The network cannot be compiled for the chip (an unsupported shape or
+/// layout, a working set that cannot fit SRAM): the message names the node.
+class CodegenError : public std::runtime_error {
+public:
+  explicit CodegenError(const std::string &message)
+      : std::runtime_error(message) {}
+};
+
+/// "1x128x256".
+std::string shapeString(const std::vector<int64_t> &shape);
+
+/// Numpy broadcast of two shapes; throws CodegenError when they do not.
+std::vector<int64_t> broadcastShapes(const std::vector<int64_t> &a,
+                                     const std::vector<int64_t> &b,
+                                     const std::string &where);
+
+/// Executes the graph in FP32 (the reference the chip is checked against).
+/// `inputs` maps input names to row-major values; returns every output.
+std::map<std::string, std::vector<float>>
+runReference(const Graph &graph,
+             const std::map<std::string, std::vector<float>> &inputs);
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_COMPILER_GRAPH_H

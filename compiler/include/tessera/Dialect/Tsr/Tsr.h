@@ -1,0 +1,42 @@
+//===- Tsr.h - the tsr graph dialect -----------------------------*- C++ -*-===//
+//
+// Part of Tessera. The graph-level dialect the ONNX importer produces and the
+// code generator consumes; the ops are defined in TsrOps.td and documented in
+// docs/dialects/tsr.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_DIALECT_TSR_TSR_H
+#define TESSERA_DIALECT_TSR_TSR_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "tessera/Dialect/Tsr/TsrDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "tessera/Dialect/Tsr/TsrOps.h.inc"
+
+#include <memory>
+
+namespace mlir {
+class Pass;
+} // namespace mlir
+
+namespace tessera::tsr {
+
+/// `tsr-raise-gelu`: replaces PyTorch's exported erf-GELU chain
+/// (x * 0.5 * (1 + erf(x / sqrt 2)), in either multiplication order) with
+/// `tsr.gelu`.
+std::unique_ptr<mlir::Pass> createRaiseGeluPass();
+
+/// Registers Tessera's tsr passes with the global pass registry.
+void registerPasses();
+
+} // namespace tessera::tsr
+
+#endif // TESSERA_DIALECT_TSR_TSR_H

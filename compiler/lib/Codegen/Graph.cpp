@@ -1,0 +1,184 @@
+//===- Graph.cpp - the flat graph: shapes and checks ----------------------===//
+//
+// Part of Tessera. See Graph.h.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Compiler/Graph.h"
+
+#include <algorithm>
+
+using namespace tessera::codegen;
+
+int64_t GraphValue::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+const char *tessera::codegen::nodeKindName(NodeKind k) {
+  switch (k) {
+  case NodeKind::MatMul:
+    return "matmul";
+  case NodeKind::Add:
+    return "add";
+  case NodeKind::Sub:
+    return "sub";
+  case NodeKind::Mul:
+    return "mul";
+  case NodeKind::Div:
+    return "div";
+  case NodeKind::LayerNorm:
+    return "layernorm";
+  case NodeKind::Softmax:
+    return "softmax";
+  case NodeKind::Erf:
+    return "erf";
+  case NodeKind::Gelu:
+    return "gelu";
+  case NodeKind::Transpose:
+    return "transpose";
+  case NodeKind::Reshape:
+    return "reshape";
+  }
+  return "?";
+}
+
+std::string tessera::codegen::shapeString(const std::vector<int64_t> &shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s;
+}
+
+std::vector<int64_t>
+tessera::codegen::broadcastShapes(const std::vector<int64_t> &a,
+                                  const std::vector<int64_t> &b,
+                                  const std::string &where) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw CodegenError(where + ": shapes " + shapeString(a) + " and " +
+                         shapeString(b) + " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+void Graph::verify() const {
+  auto valueOk = [&](int v) {
+    return v >= 0 && size_t(v) < values.size();
+  };
+  for (const GraphValue &v : values) {
+    for (int64_t d : v.shape)
+      if (d <= 0)
+        throw CodegenError("value '" + v.name + "': dimension " +
+                           std::to_string(d) + " is not positive");
+    if (v.role == ValueRole::Weight &&
+        int64_t(v.data.size()) != v.numElements())
+      throw CodegenError("weight '" + v.name + "': " +
+                         std::to_string(v.data.size()) + " values for shape " +
+                         shapeString(v.shape));
+  }
+  std::vector<bool> defined(values.size(), false);
+  for (size_t i = 0; i < values.size(); ++i)
+    defined[i] = values[i].role == ValueRole::Input ||
+                 values[i].role == ValueRole::Weight;
+  for (const GraphNode &n : nodes) {
+    std::string where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
+    size_t arity = n.kind == NodeKind::LayerNorm ? 3
+                   : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
+                      n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
+                      n.kind == NodeKind::Div)
+                       ? 2
+                       : 1;
+    if (n.inputs.size() != arity)
+      throw CodegenError(where + ": expected " + std::to_string(arity) +
+                         " inputs, got " + std::to_string(n.inputs.size()));
+    for (int in : n.inputs)
+      if (!valueOk(in) || !defined[in])
+        throw CodegenError(where + ": input is not defined before the node");
+    if (!valueOk(n.output) || defined[n.output])
+      throw CodegenError(where + ": output is missing or defined twice");
+    defined[n.output] = true;
+
+    const auto &out = values[n.output].shape;
+    const auto &x = values[n.inputs[0]].shape;
+    auto expect = [&](const std::vector<int64_t> &want) {
+      if (want != out)
+        throw CodegenError(where + ": result shape " + shapeString(out) +
+                           ", expected " + shapeString(want));
+    };
+    switch (n.kind) {
+    case NodeKind::Add:
+    case NodeKind::Sub:
+    case NodeKind::Mul:
+    case NodeKind::Div:
+      expect(broadcastShapes(x, values[n.inputs[1]].shape, where));
+      break;
+    case NodeKind::MatMul: {
+      const auto &y = values[n.inputs[1]].shape;
+      if (x.size() < 2 || y.size() < 2 || x.back() != y[y.size() - 2])
+        throw CodegenError(where + ": cannot multiply " + shapeString(x) +
+                           " by " + shapeString(y));
+      std::vector<int64_t> want = broadcastShapes(
+          {x.begin(), x.end() - 2}, {y.begin(), y.end() - 2}, where);
+      want.push_back(x[x.size() - 2]);
+      want.push_back(y.back());
+      expect(want);
+      break;
+    }
+    case NodeKind::LayerNorm: {
+      if (n.axis < 0 || n.axis >= int64_t(x.size()))
+        throw CodegenError(where + ": axis " + std::to_string(n.axis) +
+                           " out of range for " + shapeString(x));
+      std::vector<int64_t> tail(x.begin() + n.axis, x.end());
+      int64_t tailElems = 1;
+      for (int64_t d : tail)
+        tailElems *= d;
+      for (int i = 1; i < 3; ++i)
+        if (values[n.inputs[i]].numElements() != tailElems)
+          throw CodegenError(where + ": scale/bias have " +
+                             shapeString(values[n.inputs[i]].shape) +
+                             ", expected " + shapeString(tail));
+      expect(x);
+      break;
+    }
+    case NodeKind::Softmax:
+      if (n.axis < 0 || n.axis >= int64_t(x.size()))
+        throw CodegenError(where + ": axis " + std::to_string(n.axis) +
+                           " out of range for " + shapeString(x));
+      expect(x);
+      break;
+    case NodeKind::Erf:
+    case NodeKind::Gelu:
+      expect(x);
+      break;
+    case NodeKind::Transpose: {
+      std::vector<int64_t> sorted = n.perm, want;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i)
+        if (sorted[i] != int64_t(i) || sorted.size() != x.size())
+          throw CodegenError(where + ": perm is not a permutation of " +
+                             std::to_string(x.size()) + " axes");
+      for (int64_t p : n.perm)
+        want.push_back(x[p]);
+      expect(want);
+      break;
+    }
+    case NodeKind::Reshape:
+      if (values[n.output].numElements() != values[n.inputs[0]].numElements())
+        throw CodegenError(where + ": reshape " + shapeString(x) + " to " +
+                           shapeString(out) + " changes the element count");
+      break;
+    }
+  }
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].role == ValueRole::Output && !defined[i])
+      throw CodegenError("output '" + values[i].name + "' is never computed");
+}

@@ -1,0 +1,214 @@
+//===- Reference.cpp - the FP32 reference executor ------------------------===//
+//
+// Part of Tessera. Executes a Graph in FP32 with plain loops (and Eigen for
+// the matrix products): the numbers the chip's FP16 results are compared with
+// when no PyTorch output is at hand, and the check the code generator's unit
+// tests use. Semantics follow ONNX opset 17.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Compiler/Graph.h"
+
+#include <Eigen/Core>
+
+#include <cmath>
+
+using namespace tessera::codegen;
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+/// Row-major element strides of `shape` as seen from a result of rank
+/// `rank` under numpy broadcasting (0 for broadcast dimensions).
+std::vector<int64_t> broadcastStrides(const Shape &shape, const Shape &out) {
+  size_t rank = out.size(), pad = rank - shape.size();
+  std::vector<int64_t> strides(rank, 0);
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[pad + i] = shape[i] == 1 && out[pad + i] != 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/// Calls f(offsetA, offsetB, outIndex) for every element of `out`.
+template <typename F>
+void forEachBroadcast(const Shape &out, const std::vector<int64_t> &sa,
+                      const std::vector<int64_t> &sb, F f) {
+  size_t rank = out.size();
+  std::vector<int64_t> idx(rank, 0);
+  int64_t total = 1;
+  for (int64_t d : out)
+    total *= d;
+  int64_t oa = 0, ob = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    f(oa, ob, i);
+    for (size_t d = rank; d-- > 0;) {
+      oa += sa[d];
+      ob += sb[d];
+      if (++idx[d] < out[d])
+        break;
+      oa -= sa[d] * out[d];
+      ob -= sb[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+float apply(NodeKind k, float x, float y) {
+  switch (k) {
+  case NodeKind::Add:
+    return x + y;
+  case NodeKind::Sub:
+    return x - y;
+  case NodeKind::Mul:
+    return x * y;
+  default:
+    return x / y;
+  }
+}
+
+} // namespace
+
+std::map<std::string, std::vector<float>>
+tessera::codegen::runReference(
+    const Graph &graph,
+    const std::map<std::string, std::vector<float>> &inputs) {
+  graph.verify();
+  std::vector<std::vector<float>> vals(graph.values.size());
+  for (size_t i = 0; i < graph.values.size(); ++i) {
+    const GraphValue &v = graph.values[i];
+    if (v.role == ValueRole::Weight)
+      vals[i] = v.data;
+    if (v.role != ValueRole::Input)
+      continue;
+    auto it = inputs.find(v.name);
+    if (it == inputs.end() || int64_t(it->second.size()) != v.numElements())
+      throw CodegenError("reference: input '" + v.name + "' needs " +
+                         std::to_string(v.numElements()) + " values");
+    vals[i] = it->second;
+  }
+
+  for (const GraphNode &n : graph.nodes) {
+    const GraphValue &ov = graph.values[n.output];
+    const Shape &xs = graph.values[n.inputs[0]].shape;
+    const std::vector<float> &x = vals[n.inputs[0]];
+    std::vector<float> &out = vals[n.output];
+    out.assign(size_t(ov.numElements()), 0.0f);
+    switch (n.kind) {
+    case NodeKind::Add:
+    case NodeKind::Sub:
+    case NodeKind::Mul:
+    case NodeKind::Div: {
+      const std::vector<float> &y = vals[n.inputs[1]];
+      forEachBroadcast(ov.shape, broadcastStrides(xs, ov.shape),
+                       broadcastStrides(graph.values[n.inputs[1]].shape,
+                                        ov.shape),
+                       [&](int64_t a, int64_t b, int64_t o) {
+                         out[o] = apply(n.kind, x[a], y[b]);
+                       });
+      break;
+    }
+    case NodeKind::MatMul: {
+      const Shape &ys = graph.values[n.inputs[1]].shape;
+      int64_t m = xs[xs.size() - 2], k = xs.back(), nn = ys.back();
+      Shape batch(ov.shape.begin(), ov.shape.end() - 2);
+      Shape xb(xs.begin(), xs.end() - 2), yb(ys.begin(), ys.end() - 2);
+      // Batch strides in units of whole matrices.
+      using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
+                                   Eigen::RowMajor>;
+      using CMap = Eigen::Map<const RowMat>;
+      if (batch.empty()) {
+        Eigen::Map<RowMat>(out.data(), m, nn) =
+            CMap(x.data(), m, k) * CMap(vals[n.inputs[1]].data(), k, nn);
+        break;
+      }
+      forEachBroadcast(batch, broadcastStrides(xb, batch),
+                       broadcastStrides(yb, batch),
+                       [&](int64_t a, int64_t b, int64_t o) {
+                         Eigen::Map<RowMat>(out.data() + o * m * nn, m, nn) =
+                             CMap(x.data() + a * m * k, m, k) *
+                             CMap(vals[n.inputs[1]].data() + b * k * nn, k,
+                                  nn);
+                       });
+      break;
+    }
+    case NodeKind::LayerNorm:
+    case NodeKind::Softmax: {
+      // Rows over the trailing axes from `axis` (softmax: the one axis,
+      // walked with its stride).
+      int64_t inner = 1, len = 1;
+      for (size_t d = n.axis + 1; d < xs.size(); ++d)
+        inner *= xs[d];
+      len = xs[n.axis];
+      if (n.kind == NodeKind::LayerNorm) {
+        len *= inner;
+        inner = 1;
+      }
+      int64_t outer = ov.numElements() / (len * inner);
+      const float *scale = n.kind == NodeKind::LayerNorm
+                               ? vals[n.inputs[1]].data()
+                               : nullptr;
+      const float *bias = n.kind == NodeKind::LayerNorm
+                              ? vals[n.inputs[2]].data()
+                              : nullptr;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t in = 0; in < inner; ++in) {
+          const float *row = x.data() + o * len * inner + in;
+          float *dst = out.data() + o * len * inner + in;
+          if (n.kind == NodeKind::LayerNorm) {
+            double mean = 0, var = 0;
+            for (int64_t i = 0; i < len; ++i)
+              mean += row[i];
+            mean /= len;
+            for (int64_t i = 0; i < len; ++i)
+              var += (row[i] - mean) * (row[i] - mean);
+            var /= len;
+            float inv = float(1.0 / std::sqrt(var + n.epsilon));
+            for (int64_t i = 0; i < len; ++i)
+              dst[i] = float(row[i] - mean) * inv * scale[i] + bias[i];
+          } else {
+            float mx = row[0];
+            for (int64_t i = 1; i < len; ++i)
+              mx = std::max(mx, row[i * inner]);
+            double sum = 0;
+            for (int64_t i = 0; i < len; ++i)
+              sum += dst[i * inner] = std::exp(row[i * inner] - mx);
+            for (int64_t i = 0; i < len; ++i)
+              dst[i * inner] = float(dst[i * inner] / sum);
+          }
+        }
+      break;
+    }
+    case NodeKind::Erf:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::erf(x[i]);
+      break;
+    case NodeKind::Gelu:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] / std::sqrt(2.0f)));
+      break;
+    case NodeKind::Transpose: {
+      // Input strides permuted into output order.
+      size_t rank = xs.size();
+      std::vector<int64_t> inStride(rank, 1), strides(rank);
+      for (size_t d = rank - 1; d-- > 0;)
+        inStride[d] = inStride[d + 1] * xs[d + 1];
+      for (size_t d = 0; d < rank; ++d)
+        strides[d] = inStride[n.perm[d]];
+      forEachBroadcast(ov.shape, strides, strides,
+                       [&](int64_t a, int64_t, int64_t o) { out[o] = x[a]; });
+      break;
+    }
+    case NodeKind::Reshape:
+      out = x;
+      break;
+    }
+  }
+
+  std::map<std::string, std::vector<float>> result;
+  for (size_t i = 0; i < graph.values.size(); ++i)
+    if (graph.values[i].role == ValueRole::Output)
+      result[graph.values[i].name] = vals[i];
+  return result;
+}

@@ -1,0 +1,219 @@
+//===- Compile.cpp - the compiler driver and graph extraction -------------===//
+//
+// Part of Tessera. See Compile.h. The one translation unit that walks tsr ops
+// into the MLIR-free Graph the code generator and the reference executor use.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Compiler/Compile.h"
+
+#include "tessera/Compiler/Codegen.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/Import/OnnxImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <set>
+
+using namespace mlir;
+using namespace tessera;
+using namespace tessera::codegen;
+
+namespace {
+
+llvm::Error error(const std::string &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// The ONNX node name a location carries (NameLoc, possibly inside a
+/// FusedLoc or CallSiteLoc), or "".
+std::string nameOf(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations())
+      if (std::string s = nameOf(l); !s.empty())
+        return s;
+  if (auto c = dyn_cast<CallSiteLoc>(loc))
+    return nameOf(c.getCallee());
+  return "";
+}
+
+std::vector<int64_t> shapeOf(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return {t.getShape().begin(), t.getShape().end()};
+}
+
+int64_t normalizeAxis(int64_t axis, size_t rank) {
+  return axis < 0 ? axis + int64_t(rank) : axis;
+}
+
+} // namespace
+
+llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
+  func::FuncOp fn = module.lookupSymbol<func::FuncOp>("main");
+  if (!fn) {
+    auto fns = module.getOps<func::FuncOp>();
+    if (std::distance(fns.begin(), fns.end()) != 1)
+      return error("module has no 'main' function (and not exactly one "
+                   "function)");
+    fn = *fns.begin();
+  }
+  if (fn.getBody().getBlocks().size() != 1)
+    return error("function '" + fn.getName().str() +
+                 "' must have one block (no control flow)");
+
+  Graph g;
+  g.name = fn.getName().str();
+  llvm::DenseMap<Value, int> ids;
+  std::set<std::string> names;
+  auto uniqueName = [&](std::string base) {
+    std::string name = base;
+    for (int i = 1; !names.insert(name).second; ++i)
+      name = base + "." + std::to_string(i);
+    return name;
+  };
+  for (BlockArgument arg : fn.getArguments()) {
+    auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.name");
+    GraphValue v;
+    v.name = uniqueName(name ? name.str()
+                             : "arg" + std::to_string(arg.getArgNumber()));
+    v.shape = shapeOf(arg);
+    v.role = ValueRole::Input;
+    ids[arg] = g.addValue(std::move(v));
+  }
+
+  unsigned index = 0;
+  for (Operation &op : fn.getBody().front()) {
+    ++index;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+        int id = ids.lookup(value);
+        GraphValue &v = g.values[id];
+        if (v.role != ValueRole::Intermediate)
+          return error("result " + std::to_string(i) + " returns '" + v.name +
+                       "' unchanged (an input, a weight or another result); "
+                       "the chip computes every output");
+        auto name = fn.getResultAttrOfType<StringAttr>(i, "tsr.name");
+        names.erase(v.name);
+        v.name = uniqueName(name ? name.str() : "output" + std::to_string(i));
+        v.role = ValueRole::Output;
+      }
+      continue;
+    }
+    std::string nodeName = nameOf(op.getLoc());
+    if (nodeName.empty())
+      nodeName = op.getName().stripDialect().str() + "_" + std::to_string(index);
+
+    if (auto w = dyn_cast<tsr::WeightOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(w.getValue());
+      if (!dense)
+        return error("weight '" + w.getName().str() +
+                     "': only dense f32 values are supported");
+      GraphValue v;
+      v.name = uniqueName(w.getName().str());
+      v.shape = shapeOf(w.getResult());
+      v.role = ValueRole::Weight;
+      for (float f : dense.getValues<float>())
+        v.data.push_back(f);
+      ids[w.getResult()] = g.addValue(std::move(v));
+      continue;
+    }
+
+    GraphNode node;
+    node.name = nodeName;
+    bool known = true;
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](tsr::MatMulOp) { node.kind = NodeKind::MatMul; })
+        .Case([&](tsr::AddOp) { node.kind = NodeKind::Add; })
+        .Case([&](tsr::SubOp) { node.kind = NodeKind::Sub; })
+        .Case([&](tsr::MulOp) { node.kind = NodeKind::Mul; })
+        .Case([&](tsr::DivOp) { node.kind = NodeKind::Div; })
+        .Case([&](tsr::LayerNormOp o) {
+          node.kind = NodeKind::LayerNorm;
+          node.axis = normalizeAxis(int64_t(o.getAxis()),
+                                    shapeOf(o.getInput()).size());
+          node.epsilon = o.getEpsilon().convertToFloat();
+        })
+        .Case([&](tsr::SoftmaxOp o) {
+          node.kind = NodeKind::Softmax;
+          node.axis = normalizeAxis(int64_t(o.getAxis()),
+                                    shapeOf(o.getInput()).size());
+        })
+        .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
+        .Case([&](tsr::GeluOp) { node.kind = NodeKind::Gelu; })
+        .Case([&](tsr::TransposeOp o) {
+          node.kind = NodeKind::Transpose;
+          node.perm.assign(o.getPerm().begin(), o.getPerm().end());
+        })
+        .Case([&](tsr::ReshapeOp) { node.kind = NodeKind::Reshape; })
+        .Default([&](Operation *) { known = false; });
+    if (!known || op.getNumResults() != 1)
+      return error("op '" + op.getName().getStringRef().str() + "' (node '" +
+                   nodeName + "') has no lowering to the chip");
+    for (Value operand : op.getOperands())
+      node.inputs.push_back(ids.lookup(operand));
+    GraphValue out;
+    out.name = uniqueName(nodeName);
+    out.shape = shapeOf(op.getResult(0));
+    node.output = ids[op.getResult(0)] = g.addValue(std::move(out));
+    g.nodes.push_back(std::move(node));
+  }
+  try {
+    g.verify();
+  } catch (const CodegenError &e) {
+    return error(e.what());
+  }
+  return g;
+}
+
+llvm::Error tessera::compiler::runPipeline(ModuleOp module,
+                                           const CompileOptions &opts) {
+  MLIRContext *ctx = module.getContext();
+  std::string diag;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (diag.empty())
+      diag = d.str();
+    return success();
+  });
+  PassManager pm(ctx);
+  if (opts.raiseGelu)
+    pm.addPass(tsr::createRaiseGeluPass());
+  if (failed(pm.run(module)))
+    return error("pass pipeline failed: " + diag);
+  return llvm::Error::success();
+}
+
+llvm::Expected<arch::Program>
+tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
+                            const std::string &source) {
+  llvm::Expected<Graph> graph = extractGraph(module);
+  if (!graph)
+    return error(source + ": " + llvm::toString(graph.takeError()));
+  try {
+    return generateProgram(*graph, chip);
+  } catch (const CodegenError &e) {
+    return error(source + ": " + e.what());
+  }
+}
+
+llvm::Expected<arch::Program>
+tessera::compiler::compileOnnxFile(const std::string &path,
+                                   const arch::ChipConfig &chip,
+                                   const CompileOptions &opts) {
+  MLIRContext ctx;
+  ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
+  auto module = importer::importOnnxFile(ctx, path);
+  if (!module)
+    return module.takeError();
+  if (llvm::Error e = runPipeline(**module, opts))
+    return error(path + ": " + llvm::toString(std::move(e)));
+  return generate(**module, chip, path);
+}

@@ -1,0 +1,188 @@
+//===- TsrDialect.cpp - tsr dialect, ops and verifiers --------------------===//
+//
+// Part of Tessera. Every verifier states the shape rule of its op, so that a
+// malformed graph is rejected where it is built (importer) or parsed
+// (tessera-opt), naming the op and its location.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/Dialect/Tsr/Tsr.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace tessera::tsr;
+
+#include "tessera/Dialect/Tsr/TsrDialect.cpp.inc"
+
+void TsrDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "tessera/Dialect/Tsr/TsrOps.cpp.inc"
+      >();
+}
+
+#define GET_OP_CLASSES
+#include "tessera/Dialect/Tsr/TsrOps.cpp.inc"
+
+namespace {
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+RankedTensorType tensorOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks that `result` has the numpy-broadcast shape of `lhs` and `rhs`.
+LogicalResult verifyBroadcast(Operation *op, ArrayRef<int64_t> lhs,
+                              ArrayRef<int64_t> rhs, ArrayRef<int64_t> result) {
+  SmallVector<int64_t> expected;
+  if (!OpTrait::util::getBroadcastedShape(lhs, rhs, expected))
+    return op->emitOpError() << "operand shapes " << shapeStr(lhs) << " and "
+                             << shapeStr(rhs) << " do not broadcast";
+  if (ArrayRef<int64_t>(expected) != result)
+    return op->emitOpError()
+           << "result shape " << shapeStr(result) << " should be "
+           << shapeStr(expected) << " (the broadcast of the operands)";
+  return success();
+}
+
+LogicalResult verifyAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return op->emitOpError() << "axis " << axis << " is out of range for rank "
+                             << rank;
+  return success();
+}
+
+} // namespace
+
+LogicalResult WeightOp::verify() {
+  auto valueType = dyn_cast<ShapedType>(getValue().getType());
+  if (!valueType || valueType != getResult().getType())
+    return emitOpError() << "value type " << getValue().getType()
+                         << " does not match the result type "
+                         << getResult().getType();
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty name";
+  return success();
+}
+
+template <typename BinaryOp>
+static LogicalResult verifyBinary(BinaryOp op) {
+  return verifyBroadcast(op, tensorOf(op.getLhs()).getShape(),
+                         tensorOf(op.getRhs()).getShape(),
+                         tensorOf(op.getResult()).getShape());
+}
+LogicalResult AddOp::verify() { return verifyBinary(*this); }
+LogicalResult SubOp::verify() { return verifyBinary(*this); }
+LogicalResult MulOp::verify() { return verifyBinary(*this); }
+LogicalResult DivOp::verify() { return verifyBinary(*this); }
+
+LogicalResult MatMulOp::verify() {
+  ArrayRef<int64_t> a = tensorOf(getLhs()).getShape();
+  ArrayRef<int64_t> b = tensorOf(getRhs()).getShape();
+  ArrayRef<int64_t> c = tensorOf(getResult()).getShape();
+  if (a.size() < 2 || b.size() < 2)
+    return emitOpError() << "operands must have rank >= 2, got "
+                         << shapeStr(a) << " and " << shapeStr(b);
+  if (a.back() != b[b.size() - 2])
+    return emitOpError() << "contraction mismatch: lhs " << shapeStr(a)
+                         << " has K = " << a.back() << ", rhs " << shapeStr(b)
+                         << " has K = " << b[b.size() - 2];
+  SmallVector<int64_t> batch;
+  if (!OpTrait::util::getBroadcastedShape(a.drop_back(2), b.drop_back(2),
+                                          batch))
+    return emitOpError() << "batch dimensions of " << shapeStr(a) << " and "
+                         << shapeStr(b) << " do not broadcast";
+  batch.push_back(a[a.size() - 2]);
+  batch.push_back(b.back());
+  if (ArrayRef<int64_t>(batch) != c)
+    return emitOpError() << "result shape " << shapeStr(c) << " should be "
+                         << shapeStr(batch);
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  ArrayRef<int64_t> x = tensorOf(getInput()).getShape();
+  int64_t rank = x.size();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (failed(verifyAxis(*this, axis, rank)))
+    return failure();
+  if (axis < 0)
+    axis += rank;
+  ArrayRef<int64_t> normalized = x.drop_front(axis);
+  for (Value param : {getScale(), getBias()}) {
+    ArrayRef<int64_t> p = tensorOf(param).getShape();
+    // ONNX allows the parameters to broadcast against the normalized axes;
+    // the chip needs them as exactly those axes (leading 1s are fine).
+    int64_t elems = 1, want = 1;
+    for (int64_t d : p)
+      elems *= d;
+    for (int64_t d : normalized)
+      want *= d;
+    if (elems != want || p.empty() || p.back() != normalized.back())
+      return emitOpError() << "scale/bias shape " << shapeStr(p)
+                           << " must match the normalized axes "
+                           << shapeStr(normalized);
+  }
+  if (tensorOf(getResult()).getShape() != x)
+    return emitOpError() << "result must have the input's shape";
+  if (getEpsilon().convertToFloat() <= 0)
+    return emitOpError() << "epsilon must be positive";
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyAxis(*this, static_cast<int64_t>(getAxis()),
+                    tensorOf(getInput()).getRank());
+}
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> in = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> perm = getPerm();
+  if (perm.size() != in.size())
+    return emitOpError() << "perm has " << perm.size()
+                         << " entries for an input of rank " << in.size();
+  SmallVector<bool> seen(in.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= static_cast<int64_t>(in.size()) || seen[p])
+      return emitOpError() << "perm is not a permutation of 0.."
+                           << in.size() - 1;
+    seen[p] = true;
+    expected.push_back(in[p]);
+  }
+  if (ArrayRef<int64_t>(expected) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(expected);
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType in = tensorOf(getInput()), out = tensorOf(getResult());
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError() << "cannot reshape " << shapeStr(in.getShape())
+                         << " (" << in.getNumElements() << " elements) to "
+                         << shapeStr(out.getShape()) << " ("
+                         << out.getNumElements() << " elements)";
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  // reshape(x) to x's own type is x; reshape(reshape(x)) reshapes x directly.
+  if (getInput().getType() == getResult().getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}

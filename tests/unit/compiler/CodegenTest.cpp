@@ -1,0 +1,274 @@
+//===- CodegenTest.cpp - generated programs against the FP32 reference ----===//
+//
+// Every kernel is compiled for several chips (the reference chip, a 64 KiB
+// SRAM that forces tiling, an odd array shape), run functionally on the chip
+// model, and compared with the FP32 reference executor. The tolerance is the
+// FP16 storage error (docs/accuracy.md): inputs, weights and every stored
+// result are rounded to FP16 (relative error <= 2^-11), products accumulate
+// in FP32, so a kernel's error stays within a few FP16 ulps of the result's
+// scale: max |chip - reference| <= 4e-3 * rms(reference).
+//
+//===----------------------------------------------------------------------===//
+#include "GraphBuilder.h"
+
+#include "tessera/Compiler/Codegen.h"
+#include "tessera/Sim/Simulator.h"
+
+#include <Eigen/Core>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tessera;
+using namespace tessera::codegen;
+using tessera::codegen::testing::GraphBuilder;
+
+namespace {
+
+arch::ChipConfig chipWithSram(uint64_t bytes) {
+  arch::ChipConfig c = arch::ChipConfig::reference();
+  c.name = "sram" + std::to_string(bytes);
+  c.sram_bytes = bytes;
+  return c;
+}
+
+std::vector<arch::ChipConfig> chips() {
+  arch::ChipConfig odd = arch::ChipConfig::reference();
+  odd.name = "odd";
+  odd.matrix_rows = 24;
+  odd.matrix_cols = 40;
+  odd.sram_bytes = 96 << 10;
+  return {arch::ChipConfig::reference(), chipWithSram(64 << 10), odd};
+}
+
+size_t countOp(const arch::Program &p, arch::Opcode op) {
+  size_t n = 0;
+  for (const arch::Instr &in : p.instrs)
+    n += in.op == op;
+  return n;
+}
+
+/// Compiles `b.g` for `chip`, simulates it and checks every output against
+/// the reference executor. A zero tolerance (data movement only) feeds
+/// inputs that FP16 represents exactly. Returns the program.
+arch::Program checkAgainstReference(GraphBuilder &b,
+                                    const arch::ChipConfig &chip,
+                                    double tolerance = 4e-3) {
+  arch::Program prog = generateProgram(b.g, chip);
+  EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
+  auto inputs = b.inputs();
+  if (tolerance == 0)
+    for (auto &[name, values] : inputs)
+      for (float &v : values)
+        v = float(Eigen::half(v));
+  auto ref = runReference(b.g, inputs);
+  sim::SimResult r = sim::simulateFrame(prog, chip, inputs);
+  for (const auto &[name, want] : ref) {
+    const std::vector<float> &got = r.outputs.at(name);
+    EXPECT_EQ(got.size(), want.size()) << name;
+    if (got.size() != want.size())
+      continue;
+    double rms = 0, maxErr = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      rms += double(want[i]) * want[i];
+      maxErr = std::max(maxErr, std::fabs(double(got[i]) - want[i]));
+    }
+    rms = std::sqrt(rms / want.size());
+    EXPECT_LE(maxErr, tolerance * rms)
+        << name << " on " << chip.name << ": max error " << maxErr
+        << ", reference rms " << rms;
+  }
+  return prog;
+}
+
+class Kernels : public ::testing::TestWithParam<arch::ChipConfig> {};
+
+TEST_P(Kernels, MatMulWithRaggedEdges) {
+  GraphBuilder b;
+  int x = b.input("x", {37, 200});
+  int w = b.weight("w", {200, 150});
+  b.output(b.node(NodeKind::MatMul, "mm", {x, w}, {37, 150}), "y");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(Kernels, MatMulFoldsBatchWhenWeightIs2D) {
+  GraphBuilder b;
+  int x = b.input("x", {2, 3, 40, 64});
+  int w = b.weight("w", {64, 72});
+  b.output(b.node(NodeKind::MatMul, "mm", {x, w}, {2, 3, 40, 72}), "y");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(Kernels, BatchedMatMulWithBroadcastBatch) {
+  GraphBuilder b;
+  int q = b.input("q", {2, 4, 33, 16});
+  int k = b.input("k", {1, 4, 16, 40});
+  b.output(b.node(NodeKind::MatMul, "scores", {q, k}, {2, 4, 33, 40}), "y");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(Kernels, BinaryOpsEveryBroadcast) {
+  GraphBuilder b;
+  int x = b.input("x", {3, 50, 96});
+  int full = b.input("full", {3, 50, 96});
+  int row = b.weight("row", {96});
+  int col = b.input("col", {3, 50, 1});
+  int s = b.input("s", {1});
+  int v = b.node(NodeKind::Add, "add_full", {x, full}, {3, 50, 96});
+  v = b.node(NodeKind::Add, "add_row_swapped", {row, v}, {3, 50, 96});
+  v = b.node(NodeKind::Sub, "sub_col", {v, col}, {3, 50, 96});
+  v = b.node(NodeKind::Mul, "mul_scalar", {v, s}, {3, 50, 96});
+  v = b.node(NodeKind::Div, "div_row", {v, b.constant("two", 2.0f)},
+             {3, 50, 96});
+  b.output(v, "y");
+  arch::Program p = checkAgainstReference(b, GetParam());
+  // The constant divisor is an immediate, not a DRAM tensor.
+  EXPECT_EQ(p.findTensor("two"), nullptr);
+  EXPECT_GT(countOp(p, arch::Opcode::VecScale), 0u);
+}
+
+TEST_P(Kernels, RowWiseAndElementwise) {
+  GraphBuilder b;
+  int x = b.input("x", {2, 30, 256});
+  int v = b.node(NodeKind::LayerNorm, "ln", {x, b.weight("g", {256}),
+                                             b.weight("beta", {256})},
+                 {2, 30, 256});
+  b.last().axis = 2;
+  v = b.node(NodeKind::Gelu, "gelu", {v}, {2, 30, 256});
+  v = b.node(NodeKind::Erf, "erf", {v}, {2, 30, 256});
+  v = b.node(NodeKind::Softmax, "softmax", {v}, {2, 30, 256});
+  b.last().axis = 2;
+  b.output(v, "y");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(Kernels, LayerNormOverTwoTrailingAxes) {
+  GraphBuilder b;
+  int x = b.input("x", {6, 8, 32});
+  b.output(b.node(NodeKind::LayerNorm, "ln",
+                  {x, b.weight("g", {8, 32}), b.weight("beta", {8, 32})},
+                  {6, 8, 32}),
+           "y");
+  b.last().axis = 1;
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(Kernels, TransposesOfAttentionHeads) {
+  GraphBuilder b;
+  int x = b.input("x", {1, 128, 4, 64});
+  int heads = b.node(NodeKind::Transpose, "to_heads", {x}, {1, 4, 128, 64});
+  b.last().perm = {0, 2, 1, 3};
+  int kt = b.node(NodeKind::Transpose, "k_t", {x}, {1, 4, 64, 128});
+  b.last().perm = {0, 2, 3, 1};
+  int t2 = b.node(NodeKind::Transpose, "t2", {b.input("m", {300, 70})},
+                  {70, 300});
+  b.last().perm = {1, 0};
+  b.output(heads, "heads");
+  b.output(kt, "kt");
+  b.output(t2, "t2");
+  checkAgainstReference(b, GetParam(), 0.0); // Data movement is exact.
+}
+
+TEST_P(Kernels, ReshapeIsFreeAndRenamesTheOutput) {
+  GraphBuilder b;
+  int x = b.input("x", {4, 64});
+  int v = b.node(NodeKind::Gelu, "gelu", {x}, {4, 64});
+  b.output(b.node(NodeKind::Reshape, "flat", {v}, {256}), "y");
+  arch::Program p = checkAgainstReference(b, GetParam());
+  ASSERT_NE(p.findTensor("y"), nullptr);
+  EXPECT_EQ(p.findTensor("y")->kind, arch::TensorKind::Output);
+  EXPECT_EQ(p.findTensor("y")->shape, std::vector<int64_t>{256});
+  EXPECT_EQ(p.layers, std::vector<std::string>{"gelu"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Chips, Kernels, ::testing::ValuesIn(chips()),
+                         [](const auto &info) { return info.param.name; });
+
+TEST(Tiling, SmallSramMeansMoreTilesAndTheSameBytesFit) {
+  GraphBuilder b;
+  int x = b.input("x", {128, 256});
+  b.output(b.node(NodeKind::MatMul, "mm", {x, b.weight("w", {256, 1024})},
+                  {128, 1024}),
+           "y");
+  arch::Program big = generateProgram(b.g, arch::ChipConfig::reference());
+  arch::Program small = generateProgram(b.g, chipWithSram(64 << 10));
+  EXPECT_LE(small.sramBytesUsed, 64u << 10);
+  EXPECT_GT(countOp(small, arch::Opcode::MatMul),
+            countOp(big, arch::Opcode::MatMul));
+  // Whatever the tiling, the output is written exactly once.
+  auto stored = [](const arch::Program &p) {
+    uint64_t n = 0;
+    for (const arch::Instr &in : p.instrs)
+      n += in.op == arch::Opcode::DmaStore ? in.dmaBytes() : 0;
+    return n;
+  };
+  EXPECT_EQ(stored(big), 128u * 1024 * 2);
+  EXPECT_EQ(stored(small), 128u * 1024 * 2);
+}
+
+TEST(Tiling, EveryInstructionIsOnItsNodesLayer) {
+  GraphBuilder b;
+  int x = b.input("x", {16, 32});
+  int v = b.node(NodeKind::Gelu, "first", {x}, {16, 32});
+  b.output(b.node(NodeKind::Erf, "second", {v}, {16, 32}), "y");
+  arch::Program p = generateProgram(b.g, arch::ChipConfig::reference());
+  ASSERT_EQ(p.layers, (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(p.instrs.front().layer, 0u);
+  EXPECT_EQ(p.instrs.back().layer, 1u);
+}
+
+TEST(Errors, SoftmaxOverAnInnerAxisNamesTheNode) {
+  GraphBuilder b;
+  int x = b.input("x", {4, 8});
+  b.output(b.node(NodeKind::Softmax, "attn.softmax", {x}, {4, 8}), "y");
+  b.last().axis = 0;
+  try {
+    generateProgram(b.g, arch::ChipConfig::reference());
+    FAIL() << "expected CodegenError";
+  } catch (const CodegenError &e) {
+
+    EXPECT_NE(std::string(e.what()).find("softmax 'attn.softmax'"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("last axis"), std::string::npos);
+  }
+}
+
+TEST(Errors, RowThatDoesNotFitSram) {
+  GraphBuilder b;
+  int x = b.input("x", {2, 4096});
+  b.output(b.node(NodeKind::Softmax, "sm", {x}, {2, 4096}), "y");
+  b.last().axis = 1;
+  EXPECT_THROW(
+      {
+        try {
+          generateProgram(b.g, chipWithSram(16 << 10));
+        } catch (const CodegenError &e) {
+          EXPECT_NE(std::string(e.what()).find("one row of 4096 elements"),
+                    std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      CodegenError);
+}
+
+TEST(Errors, UnsupportedBroadcast) {
+  GraphBuilder b;
+  int x = b.input("x", {4, 5, 6});
+  int y = b.input("y", {4, 1, 6});
+  b.output(b.node(NodeKind::Add, "odd_add", {x, y}, {4, 5, 6}), "z");
+  EXPECT_THROW(generateProgram(b.g, arch::ChipConfig::reference()),
+               CodegenError);
+}
+
+TEST(Errors, ShapeMismatchIsCaughtByVerify) {
+  GraphBuilder b;
+  int x = b.input("x", {4, 5});
+  int w = b.weight("w", {6, 7});
+  b.output(b.node(NodeKind::MatMul, "bad", {x, w}, {4, 7}), "y");
+  EXPECT_THROW(generateProgram(b.g, arch::ChipConfig::reference()),
+               CodegenError);
+}
+
+} // namespace
