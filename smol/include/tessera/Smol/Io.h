@@ -1,0 +1,80 @@
+//===- Io.h - the positioned reads a .smol reader makes ---------*- C++ -*-===//
+//
+// Part of Tessera. Every byte a .smol reader takes from storage goes through
+// RandomAccessFile::pread, one call per I/O operation, so that readers can be
+// counted (IoStats here; the storage bench plugs in its own counter) and fed
+// from memory (tests, the fuzzer).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_SMOL_IO_H
+#define TESSERA_SMOL_IO_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera {
+namespace smol {
+
+/// Counts of positioned reads.
+struct IoStats {
+  uint64_t ops = 0;
+  uint64_t bytes = 0;
+};
+
+/// A read-only file addressed by offset.
+class RandomAccessFile {
+public:
+  virtual ~RandomAccessFile();
+  /// Reads up to `n` bytes at `offset` into `buffer`: one I/O operation.
+  /// Returns fewer bytes only at end of file. Throws smol::Error on failure.
+  virtual size_t pread(void *buffer, size_t n, uint64_t offset) = 0;
+  /// Size in bytes (file-system metadata, not a counted read).
+  virtual uint64_t size() const = 0;
+  /// The name used in error messages.
+  virtual const std::string &name() const = 0;
+};
+
+/// A file opened read-only (O_RDONLY | O_CLOEXEC) that counts its reads.
+class PosixFile : public RandomAccessFile {
+public:
+  /// Throws smol::Error "<path>: cannot open: <reason>".
+  explicit PosixFile(const std::string &path);
+  ~PosixFile() override;
+  size_t pread(void *buffer, size_t n, uint64_t offset) override;
+  uint64_t size() const override { return bytes; }
+  const std::string &name() const override { return path; }
+  const IoStats &stats() const { return counted; }
+
+private:
+  std::string path;
+  int fd = -1;
+  uint64_t bytes = 0;
+  IoStats counted;
+};
+
+/// A file held in memory (tests, the fuzzer); counts its reads too.
+class MemoryFile : public RandomAccessFile {
+public:
+  MemoryFile(std::vector<uint8_t> data, std::string name = "<memory>");
+  /// Does not copy: `data` must outlive the MemoryFile.
+  MemoryFile(const uint8_t *data, size_t bytes, std::string name);
+  size_t pread(void *buffer, size_t n, uint64_t offset) override;
+  uint64_t size() const override { return bytes; }
+  const std::string &name() const override { return label; }
+  const IoStats &stats() const { return counted; }
+
+private:
+  std::vector<uint8_t> owned;
+  const uint8_t *data;
+  size_t bytes;
+  std::string label;
+  IoStats counted;
+};
+
+} // namespace smol
+} // namespace tessera
+
+#endif // TESSERA_SMOL_IO_H
