@@ -167,9 +167,9 @@ std::vector<std::vector<uint8_t>> DriveLog::row(uint64_t r) const {
       v.emplace_back(s.plainBytes());
   uint64_t seed = opts.seed;
   double t = r / 36.0;
-  // The drive: the scene changes every ~40 s (highway, urban, construction,
+  // The drive: the scene changes every 10 s (highway, urban, construction,
   // parking) and the speed follows it.
-  int scene = static_cast<int>(mix(seed ^ (r / 1440 + 77)) % 4);
+  int scene = static_cast<int>(mix(seed ^ (r / 360 + 77)) % 4);
   const double baseSpeed[4] = {30.0, 12.0, 8.0, 2.0};
   double speed = baseSpeed[scene] * (1 + 0.1 * std::sin(0.05 * t)) +
                  0.3 * (unit(mix(seed ^ (r * 3 + 5))) - 0.5);

@@ -171,6 +171,10 @@ public:
   /// Throws Error if the column is not a plaintext dynamic scalar.
   std::optional<Row> readIf(uint64_t rowIndex, const Predicate &predicate,
                             RejectStats *stats = nullptr);
+  /// Throws the Error readIf would throw for an unusable predicate column.
+  void checkPredicate(const Predicate &predicate) const {
+    predicateColumn(predicate);
+  }
 
   /// Reads every row and checks every checksum (and, with keys, every
   /// encrypted column's tag). Never throws for damaged rows: they are
