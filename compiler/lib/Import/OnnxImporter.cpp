@@ -183,10 +183,15 @@ public:
 private:
   // --- errors ---------------------------------------------------------------
   Error fail(const llvm::Twine &msg) const {
-    std::string text = sourceName + ": " + msg.str();
-    for (char &c : text)
-      if (c == '\n' || c == '\r')
+    // One line: newlines (the ONNX checker's messages have them) become
+    // spaces and runs of spaces collapse.
+    std::string text;
+    for (char c : sourceName + ": " + msg.str()) {
+      if (c == '\n' || c == '\r' || c == '\t')
         c = ' ';
+      if (c != ' ' || text.empty() || text.back() != ' ')
+        text += c;
+    }
     return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
   }
   Error nodeFail(const llvm::Twine &msg) const {
@@ -309,6 +314,15 @@ Error Importer::checkModel() {
                   "', opset " + llvm::Twine(opset) + ")");
     }
   }
+
+  // Before the checker, which would look for the file relative to the
+  // current directory.
+  for (const onnx::TensorProto &t : graph.initializer())
+    if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL ||
+        t.external_data_size() > 0)
+      return fail("initializer '" + t.name() +
+                  "' stores its data externally; external data is not "
+                  "supported (save the model with its weights inside)");
 
   // The ONNX checker throws; nothing from the onnx library may escape.
   try {
@@ -481,7 +495,9 @@ Expected<Value> Importer::operand(unsigned k) {
   case Entry::Unfoldable:
     break;
   }
-  return fail("cannot fold shape computation: " + (*e)->reason);
+  return nodeFail("input '" + curNode->input(k) +
+                  "' is a shape computation that cannot be folded: " +
+                  (*e)->reason);
 }
 
 Expected<std::shared_ptr<ConstTensor>>
@@ -490,7 +506,8 @@ Importer::constantInput(unsigned k, StringRef role) {
   if (!e)
     return e.takeError();
   if ((*e)->kind == Entry::Unfoldable)
-    return fail("cannot fold shape computation: " + (*e)->reason);
+    return nodeFail(role + " '" + curNode->input(k) +
+                    "' cannot be folded to constants: " + (*e)->reason);
   if ((*e)->kind == Entry::Runtime)
     return nodeFail(role + " '" + curNode->input(k) +
                     "' is computed at run time; it must fold to a constant");
