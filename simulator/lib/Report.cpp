@@ -176,9 +176,18 @@ std::string tessera::sim::formatReport(const SimResult &r,
      << bytes(r.dramBytesWritten) << "\n";
 
   if (!info.accuracy.empty()) {
-    os << "\n  accuracy (max abs error against the reference)\n";
+    // "y  vs expected_y.f32" / "y  vs FP32 reference executor".
+    auto refName = [](const std::string &ref) {
+      size_t slash = ref.rfind('/');
+      return slash == std::string::npos ? ref : ref.substr(slash + 1);
+    };
+    size_t refWidth = 0;
+    for (const AccuracyCheck &a : info.accuracy)
+      refWidth = std::max(refWidth, refName(a.reference).size());
+    os << "\n  accuracy (max abs error against each reference)\n";
     for (const AccuracyCheck &a : info.accuracy)
       os << "  " << std::left << std::setw(int(nameWidth)) << a.tensor
+         << " vs " << std::setw(int(refWidth)) << refName(a.reference)
          << "  max " << fmt("%.3g", a.maxAbsError) << "  rms "
          << fmt("%.3g", a.rmsError) << "  tolerance "
          << fmt("%.3g", a.tolerance) << " (reference rms "

@@ -63,8 +63,8 @@ cl::opt<std::string> configPath(
     "config", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(simulateCmd),
     cl::desc("Chip config file (default: the built-in reference chip)"),
     cl::value_desc("file"), cl::init(""), cl::cat(cat));
-cl::alias configAlias("c", cl::aliasopt(configPath), cl::sub(runCmd),
-                      cl::sub(compileCmd), cl::sub(simulateCmd));
+cl::alias configAlias("c", cl::aliasopt(configPath),
+                      cl::desc("Alias for --config"));
 cl::opt<std::string> outPath("o", cl::sub(compileCmd), cl::sub(runCmd),
                              cl::desc("Write the program file here"),
                              cl::value_desc("file"), cl::init(""),
@@ -93,6 +93,10 @@ cl::opt<std::string> tracePath(
     "trace", cl::sub(runCmd), cl::sub(simulateCmd),
     cl::desc("Write a Perfetto/Chrome JSON timeline trace here"),
     cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::opt<bool> noRaiseGelu(
+    "no-raise-gelu", cl::sub(runCmd), cl::sub(compileCmd),
+    cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
+    cl::init(false), cl::cat(cat));
 cl::opt<bool> timingOnly(
     "timing-only", cl::sub(runCmd), cl::sub(simulateCmd),
     cl::desc("Skip the arithmetic (same cycles, no output values)"),
@@ -133,10 +137,12 @@ std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
   return files;
 }
 
-arch::Program compile(const std::string &model, const arch::ChipConfig &chip) {
+arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
+                      codegen::Graph *graph = nullptr) {
   compiler::CompileOptions opts;
+  opts.raiseGelu = !noRaiseGelu;
   llvm::Expected<arch::Program> prog =
-      compiler::compileOnnxFile(model, chip, opts);
+      compiler::compileOnnxFile(model, chip, opts, graph);
   if (!prog)
     fail(llvm::toString(prog.takeError()));
   if (!outPath.empty())
@@ -151,10 +157,13 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip) {
 }
 
 /// Simulates one frame and prints the report; returns the exit code.
+/// Outputs without an expected file are checked against the FP32 reference
+/// executor when the compiled `graph` is at hand.
 int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
              const std::string &modelName, const std::string &progName,
              std::map<std::string, std::string> inputFiles,
-             std::map<std::string, std::string> expectedFiles) {
+             std::map<std::string, std::string> expectedFiles,
+             const codegen::Graph *graph = nullptr) {
   for (const std::string &b : inputBindings)
     inputFiles[tools::splitBinding(b, "--input").first] =
         tools::splitBinding(b, "--input").second;
@@ -184,15 +193,12 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   info.programPath = progName;
   bool accurate = true;
   if (!timingOnly) {
-    for (const auto &[name, file] : expectedFiles) {
-      const arch::TensorInfo *t = prog.findTensor(name);
-      if (!t || t->kind != arch::TensorKind::Output)
-        continue;
-      std::vector<float> ref = tools::readF32File(file, t->numElements(), name);
+    auto check = [&](const std::string &name, const std::string &refName,
+                     const std::vector<float> &ref) {
       tools::Comparison c = tools::compare(result.outputs.at(name), ref);
       sim::AccuracyCheck check;
       check.tensor = name;
-      check.reference = file;
+      check.reference = refName;
       check.maxAbsError = c.maxAbsError;
       check.rmsError = c.rmsError;
       check.referenceRms = c.expectedRms;
@@ -200,7 +206,18 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
       check.passed = !c.nonFinite && c.maxAbsError <= check.tolerance;
       accurate = accurate && check.passed;
       info.accuracy.push_back(check);
+    };
+    for (const auto &[name, file] : expectedFiles) {
+      const arch::TensorInfo *t = prog.findTensor(name);
+      if (!t || t->kind != arch::TensorKind::Output)
+        continue;
+      check(name, file, tools::readF32File(file, t->numElements(), name));
     }
+    // The compiler's own FP32 reference executor on the same inputs.
+    if (graph)
+      for (const auto &[name, ref] : codegen::runReference(*graph, inputs))
+        if (prog.findTensor(name))
+          check(name, "FP32 reference executor", ref);
   }
   std::cout << (jsonOut ? sim::reportJson(result, chip, info)
                         : sim::formatReport(result, chip, info));
@@ -262,10 +279,13 @@ int main(int argc, char **argv) {
     if (model.empty())
       model = std::string(TESSERA_MODELS_DIR) +
               "/encoder_layer/encoder_layer.onnx";
-    arch::Program prog = compile(model, chip);
+    codegen::Graph graph;
+    arch::Program prog = compile(model, chip, &graph);
     std::map<std::string, std::string> files = tensorsTxt(model);
-    return simulate(prog, chip, model, outPath.empty() ? std::string("(in memory)") : std::string(outPath),
-                    files, files);
+    return simulate(prog, chip, model,
+                    outPath.empty() ? std::string("(in memory)")
+                                    : std::string(outPath),
+                    files, files, &graph);
   } catch (const std::exception &e) {
     fail(e.what());
   }

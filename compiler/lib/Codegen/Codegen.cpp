@@ -37,14 +37,17 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
   std::vector<arch::Operand> ops = arch::operandsOf(in);
   struct Range {
     uint64_t begin, end;
-    bool write;
+    bool write, dense; ///< dense: every byte in [begin, end) is touched.
     int space;
   };
   std::vector<Range> ranges;
   for (const arch::Operand &o : ops) {
+    // A strided operand counts its whole span (conservative for reads and
+    // for the hazards of writes).
     uint64_t end = o.addr + (o.rows ? (o.rows - 1) * o.strideBytes : 0) +
                    o.rowBytes;
-    ranges.push_back({o.addr, end, o.isWrite, o.inDram ? 1 : 0});
+    bool dense = o.rows <= 1 || o.strideBytes == o.rowBytes;
+    ranges.push_back({o.addr, end, o.isWrite, dense, o.inDram ? 1 : 0});
   }
   for (const Range &r : ranges)
     for (const Access &a : spaces[r.space])
@@ -60,13 +63,22 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
 
   for (const Range &r : ranges) {
     std::vector<Access> &space = spaces[r.space];
-    if (r.write) // Accesses the write covers are ordered before it.
-      space.erase(std::remove_if(space.begin(), space.end(),
-                                 [&](const Access &a) {
-                                   return a.begin >= r.begin &&
-                                          a.end <= r.end;
-                                 }),
-                  space.end());
+    if (r.write && r.dense) {
+      // Bytes a write overwrites are ordered after every earlier access of
+      // them (the write waited): forget those parts of earlier accesses.
+      std::vector<Access> kept;
+      for (const Access &a : space) {
+        if (a.end <= r.begin || r.end <= a.begin) {
+          kept.push_back(a);
+          continue;
+        }
+        if (a.begin < r.begin)
+          kept.push_back({a.begin, r.begin, a.instr, a.write, a.queue});
+        if (r.end < a.end)
+          kept.push_back({r.end, a.end, a.instr, a.write, a.queue});
+      }
+      space.swap(kept);
+    }
     space.push_back({r.begin, r.end, index, r.write, in.queue()});
   }
   return deps;
@@ -806,12 +818,22 @@ void Emitter::transposeKernel(const GraphNode &n) {
   int64_t last = int64_t(rank) - 1;
 
   if (n.perm[last] == last) {
-    // Rows of C elements; out axis r-2 gathers from in axis perm[r-2].
+    // Whole rows of C elements move. The DMAs walk the longest other output
+    // axis (a strided run on both sides); the remaining axes are iterated.
     int64_t c = xs[last];
-    int64_t rowsAxis = int64_t(rank) - 2;
+    int64_t rowsAxis = 0;
+    for (int64_t d = 1; d < last; ++d)
+      if (os[d] >= os[rowsAxis])
+        rowsAxis = d;
     int64_t rows = os[rowsAxis];
-    int64_t inRowStride = inSt[n.perm[rowsAxis]];
-    Shape outer(os.begin(), os.begin() + rowsAxis);
+    int64_t inRowStride = inSt[n.perm[rowsAxis]], outRowStride = outSt[rowsAxis];
+    Shape outer;
+    std::vector<int64_t> outerAxes;
+    for (int64_t d = 0; d < last; ++d)
+      if (d != rowsAxis) {
+        outer.push_back(os[d]);
+        outerAxes.push_back(d);
+      }
     Tiles2D t = pickTiles(rows, c, 2 * kEb, 0, sramBudget(), false, where);
     uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
                        sramAlloc(t.tr * t.tc * kEb)};
@@ -819,16 +841,16 @@ void Emitter::transposeKernel(const GraphNode &n) {
     forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
       int64_t inOff = 0, outOff = 0;
       for (size_t d = 0; d < idx.size(); ++d) {
-        inOff += idx[d] * inSt[n.perm[d]];
-        outOff += idx[d] * outSt[d];
+        inOff += idx[d] * inSt[n.perm[outerAxes[d]]];
+        outOff += idx[d] * outSt[outerAxes[d]];
       }
       for (int64_t r = 0; r < rows; r += t.tr)
         for (int64_t c0 = 0; c0 < c; c0 += t.tc, ++i) {
           int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, c - c0);
           load(src + (inOff + r * inRowStride + c0) * kEb, inRowStride * kEb,
                buf[i % 2], nc * kEb, nr, nc * kEb);
-          store(dst + (outOff + r * c + c0) * kEb, c * kEb, buf[i % 2],
-                nc * kEb, nr, nc * kEb);
+          store(dst + (outOff + r * outRowStride + c0) * kEb,
+                outRowStride * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
         }
     });
     return;

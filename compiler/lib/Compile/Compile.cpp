@@ -193,12 +193,15 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
 
 llvm::Expected<arch::Program>
 tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
-                            const std::string &source) {
+                            const std::string &source, Graph *graphOut) {
   llvm::Expected<Graph> graph = extractGraph(module);
   if (!graph)
     return error(source + ": " + llvm::toString(graph.takeError()));
   try {
-    return generateProgram(*graph, chip);
+    arch::Program prog = generateProgram(*graph, chip);
+    if (graphOut)
+      *graphOut = std::move(*graph);
+    return prog;
   } catch (const CodegenError &e) {
     return error(source + ": " + e.what());
   }
@@ -207,7 +210,8 @@ tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
 llvm::Expected<arch::Program>
 tessera::compiler::compileOnnxFile(const std::string &path,
                                    const arch::ChipConfig &chip,
-                                   const CompileOptions &opts) {
+                                   const CompileOptions &opts,
+                                   Graph *graph) {
   MLIRContext ctx;
   ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);
@@ -215,5 +219,5 @@ tessera::compiler::compileOnnxFile(const std::string &path,
     return module.takeError();
   if (llvm::Error e = runPipeline(**module, opts))
     return error(path + ": " + llvm::toString(std::move(e)));
-  return generate(**module, chip, path);
+  return generate(**module, chip, path, graph);
 }

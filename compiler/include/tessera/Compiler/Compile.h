@@ -28,10 +28,12 @@ struct CompileOptions {
 
 /// Compiles an ONNX model for `chip`. Errors are one line and start with the
 /// file's path: unreadable or invalid ONNX, unsupported ops, shapes the chip
-/// cannot run.
+/// cannot run. When `graph` is given it receives the graph the program was
+/// generated from (for the FP32 reference executor).
 llvm::Expected<arch::Program> compileOnnxFile(const std::string &path,
                                               const arch::ChipConfig &chip,
-                                              const CompileOptions &opts);
+                                              const CompileOptions &opts,
+                                              codegen::Graph *graph = nullptr);
 
 /// Runs the tsr pass pipeline on `module` in place.
 llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
@@ -45,7 +47,8 @@ llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
 /// Code generation for an already imported (and optimized) module.
 llvm::Expected<arch::Program> generate(mlir::ModuleOp module,
                                        const arch::ChipConfig &chip,
-                                       const std::string &source);
+                                       const std::string &source,
+                                       codegen::Graph *graph = nullptr);
 
 } // namespace tessera::compiler
 
