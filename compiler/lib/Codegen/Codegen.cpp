@@ -651,10 +651,19 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
                   uint64_t budget, const std::string &where) {
   GemmPlan best;
   double bestCost = std::numeric_limits<double>::infinity();
-  // Per-transfer overhead in bytes-equivalent: what a DMA's latency costs at
-  // the DRAM bandwidth. Ties in traffic go to fewer, larger tiles.
-  double perTransfer =
-      double(chip.dramLatencyCycles()) * chip.dramBytesPerCycle();
+  // The plan's cost in cycles: the longer of DRAM time (transfer time plus
+  // each DMA's latency) and the matrix unit's time for the products, plus a
+  // quarter of the shorter (loads, products and stores overlap on the three
+  // queues, but not perfectly at the start and end of the kernel); products
+  // (docs/timing-model.md: per fold 2R + C + rows*d - 2 cycles; a partial
+  // fold costs a whole one, so tiles that fill the array are cheaper).
+  double bytesPerCycle = chip.dramBytesPerCycle();
+  double perTransfer = double(chip.dramLatencyCycles());
+  uint64_t r = chip.matrix_rows, c = chip.matrix_cols;
+  uint64_t d = chip.matrix_fp16_rate_divisor;
+  auto productCycles = [&](uint64_t rows, uint64_t kk, uint64_t nn) {
+    return double(ceilDiv(kk, r) * ceilDiv(nn, c) * (2 * r + c + rows * d - 2));
+  };
   std::vector<int64_t> ms = tileCandidates(m, 32);
   for (int64_t t : {8, 16})
     if (t < m)
@@ -677,9 +686,13 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
           continue;
         TileCache ca, cb;
         uint64_t bytes = uint64_t(m) * n * kEb, transfers = nm * nn;
+        double compute = 0;
         for (int64_t i = 0; i < nm; ++i)
           for (int64_t j = 0; j < nn; ++j)
             for (int64_t l = 0; l < nk; ++l) {
+              compute += productCycles(std::min(tm, m - i * tm),
+                                       std::min(tk, k - l * tk),
+                                       std::min(tn, n - j * tn));
               bool hit;
               ca.get(i * nk + l, hit);
               if (!hit) {
@@ -694,7 +707,9 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
                 ++transfers;
               }
             }
-        double cost = double(bytes) + perTransfer * double(transfers);
+        double dram = double(bytes) / bytesPerCycle +
+                      perTransfer * double(transfers);
+        double cost = std::max(dram, compute) + 0.25 * std::min(dram, compute);
         if (cost < bestCost) {
           bestCost = cost;
           best = {tm, tk, tn, sram, bytes, uint64_t(nm * nn * nk)};

@@ -83,3 +83,30 @@ TEST(Hazards, OneTokenPerQueue) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Hazards, PartialOverwriteKeepsOnlyTheRest) {
+  HazardTracker h;
+  h.add(load(0, 0, 256), 0);                       // SRAM [0, 256)
+  h.add(copy(1024, 0, 64), 1);                     // overwrites [0, 128)
+  // [0, 128) was last written by 1 only; [128, 256) still by load 0.
+  EXPECT_EQ(h.add(store(8192, 0, 128), 2), Deps{1});
+  EXPECT_EQ(h.add(store(8448, 128, 128), 3), Deps{0});
+}
+
+TEST(Hazards, StridedWriteForgetsNothing) {
+  HazardTracker h;
+  h.add(load(0, 0, 256), 0); // SRAM [0, 256)
+  // A strided vector write of rows [0, 64) and [128, 192): the gap
+  // [64, 128) still holds load 0's bytes, so a reader of the gap waits for
+  // load 0 (and, conservatively, for the strided write's span).
+  arch::Instr strided = copy(1024, 0, 32);
+  strided.dims[0] = 2;
+  strided.strides[0] = 32;
+  strided.strides[2] = 64;
+  h.add(strided, 1);
+  EXPECT_EQ(h.add(store(8192, 64, 64), 2), (Deps{0, 1}));
+}
+
+} // namespace
