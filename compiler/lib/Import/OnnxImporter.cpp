@@ -37,6 +37,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -45,6 +46,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +63,8 @@ constexpr int64_t kMaxOpset = 17;
 /// Largest constant the shape evaluator materializes (elements); shape
 /// tensors are tiny, this only stops a hostile ConstantOfShape.
 constexpr int64_t kMaxFoldedElements = int64_t(1) << 28;
+/// Largest graph input (elements); keeps every later product in int64.
+constexpr int64_t kMaxInputElements = int64_t(1) << 40;
 
 /// ONNX ops that become tsr ops.
 const char *const kComputeOps[] = {"MatMul",  "Gemm",      "Add",
@@ -577,16 +581,21 @@ Error Importer::importBinary() {
     for (int64_t k = 0, n = numElements(shape); k < n; ++k) {
       int64_t x = a.data->i[broadcastSource(shape, a.shape(), k)];
       int64_t y = b.data->i[broadcastSource(shape, b.shape(), k)];
+      std::optional<int64_t> v;
       if (op == "Add")
-        r.i.push_back(x + y);
+        v = llvm::checkedAdd(x, y);
       else if (op == "Sub")
-        r.i.push_back(x - y);
+        v = llvm::checkedSub(x, y);
       else if (op == "Mul")
-        r.i.push_back(x * y);
+        v = llvm::checkedMul(x, y);
       else if (y == 0)
         return nodeFail("integer division by zero");
-      else
-        r.i.push_back(x / y);
+      else if (!(x == std::numeric_limits<int64_t>::min() && y == -1))
+        v = x / y;
+      if (!v)
+        return nodeFail("integer overflow in " + op + " of " +
+                        llvm::Twine(x) + " and " + llvm::Twine(y));
+      r.i.push_back(*v);
     }
     define(0, Entry::constant(std::move(r), curNode->output(0)));
     return Error::success();
@@ -862,7 +871,10 @@ Error Importer::importReshape() {
       return nodeFail("shape " + shapeStr((*shapeT)->i) +
                       " has a negative entry");
     }
-    known *= d;
+    std::optional<int64_t> product = llvm::checkedMul(known, d);
+    if (!product)
+      return nodeFail("shape " + shapeStr((*shapeT)->i) + " is too large");
+    known = *product;
     shape.push_back(d);
   }
   int64_t total = numElements(in);
@@ -1081,19 +1093,19 @@ Error Importer::importSlice() {
     if (!axis)
       return axis.takeError();
     int64_t dim = d.shape[*axis], s = steps[k];
-    if (s == 0)
-      return nodeFail("step 0");
+    if (s == 0 || s == std::numeric_limits<int64_t>::min())
+      return nodeFail("step " + llvm::Twine(s) + " is not supported");
     int64_t b = (**starts)[k], e = (**ends)[k];
     b = b < 0 ? std::max<int64_t>(b, -dim) + dim : b;
     e = e < 0 ? std::max<int64_t>(e, -dim - 1) + dim : e;
     if (s > 0) {
       b = std::clamp<int64_t>(b, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      shape[*axis] = e > b ? (e - b + s - 1) / s : 0;
+      shape[*axis] = e > b ? 1 + (e - b - 1) / s : 0;
     } else {
       b = std::clamp<int64_t>(b, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      shape[*axis] = b > e ? (b - e - s - 1) / -s : 0;
+      shape[*axis] = b > e ? 1 + (b - e - 1) / -s : 0;
     }
     begin[*axis] = b;
     step[*axis] = s;
@@ -1377,10 +1389,14 @@ Expected<OwningOpRef<ModuleOp>> Importer::run(StringRef bytes) {
       return fail("input '" + v.name() +
                   "' has no shape; export with fixed shapes");
     SmallVector<int64_t> shape;
+    int64_t elements = 1;
     for (const onnx::TensorShapeProto_Dimension &d : tt.shape().dim()) {
       if (!d.has_dim_value() || d.dim_value() <= 0)
         return fail("input '" + v.name() +
                     "' has a dynamic dimension; export with fixed shapes");
+      if (d.dim_value() > kMaxInputElements / elements)
+        return fail("input '" + v.name() + "' is too large");
+      elements *= d.dim_value();
       shape.push_back(d.dim_value());
     }
     argTypes.push_back(f32Tensor(shape));
