@@ -176,10 +176,12 @@ private:
     in.deps = hazards.add(in, index);
     prog.instrs.push_back(std::move(in));
   }
-  void load(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
-            uint64_t sramStride, uint64_t rows, uint64_t bytes) {
+  /// DmaLoad / DmaStore of `rows` rows of `bytes` bytes.
+  void dma(Opcode op, uint64_t dramAddr, uint64_t dramStride,
+           uint64_t sramAddr, uint64_t sramStride, uint64_t rows,
+           uint64_t bytes) {
     Instr in;
-    in.op = Opcode::DmaLoad;
+    in.op = op;
     in.addr[0] = dramAddr;
     in.addr[1] = sramAddr;
     in.dims[0] = uint32_t(rows);
@@ -188,17 +190,15 @@ private:
     in.strides[1] = uint32_t(rows > 1 ? sramStride : bytes);
     emit(in);
   }
+  void load(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
+            uint64_t sramStride, uint64_t rows, uint64_t bytes) {
+    dma(Opcode::DmaLoad, dramAddr, dramStride, sramAddr, sramStride, rows,
+        bytes);
+  }
   void store(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
              uint64_t sramStride, uint64_t rows, uint64_t bytes) {
-    Instr in;
-    in.op = Opcode::DmaStore;
-    in.addr[0] = dramAddr;
-    in.addr[1] = sramAddr;
-    in.dims[0] = uint32_t(rows);
-    in.dims[1] = uint32_t(bytes);
-    in.strides[0] = uint32_t(rows > 1 ? dramStride : bytes);
-    in.strides[1] = uint32_t(rows > 1 ? sramStride : bytes);
-    emit(in);
+    dma(Opcode::DmaStore, dramAddr, dramStride, sramAddr, sramStride, rows,
+        bytes);
   }
   /// A vector instruction over `rows` x `cols` elements.
   Instr vec(Opcode op, uint64_t rows, uint64_t cols) {
@@ -228,7 +228,7 @@ private:
 
   // -- Kernels --------------------------------------------------------------
   void lowerNode(const GraphNode &n);
-  void rowKernel(const GraphNode &n, Opcode op, float imm);
+  void rowKernel(const GraphNode &n, int src, Opcode op, float imm);
   void binaryKernel(const GraphNode &n);
   void matmulKernel(const GraphNode &n);
   void transposeKernel(const GraphNode &n);
@@ -339,18 +339,18 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Div:
     return binaryKernel(n);
   case NodeKind::LayerNorm:
-    return rowKernel(n, Opcode::VecLayerNorm, n.epsilon);
+    return rowKernel(n, in0, Opcode::VecLayerNorm, n.epsilon);
   case NodeKind::Softmax:
     if (n.axis != int64_t(g.values[in0].shape.size()) - 1)
       throw CodegenError(where + ": softmax over axis " +
                          std::to_string(n.axis) + " of " +
                          shapeString(g.values[in0].shape) +
                          "; the vector unit normalizes the last axis only");
-    return rowKernel(n, Opcode::VecSoftmax, 0);
+    return rowKernel(n, in0, Opcode::VecSoftmax, 0);
   case NodeKind::Erf:
-    return rowKernel(n, Opcode::VecErf, 0);
+    return rowKernel(n, in0, Opcode::VecErf, 0);
   case NodeKind::Gelu:
-    return rowKernel(n, Opcode::VecGelu, 0);
+    return rowKernel(n, in0, Opcode::VecGelu, 0);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
@@ -408,11 +408,13 @@ void Emitter::copyKernel(int src, int dst) {
     }
 }
 
-/// Elementwise unary ops and row-wise normalizations on a [rows, cols] view
-/// (cols: the trailing axes from `axis` for layernorm, the last axis
-/// otherwise), double-buffered input and output tiles.
-void Emitter::rowKernel(const GraphNode &n, Opcode op, float imm) {
-  const Shape &xs = g.values[n.inputs[0]].shape;
+/// Elementwise unary ops (and VecScale by `imm`) and row-wise
+/// normalizations of `src` on a [rows, cols] view (cols: the trailing axes
+/// from `axis` for layernorm, the last axis otherwise), double-buffered input
+/// and output tiles.
+void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
+                        float imm) {
+  const Shape &xs = g.values[srcValue].shape;
   bool rowWise = op == Opcode::VecLayerNorm || op == Opcode::VecSoftmax;
   size_t splitAt = op == Opcode::VecLayerNorm ? size_t(n.axis)
                                               : (xs.empty() ? 0 : xs.size() - 1);
@@ -432,7 +434,7 @@ void Emitter::rowKernel(const GraphNode &n, Opcode op, float imm) {
   uint64_t tileBytes = t.tr * t.tc * kEb;
   uint64_t inBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  uint64_t src = dram(srcValue), dst = dram(n.output);
   int i = 0;
   for (int64_t r = 0; r < rows; r += t.tr)
     for (int64_t c = 0; c < cols; c += t.tc, ++i) {
@@ -464,7 +466,7 @@ void Emitter::binaryKernel(const GraphNode &n) {
   int a = n.inputs[0], b = n.inputs[1];
   bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
   int64_t cols = os.empty() ? 1 : os.back(), rows = product(os) / cols;
-  uint64_t src = 0, dst = dram(n.output);
+  uint64_t dst = dram(n.output);
 
   // Broadcast class of operand v against the output.
   enum Kind { Full, Row, Col, Scalar, Other };
@@ -494,27 +496,8 @@ void Emitter::binaryKernel(const GraphNode &n) {
     float c = g.values[b].data[0];
     if (n.kind == NodeKind::Div && c == 0.0f)
       throw CodegenError(where + ": division by the constant 0");
-    float scale = n.kind == NodeKind::Div ? 1.0f / c : c;
-    src = dram(a);
-    Tiles2D t = pickTiles(rows, cols, 4 * kEb, 0, sramBudget(), false, where);
-    uint64_t tileBytes = t.tr * t.tc * kEb;
-    uint64_t inBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-    uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-    int i = 0;
-    for (int64_t r = 0; r < rows; r += t.tr)
-      for (int64_t c0 = 0; c0 < cols; c0 += t.tc, ++i) {
-        int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, cols - c0);
-        uint64_t off = (r * cols + c0) * kEb;
-        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
-        Instr in = vec(Opcode::VecScale, nr, nc);
-        in.addr[0] = inBuf[i % 2];
-        in.addr[2] = outBuf[i % 2];
-        in.strides[0] = in.strides[2] = uint32_t(nc);
-        in.imm = scale;
-        emit(in);
-        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-      }
-    return;
+    return rowKernel(n, a, Opcode::VecScale,
+                     n.kind == NodeKind::Div ? 1.0f / c : c);
   }
 
   Kind kb = kindOf(b);
