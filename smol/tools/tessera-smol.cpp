@@ -318,6 +318,9 @@ int verify(int argc, char **argv) {
               v.problems.empty()
                   ? "ok"
                   : (std::to_string(v.problems.size()) + " problem(s)").c_str());
+  if (!v.problems.empty())
+    std::fprintf(stderr, "tessera-smol verify: error: %s: %zu problem(s)\n",
+                 path.c_str(), v.problems.size());
   return v.problems.empty() ? 0 : 1;
 }
 
@@ -395,6 +398,10 @@ int cat(int argc, char **argv) {
       std::printf("ERROR %s\n", e.what());
     }
   }
+  if (failures)
+    std::fprintf(stderr, "tessera-smol cat: error: %d column(s) could not be "
+                         "read (see ERROR lines)\n",
+                 failures);
   return failures ? 1 : 0;
 }
 
@@ -485,10 +492,15 @@ int benchFile(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
-      !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fprintf(stderr, "tessera-smol: usage: expected a command (pack, "
+                         "keygen, inspect, verify, cat, bench); see --help\n");
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
   std::string cmd = argv[1];
   try {

@@ -202,6 +202,16 @@ public:
   using Error::Error;
 };
 
+/// Whether readers compare checksums. Fuzzing builds (the libFuzzer
+/// convention FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION) skip the comparison
+/// so that mutated inputs reach the structural checks behind it; AEAD tags
+/// are always checked.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr bool kCheckDigests = false;
+#else
+constexpr bool kCheckDigests = true;
+#endif
+
 /// BLAKE2b with a 16-byte digest (libsodium crypto_generichash).
 std::array<uint8_t, kDigestBytes> digest(const void *data, size_t bytes);
 /// Lower-case hex of `bytes` bytes.
