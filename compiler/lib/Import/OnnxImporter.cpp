@@ -67,15 +67,15 @@ constexpr int64_t kMaxFoldedElements = int64_t(1) << 28;
 constexpr int64_t kMaxInputElements = int64_t(1) << 40;
 
 /// ONNX ops that become tsr ops.
-const char *const kComputeOps[] = {"MatMul",  "Gemm",      "Add",
-                                   "Sub",     "Mul",       "Div",
-                                   "Softmax", "Erf",       "Transpose",
-                                   "Reshape", "Identity",  "LayerNormalization"};
+const char *const kComputeOps[] = {"MatMul",  "Gemm",     "Add",
+                                   "Sub",     "Mul",      "Div",
+                                   "Softmax", "Erf",      "Transpose",
+                                   "Reshape", "Identity", "LayerNormalization"};
 /// ONNX ops evaluated at import time (and Unsqueeze/Squeeze, which become
 /// tsr.reshape on runtime values).
-const char *const kShapeOps[] = {"Shape",     "Gather",  "Slice",
-                                 "Concat",    "Unsqueeze", "Squeeze",
-                                 "Cast",      "Constant", "ConstantOfShape"};
+const char *const kShapeOps[] = {"Shape",  "Gather",    "Slice",
+                                 "Concat", "Unsqueeze", "Squeeze",
+                                 "Cast",   "Constant",  "ConstantOfShape"};
 
 bool isSupportedOp(StringRef opType) {
   return llvm::is_contained(kComputeOps, opType) ||
@@ -270,10 +270,10 @@ private:
 
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::StringMap<EntryPtr> values;
-  llvm::StringMap<Value> weights;       // by tsr.weight name
-  llvm::StringMap<Value> transposed;    // Gemm: weight name -> "<name>.T"
-  llvm::StringSet<> usedNames;          // every value/weight name in sight
-  llvm::StringSet<> consumed;           // names read by a node or output
+  llvm::StringMap<Value> weights;    // by tsr.weight name
+  llvm::StringMap<Value> transposed; // Gemm: weight name -> "<name>.T"
+  llvm::StringSet<> usedNames;       // every value/weight name in sight
+  llvm::StringSet<> consumed;        // names read by a node or output
 
   const onnx::NodeProto *curNode = nullptr;
   std::string curName;
@@ -304,8 +304,7 @@ Error Importer::checkModel() {
     return fail("model imports no default-domain (ai.onnx) opset");
   if (opset < kMinOpset || opset > kMaxOpset)
     return fail("unsupported opset " + llvm::Twine(opset) + " (expected " +
-                llvm::Twine(kMinOpset) + " to " + llvm::Twine(kMaxOpset) +
-                ")");
+                llvm::Twine(kMinOpset) + " to " + llvm::Twine(kMaxOpset) + ")");
 
   const onnx::GraphProto &graph = model.graph();
   for (int k = 0; k < graph.node_size(); ++k) {
@@ -475,8 +474,8 @@ Value Importer::weight(StringRef name, const ConstTensor &t) {
     return it->second;
   RankedTensorType type = f32Tensor(t.shape);
   auto value = DenseElementsAttr::get(type, ArrayRef<float>(t.f));
-  Location loc =
-      NameLoc::get(StringAttr::get(&ctx, name), FileLineColLoc::get(&ctx, fileName, 0, 0));
+  Location loc = NameLoc::get(StringAttr::get(&ctx, name),
+                              FileLineColLoc::get(&ctx, fileName, 0, 0));
   Value w = builder.create<tessera::tsr::WeightOp>(
       loc, type, builder.getStringAttr(name), value);
   weights[name] = w;
@@ -499,13 +498,13 @@ Expected<Value> Importer::operand(unsigned k) {
   case Entry::Unfoldable:
     break;
   }
-  return nodeFail("input '" + curNode->input(k) +
-                  "' is a shape computation that cannot be folded: " +
-                  (*e)->reason);
+  return nodeFail(
+      "input '" + curNode->input(k) +
+      "' is a shape computation that cannot be folded: " + (*e)->reason);
 }
 
-Expected<std::shared_ptr<ConstTensor>>
-Importer::constantInput(unsigned k, StringRef role) {
+Expected<std::shared_ptr<ConstTensor>> Importer::constantInput(unsigned k,
+                                                               StringRef role) {
   Expected<EntryPtr> e = input(k);
   if (!e)
     return e.takeError();
@@ -539,8 +538,7 @@ float Importer::floatAttr(StringRef name, float dflt) const {
   return a ? a->f() : dflt;
 }
 
-std::optional<SmallVector<int64_t>>
-Importer::intsAttr(StringRef name) const {
+std::optional<SmallVector<int64_t>> Importer::intsAttr(StringRef name) const {
   const onnx::AttributeProto *a = attr(name);
   if (!a)
     return std::nullopt;
@@ -593,8 +591,8 @@ Error Importer::importBinary() {
       else if (!(x == std::numeric_limits<int64_t>::min() && y == -1))
         v = x / y;
       if (!v)
-        return nodeFail("integer overflow in " + op + " of " +
-                        llvm::Twine(x) + " and " + llvm::Twine(y));
+        return nodeFail("integer overflow in " + op + " of " + llvm::Twine(x) +
+                        " and " + llvm::Twine(y));
       r.i.push_back(*v);
     }
     define(0, Entry::constant(std::move(r), curNode->output(0)));
@@ -680,8 +678,7 @@ Error Importer::importGemm() {
         return std::move(v);
       ArrayRef<int64_t> s = cast<RankedTensorType>(v->getType()).getShape();
       if (s.size() != 2)
-        return nodeFail("Gemm operands must be matrices, got " +
-                        shapeStr(s));
+        return nodeFail("Gemm operands must be matrices, got " + shapeStr(s));
       return builder
           .create<tessera::tsr::TransposeOp>(
               curLoc, f32Tensor({s[1], s[0]}), *v,
@@ -740,8 +737,8 @@ Error Importer::importGemm() {
       return c.takeError();
     auto cType = cast<RankedTensorType>(c->getType());
     SmallVector<int64_t> shape;
-    if (!OpTrait::util::getBroadcastedShape(cType.getShape(),
-                                            type.getShape(), shape) ||
+    if (!OpTrait::util::getBroadcastedShape(cType.getShape(), type.getShape(),
+                                            shape) ||
         ArrayRef<int64_t>(shape) != type.getShape())
       return nodeFail("C of shape " + shapeStr(cType.getShape()) +
                       " does not broadcast to " + shapeStr(type.getShape()));
@@ -758,8 +755,7 @@ Error Importer::importGemm() {
 Error Importer::importLayerNorm() {
   for (int k = 1; k < curNode->output_size(); ++k)
     if (!curNode->output(k).empty() && consumed.contains(curNode->output(k)))
-      return nodeFail("output " + llvm::Twine(k) + " ('" +
-                      curNode->output(k) +
+      return nodeFail("output " + llvm::Twine(k) + " ('" + curNode->output(k) +
                       "') is used; only the normalized output (0) is "
                       "supported");
   Expected<Value> x = operand(0), scale = operand(1);
@@ -880,8 +876,8 @@ Error Importer::importReshape() {
   int64_t total = numElements(in);
   if (inferred >= 0) {
     if (known == 0 || total % known != 0)
-      return nodeFail("cannot infer the -1 in shape " +
-                      shapeStr((*shapeT)->i) + " for " + shapeStr(in));
+      return nodeFail("cannot infer the -1 in shape " + shapeStr((*shapeT)->i) +
+                      " for " + shapeStr(in));
     shape[inferred] = total / known;
   }
   if (numElements(shape) != total)
@@ -1056,8 +1052,9 @@ Error Importer::importSlice() {
   }
   const ConstTensor &d = *(*data)->data;
   int64_t rank = d.shape.size();
-  auto ints = [&](unsigned k, StringRef role)
-      -> Expected<std::optional<SmallVector<int64_t>>> {
+  auto ints =
+      [&](unsigned k,
+          StringRef role) -> Expected<std::optional<SmallVector<int64_t>>> {
     if (!hasInput(k))
       return std::optional<SmallVector<int64_t>>();
     Expected<std::shared_ptr<ConstTensor>> t = constantInput(k, role);
@@ -1306,8 +1303,7 @@ Error Importer::importNode() {
     Expected<Value> x = operand(0);
     if (!x)
       return x.takeError();
-    defineValue(
-        builder.create<tessera::tsr::ErfOp>(curLoc, x->getType(), *x));
+    defineValue(builder.create<tessera::tsr::ErfOp>(curLoc, x->getType(), *x));
     return Error::success();
   }
   if (op == "Transpose")
@@ -1382,8 +1378,7 @@ Expected<OwningOpRef<ModuleOp>> Importer::run(StringRef bytes) {
     if (tt.elem_type() != onnx::TensorProto_DataType_FLOAT)
       return fail("input '" + v.name() + "' has element type " +
                   onnx::TensorProto_DataType_Name(
-                      static_cast<onnx::TensorProto_DataType>(
-                          tt.elem_type())) +
+                      static_cast<onnx::TensorProto_DataType>(tt.elem_type())) +
                   "; only f32 inputs are supported");
     if (!tt.has_shape())
       return fail("input '" + v.name() +
@@ -1440,8 +1435,7 @@ Expected<OwningOpRef<ModuleOp>> Importer::run(StringRef bytes) {
         tt.elem_type() != onnx::TensorProto_DataType_FLOAT)
       return fail("output '" + v.name() + "' has element type " +
                   onnx::TensorProto_DataType_Name(
-                      static_cast<onnx::TensorProto_DataType>(
-                          tt.elem_type())) +
+                      static_cast<onnx::TensorProto_DataType>(tt.elem_type())) +
                   "; only f32 outputs are supported");
     auto it = values.find(v.name());
     EntryPtr e;
@@ -1449,8 +1443,8 @@ Expected<OwningOpRef<ModuleOp>> Importer::run(StringRef bytes) {
       e = it->second;
     } else if (initializers.contains(v.name())) {
       // An output that is an initializer (lookup() needs no current node).
-      Expected<ConstTensor> t = convertTensor(
-          *initializers[v.name()], "initializer '" + v.name() + "'");
+      Expected<ConstTensor> t = convertTensor(*initializers[v.name()],
+                                              "initializer '" + v.name() + "'");
       if (!t)
         return t.takeError();
       e = Entry::constant(std::move(*t), v.name());
@@ -1469,7 +1463,8 @@ Expected<OwningOpRef<ModuleOp>> Importer::run(StringRef bytes) {
     } else {
       value = e->value;
     }
-    ArrayRef<int64_t> shape = cast<RankedTensorType>(value.getType()).getShape();
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(value.getType()).getShape();
     if (v.type().has_tensor_type() && tt.has_shape()) {
       bool mismatch = tt.shape().dim_size() != static_cast<int>(shape.size());
       for (int d = 0; !mismatch && d < tt.shape().dim_size(); ++d)
@@ -1522,9 +1517,9 @@ Expected<OwningOpRef<ModuleOp>> importOnnxFile(MLIRContext &ctx,
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return llvm::createStringError(buffer.getError(), path + ": cannot open: " +
-                                                          buffer.getError()
-                                                              .message());
+    return llvm::createStringError(
+        buffer.getError(),
+        path + ": cannot open: " + buffer.getError().message());
   return importOnnx(ctx, (*buffer)->getBuffer(), path);
 }
 
