@@ -173,3 +173,41 @@ TEST(LoaderModel, EmptyTrace) {
   EXPECT_EQ(r.endPs, 0u);
   EXPECT_EQ(r.samplesPerSecond(), 0.0);
 }
+
+TEST(LoaderModel, OnClockConsumerTakesSamplesWhenDue) {
+  // Samples ready every 100 us, due every 200 us: each is taken at its due
+  // time 100 + 200 i, never waits, and the consumer works 10 us on each.
+  LoaderParams l = loaderWith(1, 5000);
+  l.consumerOnClock = true;
+  l.consumerBusyUs = 10;
+  LoaderResult r =
+      replayTrace(DeviceKind::Nvme, fixedLatency(), l, uniformTrace(5, 1));
+  std::vector<uint64_t> due;
+  for (uint64_t i = 0; i < 5; ++i)
+    due.push_back((100 + 200 * i) * us);
+  EXPECT_EQ(r.consumedPs, due);
+  EXPECT_EQ(r.consumerIdlePs, 0u);
+  EXPECT_EQ(r.endPs, (900 + 10) * us);
+}
+
+TEST(LoaderModel, OnClockConsumerWaitsWithoutFallingFurtherBehind) {
+  // Due every 50 us, ready every 100 us: sample i is due at 100 + 50 i and
+  // taken when ready at 100 (i + 1): 50 i us late, and (unlike a training
+  // consumer) no period is added after a late sample.
+  LoaderParams l = loaderWith(1, 20000);
+  l.consumerOnClock = true;
+  LoaderResult r =
+      replayTrace(DeviceKind::Nvme, fixedLatency(), l, uniformTrace(10, 1));
+  for (uint64_t i = 0; i < 10; ++i)
+    EXPECT_EQ(r.consumedPs.at(i), 100 * (i + 1) * us) << i;
+  // Idle: from when it could take a sample (due, or the previous take) to
+  // the take: 50 us for sample 1 (due 150, ready 200), 100 us for 2..9.
+  EXPECT_EQ(r.consumerIdlePs, (50 + 8 * 100) * us);
+  EXPECT_EQ(r.endPs, 1000 * us);
+}
+
+TEST(LoaderModel, ConsumerBusyTimeIsValidated) {
+  LoaderParams l = loaderWith(1, 36);
+  l.consumerBusyUs = -1;
+  EXPECT_THROW(l.validate(), std::invalid_argument);
+}

@@ -14,6 +14,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Tensors.h"
+#ifdef TESSERA_WITH_REPLAY
+#include "Replay.h"
+#endif
 
 #include "tessera/Compiler/Compile.h"
 #include "tessera/Sim/Report.h"
@@ -97,6 +100,42 @@ cl::opt<bool> noRaiseGelu(
     "no-raise-gelu", cl::sub(runCmd), cl::sub(compileCmd),
     cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
     cl::init(false), cl::cat(cat));
+#ifdef TESSERA_WITH_REPLAY
+cl::OptionCategory clipCat("tessera run --clip options (a .smol clip "
+                           "through the storage model into the chip)");
+cl::opt<std::string> clipPath(
+    "clip", cl::sub(runCmd),
+    cl::desc("Replay this .smol clip's camera frames into the chip "
+             "(docs/replay.md)"),
+    cl::value_desc("file.smol"), cl::init(""), cl::cat(clipCat));
+cl::opt<uint64_t> clipFrames("frames", cl::sub(runCmd),
+                             cl::desc("Frames to replay (0: all; default 36)"),
+                             cl::init(36), cl::cat(clipCat));
+cl::opt<double> clipFps("fps", cl::sub(runCmd),
+                        cl::desc("Camera rate in frames per second "
+                                 "(default 36)"),
+                        cl::init(36.0), cl::cat(clipCat));
+cl::opt<std::string> clipDevice(
+    "storage", cl::sub(runCmd),
+    cl::desc("Storage device model: nvme, hdd or object-store (default nvme)"),
+    cl::value_desc("device"), cl::init("nvme"), cl::cat(clipCat));
+cl::list<std::string> clipStorageParams(
+    "storage-param", cl::sub(runCmd),
+    cl::desc("Device parameter, e.g. hdd.avg_seek_ms=4 (repeatable; "
+             "docs/storage-model.md)"),
+    cl::value_desc("key=value"), cl::cat(clipCat));
+cl::opt<unsigned> clipWorkers("workers", cl::sub(runCmd),
+                              cl::desc("Loader workers (default 2)"),
+                              cl::init(2), cl::cat(clipCat));
+cl::opt<unsigned> clipPrefetch("prefetch", cl::sub(runCmd),
+                               cl::desc("Frames the loader buffers ahead "
+                                        "(default 4)"),
+                               cl::init(4), cl::cat(clipCat));
+cl::opt<std::string> clipKeyFile(
+    "key-file", cl::sub(runCmd),
+    cl::desc("Keys for encrypted camera columns"), cl::value_desc("file"),
+    cl::init(""), cl::cat(clipCat));
+#endif
 cl::opt<bool> timingOnly(
     "timing-only", cl::sub(runCmd), cl::sub(simulateCmd),
     cl::desc("Skip the arithmetic (same cycles, no output values)"),
@@ -224,6 +263,42 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   return accurate ? 0 : 2;
 }
 
+#ifdef TESSERA_WITH_REPLAY
+/// `tessera run --clip`: returns the exit code.
+int replay(const std::string &model, const arch::ChipConfig &chip) {
+  codegen::Graph graph;
+  arch::Program prog = compile(model, chip, &graph);
+  tools::ReplayOptions opts;
+  opts.clip = clipPath;
+  opts.frames = clipFrames;
+  opts.fps = clipFps;
+  opts.tolerance = tolerance;
+  opts.keyFile = clipKeyFile;
+  opts.loader.workers = clipWorkers;
+  opts.loader.prefetchDepth = clipPrefetch;
+  try {
+    opts.device = storage::parseDeviceKind(clipDevice);
+    for (const std::string &kv : clipStorageParams) {
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos)
+        fail("--storage-param expects key=value, got '" + kv + "'");
+      opts.storage.set(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  } catch (const std::invalid_argument &e) {
+    fail(e.what());
+  }
+  bool tty = isatty(STDERR_FILENO);
+  opts.progress = [tty](uint64_t done, uint64_t total) {
+    if (tty)
+      std::cerr << "\rchip: frame " << done << "/" << total
+                << (done == total ? "\n" : "") << std::flush;
+  };
+  tools::ReplayResult r = tools::replayClip(prog, chip, graph, opts);
+  std::cout << (jsonOut ? tools::replayJson(r) : tools::formatReplay(r));
+  return r.accurate ? 0 : 2;
+}
+#endif
+
 /// `tessera smol ...` runs the tessera-smol tool installed next to this one,
 /// with the remaining arguments.
 [[noreturn]] void execSmol(int argc, char **argv) {
@@ -246,7 +321,11 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
 int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "smol")
     execSmol(argc, argv);
+#ifdef TESSERA_WITH_REPLAY
+  cl::HideUnrelatedOptions({&cat, &clipCat});
+#else
   cl::HideUnrelatedOptions(cat);
+#endif
   cl::ParseCommandLineOptions(
       argc, argv,
       "Tessera: compile a network for the virtual automotive NPU and simulate "
@@ -256,6 +335,8 @@ int main(int argc, char **argv) {
       "  tessera run model.onnx --input x=x.f32 [--expected y=y.f32]\n"
       "  tessera compile model.onnx -o model.tsrp --listing model.lst\n"
       "  tessera simulate model.tsrp --input x=x.f32 --json\n"
+      "  tessera run --clip drive.smol    replay a drive clip through storage "
+      "into the chip\n"
       "  tessera smol --help              .smol drive-data tools\n\n"
       "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance.\n");
   try {
@@ -279,6 +360,10 @@ int main(int argc, char **argv) {
     if (model.empty())
       model = std::string(TESSERA_MODELS_DIR) +
               "/encoder_layer/encoder_layer.onnx";
+#ifdef TESSERA_WITH_REPLAY
+    if (!clipPath.empty())
+      return replay(model, chip);
+#endif
     codegen::Graph graph;
     arch::Program prog = compile(model, chip, &graph);
     std::map<std::string, std::string> files = tensorsTxt(model);

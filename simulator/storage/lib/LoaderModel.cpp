@@ -37,6 +37,9 @@ void LoaderParams::validate() const {
   if (!std::isfinite(decodeUsPerSample) || decodeUsPerSample < 0)
     throw std::invalid_argument(
         "loader: decode_us_per_sample must be finite and >= 0");
+  if (!std::isfinite(consumerBusyUs) || consumerBusyUs < 0)
+    throw std::invalid_argument(
+        "loader: consumer_busy_us must be finite and >= 0");
   if (!std::isfinite(consumerSamplesPerSecond) || consumerSamplesPerSecond < 0)
     throw std::invalid_argument(
         "loader: consumer_samples_per_second must be finite and >= 0");
@@ -87,10 +90,10 @@ public:
     done = false;
     // The first sc_start runs the initialization phase, in which the control
     // thread reaches its wait for `start`; only then can it be started.
-    if (!initialized) {
+    // (Another model's first sc_start may have done it already.)
+    if (!initialized && !sc_core::sc_start_of_simulation_invoked())
       sc_core::sc_start(sc_core::SC_ZERO_TIME);
-      initialized = true;
-    }
+    initialized = true;
     start.notify(sc_core::SC_ZERO_TIME);
     sc_core::sc_start();
     if (!done)
@@ -160,16 +163,29 @@ private:
                             ? static_cast<uint64_t>(std::llround(
                                   1e12 / loader->consumerSamplesPerSecond))
                             : 0;
+    uint64_t busyPs = usToPs(loader->consumerBusyUs), firstTakePs = 0;
     for (size_t i = 0; i < trace->samples.size(); ++i) {
+      if (loader->consumerOnClock && periodPs && i > 0) {
+        uint64_t due = firstTakePs + i * periodPs;
+        if (nowPs() < due)
+          sc_core::wait(sc_time::from_value(due - nowPs()));
+      }
       uint64_t waitFrom = nowPs();
       while (ready == 0)
         sc_core::wait(bufferChanged);
       if (i > 0)
         result.consumerIdlePs += nowPs() - waitFrom;
+      else
+        firstTakePs = nowPs();
       --ready;
+      result.consumedPs.push_back(nowPs());
       bufferChanged.notify(sc_core::SC_ZERO_TIME);
-      if (periodPs)
+      if (loader->consumerOnClock) {
+        if (busyPs)
+          sc_core::wait(sc_time::from_value(busyPs));
+      } else if (periodPs) {
         sc_core::wait(sc_time::from_value(periodPs));
+      }
     }
     result.endPs = nowPs();
   }
@@ -205,6 +221,8 @@ LoaderSystem &loaderSystem() {
 }
 
 } // namespace
+
+void prepareLoaderModel() { loaderSystem(); }
 
 LoaderResult replayTrace(DeviceKind kind, const StorageParams &device,
                          const LoaderParams &loader, const ReaderTrace &trace) {

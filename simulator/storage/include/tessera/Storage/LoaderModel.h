@@ -16,6 +16,7 @@
 #include "tessera/Storage/IoTrace.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace tessera {
 namespace storage {
@@ -35,6 +36,16 @@ struct LoaderParams {
   double decodeUsPerSample = 0.0;
   /// Samples per second the consumer takes; 0 means as fast as they arrive.
   double consumerSamplesPerSecond = 0.0;
+  /// How the consumer paces itself. Off (a training step): after taking a
+  /// sample it is busy for 1/consumerSamplesPerSecond, so a late sample
+  /// delays every later one. On (a camera-driven consumer such as the chip):
+  /// sample i is due at first + i/consumerSamplesPerSecond and taken then, or
+  /// as soon as it arrives after that; the consumer is busy
+  /// consumerBusyUs after each sample and catches up when it is behind.
+  bool consumerOnClock = false;
+  /// With consumerOnClock: time the consumer works on one sample, in
+  /// microseconds.
+  double consumerBusyUs = 0.0;
   /// Each worker replays the trace's open ops before its first sample (as a
   /// forked data-loader worker opens its own file handles); otherwise they are
   /// replayed once, before any worker starts.
@@ -61,6 +72,8 @@ struct LoaderResult {
   uint64_t consumerIdlePs = 0;
   /// Sum over reads of (completion - submission).
   uint64_t ioLatencySumPs = 0;
+  /// When the consumer took each sample out of the buffer, in sample order.
+  std::vector<uint64_t> consumedPs;
 
   double seconds() const;
   double samplesPerSecond() const;
@@ -80,6 +93,12 @@ struct LoaderResult {
 /// std::invalid_argument on an invalid trace or loader configuration.
 LoaderResult replayTrace(DeviceKind kind, const StorageParams &device,
                          const LoaderParams &loader, const ReaderTrace &trace);
+
+/// Creates the loader's SystemC module now. SystemC elaborates every module
+/// at the first sc_start, and none can be added after: a program that also
+/// runs another SystemC model (the chip) calls this before that model's first
+/// simulation.
+void prepareLoaderModel();
 
 } // namespace storage
 } // namespace tessera
