@@ -43,6 +43,7 @@
 #include "llvm/Support/Path.h"
 
 #include "onnx/checker.h"
+#include "onnx/defs/tensor_proto_util.h"
 #include "onnx/onnx_pb.h"
 
 #include <cmath>
@@ -358,65 +359,38 @@ Expected<ConstTensor> Importer::convertTensor(const onnx::TensorProto &t,
     n *= d;
     c.shape.push_back(d);
   }
-  const std::string &raw = t.raw_data();
   auto sizeError = [&](int64_t got) {
     return fail(what + " holds " + llvm::Twine(got) + " values for shape " +
                 shapeStr(c.shape));
   };
-  auto readRaw = [&](size_t width, auto read) -> Error {
-    if (static_cast<int64_t>(raw.size()) != n * static_cast<int64_t>(width))
-      return sizeError(raw.size() / width);
-    for (int64_t k = 0; k < n; ++k)
-      read(raw.data() + k * width);
-    return Error::success();
+  // onnx::ParseData reads raw_data (little-endian) or the typed field; its
+  // complaint, if any, goes to `parseError`.
+  std::string parseError;
+  auto parse = [&](auto element, auto &out) {
+    using T = decltype(element);
+    try {
+      std::vector<T> v = onnx::ParseData<T>(&t);
+      out.assign(v.begin(), v.end());
+    } catch (const std::exception &e) {
+      parseError = e.what();
+    }
   };
-  using namespace llvm::support;
   switch (t.data_type()) {
   case onnx::TensorProto_DataType_FLOAT:
     c.isFloat = true;
-    if (t.has_raw_data()) {
-      if (Error e = readRaw(4, [&](const char *p) {
-            c.f.push_back(endian::read<float, llvm::endianness::little>(p));
-          }))
-        return std::move(e);
-    } else {
-      c.f.assign(t.float_data().begin(), t.float_data().end());
-    }
+    parse(float(), c.f);
     break;
   case onnx::TensorProto_DataType_DOUBLE:
     c.isFloat = true;
-    if (t.has_raw_data()) {
-      if (Error e = readRaw(8, [&](const char *p) {
-            c.f.push_back(static_cast<float>(
-                endian::read<double, llvm::endianness::little>(p)));
-          }))
-        return std::move(e);
-    } else {
-      for (double v : t.double_data())
-        c.f.push_back(static_cast<float>(v));
-    }
+    parse(double(), c.f);
     break;
   case onnx::TensorProto_DataType_INT64:
     c.isFloat = false;
-    if (t.has_raw_data()) {
-      if (Error e = readRaw(8, [&](const char *p) {
-            c.i.push_back(endian::read<int64_t, llvm::endianness::little>(p));
-          }))
-        return std::move(e);
-    } else {
-      c.i.assign(t.int64_data().begin(), t.int64_data().end());
-    }
+    parse(int64_t(), c.i);
     break;
   case onnx::TensorProto_DataType_INT32:
     c.isFloat = false;
-    if (t.has_raw_data()) {
-      if (Error e = readRaw(4, [&](const char *p) {
-            c.i.push_back(endian::read<int32_t, llvm::endianness::little>(p));
-          }))
-        return std::move(e);
-    } else {
-      c.i.assign(t.int32_data().begin(), t.int32_data().end());
-    }
+    parse(int32_t(), c.i);
     break;
   default:
     return fail(what + " has element type " +
@@ -425,6 +399,8 @@ Expected<ConstTensor> Importer::convertTensor(const onnx::TensorProto &t,
                 "; only float, double, int32 and int64 constants are "
                 "supported");
   }
+  if (!parseError.empty())
+    return fail(what + ": " + parseError);
   if (c.size() != n)
     return sizeError(c.size());
   return c;
