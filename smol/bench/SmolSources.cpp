@@ -117,8 +117,8 @@ void writeSmol(const baselines::ContentSource &source, const std::string &dir,
     if (i == dir.size() || dir[i] == '/') {
       std::string partial = dir.substr(0, i);
       if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-        throw BaselineError(partial + ": cannot create directory: " +
-                            std::strerror(errno));
+        throw BaselineError(
+            partial + ": cannot create directory: " + std::strerror(errno));
     }
   const baselines::Schema &schema = source.schema();
   std::vector<smol::ColumnSpec> specs;
@@ -253,9 +253,8 @@ uint32_t option(const LogOptions &options, const std::string &key,
   const std::string &v = it->second;
   if (v.empty() || v.size() > 6 ||
       v.find_first_not_of("0123456789") != std::string::npos)
-    throw std::invalid_argument("--log-" + key +
-                                ": expected a non-negative integer, got '" +
-                                v + "'");
+    throw std::invalid_argument(
+        "--log-" + key + ": expected a non-negative integer, got '" + v + "'");
   return static_cast<uint32_t>(std::stoul(v));
 }
 
@@ -297,10 +296,9 @@ std::string describeLog(const baselines::ContentSource &source) {
       size = std::to_string(f.shape[1]) + "x" + std::to_string(f.shape[0]);
     }
   std::ostringstream os;
-  os << "TesseraSmol DriveLog: " << cameras << " cameras " << size
-     << " RGB, " << s.fields.size() << " dynamic columns, "
-     << s.recordBytes() << " B per timestamp, " << s.staticBytes()
-     << " B static";
+  os << "TesseraSmol DriveLog: " << cameras << " cameras " << size << " RGB, "
+     << s.fields.size() << " dynamic columns, " << s.recordBytes()
+     << " B per timestamp, " << s.staticBytes() << " B static";
   return os.str();
 }
 

@@ -140,9 +140,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   auto seeds = tessera::smol::makeFuzzSeeds(tmpl);
-  if (std::system(("chmod -R u+w '" + std::string(tmpl) + "' && rm -rf '" +
-                   tmpl + "'")
-                      .c_str()) != 0)
+  if (std::system(
+          ("chmod -R u+w '" + std::string(tmpl) + "' && rm -rf '" + tmpl + "'")
+              .c_str()) != 0)
     std::fprintf(stderr, "warning: cannot remove %s\n", tmpl);
   for (const auto &s : seeds)
     LLVMFuzzerTestOneInput(s.data(), s.size());
@@ -151,8 +151,7 @@ int main(int argc, char **argv) {
   uint64_t done = 0;
   for (; done < iterations; ++done) {
     if ((done & 63) == 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                      start)
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                 .count() > seconds)
       break;
     std::vector<uint8_t> f = seeds[rng() % seeds.size()];

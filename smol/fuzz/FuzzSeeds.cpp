@@ -52,14 +52,14 @@ std::vector<std::vector<uint8_t>> makeFuzzSeeds(const std::string &dir) {
 
   // Every dtype as a scalar and a 2x2 column, one static.
   std::vector<ColumnSpec> specs;
-  const char *names[] = {"u8", "i8",  "u16", "i16",  "u32", "i32",
+  const char *names[] = {"u8",  "i8",  "u16", "i16",  "u32", "i32",
                          "u64", "i64", "f16", "bf16", "f32", "f64"};
   for (const char *n : names) {
     DType t;
     parseDType(n, t);
     specs.push_back({std::string(n) + "_s", t, {}, Role::Data, false, {}, ""});
-    specs.push_back({std::string(n) + "_m", t, {2, 2}, Role::Label, false,
-                     {1, 0}, ""});
+    specs.push_back(
+        {std::string(n) + "_m", t, {2, 2}, Role::Label, false, {1, 0}, ""});
   }
   specs.push_back({"calib", DType::F32, {2}, Role::Data, true, {}, ""});
   std::string b = dir + "/seed-types.smol";

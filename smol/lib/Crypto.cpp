@@ -136,8 +136,7 @@ void sealColumn(const Key &key, const std::array<uint8_t, 16> &fileId,
 }
 
 bool openColumn(const Key &key, const std::array<uint8_t, 16> &fileId,
-                uint32_t column, int64_t timestamp, uint8_t *stored,
-                size_t n) {
+                uint32_t column, int64_t timestamp, uint8_t *stored, size_t n) {
   initSodium();
   auto ad = associatedData(fileId, column, timestamp);
   // In place: libsodium allows the message and ciphertext to coincide.

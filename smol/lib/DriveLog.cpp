@@ -82,17 +82,15 @@ DriveLog::DriveLog(DriveLogOptions o) : opts(o) {
     specs.push_back(spec("joint_torque", DType::F32, {J}, Role::Proprio));
   }
   for (unsigned c = 0; c < C; ++c) {
-    ColumnSpec s = spec(kCameraNames[c], DType::U8, {o.height, o.width, 3},
-                        Role::Camera);
+    ColumnSpec s =
+        spec(kCameraNames[c], DType::U8, {o.height, o.width, 3}, Role::Camera);
     if (o.planarCameras)
       s.perm = {2, 0, 1};
     specs.push_back(std::move(s));
   }
-  specs.push_back(
-      spec("intrinsics", DType::F32, {C, 3, 3}, Role::Data, true));
+  specs.push_back(spec("intrinsics", DType::F32, {C, 3, 3}, Role::Data, true));
   specs.push_back(spec("distortion", DType::F32, {C, 5}, Role::Data, true));
-  specs.push_back(
-      spec("extrinsics", DType::F32, {C, 4, 4}, Role::Data, true));
+  specs.push_back(spec("extrinsics", DType::F32, {C, 4, 4}, Role::Data, true));
   specs.push_back(spec("camera_size", DType::I32, {C, 2}, Role::Data, true));
   specs.push_back(
       spec("vehicle_dimensions", DType::F32, {4}, Role::Data, true));
@@ -100,8 +98,7 @@ DriveLog::DriveLog(DriveLogOptions o) : opts(o) {
   if (o.proprioception) {
     specs.push_back(
         spec("joint_limits", DType::F32, {J, 2}, Role::Proprio, true));
-    specs.push_back(
-        spec("link_lengths", DType::F32, {J}, Role::Proprio, true));
+    specs.push_back(spec("link_lengths", DType::F32, {J}, Role::Proprio, true));
   }
 }
 
@@ -119,8 +116,15 @@ std::vector<std::vector<uint8_t>> DriveLog::staticValues() const {
   uint64_t seed = opts.seed;
   for (unsigned c = 0; c < C; ++c) {
     double yaw = 2 * M_PI * c / C;
-    float k[9] = {float(0.9 * W), 0, float(W / 2), 0, float(0.9 * W),
-                  float(H / 2),   0, 0,            1};
+    float k[9] = {float(0.9 * W),
+                  0,
+                  float(W / 2),
+                  0,
+                  float(0.9 * W),
+                  float(H / 2),
+                  0,
+                  0,
+                  1};
     for (int i = 0; i < 9; ++i)
       put(v[0], c * 9 + i, k[i]);
     for (int i = 0; i < 5; ++i)

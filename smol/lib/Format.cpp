@@ -29,9 +29,9 @@ struct DTypeInfo {
 };
 
 const DTypeInfo kDTypes[] = {
-    {DType::U8, "u8", 1},   {DType::I8, "i8", 1},     {DType::U16, "u16", 2},
-    {DType::I16, "i16", 2}, {DType::U32, "u32", 4},   {DType::I32, "i32", 4},
-    {DType::U64, "u64", 8}, {DType::I64, "i64", 8},   {DType::F16, "f16", 2},
+    {DType::U8, "u8", 1},     {DType::I8, "i8", 1},   {DType::U16, "u16", 2},
+    {DType::I16, "i16", 2},   {DType::U32, "u32", 4}, {DType::I32, "i32", 4},
+    {DType::U64, "u64", 8},   {DType::I64, "i64", 8}, {DType::F16, "f16", 2},
     {DType::BF16, "bf16", 2}, {DType::F32, "f32", 4}, {DType::F64, "f64", 8},
 };
 
@@ -194,8 +194,8 @@ Preamble decodePreamble(const uint8_t *in, size_t available,
     fail("unknown required feature flags 0x" + hex(&unknownRequired, 4) +
          " (file written by a newer writer)");
   if (preambleBytes < kPreambleBytes)
-    fail("preamble size " + std::to_string(preambleBytes) + ", expected >= " +
-         std::to_string(kPreambleBytes));
+    fail("preamble size " + std::to_string(preambleBytes) +
+         ", expected >= " + std::to_string(kPreambleBytes));
   if (!isPowerOfTwo(p.rowAlignment) || p.rowAlignment > (1u << 20))
     fail("row alignment " + std::to_string(p.rowAlignment) +
          " is not a power of two <= 1 MiB");
@@ -208,8 +208,8 @@ Preamble decodePreamble(const uint8_t *in, size_t available,
              ? "truncated: the preamble says " + std::to_string(p.fileBytes) +
                    " bytes, the file has " + std::to_string(actualFileBytes)
              : "file has " + std::to_string(actualFileBytes) +
-                   " bytes, the preamble says " +
-                   std::to_string(p.fileBytes) + " (trailing data)");
+                   " bytes, the preamble says " + std::to_string(p.fileBytes) +
+                   " (trailing data)");
   // Segment order: preamble <= schema <= static <= index <= rows <= end.
   uint64_t schemaEnd, staticEnd, indexBytes, indexEnd;
   if (p.schemaOffset < preambleBytes ||
@@ -254,8 +254,8 @@ std::vector<uint8_t> encodeSchema(const std::vector<Column> &columns) {
     dynamicCount += !c.spec.isStatic;
   le::put32(out.data(), static_cast<uint32_t>(columns.size()));
   le::put32(out.data() + 4, dynamicCount);
-  le::put32(out.data() + 8, static_cast<uint32_t>(columns.size()) -
-                                dynamicCount);
+  le::put32(out.data() + 8,
+            static_cast<uint32_t>(columns.size()) - dynamicCount);
   for (const Column &c : columns) {
     const ColumnSpec &s = c.spec;
     size_t at = out.size();
@@ -404,9 +404,11 @@ std::vector<Column> decodeSchema(const uint8_t *in, size_t bytes,
     if (c.offset < prevEnd || addOverflows(c.offset, c.storedBytes, end) ||
         end > limit)
       fail(where + ": bytes [" + std::to_string(c.offset) + ", +" +
-           std::to_string(c.storedBytes) + ") overlap the previous column or "
-           "pass the end of the " + (s.isStatic ? "static segment" : "row") +
-           " (" + std::to_string(limit) + " bytes)");
+           std::to_string(c.storedBytes) +
+           ") overlap the previous column or "
+           "pass the end of the " +
+           (s.isStatic ? "static segment" : "row") + " (" +
+           std::to_string(limit) + " bytes)");
     prevEnd = end;
     columns.push_back(std::move(c));
   }

@@ -26,9 +26,9 @@ PosixFile::PosixFile(const std::string &path) : path(path) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     int err = errno;
     ::close(fd);
-    throw Error(path + ": cannot open: " +
-                (S_ISREG(st.st_mode) ? std::strerror(err)
-                                     : "not a regular file"));
+    throw Error(
+        path + ": cannot open: " +
+        (S_ISREG(st.st_mode) ? std::strerror(err) : "not a regular file"));
   }
   bytes = static_cast<uint64_t>(st.st_size);
 }

@@ -31,8 +31,7 @@ std::vector<uint8_t> TensorView::logicalCopy() const {
 
 bool Row::has(const std::string &name) const {
   const Column *c = reader ? reader->find(name) : nullptr;
-  return c && !c->spec.isStatic &&
-         c->offset + c->storedBytes <= buffer.size();
+  return c && !c->spec.isStatic && c->offset + c->storedBytes <= buffer.size();
 }
 
 TensorView Row::column(const std::string &name) {
@@ -48,8 +47,8 @@ TensorView Row::column(uint32_t storedIndex) {
                              " out of range"));
   const Column &c = reader->cols[storedIndex];
   if (c.offset + c.storedBytes > buffer.size())
-    throw Error(reader->fail("row " + std::to_string(rowIndex) +
-                             ": column '" + c.spec.name +
+    throw Error(reader->fail("row " + std::to_string(rowIndex) + ": column '" +
+                             c.spec.name +
                              "' is not in the bytes read (a prefix read)"));
   reader->checkColumn(*this, c);
   TensorView v;
@@ -224,8 +223,7 @@ Reader::Reader(std::unique_ptr<RandomAccessFile> f, ReaderOptions opts)
       throw Error(fail(where + "offset " + std::to_string(x.offset) +
                        " is outside the data segment [" +
                        std::to_string(pre.dataOffset) + ", " +
-                       std::to_string(pre.fileBytes) +
-                       ") or not aligned to " +
+                       std::to_string(pre.fileBytes) + ") or not aligned to " +
                        std::to_string(pre.rowAlignment)));
     if (i > 0 && x.offset < index[i - 1].offset + stride)
       throw Error(fail(where + "offset " + std::to_string(x.offset) +
@@ -275,11 +273,10 @@ void Reader::checkRowHeader(const Row &row, const IndexEntry &e) const {
                               std::to_string(e.timestamp)),
                          "", e.timestamp);
   if (le::get32(h + 8) != dynamicCount || le::get32(h + 12) != 0)
-    throw IntegrityError(fail(where + "row header has " +
-                              std::to_string(le::get32(h + 8)) +
-                              " columns, the schema " +
-                              std::to_string(dynamicCount)),
-                         "", e.timestamp);
+    throw IntegrityError(
+        fail(where + "row header has " + std::to_string(le::get32(h + 8)) +
+             " columns, the schema " + std::to_string(dynamicCount)),
+        "", e.timestamp);
 }
 
 Row Reader::readPrefix(uint64_t rowIndex, uint64_t bytes) {
@@ -294,8 +291,7 @@ Row Reader::readPrefix(uint64_t rowIndex, uint64_t bytes) {
   row.ts = e.timestamp;
   row.rowIndex = rowIndex;
   row.buffer.reserve(e.length);
-  readInto(row.buffer, e.offset, bytes,
-           "row " + std::to_string(rowIndex));
+  readInto(row.buffer, e.offset, bytes, "row " + std::to_string(rowIndex));
   row.state.assign(dynamicCount, 0);
   checkRowHeader(row, e);
   return row;
@@ -334,11 +330,10 @@ void Reader::checkColumn(Row &row, const Column &c) {
   uint8_t *stored = row.buffer.data() + c.offset;
   if (!c.encrypted()) {
     auto d = digest(stored, c.storedBytes);
-    if (kCheckDigests &&
-        std::memcmp(d.data(),
-                    row.buffer.data() + kRowHeaderFixedBytes +
-                        kDigestBytes * c.storedIndex,
-                    kDigestBytes) != 0)
+    if (kCheckDigests && std::memcmp(d.data(),
+                                     row.buffer.data() + kRowHeaderFixedBytes +
+                                         kDigestBytes * c.storedIndex,
+                                     kDigestBytes) != 0)
       throw IntegrityError(fail(where + "checksum mismatch"), c.spec.name,
                            row.ts);
     state = 1;
@@ -347,8 +342,8 @@ void Reader::checkColumn(Row &row, const Column &c) {
   // Encrypted: the AEAD tag authenticates the tensor (and its position).
   const Key *key = options.keys.find(c.spec.keyId);
   if (!key)
-    throw MissingKeyError(fail(where + "encrypted with key '" +
-                               c.spec.keyId + "', which was not given"));
+    throw MissingKeyError(fail(where + "encrypted with key '" + c.spec.keyId +
+                               "', which was not given"));
   if (!openColumn(*key, pre.fileId, c.storedIndex, row.ts, stored,
                   c.payloadBytes())) {
     state = 2;
@@ -370,8 +365,7 @@ const Column &Reader::predicateColumn(const Predicate &p) const {
   return *c;
 }
 
-std::optional<Row> Reader::readIf(uint64_t rowIndex,
-                                  const Predicate &predicate,
+std::optional<Row> Reader::readIf(uint64_t rowIndex, const Predicate &predicate,
                                   RejectStats *stats) {
   const Column &c = predicateColumn(predicate);
   Row row = readPrefix(rowIndex, prefixFor(c.spec.name));
@@ -424,10 +418,9 @@ VerifyReport Reader::verify() {
                       row.buffer.data() + kRowHeaderFixedBytes +
                           kDigestBytes * k,
                       kDigestBytes) != 0) {
-        r.problems.push_back(fail("row " + std::to_string(i) +
-                                  " (timestamp " + std::to_string(row.ts) +
-                                  "): column '" + c.spec.name +
-                                  "': checksum mismatch"));
+        r.problems.push_back(fail("row " + std::to_string(i) + " (timestamp " +
+                                  std::to_string(row.ts) + "): column '" +
+                                  c.spec.name + "': checksum mismatch"));
         continue;
       }
       if (c.encrypted() && options.keys.find(c.spec.keyId)) {

@@ -68,10 +68,10 @@ void permuteTensor(const uint8_t *in, uint8_t *out,
   std::vector<uint32_t> counter(rank, 0);
   uint64_t logical = 0;
   for (uint64_t s = 0; s < elements; ++s) {
-    const uint8_t *src = inverse ? in + s * elementBytes
-                                 : in + logical * elementBytes;
-    uint8_t *dst = inverse ? out + logical * elementBytes
-                           : out + s * elementBytes;
+    const uint8_t *src =
+        inverse ? in + s * elementBytes : in + logical * elementBytes;
+    uint8_t *dst =
+        inverse ? out + logical * elementBytes : out + s * elementBytes;
     std::memcpy(dst, src, elementBytes);
     for (size_t i = rank; i-- > 0;) {
       logical += storedStride[i];
@@ -146,8 +146,8 @@ Writer::Writer(std::string pathIn, std::vector<ColumnSpec> specs,
         throw Error(fail(where + "no key with id '" + s.keyId + "'"));
       c.cipher = Cipher::XChaCha20Poly1305;
     }
-    c.storedBytes = c.spec.plainBytes() +
-                    (c.encrypted() ? kNonceBytes + kTagBytes : 0);
+    c.storedBytes =
+        c.spec.plainBytes() + (c.encrypted() ? kNonceBytes + kTagBytes : 0);
     if (s.isStatic) {
       c.logicalIndex = static_cast<uint32_t>(staticCols.size());
       staticCols.push_back(std::move(c));
@@ -184,8 +184,8 @@ Writer::Writer(std::string pathIn, std::vector<ColumnSpec> specs,
   name.push_back('\0');
   fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0)
-    throw Error(fail("cannot create a temporary file in " +
-                     directoryOf(path) + ": " + errnoText()));
+    throw Error(fail("cannot create a temporary file in " + directoryOf(path) +
+                     ": " + errnoText()));
   tmpPath = name.data();
 }
 
@@ -269,8 +269,8 @@ void Writer::append(int64_t timestamp, const std::vector<ConstBytes> &values) {
                      std::to_string(index.back().timestamp) + ")"));
   if (values.size() != dynamicOf.size())
     throw Error(fail("row has " + std::to_string(values.size()) +
-                     " values, the schema " +
-                     std::to_string(dynamicOf.size()) + " dynamic columns"));
+                     " values, the schema " + std::to_string(dynamicOf.size()) +
+                     " dynamic columns"));
   std::fill(rowBuffer.begin(), rowBuffer.end(), 0);
   uint8_t *row = rowBuffer.data();
   le::put64(row, static_cast<uint64_t>(timestamp));
@@ -334,8 +334,8 @@ void Writer::finish() {
                                stride);
     uint64_t total = index.size() * stride;
     for (uint64_t done = 0; done < total;) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(),
-                                                           total - done));
+      size_t want =
+          static_cast<size_t>(std::min<uint64_t>(chunk.size(), total - done));
       ssize_t got = ::pread(oldFd, chunk.data(), want,
                             static_cast<off_t>(oldData + done));
       if (got <= 0) {
@@ -344,8 +344,7 @@ void Writer::finish() {
         throw Error(fail("cannot read back the temporary file: " +
                          std::string(got < 0 ? errnoText() : "truncated")));
       }
-      writeAll(chunk.data(), static_cast<size_t>(got),
-               pre.dataOffset + done);
+      writeAll(chunk.data(), static_cast<size_t>(got), pre.dataOffset + done);
       done += static_cast<uint64_t>(got);
     }
     ::close(oldFd);
@@ -419,8 +418,8 @@ void Writer::finish() {
                                                    "files are immutable)")
                                      : "cannot publish: " + errnoText()));
   finished = true;
-  int dirFd = ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY |
-                                                   O_CLOEXEC);
+  int dirFd =
+      ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirFd >= 0) {
     ::fsync(dirFd);
     ::close(dirFd);

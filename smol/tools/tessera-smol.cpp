@@ -59,8 +59,7 @@ struct UsageError : std::runtime_error {
 /// "--key value" and "--flag" options after the positional arguments.
 class Args {
 public:
-  Args(int argc, char **argv, int from,
-       const std::vector<std::string> &valued,
+  Args(int argc, char **argv, int from, const std::vector<std::string> &valued,
        const std::vector<std::string> &flags) {
     for (int i = from; i < argc; ++i) {
       std::string a = argv[i];
@@ -148,8 +147,8 @@ ReaderOptions readerOptions(const Args &args) {
   ReaderOptions o;
   if (args.has("--key-file"))
     o.keys = Keyring::loadFile(args.get("--key-file"));
-  o.openPrefixBytes = args.count("--open-prefix", o.openPrefixBytes, 0,
-                                 1ull << 32);
+  o.openPrefixBytes =
+      args.count("--open-prefix", o.openPrefixBytes, 0, 1ull << 32);
   return o;
 }
 
@@ -190,17 +189,16 @@ int pack(int argc, char **argv) {
   DriveLog log(o);
   bool quiet = args.has("--quiet") || !isatty(2);
   auto t0 = std::chrono::steady_clock::now();
-  writeDriveLog(log, out, std::move(w), encrypt,
-                [&](uint64_t done, uint64_t total) {
-                  if (!quiet && (done % 256 == 0 || done == total))
-                    std::fprintf(stderr, "\rpacking: %" PRIu64 "/%" PRIu64,
-                                 done, total);
-                });
+  writeDriveLog(
+      log, out, std::move(w), encrypt, [&](uint64_t done, uint64_t total) {
+        if (!quiet && (done % 256 == 0 || done == total))
+          std::fprintf(stderr, "\rpacking: %" PRIu64 "/%" PRIu64, done, total);
+      });
   if (!quiet && o.records)
     std::fprintf(stderr, "\n");
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           t0)
-                 .count();
+  double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   auto reader = Reader::open(out);
   std::printf("%s: %" PRIu64 " rows, %s, written in %.2f s\n", out.c_str(),
               reader->size(), bytesText(reader->preamble().fileBytes).c_str(),
@@ -244,8 +242,8 @@ int inspect(int argc, char **argv) {
   seg("static", p.staticOffset, p.staticBytes);
   seg("index", p.indexOffset, p.rowCount * kIndexEntryBytes);
   seg("rows", p.dataOffset, p.fileBytes - p.dataOffset);
-  std::printf("\nopen: %" PRIu64 " read(s), %" PRIu64
-              " bytes (prefix %" PRIu64 ", header ends at %" PRIu64 ")\n",
+  std::printf("\nopen: %" PRIu64 " read(s), %" PRIu64 " bytes (prefix %" PRIu64
+              ", header ends at %" PRIu64 ")\n",
               r.openStats().ops, r.openStats().bytes,
               readerOptions(args).openPrefixBytes, p.headerEnd());
 
@@ -260,16 +258,15 @@ int inspect(int argc, char **argv) {
       for (uint8_t q : c.spec.perm)
         layout += std::to_string(q);
     }
-    std::printf("%-3u %-20s %-7s %-5s %-12s %-8s %-8s %-10" PRIu64
-                " %-9" PRIu64 " %s\n",
+    std::printf("%-3u %-20s %-7s %-5s %-12s %-8s %-8s %-10" PRIu64 " %-9" PRIu64
+                " %s\n",
                 c.storedIndex, c.spec.name.c_str(),
-                c.spec.isStatic ? "static" : "dynamic",
-                dtypeName(c.spec.dtype), shapeText(c.spec.shape).c_str(),
-                layout.c_str(), roleName(c.spec.role), c.offset, c.storedBytes,
-                c.encrypted() ? ("xchacha20poly1305 key '" + c.spec.keyId +
-                                 "'")
-                                    .c_str()
-                              : "-");
+                c.spec.isStatic ? "static" : "dynamic", dtypeName(c.spec.dtype),
+                shapeText(c.spec.shape).c_str(), layout.c_str(),
+                roleName(c.spec.role), c.offset, c.storedBytes,
+                c.encrypted()
+                    ? ("xchacha20poly1305 key '" + c.spec.keyId + "'").c_str()
+                    : "-");
   }
   uint64_t payload = 0;
   for (const Column &c : r.columns())
@@ -279,8 +276,8 @@ int inspect(int argc, char **argv) {
               "; %" PRIu64 " bytes of tensors, %" PRIu64 " of header, %" PRIu64
               " of alignment padding)\n",
               r.size(), p.rowBytes, p.rowStride(), payload,
-              rowHeaderBytes(r.dynamicColumns()), p.rowStride() - payload -
-                  rowHeaderBytes(r.dynamicColumns()));
+              rowHeaderBytes(r.dynamicColumns()),
+              p.rowStride() - payload - rowHeaderBytes(r.dynamicColumns()));
   const auto &e = r.entries();
   if (!e.empty()) {
     int64_t minGap = INT64_MAX, maxGap = 0;
@@ -292,10 +289,9 @@ int inspect(int argc, char **argv) {
                 e.size(), bytesText(e.size() * kIndexEntryBytes).c_str(),
                 e.front().timestamp, e.back().timestamp);
     if (e.size() > 1)
-      std::printf(", gaps %" PRId64 " .. %" PRId64 " (mean %.1f)", minGap,
-                  maxGap,
-                  double(e.back().timestamp - e.front().timestamp) /
-                      (e.size() - 1));
+      std::printf(
+          ", gaps %" PRId64 " .. %" PRId64 " (mean %.1f)", minGap, maxGap,
+          double(e.back().timestamp - e.front().timestamp) / (e.size() - 1));
     std::printf("\n");
   } else {
     std::printf("index: empty\n");
@@ -310,14 +306,13 @@ int verify(int argc, char **argv) {
   VerifyReport v = r.verify();
   for (const std::string &p : v.problems)
     std::printf("FAIL %s\n", p.c_str());
-  std::printf("%s: preamble, header and index checksums ok; %" PRIu64
-              " rows, %" PRIu64 " column checksums, %" PRIu64
-              " encrypted tensors authenticated: %s\n",
-              path.c_str(), v.rowsChecked, v.columnsChecked,
-              v.columnsAuthenticated,
-              v.problems.empty()
-                  ? "ok"
-                  : (std::to_string(v.problems.size()) + " problem(s)").c_str());
+  std::printf(
+      "%s: preamble, header and index checksums ok; %" PRIu64 " rows, %" PRIu64
+      " column checksums, %" PRIu64 " encrypted tensors authenticated: %s\n",
+      path.c_str(), v.rowsChecked, v.columnsChecked, v.columnsAuthenticated,
+      v.problems.empty()
+          ? "ok"
+          : (std::to_string(v.problems.size()) + " problem(s)").c_str());
   if (!v.problems.empty())
     std::fprintf(stderr, "tessera-smol verify: error: %s: %zu problem(s)\n",
                  path.c_str(), v.problems.size());
@@ -359,8 +354,9 @@ int cat(int argc, char **argv) {
     auto i = r.findTimestamp(ts);
     if (!i)
       throw Error(path + ": no row with timestamp " + std::to_string(ts) +
-                  " (rows span " + std::to_string(r.entries().front().timestamp) +
-                  " .. " + std::to_string(r.entries().back().timestamp) + ")");
+                  " (rows span " +
+                  std::to_string(r.entries().front().timestamp) + " .. " +
+                  std::to_string(r.entries().back().timestamp) + ")");
     row = *i;
   } else if (args.has("--row")) {
     row = args.count("--row", 0);
@@ -399,8 +395,9 @@ int cat(int argc, char **argv) {
     }
   }
   if (failures)
-    std::fprintf(stderr, "tessera-smol cat: error: %d column(s) could not be "
-                         "read (see ERROR lines)\n",
+    std::fprintf(stderr,
+                 "tessera-smol cat: error: %d column(s) could not be "
+                 "read (see ERROR lines)\n",
                  failures);
   return failures ? 1 : 0;
 }
@@ -453,15 +450,14 @@ int benchFile(int argc, char **argv) {
     RejectStats st;
     for (uint64_t s = 0; s < samples; ++s)
       r.readIf(pick(rng), p, &st);
-    std::printf("where %s: %" PRIu64 " of %" PRIu64
-                " rows rejected on a %.0f-byte prefix read; %.2f reads and "
-                "%.0f bytes per row; %s saved (%.1f%% of a full read)\n",
-                p.str().c_str(), st.rowsRejected, st.rowsTested,
-                double(r.prefixFor(p.column)), double(st.ops) / samples,
-                double(st.bytesRead) / samples,
-                bytesText(st.bytesSaved).c_str(),
-                100.0 * st.bytesSaved /
-                    (double(r.preamble().rowBytes) * samples));
+    std::printf(
+        "where %s: %" PRIu64 " of %" PRIu64
+        " rows rejected on a %.0f-byte prefix read; %.2f reads and "
+        "%.0f bytes per row; %s saved (%.1f%% of a full read)\n",
+        p.str().c_str(), st.rowsRejected, st.rowsTested,
+        double(r.prefixFor(p.column)), double(st.ops) / samples,
+        double(st.bytesRead) / samples, bytesText(st.bytesSaved).c_str(),
+        100.0 * st.bytesSaved / (double(r.preamble().rowBytes) * samples));
   }
   return 0;
 }
@@ -483,8 +479,9 @@ int benchFile(int argc, char **argv) {
     a.push_back(argv[i]);
   a.push_back(nullptr);
   ::execv(tool.c_str(), a.data());
-  std::fprintf(stderr, "tessera-smol: error: %s: cannot run the storage "
-                       "bench: %s\n",
+  std::fprintf(stderr,
+               "tessera-smol: error: %s: cannot run the storage "
+               "bench: %s\n",
                tool.c_str(), std::strerror(errno));
   std::exit(1);
 }
@@ -523,12 +520,10 @@ int main(int argc, char **argv) {
                      "' (pack, keygen, inspect, verify, cat, bench; see "
                      "--help)");
   } catch (const UsageError &e) {
-    std::fprintf(stderr, "tessera-smol %s: usage: %s\n", cmd.c_str(),
-                 e.what());
+    std::fprintf(stderr, "tessera-smol %s: usage: %s\n", cmd.c_str(), e.what());
     return 2;
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "tessera-smol %s: error: %s\n", cmd.c_str(),
-                 e.what());
+    std::fprintf(stderr, "tessera-smol %s: error: %s\n", cmd.c_str(), e.what());
     return 1;
   }
 }

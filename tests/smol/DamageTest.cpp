@@ -59,8 +59,8 @@ std::unique_ptr<Reader> openBytes(const std::vector<uint8_t> &bytes,
                                   const Keyring &keys = {}) {
   ReaderOptions o;
   o.keys = keys;
-  return std::make_unique<Reader>(
-      std::make_unique<MemoryFile>(bytes, kName), o);
+  return std::make_unique<Reader>(std::make_unique<MemoryFile>(bytes, kName),
+                                  o);
 }
 
 void put64(std::vector<uint8_t> &f, size_t at, uint64_t v) {
@@ -83,9 +83,9 @@ TEST(SmolDamage, IntactSampleReads) {
 
 TEST(SmolDamage, TruncatedFiles) {
   const auto &full = sample().bytes;
-  for (size_t n : {size_t(0), size_t(7), size_t(100), size_t(191),
-                   size_t(192), size_t(300), full.size() / 2,
-                   full.size() - 4096, full.size() - 1}) {
+  for (size_t n :
+       {size_t(0), size_t(7), size_t(100), size_t(191), size_t(192),
+        size_t(300), full.size() / 2, full.size() - 4096, full.size() - 1}) {
     std::vector<uint8_t> cut(full.begin(), full.begin() + n);
     expectError<Error>([&] { openBytes(cut); }, {kName, "truncated"});
   }
@@ -138,8 +138,7 @@ TEST(SmolDamage, CorruptedIndex) {
   f = sample().bytes;
   put64(f, index + 16, 1ull << 40); // absurd row length
   reseal(f);
-  expectError<Error>([&] { openBytes(f); }, {kName, "index entry 0",
-                                             "length"});
+  expectError<Error>([&] { openBytes(f); }, {kName, "index entry 0", "length"});
 }
 
 TEST(SmolDamage, OffsetsPastTheEnd) {
@@ -212,9 +211,9 @@ TEST(SmolDamage, DamagedRowFailsOnlyThatColumn) {
   f[columnAt(f, 2, "cam_front_wide") + 17] ^= 0x01;
   auto r = openBytes(f, sample().keys);
   Row row = r->readRow(2);
-  expectError<IntegrityError>([&] { row.column("cam_front_wide"); },
-                              {kName, "row 2", "cam_front_wide",
-                               "checksum mismatch"});
+  expectError<IntegrityError>(
+      [&] { row.column("cam_front_wide"); },
+      {kName, "row 2", "cam_front_wide", "checksum mismatch"});
   EXPECT_NO_THROW(row.column("speed"));
   EXPECT_NO_THROW(row.column("cam_front"));
   EXPECT_NO_THROW(r->readRow(3).column("cam_front_wide"));
@@ -235,9 +234,9 @@ TEST(SmolDamage, TamperedEncryptedTensor) {
   f[columnAt(f, 1, "cam_front") + kNonceBytes + 10] ^= 0x08;
   auto r = openBytes(f, sample().keys);
   Row row = r->readRow(1);
-  expectError<AuthError>([&] { row.column("cam_front"); },
-                         {kName, "row 1", "cam_front",
-                          "authentication failed"});
+  expectError<AuthError>(
+      [&] { row.column("cam_front"); },
+      {kName, "row 1", "cam_front", "authentication failed"});
   // Asking again gives the same error, not garbage.
   EXPECT_THROW(row.column("cam_front"), AuthError);
   EXPECT_NO_THROW(row.column("objects")); // the other encrypted tensor
@@ -283,12 +282,10 @@ TEST(SmolDamage, WrongAndMissingKey) {
   // Everything else reads without the key.
   auto plain = openBytes(sample().bytes);
   Row p = plain->readRow(0);
-  EXPECT_EQ(p.column("cam_front_wide").logicalCopy(),
-            sample().log.row(0)[11]);
+  EXPECT_EQ(p.column("cam_front_wide").logicalCopy(), sample().log.row(0)[11]);
   EXPECT_EQ(p.column("speed").logicalCopy(), sample().log.row(0)[1]);
   expectError<MissingKeyError>([&] { p.column("cam_front"); },
-                               {kName, "cam_front", "key 'k1'",
-                                "not given"});
+                               {kName, "cam_front", "key 'k1'", "not given"});
   // verify() without keys checks the stored bytes' checksums only.
   VerifyReport v = plain->verify();
   EXPECT_TRUE(v.problems.empty());

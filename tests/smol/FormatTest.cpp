@@ -23,8 +23,8 @@ using namespace smoltest;
 
 namespace {
 
-const DType kAllTypes[] = {DType::U8,  DType::I8,  DType::U16, DType::I16,
-                           DType::U32, DType::I32, DType::U64, DType::I64,
+const DType kAllTypes[] = {DType::U8,  DType::I8,   DType::U16, DType::I16,
+                           DType::U32, DType::I32,  DType::U64, DType::I64,
                            DType::F16, DType::BF16, DType::F32, DType::F64};
 
 /// A schema with every dtype in four shapes/layouts, dynamic and static.
@@ -35,8 +35,8 @@ std::vector<ColumnSpec> everyColumn() {
     specs.push_back({n + "_scalar", t, {}, Role::Data, false, {}, ""});
     specs.push_back({n + "_vec", t, {5}, Role::Label, false, {}, ""});
     specs.push_back({n + "_mat", t, {3, 4}, Role::Proprio, false, {}, ""});
-    specs.push_back({n + "_chw", t, {2, 3, 4}, Role::Camera, false, {2, 0, 1},
-                     ""});
+    specs.push_back(
+        {n + "_chw", t, {2, 3, 4}, Role::Camera, false, {2, 0, 1}, ""});
     specs.push_back({n + "_static", t, {2, 3}, Role::Data, true, {1, 0}, ""});
   }
   return specs;
@@ -119,8 +119,7 @@ TEST(SmolFormat, RoundTripEveryDTypeAndLayout) {
       std::vector<uint8_t> stored(s.plainBytes());
       permuteTensor(w.rows[i][k].data(), stored.data(), s.shape, s.perm,
                     dtypeSize(s.dtype));
-      EXPECT_TRUE(std::equal(stored.begin(), stored.end(), v.data))
-          << s.name;
+      EXPECT_TRUE(std::equal(stored.begin(), stored.end(), v.data)) << s.name;
       if (!s.perm.empty()) {
         std::vector<uint32_t> want = {s.shape[2], s.shape[0], s.shape[1]};
         EXPECT_EQ(v.storedShape(), want);
@@ -168,8 +167,7 @@ TEST(SmolFormat, IndexFindsEveryTimestampAndRejectsAbsentOnes) {
     EXPECT_EQ(r->readTimestamp(w.timestamps[i]).index(), i);
   }
   std::vector<int64_t> absent = {w.timestamps.front() - 1,
-                                 w.timestamps.back() + 1, INT64_MIN,
-                                 INT64_MAX};
+                                 w.timestamps.back() + 1, INT64_MIN, INT64_MAX};
   for (size_t i = 1; i < w.timestamps.size(); ++i)
     if (w.timestamps[i] - w.timestamps[i - 1] > 1)
       absent.push_back(w.timestamps[i - 1] + 1);
@@ -217,9 +215,9 @@ TEST(SmolFormat, PublishedFileIsReadOnlyAndNeverReplaced) {
   expectError<Error>([&] { writeEveryColumn(path, 3); },
                      {path, "already exists"});
   // No temporary file is left behind by either writer.
-  EXPECT_EQ(std::system(("test -z \"$(ls -A '" + dir.dir +
-                         "' | grep -v '^ro.smol$')\"")
-                            .c_str()),
+  EXPECT_EQ(std::system(
+                ("test -z \"$(ls -A '" + dir.dir + "' | grep -v '^ro.smol$')\"")
+                    .c_str()),
             0);
 }
 
@@ -282,8 +280,8 @@ TEST(SmolFormat, WriterRejectsBadInput) {
   big.shape = {1u << 31, 1u << 31, 1u << 31};
   expectError<Error>([&] { make({big}); }, {"shape too large"});
 
-  Writer w(dir.path("ok.smol"), {a, {"c", DType::U8, {}, Role::Data, true,
-                                     {}, ""}});
+  Writer w(dir.path("ok.smol"),
+           {a, {"c", DType::U8, {}, Role::Data, true, {}, ""}});
   float x = 1;
   ConstBytes xb(reinterpret_cast<uint8_t *>(&x), 4);
   w.append(10, {xb});
@@ -291,8 +289,7 @@ TEST(SmolFormat, WriterRejectsBadInput) {
   expectError<Error>([&] { w.append(11, {ConstBytes(xb.data, 3)}); },
                      {"column 'a'", "expected 4"});
   expectError<Error>([&] { w.append(11, {}); }, {"1 dynamic columns"});
-  expectError<Error>([&] { w.finish(); }, {"static column 'c'",
-                                           "never set"});
+  expectError<Error>([&] { w.finish(); }, {"static column 'c'", "never set"});
   EXPECT_FALSE(exists(dir.path("ok.smol")));
 }
 
@@ -372,9 +369,9 @@ TEST(SmolFormat, PredicateParsing) {
     EXPECT_EQ(p.column, "speed") << c.text;
     EXPECT_EQ(p.holds(c.x), c.holds) << c.text;
   }
-  for (const char *bad : {"speed", "> 3", "speed > ", "speed > x",
-                          "speed >> 3", "speed = 3", "speed > nan",
-                          "sp eed > 3", "speed > 3 4"})
+  for (const char *bad :
+       {"speed", "> 3", "speed > ", "speed > x", "speed >> 3", "speed = 3",
+        "speed > nan", "sp eed > 3", "speed > 3 4"})
     expectError<Error>([&] { Predicate::parse(bad); },
                        {"predicate '" + std::string(bad) + "'"});
 }

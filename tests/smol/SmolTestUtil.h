@@ -73,8 +73,10 @@ inline uint64_t field64(const std::vector<uint8_t> &f, size_t at) {
 /// forger would (clamped to the file so that absurd values stay editable).
 inline void reseal(std::vector<uint8_t> &f) {
   uint8_t *p = f.data();
-  uint64_t so = field64(f, off::schemaOffset), sb = field64(f, off::schemaBytes);
-  uint64_t to = field64(f, off::staticOffset), tb = field64(f, off::staticBytes);
+  uint64_t so = field64(f, off::schemaOffset),
+           sb = field64(f, off::schemaBytes);
+  uint64_t to = field64(f, off::staticOffset),
+           tb = field64(f, off::staticBytes);
   uint64_t io = field64(f, off::indexOffset), rc = field64(f, off::rowCount);
   if (so + sb <= f.size() && to + tb <= f.size() && so + sb >= so &&
       to + tb >= to) {

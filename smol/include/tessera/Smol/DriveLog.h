@@ -58,11 +58,10 @@ private:
 /// Writes `log` to `path` (published atomically). `encrypt` lists dynamic
 /// columns to encrypt with `options.keys.firstId()`. `progress` is called
 /// with (rows written, rows total).
-void writeDriveLog(const DriveLog &log, const std::string &path,
-                   WriterOptions options,
-                   const std::vector<std::string> &encrypt = {},
-                   const std::function<void(uint64_t, uint64_t)> &progress =
-                       nullptr);
+void writeDriveLog(
+    const DriveLog &log, const std::string &path, WriterOptions options,
+    const std::vector<std::string> &encrypt = {},
+    const std::function<void(uint64_t, uint64_t)> &progress = nullptr);
 
 } // namespace smol
 } // namespace tessera

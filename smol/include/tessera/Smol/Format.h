@@ -1,9 +1,10 @@
 //===- Format.h - the .smol drive-data format: types and constants -*- C++ -*-//
 //
-// Part of Tessera. The on-disk vocabulary of a .smol file (docs/smol-format.md):
-// the preamble, the column descriptions of the schema (dtype, shape, stored
-// layout, encryption), the master index entries, the row header, and the
-// errors every reader and writer throws. Little-endian throughout.
+// Part of Tessera. The on-disk vocabulary of a .smol file
+// (docs/smol-format.md): the preamble, the column descriptions of the schema
+// (dtype, shape, stored layout, encryption), the master index entries, the row
+// header, and the errors every reader and writer throws. Little-endian
+// throughout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,7 @@ namespace smol {
 
 /// The eight magic bytes at offset 0: 0x89 "SMOL" CR LF 0x1A (PNG-style: a
 /// high bit and line endings that a text-mode transfer would damage).
-constexpr std::array<uint8_t, 8> kMagic = {0x89, 'S', 'M',  'O',
+constexpr std::array<uint8_t, 8> kMagic = {0x89, 'S',  'M',  'O',
                                            'L',  '\r', '\n', 0x1A};
 constexpr uint16_t kVersionMajor = 1;
 constexpr uint16_t kVersionMinor = 0;
@@ -49,7 +50,7 @@ inline uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 /// Preamble flag bits. Bits 0-15 are "required": a reader that does not know
 /// a set bit must refuse the file. Bits 16-31 are informational.
 enum PreambleFlags : uint32_t {
-  kFlagEncrypted = 1u << 0,    ///< some column is AEAD-encrypted
+  kFlagEncrypted = 1u << 0, ///< some column is AEAD-encrypted
   kFlagKnownRequired = kFlagEncrypted,
   kFlagProprioception = 1u << 16, ///< informational: robot-style columns
 };
@@ -122,8 +123,8 @@ struct Column {
   uint32_t logicalIndex = 0; ///< position among the static or dynamic
                              ///< columns as declared
   uint32_t storedIndex = 0;  ///< position in the stored (schema) order
-  uint64_t offset = 0;      ///< in the row (dynamic) or static segment
-  uint64_t storedBytes = 0; ///< on disk, incl. nonce and tag if encrypted
+  uint64_t offset = 0;       ///< in the row (dynamic) or static segment
+  uint64_t storedBytes = 0;  ///< on disk, incl. nonce and tag if encrypted
   Cipher cipher = Cipher::None;
 
   bool encrypted() const { return cipher != Cipher::None; }

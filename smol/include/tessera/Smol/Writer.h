@@ -1,4 +1,4 @@
-//===- Writer.h - the streaming, atomically publishing .smol writer -*- C++ -*-//
+//===- Writer.h - the atomically publishing .smol writer --------*- C++ -*-===//
 //
 // Part of Tessera. Writes a .smol file (docs/smol-format.md) row by row into
 // a temporary file in the destination directory, then publishes it: header
@@ -79,9 +79,9 @@ private:
 
   std::string path, tmpPath;
   WriterOptions options;
-  std::vector<Column> stored;        ///< schema order
-  std::vector<uint32_t> dynamicOf;   ///< declared dynamic index -> stored
-  std::vector<uint32_t> staticOf;    ///< declared static index -> stored
+  std::vector<Column> stored;      ///< schema order
+  std::vector<uint32_t> dynamicOf; ///< declared dynamic index -> stored
+  std::vector<uint32_t> staticOf;  ///< declared static index -> stored
   std::vector<std::vector<uint8_t>> staticValues; ///< by declared index
   std::vector<bool> staticSet;
   std::vector<uint8_t> schemaBytes;
