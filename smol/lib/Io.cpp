@@ -7,7 +7,9 @@
 #include "tessera/Smol/Io.h"
 #include "tessera/Smol/Format.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,8 +20,9 @@ namespace smol {
 
 RandomAccessFile::~RandomAccessFile() = default;
 
-PosixFile::PosixFile(const std::string &path) : path(path) {
-  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+PosixFile::PosixFile(const std::string &path, bool directIo)
+    : path(path), directIo(directIo) {
+  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directIo ? O_DIRECT : 0));
   if (fd < 0)
     throw Error(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
@@ -38,7 +41,45 @@ PosixFile::~PosixFile() {
     ::close(fd);
 }
 
+size_t PosixFile::preadDirect(void *buffer, size_t n, uint64_t offset) {
+  // Whole aligned blocks into an aligned bounce buffer.
+  uint64_t start = offset / kDirectBlock * kDirectBlock;
+  uint64_t end = std::min<uint64_t>(alignUp(offset + n, kDirectBlock),
+                                    alignUp(bytes, kDirectBlock));
+  if (offset >= bytes || end <= start) {
+    counted.ops += 1;
+    return 0;
+  }
+  size_t span = static_cast<size_t>(end - start);
+  void *raw = nullptr;
+  if (posix_memalign(&raw, kDirectBlock, span) != 0)
+    throw Error(path + ": cannot allocate " + std::to_string(span) +
+                " bytes for a direct read");
+  std::unique_ptr<void, void (*)(void *)> bounce(raw, std::free);
+  size_t got = 0;
+  while (got < span) {
+    ssize_t r = ::pread(fd, static_cast<char *>(raw) + got, span - got,
+                        static_cast<off_t>(start + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      throw Error(path + ": direct read failed at offset " +
+                  std::to_string(start + got) + ": " + std::strerror(errno));
+    if (r == 0)
+      break;
+    got += static_cast<size_t>(r);
+  }
+  counted.ops += 1;
+  counted.bytes += got;
+  uint64_t skip = offset - start;
+  size_t useful = got > skip ? std::min<size_t>(n, got - skip) : 0;
+  std::memcpy(buffer, static_cast<char *>(raw) + skip, useful);
+  return useful;
+}
+
 size_t PosixFile::pread(void *buffer, size_t n, uint64_t offset) {
+  if (directIo)
+    return preadDirect(buffer, n, offset);
   size_t done = 0;
   // One operation; a short read from the kernel before end of file is
   // continued (it is still one request to the device).

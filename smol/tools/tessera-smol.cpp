@@ -35,18 +35,20 @@ Commands:
       write the seeded synthetic drive log as a .smol file
   keygen KEYS [--id ID]
       write a new random key file (mode 0600) for --encrypt
-  inspect FILE
+  inspect FILE [--direct]
       preamble, schema (stored order), segment sizes, index statistics
-  verify FILE [--key-file KEYS]
+  verify FILE [--key-file KEYS] [--direct]
       check every checksum (and, with keys, every encrypted tensor's tag)
   cat FILE (--timestamp T | --row I | --first | --last) [--columns A,B]
-           [--values N] [--key-file KEYS]
+           [--values N] [--key-file KEYS] [--static] [--direct]
       print one timestamp's columns (dtype, shape, first N values)
   bench FILE [--samples N] [--seed S] [--where "speed > 25"]
-             [--open-prefix BYTES]
+             [--open-prefix BYTES] [--direct]
       reads per open and per uniformly random row, and early rejection
   bench --table [tessera-storage-bench options]
       the comparison table against the baselines (runs tessera-storage-bench)
+
+--direct reads with O_DIRECT (no page cache; rows are 4 KiB-aligned).
 
 Exit status: 0 success, 1 a bad or damaged file (or a failed check),
 2 bad command-line usage.
@@ -219,9 +221,10 @@ int keygen(int argc, char **argv) {
 }
 
 int inspect(int argc, char **argv) {
-  Args args(argc, argv, 2, {"--open-prefix"}, {});
+  Args args(argc, argv, 2, {"--open-prefix"}, {"--direct"});
   std::string path = onePositional(args, "file");
-  Reader r(std::make_unique<PosixFile>(path), readerOptions(args));
+  Reader r(std::make_unique<PosixFile>(path, args.has("--direct")),
+           readerOptions(args));
   const Preamble &p = r.preamble();
   std::printf("file        %s\n", path.c_str());
   std::printf("version     %u.%u   flags 0x%08x%s%s\n", p.versionMajor,
@@ -300,9 +303,10 @@ int inspect(int argc, char **argv) {
 }
 
 int verify(int argc, char **argv) {
-  Args args(argc, argv, 2, {"--key-file", "--open-prefix"}, {});
+  Args args(argc, argv, 2, {"--key-file", "--open-prefix"}, {"--direct"});
   std::string path = onePositional(args, "file");
-  Reader r(std::make_unique<PosixFile>(path), readerOptions(args));
+  Reader r(std::make_unique<PosixFile>(path, args.has("--direct")),
+           readerOptions(args));
   VerifyReport v = r.verify();
   for (const std::string &p : v.problems)
     std::printf("FAIL %s\n", p.c_str());
@@ -339,9 +343,10 @@ int cat(int argc, char **argv) {
   Args args(argc, argv, 2,
             {"--timestamp", "--row", "--columns", "--values", "--key-file",
              "--open-prefix"},
-            {"--first", "--last", "--static"});
+            {"--first", "--last", "--static", "--direct"});
   std::string path = onePositional(args, "file");
-  Reader r(std::make_unique<PosixFile>(path), readerOptions(args));
+  Reader r(std::make_unique<PosixFile>(path, args.has("--direct")),
+           readerOptions(args));
   int chosen = args.has("--timestamp") + args.has("--row") +
                args.has("--first") + args.has("--last");
   if (chosen != 1)
@@ -405,14 +410,14 @@ int cat(int argc, char **argv) {
 int benchFile(int argc, char **argv) {
   Args args(argc, argv, 2,
             {"--samples", "--seed", "--where", "--open-prefix", "--key-file"},
-            {});
+            {"--direct"});
   std::string path = onePositional(args, "file");
   uint64_t samples = args.count("--samples", 1000, 1, 100000000);
   std::mt19937_64 rng(args.count("--seed", 1));
   std::optional<Predicate> where;
   if (args.has("--where"))
     where = Predicate::parse(args.get("--where"));
-  auto file = std::make_unique<PosixFile>(path);
+  auto file = std::make_unique<PosixFile>(path, args.has("--direct"));
   PosixFile *f = file.get();
   Reader r(std::move(file), readerOptions(args));
   if (where)
@@ -420,8 +425,8 @@ int benchFile(int argc, char **argv) {
   IoStats open = f->stats();
   std::printf("%s: %" PRIu64 " rows of %" PRIu64 " bytes\n", path.c_str(),
               r.size(), r.preamble().rowBytes);
-  std::printf("open:   %" PRIu64 " read(s), %" PRIu64 " bytes\n", open.ops,
-              open.bytes);
+  std::printf("open:   %" PRIu64 " read(s), %" PRIu64 " bytes%s\n", open.ops,
+              open.bytes, f->direct() ? " (O_DIRECT, whole 4 KiB blocks)" : "");
   if (r.size() == 0)
     return 0;
   std::uniform_int_distribution<uint64_t> pick(0, r.size() - 1);

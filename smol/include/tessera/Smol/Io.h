@@ -38,20 +38,33 @@ public:
 };
 
 /// A file opened read-only (O_RDONLY | O_CLOEXEC) that counts its reads.
+/// With `directIo`, the file is opened with O_DIRECT (bypassing the page
+/// cache) and each read is widened to whole 4096-byte blocks; because .smol
+/// rows, their prefixes and the header start on 4096-byte boundaries and
+/// rows are padded to the stride, a reader's requests need no widening at
+/// the start and at most the stride padding at the end. Counts are of the
+/// bytes the device transfers.
 class PosixFile : public RandomAccessFile {
 public:
-  /// Throws smol::Error "<path>: cannot open: <reason>".
-  explicit PosixFile(const std::string &path);
+  static constexpr uint64_t kDirectBlock = 4096;
+  /// Throws smol::Error "<path>: cannot open: <reason>" (with directIo, also
+  /// when the file system refuses O_DIRECT, e.g. tmpfs).
+  explicit PosixFile(const std::string &path, bool directIo = false);
   ~PosixFile() override;
   size_t pread(void *buffer, size_t n, uint64_t offset) override;
   uint64_t size() const override { return bytes; }
   const std::string &name() const override { return path; }
   const IoStats &stats() const { return counted; }
 
+  bool direct() const { return directIo; }
+
 private:
+  size_t preadDirect(void *buffer, size_t n, uint64_t offset);
+
   std::string path;
   int fd = -1;
   uint64_t bytes = 0;
+  bool directIo = false;
   IoStats counted;
 };
 
