@@ -32,6 +32,7 @@ Commands:
   pack OUT.smol [--records N] [--seed S] [--width W] [--height H]
                 [--cameras C] [--proprio] [--joints J] [--planar]
                 [--encrypt COL[,COL...] --key-file KEYS] [--force]
+                [--row-alignment A]
       write the seeded synthetic drive log as a .smol file
   keygen KEYS [--id ID]
       write a new random key file (mode 0600) for --encrypt
@@ -168,7 +169,7 @@ std::string onePositional(const Args &args, const char *what) {
 int pack(int argc, char **argv) {
   Args args(argc, argv, 2,
             {"--records", "--seed", "--width", "--height", "--cameras",
-             "--joints", "--encrypt", "--key-file"},
+             "--joints", "--encrypt", "--key-file", "--row-alignment"},
             {"--proprio", "--planar", "--force", "--quiet"});
   std::string out = onePositional(args, "output file");
   DriveLogOptions o;
@@ -182,6 +183,11 @@ int pack(int argc, char **argv) {
   o.planarCameras = args.has("--planar");
   WriterOptions w;
   w.overwrite = args.has("--force");
+  w.rowAlignment = static_cast<uint32_t>(
+      args.count("--row-alignment", kDefaultRowAlignment, 1, 1u << 20));
+  if (w.rowAlignment & (w.rowAlignment - 1))
+    throw UsageError("--row-alignment: expected a power of two, got " +
+                     std::to_string(w.rowAlignment));
   std::vector<std::string> encrypt = splitList(args.get("--encrypt"));
   if (!encrypt.empty() && !args.has("--key-file"))
     throw UsageError("--encrypt needs --key-file (make one with "

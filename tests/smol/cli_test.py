@@ -56,6 +56,14 @@ with tempfile.TemporaryDirectory() as d:
               "speed > 25").stdout
     expect(out, "1.00 read(s) per random row (max 1)", "where speed > 25")
 
+    small = os.path.join(d, "small.smol")
+    run("pack", small, "--records", "5", "--width", "8", "--height", "4",
+        "--row-alignment", "512", "--quiet")
+    expect(run("inspect", small).stdout, "alignment   rows 512")
+    expect(run("bench", small, "--samples", "5", "--where",
+               "speed > 1000").stdout, "on a 512-byte prefix read")
+    run("pack", os.path.join(d, "z.smol"), "--row-alignment", "3", code=2)
+
     run("keygen", keys, "--id", "fleet")
     run("keygen", keys, code=1)  # never overwrites a key file
     run("pack", enc, "--records", "10", "--width", "8", "--height", "4",
