@@ -32,6 +32,11 @@ void initSodium() {
     throw Error("libsodium: initialization failed");
 }
 
+Keyring::~Keyring() {
+  for (auto &kv : keys)
+    sodium_memzero(kv.second.data(), kv.second.size());
+}
+
 void Keyring::add(const std::string &id, const Key &key) { keys[id] = key; }
 
 const Key *Keyring::find(const std::string &id) const {

@@ -446,3 +446,23 @@ TEST(SmolFormat, DirectIoReadsWholeAlignedBlocks) {
       EXPECT_EQ(row.column(k).logicalCopy(), same.column(k).logicalCopy());
   }
 }
+
+TEST(SmolFormat, PermuteTensorKnownValues) {
+  // Logical 2x3 [[0 1 2] [3 4 5]] stored transposed (perm {1, 0}) is 3x2
+  // [[0 3] [1 4] [2 5]]; the inverse gives the logical order back.
+  std::vector<uint8_t> logical = {0, 1, 2, 3, 4, 5}, stored(6), back(6);
+  permuteTensor(logical.data(), stored.data(), {2, 3}, {1, 0}, 1);
+  EXPECT_EQ(stored, (std::vector<uint8_t>{0, 3, 1, 4, 2, 5}));
+  permuteTensor(stored.data(), back.data(), {2, 3}, {1, 0}, 1, true);
+  EXPECT_EQ(back, logical);
+  // HxWx3 -> 3xHxW (planar) with 2-byte elements.
+  std::vector<uint16_t> hwc(2 * 2 * 3), chw(12);
+  for (uint16_t i = 0; i < 12; ++i)
+    hwc[i] = i; // value = (y*2 + x)*3 + c
+  permuteTensor(reinterpret_cast<uint8_t *>(hwc.data()),
+                reinterpret_cast<uint8_t *>(chw.data()), {2, 2, 3}, {2, 0, 1},
+                2);
+  for (uint16_t c = 0; c < 3; ++c)
+    for (uint16_t p = 0; p < 4; ++p)
+      EXPECT_EQ(chw[c * 4 + p], p * 3 + c);
+}

@@ -25,6 +25,13 @@ using Key = std::array<uint8_t, kKeyBytes>;
 /// Keys by key id (the id is stored in the schema; the key never is).
 class Keyring {
 public:
+  Keyring() = default;
+  Keyring(const Keyring &) = default;
+  Keyring &operator=(const Keyring &) = default;
+  Keyring(Keyring &&) = default;
+  Keyring &operator=(Keyring &&) = default;
+  /// Wipes the keys (sodium_memzero) before the memory is released.
+  ~Keyring();
   void add(const std::string &id, const Key &key);
   /// The key of `id`, or null.
   const Key *find(const std::string &id) const;
