@@ -349,9 +349,8 @@ void printTable(std::ostream &os, const BenchResult &r) {
   if (r.formats.empty())
     return;
   if (r.formats[0].name != "smol") {
-    os << "\nNo .smol row (this bench was built without TesseraSmol, or "
-          "--formats left it out): the ratios against the source's claims "
-          "(~11% smaller, ~4x fewer I/Os) need it.\n";
+    os << "\nNo .smol row (--formats left it out): the ratios against the "
+          "source's claims (~11% smaller, ~4x fewer I/Os) need it.\n";
     return;
   }
   const FormatResult &ref = r.formats[0];

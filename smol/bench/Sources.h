@@ -1,12 +1,8 @@
-//===- Sources.h - the drive log and .smol as the bench uses them -*- C++
-//-*-===//
+//===- Sources.h - the drive log and .smol as the bench uses them -*- C++ -*-===//
 //
-// Part of Tessera. The bench's link to TesseraSmol: the synthetic drive-log
-// generator as a ContentSource, and the .smol writer/reader as a Format whose
-// reads are counted like the baselines'. Two implementations:
-// SmolSources.cpp (TesseraSmol's DriveLog and .smol) and
-// StandaloneSources.cpp (the bench's own SyntheticLog, no .smol row), chosen
-// by CMake.
+// Part of Tessera. The bench's link to TesseraSmol (SmolSources.cpp): the
+// synthetic drive-log generator as a ContentSource, and the .smol
+// writer/reader as a Format whose reads are counted like the baselines'.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,8 +29,7 @@ makeDriveLog(uint64_t records, uint64_t seed, const LogOptions &options);
 /// Human-readable summary of the log (cameras, sizes) for the table title.
 std::string describeLog(const baselines::ContentSource &source);
 
-/// .smol through TesseraSmol's writer and reader; empty when the bench was
-/// built without TesseraSmol.
+/// .smol through TesseraSmol's writer and reader.
 std::vector<Format> smolFormats();
 
 } // namespace bench

@@ -2,9 +2,9 @@
 """Smoke test of tessera-storage-bench on a small log (not a benchmark).
 
 Runs the bench with --json on N records and checks that the table has every
-format, that .smol reads exactly one I/O per uniformly random sample (when the
-bench is built with TesseraSmol: argument "with-smol"), that the
-numbers are sane, and that bad input gives a one-line error and exit code 1.
+format, that .smol reads exactly one I/O per uniformly random sample, that the
+numbers are sane, that leaving .smol out says the ratios need it, and that bad
+input gives a one-line error and exit code 1.
 """
 import json
 import subprocess
@@ -21,9 +21,8 @@ def fail(msg):
 
 
 def main():
-    bench, records, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-    with_smol = mode == "with-smol"
-    expected = EXPECTED if with_smol else EXPECTED[1:]
+    bench, records = sys.argv[1], sys.argv[2]
+    expected = EXPECTED
     with tempfile.TemporaryDirectory(prefix="tessera-bench-smoke-") as d:
         out = subprocess.run(
             [bench, "--records", records, "--samples", "40", "--dir", d,
@@ -37,13 +36,10 @@ def main():
         if result["records"] != int(records):
             fail("records %s" % result["records"])
         by = {f["name"]: f for f in result["formats"]}
-        if with_smol:
-            smol = by["smol"]
-            if smol["ios_per_sample"] != 1 or \
-                    smol["max_ios_per_sample"] != 1:
-                fail(".smol needs %s I/Os per random sample (max %s), "
-                     "expected 1" % (smol["ios_per_sample"],
-                                     smol["max_ios_per_sample"]))
+        smol = by["smol"]
+        if smol["ios_per_sample"] != 1 or smol["max_ios_per_sample"] != 1:
+            fail(".smol needs %s I/Os per random sample (max %s), expected 1"
+                 % (smol["ios_per_sample"], smol["max_ios_per_sample"]))
         for f in result["formats"]:
             for key in ("file_bytes", "open_ios", "bytes_per_sample",
                         "ios_per_sample"):
@@ -70,10 +66,14 @@ def main():
             if not any(line.startswith(name + " ") for line in
                        table.stdout.splitlines()):
                 fail("table has no row for %s" % name)
-        if with_smol and "claim" not in table.stdout:
+        if "claim" not in table.stdout:
             fail("table has no comparison against the source's claims")
-        if not with_smol and "No .smol row" not in table.stdout:
-            fail("table does not say that the .smol row is missing")
+        without = subprocess.run([bench, "--records", records, "--samples",
+                                  "40", "--dir", d, "--reuse", "--quiet",
+                                  "--formats", "rowbin"],
+                                 capture_output=True, text=True)
+        if "No .smol row" not in without.stdout:
+            fail("a table without .smol does not say the ratios need it")
     bad = subprocess.run([bench, "--records", "0"], capture_output=True,
                          text=True)
     if bad.returncode != 1 or "--records: expected an integer >= 1" not in \
@@ -85,8 +85,7 @@ def main():
     if bad.returncode != 1 or "unknown format 'parquet'" not in bad.stderr:
         fail("bad --formats: exit %d, stderr %r" % (bad.returncode,
                                                     bad.stderr))
-    print("ok: %d formats%s" % (len(expected), ", .smol 1 I/O per sample"
-                                if with_smol else " (built without .smol)"))
+    print("ok: %d formats, .smol 1 I/O per sample" % len(expected))
 
 
 if __name__ == "__main__":
