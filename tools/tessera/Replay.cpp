@@ -126,8 +126,8 @@ ReplayResult tessera::tools::replayClip(const arch::Program &prog,
         input->name + "' needs at least " +
         std::to_string(input->numElements()));
 
-  uint64_t frames = options.frames ? std::min(options.frames, reader.size())
-                                   : reader.size();
+  uint64_t frames =
+      options.frames ? std::min(options.frames, reader.size()) : reader.size();
   if (frames == 0)
     throw std::invalid_argument(options.clip + ": the clip has no frames");
   r.frames = frames;
@@ -186,8 +186,8 @@ ReplayResult tessera::tools::replayClip(const arch::Program &prog,
   loader.consumerOnClock = true;
   loader.consumerBusyUs = r.chipMs * 1e3;
   loader.openPerWorker = false;
-  r.loader = storage::replayTrace(options.device, options.storage, loader,
-                                  trace);
+  r.loader =
+      storage::replayTrace(options.device, options.storage, loader, trace);
   r.openOps = trace.openOps.size();
   r.openBytes = trace.openBytes();
   r.opsPerFrame = double(trace.sampleOps()) / double(frames);
@@ -234,18 +234,18 @@ std::string tessera::tools::formatReplay(const ReplayResult &r) {
      << "  loader            " << fmt("%.1f", r.loader.samplesPerSecond())
      << " frames/s delivered, " << fmt("%.0f", r.loader.iops())
      << " IOPS, mean read latency " << fmt("%.1f", r.loader.meanIoLatencyUs())
-     << " us, consumer idle " << fmt("%.1f", 100 * r.loader.consumerIdleFraction())
-     << "%\n"
+     << " us, consumer idle "
+     << fmt("%.1f", 100 * r.loader.consumerIdleFraction()) << "%\n"
      << "  first frame ready " << fmt("%.3f", r.firstFrameMs)
      << " ms after start (open + first read)\n"
-     << "  chip              " << r.chipCycles << " cycles = "
-     << fmt("%.6f", r.chipMs) << " ms per frame\n"
+     << "  chip              " << r.chipCycles
+     << " cycles = " << fmt("%.6f", r.chipMs) << " ms per frame\n"
      << "  frame latency     p50 " << fmt("%.6f", r.p50Ms) << " ms, p99 "
      << fmt("%.6f", r.p99Ms) << " ms, max " << fmt("%.6f", r.maxMs)
      << " ms (storage wait + chip)\n"
-     << "  budget            " << fmt("%.2f", r.budgetMs) << " ms: "
-     << (r.framesOverBudget ? "FAIL, " : "PASS, ") << r.framesOverBudget
-     << " of " << r.frames << " frames over\n"
+     << "  budget            " << fmt("%.2f", r.budgetMs)
+     << " ms: " << (r.framesOverBudget ? "FAIL, " : "PASS, ")
+     << r.framesOverBudget << " of " << r.frames << " frames over\n"
      << "  storage keeps up  "
      << (r.storageKeepsUp ? "yes: every frame's data was ready when due"
                           : "NO: frames waited for their data")
@@ -275,14 +275,13 @@ std::string tessera::tools::replayJson(const ReplayResult &r) {
   os << "{\n  \"clip\": \"" << clip << "\",\n  \"frames\": " << r.frames
      << ",\n  \"camera_bytes_per_frame\": " << r.cameraBytesPerFrame
      << ",\n  \"storage\": {\"device\": \"" << r.device
-     << "\", \"open_ops\": " << r.openOps << ", \"open_bytes\": "
-     << r.openBytes << ", \"ops_per_frame\": " << num(r.opsPerFrame)
+     << "\", \"open_ops\": " << r.openOps << ", \"open_bytes\": " << r.openBytes
+     << ", \"ops_per_frame\": " << num(r.opsPerFrame)
      << ", \"bytes_per_frame\": " << num(r.bytesPerFrame)
      << ", \"frames_per_second\": " << num(r.loader.samplesPerSecond())
      << ", \"iops\": " << num(r.loader.iops())
      << ", \"mean_read_latency_us\": " << num(r.loader.meanIoLatencyUs())
-     << ", \"consumer_idle_fraction\": "
-     << num(r.loader.consumerIdleFraction())
+     << ", \"consumer_idle_fraction\": " << num(r.loader.consumerIdleFraction())
      << ", \"first_frame_ms\": " << num(r.firstFrameMs)
      << ", \"keeps_up\": " << (r.storageKeepsUp ? "true" : "false")
      << "},\n  \"chip\": {\"cycles\": " << r.chipCycles

@@ -1,4 +1,5 @@
-//===- Replay.h - a .smol clip through storage into the chip -----*- C++ -*-===//
+//===- Replay.h - a .smol clip through storage into the chip -----*- C++
+//-*-===//
 //
 // Part of Tessera. `tessera run --clip drive.smol`: the clip's frames are read
 // with the .smol reader (every read recorded), the reads are replayed on the
@@ -31,7 +32,7 @@ struct ReplayOptions {
   storage::DeviceKind device = storage::DeviceKind::Nvme;
   storage::StorageParams storage;
   storage::LoaderParams loader;
-  std::string keyFile; ///< For encrypted camera columns.
+  std::string keyFile;     ///< For encrypted camera columns.
   double tolerance = 0.02; ///< Max abs error / reference RMS, per frame.
   /// Called with (frames done, frames total) while the chip runs.
   std::function<void(uint64_t, uint64_t)> progress;
@@ -68,8 +69,7 @@ struct ReplayResult {
 
 /// Runs the replay. Throws std::exception (smol::Error, arch::ContractError,
 /// std::invalid_argument) with a message naming the clip and what is wrong.
-ReplayResult replayClip(const arch::Program &prog,
-                        const arch::ChipConfig &chip,
+ReplayResult replayClip(const arch::Program &prog, const arch::ChipConfig &chip,
                         const codegen::Graph &graph,
                         const ReplayOptions &options);
 

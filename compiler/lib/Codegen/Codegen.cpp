@@ -44,8 +44,8 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
   for (const arch::Operand &o : ops) {
     // A strided operand counts its whole span (conservative for reads and
     // for the hazards of writes).
-    uint64_t end = o.addr + (o.rows ? (o.rows - 1) * o.strideBytes : 0) +
-                   o.rowBytes;
+    uint64_t end =
+        o.addr + (o.rows ? (o.rows - 1) * o.strideBytes : 0) + o.rowBytes;
     bool dense = o.rows <= 1 || o.strideBytes == o.rowBytes;
     ranges.push_back({o.addr, end, o.isWrite, dense, o.inDram ? 1 : 0});
   }
@@ -152,9 +152,7 @@ private:
 
   // -- Memory ---------------------------------------------------------------
   int placeTensor(int value, arch::TensorKind kind);
-  uint64_t dram(int value) {
-    return prog.tensors[tensorOf[value]].dramAddr;
-  }
+  uint64_t dram(int value) { return prog.tensors[tensorOf[value]].dramAddr; }
   void beginKernel() { sramTop = 0; }
   uint64_t sramAlloc(uint64_t bytes) {
     uint64_t addr = alignUp(sramTop, kSramAlign);
@@ -177,9 +175,8 @@ private:
     prog.instrs.push_back(std::move(in));
   }
   /// DmaLoad / DmaStore of `rows` rows of `bytes` bytes.
-  void dma(Opcode op, uint64_t dramAddr, uint64_t dramStride,
-           uint64_t sramAddr, uint64_t sramStride, uint64_t rows,
-           uint64_t bytes) {
+  void dma(Opcode op, uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
+           uint64_t sramStride, uint64_t rows, uint64_t bytes) {
     Instr in;
     in.op = op;
     in.addr[0] = dramAddr;
@@ -364,6 +361,16 @@ void Emitter::lowerNode(const GraphNode &n) {
 struct Tiles2D {
   int64_t tr, tc;
 };
+/// Calls f(tile, r, c, nr, nc) for the `tr` x `tc` tiles of a [rows, cols]
+/// view, row-major; `tile` counts from 0 (ring slot: tile % 2).
+template <typename F>
+void forEachTile(int64_t rows, int64_t cols, Tiles2D t, F f) {
+  int tile = 0;
+  for (int64_t r = 0; r < rows; r += t.tr)
+    for (int64_t c = 0; c < cols; c += t.tc, ++tile)
+      f(tile, r, c, std::min(t.tr, rows - r), std::min(t.tc, cols - c));
+}
+
 Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
                   uint64_t fixed, uint64_t budget, bool wholeRows,
                   const std::string &where) {
@@ -379,11 +386,10 @@ Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
     // One row must fit, even above the tile cap.
     if (avail / bytesPerElem >= uint64_t(cols))
       return {1, cols};
-    throw CodegenError(where + ": one row of " + std::to_string(cols) +
-                       " elements needs " +
-                       std::to_string(cols * bytesPerElem + fixed) +
-                       " bytes of SRAM, the chip has " +
-                       std::to_string(budget));
+    throw CodegenError(
+        where + ": one row of " + std::to_string(cols) + " elements needs " +
+        std::to_string(cols * bytesPerElem + fixed) +
+        " bytes of SRAM, the chip has " + std::to_string(budget));
   }
   if (maxElems < 32)
     throw CodegenError(where + ": SRAM of " + std::to_string(budget) +
@@ -397,15 +403,14 @@ void Emitter::copyKernel(int src, int dst) {
   // Rows of 64 elements (any split of a contiguous tensor will do).
   int64_t cols = n % 64 == 0 ? 64 : n, rows = n / cols;
   Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
-  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb), sramAlloc(t.tr * t.tc * kEb)};
-  int i = 0;
-  for (int64_t r = 0; r < rows; r += t.tr)
-    for (int64_t c = 0; c < cols; c += t.tc, ++i) {
-      int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, cols - c);
-      uint64_t off = (r * cols + c) * kEb;
-      load(dram(src) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-      store(dram(dst) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-    }
+  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
+                     sramAlloc(t.tr * t.tc * kEb)};
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+        uint64_t off = (r * cols + c) * kEb;
+        load(dram(src) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
+        store(dram(dst) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
+      });
 }
 
 /// Elementwise unary ops (and VecScale by `imm`) and row-wise
@@ -416,15 +421,16 @@ void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
                         float imm) {
   const Shape &xs = g.values[srcValue].shape;
   bool rowWise = op == Opcode::VecLayerNorm || op == Opcode::VecSoftmax;
-  size_t splitAt = op == Opcode::VecLayerNorm ? size_t(n.axis)
-                                              : (xs.empty() ? 0 : xs.size() - 1);
+  size_t splitAt = op == Opcode::VecLayerNorm
+                       ? size_t(n.axis)
+                       : (xs.empty() ? 0 : xs.size() - 1);
   int64_t cols = product(xs, splitAt), rows = product(xs, 0, splitAt);
   uint64_t fixed = 0;
   uint64_t gamma = 0, beta = 0;
   if (op == Opcode::VecLayerNorm)
     fixed = 2 * alignUp(cols * kEb, kSramAlign);
-  Tiles2D t = pickTiles(rows, cols, 4 * kEb, fixed, sramBudget(), rowWise,
-                        where);
+  Tiles2D t =
+      pickTiles(rows, cols, 4 * kEb, fixed, sramBudget(), rowWise, where);
   if (op == Opcode::VecLayerNorm) {
     gamma = sramAlloc(cols * kEb);
     beta = sramAlloc(cols * kEb);
@@ -435,25 +441,23 @@ void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
   uint64_t inBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   uint64_t src = dram(srcValue), dst = dram(n.output);
-  int i = 0;
-  for (int64_t r = 0; r < rows; r += t.tr)
-    for (int64_t c = 0; c < cols; c += t.tc, ++i) {
-      int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, cols - c);
-      uint64_t off = (r * cols + c) * kEb;
-      load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
-      Instr in = vec(op, nr, nc);
-      in.addr[0] = inBuf[i % 2];
-      in.addr[2] = outBuf[i % 2];
-      in.strides[0] = in.strides[2] = uint32_t(nc);
-      in.imm = imm;
-      if (op == Opcode::VecLayerNorm) {
-        in.addr[1] = gamma;
-        in.addr[3] = beta;
-        in.strides[1] = in.strides[3] = uint32_t(nc);
-      }
-      emit(in);
-      store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-    }
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+        uint64_t off = (r * cols + c) * kEb;
+        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
+        Instr in = vec(op, nr, nc);
+        in.addr[0] = inBuf[i % 2];
+        in.addr[2] = outBuf[i % 2];
+        in.strides[0] = in.strides[2] = uint32_t(nc);
+        in.imm = imm;
+        if (op == Opcode::VecLayerNorm) {
+          in.addr[1] = gamma;
+          in.addr[3] = beta;
+          in.strides[1] = in.strides[3] = uint32_t(nc);
+        }
+        emit(in);
+        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
+      });
 }
 
 /// a <op> b with numpy broadcasting, on the output's [rows, cols] view
@@ -525,8 +529,7 @@ void Emitter::binaryKernel(const GraphNode &n) {
   // Rings of two for a, out and (full) b; a column's two buffers are at
   // most a fifth of the rest.
   uint64_t perElem = kb == Full ? 6 * kEb : kb == Col ? 5 * kEb : 4 * kEb;
-  Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false,
-                        where);
+  Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false, where);
   uint64_t resident = 0;
   if (kb == Row || kb == Scalar) {
     uint64_t bytes = (kb == Row ? cols : 1) * kEb;
@@ -544,41 +547,39 @@ void Emitter::binaryKernel(const GraphNode &n) {
     bBuf[1] = sramAlloc(t.tr * kEb);
   }
   uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  int i = 0;
-  for (int64_t r = 0; r < rows; r += t.tr)
-    for (int64_t c = 0; c < cols; c += t.tc, ++i) {
-      int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, cols - c);
-      uint64_t off = (r * cols + c) * kEb;
-      load(dram(a) + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
-      Instr in = vec(op, nr, nc);
-      in.flags = flag;
-      in.addr[0] = aBuf[i % 2];
-      in.addr[2] = outBuf[i % 2];
-      in.strides[0] = in.strides[2] = uint32_t(nc);
-      switch (kb) {
-      case Full:
-        load(dram(b) + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
-        in.addr[1] = bBuf[i % 2];
-        in.strides[1] = uint32_t(nc);
-        break;
-      case Row:
-        in.addr[1] = resident + c * kEb;
-        in.strides[1] = uint32_t(nc);
-        break;
-      case Col:
-        // Reloaded for every column tile of the same rows (tiny).
-        load(dram(b) + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
-        in.addr[1] = bBuf[i % 2];
-        in.strides[1] = 1;
-        break;
-      default:
-        in.addr[1] = resident;
-        in.strides[1] = 1;
-        break;
-      }
-      emit(in);
-      store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-    }
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+        uint64_t off = (r * cols + c) * kEb;
+        load(dram(a) + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
+        Instr in = vec(op, nr, nc);
+        in.flags = flag;
+        in.addr[0] = aBuf[i % 2];
+        in.addr[2] = outBuf[i % 2];
+        in.strides[0] = in.strides[2] = uint32_t(nc);
+        switch (kb) {
+        case Full:
+          load(dram(b) + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
+          in.addr[1] = bBuf[i % 2];
+          in.strides[1] = uint32_t(nc);
+          break;
+        case Row:
+          in.addr[1] = resident + c * kEb;
+          in.strides[1] = uint32_t(nc);
+          break;
+        case Col:
+          // Reloaded for every column tile of the same rows (tiny).
+          load(dram(b) + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
+          in.addr[1] = bBuf[i % 2];
+          in.strides[1] = 1;
+          break;
+        default:
+          in.addr[1] = resident;
+          in.strides[1] = 1;
+          break;
+        }
+        emit(in);
+        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -654,50 +655,51 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
   // Operand tiles up to twice the tile cap leave the kernel several steps to
   // overlap loads with products; larger ones only when nothing else fits.
   for (bool capped : {true, false}) {
-  if (best.tm)
-    break;
-  for (int64_t tm : ms)
-    for (int64_t tk : tileCandidates(k, chip.matrix_rows))
-      for (int64_t tn : tileCandidates(n, chip.matrix_cols)) {
-        int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
-        uint64_t sram = 2 * alignUp(tm * tk * kEb, kSramAlign) +
-                        2 * alignUp(tk * tn * kEb, kSramAlign) +
-                        2 * alignUp(tm * tn * kEb, kSramAlign) +
-                        (nk > 1 ? 2 * alignUp(tm * tn * 4, kSramAlign) : 0);
-        if (sram > budget || (capped && (tm * tk * kEb > 2 * kMaxTileBytes ||
-                                         tk * tn * kEb > 2 * kMaxTileBytes)))
-          continue;
-        TileCache ca, cb;
-        uint64_t bytes = uint64_t(m) * n * kEb, transfers = nm * nn;
-        double compute = 0;
-        for (int64_t i = 0; i < nm; ++i)
-          for (int64_t j = 0; j < nn; ++j)
-            for (int64_t l = 0; l < nk; ++l) {
-              compute += productCycles(std::min(tm, m - i * tm),
-                                       std::min(tk, k - l * tk),
-                                       std::min(tn, n - j * tn));
-              bool hit;
-              ca.get(i * nk + l, hit);
-              if (!hit) {
-                bytes += std::min(tm, m - i * tm) * std::min(tk, k - l * tk) *
-                         kEb;
-                ++transfers;
+    if (best.tm)
+      break;
+    for (int64_t tm : ms)
+      for (int64_t tk : tileCandidates(k, chip.matrix_rows))
+        for (int64_t tn : tileCandidates(n, chip.matrix_cols)) {
+          int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
+          uint64_t sram = 2 * alignUp(tm * tk * kEb, kSramAlign) +
+                          2 * alignUp(tk * tn * kEb, kSramAlign) +
+                          2 * alignUp(tm * tn * kEb, kSramAlign) +
+                          (nk > 1 ? 2 * alignUp(tm * tn * 4, kSramAlign) : 0);
+          if (sram > budget || (capped && (tm * tk * kEb > 2 * kMaxTileBytes ||
+                                           tk * tn * kEb > 2 * kMaxTileBytes)))
+            continue;
+          TileCache ca, cb;
+          uint64_t bytes = uint64_t(m) * n * kEb, transfers = nm * nn;
+          double compute = 0;
+          for (int64_t i = 0; i < nm; ++i)
+            for (int64_t j = 0; j < nn; ++j)
+              for (int64_t l = 0; l < nk; ++l) {
+                compute += productCycles(std::min(tm, m - i * tm),
+                                         std::min(tk, k - l * tk),
+                                         std::min(tn, n - j * tn));
+                bool hit;
+                ca.get(i * nk + l, hit);
+                if (!hit) {
+                  bytes +=
+                      std::min(tm, m - i * tm) * std::min(tk, k - l * tk) * kEb;
+                  ++transfers;
+                }
+                cb.get(l * nn + j, hit);
+                if (!hit) {
+                  bytes +=
+                      std::min(tk, k - l * tk) * std::min(tn, n - j * tn) * kEb;
+                  ++transfers;
+                }
               }
-              cb.get(l * nn + j, hit);
-              if (!hit) {
-                bytes += std::min(tk, k - l * tk) * std::min(tn, n - j * tn) *
-                         kEb;
-                ++transfers;
-              }
-            }
-        double dram = double(bytes) / bytesPerCycle +
-                      perTransfer * double(transfers);
-        double cost = std::max(dram, compute) + 0.25 * std::min(dram, compute);
-        if (cost < bestCost) {
-          bestCost = cost;
-          best = {tm, tk, tn, sram, bytes, uint64_t(nm * nn * nk)};
+          double dram =
+              double(bytes) / bytesPerCycle + perTransfer * double(transfers);
+          double cost =
+              std::max(dram, compute) + 0.25 * std::min(dram, compute);
+          if (cost < bestCost) {
+            bestCost = cost;
+            best = {tm, tk, tn, sram, bytes, uint64_t(nm * nn * nk)};
+          }
         }
-      }
   }
   if (!best.tm)
     throw CodegenError(where + ": no tiling of a " + std::to_string(m) + "x" +
@@ -824,7 +826,8 @@ void Emitter::transposeKernel(const GraphNode &n) {
       if (os[d] >= os[rowsAxis])
         rowsAxis = d;
     int64_t rows = os[rowsAxis];
-    int64_t inRowStride = inSt[n.perm[rowsAxis]], outRowStride = outSt[rowsAxis];
+    int64_t inRowStride = inSt[n.perm[rowsAxis]],
+            outRowStride = outSt[rowsAxis];
     Shape outer;
     std::vector<int64_t> outerAxes;
     for (int64_t d = 0; d < last; ++d)
@@ -888,8 +891,8 @@ void Emitter::transposeKernel(const GraphNode &n) {
     for (int64_t r = 0; r < rowsIn; r += tr)
       for (int64_t c = 0; c < colsIn; c += tc, ++i) {
         int64_t nr = std::min(tr, rowsIn - r), nc = std::min(tc, colsIn - c);
-        load(src + (inOff + r * inSt[q] + c) * kEb, inSt[q] * kEb,
-             inBuf[i % 2], nc * kEb, nr, nc * kEb);
+        load(src + (inOff + r * inSt[q] + c) * kEb, inSt[q] * kEb, inBuf[i % 2],
+             nc * kEb, nr, nc * kEb);
         Instr in = vec(Opcode::VecTranspose, nr, nc);
         in.addr[0] = inBuf[i % 2];
         in.addr[2] = outBuf[i % 2];

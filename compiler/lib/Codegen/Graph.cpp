@@ -71,9 +71,7 @@ tessera::codegen::broadcastShapes(const std::vector<int64_t> &a,
 }
 
 void Graph::verify() const {
-  auto valueOk = [&](int v) {
-    return v >= 0 && size_t(v) < values.size();
-  };
+  auto valueOk = [&](int v) { return v >= 0 && size_t(v) < values.size(); };
   for (const GraphValue &v : values) {
     for (int64_t d : v.shape)
       if (d <= 0)
@@ -81,9 +79,9 @@ void Graph::verify() const {
                            std::to_string(d) + " is not positive");
     if (v.role == ValueRole::Weight &&
         int64_t(v.data.size()) != v.numElements())
-      throw CodegenError("weight '" + v.name + "': " +
-                         std::to_string(v.data.size()) + " values for shape " +
-                         shapeString(v.shape));
+      throw CodegenError("weight '" + v.name +
+                         "': " + std::to_string(v.data.size()) +
+                         " values for shape " + shapeString(v.shape));
   }
   std::vector<bool> defined(values.size(), false);
   for (size_t i = 0; i < values.size(); ++i)

@@ -70,8 +70,7 @@ float apply(NodeKind k, float x, float y) {
 
 } // namespace
 
-std::map<std::string, std::vector<float>>
-tessera::codegen::runReference(
+std::map<std::string, std::vector<float>> tessera::codegen::runReference(
     const Graph &graph,
     const std::map<std::string, std::vector<float>> &inputs) {
   graph.verify();
@@ -101,12 +100,12 @@ tessera::codegen::runReference(
     case NodeKind::Mul:
     case NodeKind::Div: {
       const std::vector<float> &y = vals[n.inputs[1]];
-      forEachBroadcast(ov.shape, broadcastStrides(xs, ov.shape),
-                       broadcastStrides(graph.values[n.inputs[1]].shape,
-                                        ov.shape),
-                       [&](int64_t a, int64_t b, int64_t o) {
-                         out[o] = apply(n.kind, x[a], y[b]);
-                       });
+      forEachBroadcast(
+          ov.shape, broadcastStrides(xs, ov.shape),
+          broadcastStrides(graph.values[n.inputs[1]].shape, ov.shape),
+          [&](int64_t a, int64_t b, int64_t o) {
+            out[o] = apply(n.kind, x[a], y[b]);
+          });
       break;
     }
     case NodeKind::MatMul: {
@@ -115,8 +114,8 @@ tessera::codegen::runReference(
       Shape batch(ov.shape.begin(), ov.shape.end() - 2);
       Shape xb(xs.begin(), xs.end() - 2), yb(ys.begin(), ys.end() - 2);
       // Batch strides in units of whole matrices.
-      using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
-                                   Eigen::RowMajor>;
+      using RowMat =
+          Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
       using CMap = Eigen::Map<const RowMat>;
       if (batch.empty()) {
         Eigen::Map<RowMat>(out.data(), m, nn) =
@@ -128,8 +127,7 @@ tessera::codegen::runReference(
                        [&](int64_t a, int64_t b, int64_t o) {
                          Eigen::Map<RowMat>(out.data() + o * m * nn, m, nn) =
                              CMap(x.data() + a * m * k, m, k) *
-                             CMap(vals[n.inputs[1]].data() + b * k * nn, k,
-                                  nn);
+                             CMap(vals[n.inputs[1]].data() + b * k * nn, k, nn);
                        });
       break;
     }
@@ -146,12 +144,10 @@ tessera::codegen::runReference(
         inner = 1;
       }
       int64_t outer = ov.numElements() / (len * inner);
-      const float *scale = n.kind == NodeKind::LayerNorm
-                               ? vals[n.inputs[1]].data()
-                               : nullptr;
-      const float *bias = n.kind == NodeKind::LayerNorm
-                              ? vals[n.inputs[2]].data()
-                              : nullptr;
+      const float *scale =
+          n.kind == NodeKind::LayerNorm ? vals[n.inputs[1]].data() : nullptr;
+      const float *bias =
+          n.kind == NodeKind::LayerNorm ? vals[n.inputs[2]].data() : nullptr;
       for (int64_t o = 0; o < outer; ++o)
         for (int64_t in = 0; in < inner; ++in) {
           const float *row = x.data() + o * len * inner + in;

@@ -110,7 +110,8 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
     }
     std::string nodeName = nameOf(op.getLoc());
     if (nodeName.empty())
-      nodeName = op.getName().stripDialect().str() + "_" + std::to_string(index);
+      nodeName =
+          op.getName().stripDialect().str() + "_" + std::to_string(index);
 
     if (auto w = dyn_cast<tsr::WeightOp>(op)) {
       auto dense = dyn_cast<DenseElementsAttr>(w.getValue());
@@ -138,14 +139,14 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         .Case([&](tsr::DivOp) { node.kind = NodeKind::Div; })
         .Case([&](tsr::LayerNormOp o) {
           node.kind = NodeKind::LayerNorm;
-          node.axis = normalizeAxis(int64_t(o.getAxis()),
-                                    shapeOf(o.getInput()).size());
+          node.axis =
+              normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
           node.epsilon = o.getEpsilon().convertToFloat();
         })
         .Case([&](tsr::SoftmaxOp o) {
           node.kind = NodeKind::Softmax;
-          node.axis = normalizeAxis(int64_t(o.getAxis()),
-                                    shapeOf(o.getInput()).size());
+          node.axis =
+              normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
         })
         .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
         .Case([&](tsr::GeluOp) { node.kind = NodeKind::Gelu; })
@@ -210,8 +211,7 @@ tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
 llvm::Expected<arch::Program>
 tessera::compiler::compileOnnxFile(const std::string &path,
                                    const arch::ChipConfig &chip,
-                                   const CompileOptions &opts,
-                                   Graph *graph) {
+                                   const CompileOptions &opts, Graph *graph) {
   MLIRContext ctx;
   ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);

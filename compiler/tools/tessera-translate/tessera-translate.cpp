@@ -65,11 +65,12 @@ FailureOr<tessera::arch::Program> generate(Operation *op) {
 int main(int argc, char **argv) {
   TranslateToMLIRRegistration importOnnx(
       "import-onnx", "import an ONNX model into the tsr dialect",
-      [](llvm::SourceMgr &sourceMgr, MLIRContext *ctx) -> OwningOpRef<Operation *> {
+      [](llvm::SourceMgr &sourceMgr,
+         MLIRContext *ctx) -> OwningOpRef<Operation *> {
         const llvm::MemoryBuffer *buf =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
-        auto module = tessera::importer::importOnnx(
-            *ctx, buf->getBuffer(), buf->getBufferIdentifier());
+        auto module = tessera::importer::importOnnx(*ctx, buf->getBuffer(),
+                                                    buf->getBufferIdentifier());
         if (!module) {
           llvm::errs() << "tessera-translate: error: "
                        << llvm::toString(module.takeError()) << "\n";

@@ -130,9 +130,9 @@ TEST_P(Kernels, BinaryOpsEveryBroadcast) {
 TEST_P(Kernels, RowWiseAndElementwise) {
   GraphBuilder b;
   int x = b.input("x", {2, 30, 256});
-  int v = b.node(NodeKind::LayerNorm, "ln", {x, b.weight("g", {256}),
-                                             b.weight("beta", {256})},
-                 {2, 30, 256});
+  int v =
+      b.node(NodeKind::LayerNorm, "ln",
+             {x, b.weight("g", {256}), b.weight("beta", {256})}, {2, 30, 256});
   b.last().axis = 2;
   v = b.node(NodeKind::Gelu, "gelu", {v}, {2, 30, 256});
   v = b.node(NodeKind::Erf, "erf", {v}, {2, 30, 256});
@@ -160,8 +160,8 @@ TEST_P(Kernels, TransposesOfAttentionHeads) {
   b.last().perm = {0, 2, 1, 3};
   int kt = b.node(NodeKind::Transpose, "k_t", {x}, {1, 4, 64, 128});
   b.last().perm = {0, 2, 3, 1};
-  int t2 = b.node(NodeKind::Transpose, "t2", {b.input("m", {300, 70})},
-                  {70, 300});
+  int t2 =
+      b.node(NodeKind::Transpose, "t2", {b.input("m", {300, 70})}, {70, 300});
   b.last().perm = {1, 0};
   b.output(heads, "heads");
   b.output(kt, "kt");

@@ -30,7 +30,8 @@ public:
     n.kind = kind;
     n.name = name;
     n.inputs = std::move(inputs);
-    n.output = g.addValue({name, std::move(shape), ValueRole::Intermediate, {}});
+    n.output =
+        g.addValue({name, std::move(shape), ValueRole::Intermediate, {}});
     g.nodes.push_back(n);
     return n.output;
   }

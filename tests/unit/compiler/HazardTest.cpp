@@ -42,7 +42,7 @@ using Deps = std::vector<uint32_t>;
 TEST(Hazards, ReadAfterWriteInSram) {
   HazardTracker h;
   EXPECT_EQ(h.add(load(0, 0, 128), 0), Deps{});
-  EXPECT_EQ(h.add(copy(0, 256, 64), 1), Deps{0});   // Reads what 0 wrote.
+  EXPECT_EQ(h.add(copy(0, 256, 64), 1), Deps{0});      // Reads what 0 wrote.
   EXPECT_EQ(h.add(store(4096, 256, 128), 2), Deps{1}); // Reads what 1 wrote.
 }
 
@@ -50,7 +50,8 @@ TEST(Hazards, DisjointRangesAreIndependent) {
   HazardTracker h;
   h.add(load(0, 0, 128), 0);
   EXPECT_EQ(h.add(copy(512, 1024, 64), 1), Deps{});
-  EXPECT_EQ(h.add(load(128, 128, 128), 2), Deps{}); // Adjacent, not overlapping.
+  EXPECT_EQ(h.add(load(128, 128, 128), 2),
+            Deps{}); // Adjacent, not overlapping.
 }
 
 TEST(Hazards, WriteAfterReadWaitsForTheReader) {
@@ -88,8 +89,8 @@ namespace {
 
 TEST(Hazards, PartialOverwriteKeepsOnlyTheRest) {
   HazardTracker h;
-  h.add(load(0, 0, 256), 0);                       // SRAM [0, 256)
-  h.add(copy(1024, 0, 64), 1);                     // overwrites [0, 128)
+  h.add(load(0, 0, 256), 0);   // SRAM [0, 256)
+  h.add(copy(1024, 0, 64), 1); // overwrites [0, 128)
   // [0, 128) was last written by 1 only; [128, 256) still by load 0.
   EXPECT_EQ(h.add(store(8192, 0, 128), 2), Deps{1});
   EXPECT_EQ(h.add(store(8448, 128, 128), 3), Deps{0});
