@@ -186,11 +186,10 @@ std::string tessera::sim::formatReport(const SimResult &r,
       refWidth = std::max(refWidth, refName(a.reference).size());
     os << "\n  accuracy (max abs error against each reference)\n";
     for (const AccuracyCheck &a : info.accuracy)
-      os << "  " << std::left << std::setw(int(nameWidth)) << a.tensor
-         << " vs " << std::setw(int(refWidth)) << refName(a.reference)
-         << "  max " << fmt("%.3g", a.maxAbsError) << "  rms "
-         << fmt("%.3g", a.rmsError) << "  tolerance "
-         << fmt("%.3g", a.tolerance) << " (reference rms "
+      os << "  " << std::left << std::setw(int(nameWidth)) << a.tensor << " vs "
+         << std::setw(int(refWidth)) << refName(a.reference) << "  max "
+         << fmt("%.3g", a.maxAbsError) << "  rms " << fmt("%.3g", a.rmsError)
+         << "  tolerance " << fmt("%.3g", a.tolerance) << " (reference rms "
          << fmt("%.3g", a.referenceRms) << ")  " << (a.passed ? "PASS" : "FAIL")
          << "\n";
   }

@@ -72,10 +72,10 @@ cl::opt<std::string> outPath("o", cl::sub(compileCmd), cl::sub(runCmd),
                              cl::desc("Write the program file here"),
                              cl::value_desc("file"), cl::init(""),
                              cl::cat(cat));
-cl::opt<std::string> listingPath(
-    "listing", cl::sub(compileCmd), cl::sub(runCmd),
-    cl::desc("Write the readable program listing here"),
-    cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::opt<std::string>
+    listingPath("listing", cl::sub(compileCmd), cl::sub(runCmd),
+                cl::desc("Write the readable program listing here"),
+                cl::value_desc("file"), cl::init(""), cl::cat(cat));
 cl::list<std::string> inputBindings(
     "input", cl::sub(runCmd), cl::sub(simulateCmd),
     cl::desc("Input tensor as raw float32: name=file (repeatable)"),
@@ -92,10 +92,10 @@ cl::opt<double> tolerance(
 cl::opt<bool> jsonOut("json", cl::sub(runCmd), cl::sub(simulateCmd),
                       cl::desc("Print the report as JSON"), cl::init(false),
                       cl::cat(cat));
-cl::opt<std::string> tracePath(
-    "trace", cl::sub(runCmd), cl::sub(simulateCmd),
-    cl::desc("Write a Perfetto/Chrome JSON timeline trace here"),
-    cl::value_desc("file"), cl::init(""), cl::cat(cat));
+cl::opt<std::string>
+    tracePath("trace", cl::sub(runCmd), cl::sub(simulateCmd),
+              cl::desc("Write a Perfetto/Chrome JSON timeline trace here"),
+              cl::value_desc("file"), cl::init(""), cl::cat(cat));
 cl::opt<bool> noRaiseGelu(
     "no-raise-gelu", cl::sub(runCmd), cl::sub(compileCmd),
     cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
@@ -103,11 +103,11 @@ cl::opt<bool> noRaiseGelu(
 #ifdef TESSERA_WITH_REPLAY
 cl::OptionCategory clipCat("tessera run --clip options (a .smol clip "
                            "through the storage model into the chip)");
-cl::opt<std::string> clipPath(
-    "clip", cl::sub(runCmd),
-    cl::desc("Replay this .smol clip's camera frames into the chip "
-             "(docs/replay.md)"),
-    cl::value_desc("file.smol"), cl::init(""), cl::cat(clipCat));
+cl::opt<std::string>
+    clipPath("clip", cl::sub(runCmd),
+             cl::desc("Replay this .smol clip's camera frames into the chip "
+                      "(docs/replay.md)"),
+             cl::value_desc("file.smol"), cl::init(""), cl::cat(clipCat));
 cl::opt<uint64_t> clipFrames("frames", cl::sub(runCmd),
                              cl::desc("Frames to replay (0: all; default 36)"),
                              cl::init(36), cl::cat(clipCat));
@@ -131,15 +131,15 @@ cl::opt<unsigned> clipPrefetch("prefetch", cl::sub(runCmd),
                                cl::desc("Frames the loader buffers ahead "
                                         "(default 4)"),
                                cl::init(4), cl::cat(clipCat));
-cl::opt<std::string> clipKeyFile(
-    "key-file", cl::sub(runCmd),
-    cl::desc("Keys for encrypted camera columns"), cl::value_desc("file"),
-    cl::init(""), cl::cat(clipCat));
+cl::opt<std::string> clipKeyFile("key-file", cl::sub(runCmd),
+                                 cl::desc("Keys for encrypted camera columns"),
+                                 cl::value_desc("file"), cl::init(""),
+                                 cl::cat(clipCat));
 #endif
-cl::opt<bool> timingOnly(
-    "timing-only", cl::sub(runCmd), cl::sub(simulateCmd),
-    cl::desc("Skip the arithmetic (same cycles, no output values)"),
-    cl::init(false), cl::cat(cat));
+cl::opt<bool>
+    timingOnly("timing-only", cl::sub(runCmd), cl::sub(simulateCmd),
+               cl::desc("Skip the arithmetic (same cycles, no output values)"),
+               cl::init(false), cl::cat(cat));
 
 [[noreturn]] void fail(const std::string &msg) {
   llvm::errs() << "tessera: error: " << msg << "\n";
@@ -347,8 +347,8 @@ int main(int argc, char **argv) {
       arch::Program prog = compile(compileModel, chip);
       llvm::outs() << "wrote " << outPath << ": " << prog.instrs.size()
                    << " instructions, " << prog.layers.size() << " layers, "
-                   << prog.dramBytes << " bytes of DRAM, "
-                   << prog.sramBytesUsed << " bytes of SRAM\n";
+                   << prog.dramBytes << " bytes of DRAM, " << prog.sramBytesUsed
+                   << " bytes of SRAM\n";
       return 0;
     }
     if (simulateCmd) {
@@ -358,8 +358,8 @@ int main(int argc, char **argv) {
     // `run`, also the default with no subcommand.
     std::string model = runModel;
     if (model.empty())
-      model = std::string(TESSERA_MODELS_DIR) +
-              "/encoder_layer/encoder_layer.onnx";
+      model =
+          std::string(TESSERA_MODELS_DIR) + "/encoder_layer/encoder_layer.onnx";
 #ifdef TESSERA_WITH_REPLAY
     if (!clipPath.empty())
       return replay(model, chip);
