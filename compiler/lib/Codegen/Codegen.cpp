@@ -374,7 +374,10 @@ void forEachTile(int64_t rows, int64_t cols, Tiles2D t, F f) {
 Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
                   uint64_t fixed, uint64_t budget, bool wholeRows,
                   const std::string &where) {
-  uint64_t avail = budget > fixed ? budget - fixed : 0;
+  // Each of a kernel's (at most eight) buffers may lose up to 63 bytes to
+  // alignment.
+  uint64_t slack = fixed + 8 * kSramAlign;
+  uint64_t avail = budget > slack ? budget - slack : 0;
   // Each buffer stays under the tile cap, and together they fit what SRAM
   // has left.
   uint64_t maxElems = std::min(avail / bytesPerElem, kMaxTileBytes / kEb);
@@ -869,7 +872,10 @@ void Emitter::transposeKernel(const GraphNode &n) {
       outerAxes.push_back(d);
     }
   // Square-ish blocks: input tile tr x tc, output tile tc x tr, two of each.
-  uint64_t maxElems = std::min(sramBudget() / (4 * kEb), kMaxTileBytes / kEb);
+  // Four buffers, each possibly losing 63 bytes to alignment.
+  uint64_t usable =
+      sramBudget() > 4 * kSramAlign ? sramBudget() - 4 * kSramAlign : 0;
+  uint64_t maxElems = std::min(usable / (4 * kEb), kMaxTileBytes / kEb);
   int64_t tr = rowsIn, tc = colsIn;
   while (uint64_t(tr * tc) > maxElems && (tr > 1 || tc > 1)) {
     if (tr >= tc)

@@ -206,6 +206,29 @@ TEST(Tiling, SmallSramMeansMoreTilesAndTheSameBytesFit) {
   EXPECT_EQ(stored(small), 128u * 1024 * 2);
 }
 
+TEST(Tiling, OddShapesFitEverySramSizeInARange) {
+  // Buffer alignment must not push a kernel past SRAM at any size: odd
+  // extents (not multiples of the 64-byte alignment) for every kernel kind.
+  GraphBuilder b;
+  int x = b.input("x", {37, 61});
+  int v = b.node(NodeKind::Add, "add", {x, b.input("y", {37, 61})}, {37, 61});
+  v = b.node(NodeKind::Sub, "sub_row", {v, b.weight("r", {61})}, {37, 61});
+  v = b.node(NodeKind::LayerNorm, "ln",
+             {v, b.weight("g", {61}), b.weight("beta", {61})}, {37, 61});
+  b.last().axis = 1;
+  int t = b.node(NodeKind::Transpose, "t", {v}, {61, 37});
+  b.last().perm = {1, 0};
+  b.output(
+      b.node(NodeKind::MatMul, "mm", {t, b.weight("w", {37, 29})}, {61, 29}),
+      "y");
+  for (uint64_t sram = 4096; sram <= 12288; sram += 8) {
+    arch::ChipConfig chip = chipWithSram(sram);
+    arch::Program p;
+    ASSERT_NO_THROW(p = generateProgram(b.g, chip)) << sram;
+    EXPECT_LE(p.sramBytesUsed, sram);
+  }
+}
+
 TEST(Tiling, EveryInstructionIsOnItsNodesLayer) {
   GraphBuilder b;
   int x = b.input("x", {16, 32});
