@@ -2,6 +2,7 @@
 
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include <cerrno>
 #include <cmath>
@@ -160,12 +161,7 @@ ChipConfig ChipConfig::parse(const std::string &text,
 }
 
 ChipConfig ChipConfig::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ContractError(path + ": cannot open chip config");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(readInputFile(path, kMaxChipConfigBytes, "chip config"), path);
 }
 
 std::string ChipConfig::toText() const {

@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/arch/Program.h"
+#include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -53,10 +55,25 @@ void Program::verify(const std::string &source) const {
   auto fail = [&](const std::string &msg) {
     throw ContractError(source + ": " + msg);
   };
+  auto limit = [&](const char *field, uint64_t value, uint64_t max) {
+    if (value > max)
+      fail(std::string(field) + " " + std::to_string(value) +
+           " is more than the limit of " + std::to_string(max) +
+           " (docs/limits-and-errors.md)");
+  };
+  limit("dram_bytes", dramBytes, kMaxDramBytes);
+  limit("sram_bytes_used", sramBytesUsed, kMaxSramBytes);
+  limit("instruction count", instrs.size(), kMaxInstructions);
+  limit("tensor count", tensors.size(), kMaxTensors);
+  limit("layer count", layers.size(), kMaxLayers);
   // Tensors: inside the DRAM image, not overlapping, weight data sized.
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  uint64_t highestEnd = 0;
   for (const TensorInfo &t : tensors) {
     std::string what = "tensor '" + t.name + "'";
+    if (t.shape.size() > kMaxRank)
+      fail(what + ": rank " + std::to_string(t.shape.size()) +
+           " is more than the limit of " + std::to_string(kMaxRank));
     uint64_t n = 1;
     for (int64_t d : t.shape) {
       if (d <= 0)
@@ -75,7 +92,14 @@ void Program::verify(const std::string &source) const {
     if (t.kind != TensorKind::Weight && !t.data.empty())
       fail(what + ": only weights carry initial data");
     ranges.push_back({t.dramAddr, end});
+    highestEnd = std::max(highestEnd, end);
   }
+  // The image is the tensors plus at most a burst of rounding: a size field
+  // that asks for more than the tensors need is not trusted with memory.
+  if (dramBytes > highestEnd + kMaxDramPadding)
+    fail("dram_bytes " + std::to_string(dramBytes) + " is more than the " +
+         std::to_string(highestEnd) + " bytes its tensors occupy plus " +
+         std::to_string(kMaxDramPadding) + " bytes of padding");
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)
     if (ranges[i].first < ranges[i - 1].second)
@@ -118,6 +142,16 @@ void Program::verify(const std::string &source) const {
   }
 }
 
+void Program::checkFits(const ChipConfig &chip,
+                        const std::string &source) const {
+  if (sramBytesUsed > chip.sram_bytes)
+    throw ContractError(source + ": sram_bytes_used " +
+                        std::to_string(sramBytesUsed) +
+                        " is more than the chip's sram_bytes " +
+                        std::to_string(chip.sram_bytes) + " (chip '" +
+                        chip.name + "')");
+}
+
 //===----------------------------------------------------------------------===//
 // Serialization
 //===----------------------------------------------------------------------===//
@@ -142,9 +176,10 @@ class Reader {
 public:
   Reader(const uint8_t *data, size_t size, const std::string &source)
       : data(data), size(size), source(source) {}
+  /// Errors name the offset of the field being read (or checked).
   [[noreturn]] void fail(const std::string &msg) const {
     throw ContractError(source + ": " + msg + " (at byte " +
-                        std::to_string(pos) + ")");
+                        std::to_string(fieldPos) + ")");
   }
   void need(uint64_t n, const char *what) {
     if (n > size - pos)
@@ -153,22 +188,29 @@ public:
            " remain");
   }
   template <typename T> T get(const char *what) {
+    fieldPos = pos;
     need(sizeof(T), what);
     T v;
     std::memcpy(&v, data + pos, sizeof(T));
     pos += sizeof(T);
     return v;
   }
-  std::string str(const char *what) {
+  std::string str(const char *what, uint32_t maxBytes) {
     uint32_t n = get<uint32_t>(what);
+    if (n > maxBytes)
+      fail(std::string(what) + " of " + std::to_string(n) +
+           " bytes is longer than the limit of " + std::to_string(maxBytes));
     need(n, what);
     std::string s(reinterpret_cast<const char *>(data + pos), n);
     pos += n;
     return s;
   }
   /// A count of records at least `minBytes` each: never more than fit.
-  uint32_t count(const char *what, uint64_t minBytes) {
+  uint32_t count(const char *what, uint64_t minBytes, uint32_t max) {
     uint32_t n = get<uint32_t>(what);
+    if (n > max)
+      fail(std::string(what) + " " + std::to_string(n) +
+           " is more than the limit of " + std::to_string(max));
     if (uint64_t(n) * minBytes > size - pos)
       fail(std::string("implausible ") + what + " " + std::to_string(n) +
            " for the bytes that remain");
@@ -177,6 +219,7 @@ public:
   const uint8_t *data;
   size_t size;
   size_t pos = 0;
+  size_t fieldPos = 0;
   std::string source;
 };
 
@@ -256,27 +299,40 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     r.fail("file size field says " + std::to_string(fileSize) +
            " bytes but the file has " + std::to_string(size) +
            " (truncated or padded)");
-  r.get<uint64_t>("reserved");
+  if (uint64_t reserved = r.get<uint64_t>("reserved"))
+    r.fail("reserved field is " + std::to_string(reserved) +
+           ", expected 0 in version 1");
 
   Program p;
-  p.chipName = r.str("chip name");
-  p.sramBytesUsed = r.get<uint64_t>("sram bytes used");
-  p.dramBytes = r.get<uint64_t>("dram bytes");
-  uint32_t nLayers = r.count("layer count", 4);
+  p.chipName = r.str("chip name", kMaxNameBytes);
+  p.sramBytesUsed = r.get<uint64_t>("sram_bytes_used");
+  if (p.sramBytesUsed > kMaxSramBytes)
+    r.fail("sram_bytes_used " + std::to_string(p.sramBytesUsed) +
+           " is more than the limit of " + std::to_string(kMaxSramBytes));
+  p.dramBytes = r.get<uint64_t>("dram_bytes");
+  if (p.dramBytes > kMaxDramBytes)
+    r.fail("dram_bytes " + std::to_string(p.dramBytes) +
+           " is more than the limit of " + std::to_string(kMaxDramBytes));
+  uint32_t nLayers = r.count("layer count", 4, kMaxLayers);
   for (uint32_t i = 0; i < nLayers; ++i)
-    p.layers.push_back(r.str("layer name"));
-  uint32_t nTensors = r.count("tensor count", 4 + 4 + 16);
+    p.layers.push_back(r.str("layer name", kMaxNameBytes));
+  uint32_t nTensors = r.count("tensor count", 4 + 4 + 16, kMaxTensors);
   for (uint32_t i = 0; i < nTensors; ++i) {
     TensorInfo t;
-    t.name = r.str("tensor name");
+    t.name = r.str("tensor name", kMaxNameBytes);
     uint8_t kind = r.get<uint8_t>("tensor kind");
-    uint8_t dtype = r.get<uint8_t>("tensor dtype");
-    uint8_t rank = r.get<uint8_t>("tensor rank");
-    r.get<uint8_t>("padding");
     if (kind > uint8_t(TensorKind::Scratch))
       r.fail("tensor '" + t.name + "': unknown kind " + std::to_string(kind));
+    uint8_t dtype = r.get<uint8_t>("tensor dtype");
     if (dtype >= kNumDTypes)
       r.fail("tensor '" + t.name + "': unknown dtype " + std::to_string(dtype));
+    uint8_t rank = r.get<uint8_t>("tensor rank");
+    if (rank > kMaxRank)
+      r.fail("tensor '" + t.name + "': rank " + std::to_string(rank) +
+             " is more than the limit of " + std::to_string(kMaxRank));
+    if (uint8_t pad = r.get<uint8_t>("padding"))
+      r.fail("tensor '" + t.name + "': padding byte is " +
+             std::to_string(pad) + ", expected 0");
     t.kind = TensorKind(kind);
     t.dtype = DType(dtype);
     for (unsigned d = 0; d < rank; ++d)
@@ -288,7 +344,8 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     r.pos += dataLen;
     p.tensors.push_back(std::move(t));
   }
-  uint32_t nInstrs = r.count("instruction count", kInstrFixedBytes);
+  uint32_t nInstrs =
+      r.count("instruction count", kInstrFixedBytes, kMaxInstructions);
   p.instrs.reserve(nInstrs);
   for (uint32_t i = 0; i < nInstrs; ++i) {
     Instr in;
@@ -297,13 +354,17 @@ Program Program::deserialize(const uint8_t *data, size_t size,
       r.fail("instruction " + std::to_string(i) + ": unknown opcode " +
              std::to_string(op));
     in.op = Opcode(op);
-    uint8_t t0 = r.get<uint8_t>("dtype"), t1 = r.get<uint8_t>("out dtype"),
-            t2 = r.get<uint8_t>("acc dtype");
-    if (t0 >= kNumDTypes || t1 >= kNumDTypes || t2 >= kNumDTypes)
-      r.fail("instruction " + std::to_string(i) + ": unknown element type");
-    in.dtype = DType(t0);
-    in.outDtype = DType(t1);
-    in.accDtype = DType(t2);
+    uint8_t types[3];
+    const char *typeFields[3] = {"dtype", "out dtype", "acc dtype"};
+    for (unsigned k = 0; k < 3; ++k) {
+      types[k] = r.get<uint8_t>(typeFields[k]);
+      if (types[k] >= kNumDTypes)
+        r.fail("instruction " + std::to_string(i) + ": unknown element type " +
+               std::to_string(types[k]) + " in " + typeFields[k]);
+    }
+    in.dtype = DType(types[0]);
+    in.outDtype = DType(types[1]);
+    in.accDtype = DType(types[2]);
     in.flags = r.get<uint32_t>("flags");
     in.layer = r.get<uint32_t>("layer");
     for (uint64_t &a : in.addr)
@@ -313,7 +374,7 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     for (uint32_t &s : in.strides)
       s = r.get<uint32_t>("stride");
     in.imm = r.get<float>("immediate");
-    uint32_t nDeps = r.count("dependency count", 4);
+    uint32_t nDeps = r.count("dependency count", 4, nInstrs);
     for (uint32_t d = 0; d < nDeps; ++d)
       in.deps.push_back(r.get<uint32_t>("dependency"));
     p.instrs.push_back(std::move(in));
@@ -325,28 +386,18 @@ Program Program::deserialize(const uint8_t *data, size_t size,
 }
 
 Program Program::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw ContractError(path + ": cannot open program file");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  return deserialize(bytes.data(), bytes.size(), path);
+  std::string bytes = readInputFile(path, kMaxProgramFileBytes, "program file");
+  return deserialize(reinterpret_cast<const uint8_t *>(bytes.data()),
+                     bytes.size(), path);
 }
 
 void Program::save(const std::string &path) const {
   std::vector<uint8_t> bytes = serialize();
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  FILE *f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
-    throw ContractError(path + ": cannot write program file");
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (::fsync(fileno(f)) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw ContractError(path + ": cannot write program file");
-  }
+  writeOutputFile(
+      path,
+      std::string_view(reinterpret_cast<const char *>(bytes.data()),
+                       bytes.size()),
+      "program file");
 }
 
 std::string Program::listing() const {

@@ -171,6 +171,7 @@ SimResult tessera::sim::simulateFrame(
   std::lock_guard<std::mutex> lock(simMutex());
   timing::checkChip(chip);
   prog.verify("program");
+  prog.checkFits(chip, "program");
   checkInputs(prog, inputs, options.functional);
 
   FrameState frame;

@@ -11,6 +11,8 @@
 
 #include "tessera/Sim/Report.h"
 #include "tessera/Sim/Simulator.h"
+#include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -121,8 +123,9 @@ void tessera::sim::writeTrace(const std::string &path,
   }
   w.os << "\n]}\n";
 
-  std::ofstream out(path, std::ios::binary);
-  out << w.os.str();
-  if (!out)
-    throw SimError(path + ": cannot write the trace");
+  try {
+    arch::writeOutputFile(path, w.os.str(), "trace");
+  } catch (const arch::ContractError &e) {
+    throw SimError(e.what());
+  }
 }

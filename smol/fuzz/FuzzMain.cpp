@@ -11,6 +11,8 @@
 #include "FuzzSeeds.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -118,7 +120,20 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--write-seeds" && i + 1 < argc) {
-      tessera::smol::makeFuzzSeeds(argv[++i]);
+      // The directory is created if it does not exist (its parent must).
+      std::string dir = argv[++i];
+      if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) {
+        std::fprintf(stderr, "smol-fuzz-driver: error: %s: cannot create "
+                             "directory: %s\n",
+                     dir.c_str(), std::strerror(errno));
+        return 1;
+      }
+      try {
+        tessera::smol::makeFuzzSeeds(dir);
+      } catch (const std::exception &e) {
+        std::fprintf(stderr, "smol-fuzz-driver: error: %s\n", e.what());
+        return 1;
+      }
       return 0;
     }
     if (a == "--iterations" && i + 1 < argc)

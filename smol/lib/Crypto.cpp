@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Smol/Crypto.h"
+#include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include <sodium.h>
 
@@ -63,9 +65,13 @@ bool parseHexKey(const std::string &text, Key &key) {
 } // namespace
 
 Keyring Keyring::loadFile(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw Error(path + ": cannot open key file: " + std::strerror(errno));
+  std::string text;
+  try {
+    text = arch::readInputFile(path, arch::kMaxTextInputBytes, "key file");
+  } catch (const arch::ContractError &e) {
+    throw Error(e.what());
+  }
+  std::istringstream in(text);
   Keyring ring;
   std::string line;
   for (unsigned n = 1; std::getline(in, line); ++n) {

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 namespace tessera {
 namespace smol {
@@ -398,6 +399,17 @@ std::optional<Row> Reader::readIf(uint64_t rowIndex, const Predicate &predicate,
 
 VerifyReport Reader::verify() {
   VerifyReport r;
+  std::set<std::string> missing;
+  // The alignment gaps of a row, in stored order: [header end, first column)
+  // and [end of a column, start of the next). No checksum covers them; the
+  // writer zeroes them, so verify checks that they still are.
+  std::vector<std::pair<uint64_t, uint64_t>> gaps;
+  uint64_t at = rowHeaderBytes(dynamicCount);
+  for (uint32_t k = 0; k < dynamicCount; ++k) {
+    if (cols[k].offset > at)
+      gaps.push_back({at, cols[k].offset});
+    at = std::max(at, cols[k].offset + cols[k].storedBytes);
+  }
   for (uint64_t i = 0; i < index.size(); ++i) {
     Row row;
     try {
@@ -408,6 +420,20 @@ VerifyReport Reader::verify() {
     }
     r.rowsChecked += 1;
     r.bytesRead += row.buffer.size();
+    for (const auto &[begin, end] : gaps) {
+      if (end > row.buffer.size())
+        continue; // Open already rejected such a layout.
+      r.paddingBytesChecked += end - begin;
+      for (uint64_t b = begin; b < end; ++b)
+        if (row.buffer[b] != 0) {
+          r.problems.push_back(fail(
+              "row " + std::to_string(i) + " (timestamp " +
+              std::to_string(row.ts) + "): padding byte " + std::to_string(b) +
+              " of the row is not zero (bytes " + std::to_string(begin) + ".." +
+              std::to_string(end - 1) + " lie between columns)"));
+          break;
+        }
+    }
     for (uint32_t k = 0; k < dynamicCount; ++k) {
       const Column &c = cols[k];
       const uint8_t *stored = row.buffer.data() + c.offset;
@@ -430,9 +456,13 @@ VerifyReport Reader::verify() {
         } catch (const Error &e) {
           r.problems.push_back(e.what());
         }
+      } else if (c.encrypted()) {
+        r.columnsUnauthenticated += 1;
+        missing.insert(c.spec.keyId);
       }
     }
   }
+  r.missingKeyIds.assign(missing.begin(), missing.end());
   return r;
 }
 

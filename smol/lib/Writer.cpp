@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <numeric>
 #include <set>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,7 +177,11 @@ Writer::Writer(std::string pathIn, std::vector<ColumnSpec> specs,
   layout();
 
   struct stat st;
-  if (!options.overwrite && ::stat(path.c_str(), &st) == 0)
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && !S_ISREG(st.st_mode))
+    throw Error(fail("exists and is not a regular file (a .smol file only "
+                     "replaces a regular file, even with --force)"));
+  if (!options.overwrite && exists)
     throw Error(fail("already exists (.smol files are immutable; remove it "
                      "first)"));
   tmpPath = directoryOf(path) + "/." + baseOf(path) + ".tmp.XXXXXX";
@@ -187,6 +192,9 @@ Writer::Writer(std::string pathIn, std::vector<ColumnSpec> specs,
     throw Error(fail("cannot create a temporary file in " + directoryOf(path) +
                      ": " + errnoText()));
   tmpPath = name.data();
+  // Held until the file is published or abandoned (or the writer dies):
+  // `tessera-smol clean` removes only temporary files nobody holds.
+  ::flock(fd, LOCK_EX | LOCK_NB);
 }
 
 void Writer::layout() {
@@ -330,6 +338,7 @@ void Writer::finish() {
       throw Error(fail("cannot create a temporary file: " + errnoText()));
     }
     tmpPath = name.data();
+    ::flock(fd, LOCK_EX | LOCK_NB);
     std::vector<uint8_t> chunk(std::max<uint64_t>(stride, 1 << 20) / stride *
                                stride);
     uint64_t total = index.size() * stride;

@@ -9,6 +9,11 @@
 #include "tessera/Smol/Reader.h"
 
 #include <algorithm>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -39,7 +44,13 @@ Commands:
   inspect FILE [--direct]
       preamble, schema (stored order), segment sizes, index statistics
   verify FILE [--key-file KEYS] [--direct]
-      check every checksum (and, with keys, every encrypted tensor's tag)
+      check every checksum and that the padding between columns is zero
+      (and, with keys, every encrypted tensor's tag); exit status 3 if some
+      encrypted tensors could not be authenticated (missing key ids)
+  clean DIR [--min-age SECONDS] [--dry-run]
+      remove the hidden .NAME.smol.tmp.XXXXXX files killed writers left in
+      DIR: only files no live writer holds, unmodified for --min-age
+      seconds (default 600)
   cat FILE (--timestamp T | --row I | --first | --last) [--columns A,B]
            [--values N] [--key-file KEYS] [--static] [--direct]
       print one timestamp's columns (dtype, shape, first N values)
@@ -52,7 +63,8 @@ Commands:
 --direct reads with O_DIRECT (no page cache; rows are 4 KiB-aligned).
 
 Exit status: 0 success, 1 a bad or damaged file (or a failed check),
-2 bad command-line usage.
+2 bad command-line usage, 3 verify could not authenticate every encrypted
+tensor (missing keys).
 )";
 
 struct UsageError : std::runtime_error {
@@ -316,17 +328,95 @@ int verify(int argc, char **argv) {
   VerifyReport v = r.verify();
   for (const std::string &p : v.problems)
     std::printf("FAIL %s\n", p.c_str());
-  std::printf(
-      "%s: preamble, header and index checksums ok; %" PRIu64 " rows, %" PRIu64
-      " column checksums, %" PRIu64 " encrypted tensors authenticated: %s\n",
-      path.c_str(), v.rowsChecked, v.columnsChecked, v.columnsAuthenticated,
-      v.problems.empty()
-          ? "ok"
-          : (std::to_string(v.problems.size()) + " problem(s)").c_str());
-  if (!v.problems.empty())
+  std::string missing;
+  for (const std::string &id : v.missingKeyIds)
+    missing += (missing.empty() ? "'" : ", '") + id + "'";
+  std::string status =
+      !v.problems.empty()
+          ? std::to_string(v.problems.size()) + " problem(s)"
+          : (v.columnsUnauthenticated ? "INCOMPLETE" : "ok");
+  std::printf("%s: preamble, header and index checksums ok; %" PRIu64
+              " rows, %" PRIu64 " column checksums, %" PRIu64
+              " padding bytes zero, %" PRIu64
+              " encrypted tensors authenticated",
+              path.c_str(), v.rowsChecked, v.columnsChecked,
+              v.paddingBytesChecked, v.columnsAuthenticated);
+  if (v.columnsUnauthenticated)
+    std::printf(", %" PRIu64 " NOT authenticated (no key for key id %s)",
+                v.columnsUnauthenticated, missing.c_str());
+  std::printf(": %s\n", status.c_str());
+  std::fflush(stdout);
+  if (!v.problems.empty()) {
     std::fprintf(stderr, "tessera-smol verify: error: %s: %zu problem(s)\n",
                  path.c_str(), v.problems.size());
-  return v.problems.empty() ? 0 : 1;
+    return 1;
+  }
+  if (v.columnsUnauthenticated) {
+    // Not a damaged file, not a clean bill of health either.
+    std::fprintf(stderr,
+                 "tessera-smol verify: incomplete: %s: %" PRIu64
+                 " encrypted tensors could not be authenticated: no key for "
+                 "key id %s (pass a --key-file that has it)\n",
+                 path.c_str(), v.columnsUnauthenticated, missing.c_str());
+    return 3;
+  }
+  return 0;
+}
+
+/// `clean DIR`: removes the temporary files killed writers left behind
+/// (`.NAME.smol.tmp.XXXXXX`). A file is removed only if it matches that
+/// pattern exactly, is a regular file owned by this user, has not been
+/// modified for --min-age seconds, and no process holds its writer lock (a
+/// live writer keeps an exclusive flock on its temporary file).
+int clean(int argc, char **argv) {
+  Args args(argc, argv, 2, {"--min-age"}, {"--dry-run"});
+  std::string dir = onePositional(args, "directory");
+  uint64_t minAge = args.count("--min-age", 600, 0, 10ull * 365 * 86400);
+  bool dryRun = args.has("--dry-run");
+  DIR *d = ::opendir(dir.c_str());
+  if (!d)
+    throw Error(dir + ": cannot open directory: " + std::strerror(errno));
+  std::vector<std::string> names;
+  while (struct dirent *e = ::readdir(d))
+    names.push_back(e->d_name);
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  uint64_t removed = 0, kept = 0;
+  time_t now = ::time(nullptr);
+  for (const std::string &name : names) {
+    // ".<base>.smol.tmp.XXXXXX": six characters from mkstemp.
+    size_t tag = name.rfind(".smol.tmp.");
+    if (name.size() < 2 || name[0] != '.' || tag == std::string::npos ||
+        tag < 2 || name.size() - (tag + 10) != 6)
+      continue;
+    std::string path = dir + "/" + name;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+                                      O_NONBLOCK);
+    if (fd < 0)
+      continue;
+    struct stat st;
+    bool stale = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                 st.st_uid == ::geteuid() &&
+                 uint64_t(now - st.st_mtime) >= minAge &&
+                 ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (!stale) {
+      ::close(fd);
+      ++kept;
+      std::printf("kept    %s (in use, recent or not ours)\n", path.c_str());
+      continue;
+    }
+    bool ok = dryRun || ::unlink(path.c_str()) == 0;
+    ::close(fd);
+    if (!ok)
+      throw Error(path + ": cannot remove: " + std::strerror(errno));
+    ++removed;
+    std::printf("%s %s (%s)\n", dryRun ? "stale  " : "removed", path.c_str(),
+                bytesText(uint64_t(st.st_size)).c_str());
+  }
+  std::printf("%s: %" PRIu64 " stale temporary file(s) %s, %" PRIu64
+              " kept\n",
+              dir.c_str(), removed, dryRun ? "found" : "removed", kept);
+  return 0;
 }
 
 void printValues(const TensorView &t, uint64_t n) {
@@ -497,12 +587,15 @@ int benchFile(int argc, char **argv) {
   std::exit(1);
 }
 
+int run(const std::string &cmd, int argc, char **argv);
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr, "tessera-smol: usage: expected a command (pack, "
-                         "keygen, inspect, verify, cat, bench); see --help\n");
+                         "keygen, inspect, verify, clean, cat, bench); see "
+                         "--help\n");
     return 2;
   }
   if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
@@ -511,6 +604,20 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::string cmd = argv[1];
+  int status = run(cmd, argc, argv);
+  // Every report goes to stdout: a write that failed (a full disk, a closed
+  // pipe) is an error, not a silent success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "tessera-smol %s: error: standard output: write "
+                         "error: %s\n",
+                 cmd.c_str(), std::strerror(errno));
+    return 1;
+  }
+  return status;
+}
+
+namespace {
+int run(const std::string &cmd, int argc, char **argv) {
   try {
     if (cmd == "pack")
       return pack(argc, argv);
@@ -520,6 +627,8 @@ int main(int argc, char **argv) {
       return inspect(argc, argv);
     if (cmd == "verify")
       return verify(argc, argv);
+    if (cmd == "clean")
+      return clean(argc, argv);
     if (cmd == "cat")
       return cat(argc, argv);
     if (cmd == "bench") {
@@ -528,7 +637,7 @@ int main(int argc, char **argv) {
       return benchFile(argc, argv);
     }
     throw UsageError("unknown command '" + cmd +
-                     "' (pack, keygen, inspect, verify, cat, bench; see "
+                     "' (pack, keygen, inspect, verify, clean, cat, bench; see "
                      "--help)");
   } catch (const UsageError &e) {
     std::fprintf(stderr, "tessera-smol %s: usage: %s\n", cmd.c_str(), e.what());
@@ -538,3 +647,4 @@ int main(int argc, char **argv) {
     return 1;
   }
 }
+} // namespace

@@ -2,6 +2,8 @@
 
 #include "Tensors.h"
 
+#include "tessera/arch/FileIo.h"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -12,22 +14,19 @@ using namespace tessera::tools;
 std::vector<float> tessera::tools::readF32File(const std::string &path,
                                                uint64_t expectedElements,
                                                const std::string &tensorName) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in)
-    throw std::runtime_error(path + ": cannot open tensor file for '" +
-                             tensorName + "'");
-  uint64_t size = uint64_t(in.tellg());
-  if (size != expectedElements * 4)
+  // The file can legitimately hold exactly the tensor's bytes; read at most
+  // that many, so a device or a huge file costs nothing.
+  uint64_t expectedBytes = expectedElements * 4;
+  std::string bytes = arch::readInputFile(
+      path, expectedBytes, "tensor file for '" + tensorName + "'");
+  if (bytes.size() != expectedBytes)
     throw std::runtime_error(
         path + ": tensor '" + tensorName + "' expects " +
         std::to_string(expectedElements) + " float32 values (" +
-        std::to_string(expectedElements * 4) + " bytes), the file has " +
-        std::to_string(size) + " bytes");
+        std::to_string(expectedBytes) + " bytes), the file has " +
+        std::to_string(bytes.size()) + " bytes");
   std::vector<float> values(expectedElements);
-  in.seekg(0);
-  in.read(reinterpret_cast<char *>(values.data()), std::streamsize(size));
-  if (!in)
-    throw std::runtime_error(path + ": read error");
+  std::memcpy(values.data(), bytes.data(), bytes.size());
   return values;
 }
 

@@ -23,6 +23,7 @@
 #include "tessera/Sim/Simulator.h"
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 #include "tessera/arch/Program.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -32,11 +33,13 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <unistd.h>
 
@@ -146,6 +149,73 @@ cl::opt<bool>
   std::exit(1);
 }
 
+/// Options that cannot be honoured together: a usage error, exit status 2.
+[[noreturn]] void usage(const std::string &msg) {
+  llvm::errs() << "tessera: usage error: " << msg << "\n";
+  std::exit(2);
+}
+
+/// What the tool is doing, for errors that carry no context of their own
+/// (out of memory): "simulating model.tsrp".
+std::string activity = "starting";
+
+/// Range checks of the numeric options and combinations that would be
+/// silently ignored (docs/limits-and-errors.md). Runs before any work.
+void checkOptions(bool isRun) {
+  if (!std::isfinite(tolerance) || tolerance < 0)
+    usage("--tolerance must be a finite number >= 0, got " +
+          std::to_string(tolerance.getValue()));
+  if (timingOnly && !expectedBindings.empty())
+    usage("--expected needs output values; drop --timing-only");
+#ifdef TESSERA_WITH_REPLAY
+  bool clip = isRun && !clipPath.empty();
+  if (!clip) {
+    // The clip options mean nothing without --clip.
+    const cl::Option *clipOnly[] = {&clipFrames,  &clipFps,
+                                    &clipDevice,  std::addressof(clipStorageParams),
+                                    &clipWorkers, &clipPrefetch,
+                                    &clipKeyFile};
+    for (const cl::Option *o : clipOnly)
+      if (o->getNumOccurrences())
+        usage("--" + o->ArgStr.str() + " needs --clip");
+    return;
+  }
+  // A clip run takes its inputs from the clip and checks every frame
+  // against the FP32 reference executor; per-frame traces and timing-only
+  // frames are not part of it.
+  const cl::Option *notWithClip[] = {std::addressof(inputBindings),
+                                     std::addressof(expectedBindings),
+                                     &tracePath, &timingOnly, &listingPath};
+  for (const cl::Option *o : notWithClip)
+    if (o->getNumOccurrences())
+      usage("--" + o->ArgStr.str() +
+            " is not supported with --clip (docs/replay.md)");
+  if (clipWorkers < 1 || clipWorkers > 256)
+    usage("--workers must be 1..256, got " +
+          std::to_string(clipWorkers.getValue()));
+  if (clipPrefetch < 1 || clipPrefetch > 4096)
+    usage("--prefetch must be 1..4096, got " +
+          std::to_string(clipPrefetch.getValue()));
+  if (!std::isfinite(clipFps) || clipFps < 0.01 || clipFps > 1000)
+    usage("--fps must be 0.01..1000, got " + std::to_string(clipFps));
+  if (clipFrames > 1000000)
+    usage("--frames must be 0..1000000, got " +
+          std::to_string(clipFrames.getValue()));
+  // Parameters of another device than the one simulated would have no
+  // effect.
+  std::string prefix = clipDevice == "object-store"
+                           ? std::string("object_store.")
+                           : clipDevice + ".";
+  for (const std::string &kv : clipStorageParams)
+    if (kv.compare(0, prefix.size(), prefix) != 0)
+      usage("--storage-param " + kv + " does not apply to --storage " +
+            clipDevice.getValue() + " (its parameters start with '" + prefix +
+            "')");
+#else
+  (void)isRun;
+#endif
+}
+
 arch::ChipConfig loadChip() {
   if (configPath.empty())
     return arch::ChipConfig::reference();
@@ -161,7 +231,10 @@ std::string dirOf(const std::string &path) {
 std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
   std::map<std::string, std::string> files;
   std::string dir = dirOf(modelPath);
-  std::ifstream in(dir + "/tensors.txt");
+  if (!llvm::sys::fs::exists(dir + "/tensors.txt"))
+    return files;
+  std::istringstream in(arch::readInputFile(
+      dir + "/tensors.txt", arch::kMaxTextInputBytes, "tensor list"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#')
@@ -180,18 +253,15 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
                       codegen::Graph *graph = nullptr) {
   compiler::CompileOptions opts;
   opts.raiseGelu = !noRaiseGelu;
+  activity = "compiling " + model;
   llvm::Expected<arch::Program> prog =
       compiler::compileOnnxFile(model, chip, opts, graph);
   if (!prog)
     fail(llvm::toString(prog.takeError()));
   if (!outPath.empty())
     prog->save(outPath);
-  if (!listingPath.empty()) {
-    std::ofstream out(listingPath);
-    out << prog->listing();
-    if (!out)
-      fail(listingPath + ": cannot write listing");
-  }
+  if (!listingPath.empty())
+    arch::writeOutputFile(listingPath, prog->listing(), "listing");
   return std::move(*prog);
 }
 
@@ -206,15 +276,36 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   for (const std::string &b : inputBindings)
     inputFiles[tools::splitBinding(b, "--input").first] =
         tools::splitBinding(b, "--input").second;
-  for (const std::string &b : expectedBindings)
-    expectedFiles[tools::splitBinding(b, "--expected").first] =
-        tools::splitBinding(b, "--expected").second;
+  for (const std::string &b : expectedBindings) {
+    std::string name = tools::splitBinding(b, "--expected").first;
+    const arch::TensorInfo *t = prog.findTensor(name);
+    if (!t || t->kind != arch::TensorKind::Output) {
+      std::string outputs;
+      for (const arch::TensorInfo &o : prog.tensors)
+        if (o.kind == arch::TensorKind::Output)
+          outputs += (outputs.empty() ? "'" : ", '") + o.name + "'";
+      usage("--expected " + name + "=...: '" + name +
+            "' is not an output of the program (its outputs: " +
+            (outputs.empty() ? std::string("none") : outputs) + ")");
+    }
+    expectedFiles[name] = tools::splitBinding(b, "--expected").second;
+  }
+  for (const std::string &b : inputBindings) {
+    std::string name = tools::splitBinding(b, "--input").first;
+    const arch::TensorInfo *t = prog.findTensor(name);
+    if (!t || t->kind != arch::TensorKind::Input)
+      usage("--input " + name + "=...: '" + name +
+            "' is not an input of the program");
+  }
+  prog.checkFits(chip, progName);
 
   std::map<std::string, std::vector<float>> inputs;
   for (const arch::TensorInfo &t : prog.tensors) {
     if (t.kind != arch::TensorKind::Input)
       continue;
     auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end() && timingOnly)
+      continue; // Timing does not depend on values.
     if (it == inputFiles.end())
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
@@ -225,6 +316,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   sim::SimOptions opts;
   opts.functional = !timingOnly;
   opts.tracePath = tracePath;
+  activity = "simulating " + progName;
   sim::SimResult result = sim::simulateFrame(prog, chip, inputs, opts);
 
   sim::ReportInfo info;
@@ -249,7 +341,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
     for (const auto &[name, file] : expectedFiles) {
       const arch::TensorInfo *t = prog.findTensor(name);
       if (!t || t->kind != arch::TensorKind::Output)
-        continue;
+        continue; // tensors.txt also lists the inputs.
       check(name, file, tools::readF32File(file, t->numElements(), name));
     }
     // The compiler's own FP32 reference executor on the same inputs.
@@ -260,6 +352,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   }
   std::cout << (jsonOut ? sim::reportJson(result, chip, info)
                         : sim::formatReport(result, chip, info));
+  arch::flushStdout();
   return accurate ? 0 : 2;
 }
 
@@ -295,6 +388,7 @@ int replay(const std::string &model, const arch::ChipConfig &chip) {
   };
   tools::ReplayResult r = tools::replayClip(prog, chip, graph, opts);
   std::cout << (jsonOut ? tools::replayJson(r) : tools::formatReplay(r));
+  arch::flushStdout();
   return r.accurate ? 0 : 2;
 }
 #endif
@@ -338,8 +432,11 @@ int main(int argc, char **argv) {
       "  tessera run --clip drive.smol    replay a drive clip through storage "
       "into the chip\n"
       "  tessera smol --help              .smol drive-data tools\n\n"
-      "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance.\n");
+      "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance or a "
+      "usage error.\n");
+  checkOptions(!compileCmd && !simulateCmd);
   try {
+    activity = "reading the chip config";
     arch::ChipConfig chip = loadChip();
     if (compileCmd) {
       if (outPath.empty())
@@ -349,9 +446,16 @@ int main(int argc, char **argv) {
                    << " instructions, " << prog.layers.size() << " layers, "
                    << prog.dramBytes << " bytes of DRAM, " << prog.sramBytesUsed
                    << " bytes of SRAM\n";
+      llvm::outs().flush();
+      if (llvm::outs().has_error()) {
+        std::error_code ec = llvm::outs().error();
+        llvm::outs().clear_error();
+        fail("standard output: write error: " + ec.message());
+      }
       return 0;
     }
     if (simulateCmd) {
+      activity = "reading " + simProgram;
       arch::Program prog = arch::Program::load(simProgram);
       return simulate(prog, chip, simProgram, simProgram, {}, {});
     }
@@ -371,6 +475,8 @@ int main(int argc, char **argv) {
                     outPath.empty() ? std::string("(in memory)")
                                     : std::string(outPath),
                     files, files, &graph);
+  } catch (const std::bad_alloc &) {
+    fail("out of memory while " + activity);
   } catch (const std::exception &e) {
     fail(e.what());
   }

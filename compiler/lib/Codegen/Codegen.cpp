@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -169,6 +170,11 @@ private:
 
   // -- Emission -------------------------------------------------------------
   void emit(Instr in) {
+    if (prog.instrs.size() >= arch::Program::kMaxInstructions)
+      throw CodegenError(where + ": the program would have more than " +
+                         std::to_string(arch::Program::kMaxInstructions) +
+                         " instructions, the limit of a program "
+                         "(docs/limits-and-errors.md)");
     in.layer = layer;
     uint32_t index = uint32_t(prog.instrs.size());
     in.deps = hazards.add(in, index);
@@ -241,14 +247,37 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   t.shape = v.shape;
   dramTop = alignUp(dramTop, chip.dram_burst_bytes);
   t.dramAddr = dramTop;
+  // The DRAM image is bounded before anything is allocated or emitted for
+  // the tensor (overflow-checked: shapes come from the input).
+  uint64_t elements = 1, bytes = 0, end = 0;
+  bool overflow = false;
+  for (int64_t d : v.shape)
+    overflow |= d < 0 || __builtin_mul_overflow(elements, uint64_t(d), &elements);
+  overflow |= __builtin_mul_overflow(elements, kEb, &bytes) ||
+              __builtin_add_overflow(dramTop, bytes, &end);
+  if (overflow || end > arch::Program::kMaxDramBytes)
+    throw CodegenError(
+        where + ": " + arch::tensorKindName(kind) + " tensor '" + v.name +
+        "' (" + (overflow ? std::string("more than 2^64") :
+                            std::to_string(bytes)) +
+        " bytes) takes the DRAM image past the limit of " +
+        std::to_string(arch::Program::kMaxDramBytes) +
+        " bytes (docs/limits-and-errors.md)");
   if (kind == arch::TensorKind::Weight) {
     t.data.resize(v.data.size() * kEb);
     for (size_t i = 0; i < v.data.size(); ++i) {
+      // FP16 holds magnitudes up to 65504; a larger weight would become
+      // infinity on the chip.
+      if (std::isfinite(v.data[i]) && std::fabs(v.data[i]) > 65504.0f)
+        throw CodegenError("weight '" + v.name + "': element " +
+                           std::to_string(i) + " is " +
+                           std::to_string(v.data[i]) +
+                           ", outside FP16's range (magnitude <= 65504)");
       Eigen::half h(v.data[i]);
       std::memcpy(t.data.data() + i * kEb, &h, kEb);
     }
   }
-  dramTop += t.byteSize();
+  dramTop = end;
   prog.tensors.push_back(std::move(t));
   tensorOf[value] = int(prog.tensors.size()) - 1;
   return tensorOf[value];
@@ -256,6 +285,13 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
 
 arch::Program Emitter::run() {
   g.verify();
+  bool hasOutput = false;
+  for (const GraphValue &v : g.values)
+    hasOutput |= v.role == ValueRole::Output;
+  if (!hasOutput)
+    throw CodegenError("the graph has no outputs: there is nothing to "
+                       "compute");
+  where = "input";
   prog.chipName = chip.name;
   tensorOf.assign(g.values.size(), -1);
 
@@ -634,6 +670,88 @@ std::vector<int64_t> tileCandidates(int64_t d, int64_t unit) {
   return c;
 }
 
+/// Matrix-unit cycles of one product tile (docs/timing-model.md: per fold
+/// 2R + C + rows*d - 2 cycles; a partial fold costs a whole one, so tiles
+/// that fill the array are cheaper).
+double productCycles(const arch::ChipConfig &chip, uint64_t rows, uint64_t kk,
+                     uint64_t nn) {
+  uint64_t r = chip.matrix_rows, c = chip.matrix_cols;
+  uint64_t d = chip.matrix_fp16_rate_divisor;
+  return double(ceilDiv(kk, r) * ceilDiv(nn, c) * (2 * r + c + rows * d - 2));
+}
+
+} // namespace
+
+GemmCost tessera::codegen::gemmCost(const arch::ChipConfig &chip, int64_t m,
+                                    int64_t k, int64_t n, int64_t tm,
+                                    int64_t tk, int64_t tn) {
+  int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
+  // Tile classes: in each dimension, floor(d / t) full tiles of extent t and
+  // at most one partial tile of extent d mod t.
+  struct Class {
+    int64_t count, extent;
+  };
+  auto classes = [](int64_t d, int64_t t) {
+    std::vector<Class> c;
+    if (d / t)
+      c.push_back({d / t, t});
+    if (d % t)
+      c.push_back({1, d % t});
+    return c;
+  };
+  GemmCost cost;
+  for (const Class &ci : classes(m, tm))
+    for (const Class &cl : classes(k, tk))
+      for (const Class &cj : classes(n, tn))
+        cost.computeCycles += double(ci.count * cl.count * cj.count) *
+                              productCycles(chip, ci.extent, cl.extent,
+                                            cj.extent);
+  // A's tiles (i, l): for each i the walk visits (i, 0..nk-1) nn times over.
+  // With nk <= 2 both stay in their two slots after the first pass;
+  // otherwise the cyclic walk over more keys than slots misses every time.
+  uint64_t aPasses = nk <= 2 ? 1 : uint64_t(nn);
+  // B's tiles (l, j): the walk visits all nn * nk of them, in the same order,
+  // once per i; they stay resident only if there are at most two.
+  uint64_t bPasses = nn * nk <= 2 ? 1 : uint64_t(nm);
+  uint64_t outBytes = uint64_t(m) * n * kEb;
+  cost.bytes = outBytes + aPasses * uint64_t(m) * k * kEb +
+               bPasses * uint64_t(k) * n * kEb;
+  cost.transfers = uint64_t(nm * nn) + aPasses * uint64_t(nm * nk) +
+                   bPasses * uint64_t(nk * nn);
+  return cost;
+}
+
+GemmCost tessera::codegen::gemmCostByWalk(const arch::ChipConfig &chip,
+                                          int64_t m, int64_t k, int64_t n,
+                                          int64_t tm, int64_t tk, int64_t tn) {
+  int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
+  TileCache ca, cb;
+  GemmCost cost;
+  cost.bytes = uint64_t(m) * n * kEb;
+  cost.transfers = uint64_t(nm * nn);
+  for (int64_t i = 0; i < nm; ++i)
+    for (int64_t j = 0; j < nn; ++j)
+      for (int64_t l = 0; l < nk; ++l) {
+        int64_t rows = std::min(tm, m - i * tm), kk = std::min(tk, k - l * tk),
+                cols = std::min(tn, n - j * tn);
+        cost.computeCycles += productCycles(chip, rows, kk, cols);
+        bool hit;
+        ca.get(i * nk + l, hit);
+        if (!hit) {
+          cost.bytes += rows * kk * kEb;
+          ++cost.transfers;
+        }
+        cb.get(l * nn + j, hit);
+        if (!hit) {
+          cost.bytes += kk * cols * kEb;
+          ++cost.transfers;
+        }
+      }
+  return cost;
+}
+
+namespace {
+
 GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
                   uint64_t budget, const std::string &where) {
   GemmPlan best;
@@ -641,16 +759,11 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
   // The plan's cost in cycles: the longer of DRAM time (transfer time plus
   // each DMA's latency) and the matrix unit's time for the products, plus a
   // quarter of the shorter (loads, products and stores overlap on the three
-  // queues, but not perfectly at the start and end of the kernel); products
-  // (docs/timing-model.md: per fold 2R + C + rows*d - 2 cycles; a partial
-  // fold costs a whole one, so tiles that fill the array are cheaper).
+  // queues, but not perfectly at the start and end of the kernel). Each
+  // candidate costs a constant amount of work (gemmCost's closed form), so
+  // planning a product with a billion rows is as quick as one with ten.
   double bytesPerCycle = chip.dramBytesPerCycle();
   double perTransfer = double(chip.dramLatencyCycles());
-  uint64_t r = chip.matrix_rows, c = chip.matrix_cols;
-  uint64_t d = chip.matrix_fp16_rate_divisor;
-  auto productCycles = [&](uint64_t rows, uint64_t kk, uint64_t nn) {
-    return double(ceilDiv(kk, r) * ceilDiv(nn, c) * (2 * r + c + rows * d - 2));
-  };
   std::vector<int64_t> ms = tileCandidates(m, 32);
   for (int64_t t : {8, 16})
     if (t < m)
@@ -671,36 +784,14 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
           if (sram > budget || (capped && (tm * tk * kEb > 2 * kMaxTileBytes ||
                                            tk * tn * kEb > 2 * kMaxTileBytes)))
             continue;
-          TileCache ca, cb;
-          uint64_t bytes = uint64_t(m) * n * kEb, transfers = nm * nn;
-          double compute = 0;
-          for (int64_t i = 0; i < nm; ++i)
-            for (int64_t j = 0; j < nn; ++j)
-              for (int64_t l = 0; l < nk; ++l) {
-                compute += productCycles(std::min(tm, m - i * tm),
-                                         std::min(tk, k - l * tk),
-                                         std::min(tn, n - j * tn));
-                bool hit;
-                ca.get(i * nk + l, hit);
-                if (!hit) {
-                  bytes +=
-                      std::min(tm, m - i * tm) * std::min(tk, k - l * tk) * kEb;
-                  ++transfers;
-                }
-                cb.get(l * nn + j, hit);
-                if (!hit) {
-                  bytes +=
-                      std::min(tk, k - l * tk) * std::min(tn, n - j * tn) * kEb;
-                  ++transfers;
-                }
-              }
-          double dram =
-              double(bytes) / bytesPerCycle + perTransfer * double(transfers);
-          double cost =
-              std::max(dram, compute) + 0.25 * std::min(dram, compute);
+          GemmCost gc = gemmCost(chip, m, k, n, tm, tk, tn);
+          double dram = double(gc.bytes) / bytesPerCycle +
+                        perTransfer * double(gc.transfers);
+          double cost = std::max(dram, gc.computeCycles) +
+                        0.25 * std::min(dram, gc.computeCycles);
           if (cost < bestCost) {
             bestCost = cost;
-            best = {tm, tk, tn, sram, bytes, uint64_t(nm * nn * nk)};
+            best = {tm, tk, tn, sram, gc.bytes, uint64_t(nm * nn * nk)};
           }
         }
   }

@@ -26,6 +26,8 @@
 #include "tessera/Import/OnnxImporter.h"
 
 #include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Traits.h"
@@ -1489,14 +1491,14 @@ Expected<OwningOpRef<ModuleOp>> importOnnx(MLIRContext &ctx, StringRef bytes,
 
 Expected<OwningOpRef<ModuleOp>> importOnnxFile(MLIRContext &ctx,
                                                StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return llvm::createStringError(
-        buffer.getError(),
-        path + ": cannot open: " + buffer.getError().message());
-  return importOnnx(ctx, (*buffer)->getBuffer(), path);
+  std::string bytes;
+  try {
+    bytes = tessera::arch::readInputFile(
+        path.str(), tessera::arch::kMaxOnnxModelBytes, "ONNX model");
+  } catch (const tessera::arch::ContractError &e) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), e.what());
+  }
+  return importOnnx(ctx, bytes, path);
 }
 
 } // namespace tessera::importer

@@ -7,15 +7,25 @@
 // The last two run code generation only (no passes; run tessera-opt first),
 // for the chip given by --chip-config (the reference chip by default).
 //
+// The driver is mlirTranslateMain's, reduced to what Tessera uses (input,
+// -o, --split-input-file, one translation) so that the input is read with a
+// size bound, textual MLIR's nesting is checked before parsing, everything
+// runs on a thread with a large stack, and the output goes through the
+// checked writer. See ToolInput.h and FileIo.h.
+//
 //===----------------------------------------------------------------------===//
 #include "tessera/Compiler/Compile.h"
+#include "tessera/Compiler/ToolInput.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/ToolUtilities.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -31,6 +41,9 @@ static llvm::cl::opt<std::string>
                llvm::cl::value_desc("file"), llvm::cl::init(""));
 
 namespace {
+
+constexpr const char *kImportOnnxDescription =
+    "import an ONNX model into the tsr dialect";
 
 void registerDialects(DialectRegistry &registry) {
   registry.insert<tessera::tsr::TsrDialect, func::FuncDialect>();
@@ -64,7 +77,7 @@ FailureOr<tessera::arch::Program> generate(Operation *op) {
 
 int main(int argc, char **argv) {
   TranslateToMLIRRegistration importOnnx(
-      "import-onnx", "import an ONNX model into the tsr dialect",
+      "import-onnx", kImportOnnxDescription,
       [](llvm::SourceMgr &sourceMgr,
          MLIRContext *ctx) -> OwningOpRef<Operation *> {
         const llvm::MemoryBuffer *buf =
@@ -103,5 +116,83 @@ int main(int argc, char **argv) {
       },
       registerDialects);
 
-  return failed(mlirTranslateMain(argc, argv, "Tessera translation driver"));
+  static llvm::cl::opt<std::string> inputPath(
+      llvm::cl::Positional, llvm::cl::desc("<input file>"),
+      llvm::cl::init("-"));
+  static llvm::cl::opt<std::string> outputPath(
+      "o", llvm::cl::desc("Output filename"), llvm::cl::value_desc("filename"),
+      llvm::cl::init("-"));
+  static llvm::cl::opt<std::string> inputSplitMarker{
+      "split-input-file", llvm::cl::ValueOptional,
+      llvm::cl::callback([](const std::string &str) {
+        if (str.empty())
+          inputSplitMarker.setValue(kDefaultSplitMarker);
+      }),
+      llvm::cl::desc("Split the input file into chunks using the given or "
+                     "default marker and process each chunk independently"),
+      llvm::cl::init("")};
+  llvm::cl::opt<const Translation *, false, TranslationParser> translation(
+      "", llvm::cl::desc("Translation to perform"), llvm::cl::Required);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerTranslationCLOptions();
+  llvm::cl::ParseCommandLineOptions(argc, argv, "Tessera translation driver");
+
+  return tessera::compiler::runWithLargeStack([&]() -> int {
+    auto fail = [](const llvm::Twine &msg) {
+      llvm::errs() << "tessera-translate: error: " << msg << "\n";
+      return 1;
+    };
+    // An ONNX model may be as large as protobuf allows; MLIR text has its
+    // own limit and a nesting check.
+    bool onnxInput = translation->getDescription() == kImportOnnxDescription;
+    auto input = tessera::compiler::readToolInput(
+        inputPath,
+        onnxInput ? tessera::arch::kMaxOnnxModelBytes
+                  : tessera::arch::kMaxMlirBytes,
+        onnxInput ? "ONNX model" : "MLIR input");
+    if (!input)
+      return fail(llvm::toString(input.takeError()));
+    if (!onnxInput)
+      if (llvm::Error e = tessera::compiler::checkMlirNesting(
+              (*input)->getBuffer(), (*input)->getBufferIdentifier()))
+        return fail(llvm::toString(std::move(e)));
+
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    auto process = [&](std::unique_ptr<llvm::MemoryBuffer> chunk,
+                       llvm::raw_ostream &chunkOs) -> LogicalResult {
+      MLIRContext context;
+      auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+      sourceMgr->AddNewSourceBuffer(std::move(chunk), llvm::SMLoc());
+      SourceMgrDiagnosticHandler handler(*sourceMgr, &context);
+      return (*translation)(sourceMgr, chunkOs, &context);
+    };
+    if (failed(splitAndProcessBuffer(std::move(*input), process, os,
+                                     inputSplitMarker, ""))) {
+      // What the chunks that did translate printed still goes to stdout, as
+      // mlir-translate does; a file output is not written.
+      if (outputPath == "-") {
+        llvm::outs() << out;
+        llvm::outs().flush();
+      }
+      return 1;
+    }
+    try {
+      if (outputPath == "-") {
+        llvm::outs() << out;
+        llvm::outs().flush();
+        if (llvm::outs().has_error()) {
+          std::error_code ec = llvm::outs().error();
+          llvm::outs().clear_error();
+          return fail("standard output: write error: " + ec.message());
+        }
+      } else {
+        tessera::arch::writeOutputFile(outputPath, out, "output");
+      }
+    } catch (const tessera::arch::ContractError &e) {
+      return fail(e.what());
+    }
+    return 0;
+  });
 }

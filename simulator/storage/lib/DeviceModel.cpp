@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Storage/DeviceModel.h"
+#include "tessera/arch/Error.h"
+#include "tessera/arch/FileIo.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -48,28 +50,29 @@ struct ParamRef {
   const char *unit;
   double *real;    // set for real-valued parameters
   unsigned *count; // set for integer parameters
+  double min, max; // physical range (docs/limits-and-errors.md)
 };
 
 std::vector<ParamRef> paramRefs(StorageParams &p) {
   return {
       {"nvme.read_latency_us", "us, 4 KiB random read at QD1",
-       &p.nvme.readLatencyUs, nullptr},
+       &p.nvme.readLatencyUs, nullptr, 0.1, 1e5},
       {"nvme.parallel_units", "reads served concurrently", nullptr,
-       &p.nvme.parallelUnits},
+       &p.nvme.parallelUnits, 1, 1024},
       {"nvme.bandwidth_mbps", "MB/s, shared link", &p.nvme.bandwidthMBps,
-       nullptr},
-      {"hdd.avg_seek_ms", "ms, average random seek", &p.hdd.avgSeekMs, nullptr},
-      {"hdd.rpm", "revolutions per minute", &p.hdd.rpm, nullptr},
+       nullptr, 1, 1e6},
+      {"hdd.avg_seek_ms", "ms, average random seek", &p.hdd.avgSeekMs, nullptr, 0.1, 1000},
+      {"hdd.rpm", "revolutions per minute", &p.hdd.rpm, nullptr, 100, 100000},
       {"hdd.bandwidth_mbps", "MB/s, sustained media rate", &p.hdd.bandwidthMBps,
-       nullptr},
+       nullptr, 1, 1e5},
       {"object_store.first_byte_ms", "ms, GET to first byte",
-       &p.objectStore.firstByteMs, nullptr},
+       &p.objectStore.firstByteMs, nullptr, 0.1, 1e5},
       {"object_store.per_connection_mbps", "MB/s, one GET",
-       &p.objectStore.perConnectionMBps, nullptr},
+       &p.objectStore.perConnectionMBps, nullptr, 0.1, 1e6},
       {"object_store.nic_mbps", "MB/s, client network", &p.objectStore.nicMBps,
-       nullptr},
+       nullptr, 1, 1e6},
       {"object_store.dollars_per_thousand_gets", "USD per 1000 GETs",
-       &p.objectStore.dollarsPerThousandGets, nullptr},
+       &p.objectStore.dollarsPerThousandGets, nullptr, 1e-6, 1000},
   };
 }
 } // namespace
@@ -88,11 +91,17 @@ void StorageParams::set(const std::string &key, const std::string &value) {
                                   ": expected a "
                                   "positive number, got '" +
                                   value + "'");
+    if (v < ref.min || v > ref.max) {
+      std::ostringstream range;
+      range << ref.min << " .. " << ref.max;
+      throw std::invalid_argument("storage parameter " + key + ": " + value +
+                                  " is outside its range " + range.str() +
+                                  " (" + ref.unit + ")");
+    }
     if (ref.count) {
-      if (v != std::floor(v) || v > 1e6)
+      if (v != std::floor(v))
         throw std::invalid_argument("storage parameter " + key +
-                                    ": expected a positive integer <= 1000000, "
-                                    "got '" +
+                                    ": expected a whole number, got '" +
                                     value + "'");
       *ref.count = static_cast<unsigned>(v);
     } else {
@@ -116,9 +125,14 @@ static std::string trim(const std::string &s) {
 }
 
 void StorageParams::loadFile(const std::string &path) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::invalid_argument(path + ": cannot open storage parameter file");
+  std::string text;
+  try {
+    text = arch::readInputFile(path, arch::kMaxTextInputBytes,
+                               "storage parameter file");
+  } catch (const arch::ContractError &e) {
+    throw std::invalid_argument(e.what());
+  }
+  std::istringstream in(text);
   std::string line;
   for (unsigned lineNo = 1; std::getline(in, line); ++lineNo) {
     std::string body = trim(line.substr(0, line.find('#')));

@@ -38,9 +38,25 @@ struct TensorInfo {
   uint64_t byteSize() const { return numElements() * dtypeBytes(dtype); }
 };
 
+struct ChipConfig;
+
 struct Program {
   static constexpr char kMagic[8] = {'T', 'S', 'R', 'P', 'R', 'O', 'G', '\0'};
   static constexpr uint32_t kVersion = 1;
+
+  /// Documented limits (docs/limits-and-errors.md); the reader and the code
+  /// generator both enforce them, so every program that can be written can
+  /// be read and simulated.
+  static constexpr uint64_t kMaxDramBytes = 4ull << 30; ///< DRAM image size.
+  /// The DRAM image may extend past the last tensor by at most this much
+  /// (the code generator rounds it up to a DRAM burst, at most 4096 bytes).
+  static constexpr uint64_t kMaxDramPadding = 4096;
+  static constexpr uint64_t kMaxSramBytes = 1ull << 30; ///< sram_bytes_used.
+  static constexpr uint32_t kMaxInstructions = 1u << 24;
+  static constexpr uint32_t kMaxTensors = 1u << 20;
+  static constexpr uint32_t kMaxLayers = 1u << 20;
+  static constexpr uint32_t kMaxRank = 8;
+  static constexpr uint32_t kMaxNameBytes = 4096;
 
   std::string chipName;        ///< Config the program was compiled for.
   uint64_t sramBytesUsed = 0;  ///< Highest SRAM byte address used + 1.
@@ -53,6 +69,9 @@ struct Program {
   /// the DRAM image, no overlapping tensors). Throws ContractError naming the
   /// instruction or tensor; `source` names the file.
   void verify(const std::string &source = "<program>") const;
+  /// Checks that the program fits the chip it is about to run on
+  /// (`sram_bytes_used <= sram_bytes`). Throws ContractError.
+  void checkFits(const ChipConfig &chip, const std::string &source) const;
 
   /// Serializes to the binary program file format.
   std::vector<uint8_t> serialize() const;
@@ -60,7 +79,9 @@ struct Program {
   static Program deserialize(const uint8_t *data, size_t size,
                              const std::string &source);
   static Program load(const std::string &path);
-  /// Writes atomically (temporary file + rename). Throws ContractError.
+  /// Writes through writeOutputFile (FileIo.h): a regular file or new path
+  /// atomically (temporary file + rename), a device in place. Throws
+  /// ContractError.
   void save(const std::string &path) const;
   /// The readable listing: header, tensors, and one instruction per line.
   std::string listing() const;

@@ -123,6 +123,13 @@ struct ReaderOptions {
 /// What verify() found.
 struct VerifyReport {
   uint64_t rowsChecked = 0, columnsChecked = 0, columnsAuthenticated = 0;
+  /// Encrypted tensors whose tag could not be checked: no key for their key
+  /// id (their stored bytes' checksum was still checked).
+  uint64_t columnsUnauthenticated = 0;
+  std::vector<std::string> missingKeyIds; ///< sorted, unique
+  /// Row bytes between the header and the columns and between columns (the
+  /// alignment padding no checksum covers) that were checked to be zero.
+  uint64_t paddingBytesChecked = 0;
   uint64_t bytesRead = 0;
   std::vector<std::string> problems; ///< one line each; empty = good
 };
