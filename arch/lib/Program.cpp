@@ -208,12 +208,12 @@ public:
   /// A count of records at least `minBytes` each: never more than fit.
   uint32_t count(const char *what, uint64_t minBytes, uint32_t max) {
     uint32_t n = get<uint32_t>(what);
-    if (n > max)
-      fail(std::string(what) + " " + std::to_string(n) +
-           " is more than the limit of " + std::to_string(max));
     if (uint64_t(n) * minBytes > size - pos)
       fail(std::string("implausible ") + what + " " + std::to_string(n) +
            " for the bytes that remain");
+    if (n > max)
+      fail(std::string(what) + " " + std::to_string(n) +
+           " is more than the limit of " + std::to_string(max));
     return n;
   }
   const uint8_t *data;

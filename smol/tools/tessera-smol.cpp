@@ -598,13 +598,12 @@ int main(int argc, char **argv) {
                          "--help\n");
     return 2;
   }
-  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
-      !std::strcmp(argv[1], "help")) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
   std::string cmd = argv[1];
-  int status = run(cmd, argc, argv);
+  int status = 0;
+  if (cmd == "--help" || cmd == "-h" || cmd == "help")
+    std::fputs(kUsage, stdout);
+  else
+    status = run(cmd, argc, argv);
   // Every report goes to stdout: a write that failed (a full disk, a closed
   // pipe) is an error, not a silent success.
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {

@@ -290,6 +290,35 @@ TEST(SmolDamage, WrongAndMissingKey) {
   VerifyReport v = plain->verify();
   EXPECT_TRUE(v.problems.empty());
   EXPECT_EQ(v.columnsAuthenticated, 0u);
+  // ... and says what it could not authenticate (issue 12, item 9): two
+  // encrypted columns per row, six rows, all under key id 'k1'.
+  EXPECT_EQ(v.columnsUnauthenticated, 12u);
+  EXPECT_EQ(v.missingKeyIds, std::vector<std::string>{"k1"});
+  VerifyReport withKey = openBytes(sample().bytes, sample().keys)->verify();
+  EXPECT_EQ(withKey.columnsAuthenticated, 12u);
+  EXPECT_EQ(withKey.columnsUnauthenticated, 0u);
+  EXPECT_TRUE(withKey.missingKeyIds.empty());
+}
+
+// The alignment padding between a row's columns is covered by no checksum;
+// verify checks that it is still zero (issue 12, item 9).
+TEST(SmolDamage, NonZeroPaddingBetweenColumnsIsReported) {
+  auto r = openBytes(sample().bytes);
+  const std::vector<Column> &cols = r->columns();
+  // The first gap between two consecutive dynamic columns.
+  uint64_t gap = 0;
+  for (uint32_t k = 0; k + 1 < r->dynamicColumns() && !gap; ++k)
+    if (cols[k].offset + cols[k].storedBytes < cols[k + 1].offset)
+      gap = cols[k].offset + cols[k].storedBytes;
+  ASSERT_NE(gap, 0u) << "the sample has no padding between columns";
+  EXPECT_GT(r->verify().paddingBytesChecked, 0u);
+  std::vector<uint8_t> f = sample().bytes;
+  f[r->entries()[2].offset + gap] = 0x5a;
+  VerifyReport v = openBytes(f)->verify();
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_NE(v.problems[0].find("row 2"), std::string::npos) << v.problems[0];
+  EXPECT_NE(v.problems[0].find("padding byte"), std::string::npos)
+      << v.problems[0];
 }
 
 TEST(SmolDamage, KeyFiles) {

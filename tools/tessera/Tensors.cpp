@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <sys/stat.h>
 
 using namespace tessera::tools;
 
@@ -17,14 +18,21 @@ std::vector<float> tessera::tools::readF32File(const std::string &path,
   // The file can legitimately hold exactly the tensor's bytes; read at most
   // that many, so a device or a huge file costs nothing.
   uint64_t expectedBytes = expectedElements * 4;
-  std::string bytes = arch::readInputFile(
-      path, expectedBytes, "tensor file for '" + tensorName + "'");
-  if (bytes.size() != expectedBytes)
-    throw std::runtime_error(
+  auto wrongSize = [&](uint64_t size) {
+    return std::runtime_error(
         path + ": tensor '" + tensorName + "' expects " +
         std::to_string(expectedElements) + " float32 values (" +
         std::to_string(expectedBytes) + " bytes), the file has " +
-        std::to_string(bytes.size()) + " bytes");
+        std::to_string(size) + " bytes");
+  };
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      uint64_t(st.st_size) != expectedBytes)
+    throw wrongSize(uint64_t(st.st_size));
+  std::string bytes = arch::readInputFile(
+      path, expectedBytes, "tensor file for '" + tensorName + "'");
+  if (bytes.size() != expectedBytes)
+    throw wrongSize(bytes.size());
   std::vector<float> values(expectedElements);
   std::memcpy(values.data(), bytes.data(), bytes.size());
   return values;

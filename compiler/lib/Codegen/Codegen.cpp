@@ -149,6 +149,7 @@ private:
   uint64_t dramTop = 0;
   uint64_t sramTop = 0;
   uint32_t layer = 0;
+  std::map<std::string, unsigned> layerNames; ///< Uses of each layer name.
   std::string where; ///< "matmul 'name'" for errors.
 
   // -- Memory ---------------------------------------------------------------
@@ -169,6 +170,20 @@ private:
   uint64_t sramBudget() const { return chip.sram_bytes; }
 
   // -- Emission -------------------------------------------------------------
+  /// Starts the next layer (report row). Node names need not be unique in
+  /// ONNX; a repeated name gets " #2", " #3", ... so every layer has its own
+  /// row.
+  void beginLayer(const std::string &name) {
+    unsigned seen = ++layerNames[name];
+    std::string unique =
+        seen == 1 ? name : name + " #" + std::to_string(seen);
+    while (seen > 1 && layerNames.count(unique))
+      unique += "'";
+    if (seen > 1)
+      layerNames[unique] = 1;
+    prog.layers.push_back(unique);
+    layer = uint32_t(prog.layers.size() - 1);
+  }
   void emit(Instr in) {
     if (prog.instrs.size() >= arch::Program::kMaxInstructions)
       throw CodegenError(where + ": the program would have more than " +
@@ -350,8 +365,7 @@ void Emitter::lowerNode(const GraphNode &n) {
       tensorOf[n.output] = tensorOf[in0];
       return;
     }
-    prog.layers.push_back(n.name);
-    layer = uint32_t(prog.layers.size() - 1);
+    beginLayer(n.name);
     placeTensor(n.output, arch::TensorKind::Output);
     copyKernel(in0, n.output);
     return;
@@ -360,8 +374,7 @@ void Emitter::lowerNode(const GraphNode &n) {
   placeTensor(n.output, out.role == ValueRole::Output
                             ? arch::TensorKind::Output
                             : arch::TensorKind::Scratch);
-  prog.layers.push_back(n.name);
-  layer = uint32_t(prog.layers.size() - 1);
+  beginLayer(n.name);
   beginKernel();
   switch (n.kind) {
   case NodeKind::MatMul:

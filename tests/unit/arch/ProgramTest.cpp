@@ -1,5 +1,6 @@
 //===- ProgramTest.cpp - Program file round trip, checks and bad input ----===//
 
+#include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
 #include "tessera/arch/Program.h"
 
@@ -178,6 +179,113 @@ TEST(Program, VerifierNamesTheInstruction) {
 
 TEST(Program, MissingFileIsAClearError) {
   EXPECT_THROW(Program::load("/nonexistent.tsrp"), ContractError);
+}
+
+// Issue 12, item 3: size fields are checked against the documented limits
+// and against the file's contents before anything is allocated.
+size_t dramBytesOffset(const Program &p) {
+  return 32 + 4 + p.chipName.size() + 8;
+}
+
+TEST(ProgramLimits, DramBytesBeyondTheLimitIsRejected) {
+  Program p = sample();
+  std::vector<uint8_t> bytes = p.serialize();
+  uint64_t huge = 16ull << 30; // 16 GiB: 8+ GB allocated before the fix
+  std::memcpy(bytes.data() + dramBytesOffset(p), &huge, 8);
+  std::string err = errorOf(bytes);
+  EXPECT_NE(err.find("p.tsrp: dram_bytes 17179869184 is more than the limit"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("(at byte " + std::to_string(dramBytesOffset(p)) + ")"),
+            std::string::npos)
+      << err;
+}
+
+TEST(ProgramLimits, DramBytesBeyondItsTensorsIsRejected) {
+  Program p = sample(); // tensors end at 256, dram_bytes 4096
+  p.dramBytes = 256 + Program::kMaxDramPadding;
+  EXPECT_NO_THROW(p.verify());
+  p.dramBytes += 1;
+  try {
+    p.verify("p.tsrp");
+    FAIL();
+  } catch (const ContractError &e) {
+    EXPECT_STREQ(e.what(), "p.tsrp: dram_bytes 4353 is more than the 256 "
+                           "bytes its tensors occupy plus 4096 bytes of "
+                           "padding");
+  }
+}
+
+TEST(ProgramLimits, SramBytesUsedIsCheckedAgainstTheChip) {
+  Program p = sample();
+  ChipConfig chip = ChipConfig::reference();
+  EXPECT_NO_THROW(p.checkFits(chip, "p.tsrp"));
+  chip.sram_bytes = 2048; // the program uses 4096
+  try {
+    p.checkFits(chip, "p.tsrp");
+    FAIL();
+  } catch (const ContractError &e) {
+    EXPECT_STREQ(e.what(), "p.tsrp: sram_bytes_used 4096 is more than the "
+                           "chip's sram_bytes 2048 (chip 'reference')");
+  }
+  std::vector<uint8_t> bytes = p.serialize();
+  uint64_t huge = Program::kMaxSramBytes + 1;
+  std::memcpy(bytes.data() + dramBytesOffset(p) - 8, &huge, 8);
+  EXPECT_NE(errorOf(bytes).find("sram_bytes_used 1073741825 is more than the "
+                                "limit"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(ProgramLimits, ReservedWordsAndPaddingMustBeZero) {
+  std::vector<uint8_t> bytes = sample().serialize();
+  bytes[24] = 1; // reserved u64 of the preamble
+  EXPECT_NE(errorOf(bytes).find("reserved field is 1, expected 0 in version 1 "
+                                "(at byte 24)"),
+            std::string::npos)
+      << errorOf(bytes);
+  bytes = sample().serialize();
+  // The first tensor record's padding byte: after chip name, the two u64
+  // sizes, the layer names, the tensor count, "x", kind, dtype and rank.
+  size_t at = dramBytesOffset(sample()) + 8 + 4 + (4 + 7) + (4 + 3) + 4 +
+              (4 + 1) + 3;
+  bytes[at] = 7;
+  EXPECT_NE(errorOf(bytes).find("tensor 'x': padding byte is 7, expected 0 "
+                                "(at byte " +
+                                std::to_string(at) + ")"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(ProgramLimits, ErrorOffsetsPointAtTheField) {
+  std::vector<uint8_t> bytes = sample().serialize();
+  bytes[8] = 99; // version, bytes 8..11
+  EXPECT_NE(errorOf(bytes).find("(at byte 8)"), std::string::npos)
+      << errorOf(bytes);
+  bytes = sample().serialize();
+  bytes[12] = 1; // flags, bytes 12..15
+  EXPECT_NE(errorOf(bytes).find("unknown flags 1 (at byte 12)"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(ProgramLimits, ADirectoryOrADeviceIsAClearError) {
+  try {
+    Program::load(::testing::TempDir());
+    FAIL();
+  } catch (const ContractError &e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos)
+        << e.what();
+  }
+  try {
+    Program::load("/dev/zero");
+    FAIL();
+  } catch (const ContractError &e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: program file (a pipe or "
+                                         "device) is longer than the limit"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 } // namespace

@@ -17,7 +17,9 @@
 #include <Eigen/Core>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 using namespace tessera;
 using namespace tessera::codegen;
@@ -292,6 +294,109 @@ TEST(Errors, ShapeMismatchIsCaughtByVerify) {
   b.output(b.node(NodeKind::MatMul, "bad", {x, w}, {4, 7}), "y");
   EXPECT_THROW(generateProgram(b.g, arch::ChipConfig::reference()),
                CodegenError);
+}
+
+// Issue 12, item 2: the planner's cost of a tiling is a closed form per tile
+// class; it must give exactly the figures of walking every tile.
+TEST(GemmCost, ClosedFormEqualsTheTileWalk) {
+  arch::ChipConfig chips[] = {arch::ChipConfig::reference(), chipWithSram(1)};
+  chips[1].matrix_rows = 24;
+  chips[1].matrix_cols = 40;
+  chips[1].matrix_fp16_rate_divisor = 3;
+  unsigned cases = 0;
+  for (const arch::ChipConfig &chip : chips)
+    for (int64_t m : {1, 7, 96, 100, 257})
+      for (int64_t k : {1, 8, 96, 300})
+        for (int64_t n : {1, 40, 97, 500})
+          for (int64_t tm : {1, 8, 32, 96, 300})
+            for (int64_t tk : {1, 8, 96, 301})
+              for (int64_t tn : {8, 40, 96, 512}) {
+                GemmCost a = gemmCost(chip, m, k, n, tm, tk, tn);
+                GemmCost w = gemmCostByWalk(chip, m, k, n, tm, tk, tn);
+                ASSERT_EQ(a.computeCycles, w.computeCycles)
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
+                    << tk << "x" << tn;
+                ASSERT_EQ(a.bytes, w.bytes)
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
+                    << tk << "x" << tn;
+                ASSERT_EQ(a.transfers, w.transfers)
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
+                    << tk << "x" << tn;
+                ++cases;
+              }
+  EXPECT_EQ(cases, 2u * 5 * 4 * 4 * 5 * 4 * 4);
+}
+
+// A matrix product with a hundred million rows: before the closed form the
+// planner walked every tile of every candidate tiling (minutes).
+TEST(GemmCost, PlanningAHugeProductIsQuick) {
+  GraphBuilder b;
+  int x = b.input("x", {100000000, 8});
+  b.output(b.node(NodeKind::MatMul, "tall", {x, b.weight("w", {8, 8})},
+                  {100000000, 8}),
+           "y");
+  auto start = std::chrono::steady_clock::now();
+  arch::Program p = generateProgram(b.g, arch::ChipConfig::reference());
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  std::printf("planned and emitted a 1e8x8x8 product: %zu instructions in "
+              "%.2f s\n",
+              p.instrs.size(), seconds);
+  EXPECT_GT(p.instrs.size(), 0u);
+}
+
+// Issue 12, items 2 and 10: the DRAM image limit names the op and the
+// figures before anything is emitted; no outputs and FP16-overflowing
+// weights are errors.
+TEST(Errors, DramImageLimitNamesTheOpAndTheFigures) {
+  GraphBuilder b;
+  int x = b.input("x", {1 << 20, 1536}); // 3 GiB in FP16
+  b.output(b.node(NodeKind::Erf, "huge_erf", {x}, {1 << 20, 1536}), "y");
+  try {
+    generateProgram(b.g, arch::ChipConfig::reference());
+    FAIL() << "expected CodegenError";
+  } catch (const CodegenError &e) {
+    EXPECT_STREQ(e.what(), "erf 'huge_erf': output tensor 'y' (3221225472 "
+                           "bytes) takes the DRAM image past the limit of "
+                           "4294967296 bytes (docs/limits-and-errors.md)");
+  }
+}
+
+TEST(Errors, NoOutputsIsAnError) {
+  GraphBuilder b;
+  b.input("x", {4, 8});
+  EXPECT_THROW(generateProgram(b.g, arch::ChipConfig::reference()),
+               CodegenError);
+}
+
+TEST(Errors, WeightOutsideFp16RangeNamesTheWeight) {
+  GraphBuilder b;
+  int x = b.input("x", {4, 8});
+  int w = b.weight("big_w", {8, 8});
+  b.g.values[w].data[5] = 1e30f;
+  b.output(b.node(NodeKind::MatMul, "mm", {x, w}, {4, 8}), "y");
+  try {
+    generateProgram(b.g, arch::ChipConfig::reference());
+    FAIL() << "expected CodegenError";
+  } catch (const CodegenError &e) {
+    EXPECT_NE(std::string(e.what()).find("weight 'big_w': element 5"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("outside FP16's range"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Tiling, RepeatedNodeNamesGetDistinctLayers) {
+  GraphBuilder b;
+  int x = b.input("x", {16, 32});
+  int v = b.node(NodeKind::Gelu, "same", {x}, {16, 32});
+  v = b.node(NodeKind::Erf, "same", {v}, {16, 32});
+  b.output(b.node(NodeKind::Erf, "", {v}, {16, 32}), "y");
+  arch::Program p = generateProgram(b.g, arch::ChipConfig::reference());
+  EXPECT_EQ(p.layers, (std::vector<std::string>{"same", "same #2", ""}));
 }
 
 } // namespace
