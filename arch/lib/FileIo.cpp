@@ -8,6 +8,7 @@
 #include "tessera/arch/FileIo.h"
 #include "tessera/arch/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -86,15 +87,26 @@ std::string tessera::arch::readInputFile(const std::string &path,
     if (size > maxBytes)
       throw fail(what + " is " + bytesText(size) + ", more than the limit of " +
                  bytesText(maxBytes) + " (docs/limits-and-errors.md)");
-    bytes.reserve(size);
   } else if (maxBytes > kMaxStreamInputBytes) {
     maxBytes = kMaxStreamInputBytes;
   }
-  // Read in chunks until the end; a regular file that grows while it is
-  // read, and a stream, are both cut at the limit.
-  char chunk[1 << 16];
+  // Read until the end, straight into the buffer; a regular file that grows
+  // while it is read, and a stream, are both cut at the limit (one byte past
+  // it is asked for, to tell "exactly the limit" from "more").
+  size_t used = 0;
+  bytes.resize(size_t(std::min<uint64_t>(regular ? uint64_t(st.st_size) + 1
+                                                 : 1 << 16,
+                                         maxBytes + 1)));
   for (;;) {
-    ssize_t n = ::read(f.fd, chunk, sizeof chunk);
+    if (used == bytes.size()) {
+      if (used > maxBytes)
+        throw fail(what + (regular ? " grew past" : " (a pipe or device) is "
+                                                    "longer than") +
+                   " the limit of " + bytesText(maxBytes) +
+                   " (docs/limits-and-errors.md)");
+      bytes.resize(size_t(std::min<uint64_t>(2 * used, maxBytes + 1)));
+    }
+    ssize_t n = ::read(f.fd, &bytes[used], bytes.size() - used);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -102,13 +114,14 @@ std::string tessera::arch::readInputFile(const std::string &path,
     }
     if (n == 0)
       break;
-    if (uint64_t(n) > maxBytes - bytes.size())
-      throw fail(what + (regular ? " grew past" : " (a pipe or device) is "
-                                                  "longer than") +
-                 " the limit of " + bytesText(maxBytes) +
-                 " (docs/limits-and-errors.md)");
-    bytes.append(chunk, size_t(n));
+    used += size_t(n);
   }
+  if (used > maxBytes)
+    throw fail(what + (regular ? " grew past" : " (a pipe or device) is "
+                                                "longer than") +
+               " the limit of " + bytesText(maxBytes) +
+               " (docs/limits-and-errors.md)");
+  bytes.resize(used);
   return bytes;
 }
 

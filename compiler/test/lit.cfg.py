@@ -18,6 +18,12 @@ config.environment["PATH"] = os.pathsep.join(
     [config.tessera_tools_dir, config.llvm_tools_dir,
      config.environment.get("PATH", os.environ.get("PATH", ""))])
 
+# The sanitizer build (scripts/sanitize.sh) configures its runtimes through
+# the environment; lit passes on only what it is told to.
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
 # protoc turning a textproto fixture into an .onnx file.
 config.substitutions.append(
     ("%protoc-onnx",

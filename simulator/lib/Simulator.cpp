@@ -172,6 +172,10 @@ SimResult tessera::sim::simulateFrame(
   timing::checkChip(chip);
   prog.verify("program");
   prog.checkFits(chip, "program");
+  // Every figure of the frame is bounded before the model runs, so none can
+  // saturate or wrap (the SystemC clock included: it keeps running across
+  // frames).
+  uint64_t bound = timing::frameCycleBound(chip, prog);
   checkInputs(prog, inputs, options.functional);
 
   FrameState frame;
@@ -183,6 +187,10 @@ SimResult tessera::sim::simulateFrame(
     image = buildImage(prog, inputs);
 
   Chip &model = chipModel();
+  if (nowCycles() > timing::kMaxFrameCycles * 1024 - bound)
+    throw SimError("the simulated clock would pass " +
+                   std::to_string(timing::kMaxFrameCycles * 1024) +
+                   " cycles in this process; simulate fewer frames per run");
   model.runFrame(frame, std::move(image));
   if (frame.failed())
     throw SimError(frame.error);

@@ -141,3 +141,55 @@ void timing::checkChip(const arch::ChipConfig &chip) {
                               "': field 'dram_latency_ns' must not be "
                               "negative");
 }
+
+uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
+                                 const arch::Program &prog) {
+  // The same formulas as instrCycles, in long double: a figure past 2^64
+  // stays a (large) number instead of wrapping or saturating.
+  using LD = long double;
+  auto ceilDivL = [](LD a, LD b) { return std::ceil(a / b - 1e-9L); };
+  LD latency = std::ceil(LD(chip.dram_latency_ns) * chip.clock_ghz - 1e-9L);
+  LD bytesPerCycle = LD(chip.dram_bandwidth_gbps) / chip.clock_ghz;
+  LD total = 0;
+  for (size_t i = 0; i < prog.instrs.size(); ++i) {
+    const arch::Instr &in = prog.instrs[i];
+    LD cycles = 0;
+    switch (in.op) {
+    case arch::Opcode::DmaLoad:
+    case arch::Opcode::DmaStore: {
+      LD rows = in.dims[0], rowBytes = in.dims[1];
+      LD burst = chip.dram_burst_bytes;
+      LD bus = rows * std::ceil(rowBytes / burst) * burst;
+      LD dram = latency + ceilDivL(bus, bytesPerCycle);
+      LD sram = chip.sram_access_cycles +
+                ceilDivL(rows * rowBytes, LD(chip.sramBytesPerCycle()));
+      cycles = std::max(dram, sram);
+      break;
+    }
+    case arch::Opcode::MatMul: {
+      LD d = in.dtype == arch::DType::F16 ? chip.matrix_fp16_rate_divisor : 1;
+      cycles = std::ceil(LD(in.dims[1]) / chip.matrix_rows) *
+               std::ceil(LD(in.dims[2]) / chip.matrix_cols) *
+               (2 * LD(chip.matrix_rows) + chip.matrix_cols +
+                LD(in.dims[0]) * d - 2);
+      break;
+    }
+    default:
+      cycles = chip.vector_startup_cycles +
+               LD(vectorPasses(chip, in.op)) *
+                   ceilDivL(LD(in.dims[0]) * in.dims[1], chip.vector_lanes);
+    }
+    total += cycles;
+    if (!(total <= LD(kMaxFrameCycles)))
+      throw arch::ContractError(
+          "chip config '" + chip.name + "': instruction " + std::to_string(i) +
+          " (" + arch::opcodeName(in.op) + ") takes the frame past " +
+          std::to_string(kMaxFrameCycles) +
+          " cycles, the most the simulator times (clock_ghz " +
+          std::to_string(chip.clock_ghz) + ", dram_bandwidth_gbps " +
+          std::to_string(chip.dram_bandwidth_gbps) + ", dram_latency_ns " +
+          std::to_string(chip.dram_latency_ns) +
+          "; docs/limits-and-errors.md)");
+  }
+  return uint64_t(total);
+}

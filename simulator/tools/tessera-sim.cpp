@@ -15,8 +15,10 @@
 #include "tessera/Sim/Report.h"
 #include "tessera/Sim/Simulator.h"
 #include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/FileIo.h"
 #include "tessera/arch/Program.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -90,7 +92,7 @@ Args parseArgs(int argc, char **argv) {
       std::string v = value("--tolerance");
       char *end = nullptr;
       a.tolerance = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end || !(a.tolerance >= 0))
+      if (v.empty() || *end || !(a.tolerance >= 0) || std::isinf(a.tolerance))
         fail("--tolerance expects a non-negative number, got '" + v + "'");
     } else if (arg == "--json") {
       a.json = true;
@@ -119,6 +121,7 @@ int main(int argc, char **argv) {
                                 ? arch::ChipConfig::reference()
                                 : arch::ChipConfig::load(args.config);
     arch::Program prog = arch::Program::load(args.program);
+    prog.checkFits(chip, args.program);
 
     std::map<std::string, std::string> inputFiles, expectedFiles;
     for (const std::string &b : args.inputs)
@@ -171,7 +174,10 @@ int main(int argc, char **argv) {
     }
     std::cout << (args.json ? sim::reportJson(result, chip, info)
                             : sim::formatReport(result, chip, info));
+    arch::flushStdout();
     return accurate ? 0 : 2;
+  } catch (const std::bad_alloc &) {
+    fail(args.program + ": out of memory while simulating");
   } catch (const std::exception &e) {
     fail(e.what());
   }

@@ -641,6 +641,10 @@ int run(const std::string &cmd, int argc, char **argv) {
   } catch (const UsageError &e) {
     std::fprintf(stderr, "tessera-smol %s: usage: %s\n", cmd.c_str(), e.what());
     return 2;
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "tessera-smol %s: error: %s: out of memory\n",
+                 cmd.c_str(), argc > 2 ? argv[2] : "");
+    return 1;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "tessera-smol %s: error: %s\n", cmd.c_str(), e.what());
     return 1;

@@ -327,25 +327,6 @@ TEST(GemmCost, ClosedFormEqualsTheTileWalk) {
   EXPECT_EQ(cases, 2u * 5 * 4 * 4 * 5 * 4 * 4);
 }
 
-// A matrix product with a hundred million rows: before the closed form the
-// planner walked every tile of every candidate tiling (minutes).
-TEST(GemmCost, PlanningAHugeProductIsQuick) {
-  GraphBuilder b;
-  int x = b.input("x", {100000000, 8});
-  b.output(b.node(NodeKind::MatMul, "tall", {x, b.weight("w", {8, 8})},
-                  {100000000, 8}),
-           "y");
-  auto start = std::chrono::steady_clock::now();
-  arch::Program p = generateProgram(b.g, arch::ChipConfig::reference());
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
-  std::printf("planned and emitted a 1e8x8x8 product: %zu instructions in "
-              "%.2f s\n",
-              p.instrs.size(), seconds);
-  EXPECT_GT(p.instrs.size(), 0u);
-}
-
 // Issue 12, items 2 and 10: the DRAM image limit names the op and the
 // figures before anything is emitted; no outputs and FP16-overflowing
 // weights are errors.

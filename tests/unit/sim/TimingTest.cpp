@@ -169,4 +169,41 @@ TEST(Timing, ChipWithAZeroRateIsRejected) {
   EXPECT_NO_THROW(timing::checkChip(ref()));
 }
 
+// Issue 12, item 5: the frame's cycles are bounded before the model runs;
+// a chip whose rates make a figure leave 64 bits is an error naming the
+// instruction and the fields, not a saturated count with a PASS.
+TEST(Timing, FrameBoundIsAnUpperBoundAndOverflowIsAnError) {
+  arch::Program p;
+  p.chipName = "t";
+  p.dramBytes = 1 << 20;
+  p.sramBytesUsed = 1 << 20;
+  arch::Instr load;
+  load.op = arch::Opcode::DmaLoad;
+  load.dims[0] = 256;
+  load.dims[1] = 4096;
+  load.strides[0] = load.strides[1] = 4096;
+  arch::Instr mm;
+  mm.op = arch::Opcode::MatMul;
+  mm.dims[0] = 100;
+  mm.dims[1] = 300;
+  mm.dims[2] = 200;
+  p.instrs = {load, mm};
+  arch::ChipConfig chip = ref();
+  EXPECT_EQ(timing::frameCycleBound(chip, p),
+            timing::instrCycles(chip, load) + timing::instrCycles(chip, mm));
+  chip.clock_ghz = 1e20; // DRAM time no longer vanishes: it explodes.
+  try {
+    timing::frameCycleBound(chip, p);
+    FAIL() << "expected ContractError";
+  } catch (const arch::ContractError &e) {
+    EXPECT_NE(std::string(e.what()).find("instruction 0 (dma.load) takes the "
+                                         "frame past 1099511627776 cycles"),
+              std::string::npos)
+        << e.what();
+  }
+  chip = ref();
+  chip.dram_bandwidth_gbps = 1e-20;
+  EXPECT_THROW(timing::frameCycleBound(chip, p), arch::ContractError);
+}
+
 } // namespace

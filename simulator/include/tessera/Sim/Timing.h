@@ -11,6 +11,7 @@
 #define TESSERA_SIM_TIMING_H
 
 #include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Program.h"
 #include "tessera/arch/Isa.h"
 
 #include <cstdint>
@@ -67,6 +68,20 @@ uint64_t instrCycles(const arch::ChipConfig &chip, const arch::Instr &in);
 /// Throws arch::ContractError when a field the formulas divide by is zero
 /// (a config built in memory rather than parsed).
 void checkChip(const arch::ChipConfig &chip);
+
+/// Largest frame the simulator times: 2^40 cycles (about 9 minutes at
+/// 2 GHz; a frame's budget is milliseconds). Every timing figure of a frame
+/// is at most this, so no sum, product or conversion to SystemC time can
+/// saturate or wrap (docs/limits-and-errors.md).
+constexpr uint64_t kMaxFrameCycles = 1ull << 40;
+
+/// An upper bound of the frame's cycles, every instruction one after the
+/// other on an idle chip, computed in floating point from the formulas'
+/// inputs (so it cannot wrap). Throws arch::ContractError naming the first
+/// instruction at which the bound passes kMaxFrameCycles, and the config
+/// fields that make it so long.
+uint64_t frameCycleBound(const arch::ChipConfig &chip,
+                         const arch::Program &prog);
 
 } // namespace tessera::sim::timing
 

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Seed corpora of the fuzz targets, from the repo's own files:
+#   program/  programs compiled from the bundled models (tessera compile)
+#   config/   arch/configs/*.cfg and the chip configs of the tests
+#   onnx/     every .onnx under models/ and tests/ up to 1 MiB
+# Usage: make_seeds.sh SOURCE_DIR TESSERA OUT_DIR
+set -eu
+src=$1; tessera=$2; out=$3
+rm -rf "$out"; mkdir -p "$out/program" "$out/config" "$out/onnx"
+"$tessera" compile "$src/models/encoder_layer/encoder_layer.onnx" \
+  -o "$out/program/encoder_layer.tsrp" > /dev/null
+for cfg in "$src"/arch/configs/*.cfg; do cp "$cfg" "$out/config/"; done
+sed 's/^sram_bytes = .*/sram_bytes = 65536/' "$src/arch/configs/reference.cfg" \
+  > "$out/config/small-sram.cfg"
+"$tessera" compile "$src/models/encoder_layer/encoder_layer.onnx" \
+  --config "$out/config/small-sram.cfg" -o "$out/program/small-sram.tsrp" \
+  > /dev/null
+find "$src/models" "$src/tests" -name '*.onnx' -size -1024k | while read -r f; do
+  cp "$f" "$out/onnx/$(echo "$f" | tr '/' '_')"
+done
+echo "seeds: $(ls "$out/program" | wc -l) programs, $(ls "$out/config" | wc -l) configs, $(ls "$out/onnx" | wc -l) ONNX models in $out"
