@@ -2,7 +2,7 @@
 # Seed corpora of the fuzz targets, from the repo's own files:
 #   program/  programs compiled from the bundled models (tessera compile)
 #   config/   arch/configs/*.cfg and the chip configs of the tests
-#   onnx/     every .onnx under models/ and tests/ up to 1 MiB
+#   onnx/     every .onnx under models/ and tests/ up to 4 MiB
 # Usage: make_seeds.sh SOURCE_DIR TESSERA OUT_DIR
 set -eu
 src=$1; tessera=$2; out=$3
@@ -15,7 +15,8 @@ sed 's/^sram_bytes = .*/sram_bytes = 65536/' "$src/arch/configs/reference.cfg" \
 "$tessera" compile "$src/models/encoder_layer/encoder_layer.onnx" \
   --config "$out/config/small-sram.cfg" -o "$out/program/small-sram.tsrp" \
   > /dev/null
-find "$src/models" "$src/tests" -name '*.onnx' -size -1024k | while read -r f; do
-  cp "$f" "$out/onnx/$(echo "$f" | tr '/' '_')"
+# Up to 4 MiB: the bundled encoder layer (3 MiB) is the main seed.
+find "$src/models" "$src/tests" -name '*.onnx' -size -4096k | while read -r f; do
+  cp "$f" "$out/onnx/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 echo "seeds: $(ls "$out/program" | wc -l) programs, $(ls "$out/config" | wc -l) configs, $(ls "$out/onnx" | wc -l) ONNX models in $out"
