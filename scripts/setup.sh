@@ -20,6 +20,10 @@ packages=(
   libsodium-dev libhdf5-dev libarchive-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libx264-dev
   libclang-rt-14-dev
+  # Sweeps, plots and reports (tessera sweep, scripts/sweep_plots.py,
+  # scripts/screenshot_report.sh) and the Slurm test of sharded sweeps.
+  libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib python3-numpy
+  chromium slurm-wlm munge
 )
 
 missing=()
