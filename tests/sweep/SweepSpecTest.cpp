@@ -189,6 +189,18 @@ TEST(SweepSpec, Errors) {
             std::string::npos);
   // TOML syntax, unknown keys and sections, a missing model.
   EXPECT_NE(errorOf("[axes\n").find("test.toml:3:"), std::string::npos);
+  // Headers that make toml++ 3.3.0 assert (marzer/tomlplusplus#301).
+  EXPECT_NE(errorOf("[*x\n").find("test.toml:3: malformed table header"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[[1]]]\n").find("test.toml:3: malformed table header"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[[=\n").find("test.toml:3: malformed table header"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[axes]\nclock_ghz = [1.0, 2.\xd0\xa2]\n")
+                .find("test.toml:4: unexpected non-ASCII character"),
+            std::string::npos);
+  // Non-ASCII text in comments and strings is fine.
+  EXPECT_EQ(errorOf("# \xc3\xa9t\xc3\xa9\n[axes]\nname = [\"\xc3\xa9\"]\n"), "");
   EXPECT_NE(errorOf("sample = 3\n").find("test.toml:3: unknown key 'sample'"),
             std::string::npos);
   EXPECT_NE(errorOf("[chip]\nx = 1\n").find("unknown section 'chip'"),

@@ -577,6 +577,56 @@ std::vector<AxisValue> expandRange(const toml::table &t,
   return values;
 }
 
+/// Debian's toml++ 3.3.0 asserts (undefined behaviour with NDEBUG) on a
+/// table header whose key starts with a character that cannot start a key,
+/// e.g. `[*x` or `[[[` (found by the sweep parser's fuzz target; fixed
+/// upstream in marzer/tomlplusplus#301). Such lines are never valid in a
+/// sweep file, so they are rejected before toml++ sees them.
+void checkBeforeToml(const std::string &text, const std::string &source) {
+  unsigned line = 1;
+  for (size_t pos = 0; pos < text.size(); ++line) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    size_t p = text.find_first_not_of(" \t", pos);
+    if (p < end && text[p] == '[') {
+      size_t q = p + 1;
+      if (q < end && text[q] == '[')
+        ++q;
+      while (q < end && (text[q] == ' ' || text[q] == '\t'))
+        ++q;
+      char c = q < end ? text[q] : '\n';
+      if (!(std::isalnum((unsigned char)c) || c == '_' || c == '-' ||
+            c == '"' || c == '\''))
+        fail(source, line,
+             "malformed table header: expected a name after '" +
+                 text.substr(p, q - p) + "'");
+    }
+    // Debian's toml++ 3.3.0 also reaches __builtin_unreachable() on some
+    // non-ASCII characters between values (is_non_ascii_horizontal_
+    // whitespace, e.g. U+0422 after a number; found by the fuzz target).
+    // Sweep files are ASCII outside comments and strings.
+    char quote = 0;
+    for (size_t i = pos; i < end; ++i) {
+      char c = text[i];
+      if (quote) {
+        if (c == '\\' && quote == '"')
+          ++i;
+        else if (c == quote)
+          quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#') {
+        break;
+      } else if ((unsigned char)c >= 0x80) {
+        fail(source, line,
+             "unexpected non-ASCII character outside a string or comment");
+      }
+    }
+    pos = end + 1;
+  }
+}
+
 } // namespace
 
 SweepSpec tessera::tools::parseSweep(const std::string &text,
@@ -584,6 +634,7 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
                                      const std::string &baseDir) {
   SweepSpec spec;
   spec.source = source;
+  checkBeforeToml(text, source);
   toml::table doc;
   try {
     doc = toml::parse(text, source);
@@ -608,7 +659,8 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
   const toml::array *constraintList = nullptr;
   bool haveSamples = false, haveSeed = false;
   unsigned sweepLine = lineOf(*sweep);
-  for (auto &&[k, v] : *sweep) {
+  for (auto &&[k, node] : *sweep) {
+    const toml::node &v = node; // (lambdas cannot capture bindings in C++17)
     std::string key(k.str());
     unsigned line = lineOf(v);
     auto needString = [&]() -> std::string {
