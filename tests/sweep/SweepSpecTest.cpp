@@ -200,7 +200,8 @@ TEST(SweepSpec, Errors) {
                 .find("test.toml:4: unexpected non-ASCII character"),
             std::string::npos);
   // Non-ASCII text in comments and strings is fine.
-  EXPECT_EQ(errorOf("# \xc3\xa9t\xc3\xa9\n[axes]\nname = [\"\xc3\xa9\"]\n"), "");
+  EXPECT_EQ(errorOf("# \xc3\xa9t\xc3\xa9\n[axes]\nname = [\"\xc3\xa9\"]\n"),
+            "");
   EXPECT_NE(errorOf("sample = 3\n").find("test.toml:3: unknown key 'sample'"),
             std::string::npos);
   EXPECT_NE(errorOf("[chip]\nx = 1\n").find("unknown section 'chip'"),

@@ -135,8 +135,8 @@ std::string movedMost(const Json &before, const Json &after) {
   for (auto it = before.begin(); it != before.end(); ++it)
     if (!after.contains(it.key()))
       consider(it.key());
-  if (best.empty())
-    return "no layers";
+  if (best.empty() || bestDelta == 0)
+    return "none (no layer changed)";
   int64_t b = before.contains(best) ? before[best].get<int64_t>() : 0;
   int64_t a = after.contains(best) ? after[best].get<int64_t>() : 0;
   std::ostringstream os;
@@ -210,11 +210,11 @@ int check(const Json &baseline, const std::string &path) {
     if (model.empty() || config.empty() || !e.contains("frame_cycles"))
       fail(path + ": entry '" + name +
            "' needs model, config and frame_cycles");
-    std::string chipName = config;
+    std::string chipName = llvm::sys::path::stem(config).str();
     arch::ChipConfig chip = loadConfig(config);
     if (!chipOverride.empty()) {
       chip = loadConfig(chipOverride);
-      chipName = chipOverride;
+      chipName = chipOverride + " (instead of " + chipName + ")";
     }
     Measured m = measure(model, chip);
     uint64_t base = e["frame_cycles"].get<uint64_t>();
