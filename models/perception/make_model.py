@@ -3,12 +3,12 @@
 a seeded input frame and, unless --no-expected, PyTorch's output for it.
 
   /usr/bin/python3 models/perception/make_model.py OUT_DIR [--depth 40]
-      [--width 384] [--heads 6] [--tokens-per-camera 96] [--mlp-ratio 4]
+      [--width 448] [--heads 7] [--tokens-per-camera 96] [--mlp-ratio 4]
       [--no-expected]
 
 Writes OUT_DIR/perception.onnx, input_images.f32, expected_features.f32 and
 tensors.txt, and prints the configuration, parameter count, MACs and the
-time it took. The full-size network (the defaults) is ~290 MB of weights:
+time it took. The full-size network (the defaults) is ~385 MB of weights:
 generated into the build directory, never committed. docs/reference-network.md
 explains the defaults.
 """

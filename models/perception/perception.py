@@ -30,8 +30,8 @@ OPSET = 17
 
 @dataclasses.dataclass
 class Config:
-    width: int = 384           # D, model width
-    heads: int = 6             # attention heads (head dim = width / heads)
+    width: int = 448           # D, model width
+    heads: int = 7             # attention heads (head dim = width / heads = 64)
     tokens_per_camera: int = 96  # patch tokens per camera (rows x cols grid)
     depth: int = 40            # transformer layers
     mlp_ratio: int = 4         # MLP hidden = mlp_ratio * width

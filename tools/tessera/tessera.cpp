@@ -179,7 +179,32 @@ std::string dirOf(const std::string &path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-/// Tensor files named by a model directory's tensors.txt, if it has one.
+/// Files that tensors.txt declares as int64 (token ids, masks): read as
+/// integers and given to the chip as float32 values.
+std::map<std::string, bool> int64Files;
+
+/// An input tensor's values: raw float32, or int64 when tensors.txt says so.
+std::vector<float> readInput(const std::string &file, uint64_t n,
+                             const std::string &name) {
+  if (!int64Files.count(file))
+    return tools::readF32File(file, n, name);
+  // The same bytes as n int64 values = 2n float32-sized words.
+  std::vector<float> raw = tools::readF32File(file, 2 * n, name);
+  std::vector<float> values(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t v;
+    std::memcpy(&v, reinterpret_cast<const char *>(raw.data()) + 8 * i, 8);
+    if (v > (int64_t(1) << 24) || v < -(int64_t(1) << 24))
+      fail(file + ": int64 value " + std::to_string(v) + " of input '" + name +
+           "' is not exact as float32");
+    values[i] = float(v);
+  }
+  return values;
+}
+
+/// Tensor files named by a model directory's tensors.txt, if it has one
+/// (name, shape, file and optionally the element type per line: float32,
+/// the default, or int64).
 std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
   std::map<std::string, std::string> files;
   std::string dir = dirOf(modelPath);
@@ -189,11 +214,17 @@ std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
     if (line.empty() || line[0] == '#')
       continue;
     std::istringstream fields(line);
-    std::string name, shape, file;
+    std::string name, shape, file, dtype = "float32";
     if (!(fields >> name >> shape >> file))
-      fail(dir + "/tensors.txt: expected 'name shape file', got '" + line +
-           "'");
+      fail(dir + "/tensors.txt: expected 'name shape file [dtype]', got '" +
+           line + "'");
+    fields >> dtype;
+    if (dtype != "float32" && dtype != "int64")
+      fail(dir + "/tensors.txt: tensor '" + name + "' has element type '" +
+           dtype + "'; expected float32 or int64");
     files[name] = dir + "/" + file;
+    if (dtype == "int64")
+      int64Files[files[name]] = true;
   }
   return files;
 }
@@ -361,7 +392,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
            " values)");
-    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
   }
 
   sim::SimOptions opts;
@@ -483,7 +514,7 @@ int reference(const std::string &model) {
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
            " values)");
-    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
   }
   std::map<std::string, std::vector<float>> results =
       codegen::runReference(*graph, inputs);
