@@ -58,14 +58,11 @@ def torch_output(cfg, images):
 
 
 def main(argv):
-    import onnx
     cfg, args = parse(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
-    model = perception.build(cfg)
     path = os.path.join(args.out_dir, "perception.onnx")
-    onnx.save(model, path)
-    del model
+    perception.write(cfg, path)
     generated = time.time() - start
     images = perception.input_images(cfg)
     outputs = []
