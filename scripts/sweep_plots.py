@@ -322,10 +322,14 @@ def main(argv):
                     "area proxy (matrix_rows x matrix_cols x sram_bytes)",
                     budget, path)
         plots.append(("Pareto front: latency vs area proxy", path, False))
-        energy = [c for c in rows[0] if "energy" in c and number(rows[0][c])]
+        # The frame's energy figure (not the per-operation energy inputs).
+        energy = [c for c in rows[0] if c.startswith("energy")
+                  and c.endswith("joules") and number(rows[0][c])]
+        energy = ["energy_joules"] if "energy_joules" in energy else energy
         if energy:
             path = os.path.join(plot_dir, "pareto_energy.svg")
-            plot_pareto(plt, rows, energy[0], energy[0], budget, path)
+            plot_pareto(plt, rows, energy[0], "frame energy (%s)" % energy[0],
+                        budget, path)
             plots.append(("Pareto front: latency vs %s" % energy[0], path,
                           False))
         if args.point:

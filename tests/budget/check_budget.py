@@ -54,9 +54,13 @@ p = budget("--entry", entry, "--config", slower_cfg)
 check(p.returncode == 4, "slower chip: exit status 4")
 line = next((l for l in p.stdout.splitlines() if l.startswith("budget FAIL")),
             "")
+with open(baseline) as f:
+    committed = next(x for x in json.load(f)["entries"] if x["name"] == entry)
 for part in ("budget FAIL: %s: frame regressed" % entry, "encoder_layer on",
-             "slower_dram.cfg", "vs baseline 0.143", "budget 27.78 ms",
-             "layer that moved most: /"):
+             "slower_dram.cfg",
+             "vs baseline %.6f ms (%d cycles)" % (committed["frame_ms"],
+                                                 committed["frame_cycles"]),
+             "budget 27.78 ms", "layer that moved most: /"):
     check(part in line, "failure names %r" % part)
 m = re.search(r": ([\d.]+) ms \((\d+) cycles\) vs baseline ([\d.]+) ms "
               r"\((\d+) cycles\)", line)
@@ -97,6 +101,9 @@ check(p.returncode == 4 and "/mlp/mlp.0/MatMul" in p.stdout,
       "a stale baseline fails, naming the layer that moved")
 p = budget("--baseline", stale, "--update")
 check(p.returncode == 0, "--update exits 0")
+check(all(l.startswith("  ! ") and "does not compile" in l
+          for l in p.stdout.splitlines() if l.startswith("  !")),
+      "models that do not compile yet are reported, not recorded")
 check("~ %s: %d -> %d cycles" % (entry, true_cycles - 1000, true_cycles)
       in p.stdout, "--update prints the change")
 with open(stale) as f:

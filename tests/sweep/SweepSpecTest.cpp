@@ -244,11 +244,18 @@ TEST(SweepSpec, SimulatorOnlyFieldsDoNotChangeTheProgram) {
       configFieldValues(arch::ChipConfig());
   for (const std::string &field : simulatorOnlyFields()) {
     ASSERT_TRUE(base.count(field)) << field << " is not a chip-config field";
-    double doubled = 2 * std::strtod(base[field].c_str(), nullptr);
-    if (doubled == 0)
-      doubled = 1;
+    // Another valid value: the other boolean or dataflow, or twice the
+    // number.
     std::ostringstream value;
-    value << doubled;
+    if (base[field] == "true" || base[field] == "false") {
+      value << (base[field] == "true" ? "false" : "true");
+    } else if (field == "matrix_dataflow") {
+      value << (base[field] == "weight_stationary" ? "\"output_stationary\""
+                                                   : "\"weight_stationary\"");
+    } else {
+      double doubled = 2 * std::strtod(base[field].c_str(), nullptr);
+      value << (doubled == 0 ? 1 : doubled);
+    }
     std::vector<SweepPoint> p =
         planSweep(parse("[axes]\n" + field + " = [" + value.str() + "]\n"));
     ASSERT_EQ(p.size(), 1u);

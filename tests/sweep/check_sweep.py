@@ -217,5 +217,50 @@ check("#SBATCH --array=0-2" in script and "--shard" in script,
 check(os.path.exists(os.path.join(slurm_out, "slurm", "merge.sbatch")),
       "merge step written")
 
+# 8. Generated models: generator parameters as axes, checked against the
+# generator's --help before any point runs.
+gen = os.path.join(source, "tests", "sweep", "make_matmul.py")
+generated = write("generated.toml", """[sweep]
+generator = "%s"
+constraints = ["model.tokens >= model.width"]
+[model]
+seed = 3
+[axes]
+model.tokens = [64, 128]
+model.width = [64, 128]
+""" % gen)
+out8 = os.path.join(work, "generated")
+p = sweep(generated, "--out", out8, "--jobs", "2")
+r = rows(out8)
+check([(x["model_tokens"], x["model_width"]) for x in r] ==
+      [("64", "64"), ("128", "64"), ("128", "128")],
+      "generator axes and constraint: 3 points")
+check(all(x["status"] == "ok" and x["model_seed"] == "3" for x in r),
+      "generated models compile and simulate")
+check(int(r[0]["frame_cycles"]) < int(r[1]["frame_cycles"]) <
+      int(r[2]["frame_cycles"]), "bigger generated models take longer")
+check(len(os.listdir(os.path.join(out8, "models"))) == 3,
+      "three models generated")
+p = sweep(generated, "--out", out8, "--jobs", "2")
+check("generating" not in p.stderr and to_run(p)[:2] == (3, 0),
+      "rerun: nothing generated or run again")
+bad = write("badparam.toml", """[sweep]
+generator = "%s"
+[axes]
+model.depht = [1, 2]
+""" % gen)
+p = sweep(bad, "--out", os.path.join(work, "badparam"), expect=1)
+check("badparam.toml:4: unknown model parameter 'depht'" in p.stderr and
+      "tokens" in p.stderr, "unknown generator parameter: file:line error")
+bad = write("badvalue.toml", """[sweep]
+generator = "%s"
+[axes]
+model.width = [64, -1]
+""" % gen)
+p = sweep(bad, "--out", os.path.join(work, "badvalue"), expect=1)
+check("badvalue.toml:2: generator failed for {width=-1}" in p.stderr and
+      "must be positive" in p.stderr and "sweep [" not in p.stderr,
+      "failing generator: file:line error before any point runs")
+
 print("%d failure(s)" % len(failures))
 sys.exit(1 if failures else 0)

@@ -37,6 +37,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <poll.h>
 #include <set>
 #include <sstream>
@@ -135,6 +136,8 @@ void makeDirs(const std::string &dir) {
 
 /// A config value as JSON: numbers as numbers, everything else a string.
 Json typedValue(const std::string &text) {
+  if (text == "true" || text == "false")
+    return text == "true";
   if (!text.empty() && (std::isdigit((unsigned char)text[0]) ||
                         text[0] == '-' || text[0] == '.')) {
     try {
@@ -173,10 +176,25 @@ void flatten(const Json &obj, const std::string &prefix, Json &out) {
       continue;
     std::string name =
         prefix.empty() || k.rfind(prefix, 0) == 0 ? k : prefix + "_" + k;
-    if (it->is_object())
+    if (it->is_object()) {
       flatten(*it, name, out);
-    else if (!it->is_array())
+    } else if (it->is_array()) {
+      // Per-unit lists (the stall breakdown): one group of columns per unit.
+      for (const Json &el : *it)
+        if (el.is_object() && el.contains("unit") && el["unit"].is_string()) {
+          Json rest = el;
+          rest.erase("unit");
+          // "matrix unit" -> matrix_unit, "DRAM bus" -> dram_bus.
+          std::string unit;
+          for (char c : el["unit"].get<std::string>())
+            unit += std::isalnum((unsigned char)c)
+                        ? char(std::tolower((unsigned char)c))
+                        : '_';
+          flatten(rest, name + "_" + unit, out);
+        }
+    } else {
       out[name] = *it;
+    }
   }
 }
 
@@ -195,7 +213,9 @@ std::string pointPath(const Plan &plan, size_t i) {
 /// The inputs of a point: model, every chip field, every compiler option.
 Json pointInputs(const SweepPoint &p) {
   Json in;
-  in["model"] = p.model;
+  in["model"] = p.generator.empty() ? p.model : p.generator;
+  for (const auto &[k, v] : p.modelParams)
+    in["model_" + k] = axisJson(v);
   std::map<std::string, std::string> values = configFieldValues(p.chip);
   for (const std::string &k : arch::ChipConfig::fieldNames())
     in[k] = typedValue(values[k]);
@@ -665,6 +685,168 @@ size_t writeResults(const Plan &plan, const std::vector<size_t> &scope) {
   return failed;
 }
 
+//===----------------------------------------------------------------------===//
+// Generated models: `[sweep] generator` with `[model]` and `model.*` axes.
+//===----------------------------------------------------------------------===//
+
+/// Runs `python3 args...` with its output in `log`; returns the exit status.
+int runPython(const std::vector<std::string> &args, const std::string &log) {
+  std::vector<llvm::StringRef> argv = {TESSERA_PYTHON};
+  for (const std::string &a : args)
+    argv.push_back(a);
+  std::optional<llvm::StringRef> redirects[] = {
+      llvm::StringRef(""), llvm::StringRef(log), llvm::StringRef(log)};
+  std::string err;
+  return llvm::sys::ExecuteAndWait(TESSERA_PYTHON, argv, std::nullopt,
+                                   redirects, 0, 0, &err);
+}
+
+std::string lastLine(const std::string &text) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r'))
+    t.pop_back();
+  size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+/// The generator's parameters, from its --help (argparse style).
+std::set<std::string> generatorParams(const SweepSpec &spec,
+                                      const std::string &tmpDir) {
+  std::string log = tmpDir + "/generator-help.txt";
+  int rc = runPython({spec.generator, "--help"}, log);
+  std::string help = readFile(log);
+  if (rc != 0)
+    fail(spec.source + ":" + std::to_string(spec.generatorLine) +
+         ": generator " + spec.generator + " --help failed: " + lastLine(help));
+  std::set<std::string> params;
+  for (size_t pos = help.find("--"); pos != std::string::npos;
+       pos = help.find("--", pos + 2)) {
+    size_t end = pos + 2;
+    while (end < help.size() &&
+           (std::isalnum((unsigned char)help[end]) || help[end] == '-'))
+      ++end;
+    std::string name = help.substr(pos + 2, end - pos - 2);
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (!name.empty())
+      params.insert(name);
+  }
+  return params;
+}
+
+/// Checks every model parameter against the generator's, before any run.
+void checkGeneratorParams(const SweepSpec &spec, const std::string &tmpDir) {
+  std::set<std::string> known = generatorParams(spec, tmpDir);
+  auto check = [&](const std::string &name, unsigned line) {
+    if (known.count(name) && name != "help" && name != "no_expected")
+      return;
+    std::string list;
+    for (const std::string &k : known)
+      if (k != "help" && k != "no_expected")
+        list += (list.empty() ? "" : ", ") + k;
+    fail(spec.source + ":" + std::to_string(line) +
+         ": unknown model parameter '" + name + "' (" + spec.generator +
+         " takes: " + list + ")");
+  };
+  for (const auto &[k, v] : spec.modelParams)
+    check(k, v.line);
+  for (const Axis &a : spec.axes)
+    if (a.kind == AxisKind::ModelParam)
+      check(a.name.substr(6), a.line);
+}
+
+/// What a generated model depends on: every .py file in the generator's
+/// directory and in the shared ../lib next to it, hashed.
+std::string generatorIdentity(const std::string &generator) {
+  std::string dir = llvm::sys::path::parent_path(generator).str();
+  if (dir.empty())
+    dir = ".";
+  std::vector<std::string> files;
+  for (const std::string &d : {dir, dir + "/../lib"}) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(d, ec), end; it != end && !ec;
+         it.increment(ec))
+      if (llvm::StringRef(it->path()).ends_with(".py"))
+        files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end(),
+            [](const std::string &a, const std::string &b) {
+              return llvm::sys::path::filename(a) <
+                     llvm::sys::path::filename(b);
+            });
+  std::string all;
+  for (const std::string &f : files)
+    all += llvm::sys::path::filename(f).str() + "\n" + readFile(f) + "\n";
+  return hashText(all, 64);
+}
+
+std::string modelParamText(const SweepPoint &p) {
+  std::string t;
+  for (const auto &[k, v] : p.modelParams)
+    t += (t.empty() ? "" : " ") + k + "=" + v.text();
+  return t;
+}
+
+/// Generates the models the points in `todo` need (once per parameter set,
+/// kept under OUT/models/ for reruns) and points them at their ONNX files.
+/// A generator error stops the sweep before any point runs.
+void generateModels(Plan &plan, const std::vector<size_t> &todo,
+                    const std::vector<std::string> &modelIds) {
+  std::map<std::string, std::string> onnxOf;
+  std::vector<size_t> need;
+  for (size_t i : todo)
+    if (!plan.points[i].generator.empty() && !onnxOf.count(modelIds[i])) {
+      onnxOf[modelIds[i]] = "";
+      need.push_back(i);
+    }
+  bool noExpected = false;
+  if (!need.empty())
+    noExpected = generatorParams(plan.spec, plan.dir).count("no_expected") != 0;
+  size_t n = 0;
+  for (size_t i : need) {
+    const SweepPoint &p = plan.points[i];
+    std::string dir = plan.dir + "/models/" + modelIds[i];
+    ++n;
+    if (!llvm::sys::fs::exists(dir + "/generated.txt")) {
+      std::cerr << "sweep: generating model " << n << " of " << need.size()
+                << " (" << modelParamText(p) << ") with " << p.generator
+                << "\n";
+      std::string tmp = dir + ".tmp";
+      llvm::sys::fs::remove_directories(tmp);
+      makeDirs(tmp);
+      std::vector<std::string> args = {p.generator, tmp};
+      for (const auto &[k, v] : p.modelParams) {
+        std::string flag = k;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        args.push_back("--" + flag);
+        args.push_back(v.text());
+      }
+      if (noExpected)
+        args.push_back("--no-expected"); // Timing-only: no reference output.
+      if (runPython(args, tmp + "/generator.log") != 0)
+        fail(plan.spec.source + ":" + std::to_string(plan.spec.generatorLine) +
+             ": generator failed for {" + modelParamText(p) +
+             "}: " + lastLine(readFile(tmp + "/generator.log")));
+      writeFileAtomic(tmp + "/generated.txt", modelParamText(p) + "\n");
+      llvm::sys::fs::remove_directories(dir);
+      if (std::rename(tmp.c_str(), dir.c_str()) != 0)
+        fail(dir + ": cannot create (" + std::strerror(errno) + ")");
+    }
+    std::error_code ec;
+    std::string onnx;
+    for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+         it.increment(ec))
+      if (llvm::StringRef(it->path()).ends_with(".onnx"))
+        onnx = it->path();
+    if (onnx.empty())
+      fail(plan.spec.source + ":" + std::to_string(plan.spec.generatorLine) +
+           ": the generator wrote no .onnx file into " + dir);
+    onnxOf[modelIds[i]] = onnx;
+  }
+  for (size_t i : todo)
+    if (!plan.points[i].generator.empty())
+      plan.points[i].model = onnxOf[modelIds[i]];
+}
+
 void drawPlots(const Plan &plan) {
   std::string script = std::string(TESSERA_SCRIPTS_DIR) + "/sweep_plots.py";
   std::vector<llvm::StringRef> args = {TESSERA_PYTHON, script, plan.dir};
@@ -779,9 +961,29 @@ int tessera::tools::sweepMain(const char *argv0) {
   } catch (const std::exception &e) {
     fail(e.what());
   }
-  // Keys: the point's inputs with the model's contents.
+  // Keys: the point's inputs with the model's contents (for a generated
+  // model: the generator's identity and parameters).
+  std::string genIdentity;
+  if (!plan.spec.generator.empty()) {
+    makeDirs(plan.dir);
+    checkGeneratorParams(plan.spec, plan.dir);
+    genIdentity = generatorIdentity(plan.spec.generator);
+  }
+  std::vector<std::string> modelIds;
   std::map<std::string, std::string> modelHash;
   for (const SweepPoint &p : plan.points) {
+    if (!p.generator.empty()) {
+      modelIds.push_back(hashText("tessera sweep generated model v1\n" +
+                                  genIdentity + "\n" + modelParamText(p)));
+      const std::string &mh = modelIds.back();
+      plan.keys.push_back(hashText("tessera sweep point v1\ngenerated=" + mh +
+                                   "\n" + p.canonicalText()));
+      plan.compileKeys.push_back(
+          hashText("tessera sweep program v1\ngenerated=" + mh + "\n" +
+                   p.compileText()));
+      continue;
+    }
+    modelIds.push_back("");
     if (!modelHash.count(p.model)) {
       bool ok = false;
       std::string bytes = readFile(p.model, &ok);
@@ -876,6 +1078,7 @@ int tessera::tools::sweepMain(const char *argv0) {
   std::set<std::string> programs;
   for (size_t i : todo)
     programs.insert(plan.compileKeys[i]);
+  generateModels(plan, todo, modelIds);
   unsigned nJobs =
       jobs ? unsigned(jobs) : std::max(1u, std::thread::hardware_concurrency());
   std::cerr << "sweep: " << scope.size() << " points"

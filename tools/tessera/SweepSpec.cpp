@@ -43,8 +43,10 @@ const std::vector<CompilerOptionInfo> &tessera::tools::compilerOptions() {
 }
 
 const std::vector<std::string> &tessera::tools::simulatorOnlyFields() {
-  // compiler/lib/Codegen reads name, clock_ghz, matrix_*, sram_bytes and
-  // dram_* (tiling, SRAM allocation, the GEMM cost model); these it does not.
+  // compiler/lib/Codegen reads name, clock_ghz, matrix_rows/cols,
+  // matrix_fp16_rate_divisor, matrix_accumulator_rows, sram_bytes and dram_*
+  // but dma_outstanding_transfers (tiling, SRAM allocation, the GEMM cost
+  // model); these it does not. SweepTests checks each against the compiler.
   static const std::vector<std::string> all = {
       "vector_lanes",
       "vector_startup_cycles",
@@ -56,7 +58,17 @@ const std::vector<std::string> &tessera::tools::simulatorOnlyFields() {
       "sram_banks",
       "sram_bank_width_bytes",
       "sram_access_cycles",
+      "matrix_dataflow",
+      "scale_sim_compatible",
+      "dma_outstanding_transfers",
       "frame_budget_ms",
+      "energy_mac_int8_pj",
+      "energy_mac_fp16_pj",
+      "energy_mac_fp32_pj",
+      "energy_vector_op_pj",
+      "energy_sram_pj_per_byte",
+      "energy_dram_pj_per_byte",
+      "static_power_w",
   };
   return all;
 }
@@ -481,11 +493,14 @@ private:
       e = std::make_unique<Expr>();
       e->kind = Expr::Name;
       e->name = text.substr(start, pos - start);
+      std::string normalized = e->name;
+      std::replace(normalized.begin(), normalized.end(), '.', '_');
       if (!known(e->name)) {
         pos = start;
         error("unknown name '" + e->name +
               "' (expected a numeric chip-config field or axis)");
       }
+      e->name = normalized;
     } else {
       error("unexpected '" + text.substr(pos, 1) + "'");
     }
@@ -644,9 +659,10 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
 
   for (auto &&[k, v] : doc) {
     std::string key(k.str());
-    if (key != "sweep" && key != "axes")
+    if (key != "sweep" && key != "axes" && key != "model")
       fail(source, lineOf(v),
-           "unknown section '" + key + "' (expected [sweep] and [axes])");
+           "unknown section '" + key +
+               "' (expected [sweep], [axes] and [model])");
     if (!v.is_table())
       fail(source, lineOf(v), "'" + key + "' must be a table");
   }
@@ -679,7 +695,11 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
              "'" + key + "' must be " + (positive ? "positive" : "≥ 0"));
       return uint64_t(n);
     };
-    if (key == "model") {
+    if (key == "generator") {
+      spec.generatorLine = line;
+      spec.generator =
+          resolvePath(needString(), baseDir, source, line, "generator");
+    } else if (key == "model") {
       spec.modelLine = line;
       spec.model = resolvePath(needString(), baseDir, source, line, "model");
     } else if (key == "config") {
@@ -712,8 +732,8 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
     } else {
       fail(source, line,
            "unknown key '" + key +
-               "' in [sweep] (expected model, config, sampling, samples, "
-               "seed, constraints)");
+               "' in [sweep] (expected model, generator, config, sampling, "
+               "samples, seed, constraints)");
     }
   }
   spec.random = sampling == "random";
@@ -725,13 +745,52 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
          "'samples' and 'seed' apply only to sampling = \"random\"");
 
   // [axes]
+  // [model]: fixed generator parameters.
+  if (const toml::table *model = doc["model"].as_table()) {
+    if (spec.generator.empty())
+      fail(source, lineOf(*model),
+           "[model] parameters need [sweep] generator = \"make_model.py\"");
+    for (auto &&[k, v] : *model) {
+      std::string name(k.str());
+      AxisValue val = scalar(v, source, "model parameter '" + name + "'");
+      spec.modelParams[name] = val;
+    }
+  }
+
+  // [axes]; `model.<param> = [...]` (a dotted key, so a table under
+  // "model") sweeps a generator parameter.
+  std::vector<std::pair<std::string, const toml::node *>> axisNodes;
   if (const toml::table *axes = doc["axes"].as_table()) {
     for (auto &&[k, v] : *axes) {
+      std::string name(k.str());
+      const toml::table *params = v.as_table();
+      if (name == "model" && params && !params->contains("from")) {
+        for (auto &&[pk, pv] : *params)
+          axisNodes.emplace_back("model_" + std::string(pk.str()), &pv);
+        continue;
+      }
+      axisNodes.emplace_back(name, &v);
+    }
+  }
+  {
+    for (const auto &[axisName, node] : axisNodes) {
+      const toml::node &v = *node;
       Axis axis;
-      axis.name = std::string(k.str());
+      axis.name = axisName;
       axis.line = lineOf(v);
       const CompilerOptionInfo *opt = findOption(axis.name);
-      if (axis.name == "model")
+      if (axis.name.rfind("model_", 0) == 0) {
+        axis.kind = AxisKind::ModelParam;
+        if (spec.generator.empty())
+          fail(source, axis.line,
+               "axis 'model." + axis.name.substr(6) +
+                   "' sweeps a generator parameter: set [sweep] generator = "
+                   "\"make_model.py\"");
+        if (spec.modelParams.count(axis.name.substr(6)))
+          fail(source, axis.line,
+               "model parameter '" + axis.name.substr(6) +
+                   "' is both fixed in [model] and swept");
+      } else if (axis.name == "model")
         axis.kind = AxisKind::Model;
       else if (opt)
         axis.kind = AxisKind::Compiler;
@@ -776,6 +835,8 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
             fail(source, val.line, what + ": a model must be a path string");
           val.s = resolvePath(val.s, baseDir, source, val.line, "model");
           break;
+        case AxisKind::ModelParam:
+          break; // The generator checks its own parameters.
         case AxisKind::Compiler:
           if (val.kind != opt->kind)
             fail(source, val.line,
@@ -807,9 +868,13 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
   bool modelAxis = false;
   for (const Axis &a : spec.axes)
     modelAxis = modelAxis || a.kind == AxisKind::Model;
-  if (spec.model.empty() && !modelAxis)
+  if (!spec.generator.empty() && (modelAxis || !spec.model.empty()))
+    fail(source, spec.generatorLine,
+         "a generator makes the model: drop 'model' or 'generator'");
+  if (spec.model.empty() && !modelAxis && spec.generator.empty())
     fail(source, sweepLine,
-         "no model: set [sweep] model = \"file.onnx\" or an axis 'model'");
+         "no model: set [sweep] model = \"file.onnx\", an axis 'model' or "
+         "[sweep] generator = \"make_model.py\"");
   if (!spec.model.empty() && modelAxis)
     fail(source, spec.modelLine,
          "model given both in [sweep] and as an axis; keep one");
@@ -817,7 +882,9 @@ SweepSpec tessera::tools::parseSweep(const std::string &text,
   // Constraints, once the axes are known.
   if (constraintList) {
     std::function<bool(const std::string &)> known =
-        [&](const std::string &name) {
+        [&](const std::string &dotted) {
+          std::string name = dotted;
+          std::replace(name.begin(), name.end(), '.', '_');
           for (const Axis &a : spec.axes)
             if (a.name == name)
               return a.kind != AxisKind::Model &&
@@ -863,6 +930,8 @@ std::string SweepPoint::canonicalText() const {
     os << "chip." << k << "=" << v << "\n";
   for (const auto &[k, v] : options)
     os << "option." << k << "=" << v.text() << "\n";
+  for (const auto &[k, v] : modelParams)
+    os << "model." << k << "=" << v.text() << "\n";
   return os.str();
 }
 
@@ -874,6 +943,8 @@ std::string SweepPoint::compileText() const {
       os << "chip." << k << "=" << v << "\n";
   for (const auto &[k, v] : options)
     os << "option." << k << "=" << v.text() << "\n";
+  for (const auto &[k, v] : modelParams)
+    os << "model." << k << "=" << v.text() << "\n";
   return os.str();
 }
 
@@ -896,8 +967,11 @@ std::vector<SweepPoint> tessera::tools::planSweep(const SweepSpec &spec) {
       if (spec.axes[i].name == name)
         return spec.axes[i].values[digits[i]].number();
     auto it = baseValues.find(name);
-    return it == baseValues.end() ? 0
-                                  : std::strtod(it->second.c_str(), nullptr);
+    if (it == baseValues.end())
+      return 0;
+    if (it->second == "true" || it->second == "false")
+      return it->second == "true" ? 1 : 0;
+    return std::strtod(it->second.c_str(), nullptr);
   };
 
   // Enumerate in file order, the last axis varying fastest.
@@ -955,6 +1029,8 @@ std::vector<SweepPoint> tessera::tools::planSweep(const SweepSpec &spec) {
     SweepPoint p;
     p.index = points.size();
     p.model = spec.model;
+    p.generator = spec.generator;
+    p.modelParams = spec.modelParams;
     p.options = defaultOptions;
     std::vector<std::pair<std::string, AxisValue>> chipFields;
     for (size_t i = 0; i < spec.axes.size(); ++i) {
@@ -964,6 +1040,9 @@ std::vector<SweepPoint> tessera::tools::planSweep(const SweepSpec &spec) {
       switch (a.kind) {
       case AxisKind::Model:
         p.model = v.s;
+        break;
+      case AxisKind::ModelParam:
+        p.modelParams[a.name.substr(6)] = v;
         break;
       case AxisKind::Compiler:
         p.options[a.name] = v;

@@ -46,6 +46,9 @@ enum class AxisKind {
   Chip,     ///< A chip-config field (arch::ChipConfig::fieldNames()).
   Compiler, ///< A compiler option (compilerOptions()).
   Model,    ///< The ONNX file itself (axis `model`, a list of paths).
+  /// A parameter of the model generator (`model.depth = [...]`), axis name
+  /// `model_<parameter>`.
+  ModelParam,
 };
 
 struct Axis {
@@ -77,6 +80,12 @@ struct SweepSpec {
   std::string source; ///< The sweep file's path (for messages).
   std::string model;  ///< Resolved model path (empty with a model axis).
   unsigned modelLine = 0;
+  /// A model generator script (`[sweep] generator`), run as
+  /// `generator OUT_DIR --<param> <value> ...` to write OUT_DIR/*.onnx.
+  std::string generator;
+  unsigned generatorLine = 0;
+  /// Fixed generator parameters (`[model]` table), by parameter name.
+  std::map<std::string, AxisValue> modelParams;
   std::string configPath; ///< Base chip config ("" = the reference chip).
   arch::ChipConfig base;
   std::vector<Axis> axes;
@@ -92,14 +101,18 @@ struct SweepPoint {
   size_t index = 0; ///< Position in the plan (grid order).
   /// The axis values of this point, in axis order.
   std::vector<std::pair<std::string, AxisValue>> settings;
-  std::string model;
+  std::string model;     ///< The ONNX file (set by the runner if generated).
+  std::string generator; ///< The generator script, when the model is made.
+  /// Generator parameters (fixed and swept), by parameter name.
+  std::map<std::string, AxisValue> modelParams;
   arch::ChipConfig chip;
   /// Compiler options by name, every option of compilerOptions().
   std::map<std::string, AxisValue> options;
 
-  /// The canonical text every result of this point depends on: model, every
-  /// chip field and every compiler option. Hashing it (with the model's
-  /// contents) gives the key a result is stored under.
+  /// The canonical text every result of this point depends on besides the
+  /// model's contents: every chip field, every compiler option and the
+  /// generator parameters. Hashing it with the model's contents (or the
+  /// generator's identity) gives the key a result is stored under.
   std::string canonicalText() const;
   /// The part of canonicalText() the compiler depends on.
   std::string compileText() const;
