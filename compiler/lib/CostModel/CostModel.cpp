@@ -148,121 +148,170 @@ uint64_t computeCycles(const arch::ChipConfig &chip, const ComputeClass &c) {
 // The sequencer's recurrence in max-plus algebra
 //===----------------------------------------------------------------------===//
 
-/// The state the recurrence carries from step to step: when the load queue
-/// is free (L), when the last and the previous compute ended (C, Cp), when
-/// the last and the previous store ended (S, Sp).
-enum { kL, kC, kCp, kS, kSp, kN };
 constexpr int64_t kNegInf = std::numeric_limits<int64_t>::min() / 4;
+
+/// What the recurrence carries from one instruction to the next
+/// (docs/cost-model.md, "Latency"): per DMA queue the start of its last
+/// transfer and the ends of its last N (the descriptor ring), the ends of
+/// the last two computes, when the DRAM data bus is next free, and two
+/// boundary waits set between kernels.
+struct Layout {
+  int n; ///< dma_outstanding_transfers.
+  int ls() const { return 0; }
+  int le(int i) const { return 1 + i; } ///< i-th most recent load end.
+  int c() const { return n + 1; }
+  int cp() const { return n + 2; }
+  int ss() const { return n + 3; }
+  int se(int i) const { return n + 4 + i; }
+  /// The DRAM data bus as the load (store) queue sees it: its own
+  /// transfers' data phases serialize; the other queue's are left to the
+  /// bus bound (docs/cost-model.md).
+  int bus(bool store) const { return 2 * n + 4 + (store ? 1 : 0); }
+  int waitS() const { return 2 * n + 6; }
+  int waitSp() const { return 2 * n + 7; }
+  int size() const { return 2 * n + 8; }
+};
 
 /// A max-plus matrix: new[i] = max_j (m[i][j] + old[j]).
 struct MaxPlus {
-  int64_t m[kN][kN];
-  static MaxPlus identity() {
+  int k = 0;
+  std::vector<int64_t> m;
+  static MaxPlus identity(int k) {
     MaxPlus r;
-    for (int i = 0; i < kN; ++i)
-      for (int j = 0; j < kN; ++j)
-        r.m[i][j] = i == j ? 0 : kNegInf;
+    r.k = k;
+    r.m.assign(size_t(k) * k, kNegInf);
+    for (int i = 0; i < k; ++i)
+      r.m[size_t(i) * k + i] = 0;
     return r;
   }
+  int64_t at(int i, int j) const { return m[size_t(i) * k + j]; }
   /// (this after o): applies o first.
   MaxPlus operator*(const MaxPlus &o) const {
-    MaxPlus r;
-    for (int i = 0; i < kN; ++i)
-      for (int j = 0; j < kN; ++j) {
+    MaxPlus r = identity(k);
+    for (int i = 0; i < k; ++i)
+      for (int j = 0; j < k; ++j) {
         int64_t best = kNegInf;
-        for (int k = 0; k < kN; ++k)
-          if (m[i][k] > kNegInf && o.m[k][j] > kNegInf)
-            best = std::max(best, m[i][k] + o.m[k][j]);
-        r.m[i][j] = best;
+        for (int l = 0; l < k; ++l) {
+          int64_t a = at(i, l), b = o.at(l, j);
+          if (a > kNegInf && b > kNegInf)
+            best = std::max(best, a + b);
+        }
+        r.m[size_t(i) * k + j] = best;
       }
     return r;
   }
-  MaxPlus pow(uint64_t n) const {
-    MaxPlus r = identity(), b = *this;
-    for (; n; n >>= 1, b = b * b)
-      if (n & 1)
+  MaxPlus pow(uint64_t e) const {
+    MaxPlus r = identity(k), b = *this;
+    for (; e; e >>= 1) {
+      if (e & 1)
         r = b * r;
+      if (e > 1)
+        b = b * b;
+    }
     return r;
   }
 };
 
-/// Row operations on a transformation: row i := max(rows...) + w.
-struct Rows {
-  int64_t r[kN][kN];
-  explicit Rows(const MaxPlus &x) {
-    std::copy(&x.m[0][0], &x.m[0][0] + kN * kN, &r[0][0]);
-  }
-  void set(int dst, std::initializer_list<int> srcs, int64_t w,
-           const Rows &old) {
-    for (int j = 0; j < kN; ++j) {
-      int64_t best = kNegInf;
-      for (int s : srcs) {
-        const int64_t *row = s >= 0 ? old.r[s] : r[-s - 1];
-        best = std::max(best, row[j]);
+/// Builds the matrix of a straight-line piece of the recurrence by
+/// assignments dst := max over (src + w), applied in order to the rows of a
+/// transformation (each row says how a state component depends on the state
+/// before the piece).
+struct Builder {
+  MaxPlus t;
+  explicit Builder(int k) : t(MaxPlus::identity(k)) {}
+  void set(int dst, std::initializer_list<std::pair<int, int64_t>> srcs) {
+    std::vector<int64_t> row(size_t(t.k), kNegInf);
+    for (const auto &[src, w] : srcs)
+      for (int j = 0; j < t.k; ++j) {
+        int64_t v = t.at(src, j);
+        if (v > kNegInf)
+          row[size_t(j)] = std::max(row[size_t(j)], v + w);
       }
-      r[dst][j] = best > kNegInf ? best + w : kNegInf;
-    }
+    std::copy(row.begin(), row.end(), t.m.begin() + size_t(dst) * t.k);
   }
-  MaxPlus matrix() const {
-    MaxPlus x;
-    std::copy(&r[0][0], &r[0][0] + kN * kN, &x.m[0][0]);
-    return x;
-  }
+  void copy(int dst, int src) { set(dst, {{src, 0}}); }
 };
-/// New(i) refers to the already updated row i of this step.
-constexpr int New(int i) { return -i - 1; }
 
 struct Pricer {
   const arch::ChipConfig &chip;
   const Kernel &k;
   const std::set<std::string> &kept;
+  Layout lay;
+  /// Streams whose first transfers wait for the previous kernel's last
+  /// store (waitS) or the one before (waitSp), set between kernels.
+  std::set<unsigned> waitS, waitSp;
+
+  Pricer(const arch::ChipConfig &chip, const Kernel &k,
+         const std::set<std::string> &kept)
+      : chip(chip), k(k), kept(kept), lay{int(std::max<uint32_t>(
+                                          1, chip.dma_outstanding_transfers))} {
+  }
+
   bool keptStream(unsigned i) const {
     return kept.count(k.streams[i].tensor) != 0;
   }
-  uint64_t loads(const std::vector<std::pair<unsigned, Transfer>> &v,
-                 bool store) const {
-    uint64_t c = 0;
-    for (const auto &[i, t] : v)
-      if (!keptStream(i))
-        c += dmaCycles(chip, t, store);
-    return c;
+
+  /// One transfer on a DMA queue: it issues after the queue's previous
+  /// transfer has issued, the transfer N before it has completed (ring
+  /// slot) and `dep` has completed; its DRAM data phase starts L after
+  /// issue or when the bus is free, whichever is later.
+  void dma(Builder &b, unsigned stream, const Transfer &t, bool store,
+           int dep) const {
+    if (keptStream(stream))
+      return;
+    uint64_t bus =
+        timing::dramBusBytes(chip, t.rows, t.rowBytes, t.dramStrideBytes);
+    int64_t d = int64_t(timing::dramDataCycles(chip, bus));
+    int64_t lat = int64_t(chip.dramLatencyCycles());
+    int64_t sram = int64_t(timing::sramAccessCycles(chip, t.bytes()));
+    int n = lay.n;
+    int start = store ? lay.ss() : lay.ls();
+    auto end = [&](int i) { return store ? lay.se(i) : lay.le(i); };
+    if (!store && waitS.count(stream))
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {lay.waitS(), 0}});
+    else if (!store && waitSp.count(stream))
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {lay.waitSp(), 0}});
+    else
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}});
+    for (int i = n - 1; i > 0; --i)
+      b.copy(end(i), end(i - 1));
+    int busy = lay.bus(store);
+    b.set(end(0), {{start, std::max(sram, lat + d)}, {busy, d}});
+    b.set(busy, {{start, lat + d}, {busy, d}});
+    if (store)
+      b.set(lay.bus(false), {{lay.bus(false), d}});
   }
 
-  /// One step of the documented recurrence (docs/cost-model.md):
-  ///   L  = max(L, C of two steps back) + loads       (ring slot free)
-  ///   C  = max(C, L, S of two stores back) + compute (operands in, out
-  ///                                                    slot drained)
-  ///   S  = max(S, C) + stores
-  /// With no compute the store reads the load's slot: L waits for Sp.
+  /// One step (docs/cost-model.md): its loads (each waiting for the compute
+  /// two steps back, which read the ring slot it fills; for a copy, the
+  /// store two steps back), its compute (after its loads and, when it
+  /// writes an output slot, the store two stores back), its stores (after
+  /// the compute, or the load for a copy).
   MaxPlus stepMatrix(const Step &s) const {
-    Rows old(MaxPlus::identity());
-    Rows r = old;
-    int64_t l = int64_t(loads(s.loads, false));
-    int64_t st = int64_t(loads(s.stores, true));
-    bool hasStore = false;
+    Builder b(lay.size());
+    int war = k.storeReadsLoadBuffer ? lay.se(1) : lay.cp();
+    for (const auto &[i, t] : s.loads)
+      dma(b, i, t, false, war);
+    bool stores = false;
     for (const auto &[i, t] : s.stores)
-      hasStore |= !keptStream(i);
-    int64_t c = 0;
-    for (const ComputeClass &cc : s.compute)
-      c += int64_t(computeCycles(chip, cc) * cc.count);
-    bool compute = !s.compute.empty();
-    if (l > 0)
-      r.set(kL, {kL, k.storeReadsLoadBuffer ? kSp : kCp}, l, old);
-    if (compute) {
-      if (hasStore)
-        r.set(kC, {kC, New(kL), kSp}, c, old);
+      stores |= !keptStream(i);
+    if (!s.compute.empty()) {
+      int64_t c = 0;
+      for (const ComputeClass &cc : s.compute)
+        c += int64_t(computeCycles(chip, cc) * cc.count);
+      b.copy(lay.cp(), lay.c());
+      if (stores)
+        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}, {lay.se(1), c}});
       else
-        r.set(kC, {kC, New(kL)}, c, old);
-      r.set(kCp, {kC}, 0, old);
+        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}});
     }
-    if (hasStore) {
-      r.set(kS, {kS, compute ? New(kC) : New(kL)}, st, old);
-      r.set(kSp, {kS}, 0, old);
-    }
-    return r.matrix();
+    int after = s.compute.empty() ? lay.le(0) : lay.c();
+    for (const auto &[i, t] : s.stores)
+      dma(b, i, t, true, after);
+    return b.t;
   }
   MaxPlus seqMatrix(const Seq &seq) const {
-    MaxPlus m = MaxPlus::identity();
+    MaxPlus m = MaxPlus::identity(lay.size());
     for (const Seq::Item &it : seq.items) {
       MaxPlus x = it.body ? seqMatrix(*it.body) : stepMatrix(it.step);
       m = x.pow(it.repeat) * m;
@@ -270,58 +319,57 @@ struct Pricer {
     return m;
   }
   /// The whole kernel: prologue loads (resident operands; their buffers
-  /// come first, so they wait for the previous kernel's reader of slot 0),
-  /// then the loop.
+  /// come first, so they also wait for the compute two steps back), then
+  /// the loop.
   MaxPlus kernelMatrix() const {
-    Rows old(MaxPlus::identity());
-    Rows r = old;
-    int64_t pro = int64_t(loads(k.prologue, false));
-    if (pro > 0)
-      r.set(kL, {kL, kCp}, pro, old);
-    return seqMatrix(k.loop) * r.matrix();
+    Builder b(lay.size());
+    for (const auto &[i, t] : k.prologue)
+      dma(b, i, t, false, lay.cp());
+    return seqMatrix(k.loop) * b.t;
   }
 };
 
-/// When the first load of `k` may start after kernel `p` (docs/cost-model.md,
-/// "Kernel boundaries"): after p's last compute (its SRAM is reused from
-/// address 0); after p's last store when k's first buffers reach p's output
-/// slots; and after the store of p that completes the bytes k's first step
-/// reads (the last or the one before, when it is one of those).
-int64_t crossKernelWait(const arch::ChipConfig &chip, const Kernel &p,
-                        const Kernel &k, const std::set<std::string> &kept,
-                        const int64_t x[kN]) {
-  int64_t t = x[kC];
-  // The loads before the first tile's compute, in queue order: a load that
-  // must wait for time w lets the queue start at w minus the loads ahead.
-  std::vector<std::pair<unsigned, Transfer>> first = k.prologue;
-  for (const Seq *s = &k.loop; s && !s->items.empty();) {
-    const Seq::Item &it = s->items.front();
-    if (!it.body) {
-      first.insert(first.end(), it.step.loads.begin(), it.step.loads.end());
-      break;
-    }
-    s = it.body.get();
-  }
-  auto waitFor = [&](const std::string &tensor, int64_t w) {
-    int64_t ahead = 0;
-    for (const auto &[i, tr] : first) {
-      if (kept.count(k.streams[i].tensor))
-        continue;
-      if (k.streams[i].tensor == tensor)
-        break;
-      ahead += int64_t(dmaCycles(chip, tr, false));
-    }
-    t = std::max(t, w - ahead);
-  };
+/// Applies m to state x.
+void applyTo(const MaxPlus &m, std::vector<int64_t> &x) {
+  std::vector<int64_t> y(x.size(), kNegInf);
+  for (int i = 0; i < m.k; ++i)
+    for (int j = 0; j < m.k; ++j)
+      if (m.at(i, j) > kNegInf && x[size_t(j)] > kNegInf)
+        y[size_t(i)] = std::max(y[size_t(i)], m.at(i, j) + x[size_t(j)]);
+  x = std::move(y);
+}
+
+/// The time of the last event in state x: the last load, compute or store.
+uint64_t lastEvent(const Layout &lay, const std::vector<int64_t> &x) {
+  int64_t t = std::max({x[size_t(lay.le(0))], x[size_t(lay.c())],
+                        x[size_t(lay.se(0))], int64_t(0)});
+  return uint64_t(t);
+}
+
+/// Prepares state x for kernel `k` after kernel `p` (docs/cost-model.md,
+/// "Kernel boundaries"): its first load waits for p's last compute (SRAM is
+/// reused from address 0), for p's last store when its first buffers reach
+/// p's output slots, and a load of what p wrote waits for the store that
+/// completes the bytes the first step reads (the last store or the one
+/// before; an earlier one has long finished).
+void crossKernel(const Kernel &p, Pricer &pk, const std::set<std::string> &kept,
+                 std::vector<int64_t> &x) {
+  const Layout &lay = pk.lay;
+  const Kernel &k = pk.k;
+  int64_t &ls = x[size_t(lay.ls())];
+  ls = std::max(ls, x[size_t(lay.c())]);
   if (k.firstLoadSramEnd > p.storeSramBegin)
-    t = std::max(t, x[kS]);
+    ls = std::max(ls, x[size_t(lay.se(0))]);
+  x[size_t(lay.waitS())] = x[size_t(lay.se(0))];
+  x[size_t(lay.waitSp())] = x[size_t(lay.se(1))];
   for (const Stream &out : p.streams) {
     if (!out.store || kept.count(out.tensor))
       continue;
     uint64_t total = 0;
     for (const TransferClass &tc : out.classes)
       total += tc.count;
-    for (const Stream &in : k.streams) {
+    for (unsigned i = 0; i < k.streams.size(); ++i) {
+      const Stream &in = k.streams[i];
       if (in.store || in.tensor != out.tensor)
         continue;
       uint64_t need = total;
@@ -329,24 +377,11 @@ int64_t crossKernelWait(const arch::ChipConfig &chip, const Kernel &p,
         need = std::min(total, ceilDiv(in.firstNeedBytes, out.blockBytes) *
                                    out.storesPerBlock);
       if (need >= total)
-        waitFor(in.tensor, x[kS]);
+        pk.waitS.insert(i);
       else if (need + 1 == total)
-        waitFor(in.tensor, x[kSp]);
+        pk.waitSp.insert(i);
     }
   }
-  return t;
-}
-
-/// Applies m to state x.
-void apply(const MaxPlus &m, int64_t x[kN]) {
-  int64_t y[kN];
-  for (int i = 0; i < kN; ++i) {
-    y[i] = kNegInf;
-    for (int j = 0; j < kN; ++j)
-      if (m.m[i][j] > kNegInf && x[j] > kNegInf)
-        y[i] = std::max(y[i], m.m[i][j] + x[j]);
-  }
-  std::copy(y, y + kN, x);
 }
 
 /// Every total of a kernel with the kept tensors removed (no latency).
@@ -639,9 +674,10 @@ Cost tessera::cost::evaluate(const arch::ChipConfig &chip, const Kernel &k,
                              const std::set<std::string> &keptInSram,
                              const Constraints &c) {
   Cost r = totals(chip, k, keptInSram, c);
-  int64_t x[kN] = {0, 0, 0, 0, 0};
-  apply(Pricer{chip, k, keptInSram}.kernelMatrix(), x);
-  uint64_t rec = uint64_t(*std::max_element(x, x + kN));
+  Pricer pk(chip, k, keptInSram);
+  std::vector<int64_t> x(size_t(pk.lay.size()), 0);
+  applyTo(pk.kernelMatrix(), x);
+  uint64_t rec = lastEvent(pk.lay, x);
   r.latencyCycles = std::max(rec, busBound(chip, r));
   r.bottleneck = bottleneckOf(chip, r, rec);
   return r;
@@ -651,18 +687,19 @@ SequenceCost tessera::cost::evaluateSequence(
     const arch::ChipConfig &chip, const std::vector<Kernel> &kernels,
     const std::set<std::string> &keptInSram, const Constraints &c) {
   SequenceCost r;
-  int64_t x[kN] = {0, 0, 0, 0, 0};
+  Layout lay{int(std::max<uint32_t>(1, chip.dma_outstanding_transfers))};
+  std::vector<int64_t> x(size_t(lay.size()), 0);
   uint64_t prevEnd = 0, bus = 0;
   for (size_t i = 0; i < kernels.size(); ++i) {
     const Kernel &k = kernels[i];
     r.kernels.push_back(evaluate(chip, k, keptInSram, c));
     r.roofline += r.kernels.back().roofline;
     bus += r.kernels.back().dramBusCycles;
+    Pricer pk(chip, k, keptInSram);
     if (i > 0)
-      x[kL] = std::max(x[kL],
-                       crossKernelWait(chip, kernels[i - 1], k, keptInSram, x));
-    apply(Pricer{chip, k, keptInSram}.kernelMatrix(), x);
-    uint64_t end = uint64_t(*std::max_element(x, x + kN));
+      crossKernel(kernels[i - 1], pk, keptInSram, x);
+    applyTo(pk.kernelMatrix(), x);
+    uint64_t end = lastEvent(lay, x);
     r.endCycles.push_back(end);
     r.attributedCycles.push_back(end > prevEnd ? end - prevEnd : 0);
     prevEnd = std::max(prevEnd, end);

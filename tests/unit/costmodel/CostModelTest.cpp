@@ -41,9 +41,11 @@ TEST(CostModel, GemmTwoKStepsByHand) {
   // Each product: one fold of 2*96 + 96 + 96*4 - 2 = 670.
   EXPECT_EQ(c.matrixCycles, 2u * 670);
   EXPECT_EQ(c.macs, 96u * 192 * 96);
-  // Paths: load 3372 + 670 + 843 = 4885; compute 1686 + 1340 + 843 = 3869;
-  // store 1686 + 1340 + 843 = 3869; bus 300 + 2715 = 3015.
-  EXPECT_EQ(c.latencyCycles, 4885u);
+  // Four descriptors in flight: all four loads issue at 0 (no slot is
+  // reused), their latencies overlap and their data phases serialize on the
+  // bus: A00 300-843, B00 843-1386, A01 1386-1929, B10 1929-2472. Products
+  // 1386-2056 and 2472-3142; the store issues at 3142, data 3442-3985.
+  EXPECT_EQ(c.latencyCycles, 3985u);
   EXPECT_EQ(c.bottleneck, Bottleneck::Load);
   // Roofline: 96*192*96 MACs * 4 / 9216 PEs = 768 cycles; 92160 unavoidable
   // bytes / 34 = 2710.6 cycles.
@@ -67,7 +69,25 @@ TEST(CostModel, LayerNormOneTileByHand) {
   EXPECT_EQ(c.storeQueueCycles, 348u);
   // 16 + 3 * ceil(800 / 64) = 55 (timing-model.md's example).
   EXPECT_EQ(c.vectorCycles, 55u);
-  EXPECT_EQ(c.latencyCycles, 964u + 55u + 348u);
+  // gamma, beta and the tile issue together: data 300-308, 308-316,
+  // 316-364; layernorm 364-419; the store 419 + 300 + 48 = 767.
+  EXPECT_EQ(c.latencyCycles, 767u);
+}
+
+TEST(CostModel, OneDescriptorInFlight) {
+  // dma_outstanding_transfers = 1: every DMA waits for the one before, so the
+  // 96 x 192 x 96 product takes loads 4 x 843 = 3372, then its last product
+  // (670) and the store (843): 4885.
+  arch::ChipConfig chip = ref();
+  chip.dma_outstanding_transfers = 1;
+  Cost c = evaluate(chip, gemmKernel({1, 96, 192, 96}, {96, 96, 96}));
+  EXPECT_EQ(c.latencyCycles, 4885u);
+  VectorOp op;
+  op.op = Opcode::VecLayerNorm;
+  op.rows = 8;
+  op.cols = 100;
+  // 308 + 308 + 348 of loads, 55, 348.
+  EXPECT_EQ(evaluate(chip, vectorKernel(op, {8, 100})).latencyCycles, 1367u);
 }
 
 TEST(CostModel, StridedTransferRoundsEachRow) {
