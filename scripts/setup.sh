@@ -20,6 +20,17 @@ packages=(
   libsodium-dev libhdf5-dev libarchive-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libx264-dev
   libclang-rt-14-dev
+  # Model zoo (models/, scripts/zoo.py): generators, PyTorch references,
+  # the trained digits model; /usr/bin/time for the perception benchmark.
+  python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
+  # An optimized BLAS behind libblas.so.3 (torch and numpy use it): the
+  # reference BLAS is ~20x slower on the zoo's PyTorch references.
+  libopenblas0-pthread
+  time
+  # Sweeps, plots and reports (tessera sweep, scripts/sweep_plots.py,
+  # scripts/screenshot_report.sh) and the Slurm test of sharded sweeps.
+  libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib
+  chromium slurm-wlm munge
 )
 
 missing=()

@@ -33,6 +33,14 @@ def main():
                             mlp_ratio=4, patch=4, outputs=10)
     emitted = perception.build(cfg)
     onnx.checker.check_model(emitted)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The streamed file (what make_model.py writes) is the same model.
+        path = os.path.join(tmp, "streamed.onnx")
+        perception.write(cfg, path)
+        streamed = onnx.load(path)
+    onnx.checker.check_model(streamed)
+    same_stream = (streamed.graph.SerializeToString() ==
+                   emitted.graph.SerializeToString())
     images = perception.input_images(cfg)
 
     model = torch_model.PerceptionNet(cfg).eval()
@@ -85,6 +93,11 @@ def main():
         # distinct (seeded draws), so the multisets must agree exactly.
         print("FAIL: initializer shapes differ: %s vs %s" %
               (sorted(init_shapes.values()), torch_shapes))
+        ok = False
+    if same_stream:
+        print("streamed file: the same graph as the in-memory model")
+    else:
+        print("FAIL: the streamed file differs from the in-memory model")
         ok = False
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -3,12 +3,12 @@
 a seeded input frame and, unless --no-expected, PyTorch's output for it.
 
   /usr/bin/python3 models/perception/make_model.py OUT_DIR [--depth 40]
-      [--width 384] [--heads 6] [--tokens-per-camera 96] [--mlp-ratio 4]
+      [--width 448] [--heads 7] [--tokens-per-camera 96] [--mlp-ratio 4]
       [--no-expected]
 
 Writes OUT_DIR/perception.onnx, input_images.f32, expected_features.f32 and
 tensors.txt, and prints the configuration, parameter count, MACs and the
-time it took. The full-size network (the defaults) is ~290 MB of weights:
+time it took. The full-size network (the defaults) is ~385 MB of weights:
 generated into the build directory, never committed. docs/reference-network.md
 explains the defaults.
 """
@@ -58,14 +58,11 @@ def torch_output(cfg, images):
 
 
 def main(argv):
-    import onnx
     cfg, args = parse(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
-    model = perception.build(cfg)
     path = os.path.join(args.out_dir, "perception.onnx")
-    onnx.save(model, path)
-    del model
+    perception.write(cfg, path)
     generated = time.time() - start
     images = perception.input_images(cfg)
     outputs = []

@@ -8,6 +8,9 @@
 //   run/simulate/reference --output NAME=file.f32 | --output-dir DIR
 //                                   keep the output tensors (raw float32)
 //   tessera smol ...                the .smol drive-data tools (tessera-smol)
+//   tessera sweep sweep.toml        a design-space sweep (Sweep.cpp)
+//   tessera budget [--update]       latency-budget regression check
+//   (Budget.cpp)
 //
 // With no model, `tessera run` uses the bundled one-layer encoder and the
 // reference chip. A model directory that holds a tensors.txt (name, shape,
@@ -17,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Sweep.h"
 #include "Tensors.h"
 #ifdef TESSERA_WITH_REPLAY
 #include "Replay.h"
@@ -252,7 +256,42 @@ std::string dirOf(const std::string &path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-/// Tensor files named by a model directory's tensors.txt, if it has one.
+/// Files that tensors.txt declares as int64 (token ids, masks): read as
+/// integers and given to the chip as float32 values.
+std::map<std::string, bool> int64Files;
+
+/// An input tensor's values: raw float32, or int64 when tensors.txt says so.
+std::vector<float> readInput(const std::string &file, uint64_t n,
+                             const std::string &name) {
+  if (!int64Files.count(file))
+    return tools::readF32File(file, n, name);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in)
+    fail(file + ": cannot open tensor file for '" + name + "'");
+  uint64_t size = uint64_t(in.tellg());
+  if (size != n * 8)
+    fail(file + ": tensor '" + name + "' expects " + std::to_string(n) +
+         " int64 values (" + std::to_string(n * 8) + " bytes), the file has " +
+         std::to_string(size) + " bytes");
+  std::vector<int64_t> raw(n);
+  in.seekg(0);
+  in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(size));
+  if (!in)
+    fail(file + ": read error");
+  std::vector<float> values(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t v = raw[i];
+    if (v > (int64_t(1) << 24) || v < -(int64_t(1) << 24))
+      fail(file + ": int64 value " + std::to_string(v) + " of input '" + name +
+           "' is not exact as float32");
+    values[i] = float(v);
+  }
+  return values;
+}
+
+/// Tensor files named by a model directory's tensors.txt, if it has one
+/// (name, shape, file and optionally the element type per line: float32,
+/// the default, or int64).
 std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
   std::map<std::string, std::string> files;
   std::string dir = dirOf(modelPath);
@@ -265,11 +304,17 @@ std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
     if (line.empty() || line[0] == '#')
       continue;
     std::istringstream fields(line);
-    std::string name, shape, file;
+    std::string name, shape, file, dtype = "float32";
     if (!(fields >> name >> shape >> file))
-      fail(dir + "/tensors.txt: expected 'name shape file', got '" + line +
-           "'");
+      fail(dir + "/tensors.txt: expected 'name shape file [dtype]', got '" +
+           line + "'");
+    fields >> dtype;
+    if (dtype != "float32" && dtype != "int64")
+      fail(dir + "/tensors.txt: tensor '" + name + "' has element type '" +
+           dtype + "'; expected float32 or int64");
     files[name] = dir + "/" + file;
+    if (dtype == "int64")
+      int64Files[files[name]] = true;
   }
   return files;
 }
@@ -436,7 +481,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
            " values)");
-    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
   }
 
   sim::SimOptions opts;
@@ -561,7 +606,7 @@ int reference(const std::string &model) {
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
            " values)");
-    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
   }
   std::map<std::string, std::vector<float>> results =
       codegen::runReference(*graph, inputs);
@@ -618,9 +663,9 @@ int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "smol")
     execSmol(argc, argv);
 #ifdef TESSERA_WITH_REPLAY
-  cl::HideUnrelatedOptions({&cat, &clipCat});
+  cl::HideUnrelatedOptions({&cat, &clipCat, &tools::sweepCategory()});
 #else
-  cl::HideUnrelatedOptions(cat);
+  cl::HideUnrelatedOptions({&cat, &tools::sweepCategory()});
 #endif
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -635,9 +680,17 @@ int main(int argc, char **argv) {
       "  tessera reference model.onnx --input x=x.f32 --output-dir ref/\n"
       "  tessera run --clip drive.smol    replay a drive clip through storage "
       "into the chip\n"
-      "  tessera smol --help              .smol drive-data tools\n\n"
+      "  tessera smol --help              .smol drive-data tools\n"
+      "  tessera sweep sweep.toml --out DIR   design-space sweep: CSV, JSON, "
+      "plots\n"
+      "  tessera budget [--update]        frame latencies vs the committed "
+      "baseline\n\n"
       "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance or a "
       "usage error.\n");
+  if (tools::sweepSelected())
+    return tools::sweepMain(argv[0]);
+  if (tools::budgetSelected())
+    return tools::budgetMain(argv[0]);
   checkOptions(!compileCmd && !simulateCmd && !referenceCmd);
   try {
     activity = "reading the chip config";
