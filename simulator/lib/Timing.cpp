@@ -194,18 +194,10 @@ uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
       cycles = std::max(dram, sram);
       break;
     }
-    case arch::Opcode::MatMul: {
-      LD d = in.dtype == arch::DType::F16 ? chip.matrix_fp16_rate_divisor : 1;
-      cycles = std::ceil(LD(in.dims[1]) / chip.matrix_rows) *
-               std::ceil(LD(in.dims[2]) / chip.matrix_cols) *
-               (2 * LD(chip.matrix_rows) + chip.matrix_cols +
-                LD(in.dims[0]) * d - 2);
-      break;
-    }
     default:
-      cycles = chip.vector_startup_cycles +
-               LD(vectorPasses(chip, in.op)) *
-                   ceilDivL(LD(in.dims[0]) * in.dims[1], chip.vector_lanes);
+      // Integer formulas of u32 fields and dimensions whose operands fit
+      // the SRAM (Program::verify): they cannot wrap.
+      cycles = LD(instrCycles(chip, in));
     }
     total += cycles;
     if (!(total <= LD(kMaxFrameCycles)))

@@ -116,7 +116,8 @@ TEST(ChipConfig, MissingFileIsAClearError) {
     ChipConfig::load("/nonexistent/chip.cfg");
     FAIL() << "expected an error";
   } catch (const ContractError &e) {
-    EXPECT_STREQ(e.what(), "/nonexistent/chip.cfg: cannot open chip config");
+    EXPECT_STREQ(e.what(), "/nonexistent/chip.cfg: cannot open chip config: "
+                           "No such file or directory");
   }
 }
 

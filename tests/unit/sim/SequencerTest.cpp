@@ -364,6 +364,9 @@ TEST(SimErrors, MissingUnknownAndWrongSizedInputs) {
 
 TEST(SimErrors, SramAccessPastCapacityNamesTheInstruction) {
   // The program uses 0x50000 bytes of SRAM; the chip has 256 KiB (0x40000).
+  // Program::checkFits rejects it before the frame starts (issue 12: the
+  // size fields are checked up front, as docs/program-format.md says); the
+  // model's own bounds checks stay as a second line.
   Fixture f;
   uint32_t l = f.b.load(f.in, 0, 16, 2048);
   f.b.load(f.in, 0x48000, 16, 2048, {l});
@@ -371,19 +374,12 @@ TEST(SimErrors, SramAccessPastCapacityNamesTheInstruction) {
   small.sram_bytes = 0x40000;
   for (bool functional : {true, false}) {
     std::string err = errorOf([&] { simulate(f.b.prog, small, functional); });
-    EXPECT_NE(err.find("instruction 1 (dma.load)"), std::string::npos) << err;
-    EXPECT_NE(err.find("SRAM write of 16 x 2048 bytes at 0x48000"),
+    EXPECT_NE(err.find("sram_bytes_used 327680 is more than the chip's "
+                       "sram_bytes 262144"),
               std::string::npos)
         << err;
-    EXPECT_NE(err.find("outside the 262144-byte SRAM"), std::string::npos)
-        << err;
-    // Issued when the first load completed.
-    std::string at =
-        "at cycle " +
-        std::to_string(timing::instrCycles(small, f.b.prog.instrs[0]));
-    EXPECT_NE(err.find(at), std::string::npos) << err;
   }
-  // The model recovers: the next frame runs normally.
+  // The model is untouched: the next frame runs normally.
   EXPECT_EQ(simulate(f.b.prog).totalCycles,
             2 * timing::instrCycles(ref(), f.b.prog.instrs[0]));
 }
@@ -394,8 +390,8 @@ TEST(SimErrors, ComputeOperandPastCapacity) {
   arch::ChipConfig small = ref();
   small.sram_bytes = 0x40000;
   std::string err = errorOf([&] { simulate(f.b.prog, small, true); });
-  EXPECT_NE(err.find("instruction 0 (vec.add) on the vector unit at cycle 0: "
-                     "operand out: SRAM write"),
+  EXPECT_NE(err.find("sram_bytes_used 262400 is more than the chip's "
+                     "sram_bytes 262144"),
             std::string::npos)
       << err;
 }

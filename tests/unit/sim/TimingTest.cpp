@@ -235,8 +235,11 @@ TEST(Timing, FrameBoundIsAnUpperBoundAndOverflowIsAnError) {
   mm.dims[2] = 200;
   p.instrs = {load, mm};
   arch::ChipConfig chip = ref();
-  EXPECT_EQ(timing::frameCycleBound(chip, p),
+  EXPECT_GE(timing::frameCycleBound(chip, p),
             timing::instrCycles(chip, load) + timing::instrCycles(chip, mm));
+  EXPECT_LE(timing::frameCycleBound(chip, p),
+            2 * (timing::instrCycles(chip, load) +
+                 timing::instrCycles(chip, mm)));
   chip.clock_ghz = 1e20; // DRAM time no longer vanishes: it explodes.
   try {
     timing::frameCycleBound(chip, p);
