@@ -93,17 +93,19 @@ std::string tessera::arch::readInputFile(const std::string &path,
   // Read until the end, straight into the buffer; a regular file that grows
   // while it is read, and a stream, are both cut at the limit (one byte past
   // it is asked for, to tell "exactly the limit" from "more").
+  auto tooLong = [&] {
+    return fail(
+        what + (regular ? " grew past" : " (a pipe or device) is longer than") +
+        " the limit of " + bytesText(maxBytes) +
+        " (docs/limits-and-errors.md)");
+  };
   size_t used = 0;
-  bytes.resize(size_t(std::min<uint64_t>(regular ? uint64_t(st.st_size) + 1
-                                                 : 1 << 16,
-                                         maxBytes + 1)));
+  bytes.resize(size_t(std::min<uint64_t>(
+      regular ? uint64_t(st.st_size) + 1 : 1 << 16, maxBytes + 1)));
   for (;;) {
     if (used == bytes.size()) {
       if (used > maxBytes)
-        throw fail(what + (regular ? " grew past" : " (a pipe or device) is "
-                                                    "longer than") +
-                   " the limit of " + bytesText(maxBytes) +
-                   " (docs/limits-and-errors.md)");
+        throw tooLong();
       bytes.resize(size_t(std::min<uint64_t>(2 * used, maxBytes + 1)));
     }
     ssize_t n = ::read(f.fd, &bytes[used], bytes.size() - used);
@@ -117,10 +119,7 @@ std::string tessera::arch::readInputFile(const std::string &path,
     used += size_t(n);
   }
   if (used > maxBytes)
-    throw fail(what + (regular ? " grew past" : " (a pipe or device) is "
-                                                "longer than") +
-               " the limit of " + bytesText(maxBytes) +
-               " (docs/limits-and-errors.md)");
+    throw tooLong();
   bytes.resize(used);
   return bytes;
 }

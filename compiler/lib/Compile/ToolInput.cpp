@@ -55,8 +55,7 @@ Error tessera::compiler::checkMlirNesting(StringRef text, StringRef name,
       while (i < e && text[i] != '\n')
         ++i;
       --i; // Count the newline above.
-    } else if (c == '{' || c == '(' || c == '[' ||
-               (c == '<' && next != '=')) {
+    } else if (c == '{' || c == '(' || c == '[' || (c == '<' && next != '=')) {
       if (++depth > maxDepth)
         return createStringError(
             inconvertibleErrorCode(),

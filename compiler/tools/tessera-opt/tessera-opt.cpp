@@ -39,8 +39,8 @@ int main(int argc, char **argv) {
       llvm::errs() << "tessera-opt: error: " << msg << "\n";
       return 1;
     };
-    auto input = compiler::readToolInput(inputPath, arch::kMaxMlirBytes,
-                                         "MLIR input");
+    auto input =
+        compiler::readToolInput(inputPath, arch::kMaxMlirBytes, "MLIR input");
     if (!input)
       return fail(llvm::toString(input.takeError()));
     if (llvm::Error e = compiler::checkMlirNesting(

@@ -116,9 +116,9 @@ int main(int argc, char **argv) {
       },
       registerDialects);
 
-  static llvm::cl::opt<std::string> inputPath(
-      llvm::cl::Positional, llvm::cl::desc("<input file>"),
-      llvm::cl::init("-"));
+  static llvm::cl::opt<std::string> inputPath(llvm::cl::Positional,
+                                              llvm::cl::desc("<input file>"),
+                                              llvm::cl::init("-"));
   static llvm::cl::opt<std::string> outputPath(
       "o", llvm::cl::desc("Output filename"), llvm::cl::value_desc("filename"),
       llvm::cl::init("-"));

@@ -1,4 +1,4 @@
-//===- ToolInput.h - Bounded, depth-checked input for the MLIR tools -*- C++ -*-===//
+//===- ToolInput.h - Bounded input for the MLIR tools -----------*- C++ -*-===//
 //
 // Part of Tessera. tessera-opt and tessera-translate read their input through
 // readToolInput (the bounded reader of arch/FileIo.h, also for stdin), check
