@@ -2,7 +2,8 @@
 # Seed corpora of the fuzz targets, from the repo's own files:
 #   program/  programs compiled from the bundled models (tessera compile)
 #   config/   arch/configs/*.cfg and the chip configs of the tests
-#   onnx/     every .onnx under models/ and tests/ up to 4 MiB
+#   onnx/     every .onnx under models/ and tests/ up to 4 MiB, and the
+#             importer tests' textproto models encoded by protoc
 # Usage: make_seeds.sh SOURCE_DIR TESSERA OUT_DIR
 set -eu
 src=$1; tessera=$2; out=$3
@@ -19,4 +20,12 @@ sed 's/^sram_bytes = .*/sram_bytes = 65536/' "$src/arch/configs/reference.cfg" \
 find "$src/models" "$src/tests" -name '*.onnx' -size -4096k | while read -r f; do
   cp "$f" "$out/onnx/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
+# The importer tests' small models (textproto fixtures), through protoc.
+if command -v protoc > /dev/null; then
+  for t in "$src"/compiler/test/import/Inputs/*.textproto; do
+    protoc --encode=onnx.ModelProto -I/usr/include onnx/onnx.proto < "$t" \
+      > "$out/onnx/$(basename "$t" .textproto).onnx" 2>/dev/null ||
+      rm -f "$out/onnx/$(basename "$t" .textproto).onnx"
+  done
+fi
 echo "seeds: $(ls "$out/program" | wc -l) programs, $(ls "$out/config" | wc -l) configs, $(ls "$out/onnx" | wc -l) ONNX models in $out"
