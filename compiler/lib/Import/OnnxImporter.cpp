@@ -370,6 +370,16 @@ Expected<ConstTensor> Importer::convertTensor(const onnx::TensorProto &t,
   std::string parseError;
   auto parse = [&](auto element, auto &out) {
     using T = decltype(element);
+    // onnx::ParseData copies all of raw_data into a vector of
+    // raw_data.size() / sizeof(T) elements: a length that is not a whole
+    // number of elements overflows that buffer (found by
+    // onnx-importer-fuzz). Check it here, before the library sees it.
+    if (t.has_raw_data() && t.raw_data().size() % sizeof(T) != 0) {
+      parseError = "raw_data of " + std::to_string(t.raw_data().size()) +
+                   " bytes is not a whole number of " +
+                   std::to_string(sizeof(T)) + "-byte elements";
+      return;
+    }
     try {
       std::vector<T> v = onnx::ParseData<T>(&t);
       out.assign(v.begin(), v.end());
