@@ -42,6 +42,12 @@ const char *tessera::arch::opcodeName(Opcode op) {
   case Opcode::VecErf: return "vec.erf";
   case Opcode::VecTranspose: return "vec.transpose";
   case Opcode::VecCopy: return "vec.copy";
+  case Opcode::VecSqrt: return "vec.sqrt";
+  case Opcode::VecTanh: return "vec.tanh";
+  case Opcode::VecPow: return "vec.pow";
+  case Opcode::VecReduceSum: return "vec.reduce_sum";
+  case Opcode::VecReduceMax: return "vec.reduce_max";
+  case Opcode::VecGeluTanh: return "vec.gelu_tanh";
   }
   return "?";
 }
@@ -139,8 +145,17 @@ std::vector<Operand> tessera::arch::operandsOf(const Instr &in) {
   case Opcode::VecGelu:
   case Opcode::VecErf:
   case Opcode::VecCopy:
+  case Opcode::VecSqrt:
+  case Opcode::VecTanh:
+  case Opcode::VecPow:
+  case Opcode::VecGeluTanh:
     view("a", false, 0, r, c, in.strides[0], in.dtype);
     view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  case Opcode::VecReduceSum:
+  case Opcode::VecReduceMax:
+    view("a", false, 0, r, c, in.strides[0], in.dtype);
+    view("out", true, 2, r, 1, in.strides[2], in.outDtype);
     break;
   }
   return ops;
@@ -183,7 +198,8 @@ std::string Instr::toString() const {
       os << " beta=" << hex(addr[3]);
     os << " out=" << hex(addr[2]) << "/" << strides[2] << ":"
        << dtypeName(outDtype);
-    if (op == Opcode::VecScale || op == Opcode::VecLayerNorm)
+    if (op == Opcode::VecScale || op == Opcode::VecLayerNorm ||
+        op == Opcode::VecPow || op == Opcode::VecReduceSum)
       os << " imm=" << imm;
     if (flags & kFlagBroadcastRow)
       os << " bcast=row";

@@ -121,6 +121,11 @@ float gelu(float x) {
   return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
 }
 
+float geluTanh(float x) {
+  const float k = std::sqrt(2.0f / 3.14159265358979f);
+  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+}
+
 } // namespace
 
 Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
@@ -175,6 +180,21 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
     return a.transpose();
   case Opcode::VecCopy:
     return a;
+  case Opcode::VecSqrt:
+    return a.unaryExpr([](float x) { return std::sqrt(x); });
+  case Opcode::VecTanh:
+    return a.unaryExpr([](float x) { return std::tanh(x); });
+  case Opcode::VecPow: {
+    float p = in.imm;
+    return a.unaryExpr([p](float x) { return std::pow(x, p); });
+  }
+  case Opcode::VecGeluTanh:
+    return a.unaryExpr(&geluTanh);
+  case Opcode::VecReduceSum:
+    // Summed in FP32, then scaled (imm = 1/cols for a mean).
+    return Mat(a.rowwise().sum() * in.imm);
+  case Opcode::VecReduceMax:
+    return Mat(a.rowwise().maxCoeff());
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
   case Opcode::MatMul:

@@ -81,6 +81,7 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecSoftmax:
     return chip.vector_softmax_passes;
   case arch::Opcode::VecGelu:
+  case arch::Opcode::VecGeluTanh:
     return chip.vector_gelu_passes;
   case arch::Opcode::VecTranspose:
     return chip.vector_transpose_passes;
@@ -91,6 +92,11 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecScale:
   case arch::Opcode::VecErf:
   case arch::Opcode::VecCopy:
+  case arch::Opcode::VecSqrt:
+  case arch::Opcode::VecTanh:
+  case arch::Opcode::VecPow:
+  case arch::Opcode::VecReduceSum:
+  case arch::Opcode::VecReduceMax:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:

@@ -100,6 +100,16 @@ cl::opt<bool> noRaiseGelu(
     "no-raise-gelu", cl::sub(runCmd), cl::sub(compileCmd),
     cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
     cl::init(false), cl::cat(cat));
+cl::opt<bool> noRaiseLayerNorm(
+    "no-raise-layernorm", cl::sub(runCmd), cl::sub(compileCmd),
+    cl::desc("Keep the decomposed LayerNorm chain of opsets < 17 (skip "
+             "tsr-raise-layernorm)"),
+    cl::init(false), cl::cat(cat));
+cl::opt<bool>
+    noRaiseAttention("no-raise-attention", cl::sub(runCmd), cl::sub(compileCmd),
+                     cl::desc("Keep exported attention as separate ops (skip "
+                              "tsr-raise-attention)"),
+                     cl::init(false), cl::cat(cat));
 #ifdef TESSERA_WITH_REPLAY
 cl::OptionCategory clipCat("tessera run --clip options (a .smol clip "
                            "through the storage model into the chip)");
@@ -180,6 +190,8 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
                       codegen::Graph *graph = nullptr) {
   compiler::CompileOptions opts;
   opts.raiseGelu = !noRaiseGelu;
+  opts.raiseLayerNorm = !noRaiseLayerNorm;
+  opts.raiseAttention = !noRaiseAttention;
   llvm::Expected<arch::Program> prog =
       compiler::compileOnnxFile(model, chip, opts, graph);
   if (!prog)

@@ -230,6 +230,12 @@ private:
   void matmulKernel(const GraphNode &n);
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
+  // Transformer ops (issue 9, part 2).
+  void stridedCopy(uint64_t src, std::vector<int64_t> srcStrides, uint64_t dst,
+                   std::vector<int64_t> dstStrides, Shape shape);
+  void sliceKernel(const GraphNode &n);
+  void concatKernel(const GraphNode &n);
+  void reduceKernel(const GraphNode &n);
 };
 
 int Emitter::placeTensor(int value, arch::TensorKind kind) {
@@ -347,11 +353,28 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Erf:
     return rowKernel(n, in0, Opcode::VecErf, 0);
   case NodeKind::Gelu:
-    return rowKernel(n, in0, Opcode::VecGelu, 0);
+    return rowKernel(n, in0, n.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu,
+                     0);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
     break;
+  case NodeKind::Slice:
+    return sliceKernel(n);
+  case NodeKind::Concat:
+    return concatKernel(n);
+  case NodeKind::Pow:
+    return rowKernel(n, in0, Opcode::VecPow, n.exponent);
+  case NodeKind::Sqrt:
+    return rowKernel(n, in0, Opcode::VecSqrt, 0);
+  case NodeKind::Neg:
+    return rowKernel(n, in0, Opcode::VecScale, -1.0f);
+  case NodeKind::Tanh:
+    return rowKernel(n, in0, Opcode::VecTanh, 0);
+  case NodeKind::ReduceSum:
+  case NodeKind::ReduceMean:
+  case NodeKind::ReduceMax:
+    return reduceKernel(n);
   }
 }
 
@@ -468,35 +491,43 @@ void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
 /// the leading axes), a column (broadcast over the last axis) or a scalar;
 /// for + and * the operands swap when `a` is the broadcast one. A product
 /// with, or a quotient by, a scalar weight is a VecScale by a constant.
+/// When `b` matches the output on some leading axes and is one of those
+/// kinds on the rest (a padding mask [B, 1, 1, S] added to scores
+/// [B, H, S, S]), the kernel repeats per index of those leading axes.
 void Emitter::binaryKernel(const GraphNode &n) {
   const Shape &os = g.values[n.output].shape;
   int a = n.inputs[0], b = n.inputs[1];
   bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
-  int64_t cols = os.empty() ? 1 : os.back(), rows = product(os) / cols;
   uint64_t dst = dram(n.output);
 
-  // Broadcast class of operand v against the output.
+  // Broadcast class of operand v against the output's axes from `lead`
+  // (v must equal the output on the axes before it).
   enum Kind { Full, Row, Col, Scalar, Other };
-  auto kindOf = [&](int v) {
+  auto kindOf = [&](int v, size_t lead) {
     const Shape &s = g.values[v].shape;
     Shape pad(os.size() - s.size(), 1);
     pad.insert(pad.end(), s.begin(), s.end());
-    if (pad == os)
+    for (size_t d = 0; d < lead; ++d)
+      if (pad[d] != os[d])
+        return Other;
+    Shape ps(pad.begin() + lead, pad.end()), sub(os.begin() + lead, os.end());
+    int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
+    if (ps == sub)
       return Full;
-    if (product(s) == 1)
+    if (product(ps) == 1)
       return Scalar;
-    if (pad.back() == cols && product(pad) == cols)
+    if (ps.back() == cols && product(ps) == cols)
       return Row;
-    if (pad.back() == 1 && product(pad) == rows) {
-      for (size_t d = 0; d + 1 < os.size(); ++d)
-        if (pad[d] != os[d])
+    if (ps.back() == 1 && product(ps) == rows) {
+      for (size_t d = 0; d + 1 < sub.size(); ++d)
+        if (ps[d] != sub[d])
           return Other;
       return Col;
     }
     return Other;
   };
   int imm = immOperand(n);
-  if (imm >= 0 ? imm == a : (kindOf(a) != Full && commutes))
+  if (imm >= 0 ? imm == a : (kindOf(a, 0) != Full && commutes))
     std::swap(a, b);
 
   if (imm >= 0) {
@@ -507,16 +538,24 @@ void Emitter::binaryKernel(const GraphNode &n) {
                      n.kind == NodeKind::Div ? 1.0f / c : c);
   }
 
-  Kind kb = kindOf(b);
-  if (kindOf(a) != Full || kb == Other)
+  size_t lead = 0;
+  while (lead + 1 < os.size() && kindOf(b, lead) == Other)
+    ++lead;
+  Kind kb = kindOf(b, lead);
+  if (kindOf(a, 0) != Full || kb == Other)
     throw CodegenError(where + ": broadcasting " +
                        shapeString(g.values[n.inputs[0]].shape) + " with " +
                        shapeString(g.values[n.inputs[1]].shape) +
                        " is not supported (the second operand must be the "
-                       "full shape, a row, a column or a scalar)");
+                       "full shape, a row, a column or a scalar, after "
+                       "leading axes it matches)");
   if (tensorOf[b] < 0)
     throw CodegenError(where + ": operand '" + g.values[b].name +
                        "' has no DRAM tensor");
+  Shape sub(os.begin() + lead, os.end());
+  int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
+  int64_t blocks = product(os, 0, lead);
+  int64_t bBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
   Opcode op = n.kind == NodeKind::Add   ? Opcode::VecAdd
               : n.kind == NodeKind::Sub ? Opcode::VecSub
               : n.kind == NodeKind::Mul ? Opcode::VecMul
@@ -525,7 +564,7 @@ void Emitter::binaryKernel(const GraphNode &n) {
                   : kb == Col    ? arch::kFlagBroadcastCol
                   : kb == Scalar ? arch::kFlagBroadcastScalar
                                  : 0;
-  // Resident operand: the whole row or the scalar, loaded once.
+  // Resident operand: the whole row or the scalar, loaded once per block.
   uint64_t fixed = kb == Row      ? alignUp(cols * kEb, kSramAlign)
                    : kb == Scalar ? kSramAlign
                                   : 0;
@@ -534,11 +573,8 @@ void Emitter::binaryKernel(const GraphNode &n) {
   uint64_t perElem = kb == Full ? 6 * kEb : kb == Col ? 5 * kEb : 4 * kEb;
   Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false, where);
   uint64_t resident = 0;
-  if (kb == Row || kb == Scalar) {
-    uint64_t bytes = (kb == Row ? cols : 1) * kEb;
-    resident = sramAlloc(bytes);
-    load(dram(b), bytes, resident, bytes, 1, bytes);
-  }
+  if (kb == Row || kb == Scalar)
+    resident = sramAlloc((kb == Row ? cols : 1) * kEb);
   uint64_t tileBytes = t.tr * t.tc * kEb;
   uint64_t aBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   uint64_t bBuf[2] = {0, 0};
@@ -550,39 +586,50 @@ void Emitter::binaryKernel(const GraphNode &n) {
     bBuf[1] = sramAlloc(t.tr * kEb);
   }
   uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(dram(a) + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
-        Instr in = vec(op, nr, nc);
-        in.flags = flag;
-        in.addr[0] = aBuf[i % 2];
-        in.addr[2] = outBuf[i % 2];
-        in.strides[0] = in.strides[2] = uint32_t(nc);
-        switch (kb) {
-        case Full:
-          load(dram(b) + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
-          in.addr[1] = bBuf[i % 2];
-          in.strides[1] = uint32_t(nc);
-          break;
-        case Row:
-          in.addr[1] = resident + c * kEb;
-          in.strides[1] = uint32_t(nc);
-          break;
-        case Col:
-          // Reloaded for every column tile of the same rows (tiny).
-          load(dram(b) + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
-          in.addr[1] = bBuf[i % 2];
-          in.strides[1] = 1;
-          break;
-        default:
-          in.addr[1] = resident;
-          in.strides[1] = 1;
-          break;
-        }
-        emit(in);
-        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-      });
+  int tile = 0;
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    uint64_t aBase = dram(a) + blk * rows * cols * kEb;
+    uint64_t bBase = dram(b) + blk * bBlock * kEb;
+    uint64_t oBase = dst + blk * rows * cols * kEb;
+    if (kb == Row || kb == Scalar) {
+      uint64_t bytes = (kb == Row ? cols : 1) * kEb;
+      load(bBase, bytes, resident, bytes, 1, bytes);
+    }
+    forEachTile(
+        rows, cols, t, [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+          int i = tile++;
+          uint64_t off = (r * cols + c) * kEb;
+          load(aBase + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
+          Instr in = vec(op, nr, nc);
+          in.flags = flag;
+          in.addr[0] = aBuf[i % 2];
+          in.addr[2] = outBuf[i % 2];
+          in.strides[0] = in.strides[2] = uint32_t(nc);
+          switch (kb) {
+          case Full:
+            load(bBase + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
+            in.addr[1] = bBuf[i % 2];
+            in.strides[1] = uint32_t(nc);
+            break;
+          case Row:
+            in.addr[1] = resident + c * kEb;
+            in.strides[1] = uint32_t(nc);
+            break;
+          case Col:
+            // Reloaded for every column tile of the same rows.
+            load(bBase + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
+            in.addr[1] = bBuf[i % 2];
+            in.strides[1] = 1;
+            break;
+          default:
+            in.addr[1] = resident;
+            in.strides[1] = 1;
+            break;
+          }
+          emit(in);
+          store(oBase + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
+        });
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -913,9 +960,198 @@ void Emitter::transposeKernel(const GraphNode &n) {
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Slice, Concat: strided DMA; reductions: the vector unit's row reductions
+//===----------------------------------------------------------------------===//
+
+/// Copies a `shape` window between two DRAM tensors through SRAM: element i
+/// (a multi-index) moves from src + i . srcStrides to dst + i . dstStrides
+/// (element strides). Axes of extent 1 are dropped and axes contiguous on
+/// both sides merged; the last remaining axis is the DMA row (a row of one
+/// element when it is strided) and the one before it the DMA's strided
+/// rows, so a window costs one load and one store per tile.
+void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
+                          uint64_t dst, std::vector<int64_t> dstStrides,
+                          Shape shape) {
+  Shape sh;
+  std::vector<int64_t> ss, ds;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    if (!sh.empty() && ss.back() == srcStrides[d] * shape[d] &&
+        ds.back() == dstStrides[d] * shape[d]) {
+      sh.back() *= shape[d];
+      ss.back() = srcStrides[d];
+      ds.back() = dstStrides[d];
+      continue;
+    }
+    sh.push_back(shape[d]);
+    ss.push_back(srcStrides[d]);
+    ds.push_back(dstStrides[d]);
+  }
+  if (sh.empty() || ss.back() != 1 || ds.back() != 1) {
+    sh.push_back(1);
+    ss.push_back(1);
+    ds.push_back(1);
+  }
+  if (sh.size() == 1) {
+    sh.insert(sh.begin(), 1);
+    ss.insert(ss.begin(), 0);
+    ds.insert(ds.begin(), 0);
+  }
+  size_t rowAxis = sh.size() - 2;
+  int64_t rows = sh[rowAxis], cols = sh.back();
+  Shape outer(sh.begin(), sh.begin() + rowAxis);
+  beginKernel();
+  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
+  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
+                     sramAlloc(t.tr * t.tc * kEb)};
+  int i = 0;
+  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
+    int64_t so = 0, dof = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      so += idx[d] * ss[d];
+      dof += idx[d] * ds[d];
+    }
+    forEachTile(rows, cols, t,
+                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+                  uint64_t slot = buf[i++ % 2];
+                  load(src + (so + r * ss[rowAxis] + c) * kEb,
+                       ss[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
+                  store(dst + (dof + r * ds[rowAxis] + c) * kEb,
+                        ds[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
+                });
+  });
+}
+
+void Emitter::sliceKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  const Shape &os = g.values[n.output].shape;
+  std::vector<int64_t> in = stridesOf(xs), step(xs.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    base += n.offsets[d] * in[d];
+    step[d] = in[d] * n.steps[d];
+  }
+  stridedCopy(dram(n.inputs[0]) + base * kEb, step, dram(n.output),
+              stridesOf(os), os);
+}
+
+void Emitter::concatKernel(const GraphNode &n) {
+  const Shape &os = g.values[n.output].shape;
+  std::vector<int64_t> outSt = stridesOf(os);
+  int64_t pos = 0;
+  for (int in : n.inputs) {
+    const Shape &s = g.values[in].shape;
+    if (tensorOf[in] < 0)
+      throw CodegenError(where + ": operand '" + g.values[in].name +
+                         "' has no DRAM tensor");
+    stridedCopy(dram(in), stridesOf(s),
+                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s);
+    pos += s[n.axis];
+  }
+}
+
+/// Reductions over the trailing axes (generateProgram moves other reduced
+/// axes last first): [rows, cols] in, rows x 1 out, whole rows per tile.
+void Emitter::reduceKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  size_t first = xs.size() - n.axes.size();
+  for (size_t k = 0; k < n.axes.size(); ++k)
+    if (n.axes[k] != int64_t(first + k))
+      throw CodegenError(where + ": internal error: reduction over axes "
+                                 "that are not trailing");
+  int64_t cols = product(xs, first), rows = product(xs, 0, first);
+  // Two input tiles and two (1/cols as large) output tiles.
+  Tiles2D t = pickTiles(rows, cols, 2 * kEb + 1, 2 * kSramAlign, sramBudget(),
+                        true, where);
+  uint64_t inBuf[2] = {sramAlloc(t.tr * cols * kEb),
+                       sramAlloc(t.tr * cols * kEb)};
+  uint64_t outBuf[2] = {sramAlloc(t.tr * kEb), sramAlloc(t.tr * kEb)};
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  Opcode op = n.kind == NodeKind::ReduceMax ? Opcode::VecReduceMax
+                                            : Opcode::VecReduceSum;
+  float scale = n.kind == NodeKind::ReduceMean ? 1.0f / float(cols) : 1.0f;
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t, int64_t nr, int64_t) {
+        load(src + r * cols * kEb, cols * kEb, inBuf[i % 2], cols * kEb, nr,
+             cols * kEb);
+        Instr in = vec(op, nr, cols);
+        in.addr[0] = inBuf[i % 2];
+        in.addr[2] = outBuf[i % 2];
+        in.strides[0] = uint32_t(cols);
+        in.strides[2] = 1;
+        in.imm = op == Opcode::VecReduceSum ? scale : 0.0f;
+        emit(in);
+        store(dst + r * kEb, nr * kEb, outBuf[i % 2], nr * kEb, 1, nr * kEb);
+      });
+}
+
+/// The graph as the emitter wants it: a reduction over axes that are not
+/// the trailing ones becomes a transpose that moves them last, then a
+/// reduction over the trailing axes (the kept axes stay in order, so the
+/// result's elements are the same).
+Graph normalizeForChip(const Graph &graph) {
+  Graph g;
+  g.name = graph.name;
+  g.values = graph.values;
+  for (const GraphNode &n : graph.nodes) {
+    bool reduce = n.kind == NodeKind::ReduceSum ||
+                  n.kind == NodeKind::ReduceMean ||
+                  n.kind == NodeKind::ReduceMax;
+    const Shape &xs = graph.values[n.inputs[0]].shape;
+    size_t first = xs.size() - n.axes.size();
+    bool trailing = true;
+    for (size_t k = 0; reduce && k < n.axes.size(); ++k)
+      trailing &= n.axes[k] == int64_t(first + k);
+    if (!reduce || trailing) {
+      g.nodes.push_back(n);
+      continue;
+    }
+    GraphNode perm;
+    perm.kind = NodeKind::Transpose;
+    perm.name = n.name;
+    std::vector<bool> reduced(xs.size(), false);
+    for (int64_t a : n.axes)
+      reduced[a] = true;
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t d = 0; d < xs.size(); ++d)
+        if (reduced[d] == (pass == 1))
+          perm.perm.push_back(int64_t(d));
+    perm.inputs = {n.inputs[0]};
+    GraphValue moved;
+    moved.name = graph.values[n.output].name + ".moved";
+    for (int64_t p : perm.perm)
+      moved.shape.push_back(xs[p]);
+    perm.output = g.addValue(std::move(moved));
+    // Reduced into a value without the reduced axes, then reshaped (free)
+    // to the node's result shape.
+    GraphNode red = n;
+    red.inputs = {perm.output};
+    red.axes.clear();
+    for (size_t k = 0; k < n.axes.size(); ++k)
+      red.axes.push_back(int64_t(first + k));
+    GraphValue kept;
+    kept.name = graph.values[n.output].name + ".kept";
+    kept.shape.assign(g.values[perm.output].shape.begin(),
+                      g.values[perm.output].shape.begin() + first);
+    red.output = g.addValue(std::move(kept));
+    GraphNode reshape;
+    reshape.kind = NodeKind::Reshape;
+    reshape.name = n.name;
+    reshape.inputs = {red.output};
+    reshape.output = n.output;
+    g.nodes.push_back(std::move(perm));
+    g.nodes.push_back(std::move(red));
+    g.nodes.push_back(std::move(reshape));
+  }
+  return g;
+}
+
 } // namespace
 
 arch::Program tessera::codegen::generateProgram(const Graph &graph,
                                                 const arch::ChipConfig &chip) {
-  return Emitter(graph, chip).run();
+  Graph normalized = normalizeForChip(graph);
+  return Emitter(normalized, chip).run();
 }

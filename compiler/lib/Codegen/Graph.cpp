@@ -32,6 +32,24 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "layernorm";
   case NodeKind::Softmax:
     return "softmax";
+  case NodeKind::Slice:
+    return "slice";
+  case NodeKind::Concat:
+    return "concat";
+  case NodeKind::Pow:
+    return "pow";
+  case NodeKind::Sqrt:
+    return "sqrt";
+  case NodeKind::Neg:
+    return "neg";
+  case NodeKind::Tanh:
+    return "tanh";
+  case NodeKind::ReduceSum:
+    return "reduce_sum";
+  case NodeKind::ReduceMean:
+    return "reduce_mean";
+  case NodeKind::ReduceMax:
+    return "reduce_max";
   case NodeKind::Erf:
     return "erf";
   case NodeKind::Gelu:
@@ -95,6 +113,8 @@ void Graph::verify() const {
                       n.kind == NodeKind::Div)
                        ? 2
                        : 1;
+    if (n.kind == NodeKind::Concat)
+      arity = std::max<size_t>(1, n.inputs.size());
     if (n.inputs.size() != arity)
       throw CodegenError(where + ": expected " + std::to_string(arity) +
                          " inputs, got " + std::to_string(n.inputs.size()));
@@ -155,8 +175,65 @@ void Graph::verify() const {
       break;
     case NodeKind::Erf:
     case NodeKind::Gelu:
+    case NodeKind::Pow:
+    case NodeKind::Sqrt:
+    case NodeKind::Neg:
+    case NodeKind::Tanh:
       expect(x);
       break;
+    case NodeKind::Slice: {
+      if (n.offsets.size() != x.size() || n.steps.size() != x.size() ||
+          out.size() != x.size())
+        throw CodegenError(where + ": offsets/steps do not match rank " +
+                           std::to_string(x.size()));
+      for (size_t d = 0; d < x.size(); ++d)
+        if (n.steps[d] < 1 || n.offsets[d] < 0 ||
+            n.offsets[d] + (out[d] - 1) * n.steps[d] >= x[d])
+          throw CodegenError(where + ": window " + shapeString(out) +
+                             " does not fit " + shapeString(x) + " on axis " +
+                             std::to_string(d));
+      break;
+    }
+    case NodeKind::Concat: {
+      if (n.axis < 0 || n.axis >= int64_t(x.size()))
+        throw CodegenError(where + ": axis " + std::to_string(n.axis) +
+                           " out of range for " + shapeString(x));
+      std::vector<int64_t> want = x;
+      want[n.axis] = 0;
+      for (int in : n.inputs) {
+        std::vector<int64_t> s = values[in].shape;
+        if (s.size() != x.size())
+          throw CodegenError(where + ": inputs differ in rank");
+        want[n.axis] += s[n.axis];
+        s[n.axis] = x[n.axis];
+        if (s != x)
+          throw CodegenError(where + ": input " +
+                             shapeString(values[in].shape) +
+                             " differs off the concat axis");
+      }
+      expect(want);
+      break;
+    }
+    case NodeKind::ReduceSum:
+    case NodeKind::ReduceMean:
+    case NodeKind::ReduceMax: {
+      std::vector<int64_t> keep, drop;
+      size_t next = 0;
+      for (size_t d = 0; d < x.size(); ++d) {
+        bool reduced = next < n.axes.size() && n.axes[next] == int64_t(d);
+        next += reduced;
+        keep.push_back(reduced ? 1 : x[d]);
+        if (!reduced)
+          drop.push_back(x[d]);
+      }
+      if (n.axes.empty() || next != n.axes.size())
+        throw CodegenError(where + ": axes must be sorted and in range");
+      if (out != keep && out != drop)
+        throw CodegenError(where + ": result shape " + shapeString(out) +
+                           ", expected " + shapeString(keep) + " or " +
+                           shapeString(drop));
+      break;
+    }
     case NodeKind::Transpose: {
       std::vector<int64_t> sorted = n.perm, want;
       std::sort(sorted.begin(), sorted.end());

@@ -10,6 +10,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace tessera::codegen;
@@ -181,9 +182,86 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
         out[i] = std::erf(x[i]);
       break;
     case NodeKind::Gelu:
+      if (n.tanhGelu) {
+        const float k = std::sqrt(2.0f / 3.14159265358979f);
+        for (size_t i = 0; i < x.size(); ++i)
+          out[i] =
+              0.5f * x[i] *
+              (1.0f + std::tanh(k * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+        break;
+      }
       for (size_t i = 0; i < x.size(); ++i)
         out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] / std::sqrt(2.0f)));
       break;
+    case NodeKind::Pow:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::pow(x[i], n.exponent);
+      break;
+    case NodeKind::Sqrt:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::sqrt(x[i]);
+      break;
+    case NodeKind::Neg:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = -x[i];
+      break;
+    case NodeKind::Tanh:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::tanh(x[i]);
+      break;
+    case NodeKind::Slice: {
+      // Output element i reads input offsets + i * steps.
+      std::vector<int64_t> inStride(xs.size(), 1), strides(xs.size());
+      for (size_t d = xs.size() - 1; d-- > 0;)
+        inStride[d] = inStride[d + 1] * xs[d + 1];
+      int64_t base = 0;
+      for (size_t d = 0; d < xs.size(); ++d) {
+        base += n.offsets[d] * inStride[d];
+        strides[d] = inStride[d] * n.steps[d];
+      }
+      forEachBroadcast(
+          ov.shape, strides, strides,
+          [&](int64_t a, int64_t, int64_t o) { out[o] = x[base + a]; });
+      break;
+    }
+    case NodeKind::Concat: {
+      int64_t outer = 1;
+      for (int64_t d = 0; d < n.axis; ++d)
+        outer *= ov.shape[d];
+      int64_t pos = 0, rowLen = ov.numElements() / outer;
+      for (int in : n.inputs) {
+        const std::vector<float> &src = vals[in];
+        int64_t block = int64_t(src.size()) / outer;
+        for (int64_t o = 0; o < outer; ++o)
+          std::copy(src.begin() + o * block, src.begin() + (o + 1) * block,
+                    out.begin() + o * rowLen + pos);
+        pos += block;
+      }
+      break;
+    }
+    case NodeKind::ReduceSum:
+    case NodeKind::ReduceMean:
+    case NodeKind::ReduceMax: {
+      // Output strides seen from the input's shape (0 on reduced axes).
+      std::vector<int64_t> keep(xs);
+      int64_t count = 1;
+      for (int64_t a : n.axes) {
+        keep[a] = 1;
+        count *= xs[a];
+      }
+      std::vector<int64_t> zero(xs.size(), 0);
+      std::vector<int64_t> os = broadcastStrides(keep, xs);
+      std::vector<double> acc(out.size(),
+                              n.kind == NodeKind::ReduceMax ? -INFINITY : 0.0);
+      forEachBroadcast(xs, os, zero, [&](int64_t o, int64_t, int64_t i) {
+        acc[o] = n.kind == NodeKind::ReduceMax ? std::max(acc[o], double(x[i]))
+                                               : acc[o] + x[i];
+      });
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] =
+            float(n.kind == NodeKind::ReduceMean ? acc[i] / count : acc[i]);
+      break;
+    }
     case NodeKind::Transpose: {
       // Input strides permuted into output order.
       size_t rank = xs.size();

@@ -148,8 +148,40 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
           node.axis =
               normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
         })
+        // Transformer ops (issue 9, part 2).
+        .Case([&](tsr::SliceOp o) {
+          node.kind = NodeKind::Slice;
+          node.offsets.assign(o.getOffsets().begin(), o.getOffsets().end());
+          node.steps.assign(o.getSteps().begin(), o.getSteps().end());
+        })
+        .Case([&](tsr::ConcatOp o) {
+          node.kind = NodeKind::Concat;
+          node.axis = int64_t(o.getAxis());
+        })
+        .Case([&](tsr::PowOp o) {
+          node.kind = NodeKind::Pow;
+          node.exponent = o.getExponent().convertToFloat();
+        })
+        .Case([&](tsr::SqrtOp) { node.kind = NodeKind::Sqrt; })
+        .Case([&](tsr::NegOp) { node.kind = NodeKind::Neg; })
+        .Case([&](tsr::TanhOp) { node.kind = NodeKind::Tanh; })
+        .Case([&](tsr::ReduceSumOp o) {
+          node.kind = NodeKind::ReduceSum;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
+        .Case([&](tsr::ReduceMeanOp o) {
+          node.kind = NodeKind::ReduceMean;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
+        .Case([&](tsr::ReduceMaxOp o) {
+          node.kind = NodeKind::ReduceMax;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
         .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
-        .Case([&](tsr::GeluOp) { node.kind = NodeKind::Gelu; })
+        .Case([&](tsr::GeluOp o) {
+          node.kind = NodeKind::Gelu;
+          node.tanhGelu = o.getApproximate() == "tanh";
+        })
         .Case([&](tsr::TransposeOp o) {
           node.kind = NodeKind::Transpose;
           node.perm.assign(o.getPerm().begin(), o.getPerm().end());
@@ -185,8 +217,14 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
     return success();
   });
   PassManager pm(ctx);
+  // Layernorm first: its chain contains a Pow the GELU pattern never
+  // matches, and attention last, after the MLPs are named.
+  if (opts.raiseLayerNorm)
+    pm.addPass(tsr::createRaiseLayerNormPass());
   if (opts.raiseGelu)
     pm.addPass(tsr::createRaiseGeluPass());
+  if (opts.raiseAttention)
+    pm.addPass(tsr::createRaiseAttentionPass());
   if (failed(pm.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();
@@ -195,6 +233,19 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
 llvm::Expected<arch::Program>
 tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
                             const std::string &source, Graph *graphOut) {
+  // The chip has no attention kernel yet: expand tsr.attention first.
+  {
+    std::string diag;
+    ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+      if (diag.empty())
+        diag = d.str();
+      return success();
+    });
+    PassManager pm(module.getContext());
+    pm.addPass(tsr::createExpandAttentionPass());
+    if (failed(pm.run(module)))
+      return error(source + ": tsr-expand-attention failed: " + diag);
+  }
   llvm::Expected<Graph> graph = extractGraph(module);
   if (!graph)
     return error(source + ": " + llvm::toString(graph.takeError()));

@@ -78,8 +78,16 @@ const char *const kShapeOps[] = {"Shape",  "Gather",    "Slice",
                                  "Concat", "Unsqueeze", "Squeeze",
                                  "Cast",   "Constant",  "ConstantOfShape"};
 
+/// ONNX ops of transformers (issue 9, part 2) that become tsr ops; Slice,
+/// Gather and Concat (listed with the shape ops) become tsr.slice/tsr.concat
+/// when they read runtime tensors.
+const char *const kTransformerOps[] = {"Split",      "Pow",       "Sqrt",
+                                       "Neg",        "Tanh",      "Dropout",
+                                       "ReduceMean", "ReduceSum", "ReduceMax"};
+
 bool isSupportedOp(StringRef opType) {
-  return llvm::is_contained(kComputeOps, opType) ||
+  return llvm::is_contained(kTransformerOps, opType) ||
+         llvm::is_contained(kComputeOps, opType) ||
          llvm::is_contained(kShapeOps, opType);
 }
 
@@ -234,6 +242,17 @@ private:
 
   // --- nodes ----------------------------------------------------------------
   Error importNode();
+  // Transformer ops (issue 9, part 2).
+  Error importTransformerNode(bool &handled);
+  Error importRuntimeSlice(Value x, ArrayRef<int64_t> begin,
+                           ArrayRef<int64_t> step, ArrayRef<int64_t> shape);
+  Error importRuntimeGather(Value x, const ConstTensor &indices);
+  Error importRuntimeConcat();
+  Error importSplit();
+  Error importPow();
+  Error importUnaryMath();
+  Error importReduce();
+  Error importDropout();
   Error importBinary();
   Error importMatMul();
   Error importGemm();
@@ -973,6 +992,9 @@ Error Importer::importGather() {
     return data.takeError();
   if (!idx)
     return idx.takeError();
+  // A constant index into a runtime tensor (x[:, 0]) is a window of it.
+  if ((*data)->kind == Entry::Runtime && (*idx)->kind == Entry::Constant)
+    return importRuntimeGather((*data)->value, *(*idx)->data);
   for (Entry *e : {data->get(), idx->get()}) {
     if (e->kind == Entry::Unfoldable) {
       define(0, Entry::unfoldable(e->reason));
@@ -1018,16 +1040,12 @@ Error Importer::importSlice() {
   Expected<EntryPtr> data = input(0);
   if (!data)
     return data.takeError();
-  if ((*data)->kind != Entry::Constant) {
-    define(0, (*data)->kind == Entry::Unfoldable
-                  ? *data
-                  : Entry::unfoldable("node '" + curName +
-                                      "' (Slice) reads a tensor computed at "
-                                      "run time"));
+  if ((*data)->kind == Entry::Unfoldable) {
+    define(0, *data);
     return Error::success();
   }
-  const ConstTensor &d = *(*data)->data;
-  int64_t rank = d.shape.size();
+  SmallVector<int64_t> dataShape((*data)->shape());
+  int64_t rank = dataShape.size();
   auto ints =
       [&](unsigned k,
           StringRef role) -> Expected<std::optional<SmallVector<int64_t>>> {
@@ -1060,12 +1078,12 @@ Error Importer::importSlice() {
   if (axes.size() != n || steps.size() != n)
     return nodeFail("starts, ends, axes and steps differ in length");
 
-  SmallVector<int64_t> begin(rank, 0), step(rank, 1), shape(d.shape);
+  SmallVector<int64_t> begin(rank, 0), step(rank, 1), shape(dataShape);
   for (size_t k = 0; k < n; ++k) {
     Expected<int64_t> axis = normalizeAxis(axes[k], rank);
     if (!axis)
       return axis.takeError();
-    int64_t dim = d.shape[*axis], s = steps[k];
+    int64_t dim = dataShape[*axis], s = steps[k];
     if (s == 0 || s == std::numeric_limits<int64_t>::min())
       return nodeFail("step " + llvm::Twine(s) + " is not supported");
     int64_t b = (**starts)[k], e = (**ends)[k];
@@ -1083,6 +1101,9 @@ Error Importer::importSlice() {
     begin[*axis] = b;
     step[*axis] = s;
   }
+  if ((*data)->kind == Entry::Runtime)
+    return importRuntimeSlice((*data)->value, begin, step, shape);
+  const ConstTensor &d = *(*data)->data;
   SmallVector<int64_t> inStrides = stridesOf(d.shape),
                        outStrides = stridesOf(shape), src;
   for (int64_t k = 0, total = numElements(shape); k < total; ++k) {
@@ -1098,6 +1119,19 @@ Error Importer::importSlice() {
 
 Error Importer::importConcat() {
   SmallVector<const ConstTensor *> parts;
+  bool anyRuntime = false;
+  for (int k = 0; k < curNode->input_size(); ++k) {
+    Expected<EntryPtr> e = input(k);
+    if (!e)
+      return e.takeError();
+    if ((*e)->kind == Entry::Unfoldable) {
+      define(0, *e);
+      return Error::success();
+    }
+    anyRuntime |= (*e)->kind == Entry::Runtime;
+  }
+  if (anyRuntime)
+    return importRuntimeConcat();
   for (int k = 0; k < curNode->input_size(); ++k) {
     Expected<EntryPtr> e = input(k);
     if (!e)
@@ -1263,8 +1297,402 @@ Error Importer::importConstantOfShape() {
   return Error::success();
 }
 
+//===----------------------------------------------------------------------===//
+// Transformer ops -> tsr (issue 9, part 2)
+//===----------------------------------------------------------------------===//
+
+/// Dispatch for the transformer ops; sets `handled` when the node was one.
+Error Importer::importTransformerNode(bool &handled) {
+  StringRef op = curNode->op_type();
+  handled = true;
+  if (op == "Split")
+    return importSplit();
+  if (op == "Pow")
+    return importPow();
+  if (op == "Sqrt" || op == "Neg" || op == "Tanh")
+    return importUnaryMath();
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax")
+    return importReduce();
+  if (op == "Dropout")
+    return importDropout();
+  handled = false;
+  return Error::success();
+}
+
+/// A window of a runtime tensor: begin/step/shape per axis, as importSlice
+/// computed them (positive steps only: the chip's DMA walks forward).
+Error Importer::importRuntimeSlice(Value x, ArrayRef<int64_t> begin,
+                                   ArrayRef<int64_t> step,
+                                   ArrayRef<int64_t> shape) {
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (step[d] < 0)
+      return nodeFail("step " + llvm::Twine(step[d]) + " on axis " +
+                      llvm::Twine(d) +
+                      " of a tensor computed at run time; only positive "
+                      "steps are supported");
+    if (shape[d] == 0)
+      return nodeFail("the slice of " +
+                      shapeStr(cast<RankedTensorType>(x.getType()).getShape()) +
+                      " is empty along axis " + llvm::Twine(d));
+  }
+  if (ArrayRef<int64_t>(shape) ==
+          cast<RankedTensorType>(x.getType()).getShape() &&
+      llvm::all_of(step, [](int64_t s) { return s == 1; })) {
+    defineValue(x); // The whole tensor.
+    return Error::success();
+  }
+  defineValue(builder.create<tessera::tsr::SliceOp>(
+      curLoc, f32Tensor(shape), x, builder.getDenseI64ArrayAttr(begin),
+      builder.getDenseI64ArrayAttr(step)));
+  return Error::success();
+}
+
+/// Gather with constant indices on a runtime tensor: one tsr.slice when the
+/// indices are an arithmetic progression with a positive step (x[:, 0],
+/// x[:, 1:4]), else one slice per index and a tsr.concat; then a reshape to
+/// data.shape[:axis] + indices.shape + data.shape[axis+1:].
+Error Importer::importRuntimeGather(Value x, const ConstTensor &indices) {
+  if (indices.isFloat)
+    return nodeFail("indices must be integers");
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t rank = in.size();
+  if (rank == 0)
+    return nodeFail("cannot gather from a scalar");
+  Expected<int64_t> axis = normalizeAxis(intAttr("axis", 0), rank);
+  if (!axis)
+    return axis.takeError();
+  int64_t dim = in[*axis];
+  SmallVector<int64_t> idx;
+  for (int64_t j : indices.i) {
+    if (j < -dim || j >= dim)
+      return nodeFail("index " + llvm::Twine(j) + " is out of range for " +
+                      "a dimension of size " + llvm::Twine(dim));
+    idx.push_back(j < 0 ? j + dim : j);
+  }
+  if (idx.empty())
+    return nodeFail("gathers no elements (empty indices)");
+  SmallVector<int64_t> shape(in.take_front(*axis));
+  shape.append(indices.shape.begin(), indices.shape.end());
+  shape.append(in.drop_front(*axis + 1).begin(), in.end());
+
+  auto window = [&](int64_t first, int64_t count, int64_t stride) -> Value {
+    SmallVector<int64_t> begin(rank, 0), step(rank, 1), wshape(in);
+    begin[*axis] = first;
+    step[*axis] = stride;
+    wshape[*axis] = count;
+    if (count == dim && stride == 1)
+      return x;
+    return builder.create<tessera::tsr::SliceOp>(
+        curLoc, f32Tensor(wshape), x, builder.getDenseI64ArrayAttr(begin),
+        builder.getDenseI64ArrayAttr(step));
+  };
+  int64_t stride = idx.size() > 1 ? idx[1] - idx[0] : 1;
+  bool progression = stride >= 1;
+  for (size_t k = 1; progression && k < idx.size(); ++k)
+    progression = idx[k] - idx[k - 1] == stride;
+  Value result;
+  if (progression) {
+    result = window(idx[0], idx.size(), stride);
+  } else {
+    SmallVector<Value> parts;
+    for (int64_t j : idx)
+      parts.push_back(window(j, 1, 1));
+    SmallVector<int64_t> cshape(in);
+    cshape[*axis] = idx.size();
+    result = builder.create<tessera::tsr::ConcatOp>(
+        curLoc, f32Tensor(cshape), parts, builder.getI64IntegerAttr(*axis));
+  }
+  if (cast<RankedTensorType>(result.getType()).getShape() !=
+      ArrayRef<int64_t>(shape))
+    result = reshape(result, shape);
+  defineValue(result);
+  return Error::success();
+}
+
+/// Concat with at least one runtime input: constants become weights.
+Error Importer::importRuntimeConcat() {
+  SmallVector<Value> parts;
+  for (int k = 0; k < curNode->input_size(); ++k) {
+    Expected<Value> v = operand(k);
+    if (!v)
+      return v.takeError();
+    parts.push_back(*v);
+  }
+  ArrayRef<int64_t> first =
+      cast<RankedTensorType>(parts.front().getType()).getShape();
+  int64_t rank = first.size();
+  Expected<int64_t> axis = normalizeAxis(intAttr("axis", 0), rank);
+  if (!axis)
+    return axis.takeError();
+  SmallVector<int64_t> shape(first);
+  shape[*axis] = 0;
+  for (Value p : parts) {
+    ArrayRef<int64_t> s = cast<RankedTensorType>(p.getType()).getShape();
+    if (static_cast<int64_t>(s.size()) != rank)
+      return nodeFail("inputs differ in rank");
+    for (int64_t a = 0; a < rank; ++a)
+      if (a != *axis && s[a] != first[a])
+        return nodeFail("input shapes " + shapeStr(first) + " and " +
+                        shapeStr(s) + " differ off the concat axis");
+    shape[*axis] += s[*axis];
+  }
+  if (parts.size() == 1) {
+    defineValue(parts.front());
+    return Error::success();
+  }
+  defineValue(builder.create<tessera::tsr::ConcatOp>(
+      curLoc, f32Tensor(shape), parts, builder.getI64IntegerAttr(*axis)));
+  return Error::success();
+}
+
+/// Split (opset 13: sizes as an optional input; equal parts without it).
+/// Each output is a window: tsr.slice on runtime data, folded on constants.
+Error Importer::importSplit() {
+  Expected<EntryPtr> data = input(0);
+  if (!data)
+    return data.takeError();
+  if ((*data)->kind == Entry::Unfoldable) {
+    for (int k = 0; k < curNode->output_size(); ++k)
+      define(k, *data);
+    return Error::success();
+  }
+  SmallVector<int64_t> in((*data)->shape());
+  int64_t rank = in.size();
+  if (rank == 0)
+    return nodeFail("cannot split a scalar");
+  Expected<int64_t> axis = normalizeAxis(intAttr("axis", 0), rank);
+  if (!axis)
+    return axis.takeError();
+  int64_t parts = curNode->output_size(), dim = in[*axis];
+  SmallVector<int64_t> sizes;
+  if (hasInput(1)) {
+    Expected<std::shared_ptr<ConstTensor>> s = constantInput(1, "split input");
+    if (!s)
+      return s.takeError();
+    if ((*s)->isFloat)
+      return nodeFail("split input must be integers");
+    sizes.assign((*s)->i.begin(), (*s)->i.end());
+  } else if (auto a = intsAttr("split")) {
+    sizes = *a;
+  } else {
+    if (parts == 0 || dim % parts != 0)
+      return nodeFail("axis " + llvm::Twine(*axis) + " of " + shapeStr(in) +
+                      " does not split into " + llvm::Twine(parts) +
+                      " equal parts");
+    sizes.assign(parts, dim / parts);
+  }
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    if (s < 1)
+      return nodeFail("split sizes must be positive");
+    total += s;
+  }
+  if (static_cast<int64_t>(sizes.size()) != parts || total != dim)
+    return nodeFail("split sizes " + shapeStr(sizes) + " do not cover axis " +
+                    llvm::Twine(*axis) + " of " + shapeStr(in) + " in " +
+                    llvm::Twine(parts) + " outputs");
+  int64_t offset = 0;
+  SmallVector<int64_t> strides = stridesOf(in);
+  for (int64_t k = 0; k < parts; ++k) {
+    SmallVector<int64_t> begin(rank, 0), step(rank, 1), shape(in);
+    begin[*axis] = offset;
+    shape[*axis] = sizes[k];
+    if ((*data)->kind == Entry::Runtime) {
+      define(k, Entry::runtime(builder.create<tessera::tsr::SliceOp>(
+                    curLoc, f32Tensor(shape), (*data)->value,
+                    builder.getDenseI64ArrayAttr(begin),
+                    builder.getDenseI64ArrayAttr(step))));
+    } else {
+      SmallVector<int64_t> outStrides = stridesOf(shape), src;
+      for (int64_t e = 0, n = numElements(shape); e < n; ++e) {
+        int64_t off = 0;
+        for (int64_t a = 0; a < rank; ++a)
+          off += (begin[a] + (e / outStrides[a]) % shape[a]) * strides[a];
+        src.push_back(off);
+      }
+      define(k, Entry::constant((*data)->data->gather(shape, src),
+                                curNode->output(k)));
+    }
+    offset += sizes[k];
+  }
+  return Error::success();
+}
+
+/// Pow with a one-element constant exponent (tsr.pow); on two float
+/// constants (d ** 0.5 with d known) it folds.
+Error Importer::importPow() {
+  Expected<EntryPtr> base = input(0), expo = input(1);
+  if (!base)
+    return base.takeError();
+  if (!expo)
+    return expo.takeError();
+  if ((*base)->kind == Entry::Unfoldable) {
+    define(0, *base);
+    return Error::success();
+  }
+  if ((*expo)->kind != Entry::Constant || (*expo)->data->size() != 1)
+    return nodeFail("exponent '" + curNode->input(1) +
+                    "' must be a one-element constant");
+  const ConstTensor &e = *(*expo)->data;
+  double p = e.isFloat ? double(e.f[0]) : double(e.i[0]);
+  if ((*base)->kind == Entry::Constant) {
+    const ConstTensor &b = *(*base)->data;
+    ConstTensor r;
+    r.shape = b.shape;
+    if (b.isFloat)
+      for (float v : b.f)
+        r.f.push_back(static_cast<float>(std::pow(double(v), p)));
+    else
+      for (int64_t v : b.i)
+        r.f.push_back(static_cast<float>(std::pow(double(v), p)));
+    define(0, Entry::constant(std::move(r), curNode->output(0)));
+    return Error::success();
+  }
+  Value x = (*base)->value;
+  defineValue(builder.create<tessera::tsr::PowOp>(
+      curLoc, x.getType(), x, builder.getF32FloatAttr(static_cast<float>(p))));
+  return Error::success();
+}
+
+/// Sqrt, Neg, Tanh: a tsr op on runtime values, folded on constants.
+Error Importer::importUnaryMath() {
+  StringRef op = curNode->op_type();
+  Expected<EntryPtr> data = input(0);
+  if (!data)
+    return data.takeError();
+  if ((*data)->kind == Entry::Unfoldable) {
+    define(0, *data);
+    return Error::success();
+  }
+  if ((*data)->kind == Entry::Constant) {
+    ConstTensor t = *(*data)->data;
+    if (!t.isFloat && op != "Neg")
+      return nodeFail("input '" + curNode->input(0) +
+                      "' is an integer tensor; " + op + " needs floats");
+    for (float &v : t.f)
+      v = op == "Sqrt" ? std::sqrt(v) : op == "Neg" ? -v : std::tanh(v);
+    for (int64_t &v : t.i) {
+      if (v == std::numeric_limits<int64_t>::min())
+        return nodeFail("integer overflow negating " + llvm::Twine(v));
+      v = -v;
+    }
+    define(0, Entry::constant(std::move(t), curNode->output(0)));
+    return Error::success();
+  }
+  Value x = (*data)->value;
+  Value y;
+  if (op == "Sqrt")
+    y = builder.create<tessera::tsr::SqrtOp>(curLoc, x.getType(), x);
+  else if (op == "Neg")
+    y = builder.create<tessera::tsr::NegOp>(curLoc, x.getType(), x);
+  else
+    y = builder.create<tessera::tsr::TanhOp>(curLoc, x.getType(), x);
+  defineValue(y);
+  return Error::success();
+}
+
+/// ReduceMean/ReduceSum/ReduceMax: axes from the attribute (opset < 18; not
+/// ReduceSum) or the second input (ReduceSum from opset 13); no axes means
+/// all axes unless noop_with_empty_axes.
+Error Importer::importReduce() {
+  StringRef op = curNode->op_type();
+  Expected<Value> x = operand(0);
+  if (!x)
+    return x.takeError();
+  ArrayRef<int64_t> in = cast<RankedTensorType>(x->getType()).getShape();
+  int64_t rank = in.size();
+  SmallVector<int64_t> axes;
+  bool given = false;
+  if (hasInput(1)) {
+    Expected<std::shared_ptr<ConstTensor>> a = constantInput(1, "axes input");
+    if (!a)
+      return a.takeError();
+    if ((*a)->isFloat)
+      return nodeFail("axes input must be integers");
+    axes.assign((*a)->i.begin(), (*a)->i.end());
+    given = true;
+  } else if (auto a = intsAttr("axes")) {
+    axes = *a;
+    given = true;
+  }
+  if (axes.empty()) {
+    if (given && intAttr("noop_with_empty_axes", 0) != 0) {
+      defineValue(*x);
+      return Error::success();
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t a : axes) {
+    Expected<int64_t> n = normalizeAxis(a, rank);
+    if (!n)
+      return n.takeError();
+    if (reduced[*n])
+      return nodeFail("axes repeat axis " + llvm::Twine(*n));
+    reduced[*n] = true;
+  }
+  if (rank == 0)
+    return nodeFail("cannot reduce a scalar");
+  bool keep = intAttr("keepdims", 1) != 0;
+  SmallVector<int64_t> sorted, shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (reduced[d])
+      sorted.push_back(d);
+    if (!reduced[d])
+      shape.push_back(in[d]);
+    else if (keep)
+      shape.push_back(1);
+  }
+  RankedTensorType type = f32Tensor(shape);
+  auto axesAttr = builder.getDenseI64ArrayAttr(sorted);
+  auto keepAttr = builder.getBoolAttr(keep);
+  Value y;
+  if (op == "ReduceMean")
+    y = builder.create<tessera::tsr::ReduceMeanOp>(curLoc, type, *x, axesAttr,
+                                                   keepAttr);
+  else if (op == "ReduceSum")
+    y = builder.create<tessera::tsr::ReduceSumOp>(curLoc, type, *x, axesAttr,
+                                                  keepAttr);
+  else
+    y = builder.create<tessera::tsr::ReduceMaxOp>(curLoc, type, *x, axesAttr,
+                                                  keepAttr);
+  defineValue(y);
+  return Error::success();
+}
+
+/// Dropout at inference: the identity. A used mask output, or training_mode
+/// that is not a constant false, is an error.
+Error Importer::importDropout() {
+  if (curNode->output_size() > 1 && !curNode->output(1).empty() &&
+      consumed.contains(curNode->output(1)))
+    return nodeFail("output 1 (the mask '" + curNode->output(1) +
+                    "') is used; only inference Dropout is supported");
+  if (hasInput(2)) {
+    Expected<std::shared_ptr<ConstTensor>> t =
+        constantInput(2, "training_mode input");
+    if (!t)
+      return t.takeError();
+    bool training = (*t)->isFloat ? ((*t)->f.size() && (*t)->f[0] != 0)
+                                  : ((*t)->i.size() && (*t)->i[0] != 0);
+    if (training)
+      return nodeFail("training_mode is true; only inference Dropout is "
+                      "supported (export the model in eval mode)");
+  }
+  Expected<EntryPtr> x = input(0);
+  if (!x)
+    return x.takeError();
+  define(0, *x);
+  return Error::success();
+}
+
 Error Importer::importNode() {
   StringRef op = curNode->op_type();
+  bool handled = false;
+  if (Error e = importTransformerNode(handled))
+    return e;
+  if (handled)
+    return Error::success();
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div")
     return importBinary();
   if (op == "MatMul")

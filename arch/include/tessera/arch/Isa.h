@@ -68,8 +68,19 @@ enum class Opcode : uint8_t {
   VecTranspose = 12,
   // out = a, converting from dtype to outDtype.
   VecCopy = 13,
+  // Transformer math (issue 9, part 2). Elementwise: out = sqrt(a),
+  // tanh(a), a ** imm (FP32 pow; imm is the constant exponent).
+  VecSqrt = 14,
+  VecTanh = 15,
+  VecPow = 16,
+  // Row reductions over cols: out is rows x 1 (row stride strides[2]);
+  // out = imm * sum(row) (imm = 1/cols gives the mean), out = max(row).
+  VecReduceSum = 17,
+  VecReduceMax = 18,
+  // GELU, tanh form: 0.5 * a * (1 + tanh(sqrt(2/pi) * (a + 0.044715 a^3))).
+  VecGeluTanh = 19,
 };
-constexpr unsigned kNumOpcodes = 14;
+constexpr unsigned kNumOpcodes = 20;
 const char *opcodeName(Opcode op);
 /// The queue an opcode is issued on.
 Queue opcodeQueue(Opcode op);

@@ -24,6 +24,12 @@ namespace tessera::compiler {
 struct CompileOptions {
   /// Run `tsr-raise-gelu` (one vector instruction per GELU instead of five).
   bool raiseGelu = true;
+  /// Run `tsr-raise-layernorm` (the decomposed chain of opsets < 17 as one
+  /// tsr.layernorm).
+  bool raiseLayerNorm = true;
+  /// Run `tsr-raise-attention` (multi-head attention as one tsr.attention;
+  /// code generation expands it again until a fused kernel exists).
+  bool raiseAttention = true;
 };
 
 /// Compiles an ONNX model for `chip`. Errors are one line and start with the

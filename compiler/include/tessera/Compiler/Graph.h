@@ -37,6 +37,16 @@ enum class NodeKind : uint8_t {
   Div,
   LayerNorm, ///< inputs {x, scale, bias}; axis, epsilon.
   Softmax,   ///< inputs {x}; axis.
+  // Transformer ops (issue 9, part 2).
+  Slice,      ///< inputs {x}; offsets, steps (one per axis, steps >= 1).
+  Concat,     ///< inputs {x0, x1, ...}; axis.
+  Pow,        ///< inputs {x}; exponent.
+  Sqrt,       ///< inputs {x}.
+  Neg,        ///< inputs {x}.
+  Tanh,       ///< inputs {x}.
+  ReduceSum,  ///< inputs {x}; axes (sorted); the output shape says keepdims.
+  ReduceMean, ///< inputs {x}; axes.
+  ReduceMax,  ///< inputs {x}; axes.
   Erf,       ///< inputs {x}.
   Gelu,      ///< inputs {x}.
   Transpose, ///< inputs {x}; perm.
@@ -52,6 +62,11 @@ struct GraphNode {
   std::vector<int64_t> perm; ///< Transpose.
   int64_t axis = -1;         ///< LayerNorm, Softmax.
   float epsilon = 1e-5f;     ///< LayerNorm.
+  // Transformer ops (issue 9, part 2).
+  std::vector<int64_t> offsets, steps; ///< Slice.
+  std::vector<int64_t> axes;           ///< Reduce*.
+  float exponent = 1.0f;               ///< Pow.
+  bool tanhGelu = false;               ///< Gelu: the tanh approximation.
 };
 
 struct Graph {

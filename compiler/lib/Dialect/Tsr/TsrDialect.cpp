@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace tessera::tsr;
 
@@ -185,4 +187,145 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
     return getResult();
   }
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  ArrayRef<int64_t> in = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  ArrayRef<int64_t> offsets = getOffsets(), steps = getSteps();
+  if (out.size() != in.size() || offsets.size() != in.size() ||
+      steps.size() != in.size())
+    return emitOpError() << "input " << shapeStr(in) << ", result "
+                         << shapeStr(out) << ", " << offsets.size()
+                         << " offsets and " << steps.size()
+                         << " steps must all have the same rank";
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (steps[d] < 1)
+      return emitOpError() << "step " << steps[d] << " on axis " << d
+                           << " must be positive";
+    if (offsets[d] < 0 || out[d] < 1 ||
+        offsets[d] + (out[d] - 1) * steps[d] >= in[d])
+      return emitOpError() << "window of " << out[d] << " elements from "
+                           << offsets[d] << " with step " << steps[d]
+                           << " does not fit axis " << d << " of "
+                           << shapeStr(in);
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  int64_t rank = out.size();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  int64_t total = 0;
+  for (Value v : getInputs()) {
+    ArrayRef<int64_t> s = tensorOf(v).getShape();
+    bool ok = static_cast<int64_t>(s.size()) == rank;
+    for (int64_t d = 0; ok && d < rank; ++d)
+      ok = d == axis || s[d] == out[d];
+    if (!ok)
+      return emitOpError() << "input " << shapeStr(s)
+                           << " does not match the result " << shapeStr(out)
+                           << " off axis " << axis;
+    total += s[axis];
+  }
+  if (total != out[axis])
+    return emitOpError() << "inputs add up to " << total << " along axis "
+                         << axis << ", the result has " << out[axis];
+  return success();
+}
+
+LogicalResult PowOp::verify() {
+  if (!std::isfinite(getExponent().convertToFloat()))
+    return emitOpError() << "exponent must be finite";
+  return success();
+}
+
+/// Shared by the three reductions.
+static LogicalResult verifyReduce(Operation *op, Value input, Value result,
+                                  ArrayRef<int64_t> axes, bool keepdims) {
+  ArrayRef<int64_t> in = tensorOf(input).getShape();
+  ArrayRef<int64_t> out = tensorOf(result).getShape();
+  if (axes.empty())
+    return op->emitOpError() << "needs at least one axis";
+  SmallVector<int64_t> expected;
+  size_t next = 0;
+  for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d) {
+    bool reduced = next < axes.size() && axes[next] == d;
+    if (reduced)
+      ++next;
+    if (!reduced)
+      expected.push_back(in[d]);
+    else if (keepdims)
+      expected.push_back(1);
+  }
+  if (next != axes.size())
+    return op->emitOpError() << "axes must be sorted, distinct and in 0.."
+                             << in.size() - 1;
+  if (ArrayRef<int64_t>(expected) != out)
+    return op->emitOpError() << "result shape " << shapeStr(out)
+                             << " should be " << shapeStr(expected);
+  return success();
+}
+LogicalResult ReduceMeanOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+LogicalResult ReduceSumOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+LogicalResult ReduceMaxOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+
+LogicalResult AttentionOp::verify() {
+  ArrayRef<int64_t> q = tensorOf(getQuery()).getShape();
+  ArrayRef<int64_t> k = tensorOf(getKey()).getShape();
+  ArrayRef<int64_t> v = tensorOf(getValue()).getShape();
+  if (q.size() != 3 || k.size() != 3 || v.size() != 3)
+    return emitOpError() << "query, key and value must be [B, S, D], got "
+                         << shapeStr(q) << ", " << shapeStr(k) << ", "
+                         << shapeStr(v);
+  if (k != v || k[0] != q[0] || k[2] != q[2])
+    return emitOpError() << "key " << shapeStr(k) << " and value "
+                         << shapeStr(v) << " must be [B, Sk, D] for query "
+                         << shapeStr(q);
+  int64_t heads = static_cast<int64_t>(getHeads());
+  int64_t headDim = static_cast<int64_t>(getHeadDim());
+  if (heads < 1 || headDim < 1 || heads * headDim != q[2])
+    return emitOpError() << "heads (" << heads << ") x head_dim (" << headDim
+                         << ") must equal the model width " << q[2];
+  if (!std::isfinite(getScale().convertToFloat()))
+    return emitOpError() << "scale must be finite";
+  if (tensorOf(getResult()).getShape() != q)
+    return emitOpError() << "result must have the query's shape "
+                         << shapeStr(q);
+  if (Value mask = getMask()) {
+    SmallVector<int64_t> scores{q[0], heads, q[1], k[1]}, b;
+    ArrayRef<int64_t> m = tensorOf(mask).getShape();
+    if (!OpTrait::util::getBroadcastedShape(m, scores, b) ||
+        ArrayRef<int64_t>(b) != ArrayRef<int64_t>(scores))
+      return emitOpError() << "mask " << shapeStr(m)
+                           << " does not broadcast to the scores "
+                           << shapeStr(scores);
+  }
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError() << "approximate must be \"none\" or \"tanh\", got \""
+                         << getApproximate() << "\"";
+  return success();
 }
