@@ -230,22 +230,27 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
   return llvm::Error::success();
 }
 
+llvm::Error tessera::compiler::expandForChip(ModuleOp module) {
+  // The chip has no attention kernel yet: tsr.attention becomes the
+  // kernels it has.
+  std::string diag;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (diag.empty())
+      diag = d.str();
+    return success();
+  });
+  PassManager pm(module.getContext());
+  pm.addPass(tsr::createExpandAttentionPass());
+  if (failed(pm.run(module)))
+    return error("tsr-expand-attention failed: " + diag);
+  return llvm::Error::success();
+}
+
 llvm::Expected<arch::Program>
 tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
                             const std::string &source, Graph *graphOut) {
-  // The chip has no attention kernel yet: expand tsr.attention first.
-  {
-    std::string diag;
-    ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
-      if (diag.empty())
-        diag = d.str();
-      return success();
-    });
-    PassManager pm(module.getContext());
-    pm.addPass(tsr::createExpandAttentionPass());
-    if (failed(pm.run(module)))
-      return error(source + ": tsr-expand-attention failed: " + diag);
-  }
+  if (llvm::Error e = expandForChip(module))
+    return error(source + ": " + llvm::toString(std::move(e)));
   llvm::Expected<Graph> graph = extractGraph(module);
   if (!graph)
     return error(source + ": " + llvm::toString(graph.takeError()));
@@ -259,10 +264,19 @@ tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
   }
 }
 
-llvm::Expected<arch::Program>
-tessera::compiler::compileOnnxFile(const std::string &path,
-                                   const arch::ChipConfig &chip,
-                                   const CompileOptions &opts, Graph *graph) {
+namespace {
+/// Counts the ops inside the module's functions by name.
+void countOps(ModuleOp module, compiler::OpCounts &counts) {
+  module.walk([&](Operation *op) {
+    if (!isa<ModuleOp, func::FuncOp>(op))
+      ++counts[op->getName().getStringRef().str()];
+  });
+}
+} // namespace
+
+llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
+    const std::string &path, const arch::ChipConfig &chip,
+    const CompileOptions &opts, Graph *graph, OpCounts *opCounts) {
   MLIRContext ctx;
   ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);
@@ -270,5 +284,31 @@ tessera::compiler::compileOnnxFile(const std::string &path,
     return module.takeError();
   if (llvm::Error e = runPipeline(**module, opts))
     return error(path + ": " + llvm::toString(std::move(e)));
+  if (opCounts)
+    countOps(**module, *opCounts);
   return generate(**module, chip, path, graph);
+}
+
+llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
+    const std::string &path, const CompileOptions &opts, OpCounts *opCounts) {
+  MLIRContext ctx;
+  ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
+  auto module = importer::importOnnxFile(ctx, path);
+  if (!module)
+    return module.takeError();
+  if (llvm::Error e = runPipeline(**module, opts))
+    return error(path + ": " + llvm::toString(std::move(e)));
+  if (opCounts)
+    countOps(**module, *opCounts);
+  if (llvm::Error e = expandForChip(**module))
+    return error(path + ": " + llvm::toString(std::move(e)));
+  llvm::Expected<Graph> graph = extractGraph(**module);
+  if (!graph)
+    return error(path + ": " + llvm::toString(graph.takeError()));
+  try {
+    graph->verify();
+  } catch (const CodegenError &e) {
+    return error(path + ": " + e.what());
+  }
+  return graph;
 }
