@@ -542,6 +542,22 @@ void Emitter::binaryKernel(const GraphNode &n) {
   while (lead + 1 < os.size() && kindOf(b, lead) == Other)
     ++lead;
   Kind kb = kindOf(b, lead);
+  // A block of trailing axes broadcast over the leading ones (a position
+  // embedding [1, S, D] added to [B, S, D]) is a row of the [R, S*D] view.
+  int64_t viewCols = 0;
+  if (kb == Other) {
+    const Shape &bs = g.values[b].shape;
+    Shape pad(os.size() - bs.size(), 1);
+    pad.insert(pad.end(), bs.begin(), bs.end());
+    size_t j = os.size();
+    while (j > 0 && pad[j - 1] == os[j - 1])
+      --j;
+    if (j < os.size() && product(pad, 0, j) == 1) {
+      kb = Row;
+      lead = 0;
+      viewCols = product(os, j);
+    }
+  }
   if (kindOf(a, 0) != Full || kb == Other)
     throw CodegenError(where + ": broadcasting " +
                        shapeString(g.values[n.inputs[0]].shape) + " with " +
@@ -553,7 +569,8 @@ void Emitter::binaryKernel(const GraphNode &n) {
     throw CodegenError(where + ": operand '" + g.values[b].name +
                        "' has no DRAM tensor");
   Shape sub(os.begin() + lead, os.end());
-  int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
+  int64_t cols = viewCols ? viewCols : sub.empty() ? 1 : sub.back();
+  int64_t rows = product(sub) / cols;
   int64_t blocks = product(os, 0, lead);
   int64_t bBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
   Opcode op = n.kind == NodeKind::Add   ? Opcode::VecAdd

@@ -215,8 +215,11 @@ TEST_P(TransformerKernels, PaddingMaskBroadcastPerBatch) {
   int s = b.input("scores", {3, 4, 20, 24});
   int m = b.input("mask", {3, 1, 1, 24});
   int r = b.input("rows", {3, 4, 1, 24});
+  int pos = b.weight("pos", {1, 20, 24});
   int v = b.node(NodeKind::Add, "mask_add", {s, m}, {3, 4, 20, 24});
   v = b.node(NodeKind::Mul, "row_mul", {v, r}, {3, 4, 20, 24});
+  // A trailing block broadcast over the leading axes (position embedding).
+  v = b.node(NodeKind::Add, "pos_add", {pos, v}, {3, 4, 20, 24});
   b.output(v, "y");
   check(b, GetParam());
 }
