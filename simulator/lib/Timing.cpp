@@ -81,6 +81,7 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecSoftmax:
     return chip.vector_softmax_passes;
   case arch::Opcode::VecGelu:
+  case arch::Opcode::VecSigmoid:
     return chip.vector_gelu_passes;
   case arch::Opcode::VecTranspose:
     return chip.vector_transpose_passes;
@@ -91,6 +92,13 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecScale:
   case arch::Opcode::VecErf:
   case arch::Opcode::VecCopy:
+  case arch::Opcode::VecMax:
+  case arch::Opcode::VecMaxImm:
+  case arch::Opcode::VecMinImm:
+  case arch::Opcode::VecAddImm:
+  case arch::Opcode::VecHardSwish:
+  case arch::Opcode::VecFill:
+  case arch::Opcode::VecGather:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:

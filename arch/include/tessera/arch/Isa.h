@@ -68,8 +68,27 @@ enum class Opcode : uint8_t {
   VecTranspose = 12,
   // out = a, converting from dtype to outDtype.
   VecCopy = 13,
+  // CNN ops (pooling, activations, im2col).
+  // out = max(a, b), operands and broadcast flags as VecAdd.
+  VecMax = 14,
+  // out = max(a, imm) (ReLU: imm = 0; Clip's lower bound).
+  VecMaxImm = 15,
+  // out = min(a, imm) (Clip's upper bound).
+  VecMinImm = 16,
+  // out = a + imm.
+  VecAddImm = 17,
+  // out = 1 / (1 + exp(-a)).
+  VecSigmoid = 18,
+  // out = a * min(max(a / 6 + 1/2, 0), 1) (ONNX HardSwish).
+  VecHardSwish = 19,
+  // out = imm; no input operand (zero or -inf borders of a tile).
+  VecFill = 20,
+  // Strided gather: out[r, c] = a[r * strides[0] + c * strides[1]]
+  // (strides[1] is the column step in elements, >= 1): one im2col row or a
+  // pooling window's tap, picked out of rows staged in SRAM.
+  VecGather = 21,
 };
-constexpr unsigned kNumOpcodes = 14;
+constexpr unsigned kNumOpcodes = 22;
 const char *opcodeName(Opcode op);
 /// The queue an opcode is issued on.
 Queue opcodeQueue(Opcode op);
