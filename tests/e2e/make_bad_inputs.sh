@@ -11,6 +11,8 @@ head -c 1000 "$model" > "$out/truncated.onnx"
 grep -v '^sram_bytes' "$root/arch/configs/reference.cfg" > "$out/missing_field.cfg"
 sed 's/^dram_bandwidth_gbps = .*/dram_bandwidth_gbps = -68/' \
   "$root/arch/configs/reference.cfg" > "$out/negative_field.cfg"
+# The model without its tensors.txt next to it (no inputs known).
+cp "$model" "$out/lone.onnx"
 # Programs: a good one, then a bad magic and a bad version.
 "$tessera" compile "$model" -o "$out/good.tsrp" > /dev/null
 cp "$out/good.tsrp" "$out/bad_magic.tsrp"
