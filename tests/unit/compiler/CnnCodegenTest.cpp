@@ -181,13 +181,15 @@ TEST_P(Cnn, Activations) {
 
 TEST_P(Cnn, PerChannelBroadcasts) {
   GraphBuilder b;
+  // A squeeze-excitation gate [N, C, 1, 1] and a batch norm shift [C, 1, 1]
+  // (a column of the [N*C, H*W] view when N = 1).
   int x = b.input("x", {2, 16, 9, 7});
-  // A squeeze-excitation gate [N, C, 1, 1] and a batch norm shift [C, 1, 1].
   int gate = b.input("gate", {2, 16, 1, 1});
-  int v = b.node(NodeKind::Mul, "se", {gate, x}, {2, 16, 9, 7});
-  b.output(b.node(NodeKind::Add, "shift", {v, b.weight("t", {16, 1, 1})},
-                  {2, 16, 9, 7}),
-           "y");
+  b.output(b.node(NodeKind::Mul, "se", {gate, x}, {2, 16, 9, 7}), "gated");
+  int x1 = b.input("x1", {1, 16, 9, 7});
+  b.output(b.node(NodeKind::Add, "shift", {x1, b.weight("t", {16, 1, 1})},
+                  {1, 16, 9, 7}),
+           "shifted");
   check(b, GetParam());
 }
 
