@@ -23,6 +23,9 @@ packages=(
   # Model zoo (models/, scripts/zoo.py): generators, PyTorch references,
   # the trained digits model; /usr/bin/time for the perception benchmark.
   python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
+  # An optimized BLAS behind libblas.so.3 (torch and numpy use it): the
+  # reference BLAS is ~20x slower on the zoo's PyTorch references.
+  libopenblas0-pthread
   time
 )
 

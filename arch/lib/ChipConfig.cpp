@@ -3,6 +3,7 @@
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -18,19 +19,24 @@ namespace {
 /// One config field: how to read it from and write it to a ChipConfig.
 struct Field {
   const char *name;
-  enum Kind { String, Double, U32, U64 } kind;
+  enum Kind { String, Double, U32, U64, Bool } kind;
   std::function<void *(ChipConfig &)> ref;
 };
 
 const std::vector<Field> &fields() {
   static const std::vector<Field> all = {
 #define TSR_FIELD(NAME, KIND)                                                  \
-  Field{#NAME, Field::KIND, [](ChipConfig &c) -> void * { return &c.NAME; }}
+  Field {                                                                      \
+#NAME, Field::KIND, [](ChipConfig & c) -> void * { return &c.NAME; }       \
+  }
       TSR_FIELD(name, String),
       TSR_FIELD(clock_ghz, Double),
       TSR_FIELD(matrix_rows, U32),
       TSR_FIELD(matrix_cols, U32),
       TSR_FIELD(matrix_fp16_rate_divisor, U32),
+      TSR_FIELD(matrix_dataflow, String),
+      TSR_FIELD(scale_sim_compatible, Bool),
+      TSR_FIELD(matrix_accumulator_rows, U32),
       TSR_FIELD(vector_lanes, U32),
       TSR_FIELD(vector_startup_cycles, U32),
       TSR_FIELD(vector_elementwise_passes, U32),
@@ -45,7 +51,15 @@ const std::vector<Field> &fields() {
       TSR_FIELD(dram_bandwidth_gbps, Double),
       TSR_FIELD(dram_latency_ns, Double),
       TSR_FIELD(dram_burst_bytes, U32),
+      TSR_FIELD(dma_outstanding_transfers, U32),
       TSR_FIELD(frame_budget_ms, Double),
+      TSR_FIELD(energy_mac_int8_pj, Double),
+      TSR_FIELD(energy_mac_fp16_pj, Double),
+      TSR_FIELD(energy_mac_fp32_pj, Double),
+      TSR_FIELD(energy_vector_op_pj, Double),
+      TSR_FIELD(energy_sram_pj_per_byte, Double),
+      TSR_FIELD(energy_dram_pj_per_byte, Double),
+      TSR_FIELD(static_power_w, Double),
 #undef TSR_FIELD
   };
   return all;
@@ -54,7 +68,15 @@ const std::vector<Field> &fields() {
 /// Fields that may be zero (a latency can be zero; a size or rate cannot).
 bool mayBeZero(const std::string &name) {
   return name == "vector_startup_cycles" || name == "sram_access_cycles" ||
-         name == "dram_latency_ns";
+         name == "dram_latency_ns" || name.rfind("energy_", 0) == 0 ||
+         name == "static_power_w";
+}
+
+/// The values an enumerated text field accepts (empty: free text).
+std::vector<std::string> choicesOf(const std::string &name) {
+  if (name == "matrix_dataflow")
+    return {"weight_stationary", "output_stationary"};
+  return {};
 }
 
 std::string trim(const std::string &s) {
@@ -122,7 +144,23 @@ ChipConfig ChipConfig::parse(const std::string &text,
       fail(source, lineNo, "field '" + key + "' has no value");
     void *dst = field->ref(cfg);
     if (field->kind == Field::String) {
+      std::vector<std::string> choices = choicesOf(key);
+      if (!choices.empty() &&
+          std::find(choices.begin(), choices.end(), value) == choices.end()) {
+        std::string list;
+        for (const std::string &c : choices)
+          list += (list.empty() ? "" : " or ") + c;
+        fail(source, lineNo,
+             "field '" + key + "' expects " + list + ", got '" + value + "'");
+      }
       *static_cast<std::string *>(dst) = value;
+      continue;
+    }
+    if (field->kind == Field::Bool) {
+      if (value != "true" && value != "false")
+        fail(source, lineNo,
+             "field '" + key + "' expects true or false, got '" + value + "'");
+      *static_cast<bool *>(dst) = value == "true";
       continue;
     }
     const char *begin = value.c_str();
@@ -137,7 +175,8 @@ ChipConfig ChipConfig::parse(const std::string &text,
       fail(source, lineNo,
            "field '" + key + "' must not be negative, got " + value);
     if (number == 0 && !mayBeZero(key))
-      fail(source, lineNo, "field '" + key + "' must be positive, got " + value);
+      fail(source, lineNo,
+           "field '" + key + "' must be positive, got " + value);
     if (field->kind == Field::Double) {
       *static_cast<double *>(dst) = number;
       continue;
@@ -176,10 +215,21 @@ std::string ChipConfig::toText() const {
     void *p = f.ref(copy);
     os << f.name << " = ";
     switch (f.kind) {
-    case Field::String: os << *static_cast<std::string *>(p); break;
-    case Field::Double: os << *static_cast<double *>(p); break;
-    case Field::U32: os << *static_cast<uint32_t *>(p); break;
-    case Field::U64: os << *static_cast<uint64_t *>(p); break;
+    case Field::String:
+      os << *static_cast<std::string *>(p);
+      break;
+    case Field::Double:
+      os << *static_cast<double *>(p);
+      break;
+    case Field::U32:
+      os << *static_cast<uint32_t *>(p);
+      break;
+    case Field::U64:
+      os << *static_cast<uint64_t *>(p);
+      break;
+    case Field::Bool:
+      os << (*static_cast<bool *>(p) ? "true" : "false");
+      break;
     }
     os << "\n";
   }

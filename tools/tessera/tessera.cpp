@@ -188,12 +188,22 @@ std::vector<float> readInput(const std::string &file, uint64_t n,
                              const std::string &name) {
   if (!int64Files.count(file))
     return tools::readF32File(file, n, name);
-  // The same bytes as n int64 values = 2n float32-sized words.
-  std::vector<float> raw = tools::readF32File(file, 2 * n, name);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in)
+    fail(file + ": cannot open tensor file for '" + name + "'");
+  uint64_t size = uint64_t(in.tellg());
+  if (size != n * 8)
+    fail(file + ": tensor '" + name + "' expects " + std::to_string(n) +
+         " int64 values (" + std::to_string(n * 8) + " bytes), the file has " +
+         std::to_string(size) + " bytes");
+  std::vector<int64_t> raw(n);
+  in.seekg(0);
+  in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(size));
+  if (!in)
+    fail(file + ": read error");
   std::vector<float> values(n);
   for (uint64_t i = 0; i < n; ++i) {
-    int64_t v;
-    std::memcpy(&v, reinterpret_cast<const char *>(raw.data()) + 8 * i, 8);
+    int64_t v = raw[i];
     if (v > (int64_t(1) << 24) || v < -(int64_t(1) << 24))
       fail(file + ": int64 value " + std::to_string(v) + " of input '" + name +
            "' is not exact as float32");
