@@ -369,7 +369,10 @@ void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
   Mat result;
   if (frame_->functional) {
     const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
-    result = vectorOp(in, *valueOf(ops, "a"), valueOf(ops, second),
+    // vec.fill reads nothing: its result has the instruction's shape.
+    const Mat *a = valueOf(ops, "a");
+    Mat shape = a ? Mat() : Mat(in.dims[0], in.dims[1]);
+    result = vectorOp(in, a ? *a : shape, valueOf(ops, second),
                       valueOf(ops, "beta"));
   }
   frame_->record(index).unitCycles = cycles;

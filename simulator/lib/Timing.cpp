@@ -102,6 +102,7 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
     return chip.vector_softmax_passes;
   case arch::Opcode::VecGelu:
   case arch::Opcode::VecGeluTanh:
+  case arch::Opcode::VecSigmoid:
     return chip.vector_gelu_passes;
   case arch::Opcode::VecTranspose:
     return chip.vector_transpose_passes;
@@ -117,6 +118,13 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecPow:
   case arch::Opcode::VecReduceSum:
   case arch::Opcode::VecReduceMax:
+  case arch::Opcode::VecMax:
+  case arch::Opcode::VecMaxImm:
+  case arch::Opcode::VecMinImm:
+  case arch::Opcode::VecAddImm:
+  case arch::Opcode::VecHardSwish:
+  case arch::Opcode::VecFill:
+  case arch::Opcode::VecGather:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:

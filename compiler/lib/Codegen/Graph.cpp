@@ -58,6 +58,30 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "transpose";
   case NodeKind::Reshape:
     return "reshape";
+  case NodeKind::Conv:
+    return "conv";
+  case NodeKind::MaxPool:
+    return "maxpool";
+  case NodeKind::AvgPool:
+    return "avgpool";
+  case NodeKind::Relu:
+    return "relu";
+  case NodeKind::Sigmoid:
+    return "sigmoid";
+  case NodeKind::HardSwish:
+    return "hardswish";
+  case NodeKind::HardSigmoid:
+    return "hardsigmoid";
+  case NodeKind::Clip:
+    return "clip";
+  case NodeKind::Embedding:
+    return "embedding";
+  case NodeKind::Equal:
+    return "equal";
+  case NodeKind::Where:
+    return "where";
+  case NodeKind::Expand:
+    return "expand";
   }
   return "?";
 }
@@ -107,12 +131,16 @@ void Graph::verify() const {
                  values[i].role == ValueRole::Weight;
   for (const GraphNode &n : nodes) {
     std::string where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
-    size_t arity = n.kind == NodeKind::LayerNorm ? 3
-                   : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
-                      n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
-                      n.kind == NodeKind::Div)
-                       ? 2
-                       : 1;
+    size_t arity =
+        (n.kind == NodeKind::LayerNorm || n.kind == NodeKind::Conv ||
+         n.kind == NodeKind::Where)
+            ? 3
+        : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
+           n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
+           n.kind == NodeKind::Div || n.kind == NodeKind::Embedding ||
+           n.kind == NodeKind::Equal)
+            ? 2
+            : 1;
     if (n.kind == NodeKind::Concat)
       arity = std::max<size_t>(1, n.inputs.size());
     if (n.inputs.size() != arity)
@@ -250,6 +278,63 @@ void Graph::verify() const {
       if (values[n.output].numElements() != values[n.inputs[0]].numElements())
         throw CodegenError(where + ": reshape " + shapeString(x) + " to " +
                            shapeString(out) + " changes the element count");
+      break;
+    case NodeKind::Conv:
+    case NodeKind::MaxPool:
+    case NodeKind::AvgPool: {
+      bool conv = n.kind == NodeKind::Conv;
+      const auto &w = conv ? values[n.inputs[1]].shape : n.kernel;
+      std::vector<int64_t> kernel =
+          conv && w.size() == 4 ? std::vector<int64_t>{w[2], w[3]} : n.kernel;
+      std::vector<int64_t> dil =
+          conv ? n.dilations : std::vector<int64_t>{1, 1};
+      if (x.size() != 4 || kernel.size() != 2 || n.strides.size() != 2 ||
+          n.pads.size() != 4 || dil.size() != 2 || (conv && w.size() != 4))
+        throw CodegenError(where + ": expects NCHW input " + shapeString(x) +
+                           " and 2-D window attributes");
+      std::vector<int64_t> want{x[0], conv ? w[0] : x[1]};
+      for (int i = 0; i < 2; ++i) {
+        int64_t span =
+            x[2 + i] + n.pads[i] + n.pads[i + 2] - dil[i] * (kernel[i] - 1) - 1;
+        if (span < 0 || n.strides[i] < 1 || dil[i] < 1 || kernel[i] < 1)
+          throw CodegenError(where + ": window does not fit " + shapeString(x));
+        want.push_back(span / n.strides[i] + 1);
+      }
+      if (conv &&
+          (n.groups < 1 || x[1] != w[1] * n.groups || w[0] % n.groups != 0 ||
+           values[n.inputs[2]].numElements() != w[0]))
+        throw CodegenError(where + ": weight " + shapeString(w) +
+                           " and groups " + std::to_string(n.groups) +
+                           " do not fit input " + shapeString(x));
+      expect(want);
+      break;
+    }
+    case NodeKind::Relu:
+    case NodeKind::Sigmoid:
+    case NodeKind::HardSwish:
+    case NodeKind::HardSigmoid:
+    case NodeKind::Clip:
+      expect(x);
+      break;
+    case NodeKind::Embedding: {
+      std::vector<int64_t> want = values[n.inputs[1]].shape;
+      if (x.empty())
+        throw CodegenError(where + ": table must have rank >= 1");
+      want.insert(want.end(), x.begin() + 1, x.end());
+      expect(want);
+      break;
+    }
+    case NodeKind::Equal:
+      expect(broadcastShapes(x, values[n.inputs[1]].shape, where));
+      break;
+    case NodeKind::Where:
+      expect(broadcastShapes(x,
+                             broadcastShapes(values[n.inputs[1]].shape,
+                                             values[n.inputs[2]].shape, where),
+                             where));
+      break;
+    case NodeKind::Expand:
+      expect(broadcastShapes(x, out, where));
       break;
     }
   }

@@ -187,6 +187,45 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
           node.perm.assign(o.getPerm().begin(), o.getPerm().end());
         })
         .Case([&](tsr::ReshapeOp) { node.kind = NodeKind::Reshape; })
+        // CNN and miscellaneous ops.
+        .Case([&](tsr::ConvOp o) {
+          node.kind = NodeKind::Conv;
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+          node.dilations.assign(o.getDilations().begin(),
+                                o.getDilations().end());
+          node.groups = int64_t(o.getGroups());
+        })
+        .Case([&](tsr::MaxPoolOp o) {
+          node.kind = NodeKind::MaxPool;
+          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+        })
+        .Case([&](tsr::AvgPoolOp o) {
+          node.kind = NodeKind::AvgPool;
+          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+          node.countIncludePad = o.getCountIncludePad();
+        })
+        .Case([&](tsr::ReluOp) { node.kind = NodeKind::Relu; })
+        .Case([&](tsr::SigmoidOp) { node.kind = NodeKind::Sigmoid; })
+        .Case([&](tsr::HardSwishOp) { node.kind = NodeKind::HardSwish; })
+        .Case([&](tsr::HardSigmoidOp o) {
+          node.kind = NodeKind::HardSigmoid;
+          node.alpha = o.getAlpha().convertToFloat();
+          node.beta = o.getBeta().convertToFloat();
+        })
+        .Case([&](tsr::ClipOp o) {
+          node.kind = NodeKind::Clip;
+          node.lo = o.getMin().convertToFloat();
+          node.hi = o.getMax().convertToFloat();
+        })
+        .Case([&](tsr::EmbeddingOp) { node.kind = NodeKind::Embedding; })
+        .Case([&](tsr::EqualOp) { node.kind = NodeKind::Equal; })
+        .Case([&](tsr::WhereOp) { node.kind = NodeKind::Where; })
+        .Case([&](tsr::ExpandOp) { node.kind = NodeKind::Expand; })
         .Default([&](Operation *) { known = false; });
     if (!known || op.getNumResults() != 1)
       return error("op '" + op.getName().getStringRef().str() + "' (node '" +

@@ -329,3 +329,154 @@ LogicalResult GeluOp::verify() {
                          << getApproximate() << "\"";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// CNN and miscellaneous ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Checks the common 2-D window attributes (kernel extents come from the
+/// caller) and returns the spatial output size in `oh`, `ow`.
+LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> in,
+                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                           int64_t &oh, int64_t &ow) {
+  if (in.size() != 4)
+    return op->emitOpError()
+           << "input must be NCHW (rank 4), got " << shapeStr(in);
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 ||
+      pads.size() != 4)
+    return op->emitOpError() << "expects 2 kernel extents, 2 strides, 2 "
+                                "dilations and 4 pads";
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
+      return op->emitOpError()
+             << "kernel, strides and dilations must be positive";
+  for (int64_t p : pads)
+    if (p < 0)
+      return op->emitOpError() << "pads must not be negative";
+  int64_t out[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t span =
+        in[2 + i] + pads[i] + pads[i + 2] - dilations[i] * (kernel[i] - 1) - 1;
+    if (span < 0)
+      return op->emitOpError()
+             << "window " << shapeStr(kernel) << " does not fit the padded "
+             << "input " << shapeStr(in);
+    out[i] = span / strides[i] + 1;
+  }
+  oh = out[0];
+  ow = out[1];
+  return success();
+}
+
+} // namespace
+
+LogicalResult ConvOp::verify() {
+  ArrayRef<int64_t> x = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> w = tensorOf(getWeight()).getShape();
+  ArrayRef<int64_t> b = tensorOf(getBias()).getShape();
+  if (w.size() != 4)
+    return emitOpError() << "weight must be [O, C/groups, kh, kw], got "
+                         << shapeStr(w);
+  int64_t oh, ow;
+  if (failed(verifyWindow(*this, x, w.drop_front(2), getStrides(), getPads(),
+                          getDilations(), oh, ow)))
+    return failure();
+  int64_t groups = static_cast<int64_t>(getGroups());
+  if (groups < 1 || x[1] % groups != 0 || w[0] % groups != 0)
+    return emitOpError() << "groups " << groups << " must divide the " << x[1]
+                         << " input and " << w[0] << " output channels";
+  if (w[1] * groups != x[1])
+    return emitOpError() << "weight " << shapeStr(w) << " expects "
+                         << w[1] * groups << " input channels, the input has "
+                         << x[1];
+  if (b.size() != 1 || b[0] != w[0])
+    return emitOpError() << "bias must be [" << w[0] << "], got "
+                         << shapeStr(b);
+  SmallVector<int64_t> want{x[0], w[0], oh, ow};
+  if (ArrayRef<int64_t>(want) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(want);
+  return success();
+}
+
+template <typename PoolOp> static LogicalResult verifyPool(PoolOp op) {
+  ArrayRef<int64_t> x = tensorOf(op.getInput()).getShape();
+  int64_t oh, ow;
+  int64_t ones[2] = {1, 1};
+  if (failed(verifyWindow(op, x, op.getKernel(), op.getStrides(), op.getPads(),
+                          ones, oh, ow)))
+    return failure();
+  ArrayRef<int64_t> k = op.getKernel(), p = op.getPads();
+  if (p[0] >= k[0] || p[2] >= k[0] || p[1] >= k[1] || p[3] >= k[1])
+    return op.emitOpError() << "pads must be smaller than the kernel";
+  SmallVector<int64_t> want{x[0], x[1], oh, ow};
+  if (ArrayRef<int64_t>(want) != tensorOf(op.getResult()).getShape())
+    return op.emitOpError()
+           << "result shape " << shapeStr(tensorOf(op.getResult()).getShape())
+           << " should be " << shapeStr(want);
+  return success();
+}
+LogicalResult MaxPoolOp::verify() { return verifyPool(*this); }
+LogicalResult AvgPoolOp::verify() { return verifyPool(*this); }
+
+LogicalResult ClipOp::verify() {
+  if (!(getMin().convertToFloat() <= getMax().convertToFloat()))
+    return emitOpError() << "min " << getMin().convertToFloat()
+                         << " must not exceed max "
+                         << getMax().convertToFloat();
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> t = tensorOf(getTable()).getShape();
+  if (t.empty())
+    return emitOpError() << "table must have rank >= 1";
+  SmallVector<int64_t> want(tensorOf(getIndices()).getShape());
+  want.append(t.begin() + 1, t.end());
+  if (ArrayRef<int64_t>(want) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(want)
+                         << " (indices shape + table row shape)";
+  return success();
+}
+
+LogicalResult EqualOp::verify() {
+  return verifyBroadcast(*this, tensorOf(getLhs()).getShape(),
+                         tensorOf(getRhs()).getShape(),
+                         tensorOf(getResult()).getShape());
+}
+
+LogicalResult WhereOp::verify() {
+  SmallVector<int64_t> ab, all;
+  if (!OpTrait::util::getBroadcastedShape(tensorOf(getLhs()).getShape(),
+                                          tensorOf(getRhs()).getShape(), ab) ||
+      !OpTrait::util::getBroadcastedShape(tensorOf(getCond()).getShape(), ab,
+                                          all))
+    return emitOpError() << "operand shapes "
+                         << shapeStr(tensorOf(getCond()).getShape()) << ", "
+                         << shapeStr(tensorOf(getLhs()).getShape()) << " and "
+                         << shapeStr(tensorOf(getRhs()).getShape())
+                         << " do not broadcast";
+  if (ArrayRef<int64_t>(all) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(all);
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  ArrayRef<int64_t> in = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  SmallVector<int64_t> b;
+  if (!OpTrait::util::getBroadcastedShape(in, out, b) ||
+      ArrayRef<int64_t>(b) != out)
+    return emitOpError() << "input " << shapeStr(in)
+                         << " does not broadcast to the result "
+                         << shapeStr(out);
+  return success();
+}

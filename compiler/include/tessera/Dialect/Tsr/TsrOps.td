@@ -308,4 +308,210 @@ def Tsr_ReshapeOp : Tsr_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// CNN and miscellaneous ops (issue 9, part 1)
+//===----------------------------------------------------------------------===//
+
+def Tsr_ConvOp : Tsr_Op<"conv", [Pure]> {
+  let summary = "2-D convolution, NCHW, with groups (ONNX Conv)";
+  let description = [{
+    `input` is `[N, C, H, W]`, `weight` is `[O, C / groups, kh, kw]`, `bias`
+    is `[O]`; the result is `[N, O, OH, OW]` with
+    `OH = (H + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1`
+    (likewise `OW` with `pads[1]`, `pads[3]`). `pads` is ONNX's
+    `[top, left, bottom, right]`; padding reads zeros. A depthwise
+    convolution has `groups = C` and `O` a multiple of `C`.
+
+    ```mlir
+    %y = tsr.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>,
+                              dilations = array<i64: 1, 1>, groups = 1 : i64}
+        : tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<1x16x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input, Tsr_Tensor:$weight, Tsr_Tensor:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight)
+    `,` type($bias) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+class Tsr_PoolOp<string mnemonic, string what> : Tsr_Op<mnemonic, [Pure]> {
+  let summary = "2-D " # what # " pooling, NCHW";
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tsr_MaxPoolOp : Tsr_PoolOp<"maxpool", "max"> {
+  let description = [{
+    Windows of `kernel` (`[kh, kw]`) every `strides`, over the input padded
+    by `pads` (`[top, left, bottom, right]`; padding never wins the max).
+    The result is `[N, C, OH, OW]`, `OH = (H + pads[0] + pads[2] - kh) /
+    strides[0] + 1`. ONNX's `ceil_mode` is turned into extra end padding by
+    the importer.
+
+    ```mlir
+    %y = tsr.maxpool %x {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>,
+                         pads = array<i64: 1, 1, 1, 1>}
+        : tensor<1x64x112x112xf32> -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads);
+}
+
+def Tsr_AvgPoolOp : Tsr_PoolOp<"avgpool", "average"> {
+  let description = [{
+    As `tsr.maxpool`, the mean of each window. With `count_include_pad`
+    the divisor is `kh * kw`; without it, the number of window elements
+    inside the (unpadded) input. ONNX GlobalAveragePool is an `avgpool`
+    whose kernel is the whole image.
+
+    ```mlir
+    %y = tsr.avgpool %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>,
+                         pads = array<i64: 0, 0, 0, 0>, count_include_pad = false}
+        : tensor<1x512x7x7xf32> -> tensor<1x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   BoolAttr:$count_include_pad);
+}
+
+class Tsr_UnaryOp<string mnemonic, string what>
+    : Tsr_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise " # what;
+  let arguments = (ins Tsr_Tensor:$input);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tsr_ReluOp : Tsr_UnaryOp<"relu", "max(x, 0)"> {
+  let description = [{
+    ```mlir
+    %y = tsr.relu %x : tensor<1x64x56x56xf32>
+    ```
+  }];
+}
+def Tsr_SigmoidOp : Tsr_UnaryOp<"sigmoid", "1 / (1 + exp(-x))"> {
+  let description = [{
+    ```mlir
+    %y = tsr.sigmoid %x : tensor<1x16x1x1xf32>
+    ```
+  }];
+}
+def Tsr_HardSwishOp : Tsr_UnaryOp<"hardswish", "x * min(max(x / 6 + 1/2, 0), 1)"> {
+  let description = [{
+    ONNX HardSwish (alpha 1/6, beta 0.5; PyTorch's `nn.Hardswish`).
+
+    ```mlir
+    %y = tsr.hardswish %x : tensor<1x16x56x56xf32>
+    ```
+  }];
+}
+
+def Tsr_HardSigmoidOp : Tsr_Op<"hardsigmoid", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise min(max(alpha * x + beta, 0), 1)";
+  let description = [{
+    ONNX HardSigmoid; PyTorch's `nn.Hardsigmoid` exports alpha = 1/6,
+    beta = 0.5.
+
+    ```mlir
+    %y = tsr.hardsigmoid %x {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : tensor<1x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input, F32Attr:$alpha, F32Attr:$beta);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tsr_ClipOp : Tsr_Op<"clip", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise min(max(x, min), max)";
+  let description = [{
+    ONNX Clip with constant bounds; a missing bound is infinite.
+    `nn.ReLU6` exports `min = 0, max = 6`.
+
+    ```mlir
+    %y = tsr.clip %x {max = 6.000000e+00 : f32, min = 0.000000e+00 : f32} : tensor<1x32x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tsr_EmbeddingOp : Tsr_Op<"embedding", [Pure]> {
+  let summary = "rows of a table selected by run-time indices (ONNX Gather, axis 0)";
+  let description = [{
+    `table` is `[V, D...]`, `indices` any shape holding integers (token ids,
+    as f32; negative ids count from the end like ONNX Gather); the result is
+    `indices.shape + [D...]`. An index outside `[-V, V)` is a run-time
+    error of the reference executor.
+
+    ```mlir
+    %e = tsr.embedding %table, %ids : tensor<1000x64xf32>, tensor<1x16xf32> -> tensor<1x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$table, Tsr_Tensor:$indices);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat =
+      "$table `,` $indices attr-dict `:` type($table) `,` type($indices) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tsr_EqualOp : Tsr_Op<"equal", [Pure]> {
+  let summary = "elementwise lhs == rhs as 1.0 / 0.0, numpy broadcasting";
+  let description = [{
+    ONNX Equal; the boolean result is a 0/1 float tensor.
+
+    ```mlir
+    %m = tsr.equal %mask, %zero : tensor<1x16xf32>, tensor<f32> -> tensor<1x16xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$lhs, Tsr_Tensor:$rhs);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tsr_WhereOp : Tsr_Op<"where", [Pure]> {
+  let summary = "elementwise cond != 0 ? lhs : rhs, numpy broadcasting";
+  let description = [{
+    ONNX Where with the condition as a 0/1 float tensor. The result shape
+    is the broadcast of all three operands.
+
+    ```mlir
+    %s = tsr.where %m, %neg, %scores : tensor<1x1x1x16xf32>, tensor<f32>, tensor<1x4x16x16xf32> -> tensor<1x4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$cond, Tsr_Tensor:$lhs, Tsr_Tensor:$rhs);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = [{
+    $cond `,` $lhs `,` $rhs attr-dict `:` type($cond) `,` type($lhs) `,`
+    type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tsr_ExpandOp : Tsr_Op<"expand", [Pure]> {
+  let summary = "numpy broadcast of the input to the result's static shape";
+  let description = [{
+    ONNX Expand with a shape that folds at import time.
+
+    ```mlir
+    %y = tsr.expand %x : tensor<1x1x16xf32> -> tensor<1x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Tsr_Tensor:$input);
+  let results = (outs Tsr_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // TESSERA_DIALECT_TSR_TSROPS_TD
