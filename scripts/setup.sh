@@ -20,6 +20,8 @@ packages=(
   libsodium-dev libhdf5-dev libarchive-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libx264-dev
   libclang-rt-14-dev
+  # Formats through maintained libraries: TOML configs, JSON, CRC-32C.
+  libtomlplusplus-dev nlohmann-json3-dev libisal-dev
 )
 
 missing=()
