@@ -22,6 +22,13 @@ packages=(
   libclang-rt-14-dev
   # Formats through maintained libraries: TOML configs, JSON, CRC-32C.
   libtomlplusplus-dev nlohmann-json3-dev libisal-dev
+  # Model zoo (models/, scripts/zoo.py): generators, PyTorch references,
+  # the trained digits model; /usr/bin/time for the perception benchmark.
+  python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn
+  # An optimized BLAS behind libblas.so.3 (torch and numpy use it): the
+  # reference BLAS is ~20x slower on the zoo's PyTorch references.
+  libopenblas0-pthread
+  time
 )
 
 missing=()

@@ -17,6 +17,8 @@ sed 's/^name = .*/name = reference/' \
   "$root/arch/configs/reference.cfg" > "$out/unquoted_name.cfg"
 sed 's/^clock_ghz = .*/clock_ghz =/' \
   "$root/arch/configs/reference.cfg" > "$out/no_value.cfg"
+# The model without its tensors.txt next to it (no inputs known).
+cp "$model" "$out/lone.onnx"
 # Programs: a good one, then a bad magic and a bad version.
 "$tessera" compile "$model" -o "$out/good.tsrp" > /dev/null
 cp "$out/good.tsrp" "$out/bad_magic.tsrp"

@@ -3,6 +3,10 @@
 //   tessera run [model.onnx]        compile + simulate one frame, print report
 //   tessera compile model.onnx -o model.tsrp [--listing model.lst]
 //   tessera simulate model.tsrp --input x=x.f32 [--expected y=y.f32]
+//   tessera reference model.onnx --input x=x.f32 --output y=y.f32
+//                                   the FP32 reference executor's outputs
+//   run/simulate/reference --output NAME=file.f32 | --output-dir DIR
+//                                   keep the output tensors (raw float32)
 //   tessera smol ...                the .smol drive-data tools (tessera-smol)
 //
 // With no model, `tessera run` uses the bundled one-layer encoder and the
@@ -31,7 +35,9 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -49,6 +55,9 @@ cl::SubCommand runCmd("run", "Compile an ONNX model and simulate one frame "
                              "(default: the bundled encoder layer)");
 cl::SubCommand compileCmd("compile", "Compile an ONNX model to a program file");
 cl::SubCommand simulateCmd("simulate", "Simulate one frame of a program file");
+cl::SubCommand referenceCmd("reference",
+                            "Run the FP32 reference executor on an ONNX model "
+                            "and write its outputs");
 
 cl::OptionCategory cat("tessera options");
 
@@ -61,6 +70,9 @@ cl::opt<std::string> compileModel(cl::Positional, cl::sub(compileCmd),
 cl::opt<std::string> simProgram(cl::Positional, cl::sub(simulateCmd),
                                 cl::desc("<program.tsrp>"), cl::Required,
                                 cl::cat(cat));
+cl::opt<std::string> referenceModel(cl::Positional, cl::sub(referenceCmd),
+                                    cl::desc("<model.onnx>"), cl::Required,
+                                    cl::cat(cat));
 
 cl::opt<std::string> configPath(
     "config", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(simulateCmd),
@@ -77,18 +89,27 @@ cl::opt<std::string>
                 cl::desc("Write the readable program listing here"),
                 cl::value_desc("file"), cl::init(""), cl::cat(cat));
 cl::list<std::string> inputBindings(
-    "input", cl::sub(runCmd), cl::sub(simulateCmd),
+    "input", cl::sub(runCmd), cl::sub(simulateCmd), cl::sub(referenceCmd),
     cl::desc("Input tensor as raw float32: name=file (repeatable)"),
     cl::value_desc("name=file"), cl::cat(cat));
 cl::list<std::string> expectedBindings(
-    "expected", cl::sub(runCmd), cl::sub(simulateCmd),
+    "expected", cl::sub(runCmd), cl::sub(simulateCmd), cl::sub(referenceCmd),
     cl::desc("Reference output as raw float32: name=file (repeatable)"),
     cl::value_desc("name=file"), cl::cat(cat));
 cl::opt<double> tolerance(
-    "tolerance", cl::sub(runCmd), cl::sub(simulateCmd),
+    "tolerance", cl::sub(runCmd), cl::sub(simulateCmd), cl::sub(referenceCmd),
     cl::desc("Largest absolute error against a reference output, relative "
              "to the reference's RMS (default 0.02; see docs/accuracy.md)"),
     cl::init(0.02), cl::cat(cat));
+cl::list<std::string> outputBindings(
+    "output", cl::sub(runCmd), cl::sub(simulateCmd), cl::sub(referenceCmd),
+    cl::desc("Write output tensor NAME as raw float32 to file (repeatable)"),
+    cl::value_desc("name=file"), cl::cat(cat));
+cl::opt<std::string> outputDir(
+    "output-dir", cl::sub(runCmd), cl::sub(simulateCmd), cl::sub(referenceCmd),
+    cl::desc("Write every output tensor as DIR/NAME.f32 (raw float32; '/' "
+             "and other characters unsafe in a file name become '_')"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(cat));
 cl::opt<bool> jsonOut("json", cl::sub(runCmd), cl::sub(simulateCmd),
                       cl::desc("Print the report as JSON"), cl::init(false),
                       cl::cat(cat));
@@ -98,6 +119,7 @@ cl::opt<std::string>
               cl::value_desc("file"), cl::init(""), cl::cat(cat));
 cl::opt<bool> noRaiseGelu(
     "no-raise-gelu", cl::sub(runCmd), cl::sub(compileCmd),
+    cl::sub(referenceCmd),
     cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
     cl::init(false), cl::cat(cat));
 #ifdef TESSERA_WITH_REPLAY
@@ -157,7 +179,42 @@ std::string dirOf(const std::string &path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-/// Tensor files named by a model directory's tensors.txt, if it has one.
+/// Files that tensors.txt declares as int64 (token ids, masks): read as
+/// integers and given to the chip as float32 values.
+std::map<std::string, bool> int64Files;
+
+/// An input tensor's values: raw float32, or int64 when tensors.txt says so.
+std::vector<float> readInput(const std::string &file, uint64_t n,
+                             const std::string &name) {
+  if (!int64Files.count(file))
+    return tools::readF32File(file, n, name);
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in)
+    fail(file + ": cannot open tensor file for '" + name + "'");
+  uint64_t size = uint64_t(in.tellg());
+  if (size != n * 8)
+    fail(file + ": tensor '" + name + "' expects " + std::to_string(n) +
+         " int64 values (" + std::to_string(n * 8) + " bytes), the file has " +
+         std::to_string(size) + " bytes");
+  std::vector<int64_t> raw(n);
+  in.seekg(0);
+  in.read(reinterpret_cast<char *>(raw.data()), std::streamsize(size));
+  if (!in)
+    fail(file + ": read error");
+  std::vector<float> values(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    int64_t v = raw[i];
+    if (v > (int64_t(1) << 24) || v < -(int64_t(1) << 24))
+      fail(file + ": int64 value " + std::to_string(v) + " of input '" + name +
+           "' is not exact as float32");
+    values[i] = float(v);
+  }
+  return values;
+}
+
+/// Tensor files named by a model directory's tensors.txt, if it has one
+/// (name, shape, file and optionally the element type per line: float32,
+/// the default, or int64).
 std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
   std::map<std::string, std::string> files;
   std::string dir = dirOf(modelPath);
@@ -167,21 +224,140 @@ std::map<std::string, std::string> tensorsTxt(const std::string &modelPath) {
     if (line.empty() || line[0] == '#')
       continue;
     std::istringstream fields(line);
-    std::string name, shape, file;
+    std::string name, shape, file, dtype = "float32";
     if (!(fields >> name >> shape >> file))
-      fail(dir + "/tensors.txt: expected 'name shape file', got '" + line +
-           "'");
+      fail(dir + "/tensors.txt: expected 'name shape file [dtype]', got '" +
+           line + "'");
+    fields >> dtype;
+    if (dtype != "float32" && dtype != "int64")
+      fail(dir + "/tensors.txt: tensor '" + name + "' has element type '" +
+           dtype + "'; expected float32 or int64");
     files[name] = dir + "/" + file;
+    if (dtype == "int64")
+      int64Files[files[name]] = true;
   }
   return files;
+}
+
+/// A tensor of the model as the command line names it.
+struct NamedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  uint64_t numElements() const {
+    uint64_t n = 1;
+    for (int64_t d : shape)
+      n *= uint64_t(d);
+    return n;
+  }
+};
+
+/// "x (1x128x256), mask (1x32)".
+std::string describe(const std::vector<NamedTensor> &tensors) {
+  std::string s;
+  for (const NamedTensor &t : tensors) {
+    if (!s.empty())
+      s += ", ";
+    std::string dims;
+    for (int64_t d : t.shape)
+      dims += (dims.empty() ? "" : "x") + std::to_string(d);
+    s += t.name + " (" + (dims.empty() ? "scalar" : dims) + ")";
+  }
+  return s.empty() ? "none" : s;
+}
+
+/// name=file bindings of a repeatable flag; every name must be one of
+/// `valid` (the model's inputs or outputs), else a one-line error listing
+/// them.
+std::map<std::string, std::string>
+bindings(const std::vector<std::string> &args, const std::string &flag,
+         const std::vector<NamedTensor> &valid, const std::string &what) {
+  std::map<std::string, std::string> out;
+  for (const std::string &arg : args) {
+    auto [name, file] = tools::splitBinding(arg, flag);
+    bool known = false;
+    for (const NamedTensor &t : valid)
+      known = known || t.name == name;
+    if (!known)
+      fail(flag + " '" + name + "' is not " + what + " of the model; its " +
+           what.substr(what.find(' ') + 1) + "s: " + describe(valid));
+    out[name] = file;
+  }
+  return out;
+}
+
+/// File name for an output under --output-dir: NAME.f32 with characters
+/// other than letters, digits, '.', '-' and '_' replaced by '_'.
+std::string outputFileName(const std::string &name) {
+  std::string s;
+  for (char c : name)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+          c == '_')
+             ? c
+             : '_';
+  if (s.empty() || s[0] == '.')
+    s = "_" + s;
+  return s + ".f32";
+}
+
+/// Checks --output/--output-dir against the model's outputs before any
+/// work is done (a typo should not cost a simulation).
+std::map<std::string, std::string>
+outputTargets(const std::vector<NamedTensor> &outputs) {
+  std::map<std::string, std::string> targets =
+      bindings(outputBindings, "--output", outputs, "an output");
+  if (!outputDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      fail(outputDir + ": cannot create the --output-dir directory (" +
+           ec.message() + ")");
+    for (const NamedTensor &t : outputs)
+      if (!targets.count(t.name))
+        targets[t.name] = outputDir + "/" + outputFileName(t.name);
+  }
+  return targets;
+}
+
+/// Writes the requested outputs as raw little-endian float32.
+void writeOutputs(const std::map<std::string, std::string> &targets,
+                  const std::map<std::string, std::vector<float>> &values) {
+  for (const auto &[name, file] : targets) {
+    auto it = values.find(name);
+    if (it == values.end())
+      fail("output '" + name + "' was not computed");
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char *>(it->second.data()),
+              std::streamsize(it->second.size() * sizeof(float)));
+    out.close();
+    if (!out)
+      fail(file + ": cannot write output '" + name + "'");
+    llvm::errs() << "tessera: wrote output '" << name << "' ("
+                 << it->second.size() << " float32 values) to " << file << "\n";
+  }
+}
+
+/// The program's tensors of one kind, for checking names.
+std::vector<NamedTensor> programTensors(const arch::Program &prog,
+                                        arch::TensorKind kind) {
+  std::vector<NamedTensor> out;
+  for (const arch::TensorInfo &t : prog.tensors)
+    if (t.kind == kind)
+      out.push_back({t.name, {t.shape.begin(), t.shape.end()}});
+  return out;
 }
 
 arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
                       codegen::Graph *graph = nullptr) {
   compiler::CompileOptions opts;
   opts.raiseGelu = !noRaiseGelu;
+  compiler::OpCounts counts;
   llvm::Expected<arch::Program> prog =
-      compiler::compileOnnxFile(model, chip, opts, graph);
+      compiler::compileOnnxFile(model, chip, opts, graph, &counts);
+  if (prog && compileCmd) {
+    // What the passes made of the model: the raised ops first.
+    std::string line;
+    for (const auto &[name, n] : counts)
+      line += (line.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    llvm::outs() << "ops after the pass pipeline: " << line << "\n";
+  }
   if (!prog)
     fail(llvm::toString(prog.takeError()));
   if (!outPath.empty())
@@ -203,12 +379,19 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
              std::map<std::string, std::string> inputFiles,
              std::map<std::string, std::string> expectedFiles,
              const codegen::Graph *graph = nullptr) {
-  for (const std::string &b : inputBindings)
-    inputFiles[tools::splitBinding(b, "--input").first] =
-        tools::splitBinding(b, "--input").second;
-  for (const std::string &b : expectedBindings)
-    expectedFiles[tools::splitBinding(b, "--expected").first] =
-        tools::splitBinding(b, "--expected").second;
+  for (const auto &[name, file] :
+       bindings(inputBindings, "--input",
+                programTensors(prog, arch::TensorKind::Input), "an input"))
+    inputFiles[name] = file;
+  for (const auto &[name, file] :
+       bindings(expectedBindings, "--expected",
+                programTensors(prog, arch::TensorKind::Output), "an output"))
+    expectedFiles[name] = file;
+  if (timingOnly && (!outputBindings.empty() || !outputDir.empty()))
+    fail("--output and --output-dir need the outputs' values: drop "
+         "--timing-only");
+  std::map<std::string, std::string> targets =
+      outputTargets(programTensors(prog, arch::TensorKind::Output));
 
   std::map<std::string, std::vector<float>> inputs;
   for (const arch::TensorInfo &t : prog.tensors) {
@@ -219,13 +402,15 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
            " values)");
-    inputs[t.name] = tools::readF32File(it->second, t.numElements(), t.name);
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
   }
 
   sim::SimOptions opts;
   opts.functional = !timingOnly;
   opts.tracePath = tracePath;
   sim::SimResult result = sim::simulateFrame(prog, chip, inputs, opts);
+  if (!timingOnly)
+    writeOutputs(targets, result.outputs);
 
   sim::ReportInfo info;
   info.modelName = modelName;
@@ -299,6 +484,80 @@ int replay(const std::string &model, const arch::ChipConfig &chip) {
 }
 #endif
 
+/// `tessera reference`: the FP32 reference executor on an ONNX model; returns
+/// the exit code (2 when an output is outside the tolerance of an expected
+/// file).
+int reference(const std::string &model) {
+  compiler::CompileOptions copts;
+  copts.raiseGelu = !noRaiseGelu;
+  llvm::Expected<codegen::Graph> graph =
+      compiler::importOnnxGraph(model, copts);
+  if (!graph)
+    fail(llvm::toString(graph.takeError()));
+  std::vector<NamedTensor> ins, outs;
+  for (const codegen::GraphValue &v : graph->values) {
+    if (v.role == codegen::ValueRole::Input)
+      ins.push_back({v.name, v.shape});
+    else if (v.role == codegen::ValueRole::Output)
+      outs.push_back({v.name, v.shape});
+  }
+  std::map<std::string, std::string> files = tensorsTxt(model);
+  std::map<std::string, std::string> inputFiles, expectedFiles;
+  for (const NamedTensor &t : ins)
+    if (files.count(t.name))
+      inputFiles[t.name] = files[t.name];
+  for (const NamedTensor &t : outs)
+    if (files.count(t.name))
+      expectedFiles[t.name] = files[t.name];
+  for (const auto &[name, file] :
+       bindings(inputBindings, "--input", ins, "an input"))
+    inputFiles[name] = file;
+  for (const auto &[name, file] :
+       bindings(expectedBindings, "--expected", outs, "an output"))
+    expectedFiles[name] = file;
+  std::map<std::string, std::string> targets = outputTargets(outs);
+
+  std::map<std::string, std::vector<float>> inputs;
+  for (const NamedTensor &t : ins) {
+    auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end())
+      fail("no value for input '" + t.name + "': pass --input " + t.name +
+           "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
+           " values)");
+    inputs[t.name] = readInput(it->second, t.numElements(), t.name);
+  }
+  std::map<std::string, std::vector<float>> results =
+      codegen::runReference(*graph, inputs);
+  writeOutputs(targets, results);
+
+  bool accurate = true;
+  std::cout << "FP32 reference executor: " << model << "\n";
+  for (const NamedTensor &t : outs) {
+    const std::vector<float> &v = results.at(t.name);
+    double sq = 0;
+    for (float f : v)
+      sq += double(f) * f;
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-24s %-14s rms %.6g\n", t.name.c_str(),
+                  describe({t}).substr(t.name.size() + 1).c_str(),
+                  v.empty() ? 0.0 : std::sqrt(sq / double(v.size())));
+    std::cout << line;
+    auto it = expectedFiles.find(t.name);
+    if (it == expectedFiles.end())
+      continue;
+    tools::Comparison c = tools::compare(
+        v, tools::readF32File(it->second, t.numElements(), t.name));
+    bool ok = !c.nonFinite && c.maxAbsError <= tolerance * c.expectedRms;
+    accurate = accurate && ok;
+    std::snprintf(line, sizeof line,
+                  "    vs %-32s max %.3g  rms %.3g  tolerance %.3g  %s\n",
+                  it->second.c_str(), c.maxAbsError, c.rmsError,
+                  tolerance * c.expectedRms, ok ? "PASS" : "FAIL");
+    std::cout << line;
+  }
+  return accurate ? 0 : 2;
+}
+
 /// `tessera smol ...` runs the tessera-smol tool installed next to this one,
 /// with the remaining arguments.
 [[noreturn]] void execSmol(int argc, char **argv) {
@@ -335,6 +594,8 @@ int main(int argc, char **argv) {
       "  tessera run model.onnx --input x=x.f32 [--expected y=y.f32]\n"
       "  tessera compile model.onnx -o model.tsrp --listing model.lst\n"
       "  tessera simulate model.tsrp --input x=x.f32 --json\n"
+      "  tessera simulate model.tsrp --input x=x.f32 --output y=y.f32\n"
+      "  tessera reference model.onnx --input x=x.f32 --output-dir ref/\n"
       "  tessera run --clip drive.smol    replay a drive clip through storage "
       "into the chip\n"
       "  tessera smol --help              .smol drive-data tools\n\n"
@@ -351,6 +612,8 @@ int main(int argc, char **argv) {
                    << " bytes of SRAM\n";
       return 0;
     }
+    if (referenceCmd)
+      return reference(referenceModel);
     if (simulateCmd) {
       arch::Program prog = arch::Program::load(simProgram);
       return simulate(prog, chip, simProgram, simProgram, {}, {});

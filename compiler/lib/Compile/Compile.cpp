@@ -208,10 +208,19 @@ tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
   }
 }
 
-llvm::Expected<arch::Program>
-tessera::compiler::compileOnnxFile(const std::string &path,
-                                   const arch::ChipConfig &chip,
-                                   const CompileOptions &opts, Graph *graph) {
+namespace {
+/// Counts the ops inside the module's functions by name.
+void countOps(ModuleOp module, compiler::OpCounts &counts) {
+  module.walk([&](Operation *op) {
+    if (!isa<ModuleOp, func::FuncOp>(op))
+      ++counts[op->getName().getStringRef().str()];
+  });
+}
+} // namespace
+
+llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
+    const std::string &path, const arch::ChipConfig &chip,
+    const CompileOptions &opts, Graph *graph, OpCounts *opCounts) {
   MLIRContext ctx;
   ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);
@@ -219,5 +228,29 @@ tessera::compiler::compileOnnxFile(const std::string &path,
     return module.takeError();
   if (llvm::Error e = runPipeline(**module, opts))
     return error(path + ": " + llvm::toString(std::move(e)));
+  if (opCounts)
+    countOps(**module, *opCounts);
   return generate(**module, chip, path, graph);
+}
+
+llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
+    const std::string &path, const CompileOptions &opts, OpCounts *opCounts) {
+  MLIRContext ctx;
+  ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
+  auto module = importer::importOnnxFile(ctx, path);
+  if (!module)
+    return module.takeError();
+  if (llvm::Error e = runPipeline(**module, opts))
+    return error(path + ": " + llvm::toString(std::move(e)));
+  if (opCounts)
+    countOps(**module, *opCounts);
+  llvm::Expected<Graph> graph = extractGraph(**module);
+  if (!graph)
+    return error(path + ": " + llvm::toString(graph.takeError()));
+  try {
+    graph->verify();
+  } catch (const CodegenError &e) {
+    return error(path + ": " + e.what());
+  }
+  return graph;
 }

@@ -1,4 +1,5 @@
-//===- Compile.h - the compiler driver ---------------------------*- C++ -*-===//
+//===- Compile.h - the compiler driver ---------------------------*- C++
+//-*-===//
 //
 // Part of Tessera. ONNX file -> tsr module (importer) -> tsr passes -> flat
 // graph -> chip program (code generator). docs/compiler.md walks through it.
@@ -13,6 +14,8 @@
 
 #include "llvm/Support/Error.h"
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 namespace mlir {
@@ -26,14 +29,27 @@ struct CompileOptions {
   bool raiseGelu = true;
 };
 
+/// How many ops of each name (e.g. "tsr.attention", "tsr.layernorm") the
+/// module's functions hold after the pass pipeline: what raising produced.
+using OpCounts = std::map<std::string, int64_t>;
+
 /// Compiles an ONNX model for `chip`. Errors are one line and start with the
 /// file's path: unreadable or invalid ONNX, unsupported ops, shapes the chip
 /// cannot run. When `graph` is given it receives the graph the program was
-/// generated from (for the FP32 reference executor).
+/// generated from (for the FP32 reference executor); `opCounts` the ops after
+/// the pass pipeline.
 llvm::Expected<arch::Program> compileOnnxFile(const std::string &path,
                                               const arch::ChipConfig &chip,
                                               const CompileOptions &opts,
-                                              codegen::Graph *graph = nullptr);
+                                              codegen::Graph *graph = nullptr,
+                                              OpCounts *opCounts = nullptr);
+
+/// Imports an ONNX model and runs the pass pipeline, without code generation:
+/// the flat graph the FP32 reference executor runs (`tessera reference`).
+/// Errors as compileOnnxFile's.
+llvm::Expected<codegen::Graph> importOnnxGraph(const std::string &path,
+                                               const CompileOptions &opts,
+                                               OpCounts *opCounts = nullptr);
 
 /// Runs the tsr pass pipeline on `module` in place.
 llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
