@@ -1,9 +1,12 @@
 //===- sequencer_tb.cpp - Testbench of the sequencer ----------------------===//
 //
-// Reference model (docs/timing-model.md, "Sequencer"): with one instruction
-// in flight per queue and units that take d[i] cycles,
-//   start[i] = max(end[previous instruction of i's queue], end[j] for j in
-//                  deps[i]),   end[i] = start[i] + d[i].
+// Reference model (docs/timing-model.md, "Sequencer"): with N_q
+// instructions in flight on queue q (1 for compute, dma_outstanding_transfers
+// for load and store) and units that take d[i] cycles,
+//   start[i] = max(start[p(i)], end[p_N(i)], end[j] for j in deps[i]),
+//   end[i]   = start[i] + d[i],
+// p(i) the previous instruction of i's queue, p_N(i) the one N_q places
+// earlier (its descriptor slot). Frames run with N = 1, 2, 4 and 7.
 // The sequencer drives stub units of known latency here, on random
 // dependency graphs (fixed seed) and run as repeated frames with sc_start,
 // as simulateFrame does. Also: an error stops the queues cleanly and the
@@ -85,6 +88,8 @@ int sc_main(int, char **) {
     int64_t failAt = injectFailure ? int64_t(rng() % n) : -1;
 
     FrameState frame;
+    const uint32_t outstanding[] = {1, 2, 4, 7};
+    frame.chip.dma_outstanding_transfers = outstanding[frameNo % 4];
     frame.program = &prog;
     frame.originCycle = nowCycles();
     for (StubUnit *u : {&dma, &matrix, &vector}) {
@@ -95,7 +100,9 @@ int sc_main(int, char **) {
     }
     seq.start(&frame);
     sc_start();
-    std::string at = " in frame " + std::to_string(frameNo);
+    std::string at = " in frame " + std::to_string(frameNo) + " (" +
+                     std::to_string(frame.chip.dma_outstanding_transfers) +
+                     " in flight)";
     ck.truth(seq.idle(), "every queue returned to idle" + at);
 
     if (injectFailure) {
@@ -116,18 +123,27 @@ int sc_main(int, char **) {
     }
 
     // The reference recurrence.
-    std::vector<uint64_t> end(n);
-    uint64_t queueEnd[arch::kNumQueues] = {0, 0, 0};
+    std::vector<uint64_t> start(n), end(n);
+    std::vector<uint32_t> queueOf[arch::kNumQueues];
     uint64_t total = 0;
     for (unsigned i = 0; i < n; ++i) {
       const arch::Instr &in = prog.instrs[i];
-      uint64_t start = queueEnd[unsigned(in.queue())];
+      std::vector<uint32_t> &q = queueOf[unsigned(in.queue())];
+      size_t slots = in.queue() == arch::Queue::Compute
+                         ? 1
+                         : frame.chip.dma_outstanding_transfers;
+      uint64_t s = 0;
+      if (!q.empty())
+        s = std::max(s, start[q.back()]);
+      if (q.size() >= slots)
+        s = std::max(s, end[q[q.size() - slots]]);
       for (uint32_t d : in.deps)
-        start = std::max(start, end[d]);
-      end[i] = start + latency[i];
-      queueEnd[unsigned(in.queue())] = end[i];
+        s = std::max(s, end[d]);
+      start[i] = s;
+      end[i] = s + latency[i];
+      q.push_back(i);
       total = std::max(total, end[i]);
-      ck.equal(frame.records[i].start, start,
+      ck.equal(frame.records[i].start, start[i],
                "start of instruction " + std::to_string(i) + at);
       ck.equal(frame.records[i].end, end[i],
                "end of instruction " + std::to_string(i) + at);

@@ -21,6 +21,12 @@ const std::vector<ConfigField> &tessera::arch::chipConfigFields() {
       {"matrix_rows", &C::matrix_rows, positive},
       {"matrix_cols", &C::matrix_cols, positive},
       {"matrix_fp16_rate_divisor", &C::matrix_fp16_rate_divisor, positive},
+      {"matrix_dataflow",
+       &C::matrix_dataflow,
+       {},
+       {"weight_stationary", "output_stationary"}},
+      {"scale_sim_compatible", &C::scale_sim_compatible},
+      {"matrix_accumulator_rows", &C::matrix_accumulator_rows, positive},
       {"vector_lanes", &C::vector_lanes, positive},
       {"vector_startup_cycles", &C::vector_startup_cycles, nonNegative},
       {"vector_elementwise_passes", &C::vector_elementwise_passes, positive},
@@ -35,7 +41,15 @@ const std::vector<ConfigField> &tessera::arch::chipConfigFields() {
       {"dram_bandwidth_gbps", &C::dram_bandwidth_gbps, positive},
       {"dram_latency_ns", &C::dram_latency_ns, nonNegative},
       {"dram_burst_bytes", &C::dram_burst_bytes, positive},
+      {"dma_outstanding_transfers", &C::dma_outstanding_transfers, positive},
       {"frame_budget_ms", &C::frame_budget_ms, positive},
+      {"energy_mac_int8_pj", &C::energy_mac_int8_pj, nonNegative},
+      {"energy_mac_fp16_pj", &C::energy_mac_fp16_pj, nonNegative},
+      {"energy_mac_fp32_pj", &C::energy_mac_fp32_pj, nonNegative},
+      {"energy_vector_op_pj", &C::energy_vector_op_pj, nonNegative},
+      {"energy_sram_pj_per_byte", &C::energy_sram_pj_per_byte, nonNegative},
+      {"energy_dram_pj_per_byte", &C::energy_dram_pj_per_byte, nonNegative},
+      {"static_power_w", &C::static_power_w, nonNegative},
   };
   return all;
 }
@@ -105,8 +119,8 @@ void tessera::arch::setConfigField(ChipConfig &config, const ConfigField &field,
             field.choices.end()) {
       std::string list;
       for (const std::string &c : field.choices)
-        list += (list.empty() ? "" : ", ") + c;
-      throw ContractError(prefix + "expects one of " + list + ", got " + got);
+        list += (list.empty() ? "" : " or ") + c;
+      throw ContractError(prefix + "expects " + list + ", got " + got);
     }
     config.*(*m) = text->get();
     return;

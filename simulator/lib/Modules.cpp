@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "tessera/Sim/Modules.h"
 #include "tessera/Sim/Timing.h"
 
@@ -327,6 +328,15 @@ void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
   if (!readOperands(sram, *frame_, index, in, ops))
     return frame_->fail(index, in, "the matrix unit", ops.error);
   uint64_t m = in.dims[0], k = in.dims[1], n = in.dims[2];
+  // Weight-stationary partial sums of the M streamed rows wait in the
+  // accumulators below the array (output-stationary ones stay in the PEs).
+  if (!frame_->chip.outputStationary() &&
+      m > frame_->chip.matrix_accumulator_rows)
+    return frame_->fail(
+        index, in, "the matrix unit",
+        "M = " + std::to_string(m) + " rows exceed the accumulator's " +
+            std::to_string(frame_->chip.matrix_accumulator_rows) +
+            " rows (matrix_accumulator_rows)");
   uint64_t cycles = timing::matmulCycles(frame_->chip, m, k, n, in.dtype);
   Mat result;
   if (frame_->functional)
@@ -380,6 +390,12 @@ Sequencer::Sequencer(sc_module_name name)
   SC_THREAD(storeQueue);
 }
 
+Sequencer::~Sequencer() {
+  for (auto &slots : slots_)
+    for (Slot *s : slots)
+      delete s;
+}
+
 void Sequencer::start(FrameState *frame) {
   frame_ = frame;
   for (auto &q : queues_)
@@ -399,32 +415,87 @@ bool Sequencer::depsDone(const arch::Instr &in) const {
   return true;
 }
 
+void Sequencer::execute(arch::Queue q, uint32_t index) {
+  const arch::Instr &in = frame_->program->instrs[index];
+  InstrRecord &rec = frame_->records[index];
+  if (q != arch::Queue::Compute)
+    dma->execute(index, in);
+  else if (in.op == arch::Opcode::MatMul)
+    matrix->execute(index, in);
+  else
+    vector->execute(index, in);
+  rec.end = frame_->frameCycle();
+  rec.done = !frame_->failed();
+  // The instruction's dependency token (and, after an error, the signal for
+  // the other queues to stop waiting).
+  token_.notify(SC_ZERO_TIME);
+}
+
+void Sequencer::runSlot(arch::Queue q, size_t slot) {
+  Slot &s = *slots_[unsigned(q)][slot];
+  while (true) {
+    while (!s.pending)
+      wait(s.go);
+    s.pending = false;
+    execute(q, s.index);
+  }
+}
+
 void Sequencer::runQueue(arch::Queue q) {
   while (true) {
     wait(frameStart_);
-    for (uint32_t index : queues_[unsigned(q)]) {
+    const std::vector<uint32_t> &queue = queues_[unsigned(q)];
+    size_t inFlight =
+        q == arch::Queue::Compute ? 1 : frame_->chip.dma_outstanding_transfers;
+    // DMA queues run each transfer on a slot thread (created on first use
+    // and kept for later frames), so up to inFlight run at once.
+    std::vector<Slot *> &slots = slots_[unsigned(q)];
+    if (q != arch::Queue::Compute)
+      while (slots.size() < inFlight) {
+        size_t n = slots.size();
+        slots.push_back(new Slot);
+        std::string name =
+            std::string(q == arch::Queue::Load ? "load" : "store") + "_slot_" +
+            std::to_string(n);
+        sc_core::sc_spawn([this, q, n] { runSlot(q, n); }, name.c_str());
+      }
+    for (size_t pos = 0; pos < queue.size(); ++pos) {
+      uint32_t index = queue[pos];
       const arch::Instr &in = frame_->program->instrs[index];
       InstrRecord &rec = frame_->records[index];
       rec.head = frame_->frameCycle();
-      while (!frame_->failed() && !depsDone(in))
+      auto slotFree = [&] {
+        return pos < inFlight || frame_->records[queue[pos - inFlight]].done;
+      };
+      while (!frame_->failed() && !(depsDone(in) && slotFree()))
         wait(token_);
       if (frame_->failed())
         break;
       rec.start = frame_->frameCycle();
-      if (q != arch::Queue::Compute)
-        dma->execute(index, in);
-      else if (in.op == arch::Opcode::MatMul)
-        matrix->execute(index, in);
-      else
-        vector->execute(index, in);
-      rec.end = frame_->frameCycle();
-      rec.done = !frame_->failed();
-      // The instruction's dependency token (and, after an error, the signal
-      // for the other queues to stop waiting).
-      token_.notify(SC_ZERO_TIME);
+      if (q == arch::Queue::Compute) {
+        execute(q, index);
+      } else {
+        Slot &slot = *slots[pos % inFlight];
+        slot.index = index;
+        slot.pending = true;
+        slot.go.notify();
+        // Let the slot make its DRAM request now, so that requests reach
+        // the DRAM in issue order even when several issue in one cycle.
+        wait(SC_ZERO_TIME);
+      }
       if (frame_->failed())
         break;
     }
+    // The queue is done when its last transfers have completed.
+    auto allDone = [&] {
+      for (size_t pos = queue.size() > inFlight ? queue.size() - inFlight : 0;
+           pos < queue.size(); ++pos)
+        if (!frame_->records[queue[pos]].done)
+          return false;
+      return true;
+    };
+    while (!frame_->failed() && !allDone())
+      wait(token_);
     ++idleQueues_;
   }
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Sim/Report.h"
+#include "tessera/arch/Isa.h"
 
 #include <cmath>
 #include <cstdio>
@@ -148,7 +149,44 @@ std::string tessera::sim::formatReport(const SimResult &r,
   row("DMA") << "load busy " << r.loadBusyCycles << " cycles ("
              << pct(share(r.loadBusyCycles, r.totalCycles)) << "), store busy "
              << r.storeBusyCycles << " cycles ("
-             << pct(share(r.storeBusyCycles, r.totalCycles)) << ")\n\n";
+             << pct(share(r.storeBusyCycles, r.totalCycles)) << ")\n";
+  row("DMA overlap") << "up to " << chip.dma_outstanding_transfers
+                     << " transfers in flight per queue: "
+                     << r.loadOverlapCycles << " load and "
+                     << r.storeOverlapCycles
+                     << " store transfer cycles ran under other transfers "
+                        "(DRAM latency hidden)\n";
+  row("energy") << fmt("%.6f", r.energyJ * 1e3) << " mJ per frame (MAC "
+                << fmt("%.6f", r.energy.macPj * 1e-9) << ", vector "
+                << fmt("%.6f", r.energy.vectorPj * 1e-9) << ", SRAM "
+                << fmt("%.6f", r.energy.sramPj * 1e-9) << ", DRAM "
+                << fmt("%.6f", r.energy.dramPj * 1e-9) << ", static "
+                << fmt("%.6f", r.energy.staticPj * 1e-9) << " mJ); "
+                << fmt("%.3f", r.wattsAtBudgetFps) << " W at "
+                << fmt("%.0f", 1000.0 / b.budgetMs) << " fps\n\n";
+
+  os << "  where the cycles went (busy / waiting on a dependency / waiting "
+        "on DRAM / idle; each row sums to the frame)\n";
+  os << "  " << std::left << std::setw(14) << "unit" << std::right
+     << std::setw(12) << "busy" << std::setw(12) << "dep wait" << std::setw(12)
+     << "DRAM wait" << std::setw(12) << "idle"
+     << "  most waited-for instruction\n";
+  for (const UnitStalls &u : r.units) {
+    const StallBreakdown &st = u.stalls;
+    os << "  " << std::left << std::setw(14) << u.name << std::right
+       << std::setw(12) << st.busy << std::setw(12) << st.depWait
+       << std::setw(12) << st.dramWait << std::setw(12) << st.idle << "  ";
+    if (st.topBlocker >= 0)
+      os << "instr " << st.topBlocker << " ("
+         << arch::opcodeName(r.instrOps.empty()
+                                 ? arch::Opcode::VecCopy
+                                 : r.instrOps[size_t(st.topBlocker)])
+         << "), " << st.topBlockerCycles << " cycles";
+    else
+      os << "-";
+    os << "\n";
+  }
+  os << "\n";
 
   size_t nameWidth = 5;
   for (const LayerStats &l : r.layers)
@@ -159,6 +197,9 @@ std::string tessera::sim::formatReport(const SimResult &r,
      << std::setw(12) << "cycles" << std::setw(11) << "ms" << std::setw(8)
      << "share" << std::setw(12) << "matrix" << std::setw(12) << "vector"
      << std::setw(12) << "DRAM read" << std::setw(12) << "DRAM write"
+     << std::setw(12) << "cq busy" << std::setw(12) << "dep wait"
+     << std::setw(12) << "DRAM wait" << std::setw(12) << "idle" << std::setw(12)
+     << "energy mJ"
      << "\n";
   for (const LayerStats &l : r.layers)
     os << "  " << std::left << std::setw(int(nameWidth)) << l.name << std::right
@@ -167,13 +208,22 @@ std::string tessera::sim::formatReport(const SimResult &r,
        << pct(share(l.attributedCycles, r.totalCycles)) << std::setw(12)
        << l.matrixCycles << std::setw(12) << l.vectorCycles << std::setw(12)
        << bytes(l.dramBytesRead) << std::setw(12) << bytes(l.dramBytesWritten)
-       << "\n";
+       << std::setw(12) << l.windowMatrixBusy + l.windowVectorBusy
+       << std::setw(12) << l.windowDepWait << std::setw(12) << l.windowDramWait
+       << std::setw(12) << l.windowIdle << std::setw(12)
+       << fmt("%.6f", l.energy.totalPj() * 1e-9) << "\n";
+  const StallBreakdown &cq =
+      r.units.size() > 1 ? r.units[1].stalls : StallBreakdown();
   os << "  " << std::left << std::setw(int(nameWidth)) << "total" << std::right
      << std::setw(12) << r.totalCycles << std::setw(11)
      << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
      << r.matrixBusyCycles << std::setw(12) << r.vectorBusyCycles
      << std::setw(12) << bytes(r.dramBytesRead) << std::setw(12)
-     << bytes(r.dramBytesWritten) << "\n";
+     << bytes(r.dramBytesWritten) << std::setw(12) << cq.busy << std::setw(12)
+     << cq.depWait << std::setw(12) << cq.dramWait << std::setw(12) << cq.idle
+     << std::setw(12) << fmt("%.6f", r.energyJ * 1e3) << "\n";
+  os << "  (cq busy, dep wait, DRAM wait, idle: the compute queue inside the "
+        "layer's cycles; they sum to its cycles)\n";
 
   if (!info.accuracy.empty()) {
     // "y  vs expected_y.f32" / "y  vs FP32 reference executor".
@@ -230,7 +280,36 @@ std::string tessera::sim::reportJson(const SimResult &r,
      << ", \"busy_utilization\": " << num(r.matrixBusyUtilization) << "},\n";
   os << "  \"vector_unit\": {\"busy_cycles\": " << r.vectorBusyCycles << "},\n";
   os << "  \"dma\": {\"load_busy_cycles\": " << r.loadBusyCycles
-     << ", \"store_busy_cycles\": " << r.storeBusyCycles << "},\n";
+     << ", \"store_busy_cycles\": " << r.storeBusyCycles
+     << ", \"outstanding_transfers\": " << chip.dma_outstanding_transfers
+     << ", \"load_overlap_cycles\": " << r.loadOverlapCycles
+     << ", \"store_overlap_cycles\": " << r.storeOverlapCycles << "},\n";
+  auto energyJson = [&](const EnergyBreakdown &e) {
+    std::ostringstream j;
+    j << "{\"joules\": " << num(e.totalPj() * 1e-12)
+      << ", \"mac_joules\": " << num(e.macPj * 1e-12)
+      << ", \"vector_joules\": " << num(e.vectorPj * 1e-12)
+      << ", \"sram_joules\": " << num(e.sramPj * 1e-12)
+      << ", \"dram_joules\": " << num(e.dramPj * 1e-12)
+      << ", \"static_joules\": " << num(e.staticPj * 1e-12) << "}";
+    return j.str();
+  };
+  os << "  \"energy\": "
+     << energyJson(r.energy).insert(
+            1, "\"watts_at_budget_fps\": " + num(r.wattsAtBudgetFps) + ", ")
+     << ",\n";
+  os << "  \"stalls\": [";
+  for (size_t i = 0; i < r.units.size(); ++i) {
+    const StallBreakdown &st = r.units[i].stalls;
+    os << (i ? ",\n" : "\n") << "    {\"unit\": " << str(r.units[i].name)
+       << ", \"busy_cycles\": " << st.busy
+       << ", \"dep_wait_cycles\": " << st.depWait
+       << ", \"dram_wait_cycles\": " << st.dramWait
+       << ", \"idle_cycles\": " << st.idle
+       << ", \"top_blocker\": " << st.topBlocker
+       << ", \"top_blocker_cycles\": " << st.topBlockerCycles << "}";
+  }
+  os << (r.units.empty() ? "],\n" : "\n  ],\n");
   os << "  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerStats &l = r.layers[i];
@@ -247,7 +326,12 @@ std::string tessera::sim::reportJson(const SimResult &r,
        << ", \"dram_bytes_read\": " << l.dramBytesRead
        << ", \"dram_bytes_written\": " << l.dramBytesWritten
        << ", \"macs\": " << l.macs << ", \"instructions\": " << l.instructions
-       << "}";
+       << ", \"compute_queue\": {\"matrix_busy_cycles\": " << l.windowMatrixBusy
+       << ", \"vector_busy_cycles\": " << l.windowVectorBusy
+       << ", \"dep_wait_cycles\": " << l.windowDepWait
+       << ", \"dram_wait_cycles\": " << l.windowDramWait
+       << ", \"idle_cycles\": " << l.windowIdle << "}"
+       << ", \"energy\": " << energyJson(l.energy) << "}";
   }
   os << (r.layers.empty() ? "],\n" : "\n  ],\n");
   bool allPassed = true;

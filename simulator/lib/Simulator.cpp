@@ -10,6 +10,7 @@
 #include "tessera/Sim/Modules.h"
 #include "tessera/Sim/Timing.h"
 
+#include "Analysis.h"
 #include "Kernels.h"
 #include "Trace.h"
 
@@ -152,13 +153,15 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
       break;
     }
     l.busyCycles = l.matrixCycles + l.vectorCycles;
-    r.instrTimings.push_back({rec.head, rec.start, rec.end});
+    r.instrTimings.push_back({rec.head, rec.start, rec.end, -1});
+    r.instrOps.push_back(in.op);
   }
   uint64_t frontier = 0;
   for (LayerStats &l : r.layers) {
     l.attributedCycles = l.endCycle > frontier ? l.endCycle - frontier : 0;
     frontier = std::max(frontier, l.endCycle);
   }
+  analyzeFrame(prog, frame, r);
   return r;
 }
 

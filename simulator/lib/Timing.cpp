@@ -57,21 +57,41 @@ uint64_t timing::dmaCycles(const arch::ChipConfig &chip,
   return std::max(dram, sram);
 }
 
-uint64_t timing::matmulFolds(const arch::ChipConfig &chip, uint64_t k,
-                             uint64_t n) {
-  return ceilDiv(k, chip.matrix_rows) * ceilDiv(n, chip.matrix_cols);
+uint64_t timing::matmulFolds(const arch::ChipConfig &chip, uint64_t m,
+                             uint64_t k, uint64_t n) {
+  uint64_t pinned = chip.outputStationary() ? m : k;
+  return ceilDiv(pinned, chip.matrix_rows) * ceilDiv(n, chip.matrix_cols);
+}
+
+uint64_t timing::matmulStreamCycles(const arch::ChipConfig &chip, uint64_t m,
+                                    uint64_t k, arch::DType inputType) {
+  uint64_t d =
+      inputType == arch::DType::F16 ? chip.matrix_fp16_rate_divisor : 1;
+  return (chip.outputStationary() ? k : m) * d;
 }
 
 uint64_t timing::matmulFoldCycles(const arch::ChipConfig &chip, uint64_t m,
-                                  arch::DType inputType) {
-  uint64_t d =
-      inputType == arch::DType::F16 ? chip.matrix_fp16_rate_divisor : 1;
-  return 2 * uint64_t(chip.matrix_rows) + chip.matrix_cols + m * d - 2;
+                                  uint64_t k, arch::DType inputType) {
+  uint64_t r = chip.matrix_rows, c = chip.matrix_cols;
+  uint64_t t = matmulStreamCycles(chip, m, k, inputType);
+  return (chip.outputStationary() ? r : 2 * r) + c + t - 2;
+}
+
+uint64_t timing::matmulFoldOverlap(const arch::ChipConfig &chip, uint64_t m,
+                                   uint64_t k, arch::DType inputType) {
+  if (chip.scale_sim_compatible)
+    return 0;
+  return std::min<uint64_t>(chip.matrix_rows,
+                            matmulStreamCycles(chip, m, k, inputType));
 }
 
 uint64_t timing::matmulCycles(const arch::ChipConfig &chip, uint64_t m,
                               uint64_t k, uint64_t n, arch::DType inputType) {
-  return matmulFolds(chip, k, n) * matmulFoldCycles(chip, m, inputType);
+  uint64_t folds = matmulFolds(chip, m, k, n);
+  if (folds == 0)
+    return 0;
+  return folds * matmulFoldCycles(chip, m, k, inputType) -
+         (folds - 1) * matmulFoldOverlap(chip, m, k, inputType);
 }
 
 uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
@@ -136,6 +156,14 @@ void timing::checkChip(const arch::ChipConfig &chip) {
   positive("dram_bandwidth_gbps", chip.dram_bandwidth_gbps);
   positive("dram_burst_bytes", chip.dram_burst_bytes);
   positive("frame_budget_ms", chip.frame_budget_ms);
+  positive("matrix_accumulator_rows", chip.matrix_accumulator_rows);
+  positive("dma_outstanding_transfers", chip.dma_outstanding_transfers);
+  if (chip.matrix_dataflow != "weight_stationary" &&
+      chip.matrix_dataflow != "output_stationary")
+    throw arch::ContractError("chip config '" + chip.name +
+                              "': field 'matrix_dataflow' expects "
+                              "weight_stationary or output_stationary, got '" +
+                              chip.matrix_dataflow + "'");
   if (!(chip.dram_latency_ns >= 0))
     throw arch::ContractError("chip config '" + chip.name +
                               "': field 'dram_latency_ns' must not be "

@@ -20,7 +20,8 @@ using namespace tessera;
 
 namespace {
 
-const std::string kModelDir = std::string(TESSERA_MODELS_DIR) + "/encoder_layer";
+const std::string kModelDir =
+    std::string(TESSERA_MODELS_DIR) + "/encoder_layer";
 
 /// docs/accuracy.md: FP16 storage of every activation through ~10 rounding
 /// stages of an encoder layer bounds the worst element's error at 2% of the
@@ -110,7 +111,155 @@ TEST(EncoderLayer, TinySramIsTiledAndStillMatches) {
   EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
   sim::SimResult result = sim::simulateFrame(prog, chip, inputs(), {});
   expectMatchesPyTorch(result);
-  ::testing::Test::RecordProperty("tiny_sram_cycles", std::to_string(result.totalCycles));
+  ::testing::Test::RecordProperty("tiny_sram_cycles",
+                                  std::to_string(result.totalCycles));
+}
+
+} // namespace
+
+namespace {
+
+sim::SimResult timeOnly(const arch::Program &prog,
+                        const arch::ChipConfig &chip) {
+  sim::SimOptions o;
+  o.functional = false;
+  return sim::simulateFrame(prog, chip, {}, o);
+}
+
+TEST(EncoderLayer, FourOutstandingTransfersHideDramLatency) {
+  // docs/timing-model.md, "Sequencer": with 4 descriptors in flight the
+  // loads' DRAM latencies overlap; the compute queue waits less on DRAM.
+  arch::ChipConfig one = arch::ChipConfig::reference(), four = one;
+  one.dma_outstanding_transfers = 1;
+  four.dma_outstanding_transfers = 4;
+  arch::Program prog = compileFor(four);
+  sim::SimResult r1 = timeOnly(prog, one), r4 = timeOnly(prog, four);
+  EXPECT_LT(r4.totalCycles, r1.totalCycles);
+  EXPECT_EQ(r1.loadOverlapCycles, 0u);
+  EXPECT_GT(r4.loadOverlapCycles, 0u);
+  // units[1] is the compute queue.
+  EXPECT_LT(r4.units[1].stalls.dramWait, r1.units[1].stalls.dramWait);
+  ::testing::Test::RecordProperty("cycles_1_outstanding",
+                                  std::to_string(r1.totalCycles));
+  ::testing::Test::RecordProperty("cycles_4_outstanding",
+                                  std::to_string(r4.totalCycles));
+}
+
+TEST(EncoderLayer, StallColumnsAddUpToTheFrame) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  sim::SimResult r = timeOnly(compileFor(chip), chip);
+  uint64_t sum = 0;
+  for (const sim::LayerStats &l : r.layers) {
+    EXPECT_EQ(l.windowMatrixBusy + l.windowVectorBusy + l.windowDepWait +
+                  l.windowDramWait + l.windowIdle,
+              l.attributedCycles)
+        << l.name;
+    sum += l.attributedCycles;
+  }
+  EXPECT_EQ(sum, r.totalCycles);
+  ASSERT_EQ(r.units.size(), 6u);
+  for (const sim::UnitStalls &u : r.units)
+    EXPECT_EQ(u.stalls.total(), r.totalCycles) << u.name;
+  // The compute queue's busy time is the two units' busy time.
+  EXPECT_EQ(r.units[1].stalls.busy, r.matrixBusyCycles + r.vectorBusyCycles);
+  EXPECT_EQ(r.units[5].stalls.busy, r.dramBusyCycles);
+}
+
+TEST(EncoderLayer, EnergyIsReproducedByHandFromTheConstants) {
+  // docs/chip-config.md, "Energy", recomputed from the program and the
+  // reference constants without the simulator's helpers.
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  arch::Program prog = compileFor(chip);
+  sim::SimResult r = timeOnly(prog, chip);
+  double macF16 = 0, macI8 = 0, macF32 = 0, elemPasses = 0, sramBytes = 0,
+         dramBytes = 0;
+  for (const arch::Instr &in : prog.instrs) {
+    for (const arch::Operand &o : arch::operandsOf(in))
+      if (!o.inDram)
+        sramBytes += double(o.rows * o.rowBytes);
+    double rows = in.dims[0], cols = in.dims[1];
+    switch (in.op) {
+    case arch::Opcode::DmaLoad:
+    case arch::Opcode::DmaStore: {
+      double burst = chip.dram_burst_bytes, rowBytes = cols;
+      uint32_t dramStride = in.strides[0];
+      dramBytes += (rows == 1 || dramStride == in.dims[1])
+                       ? std::ceil(rows * rowBytes / burst) * burst
+                       : rows * std::ceil(rowBytes / burst) * burst;
+      break;
+    }
+    case arch::Opcode::MatMul: {
+      double macs = rows * cols * double(in.dims[2]);
+      (in.dtype == arch::DType::F16  ? macF16
+       : in.dtype == arch::DType::I8 ? macI8
+                                     : macF32) += macs;
+      break;
+    }
+    case arch::Opcode::VecLayerNorm:
+    case arch::Opcode::VecSoftmax:
+      elemPasses += 3 * rows * cols;
+      break;
+    case arch::Opcode::VecGelu:
+      elemPasses += 4 * rows * cols;
+      break;
+    case arch::Opcode::VecTranspose:
+      elemPasses += 2 * rows * cols;
+      break;
+    default:
+      elemPasses += rows * cols;
+    }
+  }
+  double macPj = macF16 * 1.5 + macI8 * 0.23 + macF32 * 4.6;
+  double dynamicPj =
+      macPj + elemPasses * 4.6 + sramBytes * 12.5 + dramBytes * 162.5;
+  double staticPj = 1.0 * double(r.totalCycles) / 2.0 * 1e3; // 1 W, 2 GHz
+  EXPECT_NEAR(r.energy.macPj, macPj, 1e-9 * macPj);
+  EXPECT_NEAR(r.energy.dynamicPj(), dynamicPj, 1e-9 * dynamicPj);
+  EXPECT_NEAR(r.energy.staticPj, staticPj, 1e-9 * staticPj);
+  double joules = (dynamicPj + staticPj) * 1e-12;
+  EXPECT_NEAR(r.energyJ, joules, 1e-9 * joules);
+  double watts = dynamicPj * 1e-12 * 36.0 + 1.0; // 1000 / 27.78 = 36.0 fps
+  EXPECT_NEAR(r.wattsAtBudgetFps, watts, 1e-3 * watts);
+  double layerSum = 0;
+  for (const sim::LayerStats &l : r.layers)
+    layerSum += l.energy.totalPj();
+  EXPECT_NEAR(layerSum * 1e-12, r.energyJ, 1e-9 * r.energyJ);
+  ::testing::Test::RecordProperty("joules_per_frame", std::to_string(joules));
+  ::testing::Test::RecordProperty("watts_at_36_fps", std::to_string(watts));
+}
+
+TEST(EncoderLayer, EveryDataflowAndModeStillMatchesPyTorch) {
+  for (const char *flow : {"weight_stationary", "output_stationary"})
+    for (bool compatible : {true, false}) {
+      arch::ChipConfig chip = arch::ChipConfig::reference();
+      chip.matrix_dataflow = flow;
+      chip.scale_sim_compatible = compatible;
+      arch::Program prog = compileFor(chip);
+      sim::SimResult r = sim::simulateFrame(prog, chip, inputs(), {});
+      expectMatchesPyTorch(r);
+      sim::SimResult t = timeOnly(prog, chip);
+      EXPECT_EQ(t.totalCycles, r.totalCycles) << flow << " " << compatible;
+    }
+}
+
+} // namespace
+
+namespace {
+
+TEST(EncoderLayer, CompilerTilesMToTheAccumulator) {
+  // docs/timing-model.md, "Accumulators": the GEMM planner never streams
+  // more rows than matrix_accumulator_rows; the simulator would stop on it.
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  chip.matrix_accumulator_rows = 16;
+  arch::Program prog = compileFor(chip);
+  unsigned matmuls = 0;
+  for (const arch::Instr &in : prog.instrs)
+    if (in.op == arch::Opcode::MatMul) {
+      EXPECT_LE(in.dims[0], 16u);
+      ++matmuls;
+    }
+  EXPECT_GT(matmuls, 0u);
+  expectMatchesPyTorch(sim::simulateFrame(prog, chip, inputs(), {}));
 }
 
 } // namespace

@@ -657,6 +657,15 @@ GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
       ms.push_back(t);
   // Operand tiles up to twice the tile cap leave the kernel several steps to
   // overlap loads with products; larger ones only when nothing else fits.
+  // A weight-stationary matmul streams at most matrix_accumulator_rows rows
+  // of A (docs/timing-model.md, "Accumulators").
+  ms.erase(std::remove_if(ms.begin(), ms.end(),
+                          [&](int64_t t) {
+                            return t > int64_t(chip.matrix_accumulator_rows);
+                          }),
+           ms.end());
+  if (ms.empty())
+    ms.push_back(int64_t(chip.matrix_accumulator_rows));
   for (bool capped : {true, false}) {
     if (best.tm)
       break;

@@ -128,14 +128,14 @@ TEST(ChipConfig, MalformedValues) {
 TEST(ChipConfig, UnknownAndDuplicateFields) {
   std::string text = ChipConfig::reference().toText();
   EXPECT_EQ(parseError(text + "warp_drive = 1\n"),
-            "chip.cfg:21: unknown field 'warp_drive'");
+            "chip.cfg:32: unknown field 'warp_drive'");
   EXPECT_EQ(parseError(text + "clock_ghz = 1.0\n"),
-            "chip.cfg:21:13: field 'clock_ghz' given twice (first on line 2)");
+            "chip.cfg:32:13: field 'clock_ghz' given twice (first on line 2)");
   // A flat name and the same field in a section.
   EXPECT_EQ(parseError(text + "[sram]\nbytes = 1024\n"),
-            "chip.cfg:22: field 'sram_bytes' given twice (first on line 13)");
+            "chip.cfg:33: field 'sram_bytes' given twice (first on line 16)");
   EXPECT_EQ(parseError(text + "[warp]\ndrive = 1\n"),
-            "chip.cfg:22: unknown field 'warp_drive'");
+            "chip.cfg:33: unknown field 'warp_drive'");
 }
 
 TEST(ChipConfig, SectionsNameFieldsByPrefix) {
@@ -158,7 +158,21 @@ TEST(ChipConfig, SectionsNameFieldsByPrefix) {
       flat, std::regex("(^|\n)sram_bytes = [^\n]*"), "$1sram.bytes = 4096");
   EXPECT_EQ(ChipConfig::parse(dotted, "d.cfg").sram_bytes, 4096u);
   EXPECT_EQ(parseError(withLine("sram_bytes", "[sram]\nbytes = -1")),
-            "chip.cfg:14: field 'sram_bytes' must not be negative, got -1");
+            "chip.cfg:17: field 'sram_bytes' must not be negative, got -1");
+}
+
+TEST(ChipConfig, ChoicesAndFlags) {
+  EXPECT_EQ(parseError(withLine("matrix_dataflow",
+                                "matrix_dataflow = \"row_stationary\"")),
+            "chip.cfg:6: field 'matrix_dataflow' expects weight_stationary or "
+            "output_stationary, got 'row_stationary'");
+  EXPECT_EQ(
+      parseError(withLine("scale_sim_compatible", "scale_sim_compatible = 1")),
+      "chip.cfg:7: field 'scale_sim_compatible' expects true or false, "
+      "got 1");
+  ChipConfig c = ChipConfig::parse(
+      withLine("scale_sim_compatible", "scale_sim_compatible = true"), "x");
+  EXPECT_TRUE(c.scale_sim_compatible);
 }
 
 TEST(ChipConfig, FieldTableDescribesEveryField) {

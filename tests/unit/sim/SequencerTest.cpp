@@ -122,11 +122,139 @@ TEST(Sequencer, LoadAndStoreContendForTheDramChannel) {
   EXPECT_EQ(r.totalCycles, L + dLoad + dStore);
   EXPECT_EQ(r.dramBusyCycles, dLoad + dStore);
   EXPECT_EQ(r.dramBytesWritten, 65536u);
-  // Two loads in the same queue do not overlap at all (one in flight).
+  // Two loads in the same queue: with one transfer in flight they do not
+  // overlap at all; with the reference chip's 4 their latencies overlap and
+  // only the data phases serialize on the bus.
   Fixture g;
   g.b.load(g.in, 0, 32, 2048);
   g.b.load(g.in + 65536, 0x10000, 32, 2048);
-  EXPECT_EQ(simulate(g.b.prog).totalCycles, 2 * (L + dStore));
+  arch::ChipConfig one = ref();
+  one.dma_outstanding_transfers = 1;
+  EXPECT_EQ(simulate(g.b.prog, one).totalCycles, 2 * (L + dStore));
+  EXPECT_EQ(simulate(g.b.prog).totalCycles, L + 2 * dStore);
+}
+
+TEST(Sequencer, OutstandingTransfersFollowTheDescriptorRing) {
+  // Six independent 64 KiB loads (D = 1928 data cycles, L = 300). N = 4:
+  // 0-3 issue at 0 and finish at L + (i+1)D; 4 takes 0's slot when it ends
+  // (L + D) and 5 takes 1's (L + 2D); their data waits for the bus, which
+  // is never idle after L: the frame is L + 6D. N = 1: 6 (L + D). N = 2:
+  // 2 issues at end[0] = L + D, its data at max(2L + D, L + 2D) = L + 2D:
+  // the bus stays busy (D > L), so again L + 6D. Transfers issued in the
+  // same cycle reach the DRAM in issue order: end[i] = L + (i+1)D.
+  Fixture f;
+  for (uint32_t i = 0; i < 6; ++i)
+    f.b.load(f.in, 0x10000 * i, 32, 2048);
+  uint64_t L = ref().dramLatencyCycles();
+  uint64_t D = timing::dramDataCycles(ref(), 65536);
+  for (uint32_t n : {1u, 2u, 4u, 6u}) {
+    arch::ChipConfig chip = ref();
+    chip.dma_outstanding_transfers = n;
+    sim::SimResult r = simulate(f.b.prog, chip);
+    EXPECT_EQ(r.totalCycles, n == 1 ? 6 * (L + D) : L + 6 * D) << n;
+    // Issue follows the recurrence of docs/timing-model.md.
+    for (uint32_t i = 0; i < 6; ++i) {
+      uint64_t expectStart = i < n ? 0 : r.instrTimings[i - n].endCycle;
+      if (i > 0)
+        expectStart = std::max(expectStart, r.instrTimings[i - 1].startCycle);
+      EXPECT_EQ(r.instrTimings[i].startCycle, expectStart) << n << " " << i;
+      if (n > 1)
+        EXPECT_EQ(r.instrTimings[i].endCycle, L + (i + 1) * D) << n << " " << i;
+    }
+    // Overlap = sum of transfer cycles - cycles with one in flight.
+    uint64_t sum = 0;
+    for (const sim::InstrTiming &t : r.instrTimings)
+      sum += t.endCycle - t.startCycle;
+    EXPECT_EQ(r.loadBusyCycles, sum);
+    EXPECT_EQ(r.loadOverlapCycles, sum - r.totalCycles) << n;
+    EXPECT_EQ(r.loadOverlapCycles == 0, n == 1);
+  }
+}
+
+TEST(Sequencer, StallsAreAttributedCycleByCycle) {
+  // load -> matmul -> store, each in its own layer. Load: L + D. The compute
+  // queue waits on DRAM (the load) until then, runs the matmul, then idles;
+  // the store queue waits on the matmul (a dependency), then on DRAM (L),
+  // then moves its data.
+  Fixture f;
+  f.b.prog.layers = {"load", "matmul", "store"};
+  uint32_t l = f.b.load(f.in, 0, 96, 192, {}, 0, 0, 0);
+  uint32_t m =
+      f.b.matmul(DType::F16, DType::F16, 96, 96, 96, 0, 0, 0x8000, {l});
+  f.b.prog.instrs[m].layer = 1;
+  f.b.store(f.out, 0x8000, 96, 192, {m}, 0, 0, 2);
+  sim::SimResult r = simulate(f.b.prog);
+  uint64_t L = ref().dramLatencyCycles();
+  uint64_t D = timing::dramDataCycles(ref(), 96 * 192);
+  uint64_t mm = timing::matmulCycles(ref(), 96, 96, 96, DType::F16);
+  uint64_t T = L + D + mm + L + D;
+  ASSERT_EQ(r.totalCycles, T);
+  ASSERT_EQ(r.units.size(), 6u);
+  auto expectStalls = [&](size_t u, uint64_t busy, uint64_t dep, uint64_t dram,
+                          uint64_t idle) {
+    const sim::StallBreakdown &s = r.units[u].stalls;
+    EXPECT_EQ(s.busy, busy) << r.units[u].name;
+    EXPECT_EQ(s.depWait, dep) << r.units[u].name;
+    EXPECT_EQ(s.dramWait, dram) << r.units[u].name;
+    EXPECT_EQ(s.idle, idle) << r.units[u].name;
+    EXPECT_EQ(s.total(), T) << r.units[u].name;
+  };
+  expectStalls(0, D, 0, L, T - L - D);      // load queue
+  expectStalls(1, mm, 0, L + D, L + D);     // compute queue
+  expectStalls(2, D, L + D + mm, L, 0);     // store queue
+  expectStalls(3, mm, 0, L + D, L + D);     // matrix unit
+  expectStalls(4, 0, 0, L + D, mm + L + D); // vector unit
+  expectStalls(5, 2 * D, 0, 0, T - 2 * D);  // DRAM bus
+  EXPECT_EQ(r.units[2].stalls.topBlocker, int64_t(m));
+  EXPECT_EQ(r.units[2].stalls.topBlockerCycles, L + D + mm);
+  EXPECT_EQ(r.instrTimings[m].blocker, int64_t(l));
+  // Per layer: the compute queue inside each attributed window.
+  ASSERT_EQ(r.layers.size(), 3u);
+  EXPECT_EQ(r.layers[0].attributedCycles, L + D);
+  EXPECT_EQ(r.layers[0].windowDramWait, L + D);
+  EXPECT_EQ(r.layers[1].windowMatrixBusy, mm);
+  EXPECT_EQ(r.layers[2].windowIdle, L + D);
+  for (const sim::LayerStats &ls : r.layers)
+    EXPECT_EQ(ls.windowMatrixBusy + ls.windowVectorBusy + ls.windowDepWait +
+                  ls.windowDramWait + ls.windowIdle,
+              ls.attributedCycles)
+        << ls.name;
+}
+
+TEST(Sequencer, EnergyFollowsTheConstants) {
+  // One load, one FP16 matmul, one gelu, one store, on constants chosen so
+  // each term is easy to see.
+  arch::ChipConfig chip = ref();
+  chip.energy_mac_fp16_pj = 2;
+  chip.energy_vector_op_pj = 3;
+  chip.energy_sram_pj_per_byte = 5;
+  chip.energy_dram_pj_per_byte = 7;
+  chip.static_power_w = 0.5;
+  Fixture f;
+  uint32_t l = f.b.load(f.in, 0, 96, 192);
+  uint32_t m =
+      f.b.matmul(DType::F16, DType::F16, 96, 96, 96, 0, 0, 0x8000, {l});
+  uint32_t g = f.b.vec(Opcode::VecGelu, DType::F16, DType::F16, 96, 96, 0x8000,
+                       0, 0x10000, {m});
+  f.b.store(f.out, 0x10000, 96, 192, {g});
+  sim::SimResult r = simulate(f.b.prog, chip);
+  double macs = 96.0 * 96 * 96;
+  double sramBytes = 18432.0        // load: SRAM side
+                     + 3 * 18432.0  // matmul: a, b, out (FP16)
+                     + 2 * 18432.0  // gelu: a, out
+                     + 18432.0;     // store: SRAM side
+  double dramBytes = 2 * 18432.0;   // already whole 64-byte bursts
+  double vectorOps = 4.0 * 96 * 96; // gelu: 4 passes
+  EXPECT_DOUBLE_EQ(r.energy.macPj, macs * 2);
+  EXPECT_DOUBLE_EQ(r.energy.sramPj, sramBytes * 5);
+  EXPECT_DOUBLE_EQ(r.energy.dramPj, dramBytes * 7);
+  EXPECT_DOUBLE_EQ(r.energy.vectorPj, vectorOps * 3);
+  // 0.5 W over totalCycles at 2 GHz: 0.25 pJ... 0.5e12 pJ/s / 2e9 = 250 pJ
+  // per cycle.
+  EXPECT_DOUBLE_EQ(r.energy.staticPj, 250.0 * r.totalCycles);
+  EXPECT_DOUBLE_EQ(r.energyJ, r.energy.totalPj() * 1e-12);
+  EXPECT_DOUBLE_EQ(r.wattsAtBudgetFps,
+                   r.energy.dynamicPj() * 1e-12 * (1000 / 27.78) + 0.5);
 }
 
 TEST(Sequencer, LayersAttributeTheFrame) {

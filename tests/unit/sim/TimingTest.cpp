@@ -75,20 +75,54 @@ TEST(Timing, DmaIsTheSlowerSide) {
   EXPECT_EQ(timing::dmaCycles(chip, in), 103u);
 }
 
-TEST(Timing, MatmulWorkedExamples) {
-  // M=100, K=200, N=50 on 96x96: 3 x 1 folds.
-  EXPECT_EQ(timing::matmulFolds(ref(), 200, 50), 3u);
-  // FP16 (d=4): 2*96 + 96 + 100*4 - 2 = 686 per fold.
-  EXPECT_EQ(timing::matmulFoldCycles(ref(), 100, DType::F16), 686u);
-  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::F16), 2058u);
-  // INT8 (d=1): 2*96 + 96 + 100 - 2 = 386 per fold.
-  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::I8), 1158u);
+/// The reference chip in SCALE-Sim's no-overlap convention.
+arch::ChipConfig scaleSim(const char *dataflow = "weight_stationary") {
+  arch::ChipConfig c = ref();
+  c.scale_sim_compatible = true;
+  c.matrix_dataflow = dataflow;
+  return c;
+}
 
-  // A 4 x 8 array: M=3, K=9, N=17 -> 3 x 3 folds of 8 + 8 + 12 - 2 = 26.
-  arch::ChipConfig small = ref();
+TEST(Timing, MatmulWorkedExamples) {
+  // M=100, K=200, N=50 on 96x96, weight-stationary: 3 x 1 folds.
+  EXPECT_EQ(timing::matmulFolds(ref(), 100, 200, 50), 3u);
+  // FP16 (d=4): 2*96 + 96 + 100*4 - 2 = 686 per fold.
+  EXPECT_EQ(timing::matmulFoldCycles(ref(), 100, 200, DType::F16), 686u);
+  EXPECT_EQ(timing::matmulCycles(scaleSim(), 100, 200, 50, DType::F16), 2058u);
+  // INT8 (d=1): 2*96 + 96 + 100 - 2 = 386 per fold.
+  EXPECT_EQ(timing::matmulCycles(scaleSim(), 100, 200, 50, DType::I8), 1158u);
+  // Default (next fold's weights preload): each later fold hides
+  // min(R, T) = min(96, 400) = 96: 2058 - 2 * 96 = 1866; INT8 T = 100:
+  // 1158 - 2 * 96 = 966.
+  EXPECT_EQ(timing::matmulFoldOverlap(ref(), 100, 200, DType::F16), 96u);
+  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::F16), 1866u);
+  EXPECT_EQ(timing::matmulCycles(ref(), 100, 200, 50, DType::I8), 966u);
+
+  // A 4 x 8 array: M=3, K=9, N=17 -> 3 x 3 folds of 8 + 8 + 12 - 2 = 26;
+  // preload hides min(4, 12) = 4 in each of the 8 later folds: 234 - 32.
+  arch::ChipConfig small = scaleSim();
   small.matrix_rows = 4;
   small.matrix_cols = 8;
   EXPECT_EQ(timing::matmulCycles(small, 3, 9, 17, DType::F16), 234u);
+  small.scale_sim_compatible = false;
+  EXPECT_EQ(timing::matmulCycles(small, 3, 9, 17, DType::F16), 202u);
+  // M = 1 in INT8: T = 1 < R, so only 1 cycle per later fold is hidden.
+  EXPECT_EQ(timing::matmulCycles(small, 1, 9, 17, DType::I8),
+            9u * (8 + 8 + 1 - 2) - 8u * 1);
+}
+
+TEST(Timing, OutputStationaryWorkedExamples) {
+  // M=100, K=200, N=50 on 96x96, output-stationary: ceil(100/96) x
+  // ceil(50/96) = 2 folds of R + C + K*d - 2 = 96 + 96 + 800 - 2 = 990.
+  arch::ChipConfig os = scaleSim("output_stationary");
+  EXPECT_EQ(timing::matmulFolds(os, 100, 200, 50), 2u);
+  EXPECT_EQ(timing::matmulFoldCycles(os, 100, 200, DType::F16), 990u);
+  EXPECT_EQ(timing::matmulCycles(os, 100, 200, 50, DType::F16), 1980u);
+  // INT8: 96 + 96 + 200 - 2 = 390 per fold.
+  EXPECT_EQ(timing::matmulCycles(os, 100, 200, 50, DType::I8), 780u);
+  // Default: the first fold's outputs drain under the second: - min(96, 800).
+  os.scale_sim_compatible = false;
+  EXPECT_EQ(timing::matmulCycles(os, 100, 200, 50, DType::F16), 1884u);
 }
 
 TEST(Timing, VectorWorkedExamples) {
@@ -120,10 +154,22 @@ TEST(Timing, CodeMatchesTheFormulasOverManyShapes) {
         for (uint64_t n : {1u, 32u, 33u, 192u})
           for (DType t : {DType::F16, DType::I8}) {
             double d = t == DType::F16 ? c.matrix_fp16_rate_divisor : 1;
-            double folds = std::ceil(k / R) * std::ceil(n / C);
-            double expect = folds * (2 * R + C + m * d - 2);
-            EXPECT_EQ(timing::matmulCycles(c, m, k, n, t), uint64_t(expect))
-                << m << "x" << k << "x" << n;
+            for (const char *flow : {"weight_stationary", "output_stationary"})
+              for (bool compatible : {true, false}) {
+                arch::ChipConfig cc = c;
+                cc.matrix_dataflow = flow;
+                cc.scale_sim_compatible = compatible;
+                bool ws = cc.matrix_dataflow == "weight_stationary";
+                double folds = std::ceil((ws ? k : m) / R) * std::ceil(n / C);
+                double T = (ws ? m : k) * d;
+                double fold = (ws ? 2 * R : R) + C + T - 2;
+                double hidden = compatible ? 0 : std::min(R, T);
+                double expect = folds * fold - (folds - 1) * hidden;
+                EXPECT_EQ(timing::matmulCycles(cc, m, k, n, t),
+                          uint64_t(expect))
+                    << m << "x" << k << "x" << n << " " << flow << " "
+                    << compatible;
+              }
           }
     for (uint64_t rows : {1u, 3u, 64u})
       for (uint64_t cols : {1u, 63u, 64u, 65u, 768u}) {

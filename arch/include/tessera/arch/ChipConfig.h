@@ -38,6 +38,17 @@ struct ChipConfig {
   /// FP16 MACs are this many times slower than INT8 MACs (each streamed row
   /// of A occupies the array for this many cycles).
   uint32_t matrix_fp16_rate_divisor = 4;
+  /// `weight_stationary` (a fold pins an R x C block of B and streams the
+  /// rows of A) or `output_stationary` (a fold pins an R x C block of the
+  /// output and streams the K extent); docs/timing-model.md.
+  std::string matrix_dataflow = "weight_stationary";
+  /// true: folds do not overlap (SCALE-Sim's convention); false: the next
+  /// fold's weights (WS) or the previous fold's outputs (OS) move while the
+  /// current fold streams (double-buffered registers).
+  bool scale_sim_compatible = false;
+  /// Rows of matrix_cols FP32 accumulators below the array: the most rows of
+  /// A one weight-stationary matmul may stream (the compiler tiles M to fit).
+  uint32_t matrix_accumulator_rows = 4096;
 
   // Vector unit.
   uint32_t vector_lanes = 64; ///< Elements processed per cycle per pass.
@@ -59,8 +70,27 @@ struct ChipConfig {
   double dram_latency_ns = 150.0;    ///< Access latency of one transfer.
   uint32_t dram_burst_bytes = 64;    ///< Transfers are rounded up to bursts.
 
+  // DMA.
+  /// Descriptors in flight per DMA queue (load, store): transfer i of a
+  /// queue issues once transfer i - N of that queue has completed.
+  uint32_t dma_outstanding_transfers = 4;
+
   // Budget.
   double frame_budget_ms = 27.78; ///< 36 fps cameras: 1000/36 ms per frame.
+
+  // Energy (docs/chip-config.md gives the source of each default).
+  double energy_mac_int8_pj = 0.23;       ///< One INT8 multiply-accumulate.
+  double energy_mac_fp16_pj = 1.5;        ///< One FP16 multiply-accumulate.
+  double energy_mac_fp32_pj = 4.6;        ///< One FP32 multiply-accumulate.
+  double energy_vector_op_pj = 4.6;       ///< One element of one vector pass.
+  double energy_sram_pj_per_byte = 12.5;  ///< One byte read or written.
+  double energy_dram_pj_per_byte = 162.5; ///< One byte on the DRAM bus.
+  double static_power_w = 1.0;            ///< Leakage of the NPU while powered.
+
+  /// True when matrix_dataflow is output_stationary.
+  bool outputStationary() const {
+    return matrix_dataflow == "output_stationary";
+  }
 
   /// Derived: SRAM bytes per cycle across all banks.
   uint64_t sramBytesPerCycle() const {

@@ -199,10 +199,13 @@ private:
   FrameState *frame_ = nullptr;
 };
 
-/// The sequencer: three in-order queues (load, compute, store), one
-/// instruction in flight per queue. An instruction issues when it is at the
-/// head of its queue and every instruction in its deps has completed; each
-/// completion signals a dependency token that wakes the waiting queues.
+/// The sequencer: three in-order queues (load, compute, store). The compute
+/// queue has one instruction in flight; each DMA queue has up to
+/// dma_outstanding_transfers (a descriptor ring: transfer i issues once
+/// transfer i - N of its queue has completed). An instruction issues when it
+/// is at the head of its queue, its descriptor slot is free and every
+/// instruction in its deps has completed; each completion signals a
+/// dependency token that wakes the waiting queues.
 class Sequencer : public sc_core::sc_module {
 public:
   sc_core::sc_port<ExecIf> dma;
@@ -211,6 +214,7 @@ public:
 
   SC_HAS_PROCESS(Sequencer);
   explicit Sequencer(sc_core::sc_module_name name);
+  ~Sequencer() override;
   /// Queues the instructions of `frame->program` and starts the queues in
   /// the next delta cycle; run sc_start() to execute them.
   void start(FrameState *frame);
@@ -218,14 +222,26 @@ public:
   bool idle() const { return idleQueues_ == arch::kNumQueues; }
 
 private:
+  /// One descriptor slot of a DMA queue: a thread that runs the transfers
+  /// the queue hands it, one at a time.
+  struct Slot {
+    sc_core::sc_event go;
+    uint32_t index = 0;
+    bool pending = false;
+  };
+
   void loadQueue() { runQueue(arch::Queue::Load); }
   void computeQueue() { runQueue(arch::Queue::Compute); }
   void storeQueue() { runQueue(arch::Queue::Store); }
   void runQueue(arch::Queue q);
+  void runSlot(arch::Queue q, size_t slot);
+  /// Runs instruction `index` on its unit and signals its completion.
+  void execute(arch::Queue q, uint32_t index);
   bool depsDone(const arch::Instr &in) const;
 
   FrameState *frame_ = nullptr;
   std::vector<uint32_t> queues_[arch::kNumQueues];
+  std::vector<Slot *> slots_[arch::kNumQueues];
   unsigned idleQueues_ = arch::kNumQueues;
   sc_core::sc_event frameStart_;
   sc_core::sc_event token_;

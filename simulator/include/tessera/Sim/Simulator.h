@@ -40,6 +40,34 @@ struct SimOptions {
   std::string tracePath;
 };
 
+/// Where the cycles of one unit or queue went (docs/simulator.md, "Stall
+/// attribution"): every cycle of the frame falls in exactly one class, so
+/// busy + depWait + dramWait + idle is the frame latency (or, per layer, the
+/// layer's attributed cycles).
+struct StallBreakdown {
+  uint64_t busy = 0;     ///< Running an instruction (DMA: moving data).
+  uint64_t depWait = 0;  ///< Waiting for a compute instruction's result.
+  uint64_t dramWait = 0; ///< Waiting on DRAM: a transfer's latency, the
+                         ///< bus, or a result of a DMA instruction.
+  uint64_t idle = 0;     ///< Nothing to do (queue empty, other unit busy).
+  /// The instruction whose completion the most dependency-wait cycles
+  /// waited for (-1 if none) and those cycles.
+  int64_t topBlocker = -1;
+  uint64_t topBlockerCycles = 0;
+  uint64_t total() const { return busy + depWait + dramWait + idle; }
+};
+
+/// Energy in picojoules by source (docs/chip-config.md, "Energy").
+struct EnergyBreakdown {
+  double macPj = 0;    ///< MACs x energy_mac_<precision>_pj.
+  double vectorPj = 0; ///< Element-passes x energy_vector_op_pj.
+  double sramPj = 0;   ///< SRAM bytes read + written x pJ/byte.
+  double dramPj = 0;   ///< DRAM bus bytes x pJ/byte.
+  double staticPj = 0; ///< static_power_w x the cycles' time.
+  double dynamicPj() const { return macPj + vectorPj + sramPj + dramPj; }
+  double totalPj() const { return dynamicPj() + staticPj; }
+};
+
 /// Time and traffic attributed to one layer of the program (the `layer`
 /// field of its instructions).
 struct LayerStats {
@@ -58,6 +86,19 @@ struct LayerStats {
   uint64_t dramBytesWritten = 0;
   uint64_t macs = 0;
   uint64_t instructions = 0;
+  /// The compute queue's cycles inside the layer's attributed window
+  /// (matrix busy + vector busy + waits + idle = attributedCycles).
+  uint64_t windowMatrixBusy = 0, windowVectorBusy = 0;
+  uint64_t windowDepWait = 0, windowDramWait = 0, windowIdle = 0;
+  /// Energy of the layer's instructions, plus static power over its
+  /// attributed cycles; the layers' energies sum to the frame's.
+  EnergyBreakdown energy;
+};
+
+/// One unit's or queue's breakdown, with the name the report prints.
+struct UnitStalls {
+  std::string name;
+  StallBreakdown stalls;
 };
 
 /// One instruction's timing, for traces and tests.
@@ -67,6 +108,8 @@ struct InstrTiming {
   /// headCycle is the time it waited on dependency tokens.
   uint64_t startCycle = 0;
   uint64_t endCycle = 0; ///< Completed (its dependency token signalled).
+  /// The instruction whose completion it waited for last (-1: no wait).
+  int64_t blocker = -1;
 };
 
 struct SimResult {
@@ -91,8 +134,22 @@ struct SimResult {
   /// macs / (matrixBusyCycles * matrix_rows * matrix_cols): the same while
   /// the matrix unit is running (fill, drain and unused PEs count as lost).
   double matrixBusyUtilization = 0;
+  /// Sum of every transfer's cycles minus the cycles with at least one
+  /// transfer in flight, per DMA queue: transfer time overlapped with other
+  /// transfers of the same queue (DRAM latency hidden by
+  /// dma_outstanding_transfers > 1).
+  uint64_t loadOverlapCycles = 0, storeOverlapCycles = 0;
+  /// Per unit and queue: load queue, compute queue, store queue, matrix
+  /// unit, vector unit, DRAM bus.
+  std::vector<UnitStalls> units;
+  EnergyBreakdown energy; ///< The whole frame.
+  double energyJ = 0;     ///< energy.totalPj() in joules.
+  /// Average power at the budget's frame rate (1000 / frame_budget_ms fps):
+  /// dynamic energy per frame x fps + static_power_w.
+  double wattsAtBudgetFps = 0;
   std::vector<LayerStats> layers;
   std::vector<InstrTiming> instrTimings; ///< One per program instruction.
+  std::vector<arch::Opcode> instrOps;    ///< Each instruction's opcode.
   /// Output tensors converted to float32 (functional mode only).
   std::map<std::string, std::vector<float>> outputs;
 };

@@ -40,16 +40,28 @@ uint64_t sramAccessCycles(const arch::ChipConfig &chip, uint64_t bytes);
 /// DRAM side and its SRAM side.
 uint64_t dmaCycles(const arch::ChipConfig &chip, const arch::Instr &in);
 
-/// Folds of an M x K x N matmul on the R x C array:
-/// ceil(K / R) * ceil(N / C).
-uint64_t matmulFolds(const arch::ChipConfig &chip, uint64_t k, uint64_t n);
+/// Folds of an M x K x N matmul on the R x C array: weight-stationary
+/// ceil(K / R) * ceil(N / C), output-stationary ceil(M / R) * ceil(N / C).
+uint64_t matmulFolds(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
+                     uint64_t n);
 
-/// Cycles of one weight-stationary fold streaming M rows (SCALE-Sim):
-/// 2R + C + M*d - 2, d = matrix_fp16_rate_divisor for F16 inputs, else 1.
-uint64_t matmulFoldCycles(const arch::ChipConfig &chip, uint64_t m,
+/// Streamed rows of one fold, T: M*d (weight-stationary) or K*d
+/// (output-stationary), d = matrix_fp16_rate_divisor for F16 inputs, else 1.
+uint64_t matmulStreamCycles(const arch::ChipConfig &chip, uint64_t m,
+                            uint64_t k, arch::DType inputType);
+
+/// Cycles of one fold on its own (SCALE-Sim v2): weight-stationary
+/// 2R + C + T - 2, output-stationary R + C + T - 2.
+uint64_t matmulFoldCycles(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
                           arch::DType inputType);
 
-/// A whole matmul: matmulFolds * matmulFoldCycles.
+/// Cycles one fold hides under the previous one when scale_sim_compatible is
+/// false: min(R, T) (the next weights preload, or the previous outputs
+/// drain, while a fold streams); 0 in SCALE-Sim compatible mode.
+uint64_t matmulFoldOverlap(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
+                           arch::DType inputType);
+
+/// A whole matmul: folds * fold_cycles - (folds - 1) * overlap.
 uint64_t matmulCycles(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
                       uint64_t n, arch::DType inputType);
 

@@ -1,0 +1,281 @@
+//===- Analysis.cpp - Stall attribution and energy of a simulated frame ---===//
+//
+// Stall attribution flattens each unit's or queue's recorded intervals into
+// disjoint segments of one class each (a higher class wins where intervals
+// overlap: busy > waiting on DRAM > waiting on a dependency > idle), so the
+// classes of every unit add up to the frame exactly; the compute queue's
+// segments are then cut at the layers' attributed windows, which partition
+// the frame. docs/simulator.md gives the definitions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Analysis.h"
+
+#include "tessera/Sim/Timing.h"
+
+#include <algorithm>
+#include <map>
+
+using namespace tessera;
+using namespace tessera::sim;
+
+EnergyBreakdown tessera::sim::instrEnergy(const arch::ChipConfig &chip,
+                                          const arch::Instr &in,
+                                          uint64_t dramBusBytes) {
+  EnergyBreakdown e;
+  uint64_t sramBytes = 0;
+  for (const arch::Operand &o : arch::operandsOf(in))
+    if (!o.inDram)
+      sramBytes += o.rows * o.rowBytes;
+  e.sramPj = double(sramBytes) * chip.energy_sram_pj_per_byte;
+  switch (in.op) {
+  case arch::Opcode::DmaLoad:
+  case arch::Opcode::DmaStore:
+    e.dramPj = double(dramBusBytes) * chip.energy_dram_pj_per_byte;
+    break;
+  case arch::Opcode::MatMul: {
+    double perMac = in.dtype == arch::DType::F16  ? chip.energy_mac_fp16_pj
+                    : in.dtype == arch::DType::I8 ? chip.energy_mac_int8_pj
+                                                  : chip.energy_mac_fp32_pj;
+    e.macPj = double(uint64_t(in.dims[0]) * in.dims[1] * in.dims[2]) * perMac;
+    break;
+  }
+  default:
+    e.vectorPj = double(timing::vectorPasses(chip, in.op) * in.dims[0] *
+                        uint64_t(in.dims[1])) *
+                 chip.energy_vector_op_pj;
+    break;
+  }
+  return e;
+}
+
+namespace {
+
+/// Segment classes, in increasing priority.
+enum Class : int { Idle = 0, DepWait, DramWait, BusyVector, BusyMatrix, Busy };
+
+struct Interval {
+  uint64_t begin, end;
+  int cls;
+  int64_t blocker; ///< For waits: the instruction waited for.
+};
+
+struct Segment {
+  uint64_t begin, end;
+  int cls;
+  int64_t blocker;
+};
+
+/// Disjoint segments covering [0, total): at each cycle the highest class of
+/// the intervals covering it (Idle where none does).
+std::vector<Segment> flatten(std::vector<Interval> iv, uint64_t total) {
+  struct Event {
+    uint64_t at;
+    int delta, cls;
+    int64_t blocker;
+  };
+  std::vector<Event> ev;
+  for (const Interval &i : iv) {
+    uint64_t e = std::min(i.end, total);
+    if (i.begin >= e)
+      continue;
+    ev.push_back({i.begin, +1, i.cls, i.blocker});
+    ev.push_back({e, -1, i.cls, i.blocker});
+  }
+  std::sort(ev.begin(), ev.end(), [](const Event &a, const Event &b) {
+    return a.at < b.at || (a.at == b.at && a.delta < b.delta);
+  });
+  std::vector<Segment> out;
+  int count[Busy + 1] = {0, 0, 0, 0, 0, 0};
+  // The blocker of the active wait of each class (a queue waits for one
+  // instruction at a time: only its head waits).
+  int64_t waitBlocker[Busy + 1] = {-1, -1, -1, -1, -1, -1};
+  uint64_t at = 0;
+  auto current = [&] {
+    for (int c = Busy; c > Idle; --c)
+      if (count[c] > 0)
+        return c;
+    return int(Idle);
+  };
+  auto emit = [&](uint64_t until) {
+    if (until <= at)
+      return;
+    int c = current();
+    int64_t b = (c == DepWait || c == DramWait) ? waitBlocker[c] : -1;
+    if (!out.empty() && out.back().cls == c && out.back().blocker == b &&
+        out.back().end == at)
+      out.back().end = until;
+    else
+      out.push_back({at, until, c, b});
+    at = until;
+  };
+  for (const Event &e : ev) {
+    emit(e.at);
+    count[e.cls] += e.delta;
+    if (e.delta > 0)
+      waitBlocker[e.cls] = e.blocker;
+  }
+  emit(total);
+  return out;
+}
+
+StallBreakdown summarize(const std::vector<Segment> &segs, bool matrixView,
+                         bool vectorView) {
+  StallBreakdown s;
+  std::map<int64_t, uint64_t> byBlocker;
+  for (const Segment &g : segs) {
+    uint64_t len = g.end - g.begin;
+    switch (g.cls) {
+    case Busy:
+      s.busy += len;
+      break;
+    case BusyMatrix:
+      (vectorView ? s.idle : s.busy) += len;
+      break;
+    case BusyVector:
+      (matrixView ? s.idle : s.busy) += len;
+      break;
+    case DramWait:
+      s.dramWait += len;
+      break;
+    case DepWait:
+      s.depWait += len;
+      byBlocker[g.blocker] += len;
+      break;
+    default:
+      s.idle += len;
+    }
+  }
+  for (const auto &[blocker, cycles] : byBlocker)
+    if (cycles > s.topBlockerCycles) {
+      s.topBlocker = blocker;
+      s.topBlockerCycles = cycles;
+    }
+  return s;
+}
+
+} // namespace
+
+void tessera::sim::analyzeFrame(const arch::Program &prog,
+                                const FrameState &frame, SimResult &r) {
+  const arch::ChipConfig &chip = frame.chip;
+  const std::vector<arch::Instr> &instrs = prog.instrs;
+  const std::vector<InstrRecord> &rec = frame.records;
+  uint64_t total = r.totalCycles;
+
+  // The blocker of each instruction: of its dependencies and (DMA) the
+  // transfer that held its descriptor slot, the one that completed last, if
+  // that was after the instruction reached the head of its queue.
+  std::vector<std::vector<uint32_t>> queues(arch::kNumQueues);
+  std::vector<Interval> queueIv[arch::kNumQueues], busIv;
+  for (uint32_t i = 0; i < instrs.size(); ++i) {
+    const arch::Instr &in = instrs[i];
+    unsigned q = unsigned(in.queue());
+    size_t pos = queues[q].size();
+    queues[q].push_back(i);
+    std::vector<uint32_t> waitedFor = in.deps;
+    uint64_t slots = chip.dma_outstanding_transfers;
+    if (in.queue() != arch::Queue::Compute && pos >= slots)
+      waitedFor.push_back(queues[q][pos - slots]);
+    int64_t blocker = -1;
+    uint64_t last = 0;
+    for (uint32_t d : waitedFor)
+      if (rec[d].end > last || blocker < 0) {
+        last = rec[d].end;
+        blocker = d;
+      }
+    if (rec[i].start > rec[i].head && blocker >= 0) {
+      bool dram = !arch::isVectorOp(instrs[blocker].op) &&
+                  instrs[blocker].op != arch::Opcode::MatMul;
+      queueIv[q].push_back(
+          {rec[i].head, rec[i].start, dram ? DramWait : DepWait, blocker});
+      r.instrTimings[i].blocker = blocker;
+    }
+    if (in.queue() == arch::Queue::Compute) {
+      queueIv[q].push_back(
+          {rec[i].start, rec[i].end,
+           in.op == arch::Opcode::MatMul ? BusyMatrix : BusyVector, -1});
+    } else {
+      // In flight: waiting on DRAM until its data moves, then busy.
+      uint64_t data = std::max(rec[i].start, rec[i].dramStart);
+      queueIv[q].push_back({rec[i].start, data, DramWait, -1});
+      queueIv[q].push_back({data, rec[i].end, Busy, -1});
+      busIv.push_back({rec[i].dramStart, rec[i].dramEnd, Busy, -1});
+    }
+  }
+
+  std::vector<Segment> segs[arch::kNumQueues];
+  for (unsigned q = 0; q < arch::kNumQueues; ++q)
+    segs[q] = flatten(queueIv[q], total);
+  const std::vector<Segment> &compute = segs[unsigned(arch::Queue::Compute)];
+  r.units = {
+      {"load queue", summarize(segs[0], false, false)},
+      {"compute queue", summarize(compute, false, false)},
+      {"store queue", summarize(segs[2], false, false)},
+      {"matrix unit", summarize(compute, true, false)},
+      {"vector unit", summarize(compute, false, true)},
+      {"DRAM bus", summarize(flatten(busIv, total), false, false)},
+  };
+  // Transfer time overlapped within each DMA queue.
+  for (unsigned q : {0u, 2u}) {
+    uint64_t inFlight = r.units[q].stalls.busy + r.units[q].stalls.dramWait;
+    uint64_t sum = q == 0 ? frame.loadBusyCycles : frame.storeBusyCycles;
+    (q == 0 ? r.loadOverlapCycles : r.storeOverlapCycles) =
+        sum > inFlight ? sum - inFlight : 0;
+  }
+
+  // The compute queue inside each layer's attributed window.
+  uint64_t windowBegin = 0;
+  size_t s = 0;
+  for (LayerStats &l : r.layers) {
+    uint64_t windowEnd = windowBegin + l.attributedCycles;
+    while (s < compute.size() && compute[s].end <= windowBegin)
+      ++s;
+    for (size_t t = s; t < compute.size() && compute[t].begin < windowEnd;
+         ++t) {
+      uint64_t len = std::min(compute[t].end, windowEnd) -
+                     std::max(compute[t].begin, windowBegin);
+      switch (compute[t].cls) {
+      case BusyMatrix:
+        l.windowMatrixBusy += len;
+        break;
+      case BusyVector:
+        l.windowVectorBusy += len;
+        break;
+      case DepWait:
+        l.windowDepWait += len;
+        break;
+      case DramWait:
+        l.windowDramWait += len;
+        break;
+      default:
+        l.windowIdle += len;
+      }
+    }
+    windowBegin = windowEnd;
+  }
+
+  // Energy: each instruction's dynamic energy to its layer, static power
+  // over each layer's attributed cycles.
+  double pjPerCycle = chip.static_power_w / chip.clock_ghz * 1e3;
+  for (uint32_t i = 0; i < instrs.size(); ++i) {
+    EnergyBreakdown e = instrEnergy(chip, instrs[i], rec[i].dramBusBytes);
+    EnergyBreakdown &l = r.layers[instrs[i].layer].energy;
+    l.macPj += e.macPj;
+    l.vectorPj += e.vectorPj;
+    l.sramPj += e.sramPj;
+    l.dramPj += e.dramPj;
+  }
+  for (LayerStats &l : r.layers) {
+    l.energy.staticPj = double(l.attributedCycles) * pjPerCycle;
+    r.energy.macPj += l.energy.macPj;
+    r.energy.vectorPj += l.energy.vectorPj;
+    r.energy.sramPj += l.energy.sramPj;
+    r.energy.dramPj += l.energy.dramPj;
+  }
+  r.energy.staticPj = double(total) * pjPerCycle;
+  r.energyJ = r.energy.totalPj() * 1e-12;
+  r.wattsAtBudgetFps =
+      r.energy.dynamicPj() * 1e-12 * (1000.0 / chip.frame_budget_ms) +
+      chip.static_power_w;
+}
