@@ -203,6 +203,6 @@ SimResult tessera::sim::simulateFrame(
     }
   }
   if (!options.tracePath.empty())
-    writeTrace(options.tracePath, prog, frame);
+    writeTrace(options.tracePath, prog, frame, result);
   return result;
 }

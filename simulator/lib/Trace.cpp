@@ -3,7 +3,8 @@
 // The trace-event format: a JSON object with a "traceEvents" array of
 // metadata ("M": track names), complete slices ("X": ts and dur in
 // microseconds) and counters ("C"). Tracks (tid): 1-3 the load, compute and
-// store queues, 4 the DRAM data bus, 5 the matrix unit, 6 the vector unit.
+// store queues, 4 the DRAM data bus, 5 the matrix unit, 6 the vector unit,
+// 7 the layers (each layer's attributed window, docs/simulator.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +23,7 @@ using namespace tessera::sim;
 
 namespace {
 
-enum Track { LoadQ = 1, ComputeQ, StoreQ, DramBus, MatrixT, VectorT };
+enum Track { LoadQ = 1, ComputeQ, StoreQ, DramBus, MatrixT, VectorT, Layers };
 
 class TraceWriter {
 public:
@@ -67,13 +68,14 @@ public:
 
 void tessera::sim::writeTrace(const std::string &path,
                               const arch::Program &prog,
-                              const FrameState &frame) {
+                              const FrameState &frame,
+                              const SimResult &result) {
   TraceWriter w(frame.chip.clock_ghz);
   w.os << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"chip\":\""
        << jsonEscape(frame.chip.name)
        << "\",\"clock_ghz\":" << frame.chip.clock_ghz << "},\"traceEvents\":[";
   w.event() << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":"
-               "{\"name\":\"NPU ("
+               "{\"name\":\"NPU 0 ("
             << jsonEscape(frame.chip.name) << ")\"}}";
   w.track(LoadQ, "load queue");
   w.track(ComputeQ, "compute queue");
@@ -81,6 +83,28 @@ void tessera::sim::writeTrace(const std::string &path,
   w.track(DramBus, "DRAM data bus");
   w.track(MatrixT, "matrix unit");
   w.track(VectorT, "vector unit");
+  w.track(Layers, "layers");
+
+  // One slice per layer over the cycles it is attributed (windows that
+  // partition the frame), with where the compute queue's cycles went.
+  uint64_t windowBegin = 0;
+  for (const LayerStats &l : result.layers) {
+    uint64_t windowEnd = windowBegin + l.attributedCycles;
+    if (windowEnd > windowBegin) {
+      std::ostringstream args;
+      args << "\"cycles\":" << l.attributedCycles
+           << ",\"matrix_busy\":" << l.windowMatrixBusy
+           << ",\"vector_busy\":" << l.windowVectorBusy
+           << ",\"dep_wait\":" << l.windowDepWait
+           << ",\"dram_wait\":" << l.windowDramWait
+           << ",\"idle\":" << l.windowIdle
+           << ",\"energy_uj\":" << l.energy.totalPj() * 1e-6
+           << ",\"span_start_cycle\":" << l.startCycle
+           << ",\"span_end_cycle\":" << l.endCycle;
+      w.slice(Layers, l.name, "layer", windowBegin, windowEnd, args.str());
+    }
+    windowBegin = windowEnd;
+  }
 
   // DRAM byte counters change when a DMA completes; emit them in time order.
   std::vector<std::pair<uint64_t, uint32_t>> dmaEnds;
@@ -93,7 +117,8 @@ void tessera::sim::writeTrace(const std::string &path,
     args << "\"instr\":" << i << ",\"text\":\"" << jsonEscape(in.toString())
          << "\",\"layer\":\"" << jsonEscape(layer)
          << "\",\"cycles\":" << rec.end - rec.start
-         << ",\"dep_wait_cycles\":" << rec.start - rec.head;
+         << ",\"dep_wait_cycles\":" << rec.start - rec.head
+         << ",\"waited_for\":" << result.instrTimings[i].blocker;
     const char *opName = arch::opcodeName(in.op);
     int queueTrack = LoadQ + int(in.queue());
     w.slice(queueTrack, opName, layer, rec.start, rec.end, args.str());
@@ -109,6 +134,51 @@ void tessera::sim::writeTrace(const std::string &path,
       dmaEnds.push_back({rec.end, i});
     }
   }
+  // DRAM bandwidth: each data phase moves its bus bytes at the bus rate
+  // (phases never overlap); transfers in flight per DMA queue.
+  struct Change {
+    uint64_t at;
+    int order; ///< Ends before starts at the same cycle.
+    double gbps;
+    int load, store;
+  };
+  std::vector<Change> changes;
+  for (uint32_t i = 0; i < prog.instrs.size(); ++i) {
+    const arch::Instr &in = prog.instrs[i];
+    if (in.queue() == arch::Queue::Compute)
+      continue;
+    const InstrRecord &rec = frame.records[i];
+    bool load = in.op == arch::Opcode::DmaLoad;
+    if (rec.dramEnd > rec.dramStart) {
+      double gbps = double(rec.dramBusBytes) /
+                    double(rec.dramEnd - rec.dramStart) * frame.chip.clock_ghz;
+      changes.push_back({rec.dramStart, 1, gbps, 0, 0});
+      changes.push_back({rec.dramEnd, 0, -gbps, 0, 0});
+    }
+    changes.push_back({rec.start, 1, 0, load ? 1 : 0, load ? 0 : 1});
+    changes.push_back({rec.end, 0, 0, load ? -1 : 0, load ? 0 : -1});
+  }
+  std::sort(changes.begin(), changes.end(),
+            [](const Change &a, const Change &b) {
+              return a.at < b.at || (a.at == b.at && a.order < b.order);
+            });
+  double gbps = 0;
+  int loads = 0, stores = 0;
+  for (size_t c = 0; c < changes.size(); ++c) {
+    gbps += changes[c].gbps;
+    loads += changes[c].load;
+    stores += changes[c].store;
+    if (c + 1 < changes.size() && changes[c + 1].at == changes[c].at)
+      continue; // one sample per cycle, after every change at it
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", gbps < 1e-9 ? 0.0 : gbps);
+    w.counter("DRAM bandwidth (GB/s)", changes[c].at,
+              std::string("\"bandwidth\":") + buf);
+    w.counter("DMA transfers in flight", changes[c].at,
+              "\"load\":" + std::to_string(loads) +
+                  ",\"store\":" + std::to_string(stores));
+  }
+
   std::sort(dmaEnds.begin(), dmaEnds.end());
   uint64_t read = 0, written = 0;
   w.counter("DRAM bytes", 0, "\"read\":0,\"written\":0");

@@ -58,10 +58,29 @@ check(sorted(e["args"]["instr"] for e in queue_slices) == list(range(5)),
       "every instruction traced")
 names = {e["args"]["name"] for e in events if e["name"] == "thread_name"}
 for track in ("load queue", "compute queue", "store queue", "DRAM data bus",
-              "matrix unit", "vector unit"):
+              "matrix unit", "vector unit", "layers"):
     check(track in names, f"track {track}")
 check(any(e["ph"] == "C" and e["name"] == "DRAM bytes" for e in events),
       "DRAM byte counter")
+# Layer slices: the attributed windows, back to back, one per layer.
+layer_slices = sorted((e for e in slices if e["tid"] == 7),
+                      key=lambda e: e["ts"])
+check([e["name"] for e in layer_slices] ==
+      [l["name"] for l in full["layers"] if l["cycles"] > 0], "layer slices")
+check(sum(e["args"]["cycles"] for e in layer_slices) == cycles,
+      "layer slices cover the frame")
+# Counters: bandwidth never above the bus's peak, back to 0 at the end;
+# transfers in flight never above dma_outstanding_transfers.
+bw = [e for e in events if e["ph"] == "C" and e["name"].startswith("DRAM bandwidth")]
+check(bw and all(0 <= e["args"]["bandwidth"] <= 68.0 + 1e-6 for e in bw),
+      "DRAM bandwidth counter within the peak")
+check(bw[-1]["args"]["bandwidth"] == 0, "bandwidth returns to 0")
+fl = [e for e in events if e["ph"] == "C" and e["name"] == "DMA transfers in flight"]
+limit = full["dma"]["outstanding_transfers"]
+check(fl and all(0 <= e["args"]["load"] <= limit and
+                 0 <= e["args"]["store"] <= limit for e in fl),
+      "transfers in flight within the descriptor ring")
+check(fl[-1]["args"] == {"load": 0, "store": 0}, "nothing in flight at the end")
 end_us = max(e["ts"] + e["dur"] for e in slices)
 check(abs(end_us - cycles / 2000.0) < 1e-3, "trace ends with the frame")
 print(f"ok: {cycles} cycles, {len(events)} trace events")
