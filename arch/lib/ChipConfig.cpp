@@ -261,7 +261,7 @@ std::string ChipConfig::toText() const {
           using T = std::decay_t<decltype(this->*member)>;
           const T &v = this->*member;
           if constexpr (std::is_same_v<T, std::string>)
-            os << tomlRepr(toml::value<std::string>(v));
+            os << tomlString(v);
           else if constexpr (std::is_same_v<T, double>)
             os << tomlDouble(v);
           else if constexpr (std::is_same_v<T, bool>)

@@ -88,6 +88,13 @@ std::string tessera::arch::tomlRepr(const toml::node &value) {
   return os.str();
 }
 
+std::string tessera::arch::tomlString(const std::string &text) {
+  std::ostringstream os;
+  toml::value<std::string> v(text);
+  os << toml::toml_formatter{v, toml::format_flags::none};
+  return os.str();
+}
+
 std::string tessera::arch::tomlDouble(double value) {
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);

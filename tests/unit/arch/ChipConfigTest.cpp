@@ -212,6 +212,9 @@ TEST(Toml, SyntaxErrorsHaveLineAndColumn) {
   toml::table t = parseToml("[sweep]\nmodel = \"m.onnx\"\n", "s.toml");
   EXPECT_EQ(tomlWhere("s.toml", *t["sweep"]["model"].node()), "s.toml:2");
   EXPECT_EQ(tomlDouble(2.0), "2.0");
+  EXPECT_EQ(tomlString("a\"b"), "\"a\\\"b\"");
+  EXPECT_NE(ChipConfig::reference().toText().find("name = \"reference\"\n"),
+            std::string::npos);
   EXPECT_EQ(tomlDouble(27.78), "27.78");
 }
 

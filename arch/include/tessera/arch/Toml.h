@@ -57,6 +57,9 @@ std::string tomlWhere(const std::string &source, const T &nodeOrKey) {
 /// for "got ..." in error messages.
 std::string tomlRepr(const toml::node &value);
 
+/// A TOML basic string: double quotes, with toml++'s escapes (`"reference"`).
+std::string tomlString(const std::string &text);
+
 /// The TOML spelling of a double that reads back to the same value: the
 /// shortest round-trip digits, always with a '.' or exponent so that it stays
 /// a float (`2.0`, `27.78`, `1e+30`).
