@@ -227,7 +227,12 @@ int check(const Json &baseline, const std::string &path) {
     std::string chipName = llvm::sys::path::stem(config).str();
     arch::ChipConfig chip = loadConfig(config);
     if (!chipOverride.empty()) {
-      chip = loadConfig(chipOverride);
+      // Relative to the current directory, as the user typed it.
+      try {
+        chip = arch::ChipConfig::load(chipOverride);
+      } catch (const std::exception &ex) {
+        fail(ex.what());
+      }
       chipName = chipOverride + " (instead of " + chipName + ")";
     }
     Measured m = measure(model, chip);
