@@ -361,11 +361,13 @@ std::vector<NamedTensor> programTensors(const arch::Program &prog,
 }
 
 arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
-                      codegen::Graph *graph = nullptr) {
+                      codegen::Graph *graph = nullptr,
+                      std::vector<cost::Kernel> *plans = nullptr) {
   compiler::CompileOptions opts;
   opts.raiseGelu = !noRaiseGelu;
   opts.raiseLayerNorm = !noRaiseLayerNorm;
   opts.raiseAttention = !noRaiseAttention;
+  opts.plans = plans;
   compiler::OpCounts counts;
   llvm::Expected<arch::Program> prog =
       compiler::compileOnnxFile(model, chip, opts, graph, &counts);
@@ -396,7 +398,8 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
              const std::string &modelName, const std::string &progName,
              std::map<std::string, std::string> inputFiles,
              std::map<std::string, std::string> expectedFiles,
-             const codegen::Graph *graph = nullptr) {
+             const codegen::Graph *graph = nullptr,
+             const std::vector<cost::Kernel> *plans = nullptr) {
   for (const auto &[name, file] :
        bindings(inputBindings, "--input",
                 programTensors(prog, arch::TensorKind::Input), "an input"))
@@ -433,6 +436,17 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   sim::ReportInfo info;
   info.modelName = modelName;
   info.programPath = progName;
+  if (plans && plans->size() == result.layers.size()) {
+    // The cost model's estimate of the same kernels (docs/cost-model.md).
+    cost::SequenceCost est = cost::evaluateSequence(chip, *plans);
+    sim::CostEstimate ce;
+    ce.layerCycles = est.attributedCycles;
+    ce.frameCycles = est.latencyCycles;
+    ce.rooflineComputeCycles = est.roofline.computeCycles;
+    ce.rooflineMemoryCycles = est.roofline.memoryCycles;
+    ce.unavoidableDramBytes = est.roofline.unavoidableBytes;
+    info.costModel = ce;
+  }
   bool accurate = true;
   if (!timingOnly) {
     auto check = [&](const std::string &name, const std::string &refName,
@@ -656,12 +670,13 @@ int main(int argc, char **argv) {
       return replay(model, chip);
 #endif
     codegen::Graph graph;
-    arch::Program prog = compile(model, chip, &graph);
+    std::vector<cost::Kernel> plans;
+    arch::Program prog = compile(model, chip, &graph, &plans);
     std::map<std::string, std::string> files = tensorsTxt(model);
     return simulate(prog, chip, model,
                     outPath.empty() ? std::string("(in memory)")
                                     : std::string(outPath),
-                    files, files, &graph);
+                    files, files, &graph, &plans);
   } catch (const std::exception &e) {
     fail(e.what());
   }

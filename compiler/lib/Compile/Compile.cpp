@@ -287,14 +287,15 @@ llvm::Error tessera::compiler::expandForChip(ModuleOp module) {
 
 llvm::Expected<arch::Program>
 tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
-                            const std::string &source, Graph *graphOut) {
+                            const std::string &source, Graph *graphOut,
+                            std::vector<cost::Kernel> *plans) {
   if (llvm::Error e = expandForChip(module))
     return error(source + ": " + llvm::toString(std::move(e)));
   llvm::Expected<Graph> graph = extractGraph(module);
   if (!graph)
     return error(source + ": " + llvm::toString(graph.takeError()));
   try {
-    arch::Program prog = generateProgram(*graph, chip);
+    arch::Program prog = generateProgram(*graph, chip, plans);
     if (graphOut)
       *graphOut = std::move(*graph);
     return prog;
@@ -325,7 +326,7 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     return error(path + ": " + llvm::toString(std::move(e)));
   if (opCounts)
     countOps(**module, *opCounts);
-  return generate(**module, chip, path, graph);
+  return generate(**module, chip, path, graph, opts.plans);
 }
 
 llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
