@@ -51,6 +51,14 @@ const std::vector<Field> &fields() {
       TSR_FIELD(dram_bandwidth_gbps, Double),
       TSR_FIELD(dram_latency_ns, Double),
       TSR_FIELD(dram_burst_bytes, U32),
+      TSR_FIELD(dram_model, String),
+      TSR_FIELD(dram_channels, U32),
+      TSR_FIELD(dram_banks, U32),
+      TSR_FIELD(dram_row_bytes, U32),
+      TSR_FIELD(dram_trcd_ns, Double),
+      TSR_FIELD(dram_trp_ns, Double),
+      TSR_FIELD(dram_twtr_ns, Double),
+      TSR_FIELD(dram_trtw_ns, Double),
       TSR_FIELD(dma_outstanding_transfers, U32),
       TSR_FIELD(frame_budget_ms, Double),
       TSR_FIELD(energy_mac_int8_pj, Double),
@@ -69,13 +77,17 @@ const std::vector<Field> &fields() {
 bool mayBeZero(const std::string &name) {
   return name == "vector_startup_cycles" || name == "sram_access_cycles" ||
          name == "dram_latency_ns" || name.rfind("energy_", 0) == 0 ||
-         name == "static_power_w";
+         name == "static_power_w" || name == "dram_trcd_ns" ||
+         name == "dram_trp_ns" || name == "dram_twtr_ns" ||
+         name == "dram_trtw_ns";
 }
 
 /// The values an enumerated text field accepts (empty: free text).
 std::vector<std::string> choicesOf(const std::string &name) {
   if (name == "matrix_dataflow")
     return {"weight_stationary", "output_stationary"};
+  if (name == "dram_model")
+    return {"simple", "detailed"};
   return {};
 }
 
