@@ -27,6 +27,10 @@ packages=(
   # reference BLAS is ~20x slower on the zoo's PyTorch references.
   libopenblas0-pthread
   time
+  # Sweeps, plots and reports (tessera sweep, scripts/sweep_plots.py,
+  # scripts/screenshot_report.sh) and the Slurm test of sharded sweeps.
+  libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib
+  chromium slurm-wlm munge
 )
 
 missing=()

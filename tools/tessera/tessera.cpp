@@ -8,6 +8,9 @@
 //   run/simulate/reference --output NAME=file.f32 | --output-dir DIR
 //                                   keep the output tensors (raw float32)
 //   tessera smol ...                the .smol drive-data tools (tessera-smol)
+//   tessera sweep sweep.toml        a design-space sweep (Sweep.cpp)
+//   tessera budget [--update]       latency-budget regression check
+//   (Budget.cpp)
 //
 // With no model, `tessera run` uses the bundled one-layer encoder and the
 // reference chip. A model directory that holds a tensors.txt (name, shape,
@@ -17,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Sweep.h"
 #include "Tensors.h"
 #ifdef TESSERA_WITH_REPLAY
 #include "Replay.h"
@@ -585,9 +589,9 @@ int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "smol")
     execSmol(argc, argv);
 #ifdef TESSERA_WITH_REPLAY
-  cl::HideUnrelatedOptions({&cat, &clipCat});
+  cl::HideUnrelatedOptions({&cat, &clipCat, &tools::sweepCategory()});
 #else
-  cl::HideUnrelatedOptions(cat);
+  cl::HideUnrelatedOptions({&cat, &tools::sweepCategory()});
 #endif
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -602,8 +606,16 @@ int main(int argc, char **argv) {
       "  tessera reference model.onnx --input x=x.f32 --output-dir ref/\n"
       "  tessera run --clip drive.smol    replay a drive clip through storage "
       "into the chip\n"
-      "  tessera smol --help              .smol drive-data tools\n\n"
+      "  tessera smol --help              .smol drive-data tools\n"
+      "  tessera sweep sweep.toml --out DIR   design-space sweep: CSV, JSON, "
+      "plots\n"
+      "  tessera budget [--update]        frame latencies vs the committed "
+      "baseline\n\n"
       "Exit status: 0 ok, 1 error, 2 outputs outside the tolerance.\n");
+  if (tools::sweepSelected())
+    return tools::sweepMain(argv[0]);
+  if (tools::budgetSelected())
+    return tools::budgetMain(argv[0]);
   try {
     arch::ChipConfig chip = loadChip();
     if (compileCmd) {

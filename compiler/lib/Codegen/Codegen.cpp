@@ -135,13 +135,16 @@ template <typename F> void forEachIndex(const Shape &dims, F f) {
 
 class Emitter {
 public:
-  Emitter(const Graph &g, const arch::ChipConfig &chip) : g(g), chip(chip) {}
+  Emitter(const Graph &g, const arch::ChipConfig &chip,
+          std::vector<cost::Kernel> *plans)
+      : g(g), chip(chip), plans(plans) {}
 
   arch::Program run();
 
 private:
   const Graph &g;
   const arch::ChipConfig &chip;
+  std::vector<cost::Kernel> *plans; ///< Per layer, for the cost model.
   arch::Program prog;
   HazardTracker hazards;
   std::vector<int> tensorOf; ///< Graph value -> program tensor (-1: none).
@@ -166,6 +169,18 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
+
+  /// The DRAM tensor holding graph value `v` (aliases share it).
+  std::string tensorName(int v) const {
+    return tensorOf[v] >= 0 ? prog.tensors[tensorOf[v]].name : g.values[v].name;
+  }
+  /// Records the current layer's kernel (docs/cost-model.md).
+  void plan(cost::Kernel k) {
+    if (!plans)
+      return;
+    plans->resize(prog.layers.size());
+    (*plans)[layer] = std::move(k);
+  }
 
   // -- Emission -------------------------------------------------------------
   void emit(Instr in) {
@@ -406,6 +421,9 @@ void Emitter::copyKernel(int src, int dst) {
   // Rows of 64 elements (any split of a contiguous tensor will do).
   int64_t cols = n % 64 == 0 ? 64 : n, rows = n / cols;
   Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
+  plan(cost::moveKernel({1, uint64_t(rows), uint64_t(cols), cols * kEb,
+                         cols * kEb, false, tensorName(src), tensorName(dst)},
+                        {uint64_t(t.tr), uint64_t(t.tc)}));
   uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
                      sramAlloc(t.tr * t.tc * kEb)};
   forEachTile(
@@ -434,6 +452,19 @@ void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
     fixed = 2 * alignUp(cols * kEb, kSramAlign);
   Tiles2D t =
       pickTiles(rows, cols, 4 * kEb, fixed, sramBudget(), rowWise, where);
+  {
+    cost::VectorOp v;
+    v.op = op;
+    v.rows = uint64_t(rows);
+    v.cols = uint64_t(cols);
+    v.x = tensorName(srcValue);
+    v.out = tensorName(n.output);
+    if (op == Opcode::VecLayerNorm) {
+      v.y = tensorName(n.inputs[1]);
+      v.beta = tensorName(n.inputs[2]);
+    }
+    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
   if (op == Opcode::VecLayerNorm) {
     gamma = sramAlloc(cols * kEb);
     beta = sramAlloc(cols * kEb);
@@ -533,6 +564,20 @@ void Emitter::binaryKernel(const GraphNode &n) {
   // most a fifth of the rest.
   uint64_t perElem = kb == Full ? 6 * kEb : kb == Col ? 5 * kEb : 4 * kEb;
   Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false, where);
+  {
+    cost::VectorOp v;
+    v.op = op;
+    v.rows = uint64_t(rows);
+    v.cols = uint64_t(cols);
+    v.second = kb == Full  ? cost::Operand2::Full
+               : kb == Row ? cost::Operand2::Row
+               : kb == Col ? cost::Operand2::Col
+                           : cost::Operand2::Scalar;
+    v.x = tensorName(a);
+    v.y = tensorName(b);
+    v.out = tensorName(n.output);
+    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
   uint64_t resident = 0;
   if (kb == Row || kb == Scalar) {
     uint64_t bytes = (kb == Row ? cols : 1) * kEb;
@@ -735,6 +780,10 @@ void Emitter::matmulKernel(const GraphNode &n) {
     ab.clear();
   }
   GemmPlan plan = planGemm(m, k, nn, chip, sramBudget(), where);
+  this->plan(cost::gemmKernel(
+      {uint64_t(product(batch)), uint64_t(m), uint64_t(k), uint64_t(nn),
+       tensorName(n.inputs[0]), tensorName(n.inputs[1]), tensorName(n.output)},
+      {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
 
@@ -848,6 +897,11 @@ void Emitter::transposeKernel(const GraphNode &n) {
         outerAxes.push_back(d);
       }
     Tiles2D t = pickTiles(rows, c, 2 * kEb, 0, sramBudget(), false, where);
+    plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
+                           uint64_t(c), uint64_t(inRowStride) * kEb,
+                           uint64_t(outRowStride) * kEb, false,
+                           tensorName(n.inputs[0]), tensorName(n.output)},
+                          {uint64_t(t.tr), uint64_t(t.tc)}));
     uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
                        sramAlloc(t.tr * t.tc * kEb)};
     int i = 0;
@@ -894,6 +948,11 @@ void Emitter::transposeKernel(const GraphNode &n) {
   }
   if (uint64_t(tr * tc) > maxElems)
     throw CodegenError(where + ": SRAM too small for a transpose tile");
+  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rowsIn),
+                         uint64_t(colsIn), uint64_t(inSt[q]) * kEb,
+                         uint64_t(outSt[j]) * kEb, true,
+                         tensorName(n.inputs[0]), tensorName(n.output)},
+                        {uint64_t(tr), uint64_t(tc)}));
   uint64_t inBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
   uint64_t outBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
   int i = 0;
@@ -924,7 +983,14 @@ void Emitter::transposeKernel(const GraphNode &n) {
 
 } // namespace
 
-arch::Program tessera::codegen::generateProgram(const Graph &graph,
-                                                const arch::ChipConfig &chip) {
-  return Emitter(graph, chip).run();
+arch::Program
+tessera::codegen::generateProgram(const Graph &graph,
+                                  const arch::ChipConfig &chip,
+                                  std::vector<cost::Kernel> *plans) {
+  if (plans)
+    plans->clear();
+  arch::Program prog = Emitter(graph, chip, plans).run();
+  if (plans)
+    plans->resize(prog.layers.size());
+  return prog;
 }

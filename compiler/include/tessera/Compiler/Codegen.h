@@ -1,4 +1,5 @@
-//===- Codegen.h - graph to chip program -------------------------*- C++ -*-===//
+//===- Codegen.h - graph to chip program -------------------------*- C++
+//-*-===//
 //
 // Part of Tessera. The first lowering: every graph node becomes its own kernel
 // (DMA loads from DRAM, compute in SRAM, DMA stores to DRAM), data in FP16,
@@ -11,13 +12,19 @@
 #define TESSERA_COMPILER_CODEGEN_H
 
 #include "tessera/Compiler/Graph.h"
+#include "tessera/CostModel/CostModel.h"
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Program.h"
 
 namespace tessera::codegen {
 
 /// Emits the verified program for `graph` on `chip`. Throws CodegenError.
-arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip);
+/// With `plans`, also returns what was decided for each program layer (same
+/// index as Program::layers): the kernel by tile class, as the cost model
+/// prices it (docs/cost-model.md); a kernel of empty `kind` was not
+/// described.
+arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip,
+                              std::vector<cost::Kernel> *plans = nullptr);
 
 /// The dependency rule of the code generator, exposed for tests: for each
 /// instruction, the earlier instructions it must wait for so that every read

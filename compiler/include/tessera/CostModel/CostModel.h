@@ -1,0 +1,300 @@
+//===- CostModel.h - SRAM/DRAM cost model of a tiled kernel ------*- C++
+//-*-===//
+//
+// Part of Tessera. The analytical model the tiling search, the fusion
+// decisions and the report use to price a kernel before it is simulated:
+// for an op (or a fused group of ops) and a tiling, its SRAM footprint with
+// double buffering, its DRAM bytes and transfers, its matrix- and vector-unit
+// cycles and its latency with loads, compute and stores overlapped on the
+// chip's three queues; plus the roofline bound. Plain C++ (no MLIR): it reads
+// the same arch::ChipConfig as the simulator and prices every instruction
+// with the simulator's own formulas (tessera/Sim/Timing.h, the TesseraTiming
+// library). docs/cost-model.md states every formula.
+//
+// The four inputs stay separate, as in Timeloop: the workload (an op's
+// shape), the architecture (the chip config), the constraints (SRAM budget,
+// alignment) and the mapping (the tiling). A kernel is described by tile
+// CLASS (full tiles and ragged edge tiles, each with a count), never tile by
+// tile, so pricing a tiling costs the same for 4 tiles or 4 million.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_COSTMODEL_COSTMODEL_H
+#define TESSERA_COSTMODEL_COSTMODEL_H
+
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Isa.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tessera::cost {
+
+//===----------------------------------------------------------------------===//
+// Workloads, mappings and constraints
+//===----------------------------------------------------------------------===//
+
+/// `batch` independent matrix products out[M,N] = A[M,K] * B[K,N], FP16
+/// operands and result, FP32 partial sums (one B per batch; a B shared by
+/// every batch is one taller product: fold the batch into M).
+struct GemmOp {
+  uint64_t batch = 1, m = 0, k = 0, n = 0;
+  std::string a = "a", b = "b", out = "out"; ///< Tensor names.
+};
+struct GemmTiling {
+  uint64_t tm = 0, tk = 0, tn = 0;
+  bool operator==(const GemmTiling &o) const {
+    return tm == o.tm && tk == o.tk && tn == o.tn;
+  }
+};
+
+/// How the second operand of a binary vector op is read.
+enum class Operand2 { None, Full, Row, Col, Scalar };
+
+/// A vector-unit op over the [rows, cols] view of a contiguous tensor:
+/// elementwise (add ... erf, scale, copy) or row-wise (layernorm, softmax).
+/// `second` is the second operand `y` of add/sub/mul/div; layernorm reads
+/// gamma (named `y`) and beta (1 x cols each) once per kernel.
+struct VectorOp {
+  arch::Opcode op = arch::Opcode::VecCopy;
+  uint64_t rows = 0, cols = 0;
+  Operand2 second = Operand2::None;
+  std::string x = "x", y = "y", beta = "beta", out = "out"; ///< Tensors.
+  bool rowWise() const {
+    return op == arch::Opcode::VecLayerNorm || op == arch::Opcode::VecSoftmax;
+  }
+};
+/// Tiles of tr rows x tc columns (also the tiling of transposes and copies).
+struct RowTiling {
+  uint64_t tr = 0, tc = 0;
+  bool operator==(const RowTiling &o) const { return tr == o.tr && tc == o.tc; }
+};
+
+/// `batch` slices of `rows` x `cols` FP16 elements moved from DRAM rows
+/// `srcStrideBytes` apart to DRAM rows `dstStrideBytes` apart. With
+/// `transpose` each [rows, cols] slice lands as [cols, rows] (a vector
+/// transpose between the DMAs; dstStrideBytes separates output rows);
+/// without it whole rows move (a gather by strided DMA, no compute).
+struct MoveOp {
+  uint64_t batch = 1, rows = 0, cols = 0;
+  uint64_t srcStrideBytes = 0, dstStrideBytes = 0;
+  bool transpose = false;
+  std::string x = "x", out = "out";
+};
+
+/// What the mapping must respect. Defaults: the chip's whole SRAM, the code
+/// generator's 64-byte buffer alignment, FP16 elements.
+struct Constraints {
+  uint64_t sramBytes = 0; ///< 0: the chip's sram_bytes.
+  uint64_t alignBytes = 64;
+  uint64_t elementBytes = 2;
+  uint64_t budget(const arch::ChipConfig &chip) const {
+    return sramBytes ? sramBytes : chip.sram_bytes;
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The kernel by tile class
+//===----------------------------------------------------------------------===//
+
+/// One DMA transfer: `rows` rows of `rowBytes` bytes, `dramStrideBytes` apart
+/// in DRAM (contiguous in SRAM).
+struct Transfer {
+  uint64_t rows = 0, rowBytes = 0, dramStrideBytes = 0;
+  uint64_t bytes() const { return rows * rowBytes; }
+};
+/// `count` transfers of one shape.
+struct TransferClass {
+  Transfer shape;
+  uint64_t count = 0;
+};
+/// The transfers of one operand tensor of a kernel.
+struct Stream {
+  std::string tensor;       ///< The DRAM tensor (aliases share one name).
+  bool store = false;       ///< SRAM -> DRAM (else DRAM -> SRAM).
+  bool prologue = false;    ///< Loaded once before the first tile (resident).
+  uint64_t tensorBytes = 0; ///< The whole tensor (roofline, kept in SRAM).
+  std::vector<TransferClass> classes;
+  /// Loads: bytes from the tensor's start the first step reads up to.
+  /// Stores, written row block by row block: each block of `blockBytes`
+  /// from the start is complete after `storesPerBlock` more stores (0: not
+  /// in order, complete only at the end).
+  uint64_t firstNeedBytes = 0, blockBytes = 0, storesPerBlock = 0;
+};
+/// `count` compute instructions of one shape (dims as in the ISA).
+struct ComputeClass {
+  arch::Opcode op = arch::Opcode::VecCopy;
+  uint64_t dims[3] = {0, 0, 0};
+  uint64_t count = 0;
+};
+/// One step of a kernel's tile loop: its loads (in queue order), its compute
+/// instructions (in order, count 1 each) and its stores, each transfer with
+/// the index of its stream in Kernel::streams.
+struct Step {
+  std::vector<std::pair<unsigned, Transfer>> loads, stores;
+  std::vector<ComputeClass> compute;
+};
+/// A sequence of steps and repeated sub-sequences: the kernel's loop nest by
+/// tile class. Item i is `steps[i]` (when `body` is null) or `*body`,
+/// repeated `repeat` times.
+struct Seq {
+  struct Item {
+    uint64_t repeat = 1;
+    Step step;
+    std::shared_ptr<Seq> body;
+  };
+  std::vector<Item> items;
+  void add(Step s, uint64_t repeat = 1) {
+    if (repeat)
+      items.push_back({repeat, std::move(s), nullptr});
+  }
+  void add(Seq s, uint64_t repeat = 1) {
+    if (repeat && !s.items.empty())
+      items.push_back({repeat, {}, std::make_shared<Seq>(std::move(s))});
+  }
+};
+/// A tiled kernel by class: its operand streams (with every transfer in
+/// counts of identical ones), its compute by class, the loads it makes once
+/// before the tile loop, the loop itself and its buffers.
+struct Kernel {
+  std::string kind; ///< "gemm", "vector", "transpose", "copy".
+  std::vector<Stream> streams;
+  std::vector<ComputeClass> compute;
+  std::vector<std::pair<unsigned, Transfer>> prologue;
+  Seq loop;
+  /// No compute between a tile's load and its store: the store reads the
+  /// load's buffer, so a ring slot is free once its store is done.
+  bool storeReadsLoadBuffer = false;
+  uint64_t sramBytes = 0; ///< Every buffer, aligned, rings included.
+  uint64_t tiles = 0;     ///< Steps of the tile loop.
+  /// SRAM layout facts for the next kernel's overlap (buffers are allocated
+  /// from address 0 in the emitter's order): where the first step's loads
+  /// (and the prologue) end, and where the first buffer a store reads
+  /// begins.
+  uint64_t firstLoadSramEnd = 0, storeSramBegin = 0;
+};
+
+/// Builders: the kernel the code generator emits for an op and a tiling
+/// (docs/lowering.md), by tile class. They do not check the SRAM budget
+/// (evaluate() and the search do).
+Kernel gemmKernel(const GemmOp &op, const GemmTiling &t,
+                  const Constraints &c = {});
+Kernel vectorKernel(const VectorOp &op, const RowTiling &t,
+                    const Constraints &c = {});
+Kernel moveKernel(const MoveOp &op, const RowTiling &t,
+                  const Constraints &c = {});
+
+//===----------------------------------------------------------------------===//
+// Costs
+//===----------------------------------------------------------------------===//
+
+/// The roofline bound: compute at peak rate vs the unavoidable DRAM bytes
+/// (each input and weight read once, each result written once) at peak
+/// bandwidth. Sums over ops give a layer's and a frame's bound.
+struct Roofline {
+  double computeCycles = 0; ///< MACs at the array's rate + vector passes.
+  double memoryCycles = 0;  ///< Unavoidable bytes / dramBytesPerCycle().
+  uint64_t unavoidableBytes = 0;
+  double boundCycles() const {
+    return computeCycles > memoryCycles ? computeCycles : memoryCycles;
+  }
+  Roofline &operator+=(const Roofline &o) {
+    computeCycles += o.computeCycles;
+    memoryCycles += o.memoryCycles;
+    unavoidableBytes += o.unavoidableBytes;
+    return *this;
+  }
+};
+
+enum class Bottleneck { Load, Compute, Store, DramBus };
+const char *bottleneckName(Bottleneck b);
+
+struct Cost {
+  uint64_t sramBytes = 0;
+  uint64_t dramBytesRead = 0, dramBytesWritten = 0; ///< Payload.
+  uint64_t dramBusBytes = 0;      ///< After burst rounding, both directions.
+  uint64_t loads = 0, stores = 0; ///< DMA transfers.
+  uint64_t macs = 0;
+  uint64_t matrixCycles = 0, vectorCycles = 0;
+  /// Busy time of each queue (uncontended DMA times) and of the DRAM bus.
+  uint64_t loadQueueCycles = 0, computeQueueCycles = 0, storeQueueCycles = 0;
+  uint64_t dramBusCycles = 0;
+  uint64_t latencyCycles = 0; ///< Modelled kernel latency.
+  Bottleneck bottleneck = Bottleneck::Compute;
+  Roofline roofline;
+  uint64_t dramBytes() const { return dramBytesRead + dramBytesWritten; }
+};
+
+/// Prices a kernel alone on an idle chip; tensors named in `keptInSram` live
+/// in SRAM for the whole kernel (their transfers vanish, their bytes join
+/// the footprint).
+Cost evaluate(const arch::ChipConfig &chip, const Kernel &k,
+              const std::set<std::string> &keptInSram = {},
+              const Constraints &c = {});
+
+/// Kernels run back to back, as a program runs its layers: the queues carry
+/// over from one kernel to the next, so a kernel's first loads overlap the
+/// previous kernel's last stores unless they read what those stores write.
+struct SequenceCost {
+  std::vector<Cost> kernels;       ///< Each kernel alone (evaluate()).
+  std::vector<uint64_t> endCycles; ///< Each kernel's last store, in sequence.
+  /// endCycles[i] - endCycles[i-1]: the cycles kernel i adds to the sequence
+  /// (the simulator's attributed cycles per layer).
+  std::vector<uint64_t> attributedCycles;
+  uint64_t latencyCycles = 0;
+  Roofline roofline;
+};
+SequenceCost evaluateSequence(const arch::ChipConfig &chip,
+                              const std::vector<Kernel> &kernels,
+                              const std::set<std::string> &keptInSram = {},
+                              const Constraints &c = {});
+
+/// A fused group: member kernels run one after another as one kernel, the
+/// tensors in `keptInSram` (typically produced by one member and consumed by
+/// a later one) never touch DRAM and stay resident in SRAM.
+struct FusedGroup {
+  std::vector<Kernel> members;
+  std::set<std::string> keptInSram;
+};
+Cost evaluate(const arch::ChipConfig &chip, const FusedGroup &g,
+              const Constraints &c = {});
+
+/// Why a mapping is illegal on a chip, or nullopt: e.g. "needs 40000 bytes
+/// of SRAM, the budget is 32768".
+std::optional<std::string> checkFits(const arch::ChipConfig &chip,
+                                     const Kernel &k,
+                                     const Constraints &c = {});
+
+//===----------------------------------------------------------------------===//
+// Tiling search
+//===----------------------------------------------------------------------===//
+
+/// Candidate extents for a dimension `d` with a natural unit (the array's
+/// extent): d itself, multiples of `unit` below d, and unit/2, unit/4, ...
+/// down to 8; ascending, unique.
+std::vector<uint64_t> tileCandidates(uint64_t d, uint64_t unit);
+
+template <typename TilingT> struct Choice {
+  TilingT tiling;
+  Cost cost;
+  uint64_t candidates = 0; ///< Tilings priced (fitting or not).
+};
+/// The lowest-latency tiling that fits; ties go to fewer DRAM bus bytes,
+/// then the smaller footprint, then the larger tiles (lexicographic tm, tk,
+/// tn / tr, tc). nullopt when no tiling fits.
+std::optional<Choice<GemmTiling>> searchGemm(const arch::ChipConfig &chip,
+                                             const GemmOp &op,
+                                             const Constraints &c = {});
+std::optional<Choice<RowTiling>> searchVector(const arch::ChipConfig &chip,
+                                              const VectorOp &op,
+                                              const Constraints &c = {});
+std::optional<Choice<RowTiling>> searchMove(const arch::ChipConfig &chip,
+                                            const MoveOp &op,
+                                            const Constraints &c = {});
+
+} // namespace tessera::cost
+
+#endif // TESSERA_COSTMODEL_COSTMODEL_H

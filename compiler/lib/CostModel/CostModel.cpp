@@ -1,0 +1,879 @@
+//===- CostModel.cpp - SRAM/DRAM cost model of a tiled kernel -------------===//
+//
+// Part of Tessera. docs/cost-model.md states each formula below; every
+// instruction is priced by the simulator's own timing functions
+// (tessera/Sim/Timing.h), never by a second copy of them.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/CostModel/CostModel.h"
+
+#include "tessera/Sim/Timing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+using namespace tessera;
+using namespace tessera::cost;
+using arch::Opcode;
+
+namespace timing = tessera::sim::timing;
+
+namespace {
+
+uint64_t ceilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+uint64_t alignUp(uint64_t v, uint64_t a) { return ceilDiv(v, a) * a; }
+
+/// A DMA as the code generator emits it: a single row is contiguous.
+Transfer xfer(uint64_t rows, uint64_t rowBytes, uint64_t stride) {
+  return {rows, rowBytes, rows > 1 ? stride : rowBytes};
+}
+
+/// The extents of a dimension `d` cut into tiles of `t`: (extent, count) for
+/// the full tiles and the ragged last one (count 0 when absent).
+struct Extents {
+  uint64_t full, fullCount, edge, edgeCount;
+  uint64_t first() const { return fullCount ? full : edge; }
+  uint64_t last() const { return edgeCount ? edge : full; }
+  uint64_t tiles() const { return fullCount + edgeCount; }
+  template <typename F> void each(F f) const {
+    if (fullCount)
+      f(full, fullCount);
+    if (edgeCount)
+      f(edge, edgeCount);
+  }
+};
+Extents extents(uint64_t d, uint64_t t) {
+  t = std::min(t, d);
+  uint64_t n = ceilDiv(d, t), edge = d - (n - 1) * t;
+  if (edge == t)
+    return {t, n, 0, 0};
+  return {t, n - 1, edge, 1};
+}
+
+void addTransfer(Stream &s, Transfer t, uint64_t count) {
+  if (!count)
+    return;
+  for (TransferClass &c : s.classes)
+    if (c.shape.rows == t.rows && c.shape.rowBytes == t.rowBytes &&
+        c.shape.dramStrideBytes == t.dramStrideBytes) {
+      c.count += count;
+      return;
+    }
+  s.classes.push_back({t, count});
+}
+
+void addCompute(std::vector<ComputeClass> &v, const ComputeClass &n,
+                uint64_t count) {
+  if (!count)
+    return;
+  for (ComputeClass &c : v)
+    if (c.op == n.op && c.dims[0] == n.dims[0] && c.dims[1] == n.dims[1] &&
+        c.dims[2] == n.dims[2]) {
+      c.count += count;
+      return;
+    }
+  v.push_back(n);
+  v.back().count = count;
+}
+
+ComputeClass instr(Opcode op, uint64_t d0, uint64_t d1, uint64_t d2 = 0) {
+  ComputeClass c;
+  c.op = op;
+  c.dims[0] = d0;
+  c.dims[1] = d1;
+  c.dims[2] = d2;
+  c.count = 1;
+  return c;
+}
+
+Stream stream(const std::string &tensor, bool store, uint64_t bytes,
+              bool prologue = false) {
+  Stream s;
+  s.tensor = tensor;
+  s.store = store;
+  s.prologue = prologue;
+  s.tensorBytes = bytes;
+  return s;
+}
+
+/// Fills the per-stream transfer classes, the compute classes and the step
+/// count from the loop nest (each count a product of repeats).
+void walk(Kernel &k, const Seq &seq, uint64_t times) {
+  for (const Seq::Item &it : seq.items) {
+    uint64_t n = times * it.repeat;
+    if (it.body) {
+      walk(k, *it.body, n);
+      continue;
+    }
+    k.tiles += n;
+    for (const auto &[i, t] : it.step.loads)
+      addTransfer(k.streams[i], t, n);
+    for (const auto &[i, t] : it.step.stores)
+      addTransfer(k.streams[i], t, n);
+    for (const ComputeClass &c : it.step.compute)
+      addCompute(k.compute, c, n);
+  }
+}
+void finalize(Kernel &k) {
+  for (Stream &s : k.streams)
+    s.classes.clear();
+  k.compute.clear();
+  k.tiles = 0;
+  for (const auto &[i, t] : k.prologue)
+    addTransfer(k.streams[i], t, 1);
+  walk(k, k.loop, 1);
+}
+
+uint64_t dmaCycles(const arch::ChipConfig &chip, const Transfer &t,
+                   bool store) {
+  arch::Instr in;
+  in.op = store ? Opcode::DmaStore : Opcode::DmaLoad;
+  in.dims[0] = uint32_t(t.rows);
+  in.dims[1] = uint32_t(t.rowBytes);
+  in.strides[0] = uint32_t(t.dramStrideBytes);
+  in.strides[1] = uint32_t(t.rowBytes);
+  return timing::dmaCycles(chip, in);
+}
+
+uint64_t computeCycles(const arch::ChipConfig &chip, const ComputeClass &c) {
+  if (c.op == Opcode::MatMul)
+    return timing::matmulCycles(chip, c.dims[0], c.dims[1], c.dims[2],
+                                arch::DType::F16);
+  return timing::vectorCycles(chip, c.op, c.dims[0], c.dims[1]);
+}
+
+//===----------------------------------------------------------------------===//
+// The sequencer's recurrence in max-plus algebra
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kNegInf = std::numeric_limits<int64_t>::min() / 4;
+
+/// What the recurrence carries from one instruction to the next
+/// (docs/cost-model.md, "Latency"): per DMA queue the start of its last
+/// transfer and the ends of its last N (the descriptor ring), the ends of
+/// the last two computes, when the DRAM data bus is next free, and two
+/// boundary waits set between kernels.
+struct Layout {
+  int n; ///< dma_outstanding_transfers.
+  int ls() const { return 0; }
+  int le(int i) const { return 1 + i; } ///< i-th most recent load end.
+  int c() const { return n + 1; }
+  int cp() const { return n + 2; }
+  int ss() const { return n + 3; }
+  int se(int i) const { return n + 4 + i; }
+  /// The DRAM data bus as the load (store) queue sees it: its own
+  /// transfers' data phases serialize; the other queue's are left to the
+  /// bus bound (docs/cost-model.md).
+  int bus(bool store) const { return 2 * n + 4 + (store ? 1 : 0); }
+  int waitS() const { return 2 * n + 6; }
+  int waitSp() const { return 2 * n + 7; }
+  int size() const { return 2 * n + 8; }
+};
+
+/// A max-plus matrix: new[i] = max_j (m[i][j] + old[j]).
+struct MaxPlus {
+  int k = 0;
+  std::vector<int64_t> m;
+  static MaxPlus identity(int k) {
+    MaxPlus r;
+    r.k = k;
+    r.m.assign(size_t(k) * k, kNegInf);
+    for (int i = 0; i < k; ++i)
+      r.m[size_t(i) * k + i] = 0;
+    return r;
+  }
+  int64_t at(int i, int j) const { return m[size_t(i) * k + j]; }
+  /// (this after o): applies o first.
+  MaxPlus operator*(const MaxPlus &o) const {
+    MaxPlus r = identity(k);
+    for (int i = 0; i < k; ++i)
+      for (int j = 0; j < k; ++j) {
+        int64_t best = kNegInf;
+        for (int l = 0; l < k; ++l) {
+          int64_t a = at(i, l), b = o.at(l, j);
+          if (a > kNegInf && b > kNegInf)
+            best = std::max(best, a + b);
+        }
+        r.m[size_t(i) * k + j] = best;
+      }
+    return r;
+  }
+  MaxPlus pow(uint64_t e) const {
+    MaxPlus r = identity(k), b = *this;
+    for (; e; e >>= 1) {
+      if (e & 1)
+        r = b * r;
+      if (e > 1)
+        b = b * b;
+    }
+    return r;
+  }
+};
+
+/// Builds the matrix of a straight-line piece of the recurrence by
+/// assignments dst := max over (src + w), applied in order to the rows of a
+/// transformation (each row says how a state component depends on the state
+/// before the piece).
+struct Builder {
+  MaxPlus t;
+  explicit Builder(int k) : t(MaxPlus::identity(k)) {}
+  void set(int dst, std::initializer_list<std::pair<int, int64_t>> srcs) {
+    std::vector<int64_t> row(size_t(t.k), kNegInf);
+    for (const auto &[src, w] : srcs)
+      for (int j = 0; j < t.k; ++j) {
+        int64_t v = t.at(src, j);
+        if (v > kNegInf)
+          row[size_t(j)] = std::max(row[size_t(j)], v + w);
+      }
+    std::copy(row.begin(), row.end(), t.m.begin() + size_t(dst) * t.k);
+  }
+  void copy(int dst, int src) { set(dst, {{src, 0}}); }
+};
+
+struct Pricer {
+  const arch::ChipConfig &chip;
+  const Kernel &k;
+  const std::set<std::string> &kept;
+  Layout lay;
+  /// Streams whose first transfers wait for the previous kernel's last
+  /// store (waitS) or the one before (waitSp), set between kernels.
+  std::set<unsigned> waitS, waitSp;
+
+  Pricer(const arch::ChipConfig &chip, const Kernel &k,
+         const std::set<std::string> &kept)
+      : chip(chip), k(k), kept(kept), lay{int(std::max<uint32_t>(
+                                          1, chip.dma_outstanding_transfers))} {
+  }
+
+  bool keptStream(unsigned i) const {
+    return kept.count(k.streams[i].tensor) != 0;
+  }
+
+  /// One transfer on a DMA queue: it issues after the queue's previous
+  /// transfer has issued, the transfer N before it has completed (ring
+  /// slot) and `dep` has completed; its DRAM data phase starts L after
+  /// issue or when the bus is free, whichever is later.
+  void dma(Builder &b, unsigned stream, const Transfer &t, bool store,
+           int dep) const {
+    if (keptStream(stream))
+      return;
+    uint64_t bus =
+        timing::dramBusBytes(chip, t.rows, t.rowBytes, t.dramStrideBytes);
+    int64_t d = int64_t(timing::dramDataCycles(chip, bus));
+    int64_t lat = int64_t(chip.dramLatencyCycles());
+    int64_t sram = int64_t(timing::sramAccessCycles(chip, t.bytes()));
+    int n = lay.n;
+    int start = store ? lay.ss() : lay.ls();
+    auto end = [&](int i) { return store ? lay.se(i) : lay.le(i); };
+    if (!store && waitS.count(stream))
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {lay.waitS(), 0}});
+    else if (!store && waitSp.count(stream))
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {lay.waitSp(), 0}});
+    else
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}});
+    for (int i = n - 1; i > 0; --i)
+      b.copy(end(i), end(i - 1));
+    int busy = lay.bus(store);
+    b.set(end(0), {{start, std::max(sram, lat + d)}, {busy, d}});
+    b.set(busy, {{start, lat + d}, {busy, d}});
+    if (store)
+      b.set(lay.bus(false), {{lay.bus(false), d}});
+  }
+
+  /// One step (docs/cost-model.md): its loads (each waiting for the compute
+  /// two steps back, which read the ring slot it fills; for a copy, the
+  /// store two steps back), its compute (after its loads and, when it
+  /// writes an output slot, the store two stores back), its stores (after
+  /// the compute, or the load for a copy).
+  MaxPlus stepMatrix(const Step &s) const {
+    Builder b(lay.size());
+    int war = k.storeReadsLoadBuffer ? lay.se(1) : lay.cp();
+    for (const auto &[i, t] : s.loads)
+      dma(b, i, t, false, war);
+    bool stores = false;
+    for (const auto &[i, t] : s.stores)
+      stores |= !keptStream(i);
+    if (!s.compute.empty()) {
+      int64_t c = 0;
+      for (const ComputeClass &cc : s.compute)
+        c += int64_t(computeCycles(chip, cc) * cc.count);
+      b.copy(lay.cp(), lay.c());
+      if (stores)
+        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}, {lay.se(1), c}});
+      else
+        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}});
+    }
+    int after = s.compute.empty() ? lay.le(0) : lay.c();
+    for (const auto &[i, t] : s.stores)
+      dma(b, i, t, true, after);
+    return b.t;
+  }
+  MaxPlus seqMatrix(const Seq &seq) const {
+    MaxPlus m = MaxPlus::identity(lay.size());
+    for (const Seq::Item &it : seq.items) {
+      MaxPlus x = it.body ? seqMatrix(*it.body) : stepMatrix(it.step);
+      m = x.pow(it.repeat) * m;
+    }
+    return m;
+  }
+  /// The whole kernel: prologue loads (resident operands; their buffers
+  /// come first, so they also wait for the compute two steps back), then
+  /// the loop.
+  MaxPlus kernelMatrix() const {
+    Builder b(lay.size());
+    for (const auto &[i, t] : k.prologue)
+      dma(b, i, t, false, lay.cp());
+    return seqMatrix(k.loop) * b.t;
+  }
+};
+
+/// Applies m to state x.
+void applyTo(const MaxPlus &m, std::vector<int64_t> &x) {
+  std::vector<int64_t> y(x.size(), kNegInf);
+  for (int i = 0; i < m.k; ++i)
+    for (int j = 0; j < m.k; ++j)
+      if (m.at(i, j) > kNegInf && x[size_t(j)] > kNegInf)
+        y[size_t(i)] = std::max(y[size_t(i)], m.at(i, j) + x[size_t(j)]);
+  x = std::move(y);
+}
+
+/// The time of the last event in state x: the last load, compute or store.
+uint64_t lastEvent(const Layout &lay, const std::vector<int64_t> &x) {
+  int64_t t = std::max({x[size_t(lay.le(0))], x[size_t(lay.c())],
+                        x[size_t(lay.se(0))], int64_t(0)});
+  return uint64_t(t);
+}
+
+/// Prepares state x for kernel `k` after kernel `p` (docs/cost-model.md,
+/// "Kernel boundaries"): its first load waits for p's last compute (SRAM is
+/// reused from address 0), for p's last store when its first buffers reach
+/// p's output slots, and a load of what p wrote waits for the store that
+/// completes the bytes the first step reads (the last store or the one
+/// before; an earlier one has long finished).
+void crossKernel(const Kernel &p, Pricer &pk, const std::set<std::string> &kept,
+                 std::vector<int64_t> &x) {
+  const Layout &lay = pk.lay;
+  const Kernel &k = pk.k;
+  int64_t &ls = x[size_t(lay.ls())];
+  ls = std::max(ls, x[size_t(lay.c())]);
+  if (k.firstLoadSramEnd > p.storeSramBegin)
+    ls = std::max(ls, x[size_t(lay.se(0))]);
+  x[size_t(lay.waitS())] = x[size_t(lay.se(0))];
+  x[size_t(lay.waitSp())] = x[size_t(lay.se(1))];
+  for (const Stream &out : p.streams) {
+    if (!out.store || kept.count(out.tensor))
+      continue;
+    uint64_t total = 0;
+    for (const TransferClass &tc : out.classes)
+      total += tc.count;
+    for (unsigned i = 0; i < k.streams.size(); ++i) {
+      const Stream &in = k.streams[i];
+      if (in.store || in.tensor != out.tensor)
+        continue;
+      uint64_t need = total;
+      if (out.storesPerBlock && out.blockBytes)
+        need = std::min(total, ceilDiv(in.firstNeedBytes, out.blockBytes) *
+                                   out.storesPerBlock);
+      if (need >= total)
+        pk.waitS.insert(i);
+      else if (need + 1 == total)
+        pk.waitSp.insert(i);
+    }
+  }
+}
+
+/// Every total of a kernel with the kept tensors removed (no latency).
+Cost totals(const arch::ChipConfig &chip, const Kernel &k,
+            const std::set<std::string> &kept, const Constraints &c) {
+  Cost r;
+  double bpc = chip.dramBytesPerCycle();
+  uint64_t d = chip.matrix_fp16_rate_divisor;
+  double pes = double(chip.matrix_rows) * chip.matrix_cols;
+  r.sramBytes = k.sramBytes;
+  for (const Stream &s : k.streams) {
+    if (kept.count(s.tensor)) {
+      r.sramBytes += alignUp(s.tensorBytes, c.alignBytes);
+      continue;
+    }
+    for (const TransferClass &tc : s.classes) {
+      uint64_t dma = dmaCycles(chip, tc.shape, s.store);
+      uint64_t bus = timing::dramBusBytes(
+          chip, tc.shape.rows, tc.shape.rowBytes, tc.shape.dramStrideBytes);
+      (s.store ? r.storeQueueCycles : r.loadQueueCycles) += tc.count * dma;
+      (s.store ? r.dramBytesWritten : r.dramBytesRead) +=
+          tc.count * tc.shape.bytes();
+      (s.store ? r.stores : r.loads) += tc.count;
+      r.dramBusBytes += tc.count * bus;
+      r.dramBusCycles += tc.count * timing::dramDataCycles(chip, bus);
+    }
+    r.roofline.unavoidableBytes += s.tensorBytes;
+  }
+  for (const ComputeClass &cc : k.compute) {
+    uint64_t cyc = computeCycles(chip, cc) * cc.count;
+    if (cc.op == Opcode::MatMul) {
+      r.matrixCycles += cyc;
+      uint64_t macs = cc.dims[0] * cc.dims[1] * cc.dims[2] * cc.count;
+      r.macs += macs;
+      r.roofline.computeCycles += double(macs) * d / pes;
+    } else {
+      r.vectorCycles += cyc;
+      r.roofline.computeCycles += double(timing::vectorPasses(chip, cc.op) *
+                                         cc.dims[0] * cc.dims[1] * cc.count) /
+                                  chip.vector_lanes;
+    }
+  }
+  r.computeQueueCycles = r.matrixCycles + r.vectorCycles;
+  r.roofline.memoryCycles = double(r.roofline.unavoidableBytes) / bpc;
+  return r;
+}
+
+/// The DRAM bus bound: the first access's latency, then every data phase
+/// back to back on the one bus.
+uint64_t busBound(const arch::ChipConfig &chip, const Cost &r) {
+  return r.dramBusCycles ? chip.dramLatencyCycles() + r.dramBusCycles : 0;
+}
+
+/// Which resource sets the latency (for the report): the busiest queue or
+/// the bus when it binds.
+Bottleneck bottleneckOf(const arch::ChipConfig &chip, const Cost &r,
+                        uint64_t recurrence) {
+  if (busBound(chip, r) > recurrence)
+    return Bottleneck::DramBus;
+  uint64_t l = r.loadQueueCycles, cq = r.computeQueueCycles,
+           s = r.storeQueueCycles;
+  if (cq >= l && cq >= s)
+    return Bottleneck::Compute;
+  return l >= s ? Bottleneck::Load : Bottleneck::Store;
+}
+
+} // namespace
+
+const char *tessera::cost::bottleneckName(Bottleneck b) {
+  switch (b) {
+  case Bottleneck::Load:
+    return "load";
+  case Bottleneck::Compute:
+    return "compute";
+  case Bottleneck::Store:
+    return "store";
+  case Bottleneck::DramBus:
+    return "dram-bus";
+  }
+  return "?";
+}
+
+//===----------------------------------------------------------------------===//
+// Builders
+//===----------------------------------------------------------------------===//
+
+Kernel tessera::cost::gemmKernel(const GemmOp &op, const GemmTiling &t,
+                                 const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  Extents em = extents(op.m, t.tm), ek = extents(op.k, t.tk),
+          en = extents(op.n, t.tn);
+  uint64_t nm = em.tiles(), nk = ek.tiles(), nn = en.tiles();
+  uint64_t tm = em.first(), tk = ek.first(), tn = en.first();
+  Kernel k;
+  k.kind = "gemm";
+  k.sramBytes = 2 * alignUp(tm * tk * e, al) + 2 * alignUp(tk * tn * e, al) +
+                2 * alignUp(tm * tn * e, al) +
+                (nk > 1 ? 2 * alignUp(tm * tn * 4, al) : 0);
+  k.streams = {stream(op.a, false, op.batch * op.m * op.k * e),
+               stream(op.b, false, op.batch * op.k * op.n * e),
+               stream(op.out, true, op.batch * op.m * op.n * e)};
+  // Two slots per operand, least recently used replaced, loop order
+  // (i, j, l): A(i, l) stays for every j when a row of tiles has at most two
+  // K steps; B(l, j) stays for every i when all of B is at most two tiles.
+  bool aEveryJ = nk > 2, bEveryI = nk * nn > 2;
+  // One output tile: its K steps, the last one storing.
+  auto tile = [&](uint64_t xm, uint64_t xn, bool loadA, bool loadB) {
+    Seq s;
+    auto kstep = [&](uint64_t xk, bool last) {
+      Step st;
+      if (loadA)
+        st.loads.push_back({0, xfer(xm, xk * e, op.k * e)});
+      if (loadB)
+        st.loads.push_back({1, xfer(xk, xn * e, op.n * e)});
+      st.compute.push_back(instr(Opcode::MatMul, xm, xk, xn));
+      if (last)
+        st.stores.push_back({2, xfer(xm, xn * e, op.n * e)});
+      return st;
+    };
+    if (ek.edgeCount) {
+      s.add(kstep(ek.full, false), ek.fullCount);
+      s.add(kstep(ek.edge, true));
+    } else {
+      s.add(kstep(ek.full, false), ek.fullCount - 1);
+      s.add(kstep(ek.full, true));
+    }
+    return s;
+  };
+  // A row of output tiles: j = 0 loads A, the others only if A is evicted.
+  auto row = [&](uint64_t xm, bool loadB) {
+    Seq s;
+    s.add(tile(xm, en.first(), true, loadB));
+    uint64_t fullAfter = en.fullCount ? en.fullCount - 1 : 0;
+    s.add(tile(xm, en.full, aEveryJ, loadB), fullAfter);
+    if (en.edgeCount && en.fullCount)
+      s.add(tile(xm, en.edge, aEveryJ, loadB));
+    return s;
+  };
+  Seq matrix;
+  matrix.add(row(em.first(), true));
+  uint64_t fullAfter = em.fullCount ? em.fullCount - 1 : 0;
+  matrix.add(row(em.full, bEveryI), fullAfter);
+  if (em.edgeCount && em.fullCount)
+    matrix.add(row(em.edge, bEveryI));
+  k.loop.add(std::move(matrix), op.batch);
+  (void)nm;
+  // Per slot: A, B, out, the FP32 accumulator.
+  k.firstLoadSramEnd = alignUp(tm * tk * e, al) + tk * tn * e;
+  k.storeSramBegin = alignUp(tm * tk * e, al) + alignUp(tk * tn * e, al);
+  k.streams[0].firstNeedBytes = (tm - 1) * op.k * e + tk * e;
+  k.streams[1].firstNeedBytes = (tk - 1) * op.n * e + tn * e;
+  k.streams[2].blockBytes = tm * op.n * e;
+  k.streams[2].storesPerBlock = nn;
+  finalize(k);
+  return k;
+}
+
+Kernel tessera::cost::vectorKernel(const VectorOp &op, const RowTiling &t,
+                                   const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  Extents er = extents(op.rows, t.tr), ec = extents(op.cols, t.tc);
+  uint64_t tr = er.first(), tc = ec.first();
+  uint64_t tile = alignUp(tr * tc * e, al), total = op.rows * op.cols * e;
+  uint64_t rowBytes = op.cols * e;
+  bool ln = op.op == Opcode::VecLayerNorm;
+  Kernel k;
+  k.kind = "vector";
+  auto resident = [&](const std::string &name, uint64_t bytes) {
+    k.streams.push_back(stream(name, false, bytes, true));
+    k.prologue.push_back(
+        {unsigned(k.streams.size() - 1), xfer(1, bytes, bytes)});
+  };
+  Operand2 second = ln ? Operand2::None : op.second;
+  if (ln) {
+    k.sramBytes = 2 * alignUp(rowBytes, al) + 4 * tile;
+    resident(op.y, rowBytes);
+    resident(op.beta, rowBytes);
+  } else if (second == Operand2::Row || second == Operand2::Scalar) {
+    uint64_t bytes = second == Operand2::Row ? rowBytes : e;
+    k.sramBytes = alignUp(bytes, al) + 4 * tile;
+    resident(op.y, bytes);
+  } else if (second == Operand2::Full) {
+    k.sramBytes = 6 * tile;
+  } else if (second == Operand2::Col) {
+    k.sramBytes = 4 * tile + 2 * alignUp(tr * e, al);
+  } else {
+    k.sramBytes = 4 * tile;
+  }
+  unsigned xi = unsigned(k.streams.size());
+  k.streams.push_back(stream(op.x, false, total));
+  bool perTileY = second == Operand2::Full || second == Operand2::Col;
+  if (perTileY)
+    k.streams.push_back(
+        stream(op.y, false, second == Operand2::Full ? total : op.rows * e));
+  unsigned oi = unsigned(k.streams.size());
+  k.streams.push_back(stream(op.out, true, total));
+
+  auto step = [&](uint64_t xr, uint64_t xc) {
+    Step s;
+    Transfer tt = xfer(xr, xc * e, op.cols * e);
+    s.loads.push_back({xi, tt});
+    if (second == Operand2::Full)
+      s.loads.push_back({xi + 1, tt});
+    else if (second == Operand2::Col)
+      s.loads.push_back({xi + 1, xfer(1, xr * e, e)});
+    s.compute.push_back(instr(op.op, xr, xc));
+    s.stores.push_back({oi, tt});
+    return s;
+  };
+  auto row = [&](uint64_t xr) {
+    Seq s;
+    s.add(step(xr, ec.full), ec.fullCount);
+    s.add(step(xr, ec.edge), ec.edgeCount);
+    return s;
+  };
+  k.loop.add(row(er.full), er.fullCount);
+  k.loop.add(row(er.edge), er.edgeCount);
+  // Resident operands, two input slots, two slots of a per-tile second
+  // operand, two output slots.
+  uint64_t pro = 0;
+  for (const auto &[i, t] : k.prologue)
+    pro += alignUp(t.bytes(), al);
+  uint64_t yBuf = second == Operand2::Full  ? tile
+                  : second == Operand2::Col ? alignUp(tr * e, al)
+                                            : 0;
+  k.firstLoadSramEnd = pro + 2 * tile + yBuf;
+  k.storeSramBegin = pro + 2 * tile + 2 * yBuf;
+  k.streams[xi].firstNeedBytes = (tr - 1) * op.cols * e + tc * e;
+  if (perTileY)
+    k.streams[xi + 1].firstNeedBytes =
+        second == Operand2::Full ? k.streams[xi].firstNeedBytes : tr * e;
+  k.streams[oi].blockBytes = tr * op.cols * e;
+  k.streams[oi].storesPerBlock = ec.tiles();
+  finalize(k);
+  return k;
+}
+
+Kernel tessera::cost::moveKernel(const MoveOp &op, const RowTiling &t,
+                                 const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  Extents er = extents(op.rows, t.tr), ec = extents(op.cols, t.tc);
+  uint64_t tr = er.first(), tc = ec.first();
+  uint64_t total = op.batch * op.rows * op.cols * e;
+  Kernel k;
+  k.kind = op.transpose ? "transpose" : "copy";
+  k.sramBytes = (op.transpose ? 4 : 2) * alignUp(tr * tc * e, al);
+  k.storeReadsLoadBuffer = !op.transpose;
+  k.streams = {stream(op.x, false, total), stream(op.out, true, total)};
+  auto step = [&](uint64_t xr, uint64_t xc) {
+    Step s;
+    s.loads.push_back({0, xfer(xr, xc * e, op.srcStrideBytes)});
+    if (op.transpose) {
+      // A transposed tile lands as xc rows of xr elements.
+      s.compute.push_back(instr(Opcode::VecTranspose, xr, xc));
+      s.stores.push_back({1, xfer(xc, xr * e, op.dstStrideBytes)});
+    } else {
+      s.stores.push_back({1, xfer(xr, xc * e, op.dstStrideBytes)});
+    }
+    return s;
+  };
+  auto row = [&](uint64_t xr) {
+    Seq s;
+    s.add(step(xr, ec.full), ec.fullCount);
+    s.add(step(xr, ec.edge), ec.edgeCount);
+    return s;
+  };
+  Seq slice;
+  slice.add(row(er.full), er.fullCount);
+  slice.add(row(er.edge), er.edgeCount);
+  k.loop.add(std::move(slice), op.batch);
+  uint64_t tile = alignUp(tr * tc * e, al);
+  k.firstLoadSramEnd = tr * tc * e;
+  // A copy's store reads the load's slot; a transpose's its output ring.
+  k.storeSramBegin = op.transpose ? 2 * tile : 0;
+  k.streams[0].firstNeedBytes = (tr - 1) * op.srcStrideBytes + tc * e;
+  // Stores land in tensor order only for a contiguous copy.
+  if (!op.transpose && op.batch == 1 && op.dstStrideBytes == op.cols * e) {
+    k.streams[1].blockBytes = tr * op.cols * e;
+    k.streams[1].storesPerBlock = ec.tiles();
+  }
+  finalize(k);
+  return k;
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation
+//===----------------------------------------------------------------------===//
+
+Cost tessera::cost::evaluate(const arch::ChipConfig &chip, const Kernel &k,
+                             const std::set<std::string> &keptInSram,
+                             const Constraints &c) {
+  Cost r = totals(chip, k, keptInSram, c);
+  Pricer pk(chip, k, keptInSram);
+  std::vector<int64_t> x(size_t(pk.lay.size()), 0);
+  applyTo(pk.kernelMatrix(), x);
+  uint64_t rec = lastEvent(pk.lay, x);
+  r.latencyCycles = std::max(rec, busBound(chip, r));
+  r.bottleneck = bottleneckOf(chip, r, rec);
+  return r;
+}
+
+SequenceCost tessera::cost::evaluateSequence(
+    const arch::ChipConfig &chip, const std::vector<Kernel> &kernels,
+    const std::set<std::string> &keptInSram, const Constraints &c) {
+  SequenceCost r;
+  Layout lay{int(std::max<uint32_t>(1, chip.dma_outstanding_transfers))};
+  std::vector<int64_t> x(size_t(lay.size()), 0);
+  uint64_t prevEnd = 0, bus = 0;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const Kernel &k = kernels[i];
+    r.kernels.push_back(evaluate(chip, k, keptInSram, c));
+    r.roofline += r.kernels.back().roofline;
+    bus += r.kernels.back().dramBusCycles;
+    Pricer pk(chip, k, keptInSram);
+    if (i > 0)
+      crossKernel(kernels[i - 1], pk, keptInSram, x);
+    applyTo(pk.kernelMatrix(), x);
+    uint64_t end = lastEvent(lay, x);
+    r.endCycles.push_back(end);
+    r.attributedCycles.push_back(end > prevEnd ? end - prevEnd : 0);
+    prevEnd = std::max(prevEnd, end);
+  }
+  r.latencyCycles = std::max(prevEnd, bus ? chip.dramLatencyCycles() + bus : 0);
+  return r;
+}
+
+Cost tessera::cost::evaluate(const arch::ChipConfig &chip, const FusedGroup &g,
+                             const Constraints &c) {
+  SequenceCost seq = evaluateSequence(chip, g.members, g.keptInSram, c);
+  Cost sum;
+  for (const Cost &m : seq.kernels) {
+    // Buffers of every member coexist in the fused kernel.
+    sum.sramBytes += m.sramBytes;
+    sum.dramBytesRead += m.dramBytesRead;
+    sum.dramBytesWritten += m.dramBytesWritten;
+    sum.dramBusBytes += m.dramBusBytes;
+    sum.loads += m.loads;
+    sum.stores += m.stores;
+    sum.macs += m.macs;
+    sum.matrixCycles += m.matrixCycles;
+    sum.vectorCycles += m.vectorCycles;
+    sum.loadQueueCycles += m.loadQueueCycles;
+    sum.computeQueueCycles += m.computeQueueCycles;
+    sum.storeQueueCycles += m.storeQueueCycles;
+    sum.dramBusCycles += m.dramBusCycles;
+    sum.roofline += m.roofline;
+  }
+  // A kept tensor was counted by each member that touches it; it is
+  // resident once.
+  for (const std::string &name : g.keptInSram) {
+    uint64_t bytes = 0, times = 0;
+    for (const Kernel &k : g.members)
+      for (const Stream &s : k.streams)
+        if (s.tensor == name) {
+          bytes = alignUp(s.tensorBytes, c.alignBytes);
+          ++times;
+          break;
+        }
+    if (times > 1)
+      sum.sramBytes -= (times - 1) * bytes;
+  }
+  sum.latencyCycles = seq.latencyCycles;
+  sum.bottleneck = bottleneckOf(chip, sum, seq.latencyCycles);
+  return sum;
+}
+
+std::optional<std::string>
+tessera::cost::checkFits(const arch::ChipConfig &chip, const Kernel &k,
+                         const Constraints &c) {
+  uint64_t budget = c.budget(chip);
+  if (k.sramBytes > budget)
+    return "needs " + std::to_string(k.sramBytes) +
+           " bytes of SRAM, the budget is " + std::to_string(budget);
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Search
+//===----------------------------------------------------------------------===//
+
+std::vector<uint64_t> tessera::cost::tileCandidates(uint64_t d, uint64_t unit) {
+  std::vector<uint64_t> v{d};
+  // Multiples of the unit: every one up to 16, then a geometric ladder, so
+  // the search stays small for long dimensions.
+  for (uint64_t m = 1; m * unit < d;
+       m = m < 16 ? m + 1 : (m % 3 == 0 ? m / 3 * 4 : m / 2 * 3))
+    v.push_back(m * unit);
+  for (uint64_t t = unit / 2; t >= 8; t /= 2)
+    if (t < d)
+      v.push_back(t);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+namespace {
+
+/// Strictly better: lower latency, then fewer bus bytes, then a smaller
+/// footprint; equal costs keep the earlier candidate (the search visits
+/// larger tiles first).
+bool better(const Cost &a, const Cost &b) {
+  return std::make_tuple(a.latencyCycles, a.dramBusBytes, a.sramBytes) <
+         std::make_tuple(b.latencyCycles, b.dramBusBytes, b.sramBytes);
+}
+
+template <typename TilingT, typename Build>
+void consider(const arch::ChipConfig &chip, const Constraints &c,
+              const TilingT &t, Build build,
+              std::optional<Choice<TilingT>> &best, uint64_t &n) {
+  ++n;
+  Kernel k = build(t);
+  if (k.sramBytes > c.budget(chip))
+    return;
+  Cost cost = evaluate(chip, k, {}, c);
+  if (!best || better(cost, best->cost))
+    best = Choice<TilingT>{t, cost, 0};
+}
+
+} // namespace
+
+std::optional<Choice<GemmTiling>>
+tessera::cost::searchGemm(const arch::ChipConfig &chip, const GemmOp &op,
+                          const Constraints &c) {
+  std::vector<uint64_t> ms = tileCandidates(op.m, 32);
+  for (uint64_t t : {16, 8})
+    if (t < op.m && !std::count(ms.begin(), ms.end(), t))
+      ms.push_back(t);
+  std::vector<uint64_t> ks = tileCandidates(op.k, chip.matrix_rows),
+                        ns = tileCandidates(op.n, chip.matrix_cols);
+  std::sort(ms.rbegin(), ms.rend());
+  std::sort(ks.rbegin(), ks.rend());
+  std::sort(ns.rbegin(), ns.rend());
+  std::optional<Choice<GemmTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tm : ms)
+    for (uint64_t tk : ks)
+      for (uint64_t tn : ns)
+        consider(
+            chip, c, GemmTiling{tm, tk, tn},
+            [&](const GemmTiling &t) { return gemmKernel(op, t, c); }, best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}
+
+namespace {
+
+std::vector<uint64_t> rowCandidates(uint64_t rows) {
+  std::vector<uint64_t> v = tileCandidates(rows, 8);
+  for (uint64_t t : {1, 2, 4})
+    if (t < rows)
+      v.push_back(t);
+  std::sort(v.rbegin(), v.rend());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+} // namespace
+
+std::optional<Choice<RowTiling>>
+tessera::cost::searchVector(const arch::ChipConfig &chip, const VectorOp &op,
+                            const Constraints &c) {
+  std::vector<uint64_t> cols{op.cols};
+  if (!op.rowWise()) {
+    std::vector<uint64_t> more = tileCandidates(op.cols, 64);
+    cols.assign(more.rbegin(), more.rend());
+  }
+  std::optional<Choice<RowTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tr : rowCandidates(op.rows))
+    for (uint64_t tc : cols)
+      consider(
+          chip, c, RowTiling{tr, tc},
+          [&](const RowTiling &t) { return vectorKernel(op, t, c); }, best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}
+
+std::optional<Choice<RowTiling>>
+tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
+                          const Constraints &c) {
+  std::vector<uint64_t> more = tileCandidates(op.cols, 64);
+  std::vector<uint64_t> cols(more.rbegin(), more.rend());
+  std::optional<Choice<RowTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tr : rowCandidates(op.rows))
+    for (uint64_t tc : cols)
+      consider(
+          chip, c, RowTiling{tr, tc},
+          [&](const RowTiling &t) { return moveKernel(op, t, c); }, best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}
