@@ -161,6 +161,14 @@ std::string tessera::sim::formatReport(const SimResult &r,
               << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead << " / "
               << r.dramBytesWritten << " bytes); bus busy "
               << pct(share(r.dramBusyCycles, r.totalCycles)) << "\n";
+  if (chip.detailedDram()) {
+    uint64_t bursts = r.dramRowHits + r.dramRowMisses;
+    row("DRAM rows") << chip.dram_channels << " channels x " << chip.dram_banks
+                     << " banks: " << r.dramRowHits << " row hits, "
+                     << r.dramRowMisses << " misses ("
+                     << pct(share(r.dramRowHits, bursts)) << " hit rate), "
+                     << r.dramTurnarounds << " read/write turnarounds\n";
+  }
   row("matrix unit") << pct(r.matrixUtilization)
                      << " utilization over the frame, "
                      << pct(r.matrixBusyUtilization) << " while busy; busy "
@@ -324,7 +332,12 @@ std::string tessera::sim::reportJson(const SimResult &r,
      << ", \"bus_bytes\": " << r.dramBurstBytes
      << ", \"bus_busy_cycles\": " << r.dramBusyCycles
      << ", \"bus_busy_fraction\": "
-     << num(share(r.dramBusyCycles, r.totalCycles)) << "},\n";
+     << num(share(r.dramBusyCycles, r.totalCycles))
+     << ", \"model\": " << str(chip.dram_model)
+     << ", \"row_hits\": " << r.dramRowHits
+     << ", \"row_misses\": " << r.dramRowMisses << ", \"row_hit_rate\": "
+     << num(share(r.dramRowHits, r.dramRowHits + r.dramRowMisses))
+     << ", \"turnarounds\": " << r.dramTurnarounds << "},\n";
   os << "  \"matrix_unit\": {\"busy_cycles\": " << r.matrixBusyCycles
      << ", \"macs\": " << r.macs
      << ", \"utilization\": " << num(r.matrixUtilization)

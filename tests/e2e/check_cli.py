@@ -87,6 +87,10 @@ check(len(events) > 100, "trace has events")
 
 timing = json.loads(run("run", "--timing-only", "--json"))
 check(timing["frame"]["cycles"] == cycles, "timing-only: same cycles")
+# From the file, timing only: the weights stay on disk and no input is needed.
+timed_file = json.loads(run("simulate", prog, "--timing-only", "--json"))
+check(timed_file["frame"]["cycles"] == cycles,
+      "simulate --timing-only from the file: same cycles, no input needed")
 
 chain = json.loads(run("run", "--no-raise-gelu", "--json"))
 check(chain["accuracy_passed"], "--no-raise-gelu: accuracy")

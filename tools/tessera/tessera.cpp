@@ -419,6 +419,8 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
     if (t.kind != arch::TensorKind::Input)
       continue;
     auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end() && timingOnly)
+      continue; // cycles do not depend on values
     if (it == inputFiles.end())
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
@@ -554,6 +556,8 @@ int reference(const std::string &model) {
   std::map<std::string, std::vector<float>> inputs;
   for (const NamedTensor &t : ins) {
     auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end() && timingOnly)
+      continue; // cycles do not depend on values
     if (it == inputFiles.end())
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
@@ -657,7 +661,8 @@ int main(int argc, char **argv) {
     if (referenceCmd)
       return reference(referenceModel);
     if (simulateCmd) {
-      arch::Program prog = arch::Program::load(simProgram);
+      // Timing only: the weights stay on disk (docs/simulator.md).
+      arch::Program prog = arch::Program::load(simProgram, !timingOnly);
       return simulate(prog, chip, simProgram, simProgram, {}, {});
     }
     // `run`, also the default with no subcommand.

@@ -228,3 +228,38 @@ TEST(ChipConfig, MissingFileIsAClearError) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ChipConfig, EnumeratedAndBooleanFieldsNameTheirChoices) {
+  std::string err = parseError(
+      withLine("matrix_dataflow", "matrix_dataflow = row_stationary"));
+  EXPECT_NE(err.find("field 'matrix_dataflow' expects weight_stationary or "
+                     "output_stationary, got 'row_stationary'"),
+            std::string::npos)
+      << err;
+  err = parseError(withLine("dram_model", "dram_model = fancy"));
+  EXPECT_NE(err.find("field 'dram_model' expects simple or detailed"),
+            std::string::npos)
+      << err;
+  err = parseError(
+      withLine("scale_sim_compatible", "scale_sim_compatible = yes"));
+  EXPECT_NE(err.find("field 'scale_sim_compatible' expects true or false"),
+            std::string::npos)
+      << err;
+  ChipConfig c = ChipConfig::parse(
+      withLine("matrix_dataflow", "matrix_dataflow = output_stationary"), "x");
+  EXPECT_TRUE(c.outputStationary());
+  c = ChipConfig::parse(
+      withLine("scale_sim_compatible", "scale_sim_compatible = true"), "x");
+  EXPECT_TRUE(c.scale_sim_compatible);
+  EXPECT_NE(parseError(withLine("dma_outstanding_transfers",
+                                "dma_outstanding_transfers = 0"))
+                .find("must be positive"),
+            std::string::npos);
+  // Energies may be zero (that term is then left out).
+  EXPECT_NO_THROW(ChipConfig::parse(
+      withLine("static_power_w", "static_power_w = 0"), "x"));
+}
+
+} // namespace
