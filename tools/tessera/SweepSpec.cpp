@@ -277,14 +277,16 @@ ChipConfig withFields(const ChipConfig &base,
   try {
     return ChipConfig::parse(out.str(), marker);
   } catch (const ContractError &e) {
-    // Drop the parser's "<marker>[:line]: " prefix.
+    // Drop the parser's "<marker>[:line[:column]]: " prefix.
     std::string msg = e.what();
     if (msg.compare(0, marker.size(), marker) == 0) {
       size_t p = marker.size();
-      if (p < msg.size() && msg[p] == ':')
+      while (p + 1 < msg.size() && msg[p] == ':' &&
+             std::isdigit((unsigned char)msg[p + 1])) {
         ++p;
-      while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
-        ++p;
+        while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
+          ++p;
+      }
       if (p < msg.size() && msg[p] == ':')
         ++p;
       msg = trim(msg.substr(p));
