@@ -382,7 +382,7 @@ def Tsr_AvgPoolOp : Tsr_PoolOp<"avgpool", "average"> {
                    BoolAttr:$count_include_pad);
 }
 
-class Tsr_UnaryOp<string mnemonic, string what>
+class Tsr_ActivationOp<string mnemonic, string what>
     : Tsr_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = "elementwise " # what;
   let arguments = (ins Tsr_Tensor:$input);
@@ -390,21 +390,21 @@ class Tsr_UnaryOp<string mnemonic, string what>
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Tsr_ReluOp : Tsr_UnaryOp<"relu", "max(x, 0)"> {
+def Tsr_ReluOp : Tsr_ActivationOp<"relu", "max(x, 0)"> {
   let description = [{
     ```mlir
     %y = tsr.relu %x : tensor<1x64x56x56xf32>
     ```
   }];
 }
-def Tsr_SigmoidOp : Tsr_UnaryOp<"sigmoid", "1 / (1 + exp(-x))"> {
+def Tsr_SigmoidOp : Tsr_ActivationOp<"sigmoid", "1 / (1 + exp(-x))"> {
   let description = [{
     ```mlir
     %y = tsr.sigmoid %x : tensor<1x16x1x1xf32>
     ```
   }];
 }
-def Tsr_HardSwishOp : Tsr_UnaryOp<"hardswish", "x * min(max(x / 6 + 1/2, 0), 1)"> {
+def Tsr_HardSwishOp : Tsr_ActivationOp<"hardswish", "x * min(max(x / 6 + 1/2, 0), 1)"> {
   let description = [{
     ONNX HardSwish (alpha 1/6, beta 0.5; PyTorch's `nn.Hardswish`).
 
