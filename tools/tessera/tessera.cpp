@@ -438,8 +438,12 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   sim::ReportInfo info;
   info.modelName = modelName;
   info.programPath = progName;
-  if (plans && plans->size() == result.layers.size()) {
-    // The cost model's estimate of the same kernels (docs/cost-model.md).
+  bool described = plans && plans->size() == result.layers.size();
+  for (size_t i = 0; described && i < plans->size(); ++i)
+    described = !(*plans)[i].kind.empty();
+  if (described) {
+    // The cost model's estimate of the same kernels (docs/cost-model.md),
+    // when every layer's kernel has a cost description.
     cost::SequenceCost est = cost::evaluateSequence(chip, *plans);
     sim::CostEstimate ce;
     ce.layerCycles = est.attributedCycles;

@@ -183,13 +183,17 @@ private:
   std::string tensorName(int v) const {
     return tensorOf[v] >= 0 ? prog.tensors[tensorOf[v]].name : g.values[v].name;
   }
-  /// Records the current layer's kernel (docs/cost-model.md).
+  /// Records the current layer's kernel (docs/cost-model.md). A layer
+  /// emitted as several kernels is not one kernel of the model's: it stays
+  /// undescribed (empty kind), as does a layer whose kernel records nothing.
   void plan(cost::Kernel k) {
     if (!plans)
       return;
     plans->resize(prog.layers.size());
-    (*plans)[layer] = std::move(k);
+    planCount.resize(prog.layers.size());
+    (*plans)[layer] = ++planCount[layer] == 1 ? std::move(k) : cost::Kernel();
   }
+  std::vector<unsigned> planCount; ///< plan() calls per layer.
 
   // -- Emission -------------------------------------------------------------
   void emit(Instr in) {
