@@ -20,6 +20,8 @@ packages=(
   libsodium-dev libhdf5-dev libarchive-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libx264-dev
   libclang-rt-14-dev
+  # Formats through maintained libraries: TOML configs, JSON, CRC-32C.
+  libtomlplusplus-dev nlohmann-json3-dev libisal-dev
   # Model zoo (models/, scripts/zoo.py): generators, PyTorch references,
   # the trained digits model; /usr/bin/time for the perception benchmark.
   python3-numpy python3-onnx python3-torch python3-torchvision python3-sklearn

@@ -11,6 +11,12 @@ head -c 1000 "$model" > "$out/truncated.onnx"
 grep -v '^sram_bytes' "$root/arch/configs/reference.cfg" > "$out/missing_field.cfg"
 sed 's/^dram_bandwidth_gbps = .*/dram_bandwidth_gbps = -68/' \
   "$root/arch/configs/reference.cfg" > "$out/negative_field.cfg"
+# Not TOML: an unquoted name (as the plain key = value files of old wrote it),
+# and a line without a value.
+sed 's/^name = .*/name = reference/' \
+  "$root/arch/configs/reference.cfg" > "$out/unquoted_name.cfg"
+sed 's/^clock_ghz = .*/clock_ghz =/' \
+  "$root/arch/configs/reference.cfg" > "$out/no_value.cfg"
 # The model without its tensors.txt next to it (no inputs known).
 cp "$model" "$out/lone.onnx"
 # Programs: a good one, then a bad magic and a bad version.

@@ -43,32 +43,15 @@ const std::vector<CompilerOptionInfo> &tessera::tools::compilerOptions() {
 }
 
 const std::vector<std::string> &tessera::tools::simulatorOnlyFields() {
-  // compiler/lib/Codegen reads name, clock_ghz, matrix_rows/cols,
-  // matrix_fp16_rate_divisor, matrix_accumulator_rows, sram_bytes and dram_*
-  // but dma_outstanding_transfers (tiling, SRAM allocation, the GEMM cost
-  // model); these it does not. SweepTests checks each against the compiler.
+  // Only what no timing depends on: the compiler's cost model (tiling
+  // selection) calls the simulator's timing formulas, which read the matrix,
+  // vector, SRAM, DRAM and DMA fields, so all of those are compiler-visible.
+  // SweepTests checks each listed field against the compiler.
   static const std::vector<std::string> all = {
-      "vector_lanes",
-      "vector_startup_cycles",
-      "vector_elementwise_passes",
-      "vector_layernorm_passes",
-      "vector_softmax_passes",
-      "vector_gelu_passes",
-      "vector_transpose_passes",
-      "sram_banks",
-      "sram_bank_width_bytes",
-      "sram_access_cycles",
-      "matrix_dataflow",
-      "scale_sim_compatible",
-      "dma_outstanding_transfers",
-      "frame_budget_ms",
-      "energy_mac_int8_pj",
-      "energy_mac_fp16_pj",
-      "energy_mac_fp32_pj",
-      "energy_vector_op_pj",
-      "energy_sram_pj_per_byte",
-      "energy_dram_pj_per_byte",
-      "static_power_w",
+      "frame_budget_ms",         "energy_mac_int8_pj",
+      "energy_mac_fp16_pj",      "energy_mac_fp32_pj",
+      "energy_vector_op_pj",     "energy_sram_pj_per_byte",
+      "energy_dram_pj_per_byte", "static_power_w",
   };
   return all;
 }
@@ -238,8 +221,11 @@ std::string unquote(const std::string &v) {
 }
 
 /// A value in the config text's own syntax (quoted if the base quotes it).
-std::string configLiteral(const AxisValue &v, const std::string &original) {
-  bool quoted = !original.empty() && original.front() == '"';
+std::string configLiteral(const AxisValue &v, const std::string &original,
+                          bool tomlText) {
+  // In a TOML config every string is quoted, also one given for a number
+  // (so that the config parser reports the type, not a syntax error).
+  bool quoted = tomlText || (!original.empty() && original.front() == '"');
   if (v.kind == AxisValue::String) {
     if (!quoted)
       return v.s;
@@ -258,7 +244,9 @@ std::string configLiteral(const AxisValue &v, const std::string &original) {
 /// ContractError with the config parser's message (without a location).
 ChipConfig withFields(const ChipConfig &base,
                       const std::vector<std::pair<std::string, AxisValue>> &f) {
-  std::istringstream in(base.toText());
+  std::string text = base.toText();
+  bool tomlText = text.find("name = \"") != std::string::npos;
+  std::istringstream in(text);
   std::ostringstream out;
   std::string line;
   while (std::getline(in, line)) {
@@ -267,7 +255,8 @@ ChipConfig withFields(const ChipConfig &base,
       auto it = std::find_if(f.begin(), f.end(),
                              [&](const auto &kv) { return kv.first == key; });
       if (it != f.end()) {
-        out << key << " = " << configLiteral(it->second, value) << "\n";
+        out << key << " = " << configLiteral(it->second, value, tomlText)
+            << "\n";
         continue;
       }
     }
@@ -277,14 +266,16 @@ ChipConfig withFields(const ChipConfig &base,
   try {
     return ChipConfig::parse(out.str(), marker);
   } catch (const ContractError &e) {
-    // Drop the parser's "<marker>[:line]: " prefix.
+    // Drop the parser's "<marker>[:line[:column]]: " prefix.
     std::string msg = e.what();
     if (msg.compare(0, marker.size(), marker) == 0) {
       size_t p = marker.size();
-      if (p < msg.size() && msg[p] == ':')
+      while (p + 1 < msg.size() && msg[p] == ':' &&
+             std::isdigit((unsigned char)msg[p + 1])) {
         ++p;
-      while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
-        ++p;
+        while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
+          ++p;
+      }
       if (p < msg.size() && msg[p] == ':')
         ++p;
       msg = trim(msg.substr(p));

@@ -14,6 +14,7 @@
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
+#include "tessera/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   tessera::tsr::registerPasses();
+  tessera::tsr::registerTilingPasses();
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "Tessera optimizer driver (tsr dialect)\n", registry);
 

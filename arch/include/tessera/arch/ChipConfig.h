@@ -4,17 +4,24 @@
 // here, with its unit in the name. The compiler tiles against it and the
 // simulator times against it; neither keeps its own copy of a number.
 //
-// Config files are text, one `field = value` per line, `#` starts a comment.
-// Every field must be present exactly once (a config describes a whole chip);
-// unknown fields, missing fields, negative or zero sizes and malformed numbers
-// are errors that name the file, the line and the field.
+// Config files are TOML (read with toml++, see Toml.h), one `field = value`
+// per line, `#` starts a comment; a field may also be written in a section
+// named by its prefix (`[sram]` then `bytes = ...` is `sram_bytes`). Every
+// required field must be present exactly once (a config describes a whole
+// chip); unknown fields, missing fields, values out of their field's range and
+// malformed values are errors that name the file, the line and the field.
+//
+// The fields, their kinds and ranges are one table, chipConfigFields(): adding
+// a field is adding a member here and one entry there.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TESSERA_ARCH_CHIPCONFIG_H
 #define TESSERA_ARCH_CHIPCONFIG_H
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace tessera::arch {
@@ -62,6 +69,16 @@ struct ChipConfig {
   double dram_bandwidth_gbps = 68.0; ///< Peak bandwidth, GB/s (1e9 bytes/s).
   double dram_latency_ns = 150.0;    ///< Access latency of one transfer.
   uint32_t dram_burst_bytes = 64;    ///< Transfers are rounded up to bursts.
+  /// `simple` (latency + bandwidth) or `detailed` (channels, banks, row
+  /// buffers, read/write turnaround); docs/timing-model.md, "DRAM".
+  std::string dram_model = "simple";
+  uint32_t dram_channels = 4;     ///< Independent channels (detailed).
+  uint32_t dram_banks = 8;        ///< Banks per channel (detailed).
+  uint32_t dram_row_bytes = 2048; ///< Row (page) size per bank (detailed).
+  double dram_trcd_ns = 18.0;     ///< Activate to column command (detailed).
+  double dram_trp_ns = 18.0;      ///< Precharge (detailed).
+  double dram_twtr_ns = 10.0;     ///< Write-to-read turnaround (detailed).
+  double dram_trtw_ns = 10.0;     ///< Read-to-write turnaround (detailed).
 
   // DMA.
   /// Descriptors in flight per DMA queue (load, store): transfer i of a
@@ -80,6 +97,8 @@ struct ChipConfig {
   double energy_dram_pj_per_byte = 162.5; ///< One byte on the DRAM bus.
   double static_power_w = 1.0;            ///< Leakage of the NPU while powered.
 
+  /// True when dram_model is detailed.
+  bool detailedDram() const { return dram_model == "detailed"; }
   /// True when matrix_dataflow is output_stationary.
   bool outputStationary() const {
     return matrix_dataflow == "output_stationary";
@@ -105,11 +124,57 @@ struct ChipConfig {
   static ChipConfig parse(const std::string &text, const std::string &source);
   /// Reads and parses a config file. Throws ContractError.
   static ChipConfig load(const std::string &path);
-  /// Writes the config in the file format (parse(toText()) == *this).
+  /// Writes the config as TOML, one flat `field = value` per line in table
+  /// order (parse(toText()) == *this).
   std::string toText() const;
   /// Field names in file order, for tools that list or sweep them.
   static std::vector<std::string> fieldNames();
 };
+
+/// The values a numeric field may take: [min, max], each end open or closed.
+struct FieldRange {
+  double min = 0;
+  bool minInclusive = true;
+  double max = std::numeric_limits<double>::infinity();
+  bool maxInclusive = true;
+
+  /// Sizes, counts and rates: > 0.
+  static FieldRange positive() { return {0, false}; }
+  /// Latencies: >= 0.
+  static FieldRange nonNegative() { return {0, true}; }
+  /// A closed physical range [lo, hi].
+  static FieldRange between(double lo, double hi) {
+    return {lo, true, hi, true};
+  }
+  bool contains(double v) const {
+    return (minInclusive ? v >= min : v > min) &&
+           (maxInclusive ? v <= max : v < max);
+  }
+};
+
+/// One config field: its name in the file, the ChipConfig member it sets
+/// (whose type gives the kind: text, real number, whole number, true/false),
+/// its range (numbers) or allowed values (text), and whether a file must give
+/// it (an optional field keeps the member's default).
+struct ConfigField {
+  using Member = std::variant<std::string ChipConfig::*, double ChipConfig::*,
+                              uint32_t ChipConfig::*, uint64_t ChipConfig::*,
+                              bool ChipConfig::*>;
+  const char *name;
+  Member member;
+  FieldRange range = FieldRange::positive();
+  /// For text fields with a fixed set of values; empty means any text.
+  std::vector<std::string> choices = {};
+  bool required = true;
+
+  /// "text", "number", "whole number" or "true or false".
+  const char *kindName() const;
+};
+
+/// Every chip config field, in file order.
+const std::vector<ConfigField> &chipConfigFields();
+/// The field called `name`, or null.
+const ConfigField *findConfigField(const std::string &name);
 
 } // namespace tessera::arch
 
