@@ -10,6 +10,7 @@
 #include "SweepSpec.h"
 
 #include "tessera/arch/Error.h"
+#include "tessera/arch/Toml.h"
 
 #include <toml++/toml.h>
 
@@ -237,60 +238,40 @@ std::string unquote(const std::string &v) {
   return v;
 }
 
-/// A value in the config text's own syntax (quoted if the base quotes it).
-std::string configLiteral(const AxisValue &v, const std::string &original) {
-  bool quoted = !original.empty() && original.front() == '"';
-  if (v.kind == AxisValue::String) {
-    if (!quoted)
-      return v.s;
-    std::string out = "\"";
-    for (char c : v.s) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    return out + "\"";
-  }
-  return v.text();
-}
-
-/// Builds a chip config: `base` with the given fields replaced. Throws
-/// ContractError with the config parser's message (without a location).
+/// Builds a chip config: `base` with the given fields replaced, each checked
+/// by the chip config's own field table (setConfigField). Throws
+/// ContractError with the field's message (without a location).
 ChipConfig withFields(const ChipConfig &base,
                       const std::vector<std::pair<std::string, AxisValue>> &f) {
-  std::istringstream in(base.toText());
-  std::ostringstream out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string key, value;
-    if (splitLine(line, key, value)) {
-      auto it = std::find_if(f.begin(), f.end(),
-                             [&](const auto &kv) { return kv.first == key; });
-      if (it != f.end()) {
-        out << key << " = " << configLiteral(it->second, value) << "\n";
-        continue;
+  ChipConfig c = base;
+  for (const auto &[name, v] : f) {
+    const tessera::arch::ConfigField *field =
+        tessera::arch::findConfigField(name);
+    if (!field)
+      throw ContractError("unknown field '" + name + "'");
+    try {
+      switch (v.kind) {
+      case AxisValue::Int:
+        tessera::arch::setConfigField(c, *field, toml::value<int64_t>(v.i), "");
+        break;
+      case AxisValue::Float:
+        tessera::arch::setConfigField(c, *field, toml::value<double>(v.d), "");
+        break;
+      case AxisValue::String:
+        tessera::arch::setConfigField(c, *field, toml::value<std::string>(v.s),
+                                      "");
+        break;
+      case AxisValue::Bool:
+        tessera::arch::setConfigField(c, *field, toml::value<bool>(v.b), "");
+        break;
       }
+    } catch (const ContractError &e) {
+      // Drop the empty location's ": " prefix.
+      std::string msg = e.what();
+      throw ContractError(msg.compare(0, 2, ": ") == 0 ? msg.substr(2) : msg);
     }
-    out << line << "\n";
   }
-  static const std::string marker = "\x01sweep";
-  try {
-    return ChipConfig::parse(out.str(), marker);
-  } catch (const ContractError &e) {
-    // Drop the parser's "<marker>[:line]: " prefix.
-    std::string msg = e.what();
-    if (msg.compare(0, marker.size(), marker) == 0) {
-      size_t p = marker.size();
-      if (p < msg.size() && msg[p] == ':')
-        ++p;
-      while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
-        ++p;
-      if (p < msg.size() && msg[p] == ':')
-        ++p;
-      msg = trim(msg.substr(p));
-    }
-    throw ContractError(msg);
-  }
+  return c;
 }
 
 } // namespace
