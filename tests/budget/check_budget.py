@@ -12,6 +12,8 @@ Usage: check_budget.py TESSERA SOURCE_DIR WORK_DIR
 3. --update rewrites a changed baseline, prints the diff, and a second
    --update prints no change.
 4. An unknown entry is an error.
+5. A generated network (the baseline's "generated" list) is generated,
+   measured and recorded with its generator arguments.
 """
 
 import json
@@ -112,6 +114,29 @@ check(next(x for x in updated["entries"] if x["name"] == entry)
       ["frame_cycles"] == true_cycles, "--update wrote the measured cycles")
 p = budget("--baseline", stale, "--update")
 check("no change" in p.stdout, "a second --update prints no change")
+
+# 5. A generated network (a generator with fixed arguments).
+with open(baseline) as f:
+    doc = json.load(f)
+doc["generated"] = [{"name": "tiny_matmul",
+                     "generator": "tests/sweep/make_matmul.py",
+                     "args": ["--tokens", "64", "--width", "96"]}]
+gen_baseline = os.path.join(work, "generated.json")
+with open(gen_baseline, "w") as f:
+    json.dump(doc, f)
+models = os.path.join(work, "models")
+p = budget("--baseline", gen_baseline, "--update", "--work", models)
+check(p.returncode == 0 and "+ tiny_matmul@reference" in p.stdout,
+      "--update adds the generated network")
+with open(gen_baseline) as f:
+    e = next(x for x in json.load(f)["entries"]
+             if x["name"] == "tiny_matmul@reference")
+check(e["generator_args"] == ["--tokens", "64", "--width", "96"] and
+      e["frame_cycles"] > 0, "its entry records the generator arguments")
+p = budget("--baseline", gen_baseline, "--entry", "tiny_matmul@reference",
+           "--work", models)
+check(p.returncode == 0 and "budget ok: tiny_matmul@reference" in p.stdout,
+      "the generated entry checks clean")
 
 # 4. Unknown entry.
 p = budget("--entry", "nonexistent@reference")

@@ -24,6 +24,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 using namespace tessera;
@@ -62,6 +65,12 @@ cl::opt<std::string> chipOverride(
     cl::desc("Measure on this chip config instead of each entry's (to see "
              "what a chip change does to the baseline)"),
     cl::value_desc("file"), cl::init(""), cl::cat(tools::sweepCategory()));
+cl::opt<std::string>
+    workDir("work", cl::sub(budgetCmd),
+            cl::desc("Where generated zoo models are written (default: "
+                     "budget-models in the build directory)"),
+            cl::value_desc("dir"), cl::init(TESSERA_BUILD_DIR "/budget-models"),
+            cl::cat(tools::sweepCategory()));
 cl::opt<std::string> rootDir("root", cl::sub(budgetCmd),
                              cl::desc("Directory the baseline's paths are "
                                       "relative to (default: the source "
@@ -107,7 +116,7 @@ bool tryMeasure(const std::string &model, const arch::ChipConfig &chip,
                 Measured &m, std::string *error) {
   compiler::CompileOptions opts; // The default pipeline and precision.
   llvm::Expected<arch::Program> prog =
-      compiler::compileOnnxFile(resolve(model), chip, opts);
+      compiler::compileOnnxFile(model, chip, opts);
   if (!prog) {
     std::string msg = llvm::toString(prog.takeError());
     if (!error)
@@ -173,18 +182,113 @@ Json loadBaseline(const std::string &path) {
   }
 }
 
-/// The reference networks of the zoo: every models/<name>/<name>.onnx.
-std::vector<std::pair<std::string, std::string>> zooModels() {
-  std::vector<std::pair<std::string, std::string>> models;
+/// A network of the zoo: a committed ONNX file, or a generator run with
+/// fixed arguments (a model too large to commit, like the perception network).
+struct ZooModel {
+  std::string name;
+  std::string model;             ///< ONNX path, or the generator script.
+  std::vector<std::string> args; ///< Generator arguments (generated only).
+  bool generated = false;
+};
+
+/// A generated model's ONNX file under --work, generated once per generator
+/// and arguments; "" with `error` set when the generator fails.
+std::string generatedModel(const ZooModel &z, std::string &error) {
+  std::string key = z.model;
+  for (const std::string &a : z.args)
+    key += "\n" + a;
+  std::ifstream script(resolve(z.model));
+  std::ostringstream text;
+  text << script.rdbuf();
+  std::string dir = workDir + "/" + z.name + "-" +
+                    tools::hashText(key + "\n" + text.str(), 12);
+  if (!llvm::sys::fs::exists(dir + "/generated.txt")) {
+    llvm::sys::fs::create_directories(dir);
+    std::vector<llvm::StringRef> argv = {TESSERA_PYTHON};
+    std::string gen = resolve(z.model);
+    argv.push_back(gen);
+    argv.push_back(dir);
+    for (const std::string &a : z.args)
+      argv.push_back(a);
+    std::string log = dir + "/generator.log";
+    std::optional<llvm::StringRef> redirects[] = {
+        llvm::StringRef(""), llvm::StringRef(log), llvm::StringRef(log)};
+    std::cerr << "budget: generating " << z.name << " with " << z.model << "\n";
+    if (llvm::sys::ExecuteAndWait(TESSERA_PYTHON, argv, std::nullopt,
+                                  redirects) != 0) {
+      std::ifstream in(log);
+      std::string line, last;
+      while (std::getline(in, line))
+        if (!line.empty())
+          last = line;
+      error = z.model + " failed: " + last;
+      return "";
+    }
+    std::ofstream(dir + "/generated.txt") << key << "\n";
+  }
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    if (llvm::StringRef(it->path()).ends_with(".onnx"))
+      return it->path();
+  error = z.model + " wrote no .onnx file into " + dir;
+  return "";
+}
+
+/// The ONNX file of a zoo model (generating it if needed).
+std::string modelFile(const ZooModel &z, std::string *error) {
+  if (!z.generated)
+    return resolve(z.model);
+  std::string err;
+  std::string file = generatedModel(z, err);
+  if (file.empty()) {
+    if (!error)
+      fail(err);
+    *error = err;
+  }
+  return file;
+}
+
+ZooModel zooModelOf(const Json &e) {
+  ZooModel z;
+  z.name = e.value("model_name", e.value("name", ""));
+  z.model = e.value("model", "");
+  if (e.contains("generator_args")) {
+    z.generated = true;
+    for (const Json &a : e["generator_args"])
+      z.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+  }
+  return z;
+}
+
+/// The reference networks of the zoo: every committed
+/// models/<name>/<name>.onnx, and the baseline's "generated" list (models
+/// made by a generator with fixed arguments).
+std::vector<ZooModel> zooModels(const Json &baseline) {
+  std::vector<ZooModel> models;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(root() + "/models", ec), end;
        it != end && !ec; it.increment(ec)) {
     std::string name = llvm::sys::path::filename(it->path()).str();
     std::string rel = "models/" + name + "/" + name + ".onnx";
     if (llvm::sys::fs::exists(root() + "/" + rel))
-      models.emplace_back(name, rel);
+      models.push_back({name, rel, {}, false});
   }
-  std::sort(models.begin(), models.end());
+  if (baseline.contains("generated"))
+    for (const Json &g : baseline["generated"]) {
+      ZooModel z;
+      z.name = g.value("name", "");
+      z.model = g.value("generator", "");
+      z.generated = true;
+      for (const Json &a : g.value("args", Json::array()))
+        z.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+      if (z.name.empty() || z.model.empty())
+        fail("baseline: a \"generated\" model needs a name and a generator");
+      models.push_back(z);
+    }
+  std::sort(
+      models.begin(), models.end(),
+      [](const ZooModel &a, const ZooModel &b) { return a.name < b.name; });
   return models;
 }
 
@@ -235,7 +339,7 @@ int check(const Json &baseline, const std::string &path) {
       }
       chipName = chipOverride + " (instead of " + chipName + ")";
     }
-    Measured m = measure(model, chip);
+    Measured m = measure(modelFile(zooModelOf(e), nullptr), chip);
     uint64_t base = e["frame_cycles"].get<uint64_t>();
     double baseMs = e.value("frame_ms", 0.0);
     double tolerance = e.value("tolerance", defaultTolerance);
@@ -283,13 +387,20 @@ int updateBaseline(Json baseline, const std::string &path) {
     old[e.value("name", "")] = e;
   Json entries = Json::array();
   std::ostringstream diff, skipped;
-  for (const auto &[modelName, model] : zooModels()) {
+  for (const ZooModel &z : zooModels(baseline)) {
+    const std::string &modelName = z.name;
     for (const auto &[configName, config] : referenceConfigs()) {
       std::string name = modelName + "@" + configName;
       arch::ChipConfig chip = loadConfig(config);
       Measured m;
       std::string error;
-      if (!tryMeasure(model, chip, m, &error)) {
+      std::string file = modelFile(z, &error);
+      if (file.empty()) {
+        skipped << "  ! " << name << ": not in the baseline, its generator "
+                << "failed: " << error << "\n";
+        continue;
+      }
+      if (!tryMeasure(file, chip, m, &error)) {
         // Not compilable yet (ops still missing): reported, not recorded.
         skipped << "  ! " << name << ": not in the baseline, it does not "
                 << "compile: " << error << "\n";
@@ -298,7 +409,9 @@ int updateBaseline(Json baseline, const std::string &path) {
       Json e;
       e["name"] = name;
       e["model_name"] = modelName;
-      e["model"] = model;
+      e["model"] = z.model;
+      if (z.generated)
+        e["generator_args"] = z.args;
       e["config"] = config;
       auto prev = old.find(name);
       e["budget_ms"] =
@@ -346,6 +459,8 @@ int updateBaseline(Json baseline, const std::string &path) {
                    "and precision). Rewritten by `tessera budget --update`; "
                    "docs/budget.md.";
   out["tolerance"] = baseline.value("tolerance", 0.0);
+  if (baseline.contains("generated"))
+    out["generated"] = baseline["generated"];
   out["entries"] = entries;
   std::string text = out.dump(2) + "\n";
   std::string tmp = path + ".tmp";
