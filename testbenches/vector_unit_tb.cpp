@@ -64,6 +64,8 @@ struct Bench : sc_module {
     case Opcode::VecSoftmax:
       return c.vector_softmax_passes;
     case Opcode::VecGelu:
+    case Opcode::VecGeluTanh:
+    case Opcode::VecSigmoid:
       return c.vector_gelu_passes;
     case Opcode::VecTranspose:
       return c.vector_transpose_passes;
@@ -78,7 +80,16 @@ struct Bench : sc_module {
                                 const std::vector<float> &b,
                                 const std::vector<float> &beta) {
     uint32_t rows = in.dims[0], cols = in.dims[1];
-    std::vector<double> out(size_t(rows) * cols);
+    bool reduce =
+        in.op == Opcode::VecReduceSum || in.op == Opcode::VecReduceMax;
+    std::vector<double> out(size_t(rows) * (reduce ? 1 : cols));
+    if (in.op == Opcode::VecGather) {
+      for (uint32_t r = 0; r < rows; ++r)
+        for (uint32_t c = 0; c < cols; ++c)
+          out[size_t(r) * cols + c] =
+              a[size_t(r) * in.strides[0] + size_t(c) * in.strides[1]];
+      return out;
+    }
     for (uint32_t r = 0; r < rows; ++r) {
       double mean = 0, var = 0, mx = -1e300, sum = 0;
       for (uint32_t c = 0; c < cols; ++c) {
@@ -132,8 +143,49 @@ struct Bench : sc_module {
         case Opcode::VecCopy:
           v = x;
           break;
+        case Opcode::VecMax:
+          v = std::max(x, y);
+          break;
+        case Opcode::VecMaxImm:
+          v = std::max(x, double(in.imm));
+          break;
+        case Opcode::VecMinImm:
+          v = std::min(x, double(in.imm));
+          break;
+        case Opcode::VecAddImm:
+          v = x + in.imm;
+          break;
+        case Opcode::VecSigmoid:
+          v = 1 / (1 + std::exp(-x));
+          break;
+        case Opcode::VecHardSwish:
+          v = x * std::min(std::max(x / 6 + 0.5, 0.0), 1.0);
+          break;
+        case Opcode::VecFill:
+          v = in.imm;
+          break;
         case Opcode::VecTranspose:
           out[size_t(c) * rows + r] = x;
+          continue;
+        case Opcode::VecSqrt:
+          v = std::sqrt(x);
+          break;
+        case Opcode::VecTanh:
+          v = std::tanh(x);
+          break;
+        case Opcode::VecPow:
+          v = std::pow(x, double(in.imm));
+          break;
+        case Opcode::VecGeluTanh:
+          v = 0.5 * x *
+              (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+          break;
+        case Opcode::VecReduceSum:
+          // Rows x 1 result: written once per row.
+          out[r] = mean * cols * in.imm;
+          continue;
+        case Opcode::VecReduceMax:
+          out[r] = mx;
           continue;
         default:
           break;
@@ -154,10 +206,15 @@ struct Bench : sc_module {
     std::mt19937 rng(2024);
     std::uniform_real_distribution<float> dist(-2, 2);
     const Opcode ops[] = {
-        Opcode::VecAdd,       Opcode::VecSub,   Opcode::VecMul,
-        Opcode::VecDiv,       Opcode::VecScale, Opcode::VecLayerNorm,
-        Opcode::VecSoftmax,   Opcode::VecGelu,  Opcode::VecErf,
-        Opcode::VecTranspose, Opcode::VecCopy};
+        Opcode::VecAdd,       Opcode::VecSub,       Opcode::VecMul,
+        Opcode::VecDiv,       Opcode::VecScale,     Opcode::VecLayerNorm,
+        Opcode::VecSoftmax,   Opcode::VecGelu,      Opcode::VecErf,
+        Opcode::VecTranspose, Opcode::VecCopy,      Opcode::VecSqrt,
+        Opcode::VecTanh,      Opcode::VecPow,       Opcode::VecReduceSum,
+        Opcode::VecReduceMax, Opcode::VecGeluTanh,  Opcode::VecMax,
+        Opcode::VecMaxImm,    Opcode::VecMinImm,    Opcode::VecAddImm,
+        Opcode::VecSigmoid,   Opcode::VecHardSwish, Opcode::VecFill,
+        Opcode::VecGather};
     const uint32_t bcast[] = {0, arch::kFlagBroadcastRow,
                               arch::kFlagBroadcastCol,
                               arch::kFlagBroadcastScalar};
@@ -171,15 +228,19 @@ struct Bench : sc_module {
         in.dims[0] = rows;
         in.dims[1] = cols;
         bool binary = op == Opcode::VecAdd || op == Opcode::VecSub ||
-                      op == Opcode::VecMul || op == Opcode::VecDiv;
+                      op == Opcode::VecMul || op == Opcode::VecDiv ||
+                      op == Opcode::VecMax;
         in.flags = binary ? bcast[round] : 0;
-        in.imm = op == Opcode::VecLayerNorm ? 1e-5f : 0.37f;
+        in.imm = op == Opcode::VecLayerNorm ? 1e-5f
+                 : op == Opcode::VecPow     ? 3.0f
+                                            : 0.37f;
+        bool reduce = op == Opcode::VecReduceSum || op == Opcode::VecReduceMax;
         in.addr[0] = 0;
         in.addr[1] = 0x20000;
         in.addr[2] = 0x40000;
         in.addr[3] = 0x60000;
         in.strides[0] = cols;
-        in.strides[2] = op == Opcode::VecTranspose ? rows : cols;
+        in.strides[2] = op == Opcode::VecTranspose ? rows : reduce ? 1 : cols;
         in.strides[1] = in.strides[3] = cols;
         size_t bSize = size_t(rows) * cols;
         if (in.flags & arch::kFlagBroadcastScalar)
@@ -190,9 +251,16 @@ struct Bench : sc_module {
           bSize = rows, in.strides[1] = 1;
         if (op == Opcode::VecLayerNorm)
           bSize = cols;
-        std::vector<float> a(size_t(rows) * cols), b, beta;
+        // vec.gather reads every third element of rows `span` apart.
+        uint32_t span = cols;
+        if (op == Opcode::VecGather) {
+          in.strides[1] = 3;
+          span = (cols - 1) * 3 + 1;
+          in.strides[0] = span;
+        }
+        std::vector<float> a(size_t(rows) * span), b, beta;
         for (float &x : a)
-          x = dist(rng);
+          x = op == Opcode::VecSqrt ? std::fabs(dist(rng)) : dist(rng);
         if (binary || op == Opcode::VecLayerNorm) {
           b.resize(bSize);
           for (float &x : b)

@@ -42,6 +42,28 @@ const char *tessera::arch::opcodeName(Opcode op) {
   case Opcode::VecErf: return "vec.erf";
   case Opcode::VecTranspose: return "vec.transpose";
   case Opcode::VecCopy: return "vec.copy";
+  case Opcode::VecSqrt: return "vec.sqrt";
+  case Opcode::VecTanh: return "vec.tanh";
+  case Opcode::VecPow: return "vec.pow";
+  case Opcode::VecReduceSum: return "vec.reduce_sum";
+  case Opcode::VecReduceMax: return "vec.reduce_max";
+  case Opcode::VecGeluTanh: return "vec.gelu_tanh";
+  case Opcode::VecMax:
+    return "vec.max";
+  case Opcode::VecMaxImm:
+    return "vec.maximm";
+  case Opcode::VecMinImm:
+    return "vec.minimm";
+  case Opcode::VecAddImm:
+    return "vec.addimm";
+  case Opcode::VecSigmoid:
+    return "vec.sigmoid";
+  case Opcode::VecHardSwish:
+    return "vec.hardswish";
+  case Opcode::VecFill:
+    return "vec.fill";
+  case Opcode::VecGather:
+    return "vec.gather";
   }
   return "?";
 }
@@ -113,6 +135,7 @@ std::vector<Operand> tessera::arch::operandsOf(const Instr &in) {
   case Opcode::VecSub:
   case Opcode::VecMul:
   case Opcode::VecDiv:
+  case Opcode::VecMax:
     view("a", false, 0, r, c, in.strides[0], in.dtype);
     if (in.flags & kFlagBroadcastScalar)
       view("b", false, 1, 1, 1, in.strides[1], in.dtype);
@@ -139,9 +162,37 @@ std::vector<Operand> tessera::arch::operandsOf(const Instr &in) {
   case Opcode::VecGelu:
   case Opcode::VecErf:
   case Opcode::VecCopy:
+  case Opcode::VecSqrt:
+  case Opcode::VecTanh:
+  case Opcode::VecPow:
+  case Opcode::VecGeluTanh:
     view("a", false, 0, r, c, in.strides[0], in.dtype);
     view("out", true, 2, r, c, in.strides[2], in.outDtype);
     break;
+  case Opcode::VecReduceSum:
+  case Opcode::VecReduceMax:
+    view("a", false, 0, r, c, in.strides[0], in.dtype);
+    view("out", true, 2, r, 1, in.strides[2], in.outDtype);
+    break;
+  case Opcode::VecMaxImm:
+  case Opcode::VecMinImm:
+  case Opcode::VecAddImm:
+  case Opcode::VecSigmoid:
+  case Opcode::VecHardSwish:
+    view("a", false, 0, r, c, in.strides[0], in.dtype);
+    view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  case Opcode::VecFill:
+    view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  case Opcode::VecGather: {
+    // Row r reads the elements r * strides[0] + c * step, c < cols: a view
+    // of rows spanning (cols - 1) * step + 1 elements.
+    uint64_t step = in.strides[1] ? in.strides[1] : 1;
+    view("a", false, 0, r, c ? (c - 1) * step + 1 : 0, in.strides[0], in.dtype);
+    view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  }
   }
   return ops;
 }
@@ -177,13 +228,19 @@ std::string Instr::toString() const {
     os << "." << dtypeName(dtype) << " rows=" << dims[0] << " cols=" << dims[1]
        << " a=" << hex(addr[0]) << "/" << strides[0];
     if (op == Opcode::VecAdd || op == Opcode::VecSub || op == Opcode::VecMul ||
-        op == Opcode::VecDiv || op == Opcode::VecLayerNorm)
+        op == Opcode::VecDiv || op == Opcode::VecMax ||
+        op == Opcode::VecLayerNorm)
       os << " b=" << hex(addr[1]) << "/" << strides[1];
+    if (op == Opcode::VecGather)
+      os << " step=" << strides[1];
     if (op == Opcode::VecLayerNorm)
       os << " beta=" << hex(addr[3]);
     os << " out=" << hex(addr[2]) << "/" << strides[2] << ":"
        << dtypeName(outDtype);
-    if (op == Opcode::VecScale || op == Opcode::VecLayerNorm)
+    if (op == Opcode::VecScale || op == Opcode::VecLayerNorm ||
+        op == Opcode::VecPow || op == Opcode::VecReduceSum ||
+        op == Opcode::VecMaxImm || op == Opcode::VecMinImm ||
+        op == Opcode::VecAddImm || op == Opcode::VecFill)
       os << " imm=" << imm;
     if (flags & kFlagBroadcastRow)
       os << " bcast=row";

@@ -9,6 +9,10 @@
 #include "tessera/arch/Program.h"
 #include "tessera/arch/Error.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -23,10 +27,14 @@ constexpr char Program::kMagic[8];
 
 const char *tessera::arch::tensorKindName(TensorKind k) {
   switch (k) {
-  case TensorKind::Input: return "input";
-  case TensorKind::Output: return "output";
-  case TensorKind::Weight: return "weight";
-  case TensorKind::Scratch: return "scratch";
+  case TensorKind::Input:
+    return "input";
+  case TensorKind::Output:
+    return "output";
+  case TensorKind::Weight:
+    return "weight";
+  case TensorKind::Scratch:
+    return "scratch";
   }
   return "?";
 }
@@ -69,7 +77,8 @@ void Program::verify(const std::string &source) const {
         __builtin_add_overflow(t.dramAddr, bytes, &end) || end > dramBytes)
       fail(what + ": extends past the DRAM image (" +
            std::to_string(dramBytes) + " bytes)");
-    if (t.kind == TensorKind::Weight && t.data.size() != bytes)
+    if (t.kind == TensorKind::Weight && !weightDataElided &&
+        t.data.size() != bytes)
       fail(what + ": weight data has " + std::to_string(t.data.size()) +
            " bytes, expected " + std::to_string(bytes));
     if (t.kind != TensorKind::Weight && !t.data.empty())
@@ -88,7 +97,8 @@ void Program::verify(const std::string &source) const {
     if (unsigned(in.op) >= kNumOpcodes)
       fail(what + ": unknown opcode " + std::to_string(unsigned(in.op)));
     what += " (" + std::string(opcodeName(in.op)) + ")";
-    if (unsigned(in.dtype) >= kNumDTypes || unsigned(in.outDtype) >= kNumDTypes ||
+    if (unsigned(in.dtype) >= kNumDTypes ||
+        unsigned(in.outDtype) >= kNumDTypes ||
         unsigned(in.accDtype) >= kNumDTypes)
       fail(what + ": unknown element type");
     if (in.flags & ~kKnownFlags)
@@ -236,7 +246,7 @@ std::vector<uint8_t> Program::serialize() const {
 }
 
 Program Program::deserialize(const uint8_t *data, size_t size,
-                             const std::string &source) {
+                             const std::string &source, bool weightData) {
   Reader r(data, size, source);
   if (size < kPreambleBytes)
     r.fail("truncated program file: " + std::to_string(size) +
@@ -284,7 +294,16 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     t.dramAddr = r.get<uint64_t>("tensor address");
     uint64_t dataLen = r.get<uint64_t>("tensor data length");
     r.need(dataLen, "tensor data");
-    t.data.assign(data + r.pos, data + r.pos + dataLen);
+    if (weightData) {
+      t.data.assign(data + r.pos, data + r.pos + dataLen);
+    } else if (t.kind == TensorKind::Weight &&
+               dataLen != t.numElements() * dtypeBytes(t.dtype)) {
+      r.fail("tensor '" + t.name + "': weight data has " +
+             std::to_string(dataLen) + " bytes, expected " +
+             std::to_string(t.numElements() * dtypeBytes(t.dtype)));
+    } else if (t.kind != TensorKind::Weight && dataLen) {
+      r.fail("tensor '" + t.name + "': only weights carry initial data");
+    }
     r.pos += dataLen;
     p.tensors.push_back(std::move(t));
   }
@@ -320,17 +339,35 @@ Program Program::deserialize(const uint8_t *data, size_t size,
   }
   if (r.pos != size)
     r.fail(std::to_string(size - r.pos) + " trailing bytes after the program");
+  p.weightDataElided = !weightData;
   p.verify(source);
   return p;
 }
 
-Program Program::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+Program Program::load(const std::string &path, bool weightData) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0)
     throw ContractError(path + ": cannot open program file");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  return deserialize(bytes.data(), bytes.size(), path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw ContractError(path + ": cannot open program file");
+  }
+  size_t size = size_t(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return deserialize(nullptr, 0, path, weightData);
+  }
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED)
+    throw ContractError(path + ": cannot read program file");
+  struct Unmap {
+    void *p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{map, size};
+  return deserialize(static_cast<const uint8_t *>(map), size, path, weightData);
 }
 
 void Program::save(const std::string &path) const {

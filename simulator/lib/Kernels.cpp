@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -112,6 +113,8 @@ float binary(Opcode op, float x, float y) {
     return x * y;
   case Opcode::VecDiv:
     return x / y;
+  case Opcode::VecMax:
+    return std::max(x, y);
   default:
     return 0;
   }
@@ -119,6 +122,11 @@ float binary(Opcode op, float x, float y) {
 
 float gelu(float x) {
   return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
+}
+
+float geluTanh(float x) {
+  const float k = std::sqrt(2.0f / 3.14159265358979f);
+  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
 }
 
 } // namespace
@@ -132,6 +140,7 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
   case Opcode::VecSub:
   case Opcode::VecMul:
   case Opcode::VecDiv:
+  case Opcode::VecMax:
     // Broadcast precedence as in arch::operandsOf: scalar, row, column.
     for (Eigen::Index r = 0; r < rows; ++r)
       for (Eigen::Index c = 0; c < cols; ++c) {
@@ -175,6 +184,45 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
     return a.transpose();
   case Opcode::VecCopy:
     return a;
+  case Opcode::VecSqrt:
+    return a.unaryExpr([](float x) { return std::sqrt(x); });
+  case Opcode::VecTanh:
+    return a.unaryExpr([](float x) { return std::tanh(x); });
+  case Opcode::VecPow: {
+    float p = in.imm;
+    return a.unaryExpr([p](float x) { return std::pow(x, p); });
+  }
+  case Opcode::VecGeluTanh:
+    return a.unaryExpr(&geluTanh);
+  case Opcode::VecReduceSum:
+    // Summed in FP32, then scaled (imm = 1/cols for a mean).
+    return Mat(a.rowwise().sum() * in.imm);
+  case Opcode::VecReduceMax:
+    return Mat(a.rowwise().maxCoeff());
+  case Opcode::VecMaxImm:
+    return a.cwiseMax(in.imm);
+  case Opcode::VecMinImm:
+    return a.cwiseMin(in.imm);
+  case Opcode::VecAddImm:
+    return (a.array() + in.imm).matrix();
+  case Opcode::VecSigmoid:
+    return a.unaryExpr([](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+  case Opcode::VecHardSwish:
+    return a.unaryExpr([](float x) {
+      return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);
+    });
+  case Opcode::VecFill:
+    return Mat::Constant(rows, cols, in.imm);
+  case Opcode::VecGather: {
+    // `a` holds each row's span; take every step-th element.
+    Eigen::Index step = in.strides[1] ? in.strides[1] : 1;
+    Eigen::Index n = in.dims[1];
+    Mat g(rows, n);
+    for (Eigen::Index r = 0; r < rows; ++r)
+      for (Eigen::Index c = 0; c < n; ++c)
+        g(r, c) = a(r, c * step);
+    return g;
+  }
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
   case Opcode::MatMul:

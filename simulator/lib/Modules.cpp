@@ -111,6 +111,7 @@ void Dram::reset(FrameState *frame, std::vector<uint8_t> image,
   image_ = std::move(image);
   size_ = sizeBytes;
   busFreeCycle_ = 0;
+  banks_.reset(frame->chip);
 }
 
 void Dram::b_transport(MemAccess &a, sc_time &delay) {
@@ -118,9 +119,20 @@ void Dram::b_transport(MemAccess &a, sc_time &delay) {
     return;
   const arch::ChipConfig &chip = frame_->chip;
   uint64_t issue = nowCycles() + timeToCycles(delay);
-  uint64_t busBytes =
-      timing::dramBusBytes(chip, a.rows, a.rowBytes, a.strideBytes);
-  uint64_t dataCycles = timing::dramDataCycles(chip, busBytes);
+  uint64_t busBytes, dataCycles;
+  if (chip.detailedDram()) {
+    timing::DramDetail d =
+        timing::detailedDramAccess(chip, banks_, a.cmd == MemAccess::Write,
+                                   a.addr, a.rows, a.rowBytes, a.strideBytes);
+    busBytes = d.busBytes;
+    dataCycles = d.dataCycles;
+    frame_->dramRowHits += d.rowHits;
+    frame_->dramRowMisses += d.rowMisses;
+    frame_->dramTurnarounds += d.turnarounds;
+  } else {
+    busBytes = timing::dramBusBytes(chip, a.rows, a.rowBytes, a.strideBytes);
+    dataCycles = timing::dramDataCycles(chip, busBytes);
+  }
   uint64_t dataStart =
       std::max(issue + chip.dramLatencyCycles(), busFreeCycle_);
   uint64_t dataEnd = dataStart + dataCycles;
@@ -369,7 +381,10 @@ void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
   Mat result;
   if (frame_->functional) {
     const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
-    result = vectorOp(in, *valueOf(ops, "a"), valueOf(ops, second),
+    // vec.fill reads nothing: its result has the instruction's shape.
+    const Mat *a = valueOf(ops, "a");
+    Mat shape = a ? Mat() : Mat(in.dims[0], in.dims[1]);
+    result = vectorOp(in, a ? *a : shape, valueOf(ops, second),
                       valueOf(ops, "beta"));
   }
   frame_->record(index).unitCycles = cycles;

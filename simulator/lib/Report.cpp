@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Sim/Report.h"
-
 #include "tessera/arch/Isa.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -61,6 +61,12 @@ std::string capacity(uint64_t n) {
   return std::to_string(n) + " B";
 }
 
+/// (model - simulated) / simulated; 0 when nothing was simulated.
+double modelError(uint64_t model, uint64_t simulated) {
+  return simulated ? (double(model) - double(simulated)) / double(simulated)
+                   : 0.0;
+}
+
 double share(uint64_t part, uint64_t whole) {
   return whole ? double(part) / double(whole) : 0.0;
 }
@@ -89,6 +95,23 @@ std::string tessera::sim::formatReport(const SimResult &r,
 
   row("frame latency") << r.totalCycles
                        << " cycles = " << fmt("%.6f", r.frameMs) << " ms\n";
+  if (const std::optional<CostEstimate> &cm = info.costModel) {
+    double bound = cm->rooflineCycles();
+    row("cost model") << cm->frameCycles << " cycles ("
+                      << fmt("%+.1f%%",
+                             100 * modelError(cm->frameCycles, r.totalCycles))
+                      << " vs simulated, docs/cost-model.md)\n";
+    row("roofline")
+        << fmt("%.0f", bound) << " cycles ("
+        << (cm->rooflineComputeCycles >= cm->rooflineMemoryCycles ? "compute"
+                                                                  : "DRAM")
+        << " bound: compute at peak " << fmt("%.0f", cm->rooflineComputeCycles)
+        << ", " << bytes(cm->unavoidableDramBytes)
+        << " unavoidable DRAM bytes at peak bandwidth "
+        << fmt("%.0f", cm->rooflineMemoryCycles) << "); the frame takes "
+        << fmt("%.2f", bound > 0 ? double(r.totalCycles) / bound : 0.0)
+        << "x the bound\n";
+  }
   row("budget") << fmt("%.2f", b.budgetMs) << " ms ("
                 << fmt("%.0f", 1000.0 / b.budgetMs)
                 << " fps): " << (b.passed ? "PASS" : "FAIL") << ", ";
@@ -101,6 +124,14 @@ std::string tessera::sim::formatReport(const SimResult &r,
               << bytes(r.dramBytesWritten) << " (" << r.dramBytesRead << " / "
               << r.dramBytesWritten << " bytes); bus busy "
               << pct(share(r.dramBusyCycles, r.totalCycles)) << "\n";
+  if (chip.detailedDram()) {
+    uint64_t bursts = r.dramRowHits + r.dramRowMisses;
+    row("DRAM rows") << chip.dram_channels << " channels x " << chip.dram_banks
+                     << " banks: " << r.dramRowHits << " row hits, "
+                     << r.dramRowMisses << " misses ("
+                     << pct(share(r.dramRowHits, bursts)) << " hit rate), "
+                     << r.dramTurnarounds << " read/write turnarounds\n";
+  }
   row("matrix unit") << pct(r.matrixUtilization)
                      << " utilization over the frame, "
                      << pct(r.matrixBusyUtilization) << " while busy; busy "
@@ -156,35 +187,51 @@ std::string tessera::sim::formatReport(const SimResult &r,
     nameWidth = std::max(nameWidth, l.name.size());
   os << "  per layer (time = cycles by which the layer moved the end of the "
         "frame)\n";
+  const CostEstimate *cm = info.costModel ? &*info.costModel : nullptr;
   os << "  " << std::left << std::setw(int(nameWidth)) << "layer" << std::right
      << std::setw(12) << "cycles" << std::setw(11) << "ms" << std::setw(8)
-     << "share" << std::setw(12) << "matrix" << std::setw(12) << "vector"
-     << std::setw(12) << "DRAM read" << std::setw(12) << "DRAM write"
-     << std::setw(12) << "cq busy" << std::setw(12) << "dep wait"
-     << std::setw(12) << "DRAM wait" << std::setw(12) << "idle" << std::setw(12)
-     << "energy mJ"
+     << "share";
+  if (cm)
+    os << std::setw(12) << "model" << std::setw(8) << "error";
+  os << std::setw(12) << "matrix" << std::setw(12) << "vector" << std::setw(12)
+     << "DRAM read" << std::setw(12) << "DRAM write" << std::setw(12)
+     << "cq busy" << std::setw(12) << "dep wait" << std::setw(12) << "DRAM wait"
+     << std::setw(12) << "idle" << std::setw(12) << "energy mJ"
      << "\n";
-  for (const LayerStats &l : r.layers)
+  for (size_t li = 0; li < r.layers.size(); ++li) {
+    const LayerStats &l = r.layers[li];
     os << "  " << std::left << std::setw(int(nameWidth)) << l.name << std::right
        << std::setw(12) << l.attributedCycles << std::setw(11)
        << fmt("%.6f", chip.cyclesToMs(l.attributedCycles)) << std::setw(8)
-       << pct(share(l.attributedCycles, r.totalCycles)) << std::setw(12)
-       << l.matrixCycles << std::setw(12) << l.vectorCycles << std::setw(12)
-       << bytes(l.dramBytesRead) << std::setw(12) << bytes(l.dramBytesWritten)
-       << std::setw(12) << l.windowMatrixBusy + l.windowVectorBusy
-       << std::setw(12) << l.windowDepWait << std::setw(12) << l.windowDramWait
-       << std::setw(12) << l.windowIdle << std::setw(12)
+       << pct(share(l.attributedCycles, r.totalCycles));
+    if (cm && li < cm->layerCycles.size())
+      os << std::setw(12) << cm->layerCycles[li] << std::setw(8)
+         << fmt("%+.0f%%",
+                100 * modelError(cm->layerCycles[li], l.attributedCycles));
+    else if (cm)
+      os << std::setw(12) << "-" << std::setw(8) << "-";
+    os << std::setw(12) << l.matrixCycles << std::setw(12) << l.vectorCycles
+       << std::setw(12) << bytes(l.dramBytesRead) << std::setw(12)
+       << bytes(l.dramBytesWritten) << std::setw(12)
+       << l.windowMatrixBusy + l.windowVectorBusy << std::setw(12)
+       << l.windowDepWait << std::setw(12) << l.windowDramWait << std::setw(12)
+       << l.windowIdle << std::setw(12)
        << fmt("%.6f", l.energy.totalPj() * 1e-9) << "\n";
+  }
   const StallBreakdown &cq =
       r.units.size() > 1 ? r.units[1].stalls : StallBreakdown();
   os << "  " << std::left << std::setw(int(nameWidth)) << "total" << std::right
      << std::setw(12) << r.totalCycles << std::setw(11)
-     << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1) << std::setw(12)
-     << r.matrixBusyCycles << std::setw(12) << r.vectorBusyCycles
-     << std::setw(12) << bytes(r.dramBytesRead) << std::setw(12)
-     << bytes(r.dramBytesWritten) << std::setw(12) << cq.busy << std::setw(12)
-     << cq.depWait << std::setw(12) << cq.dramWait << std::setw(12) << cq.idle
-     << std::setw(12) << fmt("%.6f", r.energyJ * 1e3) << "\n";
+     << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1);
+  if (cm)
+    os << std::setw(12) << cm->frameCycles << std::setw(8)
+       << fmt("%+.0f%%", 100 * modelError(cm->frameCycles, r.totalCycles));
+  os << std::setw(12) << r.matrixBusyCycles << std::setw(12)
+     << r.vectorBusyCycles << std::setw(12) << bytes(r.dramBytesRead)
+     << std::setw(12) << bytes(r.dramBytesWritten) << std::setw(12) << cq.busy
+     << std::setw(12) << cq.depWait << std::setw(12) << cq.dramWait
+     << std::setw(12) << cq.idle << std::setw(12)
+     << fmt("%.6f", r.energyJ * 1e3) << "\n";
   os << "  (cq busy, dep wait, DRAM wait, idle: the compute queue inside the "
         "layer's cycles; they sum to its cycles)\n";
 
@@ -225,16 +272,34 @@ std::string tessera::sim::reportJson(const SimResult &r,
   doc["frame"] = {{"cycles", r.totalCycles},
                   {"ms", r.frameMs},
                   {"instructions", r.instructions}};
+  if (const std::optional<CostEstimate> &cm = info.costModel)
+    doc["cost_model"] = {{"cycles", cm->frameCycles},
+                         {"error", modelError(cm->frameCycles, r.totalCycles)},
+                         {"roofline",
+                          {{"bound_cycles", cm->rooflineCycles()},
+                           {"compute_cycles", cm->rooflineComputeCycles},
+                           {"memory_cycles", cm->rooflineMemoryCycles},
+                           {"unavoidable_dram_bytes", cm->unavoidableDramBytes},
+                           {"frame_over_bound",
+                            cm->rooflineCycles() > 0
+                                ? double(r.totalCycles) / cm->rooflineCycles()
+                                : 0.0}}}};
   doc["budget"] = {{"budget_ms", b.budgetMs},
                    {"fps", 1000.0 / b.budgetMs},
                    {"passed", b.passed},
                    {"headroom_ms", b.headroomMs},
                    {"headroom_fraction", b.headroomMs / b.budgetMs}};
-  doc["dram"] = {{"bytes_read", r.dramBytesRead},
-                 {"bytes_written", r.dramBytesWritten},
-                 {"bus_bytes", r.dramBurstBytes},
-                 {"bus_busy_cycles", r.dramBusyCycles},
-                 {"bus_busy_fraction", share(r.dramBusyCycles, r.totalCycles)}};
+  doc["dram"] = {
+      {"bytes_read", r.dramBytesRead},
+      {"bytes_written", r.dramBytesWritten},
+      {"bus_bytes", r.dramBurstBytes},
+      {"bus_busy_cycles", r.dramBusyCycles},
+      {"bus_busy_fraction", share(r.dramBusyCycles, r.totalCycles)},
+      {"model", chip.dram_model},
+      {"row_hits", r.dramRowHits},
+      {"row_misses", r.dramRowMisses},
+      {"row_hit_rate", share(r.dramRowHits, r.dramRowHits + r.dramRowMisses)},
+      {"turnarounds", r.dramTurnarounds}};
   doc["matrix_unit"] = {{"busy_cycles", r.matrixBusyCycles},
                         {"macs", r.macs},
                         {"utilization", r.matrixUtilization},
@@ -269,12 +334,15 @@ std::string tessera::sim::reportJson(const SimResult &r,
   }
   doc["stalls"] = std::move(stalls);
   json layers = json::array();
-  for (const LayerStats &l : r.layers)
-    layers.push_back({{"name", l.name},
-                      {"start_cycle", l.startCycle},
-                      {"end_cycle", l.endCycle},
-                      {"cycles", l.attributedCycles},
-                      {"ms", chip.cyclesToMs(l.attributedCycles)},
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerStats &l = r.layers[i];
+    json layer = {{"name", l.name},
+                  {"start_cycle", l.startCycle},
+                  {"end_cycle", l.endCycle},
+                  {"cycles", l.attributedCycles}};
+    if (info.costModel && i < info.costModel->layerCycles.size())
+      layer["model_cycles"] = info.costModel->layerCycles[i];
+    layer.update(json{{"ms", chip.cyclesToMs(l.attributedCycles)},
                       {"share", share(l.attributedCycles, r.totalCycles)},
                       {"busy_cycles", l.busyCycles},
                       {"matrix_cycles", l.matrixCycles},
@@ -291,6 +359,8 @@ std::string tessera::sim::reportJson(const SimResult &r,
                         {"dram_wait_cycles", l.windowDramWait},
                         {"idle_cycles", l.windowIdle}}},
                       {"energy", energyJson(l.energy)}});
+    layers.push_back(std::move(layer));
+  }
   doc["layers"] = std::move(layers);
   bool allPassed = true;
   json accuracy = json::array();

@@ -109,6 +109,9 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
   r.dramBytesWritten = frame.dramBytesWritten;
   r.dramBurstBytes = frame.dramBusBytes;
   r.dramBusyCycles = frame.dramBusyCycles;
+  r.dramRowHits = frame.dramRowHits;
+  r.dramRowMisses = frame.dramRowMisses;
+  r.dramTurnarounds = frame.dramTurnarounds;
   r.matrixBusyCycles = frame.matrixBusyCycles;
   r.vectorBusyCycles = frame.vectorBusyCycles;
   r.loadBusyCycles = frame.loadBusyCycles;
@@ -175,6 +178,9 @@ SimResult tessera::sim::simulateFrame(
   timing::checkChip(chip);
   prog.verify("program");
   checkInputs(prog, inputs, options.functional);
+  if (options.functional && prog.weightDataElided)
+    throw SimError("the program was loaded without its weights (timing "
+                   "only); a functional frame needs them");
 
   FrameState frame;
   frame.chip = chip;

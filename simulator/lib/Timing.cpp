@@ -44,6 +44,73 @@ uint64_t timing::dramAccessCycles(const arch::ChipConfig &chip, uint64_t rows,
          dramDataCycles(chip, dramBusBytes(chip, rows, rowBytes, strideBytes));
 }
 
+uint64_t timing::nsToCycles(const arch::ChipConfig &chip, double ns) {
+  return uint64_t(std::ceil(ns * chip.clock_ghz - 1e-9));
+}
+
+void timing::DramBankState::reset(const arch::ChipConfig &chip) {
+  openRow.assign(size_t(chip.dram_channels) * chip.dram_banks, -1);
+  lastDir.assign(chip.dram_channels, -1);
+  rowHits = rowMisses = turnarounds = 0;
+}
+
+timing::DramDetail timing::detailedDramAccess(const arch::ChipConfig &chip,
+                                              DramBankState &state, bool write,
+                                              uint64_t addr, uint64_t rows,
+                                              uint64_t rowBytes,
+                                              uint64_t strideBytes) {
+  const uint64_t burst = chip.dram_burst_bytes, channels = chip.dram_channels;
+  const uint64_t burstsPerRow =
+      std::max<uint64_t>(1, chip.dram_row_bytes / burst);
+  const uint64_t trcd = nsToCycles(chip, chip.dram_trcd_ns),
+                 trp = nsToCycles(chip, chip.dram_trp_ns),
+                 turn = nsToCycles(chip, write ? chip.dram_trtw_ns
+                                               : chip.dram_twtr_ns);
+  // A burst on one channel: burst bytes at the channel's share of the peak.
+  const double burstCycles =
+      double(burst) / (chip.dramBytesPerCycle() / double(channels));
+  std::vector<uint64_t> bursts(channels, 0), penalty(channels, 0);
+  DramDetail d;
+  const int8_t dir = write ? 1 : 0;
+  int64_t last = -1;
+  for (uint64_t r = 0; r < rows && rowBytes; ++r) {
+    uint64_t begin = addr + r * strideBytes, end = begin + rowBytes;
+    for (uint64_t b = begin / burst; b <= (end - 1) / burst; ++b) {
+      if (int64_t(b) == last)
+        continue; // shared with the previous row
+      last = int64_t(b);
+      uint64_t ch = b % channels, inChannel = b / channels;
+      uint64_t rowGlobal = inChannel / burstsPerRow;
+      uint64_t bank = rowGlobal % chip.dram_banks;
+      int64_t row = int64_t(rowGlobal / chip.dram_banks);
+      int64_t &open = state.openRow[ch * chip.dram_banks + bank];
+      if (open == row) {
+        ++d.rowHits;
+      } else {
+        ++d.rowMisses;
+        penalty[ch] += (open >= 0 ? trp : 0) + trcd;
+        open = row;
+      }
+      if (state.lastDir[ch] >= 0 && state.lastDir[ch] != dir) {
+        ++d.turnarounds;
+        penalty[ch] += turn;
+      }
+      state.lastDir[ch] = dir;
+      ++bursts[ch];
+      d.busBytes += burst;
+    }
+  }
+  double slowest = 0;
+  for (uint64_t ch = 0; ch < channels; ++ch)
+    slowest = std::max(slowest,
+                       double(bursts[ch]) * burstCycles + double(penalty[ch]));
+  d.dataCycles = uint64_t(std::ceil(slowest - 1e-9));
+  state.rowHits += d.rowHits;
+  state.rowMisses += d.rowMisses;
+  state.turnarounds += d.turnarounds;
+  return d;
+}
+
 uint64_t timing::sramAccessCycles(const arch::ChipConfig &chip,
                                   uint64_t bytes) {
   return chip.sram_access_cycles + ceilDiv(bytes, chip.sramBytesPerCycle());
@@ -101,6 +168,8 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecSoftmax:
     return chip.vector_softmax_passes;
   case arch::Opcode::VecGelu:
+  case arch::Opcode::VecGeluTanh:
+  case arch::Opcode::VecSigmoid:
     return chip.vector_gelu_passes;
   case arch::Opcode::VecTranspose:
     return chip.vector_transpose_passes;
@@ -111,6 +180,18 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecScale:
   case arch::Opcode::VecErf:
   case arch::Opcode::VecCopy:
+  case arch::Opcode::VecSqrt:
+  case arch::Opcode::VecTanh:
+  case arch::Opcode::VecPow:
+  case arch::Opcode::VecReduceSum:
+  case arch::Opcode::VecReduceMax:
+  case arch::Opcode::VecMax:
+  case arch::Opcode::VecMaxImm:
+  case arch::Opcode::VecMinImm:
+  case arch::Opcode::VecAddImm:
+  case arch::Opcode::VecHardSwish:
+  case arch::Opcode::VecFill:
+  case arch::Opcode::VecGather:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:
@@ -158,6 +239,14 @@ void timing::checkChip(const arch::ChipConfig &chip) {
   positive("frame_budget_ms", chip.frame_budget_ms);
   positive("matrix_accumulator_rows", chip.matrix_accumulator_rows);
   positive("dma_outstanding_transfers", chip.dma_outstanding_transfers);
+  positive("dram_channels", chip.dram_channels);
+  positive("dram_banks", chip.dram_banks);
+  positive("dram_row_bytes", chip.dram_row_bytes);
+  if (chip.dram_model != "simple" && chip.dram_model != "detailed")
+    throw arch::ContractError("chip config '" + chip.name +
+                              "': field 'dram_model' expects simple or "
+                              "detailed, got '" +
+                              chip.dram_model + "'");
   if (chip.matrix_dataflow != "weight_stationary" &&
       chip.matrix_dataflow != "output_stationary")
     throw arch::ContractError("chip config '" + chip.name +

@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
     arch::ChipConfig chip = args.config.empty()
                                 ? arch::ChipConfig::reference()
                                 : arch::ChipConfig::load(args.config);
-    arch::Program prog = arch::Program::load(args.program);
+    arch::Program prog = arch::Program::load(args.program, !args.timingOnly);
 
     std::map<std::string, std::string> inputFiles, expectedFiles;
     for (const std::string &b : args.inputs)

@@ -263,3 +263,27 @@ TEST(EncoderLayer, CompilerTilesMToTheAccumulator) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(EncoderLayer, DetailedDramCountsRowsAndStillMatches) {
+  // docs/timing-model.md, "DRAM (detailed)": every burst is a row hit or a
+  // miss; the frame cannot be faster than with the simple model's pure
+  // bandwidth on the same bursts, and the values do not change.
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  chip.dram_model = "detailed";
+  arch::Program prog = compileFor(chip);
+  sim::SimResult r = sim::simulateFrame(prog, chip, inputs(), {});
+  expectMatchesPyTorch(r);
+  EXPECT_EQ(r.dramRowHits + r.dramRowMisses,
+            r.dramBurstBytes / chip.dram_burst_bytes);
+  EXPECT_GT(r.dramRowHits, 0u);
+  EXPECT_GT(r.dramRowMisses, 0u);
+  EXPECT_GT(r.dramTurnarounds, 0u);
+  ::testing::Test::RecordProperty("row_hit_rate",
+                                  std::to_string(double(r.dramRowHits) /
+                                                 double(r.dramRowHits +
+                                                        r.dramRowMisses)));
+}
+
+} // namespace

@@ -51,6 +51,14 @@ check(refs == ["FP32 reference executor", "expected_y.f32"], f"references {refs}
 check(abs(report["frame"]["ms"] - cycles / 2e6) < 1e-9, "ms at 2 GHz")
 check(sum(l["cycles"] for l in report["layers"]) == cycles,
       "layer times add up to the frame")
+# The cost model's estimate next to the simulated cycles (docs/cost-model.md):
+# one per layer, the frame within the 5% its accuracy test holds it to, and a
+# roofline bound the simulated frame cannot beat.
+cm = report["cost_model"]
+check(all("model_cycles" in l for l in report["layers"]), "model_cycles per layer")
+check(abs(cm["cycles"] - cycles) <= 0.05 * cycles, f"cost model {cm['cycles']} vs {cycles}")
+check(0 < cm["roofline"]["bound_cycles"] <= cycles, "roofline bound below the frame")
+check("cost model" in table and "roofline" in table, "cost model lines in the table")
 
 prog = os.path.join(scratch, "encoder.tsrp")
 listing = os.path.join(scratch, "encoder.lst")
@@ -79,6 +87,10 @@ check(len(events) > 100, "trace has events")
 
 timing = json.loads(run("run", "--timing-only", "--json"))
 check(timing["frame"]["cycles"] == cycles, "timing-only: same cycles")
+# From the file, timing only: the weights stay on disk and no input is needed.
+timed_file = json.loads(run("simulate", prog, "--timing-only", "--json"))
+check(timed_file["frame"]["cycles"] == cycles,
+      "simulate --timing-only from the file: same cycles, no input needed")
 
 chain = json.loads(run("run", "--no-raise-gelu", "--json"))
 check(chain["accuracy_passed"], "--no-raise-gelu: accuracy")

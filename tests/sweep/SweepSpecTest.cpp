@@ -135,12 +135,12 @@ TEST(SweepSpec, CompilerOptionAxis) {
 }
 
 TEST(SweepSpec, CompileTextIgnoresSimulatorOnlyFields) {
-  std::vector<SweepPoint> p =
-      planSweep(parse("[axes]\nvector_lanes = [32, 64]\nsram_bytes = [1048576, "
-                      "2097152]\n"));
+  std::vector<SweepPoint> p = planSweep(
+      parse("[axes]\nframe_budget_ms = [20.0, 30.0]\nsram_bytes = [1048576, "
+            "2097152]\n"));
   ASSERT_EQ(p.size(), 4u);
   EXPECT_NE(p[0].canonicalText(), p[2].canonicalText());
-  EXPECT_EQ(p[0].compileText(), p[2].compileText()); // lanes differ only
+  EXPECT_EQ(p[0].compileText(), p[2].compileText()); // budget differs only
   EXPECT_NE(p[0].compileText(), p[1].compileText()); // SRAM differs
 }
 

@@ -118,17 +118,19 @@ check(read(os.path.join(out1, "results.csv")) == before,
 simside = write("simside.toml", """[sweep]
 model = "models/encoder_layer/encoder_layer.onnx"
 [axes]
-vector_lanes = [32, 64]
-sram_banks = [16, 32]
+energy_dram_pj_per_byte = [10.0, 20.0]
+frame_budget_ms = [20.0, 30.0]
 """)
 out3 = os.path.join(work, "simside")
 p = sweep(simside, "--out", out3, "--jobs", "2")
-check(to_run(p) == (0, 4, 1), "vector_lanes x sram_banks: 1 program to compile")
+check(to_run(p) == (0, 4, 1),
+      "energy_dram_pj_per_byte x frame_budget_ms: 1 program to compile")
 check(len(os.listdir(os.path.join(out3, "programs"))) == 1,
       "one program file written")
 r = rows(out3)
-check(r[0]["frame_cycles"] != r[2]["frame_cycles"],
-      "vector_lanes changes the frame")
+check(r[0]["frame_cycles"] == r[2]["frame_cycles"] and
+      r[0]["energy_joules"] != r[2]["energy_joules"],
+      "DRAM energy changes the frame's energy, not its cycles")
 
 # 4. A failing point is recorded; the sweep continues.
 failing = write("failing.toml", """[sweep]

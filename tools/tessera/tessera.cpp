@@ -126,6 +126,18 @@ cl::opt<bool> noRaiseGelu(
     cl::sub(referenceCmd),
     cl::desc("Keep PyTorch's five-op erf-GELU chain (skip tsr-raise-gelu)"),
     cl::init(false), cl::cat(cat));
+cl::opt<bool> noRaiseLayerNorm(
+    "no-raise-layernorm", cl::sub(runCmd), cl::sub(compileCmd),
+    cl::sub(referenceCmd),
+    cl::desc("Keep the decomposed LayerNorm chain of opsets < 17 (skip "
+             "tsr-raise-layernorm)"),
+    cl::init(false), cl::cat(cat));
+cl::opt<bool>
+    noRaiseAttention("no-raise-attention", cl::sub(runCmd), cl::sub(compileCmd),
+                     cl::sub(referenceCmd),
+                     cl::desc("Keep exported attention as separate ops (skip "
+                              "tsr-raise-attention)"),
+                     cl::init(false), cl::cat(cat));
 #ifdef TESSERA_WITH_REPLAY
 cl::OptionCategory clipCat("tessera run --clip options (a .smol clip "
                            "through the storage model into the chip)");
@@ -349,9 +361,13 @@ std::vector<NamedTensor> programTensors(const arch::Program &prog,
 }
 
 arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
-                      codegen::Graph *graph = nullptr) {
+                      codegen::Graph *graph = nullptr,
+                      std::vector<cost::Kernel> *plans = nullptr) {
   compiler::CompileOptions opts;
   opts.raiseGelu = !noRaiseGelu;
+  opts.raiseLayerNorm = !noRaiseLayerNorm;
+  opts.raiseAttention = !noRaiseAttention;
+  opts.plans = plans;
   compiler::OpCounts counts;
   llvm::Expected<arch::Program> prog =
       compiler::compileOnnxFile(model, chip, opts, graph, &counts);
@@ -382,7 +398,8 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
              const std::string &modelName, const std::string &progName,
              std::map<std::string, std::string> inputFiles,
              std::map<std::string, std::string> expectedFiles,
-             const codegen::Graph *graph = nullptr) {
+             const codegen::Graph *graph = nullptr,
+             const std::vector<cost::Kernel> *plans = nullptr) {
   for (const auto &[name, file] :
        bindings(inputBindings, "--input",
                 programTensors(prog, arch::TensorKind::Input), "an input"))
@@ -402,6 +419,8 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
     if (t.kind != arch::TensorKind::Input)
       continue;
     auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end() && timingOnly)
+      continue; // cycles do not depend on values
     if (it == inputFiles.end())
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
@@ -419,6 +438,21 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   sim::ReportInfo info;
   info.modelName = modelName;
   info.programPath = progName;
+  bool described = plans && plans->size() == result.layers.size();
+  for (size_t i = 0; described && i < plans->size(); ++i)
+    described = !(*plans)[i].kind.empty();
+  if (described) {
+    // The cost model's estimate of the same kernels (docs/cost-model.md),
+    // when every layer's kernel has a cost description.
+    cost::SequenceCost est = cost::evaluateSequence(chip, *plans);
+    sim::CostEstimate ce;
+    ce.layerCycles = est.attributedCycles;
+    ce.frameCycles = est.latencyCycles;
+    ce.rooflineComputeCycles = est.roofline.computeCycles;
+    ce.rooflineMemoryCycles = est.roofline.memoryCycles;
+    ce.unavoidableDramBytes = est.roofline.unavoidableBytes;
+    info.costModel = ce;
+  }
   bool accurate = true;
   if (!timingOnly) {
     auto check = [&](const std::string &name, const std::string &refName,
@@ -494,6 +528,8 @@ int replay(const std::string &model, const arch::ChipConfig &chip) {
 int reference(const std::string &model) {
   compiler::CompileOptions copts;
   copts.raiseGelu = !noRaiseGelu;
+  copts.raiseLayerNorm = !noRaiseLayerNorm;
+  copts.raiseAttention = !noRaiseAttention;
   llvm::Expected<codegen::Graph> graph =
       compiler::importOnnxGraph(model, copts);
   if (!graph)
@@ -524,6 +560,8 @@ int reference(const std::string &model) {
   std::map<std::string, std::vector<float>> inputs;
   for (const NamedTensor &t : ins) {
     auto it = inputFiles.find(t.name);
+    if (it == inputFiles.end() && timingOnly)
+      continue; // cycles do not depend on values
     if (it == inputFiles.end())
       fail("no value for input '" + t.name + "': pass --input " + t.name +
            "=file.f32 (raw float32, " + std::to_string(t.numElements()) +
@@ -627,7 +665,8 @@ int main(int argc, char **argv) {
     if (referenceCmd)
       return reference(referenceModel);
     if (simulateCmd) {
-      arch::Program prog = arch::Program::load(simProgram);
+      // Timing only: the weights stay on disk (docs/simulator.md).
+      arch::Program prog = arch::Program::load(simProgram, !timingOnly);
       return simulate(prog, chip, simProgram, simProgram, {}, {});
     }
     // `run`, also the default with no subcommand.
@@ -640,12 +679,13 @@ int main(int argc, char **argv) {
       return replay(model, chip);
 #endif
     codegen::Graph graph;
-    arch::Program prog = compile(model, chip, &graph);
+    std::vector<cost::Kernel> plans;
+    arch::Program prog = compile(model, chip, &graph, &plans);
     std::map<std::string, std::string> files = tensorsTxt(model);
     return simulate(prog, chip, model,
                     outPath.empty() ? std::string("(in memory)")
                                     : std::string(outPath),
-                    files, files, &graph);
+                    files, files, &graph, &plans);
   } catch (const std::exception &e) {
     fail(e.what());
   }

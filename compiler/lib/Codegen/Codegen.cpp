@@ -18,6 +18,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <tuple>
 
 using namespace tessera;
 using namespace tessera::codegen;
@@ -133,6 +134,14 @@ template <typename F> void forEachIndex(const Shape &dims, F f) {
   }
 }
 
+/// A GEMM tiling: tile sizes and what it costs.
+struct GemmPlan {
+  int64_t tm = 0, tk = 0, tn = 0;
+  uint64_t sramBytes = 0;
+  uint64_t dramBytes = 0; ///< Loads and stores, per GEMM.
+  uint64_t steps = 0;     ///< Matrix-unit instructions per GEMM.
+};
+
 class Emitter {
 public:
   Emitter(const Graph &g, const arch::ChipConfig &chip,
@@ -174,13 +183,17 @@ private:
   std::string tensorName(int v) const {
     return tensorOf[v] >= 0 ? prog.tensors[tensorOf[v]].name : g.values[v].name;
   }
-  /// Records the current layer's kernel (docs/cost-model.md).
+  /// Records the current layer's kernel (docs/cost-model.md). A layer
+  /// emitted as several kernels is not one kernel of the model's: it stays
+  /// undescribed (empty kind), as does a layer whose kernel records nothing.
   void plan(cost::Kernel k) {
     if (!plans)
       return;
     plans->resize(prog.layers.size());
-    (*plans)[layer] = std::move(k);
+    planCount.resize(prog.layers.size());
+    (*plans)[layer] = ++planCount[layer] == 1 ? std::move(k) : cost::Kernel();
   }
+  std::vector<unsigned> planCount; ///< plan() calls per layer.
 
   // -- Emission -------------------------------------------------------------
   void emit(Instr in) {
@@ -245,6 +258,27 @@ private:
   void matmulKernel(const GraphNode &n);
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
+  // Transformer ops (issue 9, part 2).
+  void stridedCopy(uint64_t src, std::vector<int64_t> srcStrides, uint64_t dst,
+                   std::vector<int64_t> dstStrides, Shape shape);
+  void sliceKernel(const GraphNode &n);
+  void concatKernel(const GraphNode &n);
+  void reduceKernel(const GraphNode &n);
+  // CNN and miscellaneous ops.
+  /// A tensor that is not a graph value (a rearranged conv weight, an
+  /// im2col matrix); `data` set for weights. Returns its DRAM address.
+  uint64_t addTensor(const std::string &name, const Shape &shape,
+                     arch::TensorKind kind, const std::vector<float> *data);
+  void activationKernel(const GraphNode &n);
+  /// out[m, n] = a[m, k] * b[k, n] (row strides lda, ldb, ldo in elements)
+  /// as one tiled kernel.
+  void gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb, uint64_t out,
+            int64_t ldo, int64_t m, int64_t k, int64_t n);
+  void convKernel(const GraphNode &n);
+  void poolKernel(const GraphNode &n);
+  /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
+  /// channel.
+  std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
 };
 
 int Emitter::placeTensor(int value, arch::TensorKind kind) {
@@ -362,11 +396,44 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Erf:
     return rowKernel(n, in0, Opcode::VecErf, 0);
   case NodeKind::Gelu:
-    return rowKernel(n, in0, Opcode::VecGelu, 0);
+    return rowKernel(n, in0, n.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu,
+                     0);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
     break;
+  case NodeKind::Slice:
+    return sliceKernel(n);
+  case NodeKind::Concat:
+    return concatKernel(n);
+  case NodeKind::Pow:
+    return rowKernel(n, in0, Opcode::VecPow, n.exponent);
+  case NodeKind::Sqrt:
+    return rowKernel(n, in0, Opcode::VecSqrt, 0);
+  case NodeKind::Neg:
+    return rowKernel(n, in0, Opcode::VecScale, -1.0f);
+  case NodeKind::Tanh:
+    return rowKernel(n, in0, Opcode::VecTanh, 0);
+  case NodeKind::ReduceSum:
+  case NodeKind::ReduceMean:
+  case NodeKind::ReduceMax:
+    return reduceKernel(n);
+  case NodeKind::Conv:
+    return convKernel(n);
+  case NodeKind::MaxPool:
+  case NodeKind::AvgPool:
+    return poolKernel(n);
+  case NodeKind::Relu:
+  case NodeKind::Sigmoid:
+  case NodeKind::HardSwish:
+  case NodeKind::HardSigmoid:
+  case NodeKind::Clip:
+    return activationKernel(n);
+  case NodeKind::Embedding:
+  case NodeKind::Equal:
+  case NodeKind::Where:
+  case NodeKind::Expand:
+    throw CodegenError(where + ": the chip has no lowering for this op");
   }
 }
 
@@ -499,35 +566,43 @@ void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
 /// the leading axes), a column (broadcast over the last axis) or a scalar;
 /// for + and * the operands swap when `a` is the broadcast one. A product
 /// with, or a quotient by, a scalar weight is a VecScale by a constant.
+/// When `b` matches the output on some leading axes and is one of those
+/// kinds on the rest (a padding mask [B, 1, 1, S] added to scores
+/// [B, H, S, S]), the kernel repeats per index of those leading axes.
 void Emitter::binaryKernel(const GraphNode &n) {
   const Shape &os = g.values[n.output].shape;
   int a = n.inputs[0], b = n.inputs[1];
   bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
-  int64_t cols = os.empty() ? 1 : os.back(), rows = product(os) / cols;
   uint64_t dst = dram(n.output);
 
-  // Broadcast class of operand v against the output.
+  // Broadcast class of operand v against the output's axes from `lead`
+  // (v must equal the output on the axes before it).
   enum Kind { Full, Row, Col, Scalar, Other };
-  auto kindOf = [&](int v) {
+  auto kindOf = [&](int v, size_t lead) {
     const Shape &s = g.values[v].shape;
     Shape pad(os.size() - s.size(), 1);
     pad.insert(pad.end(), s.begin(), s.end());
-    if (pad == os)
+    for (size_t d = 0; d < lead; ++d)
+      if (pad[d] != os[d])
+        return Other;
+    Shape ps(pad.begin() + lead, pad.end()), sub(os.begin() + lead, os.end());
+    int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
+    if (ps == sub)
       return Full;
-    if (product(s) == 1)
+    if (product(ps) == 1)
       return Scalar;
-    if (pad.back() == cols && product(pad) == cols)
+    if (ps.back() == cols && product(ps) == cols)
       return Row;
-    if (pad.back() == 1 && product(pad) == rows) {
-      for (size_t d = 0; d + 1 < os.size(); ++d)
-        if (pad[d] != os[d])
+    if (ps.back() == 1 && product(ps) == rows) {
+      for (size_t d = 0; d + 1 < sub.size(); ++d)
+        if (ps[d] != sub[d])
           return Other;
       return Col;
     }
     return Other;
   };
   int imm = immOperand(n);
-  if (imm >= 0 ? imm == a : (kindOf(a) != Full && commutes))
+  if (imm >= 0 ? imm == a : (kindOf(a, 0) != Full && commutes))
     std::swap(a, b);
 
   if (imm >= 0) {
@@ -538,16 +613,58 @@ void Emitter::binaryKernel(const GraphNode &n) {
                      n.kind == NodeKind::Div ? 1.0f / c : c);
   }
 
-  Kind kb = kindOf(b);
-  if (kindOf(a) != Full || kb == Other)
+  size_t lead = 0;
+  while (lead + 1 < os.size() && kindOf(b, lead) == Other)
+    ++lead;
+  Kind kb = kindOf(b, lead);
+  // A block of trailing axes broadcast over the leading ones (a position
+  // embedding [1, S, D] added to [B, S, D]) is a row of the [R, S*D] view.
+  int64_t viewCols = 0;
+  if (kb == Other) {
+    const Shape &bs = g.values[b].shape;
+    Shape pad(os.size() - bs.size(), 1);
+    pad.insert(pad.end(), bs.begin(), bs.end());
+    size_t j = os.size();
+    while (j > 0 && pad[j - 1] == os[j - 1])
+      --j;
+    if (j < os.size() && product(pad, 0, j) == 1) {
+      kb = Row;
+      lead = 0;
+      viewCols = product(os, j);
+    }
+  }
+  if (kb == Other && kindOf(a, 0) == Full) {
+    // A per-channel operand ([C, 1, 1] against [N, C, H, W]: batch norm's
+    // scale, a squeeze-excitation gate) is a column of the view whose rows
+    // are the axes up to b's last non-unit axis.
+    const Shape &s = g.values[b].shape;
+    Shape pad(os.size() - s.size(), 1);
+    pad.insert(pad.end(), s.begin(), s.end());
+    size_t j = pad.size();
+    while (j > 0 && pad[j - 1] == 1)
+      --j;
+    if (j > 0 && j < os.size() &&
+        std::equal(pad.begin(), pad.begin() + j, os.begin())) {
+      kb = Col;
+      lead = 0;
+      viewCols = product(os, j);
+    }
+  }
+  if (kindOf(a, 0) != Full || kb == Other)
     throw CodegenError(where + ": broadcasting " +
                        shapeString(g.values[n.inputs[0]].shape) + " with " +
                        shapeString(g.values[n.inputs[1]].shape) +
                        " is not supported (the second operand must be the "
-                       "full shape, a row, a column or a scalar)");
+                       "full shape, a row, a column or a scalar, after "
+                       "leading axes it matches)");
   if (tensorOf[b] < 0)
     throw CodegenError(where + ": operand '" + g.values[b].name +
                        "' has no DRAM tensor");
+  Shape sub(os.begin() + lead, os.end());
+  int64_t cols = viewCols ? viewCols : sub.empty() ? 1 : sub.back();
+  int64_t rows = product(sub) / cols;
+  int64_t blocks = product(os, 0, lead);
+  int64_t bBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
   Opcode op = n.kind == NodeKind::Add   ? Opcode::VecAdd
               : n.kind == NodeKind::Sub ? Opcode::VecSub
               : n.kind == NodeKind::Mul ? Opcode::VecMul
@@ -556,7 +673,7 @@ void Emitter::binaryKernel(const GraphNode &n) {
                   : kb == Col    ? arch::kFlagBroadcastCol
                   : kb == Scalar ? arch::kFlagBroadcastScalar
                                  : 0;
-  // Resident operand: the whole row or the scalar, loaded once.
+  // Resident operand: the whole row or the scalar, loaded once per block.
   uint64_t fixed = kb == Row      ? alignUp(cols * kEb, kSramAlign)
                    : kb == Scalar ? kSramAlign
                                   : 0;
@@ -567,7 +684,7 @@ void Emitter::binaryKernel(const GraphNode &n) {
   {
     cost::VectorOp v;
     v.op = op;
-    v.rows = uint64_t(rows);
+    v.rows = uint64_t(rows * blocks); // Every block's tiles.
     v.cols = uint64_t(cols);
     v.second = kb == Full  ? cost::Operand2::Full
                : kb == Row ? cost::Operand2::Row
@@ -579,11 +696,8 @@ void Emitter::binaryKernel(const GraphNode &n) {
     plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
   }
   uint64_t resident = 0;
-  if (kb == Row || kb == Scalar) {
-    uint64_t bytes = (kb == Row ? cols : 1) * kEb;
-    resident = sramAlloc(bytes);
-    load(dram(b), bytes, resident, bytes, 1, bytes);
-  }
+  if (kb == Row || kb == Scalar)
+    resident = sramAlloc((kb == Row ? cols : 1) * kEb);
   uint64_t tileBytes = t.tr * t.tc * kEb;
   uint64_t aBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   uint64_t bBuf[2] = {0, 0};
@@ -595,52 +709,55 @@ void Emitter::binaryKernel(const GraphNode &n) {
     bBuf[1] = sramAlloc(t.tr * kEb);
   }
   uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(dram(a) + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
-        Instr in = vec(op, nr, nc);
-        in.flags = flag;
-        in.addr[0] = aBuf[i % 2];
-        in.addr[2] = outBuf[i % 2];
-        in.strides[0] = in.strides[2] = uint32_t(nc);
-        switch (kb) {
-        case Full:
-          load(dram(b) + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
-          in.addr[1] = bBuf[i % 2];
-          in.strides[1] = uint32_t(nc);
-          break;
-        case Row:
-          in.addr[1] = resident + c * kEb;
-          in.strides[1] = uint32_t(nc);
-          break;
-        case Col:
-          // Reloaded for every column tile of the same rows (tiny).
-          load(dram(b) + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
-          in.addr[1] = bBuf[i % 2];
-          in.strides[1] = 1;
-          break;
-        default:
-          in.addr[1] = resident;
-          in.strides[1] = 1;
-          break;
-        }
-        emit(in);
-        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-      });
+  int tile = 0;
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    uint64_t aBase = dram(a) + blk * rows * cols * kEb;
+    uint64_t bBase = dram(b) + blk * bBlock * kEb;
+    uint64_t oBase = dst + blk * rows * cols * kEb;
+    if (kb == Row || kb == Scalar) {
+      uint64_t bytes = (kb == Row ? cols : 1) * kEb;
+      load(bBase, bytes, resident, bytes, 1, bytes);
+    }
+    forEachTile(
+        rows, cols, t, [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+          int i = tile++;
+          uint64_t off = (r * cols + c) * kEb;
+          load(aBase + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
+          Instr in = vec(op, nr, nc);
+          in.flags = flag;
+          in.addr[0] = aBuf[i % 2];
+          in.addr[2] = outBuf[i % 2];
+          in.strides[0] = in.strides[2] = uint32_t(nc);
+          switch (kb) {
+          case Full:
+            load(bBase + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
+            in.addr[1] = bBuf[i % 2];
+            in.strides[1] = uint32_t(nc);
+            break;
+          case Row:
+            in.addr[1] = resident + c * kEb;
+            in.strides[1] = uint32_t(nc);
+            break;
+          case Col:
+            // Reloaded for every column tile of the same rows.
+            load(bBase + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
+            in.addr[1] = bBuf[i % 2];
+            in.strides[1] = 1;
+            break;
+          default:
+            in.addr[1] = resident;
+            in.strides[1] = 1;
+            break;
+          }
+          emit(in);
+          store(oBase + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
+        });
+  }
 }
 
 //===----------------------------------------------------------------------===//
 // MatMul
 //===----------------------------------------------------------------------===//
-
-/// A GEMM tiling: tile sizes and what it costs.
-struct GemmPlan {
-  int64_t tm = 0, tk = 0, tn = 0;
-  uint64_t sramBytes = 0;
-  uint64_t dramBytes = 0; ///< Loads and stores, per GEMM.
-  uint64_t steps = 0;     ///< Matrix-unit instructions per GEMM.
-};
 
 /// Two tile slots per operand, least recently used replaced: a tile already
 /// in a slot is not loaded again.
@@ -981,6 +1098,698 @@ void Emitter::transposeKernel(const GraphNode &n) {
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Slice, Concat: strided DMA; reductions: the vector unit's row reductions
+//===----------------------------------------------------------------------===//
+
+/// Copies a `shape` window between two DRAM tensors through SRAM: element i
+/// (a multi-index) moves from src + i . srcStrides to dst + i . dstStrides
+/// (element strides). Axes of extent 1 are dropped and axes contiguous on
+/// both sides merged; the last remaining axis is the DMA row (a row of one
+/// element when it is strided) and the one before it the DMA's strided
+/// rows, so a window costs one load and one store per tile.
+void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
+                          uint64_t dst, std::vector<int64_t> dstStrides,
+                          Shape shape) {
+  Shape sh;
+  std::vector<int64_t> ss, ds;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    if (!sh.empty() && ss.back() == srcStrides[d] * shape[d] &&
+        ds.back() == dstStrides[d] * shape[d]) {
+      sh.back() *= shape[d];
+      ss.back() = srcStrides[d];
+      ds.back() = dstStrides[d];
+      continue;
+    }
+    sh.push_back(shape[d]);
+    ss.push_back(srcStrides[d]);
+    ds.push_back(dstStrides[d]);
+  }
+  if (sh.empty() || ss.back() != 1 || ds.back() != 1) {
+    sh.push_back(1);
+    ss.push_back(1);
+    ds.push_back(1);
+  }
+  if (sh.size() == 1) {
+    sh.insert(sh.begin(), 1);
+    ss.insert(ss.begin(), 0);
+    ds.insert(ds.begin(), 0);
+  }
+  size_t rowAxis = sh.size() - 2;
+  int64_t rows = sh[rowAxis], cols = sh.back();
+  Shape outer(sh.begin(), sh.begin() + rowAxis);
+  beginKernel();
+  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
+  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
+                     sramAlloc(t.tr * t.tc * kEb)};
+  int i = 0;
+  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
+    int64_t so = 0, dof = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      so += idx[d] * ss[d];
+      dof += idx[d] * ds[d];
+    }
+    forEachTile(rows, cols, t,
+                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+                  uint64_t slot = buf[i++ % 2];
+                  load(src + (so + r * ss[rowAxis] + c) * kEb,
+                       ss[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
+                  store(dst + (dof + r * ds[rowAxis] + c) * kEb,
+                        ds[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
+                });
+  });
+}
+
+void Emitter::sliceKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  const Shape &os = g.values[n.output].shape;
+  std::vector<int64_t> in = stridesOf(xs), step(xs.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < xs.size(); ++d) {
+    base += n.offsets[d] * in[d];
+    step[d] = in[d] * n.steps[d];
+  }
+  stridedCopy(dram(n.inputs[0]) + base * kEb, step, dram(n.output),
+              stridesOf(os), os);
+}
+
+void Emitter::concatKernel(const GraphNode &n) {
+  const Shape &os = g.values[n.output].shape;
+  std::vector<int64_t> outSt = stridesOf(os);
+  int64_t pos = 0;
+  for (int in : n.inputs) {
+    const Shape &s = g.values[in].shape;
+    if (tensorOf[in] < 0)
+      throw CodegenError(where + ": operand '" + g.values[in].name +
+                         "' has no DRAM tensor");
+    stridedCopy(dram(in), stridesOf(s),
+                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s);
+    pos += s[n.axis];
+  }
+}
+
+/// Reductions over the trailing axes (generateProgram moves other reduced
+/// axes last first): [rows, cols] in, rows x 1 out, whole rows per tile.
+void Emitter::reduceKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  size_t first = xs.size() - n.axes.size();
+  for (size_t k = 0; k < n.axes.size(); ++k)
+    if (n.axes[k] != int64_t(first + k))
+      throw CodegenError(where + ": internal error: reduction over axes "
+                                 "that are not trailing");
+  int64_t cols = product(xs, first), rows = product(xs, 0, first);
+  // Two input tiles and two (1/cols as large) output tiles.
+  Tiles2D t = pickTiles(rows, cols, 2 * kEb + 1, 2 * kSramAlign, sramBudget(),
+                        true, where);
+  uint64_t inBuf[2] = {sramAlloc(t.tr * cols * kEb),
+                       sramAlloc(t.tr * cols * kEb)};
+  uint64_t outBuf[2] = {sramAlloc(t.tr * kEb), sramAlloc(t.tr * kEb)};
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  Opcode op = n.kind == NodeKind::ReduceMax ? Opcode::VecReduceMax
+                                            : Opcode::VecReduceSum;
+  float scale = n.kind == NodeKind::ReduceMean ? 1.0f / float(cols) : 1.0f;
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t, int64_t nr, int64_t) {
+        load(src + r * cols * kEb, cols * kEb, inBuf[i % 2], cols * kEb, nr,
+             cols * kEb);
+        Instr in = vec(op, nr, cols);
+        in.addr[0] = inBuf[i % 2];
+        in.addr[2] = outBuf[i % 2];
+        in.strides[0] = uint32_t(cols);
+        in.strides[2] = 1;
+        in.imm = op == Opcode::VecReduceSum ? scale : 0.0f;
+        emit(in);
+        store(dst + r * kEb, nr * kEb, outBuf[i % 2], nr * kEb, 1, nr * kEb);
+      });
+}
+
+/// The graph as the emitter wants it: a reduction over axes that are not
+/// the trailing ones becomes a transpose that moves them last, then a
+/// reduction over the trailing axes (the kept axes stay in order, so the
+/// result's elements are the same).
+Graph normalizeForChip(const Graph &graph) {
+  Graph g;
+  g.name = graph.name;
+  g.values = graph.values;
+  for (const GraphNode &n : graph.nodes) {
+    bool reduce = n.kind == NodeKind::ReduceSum ||
+                  n.kind == NodeKind::ReduceMean ||
+                  n.kind == NodeKind::ReduceMax;
+    const Shape &xs = graph.values[n.inputs[0]].shape;
+    size_t first = xs.size() - n.axes.size();
+    bool trailing = true;
+    for (size_t k = 0; reduce && k < n.axes.size(); ++k)
+      trailing &= n.axes[k] == int64_t(first + k);
+    if (!reduce || trailing) {
+      g.nodes.push_back(n);
+      continue;
+    }
+    GraphNode perm;
+    perm.kind = NodeKind::Transpose;
+    perm.name = n.name;
+    std::vector<bool> reduced(xs.size(), false);
+    for (int64_t a : n.axes)
+      reduced[a] = true;
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t d = 0; d < xs.size(); ++d)
+        if (reduced[d] == (pass == 1))
+          perm.perm.push_back(int64_t(d));
+    perm.inputs = {n.inputs[0]};
+    GraphValue moved;
+    moved.name = graph.values[n.output].name + ".moved";
+    for (int64_t p : perm.perm)
+      moved.shape.push_back(xs[p]);
+    perm.output = g.addValue(std::move(moved));
+    // Reduced into a value without the reduced axes, then reshaped (free)
+    // to the node's result shape.
+    GraphNode red = n;
+    red.inputs = {perm.output};
+    red.axes.clear();
+    for (size_t k = 0; k < n.axes.size(); ++k)
+      red.axes.push_back(int64_t(first + k));
+    GraphValue kept;
+    kept.name = graph.values[n.output].name + ".kept";
+    kept.shape.assign(g.values[perm.output].shape.begin(),
+                      g.values[perm.output].shape.begin() + first);
+    red.output = g.addValue(std::move(kept));
+    GraphNode reshape;
+    reshape.kind = NodeKind::Reshape;
+    reshape.name = n.name;
+    reshape.inputs = {red.output};
+    reshape.output = n.output;
+    g.nodes.push_back(std::move(perm));
+    g.nodes.push_back(std::move(red));
+    g.nodes.push_back(std::move(reshape));
+  }
+  return g;
+}
+
+//===----------------------------------------------------------------------===//
+// CNN and miscellaneous ops
+//===----------------------------------------------------------------------===//
+
+uint64_t Emitter::addTensor(const std::string &name, const Shape &shape,
+                            arch::TensorKind kind,
+                            const std::vector<float> *data) {
+  arch::TensorInfo t;
+  t.name = name;
+  t.kind = kind;
+  t.dtype = kAct;
+  t.shape = shape;
+  dramTop = alignUp(dramTop, chip.dram_burst_bytes);
+  t.dramAddr = dramTop;
+  if (data) {
+    t.data.resize(data->size() * kEb);
+    for (size_t i = 0; i < data->size(); ++i) {
+      Eigen::half h((*data)[i]);
+      std::memcpy(t.data.data() + i * kEb, &h, kEb);
+    }
+  }
+  dramTop += t.byteSize();
+  prog.tensors.push_back(std::move(t));
+  return prog.tensors.back().dramAddr;
+}
+
+/// Elementwise activations as a chain of vector instructions on each tile:
+/// the first reads the input tile, the rest work in place on an FP32 tile
+/// and the last rounds to FP16.
+///   relu = maximm 0; clip = maximm lo, minimm hi (an infinite bound is
+///   skipped); hardsigmoid = scale alpha, addimm beta, maximm 0, minimm 1;
+///   sigmoid, hardswish: one instruction each.
+void Emitter::activationKernel(const GraphNode &n) {
+  std::vector<std::pair<Opcode, float>> chain;
+  switch (n.kind) {
+  case NodeKind::Relu:
+    chain = {{Opcode::VecMaxImm, 0.0f}};
+    break;
+  case NodeKind::Sigmoid:
+    chain = {{Opcode::VecSigmoid, 0.0f}};
+    break;
+  case NodeKind::HardSwish:
+    chain = {{Opcode::VecHardSwish, 0.0f}};
+    break;
+  case NodeKind::HardSigmoid:
+    chain = {{Opcode::VecScale, n.alpha},
+             {Opcode::VecAddImm, n.beta},
+             {Opcode::VecMaxImm, 0.0f},
+             {Opcode::VecMinImm, 1.0f}};
+    break;
+  default: // Clip
+    if (n.lo > -std::numeric_limits<float>::infinity())
+      chain.push_back({Opcode::VecMaxImm, n.lo});
+    if (n.hi < std::numeric_limits<float>::infinity())
+      chain.push_back({Opcode::VecMinImm, n.hi});
+    if (chain.empty())
+      chain.push_back({Opcode::VecCopy, 0.0f});
+    break;
+  }
+  int64_t total = g.values[n.inputs[0]].numElements();
+  int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
+  // Two FP16 input tiles and two FP32 work tiles.
+  Tiles2D t =
+      pickTiles(rows, cols, 2 * kEb + 2 * 4, 0, sramBudget(), false, where);
+  uint64_t inBuf[2] = {sramAlloc(t.tr * t.tc * kEb),
+                       sramAlloc(t.tr * t.tc * kEb)};
+  uint64_t work[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+        uint64_t off = (r * cols + c) * kEb;
+        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
+        for (size_t k = 0; k < chain.size(); ++k) {
+          Instr in = vec(chain[k].first, nr, nc);
+          in.dtype = k == 0 ? kAct : DType::F32;
+          in.outDtype = k + 1 == chain.size() ? kAct : DType::F32;
+          in.addr[0] = k == 0 ? inBuf[i % 2] : work[i % 2];
+          in.addr[2] = work[i % 2];
+          in.strides[0] = in.strides[2] = uint32_t(nc);
+          in.imm = chain[k].second;
+          emit(in);
+        }
+        store(dst + off, cols * kEb, work[i % 2], nc * kEb, nr, nc * kEb);
+      });
+}
+
+void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
+                   uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n) {
+  beginKernel();
+  auto key = std::make_tuple(m, k, n);
+  auto cached = gemmPlans.find(key);
+  GemmPlan plan = cached != gemmPlans.end()
+                      ? cached->second
+                      : planGemm(m, k, n, chip, sramBudget(), where);
+  gemmPlans[key] = plan;
+  int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
+          nnT = ceilDiv(n, plan.tn);
+  uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
+  for (int s = 0; s < 2; ++s) {
+    aSlot[s] = sramAlloc(plan.tm * plan.tk * kEb);
+    bSlot[s] = sramAlloc(plan.tk * plan.tn * kEb);
+    outSlot[s] = sramAlloc(plan.tm * plan.tn * kEb);
+    if (nkT > 1)
+      accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
+  }
+  TileCache ca, cb;
+  int tile = 0;
+  for (int64_t i = 0; i < nmT; ++i)
+    for (int64_t j = 0; j < nnT; ++j, ++tile) {
+      int64_t tm = std::min(plan.tm, m - i * plan.tm);
+      int64_t tn = std::min(plan.tn, n - j * plan.tn);
+      uint64_t o = outSlot[tile % 2], acc = accSlot[tile % 2];
+      for (int64_t l = 0; l < nkT; ++l) {
+        int64_t tk = std::min(plan.tk, k - l * plan.tk);
+        bool hit;
+        int sa = ca.get(i * nkT + l, hit);
+        if (!hit)
+          load(a + (i * plan.tm * lda + l * plan.tk) * kEb, lda * kEb,
+               aSlot[sa], tk * kEb, tm, tk * kEb);
+        int sb = cb.get(l * nnT + j, hit);
+        if (!hit)
+          load(b + (l * plan.tk * ldb + j * plan.tn) * kEb, ldb * kEb,
+               bSlot[sb], tn * kEb, tk, tn * kEb);
+        Instr in;
+        in.op = Opcode::MatMul;
+        in.dtype = kAct;
+        in.accDtype = DType::F32;
+        bool last = l == nkT - 1;
+        in.outDtype = last ? kAct : DType::F32;
+        in.dims[0] = uint32_t(tm);
+        in.dims[1] = uint32_t(tk);
+        in.dims[2] = uint32_t(tn);
+        in.addr[0] = aSlot[sa];
+        in.addr[1] = bSlot[sb];
+        in.addr[2] = last ? o : acc;
+        in.strides[0] = uint32_t(tk);
+        in.strides[1] = uint32_t(tn);
+        in.strides[2] = uint32_t(tn);
+        if (l > 0) {
+          in.flags = arch::kFlagAccumulate;
+          in.addr[3] = acc;
+          in.strides[3] = uint32_t(tn);
+        }
+        emit(in);
+      }
+      store(out + (i * plan.tm * ldo + j * plan.tn) * kEb, ldo * kEb, o,
+            tn * kEb, tm, tn * kEb);
+    }
+}
+
+namespace {
+
+/// The output rows [lo, hi) of a window tap whose input index
+/// `o * stride - pad + offset` falls inside [0, extent), clipped to
+/// [from, to).
+std::pair<int64_t, int64_t> validRange(int64_t from, int64_t to, int64_t stride,
+                                       int64_t pad, int64_t offset,
+                                       int64_t extent) {
+  int64_t lo = from, hi = to;
+  while (lo < hi && lo * stride - pad + offset < 0)
+    ++lo;
+  while (hi > lo && (hi - 1) * stride - pad + offset >= extent)
+    --hi;
+  return {lo, hi};
+}
+
+/// A band tiling of a windowed op: `cb` channels (planes) by `toh` output
+/// rows, chosen so that the double-buffered staging rows and tiles fit.
+struct WindowTiles {
+  int64_t cb = 1, toh = 1;
+};
+
+} // namespace
+
+/// Conv as im2col + GEMM (docs/lowering.md, "Conv"): for each batch image,
+/// an im2col kernel gathers the input into a DRAM matrix of
+/// [groups x (C/groups * kh * kw + 1), OH * OW] (the extra row of ones per
+/// group carries the bias), then one GEMM per group multiplies the
+/// rearranged weight [O/groups, C/groups * kh * kw + 1] (bias as its last
+/// column) by its rows on the matrix unit.
+void Emitter::convKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  const Shape &ws = g.values[n.inputs[1]].shape;
+  const Shape &os = g.values[n.output].shape;
+  const GraphValue &wv = g.values[n.inputs[1]], &bv = g.values[n.inputs[2]];
+  if (wv.role != ValueRole::Weight || bv.role != ValueRole::Weight)
+    throw CodegenError(where + ": the weight and bias must be constants");
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
+  int64_t OH = os[2], OW = os[3], G = n.groups, Og = O / G;
+  int64_t taps = KH * KW, K = Cg * taps, K1 = K + 1, P = OH * OW;
+  int64_t sh = n.strides[0], sw = n.strides[1], dh = n.dilations[0],
+          dw = n.dilations[1], pt = n.pads[0], pl = n.pads[1];
+
+  // The weight matrix, one row per output channel, bias last.
+  std::vector<float> wmat(size_t(O * K1));
+  for (int64_t o = 0; o < O; ++o) {
+    std::copy(wv.data.begin() + o * K, wv.data.begin() + (o + 1) * K,
+              wmat.begin() + o * K1);
+    wmat[o * K1 + K] = bv.data[o];
+  }
+  uint64_t wAddr =
+      addTensor(n.name + ".wmat", {O, K1}, arch::TensorKind::Weight, &wmat);
+  uint64_t cols = addTensor(n.name + ".im2col", {G * K1, P},
+                            arch::TensorKind::Scratch, nullptr);
+  uint64_t x0 = dram(n.inputs[0]), out0 = dram(n.output);
+
+  // Band tiling: staged input rows [cb, nih, W] and im2col tiles
+  // [cb * taps, toh * OW], two of each; channels are halved first (the
+  // number of gathers does not depend on them), then rows.
+  auto nihOf = [&](int64_t toh) {
+    return std::min(H, (toh - 1) * sh + (KH - 1) * dh + 1);
+  };
+  uint64_t slack = 8 * kSramAlign + kSramAlign;
+  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
+  WindowTiles t{Cg, OH};
+  auto bytes = [&](const WindowTiles &w) {
+    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
+    uint64_t tile = w.cb * taps * w.toh * OW * kEb;
+    return std::make_pair(stage, tile);
+  };
+  for (;;) {
+    auto [stage, tile] = bytes(t);
+    bool fits = 2 * stage + 2 * tile <= budget && stage <= 2 * kMaxTileBytes &&
+                tile <= 2 * kMaxTileBytes;
+    if (fits)
+      break;
+    if (t.cb > 1)
+      t.cb = (t.cb + 1) / 2;
+    else if (t.toh > 1)
+      t.toh = (t.toh + 1) / 2;
+    else if (2 * stage + 2 * tile <= budget)
+      break; // One row of one channel above the tile cap, but it fits.
+    else
+      throw CodegenError(where + ": one output row of one channel needs " +
+                         std::to_string(2 * stage + 2 * tile) +
+                         " bytes of SRAM, the chip has " +
+                         std::to_string(sramBudget()));
+  }
+  int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
+
+  for (int64_t b = 0; b < N; ++b) {
+    uint64_t x = x0 + b * C * H * W * kEb, out = out0 + b * O * P * kEb;
+    // im2col.
+    beginKernel();
+    auto [stageBytes, tileBytes] = bytes(t);
+    uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
+    uint64_t tileBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
+    uint64_t onesBuf = sramAlloc(ones * kEb);
+    Instr fill = vec(Opcode::VecFill, 1, ones);
+    fill.addr[2] = onesBuf;
+    fill.strides[2] = uint32_t(ones);
+    fill.imm = 1.0f;
+    emit(fill);
+    for (int64_t gi = 0; gi < G; ++gi)
+      for (int64_t p = 0; p < P; p += ones)
+        store(cols + ((gi * K1 + K) * P + p) * kEb, P * kEb, onesBuf,
+              ones * kEb, 1, std::min(ones, P - p) * kEb);
+    int slot = 0;
+    for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh) {
+      int64_t toh = std::min(t.toh, OH - oh0);
+      int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
+      int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + (KH - 1) * dh + 1);
+      int64_t nih = std::max<int64_t>(ihHi - ihLo, 0);
+      for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t c0 = 0; c0 < Cg; c0 += t.cb, ++slot) {
+          int64_t cb = std::min(t.cb, Cg - c0);
+          uint64_t st = stage[slot % 2], tb = tileBuf[slot % 2];
+          if (nih > 0)
+            load(x + ((gi * Cg + c0) * H + ihLo) * W * kEb, H * W * kEb, st,
+                 nih * W * kEb, cb, nih * W * kEb);
+          // Zero the tile when a tap reads padding.
+          bool padded = false;
+          for (int64_t ky = 0; ky < KH && !padded; ++ky)
+            for (int64_t kx = 0; kx < KW && !padded; ++kx) {
+              auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+              auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+              padded = a0 != oh0 || a1 != oh0 + toh || b0 != 0 || b1 != OW;
+            }
+          if (padded) {
+            Instr z = vec(Opcode::VecFill, cb * taps, toh * OW);
+            z.addr[2] = tb;
+            z.strides[2] = uint32_t(toh * OW);
+            z.imm = 0.0f;
+            emit(z);
+          }
+          for (int64_t c = 0; c < cb; ++c)
+            for (int64_t ky = 0; ky < KH; ++ky)
+              for (int64_t kx = 0; kx < KW; ++kx) {
+                auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+                auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+                if (a0 >= a1 || b0 >= b1)
+                  continue;
+                int64_t ih = a0 * sh - pt + ky * dh - ihLo;
+                int64_t iw = b0 * sw - pl + kx * dw;
+                int64_t row = (c * KH + ky) * KW + kx;
+                Instr in = vec(Opcode::VecGather, a1 - a0, b1 - b0);
+                in.addr[0] = st + ((c * nih + ih) * W + iw) * kEb;
+                in.strides[0] = uint32_t(sh * W);
+                in.strides[1] = uint32_t(sw);
+                in.addr[2] = tb + (row * toh * OW + (a0 - oh0) * OW + b0) * kEb;
+                in.strides[2] = uint32_t(OW);
+                emit(in);
+              }
+          store(cols + ((gi * K1 + c0 * taps) * P + oh0 * OW) * kEb, P * kEb,
+                tb, toh * OW * kEb, cb * taps, toh * OW * kEb);
+        }
+    }
+    // One GEMM per group.
+    for (int64_t gi = 0; gi < G; ++gi)
+      gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
+           out + gi * Og * P * kEb, P, Og, K1, P);
+  }
+}
+
+/// Max and average pooling (docs/lowering.md, "Pooling"): bands of output
+/// rows for blocks of planes (N*C); the input rows a band reads are staged
+/// in SRAM, and each window tap is gathered (vec.gather; padding is -inf
+/// for max, 0 for average) and folded into an accumulator tile with vec.max
+/// or vec.add (FP32). An average is then scaled by 1/(kh*kw)
+/// (count_include_pad) or multiplied by a row of 1/count per output position.
+/// A global average (the window is the whole image) is a GEMM with a column
+/// of 1/(H*W).
+void Emitter::poolKernel(const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  const Shape &os = g.values[n.output].shape;
+  int64_t NC = xs[0] * xs[1], H = xs[2], W = xs[3], OH = os[2], OW = os[3];
+  int64_t KH = n.kernel[0], KW = n.kernel[1], sh = n.strides[0],
+          sw = n.strides[1], pt = n.pads[0], pl = n.pads[1];
+  bool isMax = n.kind == NodeKind::MaxPool;
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+
+  if (!isMax && OH == 1 && OW == 1 && KH == H && KW == W &&
+      std::all_of(n.pads.begin(), n.pads.end(),
+                  [](int64_t p) { return p == 0; })) {
+    std::vector<float> mean(size_t(H * W), 1.0f / float(H * W));
+    uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
+                           arch::TensorKind::Weight, &mean);
+    gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1);
+    return;
+  }
+
+  // Divisors of an average without count_include_pad: 1/count for every
+  // output position (a weight of OH * OW).
+  uint64_t divisors = 0;
+  if (!isMax && !n.countIncludePad) {
+    std::vector<float> inv(size_t(OH * OW));
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        auto [a0, a1] = validRange(0, KH, 1, -(oh * sh - pt), 0, H);
+        auto [b0, b1] = validRange(0, KW, 1, -(ow * sw - pl), 0, W);
+        inv[oh * OW + ow] =
+            1.0f / float(std::max<int64_t>((a1 - a0) * (b1 - b0), 1));
+      }
+    divisors = addTensor(n.name + ".divisors", {OH * OW},
+                         arch::TensorKind::Weight, &inv);
+  }
+
+  auto nihOf = [&](int64_t toh) { return std::min(H, (toh - 1) * sh + KH); };
+  // Per band: staged rows (FP16) x2, tap tile (FP32), accumulator (FP32),
+  // output tile (FP16) x2, divisor row (FP16) x2.
+  uint64_t slack = 10 * kSramAlign;
+  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
+  WindowTiles t{NC, OH};
+  auto need = [&](const WindowTiles &w) {
+    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
+    uint64_t tile = w.cb * w.toh * OW;
+    return std::make_tuple(stage, tile,
+                           2 * stage + tile * (4 + 4 + 2 * kEb) +
+                               2 * w.toh * OW * kEb);
+  };
+  for (;;) {
+    auto [stage, tile, total] = need(t);
+    if (total <= budget && stage <= 2 * kMaxTileBytes &&
+        tile * 4 <= 2 * kMaxTileBytes)
+      break;
+    if (t.cb > 1)
+      t.cb = (t.cb + 1) / 2;
+    else if (t.toh > 1)
+      t.toh = (t.toh + 1) / 2;
+    else if (total <= budget)
+      break;
+    else
+      throw CodegenError(where + ": one output row of one plane needs " +
+                         std::to_string(total) +
+                         " bytes of SRAM, the chip has " +
+                         std::to_string(sramBudget()));
+  }
+  auto [stageBytes, tileElems, total] = need(t);
+  (void)total;
+  uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
+  uint64_t tap = sramAlloc(tileElems * 4);
+  uint64_t acc = sramAlloc(tileElems * 4);
+  uint64_t outBuf[2] = {sramAlloc(tileElems * kEb), sramAlloc(tileElems * kEb)};
+  uint64_t divBuf[2] = {0, 0};
+  if (divisors) {
+    divBuf[0] = sramAlloc(t.toh * OW * kEb);
+    divBuf[1] = sramAlloc(t.toh * OW * kEb);
+  }
+  float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+  int slot = 0;
+  for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh)
+    for (int64_t c0 = 0; c0 < NC; c0 += t.cb, ++slot) {
+      int64_t toh = std::min(t.toh, OH - oh0), cb = std::min(t.cb, NC - c0);
+      int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
+      int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + KH);
+      int64_t nih = std::max<int64_t>(ihHi - ihLo, 0), cols = toh * OW;
+      uint64_t st = stage[slot % 2], ob = outBuf[slot % 2];
+      if (nih > 0)
+        load(src + (c0 * H + ihLo) * W * kEb, H * W * kEb, st, nih * W * kEb,
+             cb, nih * W * kEb);
+      bool first = true;
+      for (int64_t ky = 0; ky < KH; ++ky)
+        for (int64_t kx = 0; kx < KW; ++kx) {
+          auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky, H);
+          auto [b0, b1] = validRange(0, OW, sw, pl, kx, W);
+          bool full = a0 == oh0 && a1 == oh0 + toh && b0 == 0 && b1 == OW;
+          if (!full) {
+            Instr z = vec(Opcode::VecFill, cb, cols);
+            z.outDtype = DType::F32;
+            z.addr[2] = tap;
+            z.strides[2] = uint32_t(cols);
+            z.imm = padValue;
+            emit(z);
+          }
+          if (a0 < a1 && b0 < b1) {
+            int64_t ih = a0 * sh - pt + ky - ihLo, iw = b0 * sw - pl + kx;
+            // Gather per plane (rows: output rows) or per output row (rows:
+            // planes), whichever takes fewer instructions.
+            if (cb <= a1 - a0) {
+              for (int64_t c = 0; c < cb; ++c) {
+                Instr in = vec(Opcode::VecGather, a1 - a0, b1 - b0);
+                in.addr[0] = st + ((c * nih + ih) * W + iw) * kEb;
+                in.strides[0] = uint32_t(sh * W);
+                in.strides[1] = uint32_t(sw);
+                in.outDtype = DType::F32;
+                in.addr[2] = tap + (c * cols + (a0 - oh0) * OW + b0) * 4;
+                in.strides[2] = uint32_t(OW);
+                emit(in);
+              }
+            } else {
+              for (int64_t r = 0; r < a1 - a0; ++r) {
+                Instr in = vec(Opcode::VecGather, cb, b1 - b0);
+                in.addr[0] = st + ((ih + r * sh) * W + iw) * kEb;
+                in.strides[0] = uint32_t(nih * W);
+                in.strides[1] = uint32_t(sw);
+                in.outDtype = DType::F32;
+                in.addr[2] = tap + ((a0 - oh0 + r) * OW + b0) * 4;
+                in.strides[2] = uint32_t(cols);
+                emit(in);
+              }
+            }
+          }
+          // Fold the tap into the FP32 accumulator.
+          Instr f = vec(first ? Opcode::VecCopy
+                              : (isMax ? Opcode::VecMax : Opcode::VecAdd),
+                        cb, cols);
+          f.dtype = DType::F32;
+          f.addr[0] = tap;
+          f.strides[0] = uint32_t(cols);
+          f.outDtype = DType::F32;
+          f.addr[2] = acc;
+          f.strides[2] = uint32_t(cols);
+          if (!first) {
+            // acc <op>= tap: a is the accumulator (FP32), b the tap.
+            f.addr[0] = acc;
+            f.addr[1] = tap;
+            f.strides[1] = uint32_t(cols);
+          }
+          emit(f);
+          first = false;
+        }
+      // Round to FP16 (an average including padding scales on the way);
+      // an average of the inside elements then multiplies by the band's
+      // row of 1/count.
+      Instr fin =
+          vec(!isMax && n.countIncludePad ? Opcode::VecScale : Opcode::VecCopy,
+              cb, cols);
+      fin.dtype = DType::F32;
+      fin.addr[0] = acc;
+      fin.strides[0] = uint32_t(cols);
+      fin.addr[2] = ob;
+      fin.strides[2] = uint32_t(cols);
+      fin.imm = 1.0f / float(KH * KW);
+      emit(fin);
+      if (!isMax && !n.countIncludePad) {
+        uint64_t db = divBuf[slot % 2];
+        load(divisors + oh0 * OW * kEb, cols * kEb, db, cols * kEb, 1,
+             cols * kEb);
+        Instr d = vec(Opcode::VecMul, cb, cols);
+        d.flags = arch::kFlagBroadcastRow;
+        d.addr[0] = ob;
+        d.strides[0] = uint32_t(cols);
+        d.addr[1] = db;
+        d.strides[1] = uint32_t(cols);
+        d.addr[2] = ob;
+        d.strides[2] = uint32_t(cols);
+        emit(d);
+      }
+      store(dst + (c0 * OH * OW + oh0 * OW) * kEb, OH * OW * kEb, ob,
+            cols * kEb, cb, cols * kEb);
+    }
+}
+
 } // namespace
 
 arch::Program
@@ -989,7 +1798,8 @@ tessera::codegen::generateProgram(const Graph &graph,
                                   std::vector<cost::Kernel> *plans) {
   if (plans)
     plans->clear();
-  arch::Program prog = Emitter(graph, chip, plans).run();
+  Graph normalized = normalizeForChip(graph);
+  arch::Program prog = Emitter(normalized, chip, plans).run();
   if (plans)
     plans->resize(prog.layers.size());
   return prog;

@@ -32,6 +32,24 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "layernorm";
   case NodeKind::Softmax:
     return "softmax";
+  case NodeKind::Slice:
+    return "slice";
+  case NodeKind::Concat:
+    return "concat";
+  case NodeKind::Pow:
+    return "pow";
+  case NodeKind::Sqrt:
+    return "sqrt";
+  case NodeKind::Neg:
+    return "neg";
+  case NodeKind::Tanh:
+    return "tanh";
+  case NodeKind::ReduceSum:
+    return "reduce_sum";
+  case NodeKind::ReduceMean:
+    return "reduce_mean";
+  case NodeKind::ReduceMax:
+    return "reduce_max";
   case NodeKind::Erf:
     return "erf";
   case NodeKind::Gelu:
@@ -40,6 +58,30 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "transpose";
   case NodeKind::Reshape:
     return "reshape";
+  case NodeKind::Conv:
+    return "conv";
+  case NodeKind::MaxPool:
+    return "maxpool";
+  case NodeKind::AvgPool:
+    return "avgpool";
+  case NodeKind::Relu:
+    return "relu";
+  case NodeKind::Sigmoid:
+    return "sigmoid";
+  case NodeKind::HardSwish:
+    return "hardswish";
+  case NodeKind::HardSigmoid:
+    return "hardsigmoid";
+  case NodeKind::Clip:
+    return "clip";
+  case NodeKind::Embedding:
+    return "embedding";
+  case NodeKind::Equal:
+    return "equal";
+  case NodeKind::Where:
+    return "where";
+  case NodeKind::Expand:
+    return "expand";
   }
   return "?";
 }
@@ -89,12 +131,18 @@ void Graph::verify() const {
                  values[i].role == ValueRole::Weight;
   for (const GraphNode &n : nodes) {
     std::string where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
-    size_t arity = n.kind == NodeKind::LayerNorm ? 3
-                   : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
-                      n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
-                      n.kind == NodeKind::Div)
-                       ? 2
-                       : 1;
+    size_t arity =
+        (n.kind == NodeKind::LayerNorm || n.kind == NodeKind::Conv ||
+         n.kind == NodeKind::Where)
+            ? 3
+        : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
+           n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
+           n.kind == NodeKind::Div || n.kind == NodeKind::Embedding ||
+           n.kind == NodeKind::Equal)
+            ? 2
+            : 1;
+    if (n.kind == NodeKind::Concat)
+      arity = std::max<size_t>(1, n.inputs.size());
     if (n.inputs.size() != arity)
       throw CodegenError(where + ": expected " + std::to_string(arity) +
                          " inputs, got " + std::to_string(n.inputs.size()));
@@ -155,8 +203,65 @@ void Graph::verify() const {
       break;
     case NodeKind::Erf:
     case NodeKind::Gelu:
+    case NodeKind::Pow:
+    case NodeKind::Sqrt:
+    case NodeKind::Neg:
+    case NodeKind::Tanh:
       expect(x);
       break;
+    case NodeKind::Slice: {
+      if (n.offsets.size() != x.size() || n.steps.size() != x.size() ||
+          out.size() != x.size())
+        throw CodegenError(where + ": offsets/steps do not match rank " +
+                           std::to_string(x.size()));
+      for (size_t d = 0; d < x.size(); ++d)
+        if (n.steps[d] < 1 || n.offsets[d] < 0 ||
+            n.offsets[d] + (out[d] - 1) * n.steps[d] >= x[d])
+          throw CodegenError(where + ": window " + shapeString(out) +
+                             " does not fit " + shapeString(x) + " on axis " +
+                             std::to_string(d));
+      break;
+    }
+    case NodeKind::Concat: {
+      if (n.axis < 0 || n.axis >= int64_t(x.size()))
+        throw CodegenError(where + ": axis " + std::to_string(n.axis) +
+                           " out of range for " + shapeString(x));
+      std::vector<int64_t> want = x;
+      want[n.axis] = 0;
+      for (int in : n.inputs) {
+        std::vector<int64_t> s = values[in].shape;
+        if (s.size() != x.size())
+          throw CodegenError(where + ": inputs differ in rank");
+        want[n.axis] += s[n.axis];
+        s[n.axis] = x[n.axis];
+        if (s != x)
+          throw CodegenError(where + ": input " +
+                             shapeString(values[in].shape) +
+                             " differs off the concat axis");
+      }
+      expect(want);
+      break;
+    }
+    case NodeKind::ReduceSum:
+    case NodeKind::ReduceMean:
+    case NodeKind::ReduceMax: {
+      std::vector<int64_t> keep, drop;
+      size_t next = 0;
+      for (size_t d = 0; d < x.size(); ++d) {
+        bool reduced = next < n.axes.size() && n.axes[next] == int64_t(d);
+        next += reduced;
+        keep.push_back(reduced ? 1 : x[d]);
+        if (!reduced)
+          drop.push_back(x[d]);
+      }
+      if (n.axes.empty() || next != n.axes.size())
+        throw CodegenError(where + ": axes must be sorted and in range");
+      if (out != keep && out != drop)
+        throw CodegenError(where + ": result shape " + shapeString(out) +
+                           ", expected " + shapeString(keep) + " or " +
+                           shapeString(drop));
+      break;
+    }
     case NodeKind::Transpose: {
       std::vector<int64_t> sorted = n.perm, want;
       std::sort(sorted.begin(), sorted.end());
@@ -173,6 +278,63 @@ void Graph::verify() const {
       if (values[n.output].numElements() != values[n.inputs[0]].numElements())
         throw CodegenError(where + ": reshape " + shapeString(x) + " to " +
                            shapeString(out) + " changes the element count");
+      break;
+    case NodeKind::Conv:
+    case NodeKind::MaxPool:
+    case NodeKind::AvgPool: {
+      bool conv = n.kind == NodeKind::Conv;
+      const auto &w = conv ? values[n.inputs[1]].shape : n.kernel;
+      std::vector<int64_t> kernel =
+          conv && w.size() == 4 ? std::vector<int64_t>{w[2], w[3]} : n.kernel;
+      std::vector<int64_t> dil =
+          conv ? n.dilations : std::vector<int64_t>{1, 1};
+      if (x.size() != 4 || kernel.size() != 2 || n.strides.size() != 2 ||
+          n.pads.size() != 4 || dil.size() != 2 || (conv && w.size() != 4))
+        throw CodegenError(where + ": expects NCHW input " + shapeString(x) +
+                           " and 2-D window attributes");
+      std::vector<int64_t> want{x[0], conv ? w[0] : x[1]};
+      for (int i = 0; i < 2; ++i) {
+        int64_t span =
+            x[2 + i] + n.pads[i] + n.pads[i + 2] - dil[i] * (kernel[i] - 1) - 1;
+        if (span < 0 || n.strides[i] < 1 || dil[i] < 1 || kernel[i] < 1)
+          throw CodegenError(where + ": window does not fit " + shapeString(x));
+        want.push_back(span / n.strides[i] + 1);
+      }
+      if (conv &&
+          (n.groups < 1 || x[1] != w[1] * n.groups || w[0] % n.groups != 0 ||
+           values[n.inputs[2]].numElements() != w[0]))
+        throw CodegenError(where + ": weight " + shapeString(w) +
+                           " and groups " + std::to_string(n.groups) +
+                           " do not fit input " + shapeString(x));
+      expect(want);
+      break;
+    }
+    case NodeKind::Relu:
+    case NodeKind::Sigmoid:
+    case NodeKind::HardSwish:
+    case NodeKind::HardSigmoid:
+    case NodeKind::Clip:
+      expect(x);
+      break;
+    case NodeKind::Embedding: {
+      std::vector<int64_t> want = values[n.inputs[1]].shape;
+      if (x.empty())
+        throw CodegenError(where + ": table must have rank >= 1");
+      want.insert(want.end(), x.begin() + 1, x.end());
+      expect(want);
+      break;
+    }
+    case NodeKind::Equal:
+      expect(broadcastShapes(x, values[n.inputs[1]].shape, where));
+      break;
+    case NodeKind::Where:
+      expect(broadcastShapes(x,
+                             broadcastShapes(values[n.inputs[1]].shape,
+                                             values[n.inputs[2]].shape, where),
+                             where));
+      break;
+    case NodeKind::Expand:
+      expect(broadcastShapes(x, out, where));
       break;
     }
   }

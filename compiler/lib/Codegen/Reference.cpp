@@ -10,7 +10,9 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace tessera::codegen;
 
@@ -66,6 +68,87 @@ float apply(NodeKind k, float x, float y) {
   default:
     return x / y;
   }
+}
+
+/// The elementwise activations, with the ONNX definitions.
+float activation(const GraphNode &n, float x) {
+  switch (n.kind) {
+  case NodeKind::Relu:
+    return x > 0 ? x : 0.0f;
+  case NodeKind::Sigmoid:
+    return 1.0f / (1.0f + std::exp(-x));
+  case NodeKind::HardSwish:
+    return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);
+  case NodeKind::HardSigmoid:
+    return std::min(std::max(n.alpha * x + n.beta, 0.0f), 1.0f);
+  default: // Clip
+    return std::min(std::max(x, n.lo), n.hi);
+  }
+}
+
+/// 2-D convolution, NCHW, groups and dilations; padding reads zeros.
+void conv2d(const GraphNode &n, const Shape &xs, const std::vector<float> &x,
+            const Shape &ws, const std::vector<float> &w,
+            const std::vector<float> &bias, const Shape &os,
+            std::vector<float> &out) {
+  int64_t N = xs[0], C = xs[1], H = xs[2], W = xs[3];
+  int64_t O = ws[0], Cg = ws[1], KH = ws[2], KW = ws[3];
+  int64_t OH = os[2], OW = os[3], Og = O / n.groups;
+  for (int64_t b = 0; b < N; ++b)
+    for (int64_t o = 0; o < O; ++o) {
+      int64_t g = o / Og;
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          double acc = bias[o];
+          for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t ky = 0; ky < KH; ++ky) {
+              int64_t ih = oh * n.strides[0] - n.pads[0] + ky * n.dilations[0];
+              if (ih < 0 || ih >= H)
+                continue;
+              for (int64_t kx = 0; kx < KW; ++kx) {
+                int64_t iw =
+                    ow * n.strides[1] - n.pads[1] + kx * n.dilations[1];
+                if (iw < 0 || iw >= W)
+                  continue;
+                acc += double(x[((b * C + g * Cg + c) * H + ih) * W + iw]) *
+                       w[((o * Cg + c) * KH + ky) * KW + kx];
+              }
+            }
+          out[((b * O + o) * OH + oh) * OW + ow] = float(acc);
+        }
+    }
+}
+
+/// Max or average pooling, NCHW. Padding never wins the max; the average
+/// divides by the window (count_include_pad) or by its part inside the
+/// input.
+void pool2d(const GraphNode &n, const Shape &xs, const std::vector<float> &x,
+            const Shape &os, std::vector<float> &out) {
+  int64_t NC = xs[0] * xs[1], H = xs[2], W = xs[3], OH = os[2], OW = os[3];
+  bool isMax = n.kind == NodeKind::MaxPool;
+  for (int64_t p = 0; p < NC; ++p)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int64_t h0 = oh * n.strides[0] - n.pads[0];
+        int64_t w0 = ow * n.strides[1] - n.pads[1];
+        double acc = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+        int64_t inside = 0;
+        for (int64_t ih = std::max<int64_t>(h0, 0);
+             ih < std::min(h0 + n.kernel[0], H); ++ih)
+          for (int64_t iw = std::max<int64_t>(w0, 0);
+               iw < std::min(w0 + n.kernel[1], W); ++iw) {
+            float v = x[(p * H + ih) * W + iw];
+            acc = isMax ? std::max(acc, double(v)) : acc + v;
+            ++inside;
+          }
+        if (!isMax) {
+          // The window clipped to the padded input (ceil_mode's extra end
+          // padding from the importer counts like padding).
+          acc /= double(n.countIncludePad ? n.kernel[0] * n.kernel[1]
+                                          : std::max<int64_t>(inside, 1));
+        }
+        out[(p * OH + oh) * OW + ow] = float(acc);
+      }
 }
 
 } // namespace
@@ -181,9 +264,86 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
         out[i] = std::erf(x[i]);
       break;
     case NodeKind::Gelu:
+      if (n.tanhGelu) {
+        const float k = std::sqrt(2.0f / 3.14159265358979f);
+        for (size_t i = 0; i < x.size(); ++i)
+          out[i] =
+              0.5f * x[i] *
+              (1.0f + std::tanh(k * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+        break;
+      }
       for (size_t i = 0; i < x.size(); ++i)
         out[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] / std::sqrt(2.0f)));
       break;
+    case NodeKind::Pow:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::pow(x[i], n.exponent);
+      break;
+    case NodeKind::Sqrt:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::sqrt(x[i]);
+      break;
+    case NodeKind::Neg:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = -x[i];
+      break;
+    case NodeKind::Tanh:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = std::tanh(x[i]);
+      break;
+    case NodeKind::Slice: {
+      // Output element i reads input offsets + i * steps.
+      std::vector<int64_t> inStride(xs.size(), 1), strides(xs.size());
+      for (size_t d = xs.size() - 1; d-- > 0;)
+        inStride[d] = inStride[d + 1] * xs[d + 1];
+      int64_t base = 0;
+      for (size_t d = 0; d < xs.size(); ++d) {
+        base += n.offsets[d] * inStride[d];
+        strides[d] = inStride[d] * n.steps[d];
+      }
+      forEachBroadcast(
+          ov.shape, strides, strides,
+          [&](int64_t a, int64_t, int64_t o) { out[o] = x[base + a]; });
+      break;
+    }
+    case NodeKind::Concat: {
+      int64_t outer = 1;
+      for (int64_t d = 0; d < n.axis; ++d)
+        outer *= ov.shape[d];
+      int64_t pos = 0, rowLen = ov.numElements() / outer;
+      for (int in : n.inputs) {
+        const std::vector<float> &src = vals[in];
+        int64_t block = int64_t(src.size()) / outer;
+        for (int64_t o = 0; o < outer; ++o)
+          std::copy(src.begin() + o * block, src.begin() + (o + 1) * block,
+                    out.begin() + o * rowLen + pos);
+        pos += block;
+      }
+      break;
+    }
+    case NodeKind::ReduceSum:
+    case NodeKind::ReduceMean:
+    case NodeKind::ReduceMax: {
+      // Output strides seen from the input's shape (0 on reduced axes).
+      std::vector<int64_t> keep(xs);
+      int64_t count = 1;
+      for (int64_t a : n.axes) {
+        keep[a] = 1;
+        count *= xs[a];
+      }
+      std::vector<int64_t> zero(xs.size(), 0);
+      std::vector<int64_t> os = broadcastStrides(keep, xs);
+      std::vector<double> acc(out.size(),
+                              n.kind == NodeKind::ReduceMax ? -INFINITY : 0.0);
+      forEachBroadcast(xs, os, zero, [&](int64_t o, int64_t, int64_t i) {
+        acc[o] = n.kind == NodeKind::ReduceMax ? std::max(acc[o], double(x[i]))
+                                               : acc[o] + x[i];
+      });
+      for (size_t i = 0; i < out.size(); ++i)
+        out[i] =
+            float(n.kind == NodeKind::ReduceMean ? acc[i] / count : acc[i]);
+      break;
+    }
     case NodeKind::Transpose: {
       // Input strides permuted into output order.
       size_t rank = xs.size();
@@ -199,6 +359,78 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
     case NodeKind::Reshape:
       out = x;
       break;
+    // CNN and miscellaneous ops.
+    case NodeKind::Conv:
+      conv2d(n, xs, x, graph.values[n.inputs[1]].shape, vals[n.inputs[1]],
+             vals[n.inputs[2]], ov.shape, out);
+      break;
+    case NodeKind::MaxPool:
+    case NodeKind::AvgPool:
+      pool2d(n, xs, x, ov.shape, out);
+      break;
+    case NodeKind::Relu:
+    case NodeKind::Sigmoid:
+    case NodeKind::HardSwish:
+    case NodeKind::HardSigmoid:
+    case NodeKind::Clip:
+      for (size_t i = 0; i < x.size(); ++i)
+        out[i] = activation(n, x[i]);
+      break;
+    case NodeKind::Embedding: {
+      const Shape &ts = xs;
+      int64_t rows = ts[0], width = 1;
+      for (size_t d = 1; d < ts.size(); ++d)
+        width *= ts[d];
+      const std::vector<float> &idx = vals[n.inputs[1]];
+      for (size_t i = 0; i < idx.size(); ++i) {
+        float f = idx[i];
+        if (!(f == std::floor(f)) || f < -float(rows) || f >= float(rows))
+          throw CodegenError("reference: embedding '" + n.name + "': index " +
+                             std::to_string(f) + " is not an integer in [" +
+                             std::to_string(-rows) + ", " +
+                             std::to_string(rows) + ")");
+        int64_t r = int64_t(f) < 0 ? int64_t(f) + rows : int64_t(f);
+        std::copy(x.begin() + r * width, x.begin() + (r + 1) * width,
+                  out.begin() + i * width);
+      }
+      break;
+    }
+    case NodeKind::Equal: {
+      const std::vector<float> &y = vals[n.inputs[1]];
+      forEachBroadcast(
+          ov.shape, broadcastStrides(xs, ov.shape),
+          broadcastStrides(graph.values[n.inputs[1]].shape, ov.shape),
+          [&](int64_t a, int64_t b, int64_t o) {
+            out[o] = x[a] == y[b] ? 1.0f : 0.0f;
+          });
+      break;
+    }
+    case NodeKind::Where: {
+      // Pick the branch first (cond and a broadcast), then read b.
+      const std::vector<float> &a = vals[n.inputs[1]], &b = vals[n.inputs[2]];
+      std::vector<float> pick(out.size());
+      forEachBroadcast(
+          ov.shape, broadcastStrides(xs, ov.shape),
+          broadcastStrides(graph.values[n.inputs[1]].shape, ov.shape),
+          [&](int64_t c, int64_t ai, int64_t o) {
+            pick[o] = x[c];
+            out[o] = a[ai];
+          });
+      forEachBroadcast(
+          ov.shape, broadcastStrides(graph.values[n.inputs[2]].shape, ov.shape),
+          broadcastStrides(graph.values[n.inputs[2]].shape, ov.shape),
+          [&](int64_t bi, int64_t, int64_t o) {
+            if (pick[o] == 0.0f)
+              out[o] = b[bi];
+          });
+      break;
+    }
+    case NodeKind::Expand: {
+      std::vector<int64_t> st = broadcastStrides(xs, ov.shape);
+      forEachBroadcast(ov.shape, st, st,
+                       [&](int64_t a, int64_t, int64_t o) { out[o] = x[a]; });
+      break;
+    }
     }
   }
 

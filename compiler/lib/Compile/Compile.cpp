@@ -148,13 +148,84 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
           node.axis =
               normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
         })
+        // Transformer ops (issue 9, part 2).
+        .Case([&](tsr::SliceOp o) {
+          node.kind = NodeKind::Slice;
+          node.offsets.assign(o.getOffsets().begin(), o.getOffsets().end());
+          node.steps.assign(o.getSteps().begin(), o.getSteps().end());
+        })
+        .Case([&](tsr::ConcatOp o) {
+          node.kind = NodeKind::Concat;
+          node.axis = int64_t(o.getAxis());
+        })
+        .Case([&](tsr::PowOp o) {
+          node.kind = NodeKind::Pow;
+          node.exponent = o.getExponent().convertToFloat();
+        })
+        .Case([&](tsr::SqrtOp) { node.kind = NodeKind::Sqrt; })
+        .Case([&](tsr::NegOp) { node.kind = NodeKind::Neg; })
+        .Case([&](tsr::TanhOp) { node.kind = NodeKind::Tanh; })
+        .Case([&](tsr::ReduceSumOp o) {
+          node.kind = NodeKind::ReduceSum;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
+        .Case([&](tsr::ReduceMeanOp o) {
+          node.kind = NodeKind::ReduceMean;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
+        .Case([&](tsr::ReduceMaxOp o) {
+          node.kind = NodeKind::ReduceMax;
+          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+        })
         .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
-        .Case([&](tsr::GeluOp) { node.kind = NodeKind::Gelu; })
+        .Case([&](tsr::GeluOp o) {
+          node.kind = NodeKind::Gelu;
+          node.tanhGelu = o.getApproximate() == "tanh";
+        })
         .Case([&](tsr::TransposeOp o) {
           node.kind = NodeKind::Transpose;
           node.perm.assign(o.getPerm().begin(), o.getPerm().end());
         })
         .Case([&](tsr::ReshapeOp) { node.kind = NodeKind::Reshape; })
+        // CNN and miscellaneous ops.
+        .Case([&](tsr::ConvOp o) {
+          node.kind = NodeKind::Conv;
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+          node.dilations.assign(o.getDilations().begin(),
+                                o.getDilations().end());
+          node.groups = int64_t(o.getGroups());
+        })
+        .Case([&](tsr::MaxPoolOp o) {
+          node.kind = NodeKind::MaxPool;
+          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+        })
+        .Case([&](tsr::AvgPoolOp o) {
+          node.kind = NodeKind::AvgPool;
+          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+          node.pads.assign(o.getPads().begin(), o.getPads().end());
+          node.countIncludePad = o.getCountIncludePad();
+        })
+        .Case([&](tsr::ReluOp) { node.kind = NodeKind::Relu; })
+        .Case([&](tsr::SigmoidOp) { node.kind = NodeKind::Sigmoid; })
+        .Case([&](tsr::HardSwishOp) { node.kind = NodeKind::HardSwish; })
+        .Case([&](tsr::HardSigmoidOp o) {
+          node.kind = NodeKind::HardSigmoid;
+          node.alpha = o.getAlpha().convertToFloat();
+          node.beta = o.getBeta().convertToFloat();
+        })
+        .Case([&](tsr::ClipOp o) {
+          node.kind = NodeKind::Clip;
+          node.lo = o.getMin().convertToFloat();
+          node.hi = o.getMax().convertToFloat();
+        })
+        .Case([&](tsr::EmbeddingOp) { node.kind = NodeKind::Embedding; })
+        .Case([&](tsr::EqualOp) { node.kind = NodeKind::Equal; })
+        .Case([&](tsr::WhereOp) { node.kind = NodeKind::Where; })
+        .Case([&](tsr::ExpandOp) { node.kind = NodeKind::Expand; })
         .Default([&](Operation *) { known = false; });
     if (!known || op.getNumResults() != 1)
       return error("op '" + op.getName().getStringRef().str() + "' (node '" +
@@ -185,21 +256,46 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
     return success();
   });
   PassManager pm(ctx);
+  // Layernorm first: its chain contains a Pow the GELU pattern never
+  // matches, and attention last, after the MLPs are named.
+  if (opts.raiseLayerNorm)
+    pm.addPass(tsr::createRaiseLayerNormPass());
   if (opts.raiseGelu)
     pm.addPass(tsr::createRaiseGeluPass());
+  if (opts.raiseAttention)
+    pm.addPass(tsr::createRaiseAttentionPass());
   if (failed(pm.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();
 }
 
+llvm::Error tessera::compiler::expandForChip(ModuleOp module) {
+  // The chip has no attention kernel yet: tsr.attention becomes the
+  // kernels it has.
+  std::string diag;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (diag.empty())
+      diag = d.str();
+    return success();
+  });
+  PassManager pm(module.getContext());
+  pm.addPass(tsr::createExpandAttentionPass());
+  if (failed(pm.run(module)))
+    return error("tsr-expand-attention failed: " + diag);
+  return llvm::Error::success();
+}
+
 llvm::Expected<arch::Program>
 tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
-                            const std::string &source, Graph *graphOut) {
+                            const std::string &source, Graph *graphOut,
+                            std::vector<cost::Kernel> *plans) {
+  if (llvm::Error e = expandForChip(module))
+    return error(source + ": " + llvm::toString(std::move(e)));
   llvm::Expected<Graph> graph = extractGraph(module);
   if (!graph)
     return error(source + ": " + llvm::toString(graph.takeError()));
   try {
-    arch::Program prog = generateProgram(*graph, chip);
+    arch::Program prog = generateProgram(*graph, chip, plans);
     if (graphOut)
       *graphOut = std::move(*graph);
     return prog;
@@ -230,7 +326,7 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     return error(path + ": " + llvm::toString(std::move(e)));
   if (opCounts)
     countOps(**module, *opCounts);
-  return generate(**module, chip, path, graph);
+  return generate(**module, chip, path, graph, opts.plans);
 }
 
 llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
@@ -244,6 +340,8 @@ llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
     return error(path + ": " + llvm::toString(std::move(e)));
   if (opCounts)
     countOps(**module, *opCounts);
+  if (llvm::Error e = expandForChip(**module))
+    return error(path + ": " + llvm::toString(std::move(e)));
   llvm::Expected<Graph> graph = extractGraph(**module);
   if (!graph)
     return error(path + ": " + llvm::toString(graph.takeError()));

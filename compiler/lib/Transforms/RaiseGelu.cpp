@@ -1,4 +1,4 @@
-//===- RaiseGelu.cpp - form tsr.gelu from the exported erf chain ----------===//
+//===- RaiseGelu.cpp - form tsr.gelu from the exported GELU chains --------===//
 //
 // Part of Tessera. PyTorch exports nn.GELU() (erf form) at opset 17 as
 //   y = (x * (erf(x / sqrt(2)) + 1)) * 0.5
@@ -6,6 +6,11 @@
 // GELU: one vector instruction on the chip instead of five, and one round to
 // FP16 instead of five. The pattern matches both orders of every commutative
 // op and x / sqrt(2) written as x * (1 / sqrt(2)).
+//
+// nn.GELU(approximate="tanh") exports as
+//   0.5 * (x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * (x * (x * x))))))
+// (x^3 may also be a tsr.pow by 3); the same two outer shapes with tanh in
+// place of erf become tsr.gelu {approximate = "tanh"}.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +22,11 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
+
+namespace tessera::tsr {
+#define GEN_PASS_DEF_TSRRAISEGELU
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+} // namespace tessera::tsr
 
 using namespace mlir;
 using namespace tessera::tsr;
@@ -51,10 +61,46 @@ Value matchWithConstant(Value v, double constant) {
   return {};
 }
 
-/// Matches 1 + erf(x / sqrt 2) and returns x.
-Value matchOnePlusErf(Value v) {
-  Value erfValue = matchWithConstant<AddOp>(v, 1.0);
-  auto erf = erfValue ? erfValue.getDefiningOp<ErfOp>() : ErfOp();
+/// Matches x * x * x (either nesting and order) or x ** 3; returns x.
+Value matchCube(Value v) {
+  if (auto p = v.getDefiningOp<PowOp>())
+    return p.getExponent().convertToDouble() == 3.0 ? p.getInput() : Value();
+  auto outer = v.getDefiningOp<MulOp>();
+  if (!outer)
+    return {};
+  for (auto [x, sq] : {std::pair(outer.getLhs(), outer.getRhs()),
+                       std::pair(outer.getRhs(), outer.getLhs())})
+    if (auto inner = sq.getDefiningOp<MulOp>())
+      if (inner.getLhs() == x && inner.getRhs() == x)
+        return x;
+  return {};
+}
+
+/// Matches sqrt(2/pi) * (x + 0.044715 * x^3) and returns x.
+Value matchTanhArgument(Value v) {
+  Value sum = matchWithConstant<MulOp>(v, std::sqrt(2.0 / M_PI));
+  auto add = sum ? sum.getDefiningOp<AddOp>() : AddOp();
+  if (!add)
+    return {};
+  for (auto [x, term] : {std::pair(add.getLhs(), add.getRhs()),
+                         std::pair(add.getRhs(), add.getLhs())})
+    if (Value cube = matchWithConstant<MulOp>(term, 0.044715))
+      if (matchCube(cube) == x)
+        return x;
+  return {};
+}
+
+/// Matches 1 + erf(x / sqrt 2) (or 1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))
+/// when `tanh`) and returns x.
+Value matchOnePlus(Value v, bool tanh) {
+  Value inner = matchWithConstant<AddOp>(v, 1.0);
+  if (!inner)
+    return {};
+  if (tanh) {
+    auto t = inner.getDefiningOp<TanhOp>();
+    return t ? matchTanhArgument(t.getInput()) : Value();
+  }
+  auto erf = inner.getDefiningOp<ErfOp>();
   if (!erf)
     return {};
   Value x = matchWithConstant<DivOp>(erf.getInput(), std::sqrt(2.0));
@@ -68,39 +114,37 @@ struct RaiseGelu : OpRewritePattern<MulOp> {
 
   LogicalResult matchAndRewrite(MulOp root,
                                 PatternRewriter &rewriter) const override {
-    Value x = findInput(root);
-    if (!x || x.getType() != root.getType())
-      return rewriter.notifyMatchFailure(root, "not an erf-GELU chain");
-    rewriter.replaceOpWithNewOp<GeluOp>(root, root.getType(), x);
-    return success();
+    for (bool tanh : {false, true}) {
+      Value x = findInput(root, tanh);
+      if (!x || x.getType() != root.getType())
+        continue;
+      rewriter.replaceOpWithNewOp<GeluOp>(root, root.getType(), x,
+                                          tanh ? "tanh" : "none");
+      return success();
+    }
+    return rewriter.notifyMatchFailure(root, "not a GELU chain");
   }
 
-  static Value findInput(MulOp root) {
-    // (x * (1 + erf(x/sqrt2))) * 0.5
+  static Value findInput(MulOp root, bool tanh) {
+    // (x * (1 + f(x))) * 0.5
     if (Value inner = matchWithConstant<MulOp>(root.getResult(), 0.5))
       if (auto mul = inner.getDefiningOp<MulOp>())
         for (auto [x, other] : {std::pair(mul.getLhs(), mul.getRhs()),
                                 std::pair(mul.getRhs(), mul.getLhs())})
-          if (matchOnePlusErf(other) == x)
+          if (matchOnePlus(other, tanh) == x)
             return x;
-    // (x * 0.5) * (1 + erf(x/sqrt2))
+    // (x * 0.5) * (1 + f(x))
     for (auto [half, other] : {std::pair(root.getLhs(), root.getRhs()),
                                std::pair(root.getRhs(), root.getLhs())})
       if (Value x = matchWithConstant<MulOp>(half, 0.5))
-        if (matchOnePlusErf(other) == x)
+        if (matchOnePlus(other, tanh) == x)
           return x;
     return {};
   }
 };
 
 struct RaiseGeluPass
-    : PassWrapper<RaiseGeluPass, OperationPass<>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RaiseGeluPass)
-
-  StringRef getArgument() const override { return "tsr-raise-gelu"; }
-  StringRef getDescription() const override {
-    return "Replace the exported erf-GELU chain with tsr.gelu";
-  }
+    : tessera::tsr::impl::TsrRaiseGeluBase<RaiseGeluPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<RaiseGelu>(&getContext());
@@ -116,6 +160,11 @@ std::unique_ptr<Pass> tessera::tsr::createRaiseGeluPass() {
   return std::make_unique<RaiseGeluPass>();
 }
 
-void tessera::tsr::registerPasses() {
-  PassRegistration<RaiseGeluPass>();
-}
+namespace tessera::tsr {
+namespace {
+#define GEN_PASS_REGISTRATION
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+} // namespace
+} // namespace tessera::tsr
+
+void tessera::tsr::registerPasses() { registerTsrPasses(); }

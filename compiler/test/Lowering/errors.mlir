@@ -9,9 +9,9 @@ func.func @main(%x: tensor<4x8xf32> {tsr.name = "x"}) -> (tensor<4x8xf32> {tsr.n
 
 // -----
 
-// CHECK: error: <input>: add 'odd': broadcasting 4x5x6 with 4x1x6 is not supported
-func.func @main(%x: tensor<4x5x6xf32> {tsr.name = "x"}, %y: tensor<4x1x6xf32> {tsr.name = "y"}) -> (tensor<4x5x6xf32> {tsr.name = "z"}) {
-  %0 = tsr.add %x, %y : tensor<4x5x6xf32>, tensor<4x1x6xf32> -> tensor<4x5x6xf32> loc("odd")
+// CHECK: error: <input>: add 'odd': broadcasting 4x5x6 with 1x5x1 is not supported
+func.func @main(%x: tensor<4x5x6xf32> {tsr.name = "x"}, %y: tensor<1x5x1xf32> {tsr.name = "y"}) -> (tensor<4x5x6xf32> {tsr.name = "z"}) {
+  %0 = tsr.add %x, %y : tensor<4x5x6xf32>, tensor<1x5x1xf32> -> tensor<4x5x6xf32> loc("odd")
   return %0 : tensor<4x5x6xf32>
 }
 

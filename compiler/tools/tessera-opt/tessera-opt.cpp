@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   tessera::tsr::registerPasses();
+  tessera::tsr::registerTilingPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Tessera optimizer driver (tsr dialect)\n", registry));
 }

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
+#include <sstream>
 
 using namespace tessera::arch;
 
@@ -127,15 +129,30 @@ TEST(ChipConfig, MalformedValues) {
 
 TEST(ChipConfig, UnknownAndDuplicateFields) {
   std::string text = ChipConfig::reference().toText();
+  // The appended line is the one after the last line of `text`.
+  std::string next =
+      std::to_string(std::count(text.begin(), text.end(), '\n') + 1);
+  std::string after = std::to_string(std::stoi(next) + 1);
+  std::string sramLine;
+  {
+    std::istringstream in(text);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+      if (line.rfind("sram_bytes", 0) == 0)
+        sramLine = std::to_string(n);
+  }
   EXPECT_EQ(parseError(text + "warp_drive = 1\n"),
-            "chip.cfg:32: unknown field 'warp_drive'");
+            "chip.cfg:" + next + ": unknown field 'warp_drive'");
   EXPECT_EQ(parseError(text + "clock_ghz = 1.0\n"),
-            "chip.cfg:32:13: field 'clock_ghz' given twice (first on line 2)");
+            "chip.cfg:" + next +
+                ":13: field 'clock_ghz' given twice (first on line 2)");
   // A flat name and the same field in a section.
   EXPECT_EQ(parseError(text + "[sram]\nbytes = 1024\n"),
-            "chip.cfg:33: field 'sram_bytes' given twice (first on line 16)");
+            "chip.cfg:" + after +
+                ": field 'sram_bytes' given twice (first on line " + sramLine +
+                ")");
   EXPECT_EQ(parseError(text + "[warp]\ndrive = 1\n"),
-            "chip.cfg:33: unknown field 'warp_drive'");
+            "chip.cfg:" + after + ": unknown field 'warp_drive'");
 }
 
 TEST(ChipConfig, SectionsNameFieldsByPrefix) {
@@ -147,7 +164,9 @@ TEST(ChipConfig, SectionsNameFieldsByPrefix) {
   sectioned += "[sram]\nbytes = 65536\nbanks = 32\nbank_width_bytes = 64\n"
                "access_cycles = 3\n"
                "[dram]\nbandwidth_gbps = 68.0\nlatency_ns = 150\n"
-               "burst_bytes = 64\n";
+               "burst_bytes = 64\nmodel = \"simple\"\nchannels = 4\n"
+               "banks = 8\nrow_bytes = 2048\ntrcd_ns = 18\ntrp_ns = 18\n"
+               "twtr_ns = 10\ntrtw_ns = 10\n";
   ChipConfig c = ChipConfig::parse(sectioned, "s.cfg");
   EXPECT_EQ(c.sram_bytes, 65536u);
   ChipConfig expected = ChipConfig::reference();
@@ -225,6 +244,41 @@ TEST(ChipConfig, MissingFileIsAClearError) {
   } catch (const ContractError &e) {
     EXPECT_STREQ(e.what(), "/nonexistent/chip.cfg: cannot open chip config");
   }
+}
+
+} // namespace
+
+namespace {
+
+TEST(ChipConfig, EnumeratedAndBooleanFieldsNameTheirChoices) {
+  std::string err = parseError(
+      withLine("matrix_dataflow", "matrix_dataflow = \"row_stationary\""));
+  EXPECT_NE(err.find("field 'matrix_dataflow' expects weight_stationary or "
+                     "output_stationary, got 'row_stationary'"),
+            std::string::npos)
+      << err;
+  err = parseError(withLine("dram_model", "dram_model = \"fancy\""));
+  EXPECT_NE(err.find("field 'dram_model' expects simple or detailed"),
+            std::string::npos)
+      << err;
+  err = parseError(
+      withLine("scale_sim_compatible", "scale_sim_compatible = \"yes\""));
+  EXPECT_NE(err.find("field 'scale_sim_compatible' expects true or false"),
+            std::string::npos)
+      << err;
+  ChipConfig c = ChipConfig::parse(
+      withLine("matrix_dataflow", "matrix_dataflow = \"output_stationary\""), "x");
+  EXPECT_TRUE(c.outputStationary());
+  c = ChipConfig::parse(
+      withLine("scale_sim_compatible", "scale_sim_compatible = true"), "x");
+  EXPECT_TRUE(c.scale_sim_compatible);
+  EXPECT_NE(parseError(withLine("dma_outstanding_transfers",
+                                "dma_outstanding_transfers = 0"))
+                .find("must be positive"),
+            std::string::npos);
+  // Energies may be zero (that term is then left out).
+  EXPECT_NO_THROW(ChipConfig::parse(
+      withLine("static_power_w", "static_power_w = 0"), "x"));
 }
 
 } // namespace

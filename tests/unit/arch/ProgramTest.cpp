@@ -1,7 +1,7 @@
 //===- ProgramTest.cpp - Program file round trip, checks and bad input ----===//
 
-#include "tessera/arch/Error.h"
 #include "tessera/arch/Program.h"
+#include "tessera/arch/Error.h"
 
 #include <gtest/gtest.h>
 
@@ -100,6 +100,24 @@ TEST(Program, SavesAtomicallyAndLoads) {
   std::string path = ::testing::TempDir() + "/roundtrip.tsrp";
   sample().save(path);
   EXPECT_EQ(Program::load(path).serialize(), sample().serialize());
+  std::remove(path.c_str());
+}
+
+TEST(Program, LoadsWithoutTheWeightData) {
+  // Timing-only simulation: the weights' bytes stay in the file.
+  std::string path = ::testing::TempDir() + "/noweights.tsrp";
+  Program p = sample();
+  p.save(path);
+  Program q = Program::load(path, /*weightData=*/false);
+  EXPECT_TRUE(q.weightDataElided);
+  EXPECT_FALSE(Program::load(path).weightDataElided);
+  ASSERT_EQ(q.tensors.size(), p.tensors.size());
+  for (size_t i = 0; i < q.tensors.size(); ++i) {
+    EXPECT_TRUE(q.tensors[i].data.empty()) << q.tensors[i].name;
+    EXPECT_EQ(q.tensors[i].dramAddr, p.tensors[i].dramAddr);
+  }
+  ASSERT_EQ(q.instrs.size(), p.instrs.size());
+  EXPECT_EQ(q.instrs.back().toString(), p.instrs.back().toString());
   std::remove(path.c_str());
 }
 

@@ -122,6 +122,42 @@ TEST(Report, JsonCarriesTheFiguresAndEscapes) {
   EXPECT_TRUE(contains(table, "PASS")) << table;
 }
 
+TEST(Report, CostModelColumnAndRoofline) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  SimResult r = resultOf(20000000); // Layers: 5e6 and 15e6 cycles.
+  ReportInfo info;
+  CostEstimate ce;
+  ce.layerCycles = {5500000, 14250000};
+  ce.frameCycles = 19750000;
+  ce.rooflineComputeCycles = 4000000;
+  ce.rooflineMemoryCycles = 8000000;
+  ce.unavoidableDramBytes = 272000000;
+  info.costModel = ce;
+  std::string table = formatReport(r, chip, info);
+  // 19.75e6 vs 20e6: -1.25%; the bound is the memory side, 20e6 / 8e6 = 2.5.
+  EXPECT_TRUE(contains(table, "cost model        19750000 cycles (-1.2% vs "
+                              "simulated"))
+      << table;
+  EXPECT_TRUE(contains(table, "roofline          8000000 cycles (DRAM bound: "
+                              "compute at peak 4000000, 272.00 MB "
+                              "unavoidable DRAM bytes at peak bandwidth "
+                              "8000000); the frame takes 2.50x the bound"))
+      << table;
+  // Per layer: 5.5e6 vs 5e6 is +10%, 14.25e6 vs 15e6 is -5%.
+  EXPECT_TRUE(contains(table, "     5500000    +10%")) << table;
+  EXPECT_TRUE(contains(table, "    14250000     -5%")) << table;
+  nlohmann::json json = nlohmann::json::parse(reportJson(r, chip, info));
+  EXPECT_EQ(json["cost_model"]["cycles"], 19750000);
+  EXPECT_DOUBLE_EQ(json["cost_model"]["error"].get<double>(), -0.0125);
+  EXPECT_EQ(json["cost_model"]["roofline"]["bound_cycles"], 8000000.0);
+  EXPECT_EQ(json["cost_model"]["roofline"]["frame_over_bound"], 2.5);
+  EXPECT_EQ(json["layers"][0]["cycles"], 5000000);
+  EXPECT_EQ(json["layers"][0]["model_cycles"], 5500000);
+  // Without an estimate: no column, no lines, no keys.
+  EXPECT_FALSE(contains(formatReport(r, chip, {}), "cost model"));
+  EXPECT_FALSE(contains(reportJson(r, chip, {}), "model_cycles"));
+}
+
 TEST(Report, JsonNonFiniteIsNull) {
   arch::ChipConfig chip = arch::ChipConfig::reference();
   ReportInfo info;

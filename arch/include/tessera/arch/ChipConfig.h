@@ -69,6 +69,16 @@ struct ChipConfig {
   double dram_bandwidth_gbps = 68.0; ///< Peak bandwidth, GB/s (1e9 bytes/s).
   double dram_latency_ns = 150.0;    ///< Access latency of one transfer.
   uint32_t dram_burst_bytes = 64;    ///< Transfers are rounded up to bursts.
+  /// `simple` (latency + bandwidth) or `detailed` (channels, banks, row
+  /// buffers, read/write turnaround); docs/timing-model.md, "DRAM".
+  std::string dram_model = "simple";
+  uint32_t dram_channels = 4;     ///< Independent channels (detailed).
+  uint32_t dram_banks = 8;        ///< Banks per channel (detailed).
+  uint32_t dram_row_bytes = 2048; ///< Row (page) size per bank (detailed).
+  double dram_trcd_ns = 18.0;     ///< Activate to column command (detailed).
+  double dram_trp_ns = 18.0;      ///< Precharge (detailed).
+  double dram_twtr_ns = 10.0;     ///< Write-to-read turnaround (detailed).
+  double dram_trtw_ns = 10.0;     ///< Read-to-write turnaround (detailed).
 
   // DMA.
   /// Descriptors in flight per DMA queue (load, store): transfer i of a
@@ -87,6 +97,8 @@ struct ChipConfig {
   double energy_dram_pj_per_byte = 162.5; ///< One byte on the DRAM bus.
   double static_power_w = 1.0;            ///< Leakage of the NPU while powered.
 
+  /// True when dram_model is detailed.
+  bool detailedDram() const { return dram_model == "detailed"; }
   /// True when matrix_dataflow is output_stationary.
   bool outputStationary() const {
     return matrix_dataflow == "output_stationary";

@@ -68,8 +68,38 @@ enum class Opcode : uint8_t {
   VecTranspose = 12,
   // out = a, converting from dtype to outDtype.
   VecCopy = 13,
+  // Transformer math (issue 9, part 2). Elementwise: out = sqrt(a),
+  // tanh(a), a ** imm (FP32 pow; imm is the constant exponent).
+  VecSqrt = 14,
+  VecTanh = 15,
+  VecPow = 16,
+  // Row reductions over cols: out is rows x 1 (row stride strides[2]);
+  // out = imm * sum(row) (imm = 1/cols gives the mean), out = max(row).
+  VecReduceSum = 17,
+  VecReduceMax = 18,
+  // GELU, tanh form: 0.5 * a * (1 + tanh(sqrt(2/pi) * (a + 0.044715 a^3))).
+  VecGeluTanh = 19,
+  // CNN ops (pooling, activations, im2col).
+  // out = max(a, b), operands and broadcast flags as VecAdd.
+  VecMax = 20,
+  // out = max(a, imm) (ReLU: imm = 0; Clip's lower bound).
+  VecMaxImm = 21,
+  // out = min(a, imm) (Clip's upper bound).
+  VecMinImm = 22,
+  // out = a + imm.
+  VecAddImm = 23,
+  // out = 1 / (1 + exp(-a)).
+  VecSigmoid = 24,
+  // out = a * min(max(a / 6 + 1/2, 0), 1) (ONNX HardSwish).
+  VecHardSwish = 25,
+  // out = imm; no input operand (zero or -inf borders of a tile).
+  VecFill = 26,
+  // Strided gather: out[r, c] = a[r * strides[0] + c * strides[1]]
+  // (strides[1] is the column step in elements, >= 1): one im2col row or a
+  // pooling window's tap, picked out of rows staged in SRAM.
+  VecGather = 27,
 };
-constexpr unsigned kNumOpcodes = 14;
+constexpr unsigned kNumOpcodes = 28;
 const char *opcodeName(Opcode op);
 /// The queue an opcode is issued on.
 Queue opcodeQueue(Opcode op);

@@ -18,10 +18,10 @@
 namespace tessera::arch {
 
 enum class TensorKind : uint8_t {
-  Input = 0,    ///< Filled by the caller before the frame.
-  Output = 1,   ///< Read back by the caller after the frame.
-  Weight = 2,   ///< Initial contents are in the program file.
-  Scratch = 3,  ///< Intermediate activation in DRAM.
+  Input = 0,   ///< Filled by the caller before the frame.
+  Output = 1,  ///< Read back by the caller after the frame.
+  Weight = 2,  ///< Initial contents are in the program file.
+  Scratch = 3, ///< Intermediate activation in DRAM.
 };
 const char *tensorKindName(TensorKind k);
 
@@ -42,12 +42,15 @@ struct Program {
   static constexpr char kMagic[8] = {'T', 'S', 'R', 'P', 'R', 'O', 'G', '\0'};
   static constexpr uint32_t kVersion = 1;
 
-  std::string chipName;        ///< Config the program was compiled for.
-  uint64_t sramBytesUsed = 0;  ///< Highest SRAM byte address used + 1.
-  uint64_t dramBytes = 0;      ///< Size of the DRAM image.
+  std::string chipName;       ///< Config the program was compiled for.
+  uint64_t sramBytesUsed = 0; ///< Highest SRAM byte address used + 1.
+  uint64_t dramBytes = 0;     ///< Size of the DRAM image.
   std::vector<std::string> layers;
   std::vector<TensorInfo> tensors;
   std::vector<Instr> instrs;
+  /// True when the weights' bytes were not read (load(path, false)): the
+  /// program can be timed but not run functionally.
+  bool weightDataElided = false;
 
   /// Checks every invariant (operands in range, deps earlier, tensors inside
   /// the DRAM image, no overlapping tensors). Throws ContractError naming the
@@ -57,9 +60,14 @@ struct Program {
   /// Serializes to the binary program file format.
   std::vector<uint8_t> serialize() const;
   /// Parses and verifies a program file's bytes. Throws ContractError.
+  /// With `weightData` false the weights' bytes are checked for size but not
+  /// copied (weightDataElided is set).
   static Program deserialize(const uint8_t *data, size_t size,
-                             const std::string &source);
-  static Program load(const std::string &path);
+                             const std::string &source, bool weightData = true);
+  /// Maps the file and parses it (deserialize); without `weightData` only the
+  /// pages of the header and the instructions are read, so a timing-only
+  /// simulation never holds the weights in memory.
+  static Program load(const std::string &path, bool weightData = true);
   /// Writes atomically (temporary file + rename). Throws ContractError.
   void save(const std::string &path) const;
   /// The readable listing: header, tensors, and one instruction per line.

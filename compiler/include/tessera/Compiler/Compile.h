@@ -9,6 +9,7 @@
 #define TESSERA_COMPILER_COMPILE_H
 
 #include "tessera/Compiler/Graph.h"
+#include "tessera/CostModel/CostModel.h"
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Program.h"
 
@@ -27,6 +28,15 @@ namespace tessera::compiler {
 struct CompileOptions {
   /// Run `tsr-raise-gelu` (one vector instruction per GELU instead of five).
   bool raiseGelu = true;
+  /// Run `tsr-raise-layernorm` (the decomposed chain of opsets < 17 as one
+  /// tsr.layernorm).
+  bool raiseLayerNorm = true;
+  /// Run `tsr-raise-attention` (multi-head attention as one tsr.attention;
+  /// code generation expands it again until a fused kernel exists).
+  bool raiseAttention = true;
+  /// When set, receives the kernel the code generator emitted for each
+  /// program layer, for the cost model (docs/cost-model.md).
+  std::vector<cost::Kernel> *plans = nullptr;
 };
 
 /// How many ops of each name (e.g. "tsr.attention", "tsr.layernorm") the
@@ -51,6 +61,10 @@ llvm::Expected<codegen::Graph> importOnnxGraph(const std::string &path,
                                                const CompileOptions &opts,
                                                OpCounts *opCounts = nullptr);
 
+/// Runs `tsr-expand-attention` on `module` in place: what code generation
+/// (and the reference executor's graph) need until attention has a kernel.
+llvm::Error expandForChip(mlir::ModuleOp module);
+
 /// Runs the tsr pass pipeline on `module` in place.
 llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
 
@@ -60,11 +74,12 @@ llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
 /// node named by its location.
 llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
 
-/// Code generation for an already imported (and optimized) module.
-llvm::Expected<arch::Program> generate(mlir::ModuleOp module,
-                                       const arch::ChipConfig &chip,
-                                       const std::string &source,
-                                       codegen::Graph *graph = nullptr);
+/// Code generation for an already imported (and optimized) module; `plans`
+/// as CompileOptions::plans.
+llvm::Expected<arch::Program>
+generate(mlir::ModuleOp module, const arch::ChipConfig &chip,
+         const std::string &source, codegen::Graph *graph = nullptr,
+         std::vector<cost::Kernel> *plans = nullptr);
 
 } // namespace tessera::compiler
 

@@ -30,17 +30,40 @@ struct GraphValue {
 };
 
 enum class NodeKind : uint8_t {
-  MatMul,    ///< inputs {a, b}: batched matmul with batch broadcasting.
-  Add,       ///< inputs {a, b}: elementwise, numpy broadcasting.
+  MatMul, ///< inputs {a, b}: batched matmul with batch broadcasting.
+  Add,    ///< inputs {a, b}: elementwise, numpy broadcasting.
   Sub,
   Mul,
   Div,
   LayerNorm, ///< inputs {x, scale, bias}; axis, epsilon.
   Softmax,   ///< inputs {x}; axis.
+  // Transformer ops (issue 9, part 2).
+  Slice,      ///< inputs {x}; offsets, steps (one per axis, steps >= 1).
+  Concat,     ///< inputs {x0, x1, ...}; axis.
+  Pow,        ///< inputs {x}; exponent.
+  Sqrt,       ///< inputs {x}.
+  Neg,        ///< inputs {x}.
+  Tanh,       ///< inputs {x}.
+  ReduceSum,  ///< inputs {x}; axes (sorted); the output shape says keepdims.
+  ReduceMean, ///< inputs {x}; axes.
+  ReduceMax,  ///< inputs {x}; axes.
   Erf,       ///< inputs {x}.
   Gelu,      ///< inputs {x}.
   Transpose, ///< inputs {x}; perm.
   Reshape,   ///< inputs {x}: same elements, new shape (no data movement).
+  // CNN and miscellaneous ops.
+  Conv,        ///< inputs {x, w, b}: NCHW; strides, pads, dilations, groups.
+  MaxPool,     ///< inputs {x}: NCHW; kernel, strides, pads.
+  AvgPool,     ///< inputs {x}: NCHW; kernel, strides, pads, countIncludePad.
+  Relu,        ///< inputs {x}.
+  Sigmoid,     ///< inputs {x}.
+  HardSwish,   ///< inputs {x}.
+  HardSigmoid, ///< inputs {x}: min(max(alpha * x + beta, 0), 1).
+  Clip,        ///< inputs {x}: min(max(x, lo), hi).
+  Embedding,   ///< inputs {table, indices}: rows of the table.
+  Equal,       ///< inputs {a, b}: 1 where a == b, else 0; broadcasting.
+  Where,       ///< inputs {cond, a, b}: cond != 0 ? a : b; broadcasting.
+  Expand,      ///< inputs {x}: broadcast to the output's shape.
 };
 const char *nodeKindName(NodeKind k);
 
@@ -52,6 +75,20 @@ struct GraphNode {
   std::vector<int64_t> perm; ///< Transpose.
   int64_t axis = -1;         ///< LayerNorm, Softmax.
   float epsilon = 1e-5f;     ///< LayerNorm.
+  // Transformer ops (issue 9, part 2).
+  std::vector<int64_t> offsets, steps; ///< Slice.
+  std::vector<int64_t> axes;           ///< Reduce*.
+  float exponent = 1.0f;               ///< Pow.
+  bool tanhGelu = false;               ///< Gelu: the tanh approximation.
+  // CNN and miscellaneous ops.
+  std::vector<int64_t> kernel;    ///< Pools: [kh, kw].
+  std::vector<int64_t> strides;   ///< Conv, pools: [sh, sw].
+  std::vector<int64_t> pads;      ///< Conv, pools: [top, left, bottom, right].
+  std::vector<int64_t> dilations; ///< Conv: [dh, dw].
+  int64_t groups = 1;             ///< Conv.
+  bool countIncludePad = false;   ///< AvgPool.
+  float alpha = 0, beta = 0;      ///< HardSigmoid.
+  float lo = 0, hi = 0;           ///< Clip.
 };
 
 struct Graph {

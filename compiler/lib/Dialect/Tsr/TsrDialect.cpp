@@ -12,6 +12,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace tessera::tsr;
 
@@ -185,4 +187,296 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
     return getResult();
   }
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Transformer ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  ArrayRef<int64_t> in = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  ArrayRef<int64_t> offsets = getOffsets(), steps = getSteps();
+  if (out.size() != in.size() || offsets.size() != in.size() ||
+      steps.size() != in.size())
+    return emitOpError() << "input " << shapeStr(in) << ", result "
+                         << shapeStr(out) << ", " << offsets.size()
+                         << " offsets and " << steps.size()
+                         << " steps must all have the same rank";
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (steps[d] < 1)
+      return emitOpError() << "step " << steps[d] << " on axis " << d
+                           << " must be positive";
+    if (offsets[d] < 0 || out[d] < 1 ||
+        offsets[d] + (out[d] - 1) * steps[d] >= in[d])
+      return emitOpError() << "window of " << out[d] << " elements from "
+                           << offsets[d] << " with step " << steps[d]
+                           << " does not fit axis " << d << " of "
+                           << shapeStr(in);
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  int64_t rank = out.size();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  int64_t total = 0;
+  for (Value v : getInputs()) {
+    ArrayRef<int64_t> s = tensorOf(v).getShape();
+    bool ok = static_cast<int64_t>(s.size()) == rank;
+    for (int64_t d = 0; ok && d < rank; ++d)
+      ok = d == axis || s[d] == out[d];
+    if (!ok)
+      return emitOpError() << "input " << shapeStr(s)
+                           << " does not match the result " << shapeStr(out)
+                           << " off axis " << axis;
+    total += s[axis];
+  }
+  if (total != out[axis])
+    return emitOpError() << "inputs add up to " << total << " along axis "
+                         << axis << ", the result has " << out[axis];
+  return success();
+}
+
+LogicalResult PowOp::verify() {
+  if (!std::isfinite(getExponent().convertToFloat()))
+    return emitOpError() << "exponent must be finite";
+  return success();
+}
+
+/// Shared by the three reductions.
+static LogicalResult verifyReduce(Operation *op, Value input, Value result,
+                                  ArrayRef<int64_t> axes, bool keepdims) {
+  ArrayRef<int64_t> in = tensorOf(input).getShape();
+  ArrayRef<int64_t> out = tensorOf(result).getShape();
+  if (axes.empty())
+    return op->emitOpError() << "needs at least one axis";
+  SmallVector<int64_t> expected;
+  size_t next = 0;
+  for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d) {
+    bool reduced = next < axes.size() && axes[next] == d;
+    if (reduced)
+      ++next;
+    if (!reduced)
+      expected.push_back(in[d]);
+    else if (keepdims)
+      expected.push_back(1);
+  }
+  if (next != axes.size())
+    return op->emitOpError() << "axes must be sorted, distinct and in 0.."
+                             << in.size() - 1;
+  if (ArrayRef<int64_t>(expected) != out)
+    return op->emitOpError() << "result shape " << shapeStr(out)
+                             << " should be " << shapeStr(expected);
+  return success();
+}
+LogicalResult ReduceMeanOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+LogicalResult ReduceSumOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+LogicalResult ReduceMaxOp::verify() {
+  return verifyReduce(*this, getInput(), getResult(), getAxes(),
+                      getKeepdims());
+}
+
+LogicalResult AttentionOp::verify() {
+  ArrayRef<int64_t> q = tensorOf(getQuery()).getShape();
+  ArrayRef<int64_t> k = tensorOf(getKey()).getShape();
+  ArrayRef<int64_t> v = tensorOf(getValue()).getShape();
+  if (q.size() != 3 || k.size() != 3 || v.size() != 3)
+    return emitOpError() << "query, key and value must be [B, S, D], got "
+                         << shapeStr(q) << ", " << shapeStr(k) << ", "
+                         << shapeStr(v);
+  if (k != v || k[0] != q[0] || k[2] != q[2])
+    return emitOpError() << "key " << shapeStr(k) << " and value "
+                         << shapeStr(v) << " must be [B, Sk, D] for query "
+                         << shapeStr(q);
+  int64_t heads = static_cast<int64_t>(getHeads());
+  int64_t headDim = static_cast<int64_t>(getHeadDim());
+  if (heads < 1 || headDim < 1 || heads * headDim != q[2])
+    return emitOpError() << "heads (" << heads << ") x head_dim (" << headDim
+                         << ") must equal the model width " << q[2];
+  if (!std::isfinite(getScale().convertToFloat()))
+    return emitOpError() << "scale must be finite";
+  if (tensorOf(getResult()).getShape() != q)
+    return emitOpError() << "result must have the query's shape "
+                         << shapeStr(q);
+  if (Value mask = getMask()) {
+    SmallVector<int64_t> scores{q[0], heads, q[1], k[1]}, b;
+    ArrayRef<int64_t> m = tensorOf(mask).getShape();
+    if (!OpTrait::util::getBroadcastedShape(m, scores, b) ||
+        ArrayRef<int64_t>(b) != ArrayRef<int64_t>(scores))
+      return emitOpError() << "mask " << shapeStr(m)
+                           << " does not broadcast to the scores "
+                           << shapeStr(scores);
+  }
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError() << "approximate must be \"none\" or \"tanh\", got \""
+                         << getApproximate() << "\"";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CNN and miscellaneous ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Checks the common 2-D window attributes (kernel extents come from the
+/// caller) and returns the spatial output size in `oh`, `ow`.
+LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> in,
+                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                           int64_t &oh, int64_t &ow) {
+  if (in.size() != 4)
+    return op->emitOpError()
+           << "input must be NCHW (rank 4), got " << shapeStr(in);
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 ||
+      pads.size() != 4)
+    return op->emitOpError() << "expects 2 kernel extents, 2 strides, 2 "
+                                "dilations and 4 pads";
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
+      return op->emitOpError()
+             << "kernel, strides and dilations must be positive";
+  for (int64_t p : pads)
+    if (p < 0)
+      return op->emitOpError() << "pads must not be negative";
+  int64_t out[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t span =
+        in[2 + i] + pads[i] + pads[i + 2] - dilations[i] * (kernel[i] - 1) - 1;
+    if (span < 0)
+      return op->emitOpError()
+             << "window " << shapeStr(kernel) << " does not fit the padded "
+             << "input " << shapeStr(in);
+    out[i] = span / strides[i] + 1;
+  }
+  oh = out[0];
+  ow = out[1];
+  return success();
+}
+
+} // namespace
+
+LogicalResult ConvOp::verify() {
+  ArrayRef<int64_t> x = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> w = tensorOf(getWeight()).getShape();
+  ArrayRef<int64_t> b = tensorOf(getBias()).getShape();
+  if (w.size() != 4)
+    return emitOpError() << "weight must be [O, C/groups, kh, kw], got "
+                         << shapeStr(w);
+  int64_t oh, ow;
+  if (failed(verifyWindow(*this, x, w.drop_front(2), getStrides(), getPads(),
+                          getDilations(), oh, ow)))
+    return failure();
+  int64_t groups = static_cast<int64_t>(getGroups());
+  if (groups < 1 || x[1] % groups != 0 || w[0] % groups != 0)
+    return emitOpError() << "groups " << groups << " must divide the " << x[1]
+                         << " input and " << w[0] << " output channels";
+  if (w[1] * groups != x[1])
+    return emitOpError() << "weight " << shapeStr(w) << " expects "
+                         << w[1] * groups << " input channels, the input has "
+                         << x[1];
+  if (b.size() != 1 || b[0] != w[0])
+    return emitOpError() << "bias must be [" << w[0] << "], got "
+                         << shapeStr(b);
+  SmallVector<int64_t> want{x[0], w[0], oh, ow};
+  if (ArrayRef<int64_t>(want) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(want);
+  return success();
+}
+
+template <typename PoolOp> static LogicalResult verifyPool(PoolOp op) {
+  ArrayRef<int64_t> x = tensorOf(op.getInput()).getShape();
+  int64_t oh, ow;
+  int64_t ones[2] = {1, 1};
+  if (failed(verifyWindow(op, x, op.getKernel(), op.getStrides(), op.getPads(),
+                          ones, oh, ow)))
+    return failure();
+  ArrayRef<int64_t> k = op.getKernel(), p = op.getPads();
+  if (p[0] >= k[0] || p[2] >= k[0] || p[1] >= k[1] || p[3] >= k[1])
+    return op.emitOpError() << "pads must be smaller than the kernel";
+  SmallVector<int64_t> want{x[0], x[1], oh, ow};
+  if (ArrayRef<int64_t>(want) != tensorOf(op.getResult()).getShape())
+    return op.emitOpError()
+           << "result shape " << shapeStr(tensorOf(op.getResult()).getShape())
+           << " should be " << shapeStr(want);
+  return success();
+}
+LogicalResult MaxPoolOp::verify() { return verifyPool(*this); }
+LogicalResult AvgPoolOp::verify() { return verifyPool(*this); }
+
+LogicalResult ClipOp::verify() {
+  if (!(getMin().convertToFloat() <= getMax().convertToFloat()))
+    return emitOpError() << "min " << getMin().convertToFloat()
+                         << " must not exceed max "
+                         << getMax().convertToFloat();
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> t = tensorOf(getTable()).getShape();
+  if (t.empty())
+    return emitOpError() << "table must have rank >= 1";
+  SmallVector<int64_t> want(tensorOf(getIndices()).getShape());
+  want.append(t.begin() + 1, t.end());
+  if (ArrayRef<int64_t>(want) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(want)
+                         << " (indices shape + table row shape)";
+  return success();
+}
+
+LogicalResult EqualOp::verify() {
+  return verifyBroadcast(*this, tensorOf(getLhs()).getShape(),
+                         tensorOf(getRhs()).getShape(),
+                         tensorOf(getResult()).getShape());
+}
+
+LogicalResult WhereOp::verify() {
+  SmallVector<int64_t> ab, all;
+  if (!OpTrait::util::getBroadcastedShape(tensorOf(getLhs()).getShape(),
+                                          tensorOf(getRhs()).getShape(), ab) ||
+      !OpTrait::util::getBroadcastedShape(tensorOf(getCond()).getShape(), ab,
+                                          all))
+    return emitOpError() << "operand shapes "
+                         << shapeStr(tensorOf(getCond()).getShape()) << ", "
+                         << shapeStr(tensorOf(getLhs()).getShape()) << " and "
+                         << shapeStr(tensorOf(getRhs()).getShape())
+                         << " do not broadcast";
+  if (ArrayRef<int64_t>(all) != tensorOf(getResult()).getShape())
+    return emitOpError() << "result shape "
+                         << shapeStr(tensorOf(getResult()).getShape())
+                         << " should be " << shapeStr(all);
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  ArrayRef<int64_t> in = tensorOf(getInput()).getShape();
+  ArrayRef<int64_t> out = tensorOf(getResult()).getShape();
+  SmallVector<int64_t> b;
+  if (!OpTrait::util::getBroadcastedShape(in, out, b) ||
+      ArrayRef<int64_t>(b) != out)
+    return emitOpError() << "input " << shapeStr(in)
+                         << " does not broadcast to the result "
+                         << shapeStr(out);
+  return success();
 }

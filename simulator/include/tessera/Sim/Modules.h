@@ -21,6 +21,7 @@
 #ifndef TESSERA_SIM_MODULES_H
 #define TESSERA_SIM_MODULES_H
 
+#include "tessera/Sim/Timing.h"
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Isa.h"
 #include "tessera/arch/Program.h"
@@ -63,6 +64,8 @@ struct FrameState {
   uint64_t dramBytesRead = 0, dramBytesWritten = 0, dramBusBytes = 0;
   uint64_t dramBusyCycles = 0, matrixBusyCycles = 0, vectorBusyCycles = 0;
   uint64_t loadBusyCycles = 0, storeBusyCycles = 0, macs = 0;
+  /// Detailed DRAM: row-buffer hits and misses, read/write turnarounds.
+  uint64_t dramRowHits = 0, dramRowMisses = 0, dramTurnarounds = 0;
 
   std::string error; ///< The first simulation error; empty if none.
 
@@ -130,7 +133,8 @@ private:
   FrameState *frame_ = nullptr;
   std::vector<uint8_t> image_;
   uint64_t size_ = 0;
-  uint64_t busFreeCycle_ = 0; ///< Absolute cycle the data bus is free.
+  uint64_t busFreeCycle_ = 0;   ///< Absolute cycle the data bus is free.
+  timing::DramBankState banks_; ///< Detailed model: open rows, directions.
 };
 
 /// On-chip SRAM: sram_banks banks interleaved every sram_bank_width_bytes,

@@ -14,6 +14,8 @@
 #include "tessera/Sim/Simulator.h"
 #include "tessera/arch/ChipConfig.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +32,30 @@ struct AccuracyCheck {
   bool passed = false;
 };
 
+/// The compiler's cost-model estimate of the frame (docs/cost-model.md),
+/// filled in by a caller that has the compiler's plans.
+struct CostEstimate {
+  /// Modelled cycles per layer, in SimResult::layers' order (the
+  /// simulator's attributed cycles are what they estimate).
+  std::vector<uint64_t> layerCycles;
+  uint64_t frameCycles = 0;
+  /// Roofline bound of the frame: compute at peak, unavoidable DRAM bytes
+  /// at peak bandwidth.
+  double rooflineComputeCycles = 0;
+  double rooflineMemoryCycles = 0;
+  uint64_t unavoidableDramBytes = 0;
+  double rooflineCycles() const {
+    return std::max(rooflineComputeCycles, rooflineMemoryCycles);
+  }
+};
+
 struct ReportInfo {
   std::string modelName;
   std::string programPath;
   std::vector<AccuracyCheck> accuracy;
+  /// Present: a `model` column per layer and the frame's estimate and
+  /// roofline in the table and the JSON.
+  std::optional<CostEstimate> costModel;
 };
 
 /// Budget figures derived from a result and the chip's frame_budget_ms.

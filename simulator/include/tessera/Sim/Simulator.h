@@ -121,7 +121,10 @@ struct SimResult {
   uint64_t dramBytesWritten = 0; ///< Bytes the DMA stores moved (payload).
   /// Bytes on the DRAM bus after rounding to whole bursts (reads + writes).
   uint64_t dramBurstBytes = 0;
-  uint64_t dramBusyCycles = 0;   ///< Cycles the DRAM data bus was busy.
+  uint64_t dramBusyCycles = 0; ///< Cycles the DRAM data bus was busy.
+  /// dram_model = detailed: bursts that found their row open / had to
+  /// activate it, and changes between reading and writing on a channel.
+  uint64_t dramRowHits = 0, dramRowMisses = 0, dramTurnarounds = 0;
   uint64_t matrixBusyCycles = 0; ///< Cycles the matrix unit was running.
   uint64_t vectorBusyCycles = 0; ///< Cycles the vector unit was running.
   uint64_t loadBusyCycles = 0;   ///< Cycles a load DMA was in flight.

@@ -14,8 +14,40 @@
 #include "tessera/arch/Isa.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace tessera::sim::timing {
+
+/// The state a detailed DRAM (dram_model = detailed) keeps between
+/// accesses: the open row of every bank and the last direction of every
+/// channel, and what the accesses met.
+struct DramBankState {
+  std::vector<int64_t> openRow; ///< channels x banks; -1: closed.
+  std::vector<int8_t> lastDir;  ///< Per channel: -1 none, 0 read, 1 write.
+  uint64_t rowHits = 0, rowMisses = 0, turnarounds = 0;
+  void reset(const arch::ChipConfig &chip);
+};
+
+/// One access on a detailed DRAM: its burst-aligned bus bytes and the
+/// cycles its data occupies the interface (the slowest channel).
+struct DramDetail {
+  uint64_t busBytes = 0, dataCycles = 0;
+  uint64_t rowHits = 0, rowMisses = 0, turnarounds = 0;
+};
+
+/// docs/timing-model.md, "DRAM (detailed)": every dram_burst_bytes-aligned
+/// burst the access touches maps to channel = burst mod channels, then
+/// column, bank and row (row:bank:column:channel interleaving); a channel's
+/// time is its bursts' data time plus tRCD per activation of a closed bank,
+/// tRP + tRCD per row conflict and tWTR / tRTW per change of direction;
+/// channels run in parallel. Updates `state`.
+DramDetail detailedDramAccess(const arch::ChipConfig &chip,
+                              DramBankState &state, bool write, uint64_t addr,
+                              uint64_t rows, uint64_t rowBytes,
+                              uint64_t strideBytes);
+
+/// A nanosecond timing parameter in whole core cycles (rounded up).
+uint64_t nsToCycles(const arch::ChipConfig &chip, double ns);
 
 /// Bytes on the DRAM bus for `rows` rows of `rowBytes` bytes `strideBytes`
 /// apart: a contiguous block (one row, or stride == rowBytes) is rounded up

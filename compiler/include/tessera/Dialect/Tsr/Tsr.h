@@ -21,18 +21,26 @@
 #define GET_OP_CLASSES
 #include "tessera/Dialect/Tsr/TsrOps.h.inc"
 
-#include <memory>
+#include "mlir/Pass/Pass.h"
 
-namespace mlir {
-class Pass;
-} // namespace mlir
+#include <memory>
 
 namespace tessera::tsr {
 
+// The passes of Passes.td: createTsrRaiseGelu() etc.
+#define GEN_PASS_DECL
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+
 /// `tsr-raise-gelu`: replaces PyTorch's exported erf-GELU chain
-/// (x * 0.5 * (1 + erf(x / sqrt 2)), in either multiplication order) with
-/// `tsr.gelu`.
+/// (x * 0.5 * (1 + erf(x / sqrt 2)), in either multiplication order) and
+/// the tanh-GELU chain with `tsr.gelu`.
 std::unique_ptr<mlir::Pass> createRaiseGeluPass();
+/// `tsr-raise-layernorm`: the decomposed LayerNorm chain of opsets < 17.
+std::unique_ptr<mlir::Pass> createRaiseLayerNormPass();
+/// `tsr-raise-attention`: multi-head attention as one `tsr.attention`.
+std::unique_ptr<mlir::Pass> createRaiseAttentionPass();
+/// `tsr-expand-attention`: `tsr.attention` back into the chip's kernels.
+std::unique_ptr<mlir::Pass> createExpandAttentionPass();
 
 /// Registers Tessera's tsr passes with the global pass registry.
 void registerPasses();

@@ -1,0 +1,57 @@
+//===- Passes.td - tsr passes ------------------------------*- tablegen -*-===//
+//
+// Part of Tessera. The raising passes turn what ONNX exporters emit into the
+// named ops later passes work on (tsr.gelu, tsr.layernorm, tsr.attention);
+// tsr-expand-attention turns tsr.attention back into the kernels the chip
+// has today. docs/compiler.md shows where each runs in the pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TESSERA_DIALECT_TSR_PASSES_TD
+#define TESSERA_DIALECT_TSR_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TsrRaiseGelu : Pass<"tsr-raise-gelu"> {
+  let summary = "Replace the exported erf- and tanh-GELU chains with tsr.gelu";
+  let description = [{
+    Matches `x * 0.5 * (1 + erf(x / sqrt 2))` (nn.GELU()) and
+    `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))`
+    (nn.GELU(approximate="tanh"), x^3 as x*x*x or a tsr.pow) in every
+    operand order of the commutative ops, and replaces each with one
+    tsr.gelu (approximate = "tanh" for the second).
+  }];
+}
+
+def TsrRaiseLayerNorm : Pass<"tsr-raise-layernorm"> {
+  let summary = "Form tsr.layernorm from the decomposed ONNX chain";
+  let description = [{
+    Opsets below 17 have no LayerNormalization; PyTorch exports
+    `ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div` (then `Mul`
+    by the weight, `Add` of the bias). The chain over the trailing axes
+    becomes one tsr.layernorm; missing affine parameters become weights of
+    ones and zeros.
+  }];
+}
+
+def TsrRaiseAttention : Pass<"tsr-raise-attention"> {
+  let summary = "Form tsr.attention from exported multi-head attention";
+  let description = [{
+    Matches softmax(scale * Q K^T (+ mask)) V with the head split and head
+    merge around it (reshape/transpose chains of nn.MultiheadAttention's
+    sequence-first export and of hand-written batch-first attention), the
+    scale applied to Q, K or the scores (Mul or Div by a constant), and
+    replaces it with one tsr.attention on [B, S, D] q, k, v.
+  }];
+}
+
+def TsrExpandAttention : Pass<"tsr-expand-attention"> {
+  let summary = "Expand tsr.attention into matmul, softmax and data movement";
+  let description = [{
+    The chip has no attention kernel yet: each tsr.attention becomes the
+    head split (reshape + transpose), a scale of Q, Q K^T, the mask add,
+    softmax, the product with V and the head merge.
+  }];
+}
+
+#endif // TESSERA_DIALECT_TSR_PASSES_TD

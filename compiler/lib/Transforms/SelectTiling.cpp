@@ -1,0 +1,209 @@
+//===- SelectTiling.cpp - tiling chosen by the cost model, kept in the IR -===//
+//
+// Part of Tessera. The select/verify pair of issue 10, IREE
+// `lowering_config` style, for the matrix products:
+//
+//   tsr-select-tiling  for every tsr.matmul, fold its batch as the code
+//                      generator does (a B shared by every batch makes one
+//                      taller product), enumerate the tilings that fit the
+//                      SRAM and keep the cost model's lowest-latency one
+//                      (cost::searchGemm); record it with its modelled
+//                      cost as `tsr.tiling = {tm, tk, tn, sram_bytes,
+//                      dram_bytes, cycles}`. No tiling fits: an error naming
+//                      the op, the budget and the smallest footprint.
+//   tsr-verify-tiling  every recorded `tsr.tiling` has positive tile sizes
+//                      and fits the SRAM budget, else an error naming the op
+//                      and the bytes it needs.
+//
+// Both read the chip config given by `chip-config` (default: the reference
+// chip); `sram-bytes` overrides its capacity.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Transforms/Tiling.h"
+
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/arch/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include <optional>
+
+using namespace mlir;
+using namespace tessera;
+
+namespace {
+
+constexpr llvm::StringLiteral kTilingAttr = "tsr.tiling";
+
+/// The product a tsr.matmul becomes: batch x [M, K] x [K, N].
+std::optional<cost::GemmOp> gemmOf(tsr::MatMulOp op) {
+  auto a = dyn_cast<RankedTensorType>(op.getLhs().getType());
+  auto b = dyn_cast<RankedTensorType>(op.getRhs().getType());
+  auto out = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!a || !b || !out || !a.hasStaticShape() || !b.hasStaticShape() ||
+      !out.hasStaticShape() || a.getRank() < 2 || b.getRank() < 2)
+    return std::nullopt;
+  auto prod = [](ArrayRef<int64_t> s) {
+    uint64_t n = 1;
+    for (int64_t d : s)
+      n *= uint64_t(d);
+    return n;
+  };
+  cost::GemmOp g;
+  ArrayRef<int64_t> as = a.getShape(), bs = b.getShape(), os = out.getShape();
+  g.m = uint64_t(as[as.size() - 2]);
+  g.k = uint64_t(as.back());
+  g.n = uint64_t(bs.back());
+  g.batch = prod(os.drop_back(2));
+  if (prod(bs.drop_back(2)) == 1) {
+    g.m *= prod(as.drop_back(2));
+    g.batch = 1;
+  }
+  return g;
+}
+
+/// The chip a pass reads (`chip-config`, default the reference chip), or
+/// nullopt after reporting why it could not be read.
+std::optional<arch::ChipConfig> loadChip(ModuleOp m, const std::string &path) {
+  try {
+    return path.empty() ? arch::ChipConfig::reference()
+                        : arch::ChipConfig::load(path);
+  } catch (const std::exception &e) {
+    m.emitError() << e.what();
+    return std::nullopt;
+  }
+}
+
+#define TILING_PASS_OPTIONS                                                    \
+  Option<std::string> chipConfig{                                              \
+      *this, "chip-config",                                                    \
+      llvm::cl::desc("Chip config file (default: the reference chip)"),        \
+      llvm::cl::init("")};                                                     \
+  Option<uint64_t> sramBytes{                                                  \
+      *this, "sram-bytes",                                                     \
+      llvm::cl::desc("SRAM budget in bytes (default: the chip's sram_bytes)"), \
+      llvm::cl::init(0)};                                                      \
+  cost::Constraints constraints() const {                                      \
+    cost::Constraints c;                                                       \
+    c.sramBytes = sramBytes;                                                   \
+    return c;                                                                  \
+  }
+
+struct SelectTilingPass
+    : PassWrapper<SelectTilingPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SelectTilingPass)
+  SelectTilingPass() = default;
+  SelectTilingPass(const SelectTilingPass &o) : PassWrapper(o) {}
+  TILING_PASS_OPTIONS
+  StringRef getArgument() const final { return "tsr-select-tiling"; }
+  StringRef getDescription() const final {
+    return "Record the cost model's tiling and modelled cost on every "
+           "tsr.matmul (tsr.tiling)";
+  }
+
+  void runOnOperation() override {
+    std::optional<arch::ChipConfig> c = loadChip(getOperation(), chipConfig);
+    if (!c)
+      return signalPassFailure();
+    cost::Constraints cons = constraints();
+    WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
+      std::optional<cost::GemmOp> g = gemmOf(op);
+      if (!g) {
+        op.emitOpError("needs static ranked shapes to be tiled");
+        return WalkResult::interrupt();
+      }
+      std::optional<cost::Choice<cost::GemmTiling>> best =
+          cost::searchGemm(*c, *g, cons);
+      if (!best) {
+        // The smallest candidate footprint, for the message.
+        uint64_t least = UINT64_MAX;
+        for (uint64_t tm : cost::tileCandidates(g->m, 32))
+          for (uint64_t tk : cost::tileCandidates(g->k, c->matrix_rows))
+            for (uint64_t tn : cost::tileCandidates(g->n, c->matrix_cols))
+              least = std::min(
+                  least, cost::gemmKernel(*g, {tm, tk, tn}, cons).sramBytes);
+        op.emitOpError("no tiling of the ")
+            << g->m << "x" << g->k << "x" << g->n << " product fits "
+            << cons.budget(*c) << " bytes of SRAM; the smallest needs " << least
+            << " bytes";
+        return WalkResult::interrupt();
+      }
+      Builder b(op.getContext());
+      const cost::Cost &k = best->cost;
+      auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+      op->setAttr(kTilingAttr,
+                  b.getDictionaryAttr({
+                      b.getNamedAttr("tm", i64(best->tiling.tm)),
+                      b.getNamedAttr("tk", i64(best->tiling.tk)),
+                      b.getNamedAttr("tn", i64(best->tiling.tn)),
+                      b.getNamedAttr("sram_bytes", i64(k.sramBytes)),
+                      b.getNamedAttr("dram_bytes", i64(k.dramBytes())),
+                      b.getNamedAttr("cycles", i64(k.latencyCycles)),
+                  }));
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+struct VerifyTilingPass
+    : PassWrapper<VerifyTilingPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(VerifyTilingPass)
+  VerifyTilingPass() = default;
+  VerifyTilingPass(const VerifyTilingPass &o) : PassWrapper(o) {}
+  TILING_PASS_OPTIONS
+  StringRef getArgument() const final { return "tsr-verify-tiling"; }
+  StringRef getDescription() const final {
+    return "Reject a recorded tsr.tiling the chip cannot run";
+  }
+
+  void runOnOperation() override {
+    std::optional<arch::ChipConfig> c = loadChip(getOperation(), chipConfig);
+    if (!c)
+      return signalPassFailure();
+    cost::Constraints cons = constraints();
+    WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
+      auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
+      if (!t)
+        return WalkResult::advance();
+      uint64_t size[3];
+      const char *names[3] = {"tm", "tk", "tn"};
+      for (int i = 0; i < 3; ++i) {
+        auto v = t.getAs<IntegerAttr>(names[i]);
+        if (!v || v.getInt() <= 0) {
+          op.emitOpError("tsr.tiling needs a positive integer '")
+              << names[i] << "'";
+          return WalkResult::interrupt();
+        }
+        size[i] = uint64_t(v.getInt());
+      }
+      std::optional<cost::GemmOp> g = gemmOf(op);
+      if (!g) {
+        op.emitOpError("needs static ranked shapes to be tiled");
+        return WalkResult::interrupt();
+      }
+      cost::Kernel k = cost::gemmKernel(*g, {size[0], size[1], size[2]}, cons);
+      if (std::optional<std::string> why = cost::checkFits(*c, k, cons)) {
+        op.emitOpError("tiling ")
+            << size[0] << "x" << size[1] << "x" << size[2] << " " << *why;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void tessera::tsr::registerTilingPasses() {
+  PassRegistration<SelectTilingPass>();
+  PassRegistration<VerifyTilingPass>();
+}

@@ -1,0 +1,27 @@
+// Illegal tiling configurations: the verifier names the op and the bytes;
+// the selector says when no tiling fits at all.
+// RUN: tessera-opt %s -split-input-file -verify-diagnostics --tsr-verify-tiling=sram-bytes=65536
+
+// Two slots each of the 128x256 A, the 256x256 B and the 128x256 output:
+// 2 x (65536 + 131072 + 65536) = 524288 bytes.
+func.func @too_big(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>) -> tensor<128x256xf32> {
+  // expected-error @+1 {{'tsr.matmul' op tiling 128x256x256 needs 524288 bytes of SRAM, the budget is 65536}}
+  %y = tsr.matmul %x, %w {tsr.tiling = {tm = 128 : i64, tk = 256 : i64, tn = 256 : i64}} : tensor<128x256xf32>, tensor<256x256xf32> -> tensor<128x256xf32>
+  return %y : tensor<128x256xf32>
+}
+
+// -----
+
+func.func @zero_tile(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>) -> tensor<128x256xf32> {
+  // expected-error @+1 {{'tsr.matmul' op tsr.tiling needs a positive integer 'tk'}}
+  %y = tsr.matmul %x, %w {tsr.tiling = {tm = 32 : i64, tk = 0 : i64, tn = 96 : i64}} : tensor<128x256xf32>, tensor<256x256xf32> -> tensor<128x256xf32>
+  return %y : tensor<128x256xf32>
+}
+
+// -----
+
+// A legal one passes.
+func.func @fits(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>) -> tensor<128x256xf32> {
+  %y = tsr.matmul %x, %w {tsr.tiling = {tm = 32 : i64, tk = 48 : i64, tn = 96 : i64}} : tensor<128x256xf32>, tensor<256x256xf32> -> tensor<128x256xf32>
+  return %y : tensor<128x256xf32>
+}
