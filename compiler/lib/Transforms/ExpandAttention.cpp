@@ -44,6 +44,21 @@ struct ExpandAttention : OpRewritePattern<AttentionOp> {
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    // Every kernel is named "<attention>/<part>" (the report's layer names),
+    // the attention's name being the first name in its location.
+    std::string name = "attention";
+    if (auto n = dyn_cast<NameLoc>(op.getLoc()))
+      name = n.getName().str();
+    else if (auto f = dyn_cast<FusedLoc>(op.getLoc()))
+      for (Location l : f.getLocations())
+        if (auto n = dyn_cast<NameLoc>(l)) {
+          name = n.getName().str();
+          break;
+        }
+    auto at = [&](StringRef part) -> Location {
+      return NameLoc::get(rewriter.getStringAttr(name + "/" + part.str()),
+                          op.getLoc());
+    };
     Location loc = op.getLoc();
     Type f32 = rewriter.getF32Type();
     auto type = [&](ArrayRef<int64_t> s) {
@@ -56,7 +71,8 @@ struct ExpandAttention : OpRewritePattern<AttentionOp> {
     int64_t h = static_cast<int64_t>(op.getHeads()), hd = d / h;
 
     // [B, S, D] (or its [S, B, D] source) -> heads; `keyT`: [B, H, hd, S].
-    auto split = [&](Value x, int64_t s, bool keyT) -> Value {
+    auto split = [&](Value x, int64_t s, bool keyT, StringRef part) -> Value {
+      Location loc = at(part);
       SmallVector<int64_t> perm;
       if (Value src = seqFirstSource(x)) {
         x = rewriter.create<ReshapeOp>(loc, type({s, b, h, hd}), src);
@@ -72,32 +88,27 @@ struct ExpandAttention : OpRewritePattern<AttentionOp> {
       return rewriter.create<TransposeOp>(loc, type(shape), x,
                                           rewriter.getDenseI64ArrayAttr(perm));
     };
-    Value qh = split(op.getQuery(), sq, false);
+    Value qh = split(op.getQuery(), sq, false, "q_heads");
     float scale = op.getScale().convertToFloat();
     if (scale != 1.0f) {
-      std::string name = "attention";
-      if (auto n = dyn_cast<NameLoc>(loc))
-        name = n.getName().str();
-      else if (auto f = dyn_cast<FusedLoc>(loc))
-        for (Location l : f.getLocations())
-          if (auto n = dyn_cast<NameLoc>(l)) {
-            name = n.getName().str();
-            break;
-          }
       auto st = type({});
       Value c = rewriter.create<WeightOp>(
           loc, st, rewriter.getStringAttr(name + ".scale"),
           DenseElementsAttr::get(st, scale));
-      qh = rewriter.create<MulOp>(loc, qh.getType(), qh, c);
+      qh = rewriter.create<MulOp>(at("scale"), qh.getType(), qh, c);
     }
-    Value kt = split(op.getKey(), sk, true);
-    Value vh = split(op.getValue(), sk, false);
-    Value scores = rewriter.create<MatMulOp>(loc, type({b, h, sq, sk}), qh, kt);
+    Value kt = split(op.getKey(), sk, true, "k_heads_t");
+    Value vh = split(op.getValue(), sk, false, "v_heads");
+    Value scores =
+        rewriter.create<MatMulOp>(at("scores"), type({b, h, sq, sk}), qh, kt);
     if (Value mask = op.getMask())
-      scores = rewriter.create<AddOp>(loc, scores.getType(), scores, mask);
-    Value p = rewriter.create<SoftmaxOp>(loc, scores.getType(), scores,
-                                         rewriter.getI64IntegerAttr(3));
-    Value ctx = rewriter.create<MatMulOp>(loc, type({b, h, sq, hd}), p, vh);
+      scores =
+          rewriter.create<AddOp>(at("mask"), scores.getType(), scores, mask);
+    Value p = rewriter.create<SoftmaxOp>(at("softmax"), scores.getType(),
+                                         scores, rewriter.getI64IntegerAttr(3));
+    Value ctx =
+        rewriter.create<MatMulOp>(at("context"), type({b, h, sq, hd}), p, vh);
+    loc = at("merge");
 
     // Consumed only as sequence-first: merge into [Sq, B, D] directly.
     bool seqFirstUsers = !op->use_empty();
