@@ -1,6 +1,7 @@
 //===- Toml.cpp - TOML files read with toml++, errors as file:line --------===//
 
 #include "tessera/arch/Toml.h"
+#include "tessera/arch/FileIo.h"
 #include "tessera/arch/Error.h"
 
 #include <cctype>
@@ -167,8 +168,6 @@ toml::table tessera::arch::parseToml(
 
 toml::table tessera::arch::loadToml(const std::string &path,
                                     const std::string &what) {
-  std::string text;
-  if (!readTextFile(path, text))
-    throw ContractError(path + ": cannot open " + what);
-  return parseToml(text, path);
+  // Bounded (FileIo.h): a device or a FIFO that never ends is an error.
+  return parseToml(readInputFile(path, kMaxTextInputBytes, what), path);
 }

@@ -35,16 +35,22 @@ import perception  # noqa: E402
 
 
 def chip_config(path):
+    """The chip config (TOML, docs/chip-config.md) as a flat dict of field ->
+    value, numbers as floats; a field in a [section] is <section>_<key>."""
+    import tomllib
+    with open(path, "rb") as f:
+        doc = tomllib.load(f)
     cfg = {}
-    with open(path) as f:
-        for line in f:
-            line = line.split("#")[0].strip()
-            if "=" in line:
-                k, v = (s.strip() for s in line.split("=", 1))
-                try:
-                    cfg[k] = float(v)
-                except ValueError:
-                    cfg[k] = v.strip('"')
+
+    def walk(table, prefix):
+        for k, v in table.items():
+            if isinstance(v, dict):
+                walk(v, prefix + k + "_")
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                cfg[prefix + k] = float(v)
+            else:
+                cfg[prefix + k] = v
+    walk(doc, "")
     return cfg
 
 

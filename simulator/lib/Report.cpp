@@ -1,13 +1,16 @@
 //===- Report.cpp - The frame report: table and JSON ----------------------===//
 //
-// Both forms carry the same figures; docs/simulator.md defines each. JSON is
-// written by hand (no JSON library in the simulator's dependencies), with
-// strings escaped per RFC 8259 and non-finite numbers written as null.
+// Both forms carry the same figures; docs/simulator.md defines each. The JSON
+// is built and written by nlohmann::json (ordered, so keys stay in the order
+// below); numbers are written in their shortest round-trip form and
+// non-finite ones as null.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Sim/Report.h"
 #include "tessera/arch/Isa.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -16,6 +19,7 @@
 
 using namespace tessera;
 using namespace tessera::sim;
+using json = nlohmann::ordered_json;
 
 BudgetCheck tessera::sim::checkBudget(const SimResult &r,
                                       const arch::ChipConfig &chip) {
@@ -25,38 +29,6 @@ BudgetCheck tessera::sim::checkBudget(const SimResult &r,
   b.headroomMs = b.budgetMs - b.frameMs;
   b.passed = b.frameMs <= b.budgetMs;
   return b;
-}
-
-std::string tessera::sim::jsonEscape(const std::string &s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += char(c);
-      }
-    }
-  }
-  return out;
 }
 
 namespace {
@@ -98,15 +70,6 @@ double modelError(uint64_t model, uint64_t simulated) {
 double share(uint64_t part, uint64_t whole) {
   return whole ? double(part) / double(whole) : 0.0;
 }
-
-/// A JSON number; null when not finite.
-std::string num(double v) {
-  if (!std::isfinite(v))
-    return "null";
-  return fmt("%.10g", v);
-}
-
-std::string str(const std::string &s) { return "\"" + jsonEscape(s) + "\""; }
 
 } // namespace
 
@@ -297,124 +260,121 @@ std::string tessera::sim::reportJson(const SimResult &r,
                                      const arch::ChipConfig &chip,
                                      const ReportInfo &info) {
   BudgetCheck b = checkBudget(r, chip);
-  std::ostringstream os;
-  os << "{\n";
-  os << "  \"model\": " << str(info.modelName) << ",\n";
-  os << "  \"program\": " << str(info.programPath) << ",\n";
-  os << "  \"chip\": {\"name\": " << str(chip.name)
-     << ", \"clock_ghz\": " << num(chip.clock_ghz)
-     << ", \"matrix_rows\": " << chip.matrix_rows
-     << ", \"matrix_cols\": " << chip.matrix_cols
-     << ", \"dram_bandwidth_gbps\": " << num(chip.dram_bandwidth_gbps)
-     << ", \"sram_bytes\": " << chip.sram_bytes << "},\n";
-  os << "  \"frame\": {\"cycles\": " << r.totalCycles
-     << ", \"ms\": " << num(r.frameMs)
-     << ", \"instructions\": " << r.instructions << "},\n";
+  json doc;
+  doc["model"] = info.modelName;
+  doc["program"] = info.programPath;
+  doc["chip"] = {{"name", chip.name},
+                 {"clock_ghz", chip.clock_ghz},
+                 {"matrix_rows", chip.matrix_rows},
+                 {"matrix_cols", chip.matrix_cols},
+                 {"dram_bandwidth_gbps", chip.dram_bandwidth_gbps},
+                 {"sram_bytes", chip.sram_bytes}};
+  doc["frame"] = {{"cycles", r.totalCycles},
+                  {"ms", r.frameMs},
+                  {"instructions", r.instructions}};
   if (const std::optional<CostEstimate> &cm = info.costModel)
-    os << "  \"cost_model\": {\"cycles\": " << cm->frameCycles
-       << ", \"error\": " << num(modelError(cm->frameCycles, r.totalCycles))
-       << ", \"roofline\": {\"bound_cycles\": " << num(cm->rooflineCycles())
-       << ", \"compute_cycles\": " << num(cm->rooflineComputeCycles)
-       << ", \"memory_cycles\": " << num(cm->rooflineMemoryCycles)
-       << ", \"unavoidable_dram_bytes\": " << cm->unavoidableDramBytes
-       << ", \"frame_over_bound\": "
-       << num(cm->rooflineCycles() > 0
-                  ? double(r.totalCycles) / cm->rooflineCycles()
-                  : 0.0)
-       << "}},\n";
-  os << "  \"budget\": {\"budget_ms\": " << num(b.budgetMs)
-     << ", \"fps\": " << num(1000.0 / b.budgetMs)
-     << ", \"passed\": " << (b.passed ? "true" : "false")
-     << ", \"headroom_ms\": " << num(b.headroomMs)
-     << ", \"headroom_fraction\": " << num(b.headroomMs / b.budgetMs) << "},\n";
-  os << "  \"dram\": {\"bytes_read\": " << r.dramBytesRead
-     << ", \"bytes_written\": " << r.dramBytesWritten
-     << ", \"bus_bytes\": " << r.dramBurstBytes
-     << ", \"bus_busy_cycles\": " << r.dramBusyCycles
-     << ", \"bus_busy_fraction\": "
-     << num(share(r.dramBusyCycles, r.totalCycles))
-     << ", \"model\": " << str(chip.dram_model)
-     << ", \"row_hits\": " << r.dramRowHits
-     << ", \"row_misses\": " << r.dramRowMisses << ", \"row_hit_rate\": "
-     << num(share(r.dramRowHits, r.dramRowHits + r.dramRowMisses))
-     << ", \"turnarounds\": " << r.dramTurnarounds << "},\n";
-  os << "  \"matrix_unit\": {\"busy_cycles\": " << r.matrixBusyCycles
-     << ", \"macs\": " << r.macs
-     << ", \"utilization\": " << num(r.matrixUtilization)
-     << ", \"busy_utilization\": " << num(r.matrixBusyUtilization) << "},\n";
-  os << "  \"vector_unit\": {\"busy_cycles\": " << r.vectorBusyCycles << "},\n";
-  os << "  \"dma\": {\"load_busy_cycles\": " << r.loadBusyCycles
-     << ", \"store_busy_cycles\": " << r.storeBusyCycles
-     << ", \"outstanding_transfers\": " << chip.dma_outstanding_transfers
-     << ", \"load_overlap_cycles\": " << r.loadOverlapCycles
-     << ", \"store_overlap_cycles\": " << r.storeOverlapCycles << "},\n";
-  auto energyJson = [&](const EnergyBreakdown &e) {
-    std::ostringstream j;
-    j << "{\"joules\": " << num(e.totalPj() * 1e-12)
-      << ", \"mac_joules\": " << num(e.macPj * 1e-12)
-      << ", \"vector_joules\": " << num(e.vectorPj * 1e-12)
-      << ", \"sram_joules\": " << num(e.sramPj * 1e-12)
-      << ", \"dram_joules\": " << num(e.dramPj * 1e-12)
-      << ", \"static_joules\": " << num(e.staticPj * 1e-12) << "}";
-    return j.str();
+    doc["cost_model"] = {{"cycles", cm->frameCycles},
+                         {"error", modelError(cm->frameCycles, r.totalCycles)},
+                         {"roofline",
+                          {{"bound_cycles", cm->rooflineCycles()},
+                           {"compute_cycles", cm->rooflineComputeCycles},
+                           {"memory_cycles", cm->rooflineMemoryCycles},
+                           {"unavoidable_dram_bytes", cm->unavoidableDramBytes},
+                           {"frame_over_bound",
+                            cm->rooflineCycles() > 0
+                                ? double(r.totalCycles) / cm->rooflineCycles()
+                                : 0.0}}}};
+  doc["budget"] = {{"budget_ms", b.budgetMs},
+                   {"fps", 1000.0 / b.budgetMs},
+                   {"passed", b.passed},
+                   {"headroom_ms", b.headroomMs},
+                   {"headroom_fraction", b.headroomMs / b.budgetMs}};
+  doc["dram"] = {
+      {"bytes_read", r.dramBytesRead},
+      {"bytes_written", r.dramBytesWritten},
+      {"bus_bytes", r.dramBurstBytes},
+      {"bus_busy_cycles", r.dramBusyCycles},
+      {"bus_busy_fraction", share(r.dramBusyCycles, r.totalCycles)},
+      {"model", chip.dram_model},
+      {"row_hits", r.dramRowHits},
+      {"row_misses", r.dramRowMisses},
+      {"row_hit_rate", share(r.dramRowHits, r.dramRowHits + r.dramRowMisses)},
+      {"turnarounds", r.dramTurnarounds}};
+  doc["matrix_unit"] = {{"busy_cycles", r.matrixBusyCycles},
+                        {"macs", r.macs},
+                        {"utilization", r.matrixUtilization},
+                        {"busy_utilization", r.matrixBusyUtilization}};
+  doc["vector_unit"] = {{"busy_cycles", r.vectorBusyCycles}};
+  doc["dma"] = {{"load_busy_cycles", r.loadBusyCycles},
+                {"store_busy_cycles", r.storeBusyCycles},
+                {"outstanding_transfers", chip.dma_outstanding_transfers},
+                {"load_overlap_cycles", r.loadOverlapCycles},
+                {"store_overlap_cycles", r.storeOverlapCycles}};
+  auto energyJson = [](const EnergyBreakdown &e) {
+    return json{{"joules", e.totalPj() * 1e-12},
+                {"mac_joules", e.macPj * 1e-12},
+                {"vector_joules", e.vectorPj * 1e-12},
+                {"sram_joules", e.sramPj * 1e-12},
+                {"dram_joules", e.dramPj * 1e-12},
+                {"static_joules", e.staticPj * 1e-12}};
   };
-  os << "  \"energy\": "
-     << energyJson(r.energy).insert(
-            1, "\"watts_at_budget_fps\": " + num(r.wattsAtBudgetFps) + ", ")
-     << ",\n";
-  os << "  \"stalls\": [";
-  for (size_t i = 0; i < r.units.size(); ++i) {
-    const StallBreakdown &st = r.units[i].stalls;
-    os << (i ? ",\n" : "\n") << "    {\"unit\": " << str(r.units[i].name)
-       << ", \"busy_cycles\": " << st.busy
-       << ", \"dep_wait_cycles\": " << st.depWait
-       << ", \"dram_wait_cycles\": " << st.dramWait
-       << ", \"idle_cycles\": " << st.idle
-       << ", \"top_blocker\": " << st.topBlocker
-       << ", \"top_blocker_cycles\": " << st.topBlockerCycles << "}";
+  json energy = {{"watts_at_budget_fps", r.wattsAtBudgetFps}};
+  energy.update(energyJson(r.energy));
+  doc["energy"] = std::move(energy);
+  json stalls = json::array();
+  for (const auto &unit : r.units) {
+    const StallBreakdown &st = unit.stalls;
+    stalls.push_back({{"unit", unit.name},
+                      {"busy_cycles", st.busy},
+                      {"dep_wait_cycles", st.depWait},
+                      {"dram_wait_cycles", st.dramWait},
+                      {"idle_cycles", st.idle},
+                      {"top_blocker", st.topBlocker},
+                      {"top_blocker_cycles", st.topBlockerCycles}});
   }
-  os << (r.units.empty() ? "],\n" : "\n  ],\n");
-  os << "  \"layers\": [";
+  doc["stalls"] = std::move(stalls);
+  json layers = json::array();
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerStats &l = r.layers[i];
-    os << (i ? ",\n" : "\n") << "    {\"name\": " << str(l.name)
-       << ", \"start_cycle\": " << l.startCycle
-       << ", \"end_cycle\": " << l.endCycle
-       << ", \"cycles\": " << l.attributedCycles;
+    json layer = {{"name", l.name},
+                  {"start_cycle", l.startCycle},
+                  {"end_cycle", l.endCycle},
+                  {"cycles", l.attributedCycles}};
     if (info.costModel && i < info.costModel->layerCycles.size())
-      os << ", \"model_cycles\": " << info.costModel->layerCycles[i];
-    os << ", \"ms\": " << num(chip.cyclesToMs(l.attributedCycles))
-       << ", \"share\": " << num(share(l.attributedCycles, r.totalCycles))
-       << ", \"busy_cycles\": " << l.busyCycles
-       << ", \"matrix_cycles\": " << l.matrixCycles
-       << ", \"vector_cycles\": " << l.vectorCycles
-       << ", \"dma_cycles\": " << l.dmaCycles
-       << ", \"dram_bytes_read\": " << l.dramBytesRead
-       << ", \"dram_bytes_written\": " << l.dramBytesWritten
-       << ", \"macs\": " << l.macs << ", \"instructions\": " << l.instructions
-       << ", \"compute_queue\": {\"matrix_busy_cycles\": " << l.windowMatrixBusy
-       << ", \"vector_busy_cycles\": " << l.windowVectorBusy
-       << ", \"dep_wait_cycles\": " << l.windowDepWait
-       << ", \"dram_wait_cycles\": " << l.windowDramWait
-       << ", \"idle_cycles\": " << l.windowIdle << "}"
-       << ", \"energy\": " << energyJson(l.energy) << "}";
+      layer["model_cycles"] = info.costModel->layerCycles[i];
+    layer.update(json{{"ms", chip.cyclesToMs(l.attributedCycles)},
+                      {"share", share(l.attributedCycles, r.totalCycles)},
+                      {"busy_cycles", l.busyCycles},
+                      {"matrix_cycles", l.matrixCycles},
+                      {"vector_cycles", l.vectorCycles},
+                      {"dma_cycles", l.dmaCycles},
+                      {"dram_bytes_read", l.dramBytesRead},
+                      {"dram_bytes_written", l.dramBytesWritten},
+                      {"macs", l.macs},
+                      {"instructions", l.instructions},
+                      {"compute_queue",
+                       {{"matrix_busy_cycles", l.windowMatrixBusy},
+                        {"vector_busy_cycles", l.windowVectorBusy},
+                        {"dep_wait_cycles", l.windowDepWait},
+                        {"dram_wait_cycles", l.windowDramWait},
+                        {"idle_cycles", l.windowIdle}}},
+                      {"energy", energyJson(l.energy)}});
+    layers.push_back(std::move(layer));
   }
-  os << (r.layers.empty() ? "],\n" : "\n  ],\n");
+  doc["layers"] = std::move(layers);
   bool allPassed = true;
-  os << "  \"accuracy\": [";
-  for (size_t i = 0; i < info.accuracy.size(); ++i) {
-    const AccuracyCheck &a = info.accuracy[i];
+  json accuracy = json::array();
+  for (const AccuracyCheck &a : info.accuracy) {
     allPassed = allPassed && a.passed;
-    os << (i ? ",\n" : "\n") << "    {\"tensor\": " << str(a.tensor)
-       << ", \"reference\": " << str(a.reference)
-       << ", \"max_abs_error\": " << num(a.maxAbsError)
-       << ", \"rms_error\": " << num(a.rmsError)
-       << ", \"reference_rms\": " << num(a.referenceRms)
-       << ", \"tolerance\": " << num(a.tolerance)
-       << ", \"passed\": " << (a.passed ? "true" : "false") << "}";
+    accuracy.push_back({{"tensor", a.tensor},
+                        {"reference", a.reference},
+                        {"max_abs_error", a.maxAbsError},
+                        {"rms_error", a.rmsError},
+                        {"reference_rms", a.referenceRms},
+                        {"tolerance", a.tolerance},
+                        {"passed", a.passed}});
   }
-  os << (info.accuracy.empty() ? "],\n" : "\n  ],\n");
-  os << "  \"accuracy_passed\": " << (allPassed ? "true" : "false") << "\n";
-  os << "}\n";
-  return os.str();
+  doc["accuracy"] = std::move(accuracy);
+  doc["accuracy_passed"] = allPassed;
+  return doc.dump(2) + "\n";
 }

@@ -6,6 +6,11 @@
 // store queues, 4 the DRAM data bus, 5 the matrix unit, 6 the vector unit,
 // 7 the layers (each layer's attributed window, docs/simulator.md).
 //
+// Every event is a nlohmann::json object written by the library. A frame of
+// the reference network has hundreds of thousands of events, so they are
+// streamed one per line into the array instead of built as one document in
+// memory.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Trace.h"
@@ -15,55 +20,79 @@
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
-#include <cstdio>
+#include <cstring>
+#include <cerrno>
+#include <cmath>
 #include <fstream>
-#include <sstream>
 
 using namespace tessera;
 using namespace tessera::sim;
+using json = nlohmann::ordered_json;
 
 namespace {
 
 enum Track { LoadQ = 1, ComputeQ, StoreQ, DramBus, MatrixT, VectorT, Layers };
 
+/// Streams the document: the header object's members, then the events of its
+/// "traceEvents" array one at a time.
 class TraceWriter {
 public:
-  explicit TraceWriter(double clockGhz) : usPerCycle(1e-3 / clockGhz) {}
+  TraceWriter(std::ofstream &out, double clockGhz, json header)
+      : out(out), usPerCycle(1e-3 / clockGhz) {
+    // The header with an empty "traceEvents" last, less its closing "]}".
+    header["traceEvents"] = json::array();
+    std::string text = header.dump();
+    out << text.substr(0, text.size() - 2);
+  }
+
+  void event(const json &e) {
+    out << (first ? "\n" : ",\n") << e.dump();
+    first = false;
+  }
+  void finish() { out << "\n]}\n"; }
 
   void track(int tid, const char *name) {
-    event() << "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":"
-            << tid << ",\"args\":{\"name\":\"" << name << "\"}}";
-    event() << "{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,"
-               "\"tid\":"
-            << tid << ",\"args\":{\"sort_index\":" << tid << "}}";
+    event({{"name", "thread_name"},
+           {"ph", "M"},
+           {"pid", 1},
+           {"tid", tid},
+           {"args", {{"name", name}}}});
+    event({{"name", "thread_sort_index"},
+           {"ph", "M"},
+           {"pid", 1},
+           {"tid", tid},
+           {"args", {{"sort_index", tid}}}});
   }
   void slice(int tid, const std::string &name, const std::string &cat,
-             uint64_t start, uint64_t end, const std::string &args) {
-    event() << "{\"name\":\"" << jsonEscape(name) << "\",\"cat\":\""
-            << jsonEscape(cat) << "\",\"ph\":\"X\",\"pid\":1,\"tid\":" << tid
-            << ",\"ts\":" << us(start) << ",\"dur\":" << us(end - start)
-            << ",\"args\":{" << args << "}}";
+             uint64_t start, uint64_t end, const json &args) {
+    event({{"name", name},
+           {"cat", cat},
+           {"ph", "X"},
+           {"pid", 1},
+           {"tid", tid},
+           {"ts", us(start)},
+           {"dur", us(end - start)},
+           {"args", args}});
   }
-  void counter(const char *name, uint64_t at, const std::string &args) {
-    event() << "{\"name\":\"" << name
-            << "\",\"ph\":\"C\",\"pid\":1,\"ts\":" << us(at) << ",\"args\":{"
-            << args << "}}";
+  void counter(const char *name, uint64_t at, const json &args) {
+    event({{"name", name},
+           {"ph", "C"},
+           {"pid", 1},
+           {"ts", us(at)},
+           {"args", args}});
   }
-  std::ostringstream &event() {
-    os << (first ? "\n" : ",\n");
-    first = false;
-    return os;
-  }
-  std::string us(uint64_t cycles) const {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6f", double(cycles) * usPerCycle);
-    return buf;
+  /// Cycles as microseconds, rounded to the picosecond (as "%.6f" did).
+  double us(uint64_t cycles) const {
+    return std::round(double(cycles) * usPerCycle * 1e6) / 1e6;
   }
 
-  std::ostringstream os;
-  bool first = true;
+private:
+  std::ofstream &out;
   double usPerCycle;
+  bool first = true;
 };
 
 } // namespace
@@ -72,13 +101,18 @@ void tessera::sim::writeTrace(const std::string &path,
                               const arch::Program &prog,
                               const FrameState &frame,
                               const SimResult &result) {
-  TraceWriter w(frame.chip.clock_ghz);
-  w.os << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"chip\":\""
-       << jsonEscape(frame.chip.name)
-       << "\",\"clock_ghz\":" << frame.chip.clock_ghz << "},\"traceEvents\":[";
-  w.event() << "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":"
-               "{\"name\":\"NPU 0 ("
-            << jsonEscape(frame.chip.name) << ")\"}}";
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    throw SimError(path + ": cannot write the trace");
+  TraceWriter w(
+      out, frame.chip.clock_ghz,
+      {{"displayTimeUnit", "ns"},
+       {"otherData",
+        {{"chip", frame.chip.name}, {"clock_ghz", frame.chip.clock_ghz}}}});
+  w.event({{"name", "process_name"},
+           {"ph", "M"},
+           {"pid", 1},
+           {"args", {{"name", "NPU 0 (" + frame.chip.name + ")"}}}});
   w.track(LoadQ, "load queue");
   w.track(ComputeQ, "compute queue");
   w.track(StoreQ, "store queue");
@@ -93,17 +127,16 @@ void tessera::sim::writeTrace(const std::string &path,
   for (const LayerStats &l : result.layers) {
     uint64_t windowEnd = windowBegin + l.attributedCycles;
     if (windowEnd > windowBegin) {
-      std::ostringstream args;
-      args << "\"cycles\":" << l.attributedCycles
-           << ",\"matrix_busy\":" << l.windowMatrixBusy
-           << ",\"vector_busy\":" << l.windowVectorBusy
-           << ",\"dep_wait\":" << l.windowDepWait
-           << ",\"dram_wait\":" << l.windowDramWait
-           << ",\"idle\":" << l.windowIdle
-           << ",\"energy_uj\":" << l.energy.totalPj() * 1e-6
-           << ",\"span_start_cycle\":" << l.startCycle
-           << ",\"span_end_cycle\":" << l.endCycle;
-      w.slice(Layers, l.name, "layer", windowBegin, windowEnd, args.str());
+      json args = {{"cycles", l.attributedCycles},
+                   {"matrix_busy", l.windowMatrixBusy},
+                   {"vector_busy", l.windowVectorBusy},
+                   {"dep_wait", l.windowDepWait},
+                   {"dram_wait", l.windowDramWait},
+                   {"idle", l.windowIdle},
+                   {"energy_uj", l.energy.totalPj() * 1e-6},
+                   {"span_start_cycle", l.startCycle},
+                   {"span_end_cycle", l.endCycle}};
+      w.slice(Layers, l.name, "layer", windowBegin, windowEnd, args);
     }
     windowBegin = windowEnd;
   }
@@ -115,24 +148,23 @@ void tessera::sim::writeTrace(const std::string &path,
     const InstrRecord &rec = frame.records[i];
     std::string layer =
         in.layer < prog.layers.size() ? prog.layers[in.layer] : "";
-    std::ostringstream args;
-    args << "\"instr\":" << i << ",\"text\":\"" << jsonEscape(in.toString())
-         << "\",\"layer\":\"" << jsonEscape(layer)
-         << "\",\"cycles\":" << rec.end - rec.start
-         << ",\"dep_wait_cycles\":" << rec.start - rec.head
-         << ",\"waited_for\":" << result.instrTimings[i].blocker;
+    json args = {{"instr", i},
+                 {"text", in.toString()},
+                 {"layer", layer},
+                 {"cycles", rec.end - rec.start},
+                 {"dep_wait_cycles", rec.start - rec.head},
+                 {"waited_for", result.instrTimings[i].blocker}};
     const char *opName = arch::opcodeName(in.op);
     int queueTrack = LoadQ + int(in.queue());
-    w.slice(queueTrack, opName, layer, rec.start, rec.end, args.str());
+    w.slice(queueTrack, opName, layer, rec.start, rec.end, args);
     if (in.op == arch::Opcode::MatMul)
-      w.slice(MatrixT, opName, layer, rec.start, rec.end, args.str());
+      w.slice(MatrixT, opName, layer, rec.start, rec.end, args);
     else if (arch::isVectorOp(in.op))
-      w.slice(VectorT, opName, layer, rec.start, rec.end, args.str());
+      w.slice(VectorT, opName, layer, rec.start, rec.end, args);
     else {
-      std::ostringstream bus;
-      bus << "\"instr\":" << i << ",\"bus_bytes\":" << rec.dramBusBytes;
       w.slice(DramBus, in.op == arch::Opcode::DmaLoad ? "read" : "write", layer,
-              rec.dramStart, rec.dramEnd, bus.str());
+              rec.dramStart, rec.dramEnd,
+              {{"instr", i}, {"bus_bytes", rec.dramBusBytes}});
       dmaEnds.push_back({rec.end, i});
     }
   }
@@ -172,30 +204,28 @@ void tessera::sim::writeTrace(const std::string &path,
     stores += changes[c].store;
     if (c + 1 < changes.size() && changes[c + 1].at == changes[c].at)
       continue; // one sample per cycle, after every change at it
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3f", gbps < 1e-9 ? 0.0 : gbps);
-    w.counter("DRAM bandwidth (GB/s)", changes[c].at,
-              std::string("\"bandwidth\":") + buf);
+    // GB/s to three decimals (as "%.3f" did).
+    double shown = gbps < 1e-9 ? 0.0 : std::round(gbps * 1e3) / 1e3;
+    w.counter("DRAM bandwidth (GB/s)", changes[c].at, {{"bandwidth", shown}});
     w.counter("DMA transfers in flight", changes[c].at,
-              "\"load\":" + std::to_string(loads) +
-                  ",\"store\":" + std::to_string(stores));
+              {{"load", loads}, {"store", stores}});
   }
 
   std::sort(dmaEnds.begin(), dmaEnds.end());
   uint64_t read = 0, written = 0;
-  w.counter("DRAM bytes", 0, "\"read\":0,\"written\":0");
+  w.counter("DRAM bytes", 0, {{"read", 0}, {"written", 0}});
   for (const auto &[end, i] : dmaEnds) {
     const arch::Instr &in = prog.instrs[i];
     (in.op == arch::Opcode::DmaLoad ? read : written) += in.dmaBytes();
-    w.counter("DRAM bytes", end,
-              "\"read\":" + std::to_string(read) +
-                  ",\"written\":" + std::to_string(written));
+    w.counter("DRAM bytes", end, {{"read", read}, {"written", written}});
   }
-  w.os << "\n]}\n";
-
-  try {
-    arch::writeOutputFile(path, w.os.str(), "trace");
-  } catch (const arch::ContractError &e) {
-    throw SimError(e.what());
+  w.finish();
+  out.close();
+  if (!out) {
+    int err = errno;
+    // No partial trace under the final name (a device node is left alone).
+    if (!arch::isExistingNonRegular(path))
+      std::remove(path.c_str());
+    throw SimError(path + ": cannot write the trace: " + std::strerror(err));
   }
 }

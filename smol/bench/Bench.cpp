@@ -6,6 +6,8 @@
 
 #include "Bench.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -382,16 +384,6 @@ void printTable(std::ostream &os, const BenchResult &r) {
 
 namespace {
 
-std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string num(double v) {
   if (!std::isfinite(v))
     return "null";
@@ -402,48 +394,48 @@ std::string num(double v) {
 
 } // namespace
 
+using json = nlohmann::ordered_json;
+
 void printJson(std::ostream &os, const BenchResult &r) {
-  os << "{\n  \"records\": " << r.records
-     << ",\n  \"content\": " << jsonString(r.contentSummary)
-     << ",\n  \"samples\": " << r.options.samples
-     << ",\n  \"rejects\": " << r.options.rejects
-     << ",\n  \"seed\": " << r.options.seed
-     << ",\n  \"workers\": " << r.options.loader.workers
-     << ",\n  \"chip_fps\": " << num(r.options.chipFramesPerSecond)
-     << ",\n  \"formats\": [\n";
-  for (size_t i = 0; i < r.formats.size(); ++i) {
-    const FormatResult &f = r.formats[i];
-    os << "    {\"name\": " << jsonString(f.name)
-       << ", \"description\": " << jsonString(f.description)
-       << ", \"file_bytes\": " << f.fileBytes
-       << ", \"write_seconds\": " << num(f.writeSeconds)
-       << ", \"open_ios\": " << f.openOps << ", \"open_bytes\": " << f.openBytes
-       << ", \"ios_per_sample\": " << num(f.opsPerSample())
-       << ", \"min_ios_per_sample\": " << f.minOpsPerSample
-       << ", \"max_ios_per_sample\": " << f.maxOpsPerSample
-       << ", \"bytes_per_sample\": " << num(f.bytesPerSample())
-       << ", \"ios_per_reject\": " << num(f.opsPerReject())
-       << ", \"bytes_per_reject\": " << num(f.bytesPerReject())
-       << ", \"cpu_ms_per_sample\": " << num(f.cpuMsPerSample())
-       << ", \"lossy\": " << (f.lossy ? "true" : "false")
-       << ", \"camera_psnr_db\": " << num(f.lossy ? f.worstCameraPsnr : 0)
-       << ", \"devices\": {";
-    for (size_t d = 0; d < f.devices.size(); ++d) {
-      const auto &dev = f.devices[d];
-      os << (d ? ", " : "") << jsonString(storage::deviceKindName(dev.kind))
-         << ": {\"samples_per_second\": "
-         << num(dev.unlimited.samplesPerSecond())
-         << ", \"iops\": " << num(dev.unlimited.iops())
-         << ", \"bytes_per_second\": " << num(dev.unlimited.bytesPerSecond())
-         << ", \"open_ms\": " << num(dev.openPs * 1e-9)
-         << ", \"mean_io_latency_us\": " << num(dev.unlimited.meanIoLatencyUs())
-         << ", \"chip_idle_fraction\": " << num(dev.chip.consumerIdleFraction())
-         << ", \"chip_samples_per_second\": "
-         << num(dev.chip.samplesPerSecond()) << "}";
-    }
-    os << "}}" << (i + 1 < r.formats.size() ? "," : "") << "\n";
+  json doc;
+  doc["records"] = r.records;
+  doc["content"] = r.contentSummary;
+  doc["samples"] = r.options.samples;
+  doc["rejects"] = r.options.rejects;
+  doc["seed"] = r.options.seed;
+  doc["workers"] = r.options.loader.workers;
+  doc["chip_fps"] = r.options.chipFramesPerSecond;
+  json formats = json::array();
+  for (const FormatResult &f : r.formats) {
+    json devices = json::object();
+    for (const auto &dev : f.devices)
+      devices[storage::deviceKindName(dev.kind)] = {
+          {"samples_per_second", dev.unlimited.samplesPerSecond()},
+          {"iops", dev.unlimited.iops()},
+          {"bytes_per_second", dev.unlimited.bytesPerSecond()},
+          {"open_ms", dev.openPs * 1e-9},
+          {"mean_io_latency_us", dev.unlimited.meanIoLatencyUs()},
+          {"chip_idle_fraction", dev.chip.consumerIdleFraction()},
+          {"chip_samples_per_second", dev.chip.samplesPerSecond()}};
+    formats.push_back({{"name", f.name},
+                       {"description", f.description},
+                       {"file_bytes", f.fileBytes},
+                       {"write_seconds", f.writeSeconds},
+                       {"open_ios", f.openOps},
+                       {"open_bytes", f.openBytes},
+                       {"ios_per_sample", f.opsPerSample()},
+                       {"min_ios_per_sample", f.minOpsPerSample},
+                       {"max_ios_per_sample", f.maxOpsPerSample},
+                       {"bytes_per_sample", f.bytesPerSample()},
+                       {"ios_per_reject", f.opsPerReject()},
+                       {"bytes_per_reject", f.bytesPerReject()},
+                       {"cpu_ms_per_sample", f.cpuMsPerSample()},
+                       {"lossy", f.lossy},
+                       {"camera_psnr_db", f.lossy ? f.worstCameraPsnr : 0.0},
+                       {"devices", std::move(devices)}});
   }
-  os << "  ]\n}\n";
+  doc["formats"] = std::move(formats);
+  os << doc.dump(2) << "\n";
 }
 
 void printCsv(std::ostream &os, const BenchResult &r) {

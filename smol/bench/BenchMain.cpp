@@ -46,7 +46,7 @@ and data-loader models and prints the comparison table.
   --prefetch N         prefetch buffer, samples (default 16)
   --chip-fps F         the consumer's rate for the starvation columns
                        (default 36)
-  --device-params FILE storage parameters, "key = value" lines
+  --device-params FILE storage parameters, a TOML file ("key = value" lines)
   --set KEY=VALUE      one storage parameter (e.g. hdd.avg_seek_ms=4)
   --print-params       print the storage parameters and exit
   --json | --csv       machine-readable output instead of the table

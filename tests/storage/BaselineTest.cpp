@@ -9,13 +9,19 @@
 //===----------------------------------------------------------------------===//
 
 #include "tessera/Baselines/Baseline.h"
+#include "Encoding.h"
 #include "TestContent.h"
+
+#include "tensorflow/core/example/example.pb.h"
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <unistd.h>
 
 using namespace tessera::baselines;
@@ -290,4 +296,156 @@ TEST(BaselineErrors, GarbageAndMissingFiles) {
         << e.what();
   }
   EXPECT_THROW(makeBaseline("parquet"), BaselineError);
+}
+
+//===----------------------------------------------------------------------===//
+// The maintained libraries under the baselines: ISA-L's CRC-32C, libsodium's
+// base64, protoc-generated tf.Example code.
+//===----------------------------------------------------------------------===//
+
+TEST(Encoding, Crc32cKnownVector) {
+  // The CRC-32C check value (RFC 3720 and every CRC catalogue): "123456789".
+  const char *s = "123456789";
+  EXPECT_EQ(crc32c(s, 9), 0xE3069283u);
+  // Continued over two pieces it is the same CRC.
+  EXPECT_EQ(crc32c(s + 4, 5, crc32c(s, 4)), 0xE3069283u);
+  EXPECT_EQ(crc32c(s, 0), 0u);
+  // RFC 3720 B.4: 32 bytes of zeros.
+  std::vector<uint8_t> zeros(32, 0);
+  EXPECT_EQ(crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
+}
+
+TEST(Encoding, Base64Rfc4648Vectors) {
+  const std::pair<const char *, const char *> vectors[] = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"}};
+  for (const auto &[plain, coded] : vectors) {
+    std::string out = "x"; // appends
+    base64Encode(reinterpret_cast<const uint8_t *>(plain), std::strlen(plain),
+                 out);
+    EXPECT_EQ(out, std::string("x") + coded);
+    std::vector<uint8_t> back;
+    ASSERT_TRUE(base64Decode(coded, std::strlen(coded), back)) << coded;
+    EXPECT_EQ(std::string(back.begin(), back.end()), plain);
+  }
+  std::vector<uint8_t> bad;
+  EXPECT_FALSE(base64Decode("Zm9!", 4, bad));
+  EXPECT_FALSE(base64Decode("Zg=", 3, bad));
+  EXPECT_FALSE(base64Decode("Zm9vYmFy", 6, bad)); // stops inside a quantum
+}
+
+/// Reads every record of a TFRecord file as TensorFlow's reader does and
+/// parses it with the protoc-generated tf.Example parser.
+std::vector<tensorflow::Example> readTfRecord(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  auto u32 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, bytes.data() + at, 4);
+    return v;
+  };
+  auto masked = [](uint32_t c) {
+    return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+  };
+  std::vector<tensorflow::Example> out;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    uint64_t n;
+    std::memcpy(&n, bytes.data() + at, 8);
+    EXPECT_EQ(masked(crc32c(bytes.data() + at, 8)), u32(at + 8));
+    EXPECT_EQ(masked(crc32c(bytes.data() + at + 12, n)), u32(at + 12 + n));
+    tensorflow::Example e;
+    EXPECT_TRUE(e.ParseFromArray(bytes.data() + at + 12, int(n)));
+    out.push_back(e);
+    at += 16 + n;
+  }
+  EXPECT_EQ(at, bytes.size());
+  return out;
+}
+
+TEST(TfRecord, ExamplesReadByTheProtocGeneratedParser) {
+  TestContent source(12);
+  std::string dir = freshDir("tfexample");
+  makeBaseline("tfrecord")->write(source, dir, nullptr);
+  std::vector<tensorflow::Example> examples =
+      readTfRecord(dir + "/log.tfrecord");
+  ASSERT_EQ(examples.size(), 12u);
+  const Schema &schema = source.schema();
+  Values stat = source.staticValues();
+  for (uint64_t r = 0; r < examples.size(); ++r) {
+    const auto &features = examples[r].features().feature();
+    EXPECT_EQ(features.size(),
+              schema.fields.size() + schema.staticFields.size());
+    Values want = source.record(r);
+    auto check = [&](const Field &f, const std::string &key,
+                     const std::vector<uint8_t> &bytes) {
+      ASSERT_EQ(features.count(key), 1u) << key;
+      const tensorflow::Feature &feature = features.at(key);
+      if (f.role == FieldRole::Camera || f.dtype == DType::F64) {
+        ASSERT_EQ(feature.kind_case(), tensorflow::Feature::kBytesList) << key;
+        ASSERT_EQ(feature.bytes_list().value_size(), 1);
+        EXPECT_EQ(feature.bytes_list().value(0),
+                  std::string(bytes.begin(), bytes.end()))
+            << key;
+      } else if (f.dtype == DType::F32) {
+        ASSERT_EQ(feature.kind_case(), tensorflow::Feature::kFloatList) << key;
+        std::vector<float> v(f.elements());
+        std::memcpy(v.data(), bytes.data(), f.bytes());
+        EXPECT_EQ(std::vector<float>(feature.float_list().value().begin(),
+                                     feature.float_list().value().end()),
+                  v)
+            << key;
+      } else {
+        ASSERT_EQ(feature.kind_case(), tensorflow::Feature::kInt64List) << key;
+        ASSERT_EQ(uint64_t(feature.int64_list().value_size()), f.elements());
+        for (uint64_t i = 0; i < f.elements(); ++i) {
+          int64_t v = 0;
+          if (f.dtype == DType::U8)
+            v = bytes[i];
+          else if (f.dtype == DType::I32) {
+            int32_t x;
+            std::memcpy(&x, bytes.data() + 4 * i, 4);
+            v = x;
+          } else {
+            std::memcpy(&v, bytes.data() + 8 * i, 8);
+          }
+          EXPECT_EQ(feature.int64_list().value(int(i)), v)
+              << key << "[" << i << "]";
+        }
+      }
+    };
+    for (size_t k = 0; k < schema.fields.size(); ++k)
+      check(schema.fields[k], schema.fields[k].name, want[k]);
+    for (size_t k = 0; k < schema.staticFields.size(); ++k)
+      check(schema.staticFields[k], "static/" + schema.staticFields[k].name,
+            stat[k]);
+  }
+}
+
+TEST(Jsonl, LinesParseWithNlohmannAndKeepTheSchema) {
+  TestContent source(5, 4, 6, 2);
+  std::string dir = freshDir("jsonl_keys");
+  makeBaseline("jsonl")->write(source, dir, nullptr);
+  std::ifstream in(dir + "/log.jsonl");
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    nlohmann::json row = nlohmann::json::parse(line);
+    for (const Field &f : source.schema().fields)
+      EXPECT_TRUE(row.contains(f.name)) << f.name;
+    for (const Field &f : source.schema().staticFields)
+      EXPECT_TRUE(row["static"].contains(f.name)) << f.name;
+    EXPECT_TRUE(row["cam0"].is_string());
+    EXPECT_EQ(row["vehicle"].size(), 8u);
+    EXPECT_EQ(row["imu"].size(), 2u);
+    EXPECT_EQ(row["imu"][0].size(), 3u);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 5);
 }

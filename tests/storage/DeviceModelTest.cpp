@@ -151,9 +151,26 @@ TEST(DeviceModel, ParamsFile) {
     p.loadFile(path);
     FAIL() << "bad line accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find(":2: expected 'key = value'"),
-              std::string::npos);
+    // toml++'s syntax error, with line and column.
+    EXPECT_NE(std::string(e.what()).find("storage_params.cfg:2:"),
+              std::string::npos)
+        << e.what();
   }
+  {
+    std::ofstream out(path);
+    out << "[hdd]\nrpm = 5400\navg_seek_ms = -1\n";
+  }
+  try {
+    p.loadFile(path);
+    FAIL() << "negative seek accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "storage_params.cfg:3: storage parameter hdd.avg_seek_ms: "
+                  "expected a positive number, got '-1'"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(p.hdd.rpm, 5400);
   std::remove(path.c_str());
   EXPECT_THROW(p.loadFile(path), std::invalid_argument);
 }

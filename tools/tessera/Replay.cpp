@@ -9,6 +9,8 @@
 #include "tessera/Smol/Reader.h"
 #include "tessera/Storage/IoTrace.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +19,7 @@
 
 using namespace tessera;
 using namespace tessera::tools;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -258,43 +261,31 @@ std::string tessera::tools::formatReplay(const ReplayResult &r) {
 }
 
 std::string tessera::tools::replayJson(const ReplayResult &r) {
-  std::ostringstream os;
-  auto num = [](double v) { return fmt("%.10g", v); };
-  auto list = [&](const std::vector<double> &v) {
-    std::string s = "[";
-    for (size_t i = 0; i < v.size(); ++i)
-      s += (i ? ", " : "") + num(v[i]);
-    return s + "]";
-  };
-  std::string clip;
-  for (char c : r.clip) {
-    if (c == '"' || c == '\\')
-      clip += '\\';
-    clip += c;
-  }
-  os << "{\n  \"clip\": \"" << clip << "\",\n  \"frames\": " << r.frames
-     << ",\n  \"camera_bytes_per_frame\": " << r.cameraBytesPerFrame
-     << ",\n  \"storage\": {\"device\": \"" << r.device
-     << "\", \"open_ops\": " << r.openOps << ", \"open_bytes\": " << r.openBytes
-     << ", \"ops_per_frame\": " << num(r.opsPerFrame)
-     << ", \"bytes_per_frame\": " << num(r.bytesPerFrame)
-     << ", \"frames_per_second\": " << num(r.loader.samplesPerSecond())
-     << ", \"iops\": " << num(r.loader.iops())
-     << ", \"mean_read_latency_us\": " << num(r.loader.meanIoLatencyUs())
-     << ", \"consumer_idle_fraction\": " << num(r.loader.consumerIdleFraction())
-     << ", \"first_frame_ms\": " << num(r.firstFrameMs)
-     << ", \"keeps_up\": " << (r.storageKeepsUp ? "true" : "false")
-     << "},\n  \"chip\": {\"cycles\": " << r.chipCycles
-     << ", \"ms\": " << num(r.chipMs)
-     << "},\n  \"latency_ms\": {\"p50\": " << num(r.p50Ms)
-     << ", \"p99\": " << num(r.p99Ms) << ", \"max\": " << num(r.maxMs)
-     << ", \"per_frame\": " << list(r.latencyMs)
-     << "},\n  \"wait_ms\": " << list(r.waitMs)
-     << ",\n  \"budget\": {\"budget_ms\": " << num(r.budgetMs)
-     << ", \"frames_over\": " << r.framesOverBudget
-     << ", \"passed\": " << (r.framesOverBudget ? "false" : "true")
-     << "},\n  \"accuracy\": {\"worst_max_abs_over_rms\": "
-     << num(r.worstMaxAbsOverRms)
-     << ", \"passed\": " << (r.accurate ? "true" : "false") << "}\n}\n";
-  return os.str();
+  json doc;
+  doc["clip"] = r.clip;
+  doc["frames"] = r.frames;
+  doc["camera_bytes_per_frame"] = r.cameraBytesPerFrame;
+  doc["storage"] = {{"device", r.device},
+                    {"open_ops", r.openOps},
+                    {"open_bytes", r.openBytes},
+                    {"ops_per_frame", r.opsPerFrame},
+                    {"bytes_per_frame", r.bytesPerFrame},
+                    {"frames_per_second", r.loader.samplesPerSecond()},
+                    {"iops", r.loader.iops()},
+                    {"mean_read_latency_us", r.loader.meanIoLatencyUs()},
+                    {"consumer_idle_fraction", r.loader.consumerIdleFraction()},
+                    {"first_frame_ms", r.firstFrameMs},
+                    {"keeps_up", r.storageKeepsUp}};
+  doc["chip"] = {{"cycles", r.chipCycles}, {"ms", r.chipMs}};
+  doc["latency_ms"] = {{"p50", r.p50Ms},
+                       {"p99", r.p99Ms},
+                       {"max", r.maxMs},
+                       {"per_frame", r.latencyMs}};
+  doc["wait_ms"] = r.waitMs;
+  doc["budget"] = {{"budget_ms", r.budgetMs},
+                   {"frames_over", r.framesOverBudget},
+                   {"passed", r.framesOverBudget == 0}};
+  doc["accuracy"] = {{"worst_max_abs_over_rms", r.worstMaxAbsOverRms},
+                     {"passed", r.accurate}};
+  return doc.dump(2) + "\n";
 }

@@ -10,6 +10,7 @@
 #include "SweepSpec.h"
 
 #include "tessera/arch/Error.h"
+#include "tessera/arch/Toml.h"
 
 #include <toml++/toml.h>
 
@@ -220,68 +221,40 @@ std::string unquote(const std::string &v) {
   return v;
 }
 
-/// A value in the config text's own syntax (quoted if the base quotes it).
-std::string configLiteral(const AxisValue &v, const std::string &original,
-                          bool tomlText) {
-  // In a TOML config every string is quoted, also one given for a number
-  // (so that the config parser reports the type, not a syntax error).
-  bool quoted = tomlText || (!original.empty() && original.front() == '"');
-  if (v.kind == AxisValue::String) {
-    if (!quoted)
-      return v.s;
-    std::string out = "\"";
-    for (char c : v.s) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      out += c;
-    }
-    return out + "\"";
-  }
-  return v.text();
-}
-
-/// Builds a chip config: `base` with the given fields replaced. Throws
-/// ContractError with the config parser's message (without a location).
+/// Builds a chip config: `base` with the given fields replaced, each checked
+/// by the chip config's own field table (setConfigField). Throws
+/// ContractError with the field's message (without a location).
 ChipConfig withFields(const ChipConfig &base,
                       const std::vector<std::pair<std::string, AxisValue>> &f) {
-  std::string text = base.toText();
-  bool tomlText = text.find("name = \"") != std::string::npos;
-  std::istringstream in(text);
-  std::ostringstream out;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::string key, value;
-    if (splitLine(line, key, value)) {
-      auto it = std::find_if(f.begin(), f.end(),
-                             [&](const auto &kv) { return kv.first == key; });
-      if (it != f.end()) {
-        out << key << " = " << configLiteral(it->second, value, tomlText)
-            << "\n";
-        continue;
+  ChipConfig c = base;
+  for (const auto &[name, v] : f) {
+    const tessera::arch::ConfigField *field =
+        tessera::arch::findConfigField(name);
+    if (!field)
+      throw ContractError("unknown field '" + name + "'");
+    try {
+      switch (v.kind) {
+      case AxisValue::Int:
+        tessera::arch::setConfigField(c, *field, toml::value<int64_t>(v.i), "");
+        break;
+      case AxisValue::Float:
+        tessera::arch::setConfigField(c, *field, toml::value<double>(v.d), "");
+        break;
+      case AxisValue::String:
+        tessera::arch::setConfigField(c, *field, toml::value<std::string>(v.s),
+                                      "");
+        break;
+      case AxisValue::Bool:
+        tessera::arch::setConfigField(c, *field, toml::value<bool>(v.b), "");
+        break;
       }
+    } catch (const ContractError &e) {
+      // Drop the empty location's ": " prefix.
+      std::string msg = e.what();
+      throw ContractError(msg.compare(0, 2, ": ") == 0 ? msg.substr(2) : msg);
     }
-    out << line << "\n";
   }
-  static const std::string marker = "\x01sweep";
-  try {
-    return ChipConfig::parse(out.str(), marker);
-  } catch (const ContractError &e) {
-    // Drop the parser's "<marker>[:line[:column]]: " prefix.
-    std::string msg = e.what();
-    if (msg.compare(0, marker.size(), marker) == 0) {
-      size_t p = marker.size();
-      while (p + 1 < msg.size() && msg[p] == ':' &&
-             std::isdigit((unsigned char)msg[p + 1])) {
-        ++p;
-        while (p < msg.size() && std::isdigit((unsigned char)msg[p]))
-          ++p;
-      }
-      if (p < msg.size() && msg[p] == ':')
-        ++p;
-      msg = trim(msg.substr(p));
-    }
-    throw ContractError(msg);
-  }
+  return c;
 }
 
 } // namespace

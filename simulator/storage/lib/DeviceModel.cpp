@@ -9,6 +9,11 @@
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
 
+#include "tessera/arch/Error.h"
+#include "tessera/arch/Toml.h"
+
+#include <functional>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -116,37 +121,52 @@ void StorageParams::set(const std::string &key, const std::string &value) {
                               "' (known: " + known + ")");
 }
 
-static std::string trim(const std::string &s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos)
-    return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
-
 void StorageParams::loadFile(const std::string &path) {
-  std::string text;
-  try {
-    text = arch::readInputFile(path, arch::kMaxTextInputBytes,
-                               "storage parameter file");
-  } catch (const arch::ContractError &e) {
-    throw std::invalid_argument(e.what());
-  }
-  std::istringstream in(text);
-  std::string line;
-  for (unsigned lineNo = 1; std::getline(in, line); ++lineNo) {
-    std::string body = trim(line.substr(0, line.find('#')));
-    if (body.empty())
-      continue;
-    size_t eq = body.find('=');
-    if (eq == std::string::npos)
-      throw std::invalid_argument(path + ":" + std::to_string(lineNo) +
-                                  ": expected 'key = value'");
+  toml::table table = [&] {
     try {
-      set(trim(body.substr(0, eq)), trim(body.substr(eq + 1)));
-    } catch (const std::invalid_argument &e) {
-      throw std::invalid_argument(path + ":" + std::to_string(lineNo) + ": " +
-                                  e.what());
+      return arch::loadToml(path, "storage parameter file");
+    } catch (const arch::ContractError &e) {
+      throw std::invalid_argument(e.what());
+    }
+  }();
+  // Keys in file order, so that the first bad one is reported.
+  struct Entry {
+    std::string key;
+    const toml::node *value;
+    uint32_t line;
+  };
+  std::vector<Entry> entries;
+  std::function<void(const toml::table &, const std::string &)> walk =
+      [&](const toml::table &t, const std::string &prefix) {
+        for (auto &&[k, v] : t) {
+          std::string key = prefix + std::string(k.str());
+          if (const toml::table *sub = v.as_table())
+            walk(*sub, key + ".");
+          else
+            entries.push_back({key, &v, k.source().begin.line});
+        }
+      };
+  walk(table, "");
+  std::stable_sort(
+      entries.begin(), entries.end(),
+      [](const Entry &a, const Entry &b) { return a.line < b.line; });
+  for (const Entry &e : entries) {
+    std::string where = path + ":" + std::to_string(e.line) + ": ";
+    const toml::node &v = *e.value;
+    bool decimal =
+        v.is_floating_point() ||
+        (v.is_integer() &&
+         !(v.as_integer()->flags() & (toml::value_flags::format_as_hexadecimal |
+                                      toml::value_flags::format_as_octal |
+                                      toml::value_flags::format_as_binary)));
+    if (!decimal)
+      throw std::invalid_argument(where + "storage parameter " + e.key +
+                                  ": expected a positive number, got " +
+                                  arch::tomlRepr(v));
+    try {
+      set(e.key, arch::tomlRepr(v));
+    } catch (const std::invalid_argument &err) {
+      throw std::invalid_argument(where + err.what());
     }
   }
 }

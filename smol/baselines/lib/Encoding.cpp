@@ -6,6 +6,10 @@
 
 #include "Encoding.h"
 
+#include <isa-l/crc.h>
+#include <sodium.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -14,85 +18,40 @@
 namespace tessera {
 namespace baselines {
 
-static const char kB64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 void base64Encode(const uint8_t *d, size_t n, std::string &out) {
-  out.reserve(out.size() + (n + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-    out.push_back(kB64[v >> 18]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
-  }
-  if (i < n) {
-    uint32_t v = d[i] << 16;
-    if (i + 1 < n)
-      v |= d[i + 1] << 8;
-    out.push_back(kB64[v >> 18]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(i + 1 < n ? kB64[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
+  const int variant = sodium_base64_VARIANT_ORIGINAL;
+  size_t at = out.size();
+  size_t room = sodium_base64_ENCODED_LEN(n, variant); // with the NUL
+  out.resize(at + room);
+  sodium_bin2base64(out.data() + at, room, d, n, variant);
+  out.resize(at + room - 1);
 }
 
 bool base64Decode(const char *t, size_t n, std::vector<uint8_t> &out) {
-  static int8_t table[256];
-  static bool init = [] {
-    for (int i = 0; i < 256; ++i)
-      table[i] = -1;
-    for (int i = 0; i < 64; ++i)
-      table[static_cast<uint8_t>(kB64[i])] = static_cast<int8_t>(i);
-    return true;
-  }();
-  (void)init;
-  if (n % 4)
+  out.resize(n / 4 * 3 + 3);
+  size_t got = 0;
+  const char *stop = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), t, n, nullptr, &got, &stop,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      stop != t + n) {
+    out.clear();
     return false;
-  out.clear();
-  out.reserve(n / 4 * 3);
-  for (size_t i = 0; i < n; i += 4) {
-    int pad = 0;
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = t[i + k];
-      int8_t x;
-      if (c == '=' && i + 4 == n && k >= 2) {
-        ++pad;
-        x = 0;
-      } else {
-        x = table[static_cast<uint8_t>(c)];
-        if (x < 0 || pad)
-          return false;
-      }
-      v = (v << 6) | static_cast<uint32_t>(x);
-    }
-    out.push_back(static_cast<uint8_t>(v >> 16));
-    if (pad < 2)
-      out.push_back(static_cast<uint8_t>(v >> 8));
-    if (pad < 1)
-      out.push_back(static_cast<uint8_t>(v));
   }
+  out.resize(got);
   return true;
 }
 
 uint32_t crc32c(const void *data, size_t n, uint32_t crc) {
-  static uint32_t table[256];
-  static bool init = [] {
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k)
-        c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-      table[i] = c;
-    }
-    return true;
-  }();
-  (void)init;
-  const uint8_t *p = static_cast<const uint8_t *>(data);
+  // ISA-L's crc32_iscsi neither inverts the seed nor the result; CRC-32C as
+  // TFRecord (and RFC 3720) defines it does both.
+  auto *p = static_cast<unsigned char *>(const_cast<void *>(data));
   crc = ~crc;
-  for (size_t i = 0; i < n; ++i)
-    crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  while (n > 0) {
+    int chunk = int(std::min<size_t>(n, 1u << 30)); // ISA-L takes an int
+    crc = crc32_iscsi(p, chunk, crc);
+    p += chunk;
+    n -= size_t(chunk);
+  }
   return ~crc;
 }
 

@@ -1,7 +1,8 @@
 //===- Encoding.h - byte and text encodings shared by baselines -*- C++ -*-===//
 //
 // Part of Tessera (internal to TesseraBaselines). Little-endian integers,
-// base64, CRC-32C (TFRecord's checksum), CRC-32 (row log), number text.
+// base64 (libsodium), CRC-32C (ISA-L; TFRecord's and the row log's
+// checksum), number text.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,12 +40,15 @@ inline uint64_t getU64(const uint8_t *p) {
   return v;
 }
 
-/// Standard base64 with padding.
+/// Standard base64 with padding (RFC 4648), appended to `out`; libsodium's
+/// sodium_bin2base64.
 void base64Encode(const uint8_t *data, size_t n, std::string &out);
-/// Decodes exactly `n` characters; false on a bad character or length.
+/// Decodes exactly `n` characters with sodium_base642bin; false on a bad
+/// character or length.
 bool base64Decode(const char *text, size_t n, std::vector<uint8_t> &out);
 
-/// CRC-32C (Castagnoli), as TFRecord uses it.
+/// CRC-32C (Castagnoli), as TFRecord uses it, by ISA-L's crc32_iscsi;
+/// `crc` continues an earlier value (crc32c(ab) == crc32c(b, crc32c(a))).
 uint32_t crc32c(const void *data, size_t n, uint32_t crc = 0);
 /// TFRecord's masked CRC: rotate right 15, add 0xa282ead8.
 inline uint32_t maskCrc(uint32_t crc) {

@@ -241,12 +241,11 @@ private:
     for (size_t k = 0; k < fields.size(); ++k)
       out[k].resize(fields[k].bytes());
     const char *p = reinterpret_cast<const char *>(data.data());
-    JsonRowParser parser(p, p + data.size(), [&](const std::string &msg) {
+    JsonFail fail = [&](const std::string &msg) {
       return BaselineError(what + ": " + msg);
-    });
-    parser.object(fields, out, nullptr);
-    if (!parser.atEnd())
-      throw BaselineError(what + ": trailing characters after the object");
+    };
+    readJsonFields(baselines::parseJson(p, p + data.size(), fail), fields, out,
+                   fail);
   }
 
   std::string dir;
@@ -273,9 +272,9 @@ public:
     writeWholeFile(dir + "/schema.txt", schemaText.data(), schemaText.size());
     std::vector<size_t> map;
     Schema meta = metaSchema(schema, map);
-    std::string staticJson = "{";
-    appendJsonObject(staticJson, schema.staticFields, source.staticValues());
-    staticJson += "}";
+    Json staticObject = Json::object();
+    addJsonFields(staticObject, schema.staticFields, source.staticValues());
+    std::string staticJson = staticObject.dump();
     uint64_t n = source.size();
     uint64_t shards = (n + kSamplesPerShard - 1) / kSamplesPerShard;
     std::string index = "shards " + std::to_string(shards) + " " +
@@ -290,9 +289,9 @@ public:
         Values metaValues;
         for (size_t k : map)
           metaValues.push_back(rec[k]);
-        std::string json = "{";
-        appendJsonObject(json, meta.fields, metaValues);
-        json += "}";
+        Json metaObject = Json::object();
+        addJsonFields(metaObject, meta.fields, metaValues);
+        std::string json = metaObject.dump();
         uint64_t start = tar.offset;
         std::string key = sampleKey(r);
         tar.add(key + ".json", json.data(), json.size());

@@ -255,17 +255,12 @@ public:
 protected:
   void parseRow(const char *p, const char *end, uint64_t index, Values &out,
                 Values &stat) override {
-    auto fail = [&](const std::string &msg) { return rowError(index, msg); };
-    JsonRowParser parser(p, end, fail);
-    bool haveStatic = false;
-    parser.object(schema.fields, out, [&] {
-      parser.object(schema.staticFields, stat, nullptr);
-      haveStatic = true;
-    });
-    if (!haveStatic)
-      throw fail("missing key 'static'");
-    if (!parser.atEnd())
-      throw fail("trailing characters after the object");
+    JsonFail fail = [&](const std::string &msg) {
+      return rowError(index, msg);
+    };
+    Json row = parseJson(p, end, fail);
+    readJsonFields(row, schema.fields, out, fail, "static");
+    readJsonFields(row.at("static"), schema.staticFields, stat, fail);
   }
 };
 
@@ -282,14 +277,14 @@ public:
     const Schema &schema = source.schema();
     writeSchemaFile(dir + "/schema.txt", schema);
     OutFile out(dir + "/log.jsonl");
-    Values stat = source.staticValues();
-    std::string staticJson;
-    appendJsonObject(staticJson, schema.staticFields, stat);
+    Json stat = Json::object();
+    addJsonFields(stat, schema.staticFields, source.staticValues());
     std::string line;
     for (uint64_t r = 0; r < source.size(); ++r) {
-      line = "{";
-      appendJsonObject(line, schema.fields, source.record(r));
-      line += ",\"static\":{" + staticJson + "}}\n";
+      Json row = Json::object();
+      addJsonFields(row, schema.fields, source.record(r));
+      row["static"] = stat;
+      line = row.dump() + "\n";
       out.write(line);
       if (progress)
         progress(r + 1, source.size());

@@ -4,6 +4,9 @@
 // buffers, byte-compatible with TensorFlow's tf.data.TFRecordDataset:
 //   record = u64 length | u32 masked_crc32c(length) | data | u32
 //   masked_crc32c(data)
+// The Examples are built, serialized and parsed by protoc-generated code from
+// TensorFlow's published example.proto/feature.proto (smol/baselines/proto),
+// and the checksums are ISA-L's CRC-32C, as a C++ user of TFRecord reads them.
 // Each Example holds every dynamic field (float32 -> float_list, integers ->
 // int64_list, cameras and float64 -> bytes_list of raw little-endian bytes)
 // and, as the Waymo Open Dataset's Frame does with its context, the static
@@ -16,6 +19,11 @@
 #include "Encoding.h"
 #include "Formats.h"
 
+#include "tensorflow/core/example/example.pb.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <sstream>
 #include <unordered_map>
 
@@ -24,108 +32,80 @@ namespace baselines {
 
 namespace {
 
-void putVarint(std::vector<uint8_t> &out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
-}
-
-void putLengthDelimited(std::vector<uint8_t> &out, uint32_t fieldNo,
-                        const std::vector<uint8_t> &body) {
-  putVarint(out, (fieldNo << 3) | 2);
-  putVarint(out, body.size());
-  out.insert(out.end(), body.begin(), body.end());
-}
-
 /// The tf.train.Feature of one field's raw values.
-std::vector<uint8_t> encodeFeature(const Field &f, const uint8_t *bytes) {
-  std::vector<uint8_t> list, packed, feature;
+tensorflow::Feature encodeFeature(const Field &f, const uint8_t *bytes) {
+  tensorflow::Feature feature;
   if (f.role == FieldRole::Camera || f.dtype == DType::F64) {
-    std::vector<uint8_t> raw(bytes, bytes + f.bytes());
-    putLengthDelimited(list, 1, raw); // BytesList.value
-    putLengthDelimited(feature, 1, list);
+    feature.mutable_bytes_list()->add_value(
+        reinterpret_cast<const char *>(bytes), f.bytes());
   } else if (f.dtype == DType::F32) {
-    packed.assign(bytes, bytes + f.bytes());
-    putLengthDelimited(list, 1, packed); // FloatList.value, packed
-    putLengthDelimited(feature, 2, list);
+    auto *values = feature.mutable_float_list()->mutable_value();
+    values->Resize(int(f.elements()), 0.0f);
+    std::memcpy(values->mutable_data(), bytes, f.bytes());
   } else {
+    auto *values = feature.mutable_int64_list()->mutable_value();
+    values->Reserve(int(f.elements()));
     for (uint64_t i = 0; i < f.elements(); ++i)
-      putVarint(packed, static_cast<uint64_t>(elementAsInt(f.dtype, bytes, i)));
-    putLengthDelimited(list, 1, packed); // Int64List.value, packed
-    putLengthDelimited(feature, 3, list);
+      values->Add(elementAsInt(f.dtype, bytes, i));
   }
   return feature;
 }
 
-void addEntry(std::vector<uint8_t> &features, const std::string &key,
-              const std::vector<uint8_t> &feature) {
-  std::vector<uint8_t> entry;
-  putLengthDelimited(entry, 1, std::vector<uint8_t>(key.begin(), key.end()));
-  putLengthDelimited(entry, 2, feature);
-  putLengthDelimited(features, 1, entry); // Features.feature map entry
-}
-
-/// A cursor over protobuf wire format.
-struct Wire {
-  const uint8_t *p, *end;
-  std::function<BaselineError(const std::string &)> fail;
-
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p == end)
-        throw fail("truncated varint");
-      uint8_t b = *p++;
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80))
-        return v;
-    }
-    throw fail("varint too long");
-  }
-  /// Next length-delimited field; its number in `fieldNo`.
-  Wire field(uint32_t &fieldNo) {
-    uint64_t key = varint();
-    if ((key & 7) != 2)
-      throw fail("unexpected wire type " + std::to_string(key & 7));
-    fieldNo = static_cast<uint32_t>(key >> 3);
-    uint64_t n = varint();
-    if (n > static_cast<uint64_t>(end - p))
-      throw fail("length-delimited field runs past the record");
-    Wire sub{p, p + n, fail};
-    p += n;
-    return sub;
-  }
-  bool done() const { return p == end; }
-};
-
-void decodeFeature(Wire w, const Field &f, std::vector<uint8_t> &dst) {
-  uint32_t kind;
-  Wire list = w.field(kind);
-  uint32_t fieldNo;
-  Wire values = list.field(fieldNo);
+/// Copies a feature's values into a field's raw bytes, checking kind and
+/// count against the field.
+void decodeFeature(
+    const tensorflow::Feature &feature, const Field &f,
+    std::vector<uint8_t> &dst,
+    const std::function<BaselineError(const std::string &)> &fail) {
   bool wantBytes = f.role == FieldRole::Camera || f.dtype == DType::F64;
-  uint32_t expectKind = wantBytes ? 1 : (f.dtype == DType::F32 ? 2 : 3);
-  if (kind != expectKind || fieldNo != 1)
-    throw w.fail("feature '" + f.name + "' has the wrong kind");
+  auto expectKind = wantBytes               ? tensorflow::Feature::kBytesList
+                    : f.dtype == DType::F32 ? tensorflow::Feature::kFloatList
+                                            : tensorflow::Feature::kInt64List;
+  if (feature.kind_case() != expectKind)
+    throw fail("feature '" + f.name + "' has the wrong kind");
   dst.resize(f.bytes());
-  if (kind == 3) {
-    for (uint64_t i = 0; i < f.elements(); ++i) {
-      if (values.done())
-        throw w.fail("feature '" + f.name + "' has too few values");
-      setElementFromInt(f.dtype, dst.data(), i,
-                        static_cast<int64_t>(values.varint()));
-    }
-    if (!values.done())
-      throw w.fail("feature '" + f.name + "' has too many values");
+  auto count = [&](uint64_t n) {
+    if (n != f.elements())
+      throw fail("feature '" + f.name + "' has " + std::to_string(n) +
+                 " values, expected " + std::to_string(f.elements()));
+  };
+  switch (expectKind) {
+  case tensorflow::Feature::kBytesList: {
+    const auto &list = feature.bytes_list();
+    if (list.value_size() != 1 || list.value(0).size() != f.bytes())
+      throw fail("feature '" + f.name + "' has " +
+                 std::to_string(list.value_size() ? list.value(0).size() : 0) +
+                 " bytes, expected " + std::to_string(f.bytes()));
+    std::memcpy(dst.data(), list.value(0).data(), f.bytes());
     return;
   }
-  if (static_cast<uint64_t>(values.end - values.p) != f.bytes())
-    throw w.fail("feature '" + f.name + "' has " +
-                 std::to_string(values.end - values.p) + " bytes, expected " +
-                 std::to_string(f.bytes()));
-  std::memcpy(dst.data(), values.p, f.bytes());
+  case tensorflow::Feature::kFloatList: {
+    const auto &values = feature.float_list().value();
+    count(uint64_t(values.size()));
+    std::memcpy(dst.data(), values.data(), f.bytes());
+    return;
+  }
+  default: {
+    const auto &values = feature.int64_list().value();
+    count(uint64_t(values.size()));
+    for (uint64_t i = 0; i < f.elements(); ++i)
+      setElementFromInt(f.dtype, dst.data(), i, values[int(i)]);
+    return;
+  }
+  }
+}
+
+/// The Example's bytes, with map entries in key order (protobuf's
+/// deterministic serialization) so that a log is the same on every write.
+std::string serialize(const tensorflow::Example &example) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    example.SerializeToCodedStream(&coded);
+  }
+  return out;
 }
 
 /// Field lookup by feature key: dynamic fields by name, static ones under
@@ -195,32 +175,21 @@ public:
       throw fail("length " + std::to_string(n) + " disagrees with the index");
     if (maskCrc(crc32c(rec.data() + 12, n)) != getU32(rec.data() + 12 + n))
       throw fail("data checksum mismatch (corrupted record)");
-    Values out(schema.fields.size()), stat(schema.staticFields.size());
-    Wire example{rec.data() + 12, rec.data() + 12 + n, fail};
-    uint32_t fieldNo;
-    Wire features = example.field(fieldNo);
-    if (fieldNo != 1 || !example.done())
+    tensorflow::Example example;
+    if (!example.ParseFromArray(rec.data() + 12, int(n)))
       throw fail("not a tf.Example");
-    size_t seen = 0;
-    while (!features.done()) {
-      Wire entry = features.field(fieldNo);
-      Wire key = entry.field(fieldNo);
-      if (fieldNo != 1)
-        throw fail("map entry without a key");
-      std::string name(key.p, key.end);
-      Wire value = entry.field(fieldNo);
-      if (fieldNo != 2)
-        throw fail("map entry without a value");
+    Values out(schema.fields.size()), stat(schema.staticFields.size());
+    const auto &features = example.features().feature();
+    for (const auto &[name, feature] : features) {
       auto it = keys->keys.find(name);
       if (it == keys->keys.end())
         throw fail("unknown feature '" + name + "'");
       bool isStatic = it->second.first;
       size_t k = it->second.second;
       const Field &f = isStatic ? schema.staticFields[k] : schema.fields[k];
-      decodeFeature(value, f, isStatic ? stat[k] : out[k]);
-      ++seen;
+      decodeFeature(feature, f, isStatic ? stat[k] : out[k], fail);
     }
-    if (seen != schema.fields.size() + schema.staticFields.size())
+    if (features.size() != schema.fields.size() + schema.staticFields.size())
       throw fail("missing features");
     if (rowStatic)
       *rowStatic = std::move(stat);
@@ -251,31 +220,28 @@ public:
     std::string schemaText = schema.serialize();
     writeWholeFile(dir + "/schema.txt", schemaText.data(), schemaText.size());
     Values stat = source.staticValues();
-    std::vector<uint8_t> staticEntries;
+    tensorflow::Example example;
+    auto &features = *example.mutable_features()->mutable_feature();
     for (size_t k = 0; k < schema.staticFields.size(); ++k)
-      addEntry(staticEntries, "static/" + schema.staticFields[k].name,
-               encodeFeature(schema.staticFields[k], stat[k].data()));
+      features["static/" + schema.staticFields[k].name] =
+          encodeFeature(schema.staticFields[k], stat[k].data());
     OutFile out(dir + "/log.tfrecord");
     std::string index;
     for (uint64_t r = 0; r < source.size(); ++r) {
       Values rec = source.record(r);
-      std::vector<uint8_t> features;
       for (size_t k = 0; k < schema.fields.size(); ++k)
-        addEntry(features, schema.fields[k].name,
-                 encodeFeature(schema.fields[k], rec[k].data()));
-      features.insert(features.end(), staticEntries.begin(),
-                      staticEntries.end());
-      std::vector<uint8_t> example;
-      putLengthDelimited(example, 1, features);
+        features[schema.fields[k].name] =
+            encodeFeature(schema.fields[k], rec[k].data());
+      std::string bytes = serialize(example);
       std::vector<uint8_t> head;
-      putU64(head, example.size());
+      putU64(head, bytes.size());
       putU32(head, maskCrc(crc32c(head.data(), 8)));
       std::vector<uint8_t> tail;
-      putU32(tail, maskCrc(crc32c(example.data(), example.size())));
+      putU32(tail, maskCrc(crc32c(bytes.data(), bytes.size())));
       index += std::to_string(out.offset()) + " " +
-               std::to_string(16 + example.size()) + "\n";
+               std::to_string(16 + bytes.size()) + "\n";
       out.write(head);
-      out.write(example);
+      out.write(bytes);
       out.write(tail);
       if (progress)
         progress(r + 1, source.size());

@@ -9,6 +9,10 @@
 #include "tessera/Sim/Report.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace tessera;
 using namespace tessera::sim;
@@ -69,9 +73,10 @@ TEST(Report, BudgetOverrun) {
   EXPECT_NEAR(b.headroomMs, -2.22, 1e-9);
   std::string table = formatReport(resultOf(60000000), chip, {});
   EXPECT_TRUE(contains(table, "FAIL, over budget by 2.220000 ms")) << table;
-  std::string json = reportJson(resultOf(60000000), chip, {});
-  EXPECT_TRUE(contains(json, "\"passed\": false")) << json;
-  EXPECT_TRUE(contains(json, "\"headroom_ms\": -2.22")) << json;
+  nlohmann::json json =
+      nlohmann::json::parse(reportJson(resultOf(60000000), chip, {}));
+  EXPECT_EQ(json["budget"]["passed"], false);
+  EXPECT_NEAR(json["budget"]["headroom_ms"].get<double>(), -2.22, 1e-9);
 }
 
 TEST(Report, JsonCarriesTheFiguresAndEscapes) {
@@ -84,15 +89,35 @@ TEST(Report, JsonCarriesTheFiguresAndEscapes) {
   acc.tolerance = 0.02;
   acc.passed = true;
   info.accuracy = {acc};
-  std::string json = reportJson(resultOf(20000000), chip, info);
-  EXPECT_TRUE(contains(json, "\"model\": \"dir\\\\model \\\"v2\\\".onnx\""))
-      << json;
-  EXPECT_TRUE(contains(json, "\"frame\": {\"cycles\": 20000000, \"ms\": 10,"))
-      << json;
-  EXPECT_TRUE(contains(json, "\"bytes_read\": 123456789")) << json;
-  EXPECT_TRUE(contains(json, "\"name\": \"mlp \\\"fc1\\\"\"")) << json;
-  EXPECT_TRUE(contains(json, "\"share\": 0.75")) << json;
-  EXPECT_TRUE(contains(json, "\"accuracy_passed\": true")) << json;
+  std::string text = reportJson(resultOf(20000000), chip, info);
+  // Parsed back by the library; strings with quotes and backslashes survive.
+  nlohmann::json json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["model"], "dir\\model \"v2\".onnx");
+  EXPECT_TRUE(contains(text, "\"model\": \"dir\\\\model \\\"v2\\\".onnx\""))
+      << text;
+  EXPECT_EQ(json["frame"]["cycles"], 20000000);
+  EXPECT_EQ(json["frame"]["ms"], 10.0);
+  EXPECT_EQ(json["dram"]["bytes_read"], 123456789);
+  EXPECT_EQ(json["layers"][1]["name"], "mlp \"fc1\"");
+  EXPECT_EQ(json["layers"][1]["share"], 0.75);
+  EXPECT_EQ(json["accuracy_passed"], true);
+  EXPECT_EQ(json["accuracy"][0]["tensor"], "y");
+  // Every key of the schema (docs/simulator.md), in this order.
+  std::vector<std::string> keys;
+  for (auto it = json.begin(); it != json.end(); ++it)
+    keys.push_back(it.key());
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> expected = {
+      "accuracy", "accuracy_passed", "budget", "chip",       "dma",
+      "dram",     "energy",          "frame",  "layers",     "matrix_unit",
+      "model",    "program",         "stalls", "vector_unit"};
+  EXPECT_EQ(keys, expected);
+  for (const char *k :
+       {"name", "start_cycle", "end_cycle", "cycles", "ms", "share",
+        "busy_cycles", "matrix_cycles", "vector_cycles", "dma_cycles",
+        "dram_bytes_read", "dram_bytes_written", "macs", "instructions",
+        "compute_queue", "energy"})
+    EXPECT_TRUE(json["layers"][0].contains(k)) << k;
   std::string table = formatReport(resultOf(20000000), chip, info);
   EXPECT_TRUE(contains(table, "PASS")) << table;
 }
@@ -121,22 +146,29 @@ TEST(Report, CostModelColumnAndRoofline) {
   // Per layer: 5.5e6 vs 5e6 is +10%, 14.25e6 vs 15e6 is -5%.
   EXPECT_TRUE(contains(table, "     5500000    +10%")) << table;
   EXPECT_TRUE(contains(table, "    14250000     -5%")) << table;
-  std::string json = reportJson(r, chip, info);
-  EXPECT_TRUE(contains(json, "\"cost_model\": {\"cycles\": 19750000, "
-                             "\"error\": -0.0125, \"roofline\": "
-                             "{\"bound_cycles\": 8000000"))
-      << json;
-  EXPECT_TRUE(contains(json, "\"frame_over_bound\": 2.5")) << json;
-  EXPECT_TRUE(contains(json, "\"cycles\": 5000000, \"model_cycles\": "
-                             "5500000"))
-      << json;
+  nlohmann::json json = nlohmann::json::parse(reportJson(r, chip, info));
+  EXPECT_EQ(json["cost_model"]["cycles"], 19750000);
+  EXPECT_DOUBLE_EQ(json["cost_model"]["error"].get<double>(), -0.0125);
+  EXPECT_EQ(json["cost_model"]["roofline"]["bound_cycles"], 8000000.0);
+  EXPECT_EQ(json["cost_model"]["roofline"]["frame_over_bound"], 2.5);
+  EXPECT_EQ(json["layers"][0]["cycles"], 5000000);
+  EXPECT_EQ(json["layers"][0]["model_cycles"], 5500000);
   // Without an estimate: no column, no lines, no keys.
   EXPECT_FALSE(contains(formatReport(r, chip, {}), "cost model"));
   EXPECT_FALSE(contains(reportJson(r, chip, {}), "model_cycles"));
 }
 
-TEST(Report, JsonEscapeControlCharacters) {
-  EXPECT_EQ(jsonEscape("a\"b\\c\n\t\x01"), "a\\\"b\\\\c\\n\\t\\u0001");
+TEST(Report, JsonNonFiniteIsNull) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  ReportInfo info;
+  AccuracyCheck acc;
+  acc.tensor = "y\n\x01";
+  acc.maxAbsError = std::nan("");
+  info.accuracy = {acc};
+  nlohmann::json json =
+      nlohmann::json::parse(reportJson(resultOf(20000000), chip, info));
+  EXPECT_TRUE(json["accuracy"][0]["max_abs_error"].is_null());
+  EXPECT_EQ(json["accuracy"][0]["tensor"], "y\n\x01");
 }
 
 } // namespace

@@ -74,9 +74,6 @@ std::string formatReport(const SimResult &result, const arch::ChipConfig &chip,
 std::string reportJson(const SimResult &result, const arch::ChipConfig &chip,
                        const ReportInfo &info);
 
-/// Escapes a string for a JSON string literal (without the quotes).
-std::string jsonEscape(const std::string &s);
-
 } // namespace tessera::sim
 
 #endif // TESSERA_SIM_REPORT_H

@@ -74,7 +74,9 @@ struct StorageParams {
   /// "90". Throws std::invalid_argument naming the key on an unknown key or a
   /// value that is not a positive finite number.
   void set(const std::string &key, const std::string &value);
-  /// Applies "key = value" lines ('#' starts a comment) from a file. Throws
+  /// Applies the parameters of a TOML file (read with toml++): `key = value`
+  /// lines with the dotted keys above ('#' starts a comment), or the same
+  /// keys in sections (`[hdd]` then `rpm = 7200`). Throws
   /// std::invalid_argument naming the file and line on any error.
   void loadFile(const std::string &path);
   /// Every key with its current value and unit, one "key = value  # unit"
