@@ -118,6 +118,21 @@ bool tessera::arch::readTextFile(const std::string &path, std::string &text) {
 toml::table tessera::arch::parseToml(
     std::string_view text, const std::string &source,
     const std::function<bool(std::string_view)> &isTextKey) {
+  // toml++ 3.3.0 reaches TOML_UNREACHABLE (undefined behaviour in a release
+  // build) on some non-ASCII characters (found by chip-config-fuzz); Tessera's
+  // TOML files are ASCII, so such bytes are refused before toml++ sees them.
+  for (size_t i = 0, line = 1, col = 1; i < text.size(); ++i, ++col) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      col = 0;
+    } else if (c >= 0x80) {
+      throw ContractError(source + ":" + std::to_string(line) + ":" +
+                          std::to_string(col) +
+                          ": unexpected non-ASCII character (byte " +
+                          std::to_string(c) + "; the file must be ASCII)");
+    }
+  }
   try {
     return toml::parse(text, std::string_view(source));
   } catch (const toml::parse_error &e) {
