@@ -162,7 +162,7 @@ private:
   uint64_t sramTop = 0;
   uint32_t layer = 0;
   std::map<std::string, unsigned> layerNames; ///< Uses of each layer name.
-  std::string where; ///< "matmul 'name'" for errors.
+  std::string where;                          ///< "matmul 'name'" for errors.
 
   // -- Memory ---------------------------------------------------------------
   int placeTensor(int value, arch::TensorKind kind);
@@ -203,8 +203,7 @@ private:
   /// row.
   void beginLayer(const std::string &name) {
     unsigned seen = ++layerNames[name];
-    std::string unique =
-        seen == 1 ? name : name + " #" + std::to_string(seen);
+    std::string unique = seen == 1 ? name : name + " #" + std::to_string(seen);
     while (seen > 1 && layerNames.count(unique))
       unique += "'";
     if (seen > 1)
@@ -254,6 +253,33 @@ private:
     in.outDtype = kAct;
     in.dims[0] = uint32_t(rows);
     in.dims[1] = uint32_t(cols);
+    return in;
+  }
+
+  /// One K-step of a tiled GEMM: out (tm x tn) = a (tm x tk) * b (tk x tn),
+  /// dense tiles in SRAM. Every step but the first accumulates into the FP32
+  /// tile `acc`; the last writes FP16 to `out`, the others FP32 to `acc`.
+  Instr matmulTile(int64_t tm, int64_t tk, int64_t tn, uint64_t a, uint64_t b,
+                   uint64_t out, uint64_t acc, bool first, bool last) {
+    Instr in;
+    in.op = Opcode::MatMul;
+    in.dtype = kAct;
+    in.accDtype = DType::F32;
+    in.outDtype = last ? kAct : DType::F32;
+    in.dims[0] = uint32_t(tm);
+    in.dims[1] = uint32_t(tk);
+    in.dims[2] = uint32_t(tn);
+    in.addr[0] = a;
+    in.addr[1] = b;
+    in.addr[2] = last ? out : acc;
+    in.strides[0] = uint32_t(tk);
+    in.strides[1] = uint32_t(tn);
+    in.strides[2] = uint32_t(tn);
+    if (!first) {
+      in.flags = arch::kFlagAccumulate;
+      in.addr[3] = acc;
+      in.strides[3] = uint32_t(tn);
+    }
     return in;
   }
 
@@ -316,14 +342,15 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   uint64_t elements = 1, bytes = 0, end = 0;
   bool overflow = false;
   for (int64_t d : v.shape)
-    overflow |= d < 0 || __builtin_mul_overflow(elements, uint64_t(d), &elements);
+    overflow |=
+        d < 0 || __builtin_mul_overflow(elements, uint64_t(d), &elements);
   overflow |= __builtin_mul_overflow(elements, kEb, &bytes) ||
               __builtin_add_overflow(dramTop, bytes, &end);
   if (overflow || end > arch::Program::kMaxDramBytes)
     throw CodegenError(
         where + ": " + arch::tensorKindName(kind) + " tensor '" + v.name +
-        "' (" + (overflow ? std::string("more than 2^64") :
-                            std::to_string(bytes)) +
+        "' (" +
+        (overflow ? std::string("more than 2^64") : std::to_string(bytes)) +
         " bytes) takes the DRAM image past the limit of " +
         std::to_string(arch::Program::kMaxDramBytes) +
         " bytes (docs/limits-and-errors.md)");
@@ -878,9 +905,9 @@ GemmCost tessera::codegen::gemmCost(const arch::ChipConfig &chip, int64_t m,
   for (const Class &ci : classes(m, tm))
     for (const Class &cl : classes(k, tk))
       for (const Class &cj : classes(n, tn))
-        cost.computeCycles += double(ci.count * cl.count * cj.count) *
-                              productCycles(chip, ci.extent, cl.extent,
-                                            cj.extent);
+        cost.computeCycles +=
+            double(ci.count * cl.count * cj.count) *
+            productCycles(chip, ci.extent, cl.extent, cj.extent);
   // A's tiles (i, l): for each i the walk visits (i, 0..nk-1) nn times over.
   // With nk <= 2 both stay in their two slots after the first pass;
   // otherwise the cyclic walk over more keys than slots misses every time.
@@ -1055,27 +1082,8 @@ void Emitter::matmulKernel(const GraphNode &n) {
           if (!hit)
             load(bBase + (l * plan.tk * nn + j * plan.tn) * kEb, nn * kEb,
                  bSlot[sb], tn * kEb, tk, tn * kEb);
-          Instr in;
-          in.op = Opcode::MatMul;
-          in.dtype = kAct;
-          in.accDtype = DType::F32;
-          bool last = l == nkT - 1;
-          in.outDtype = last ? kAct : DType::F32;
-          in.dims[0] = uint32_t(tm);
-          in.dims[1] = uint32_t(tk);
-          in.dims[2] = uint32_t(tn);
-          in.addr[0] = aSlot[sa];
-          in.addr[1] = bSlot[sb];
-          in.addr[2] = last ? out : acc;
-          in.strides[0] = uint32_t(tk);
-          in.strides[1] = uint32_t(tn);
-          in.strides[2] = uint32_t(tn);
-          if (l > 0) {
-            in.flags = arch::kFlagAccumulate;
-            in.addr[3] = acc;
-            in.strides[3] = uint32_t(tn);
-          }
-          emit(in);
+          emit(matmulTile(tm, tk, tn, aSlot[sa], bSlot[sb], out, acc, l == 0,
+                          l == nkT - 1));
         }
         store(oBase + (i * plan.tm * nn + j * plan.tn) * kEb, nn * kEb, out,
               tn * kEb, tm, tn * kEb);
@@ -1513,27 +1521,8 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
         if (!hit)
           load(b + (l * plan.tk * ldb + j * plan.tn) * kEb, ldb * kEb,
                bSlot[sb], tn * kEb, tk, tn * kEb);
-        Instr in;
-        in.op = Opcode::MatMul;
-        in.dtype = kAct;
-        in.accDtype = DType::F32;
-        bool last = l == nkT - 1;
-        in.outDtype = last ? kAct : DType::F32;
-        in.dims[0] = uint32_t(tm);
-        in.dims[1] = uint32_t(tk);
-        in.dims[2] = uint32_t(tn);
-        in.addr[0] = aSlot[sa];
-        in.addr[1] = bSlot[sb];
-        in.addr[2] = last ? o : acc;
-        in.strides[0] = uint32_t(tk);
-        in.strides[1] = uint32_t(tn);
-        in.strides[2] = uint32_t(tn);
-        if (l > 0) {
-          in.flags = arch::kFlagAccumulate;
-          in.addr[3] = acc;
-          in.strides[3] = uint32_t(tn);
-        }
-        emit(in);
+        emit(matmulTile(tm, tk, tn, aSlot[sa], bSlot[sb], o, acc, l == 0,
+                        l == nkT - 1));
       }
       store(out + (i * plan.tm * ldo + j * plan.tn) * kEb, ldo * kEb, o,
             tn * kEb, tm, tn * kEb);

@@ -9,7 +9,7 @@
 // convolution checks the reference executor itself.
 //
 //===----------------------------------------------------------------------===//
-#include "GraphBuilder.h"
+#include "CodegenCheck.h"
 
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/Sim/Simulator.h"
@@ -20,55 +20,9 @@
 
 using namespace tessera;
 using namespace tessera::codegen;
-using tessera::codegen::testing::GraphBuilder;
+using namespace tessera::codegen::testing;
 
 namespace {
-
-std::vector<arch::ChipConfig> chips() {
-  arch::ChipConfig small = arch::ChipConfig::reference();
-  small.name = "sram65536";
-  small.sram_bytes = 64 << 10;
-  arch::ChipConfig odd = arch::ChipConfig::reference();
-  odd.name = "odd";
-  odd.matrix_rows = 24;
-  odd.matrix_cols = 40;
-  odd.sram_bytes = 96 << 10;
-  return {arch::ChipConfig::reference(), small, odd};
-}
-
-size_t countOp(const arch::Program &p, arch::Opcode op) {
-  size_t n = 0;
-  for (const arch::Instr &in : p.instrs)
-    n += in.op == op;
-  return n;
-}
-
-/// Simulates `b.g` on `chip` and compares every output with the reference:
-/// max |chip - reference| <= tolerance * rms(reference).
-arch::Program check(GraphBuilder &b, const arch::ChipConfig &chip,
-                    double tolerance = 4e-3) {
-  arch::Program prog = generateProgram(b.g, chip);
-  EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
-  auto inputs = b.inputs();
-  auto ref = runReference(b.g, inputs);
-  sim::SimResult r = sim::simulateFrame(prog, chip, inputs);
-  for (const auto &[name, want] : ref) {
-    const std::vector<float> &got = r.outputs.at(name);
-    EXPECT_EQ(got.size(), want.size()) << name;
-    if (got.size() != want.size())
-      continue;
-    double rms = 0, maxErr = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      rms += double(want[i]) * want[i];
-      maxErr = std::max(maxErr, std::fabs(double(got[i]) - want[i]));
-    }
-    rms = std::sqrt(rms / want.size());
-    EXPECT_LE(maxErr, tolerance * rms)
-        << name << " on " << chip.name << ": max error " << maxErr
-        << ", reference rms " << rms;
-  }
-  return prog;
-}
 
 int conv(GraphBuilder &b, const std::string &name, int x,
          std::vector<int64_t> w, std::vector<int64_t> out,
@@ -106,7 +60,7 @@ TEST_P(Cnn, ConvStemStride2Pad3) {
   b.output(
       conv(b, "stem", x, {16, 3, 7, 7}, {1, 16, 15, 15}, {2, 2}, {3, 3, 3, 3}),
       "y");
-  arch::Program p = check(b, GetParam());
+  arch::Program p = checkAgainstReference(b, GetParam());
   EXPECT_GT(countOp(p, arch::Opcode::VecGather), 0u);
   EXPECT_GT(countOp(p, arch::Opcode::MatMul), 0u);
 }
@@ -119,7 +73,7 @@ TEST_P(Cnn, Conv3x3SamePaddingAndPointwise) {
   b.output(
       conv(b, "c1", v, {20, 40, 1, 1}, {2, 20, 12, 10}, {1, 1}, {0, 0, 0, 0}),
       "y");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
 TEST_P(Cnn, DepthwiseGroupedAndDilated) {
@@ -131,7 +85,7 @@ TEST_P(Cnn, DepthwiseGroupedAndDilated) {
            {2, 2}, 4);
   b.output(conv(b, "asym", v, {5, 8, 2, 3}, {1, 5, 3, 6}, {2, 1}, {0, 1, 1, 1}),
            "y");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
 TEST_P(Cnn, Pools) {
@@ -154,7 +108,7 @@ TEST_P(Cnn, Pools) {
   b.output(pool(b, NodeKind::AvgPool, "gap", x, {1, 20, 1, 1}, {17, 17}, {1, 1},
                 {0, 0, 0, 0}),
            "gap");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
 TEST_P(Cnn, Activations) {
@@ -176,7 +130,7 @@ TEST_P(Cnn, Activations) {
   b.last().lo = 0.5f;
   b.last().hi = 2.0f;
   b.output(c, "clip");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
 TEST_P(Cnn, PerChannelBroadcasts) {
@@ -190,10 +144,10 @@ TEST_P(Cnn, PerChannelBroadcasts) {
   b.output(b.node(NodeKind::Add, "shift", {x1, b.weight("t", {16, 1, 1})},
                   {1, 16, 9, 7}),
            "shifted");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(Chips, Cnn, ::testing::ValuesIn(chips()),
+INSTANTIATE_TEST_SUITE_P(Chips, Cnn, ::testing::ValuesIn(testChips()),
                          [](const auto &info) { return info.param.name; });
 
 TEST(CnnReference, ConvMatchesADirectSum) {

@@ -9,7 +9,7 @@
 // scale: max |chip - reference| <= 4e-3 * rms(reference).
 //
 //===----------------------------------------------------------------------===//
-#include "GraphBuilder.h"
+#include "CodegenCheck.h"
 
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/Sim/Simulator.h"
@@ -23,65 +23,9 @@
 
 using namespace tessera;
 using namespace tessera::codegen;
-using tessera::codegen::testing::GraphBuilder;
+using namespace tessera::codegen::testing;
 
 namespace {
-
-arch::ChipConfig chipWithSram(uint64_t bytes) {
-  arch::ChipConfig c = arch::ChipConfig::reference();
-  c.name = "sram" + std::to_string(bytes);
-  c.sram_bytes = bytes;
-  return c;
-}
-
-std::vector<arch::ChipConfig> chips() {
-  arch::ChipConfig odd = arch::ChipConfig::reference();
-  odd.name = "odd";
-  odd.matrix_rows = 24;
-  odd.matrix_cols = 40;
-  odd.sram_bytes = 96 << 10;
-  return {arch::ChipConfig::reference(), chipWithSram(64 << 10), odd};
-}
-
-size_t countOp(const arch::Program &p, arch::Opcode op) {
-  size_t n = 0;
-  for (const arch::Instr &in : p.instrs)
-    n += in.op == op;
-  return n;
-}
-
-/// Compiles `b.g` for `chip`, simulates it and checks every output against
-/// the reference executor. A zero tolerance (data movement only) feeds
-/// inputs that FP16 represents exactly. Returns the program.
-arch::Program checkAgainstReference(GraphBuilder &b,
-                                    const arch::ChipConfig &chip,
-                                    double tolerance = 4e-3) {
-  arch::Program prog = generateProgram(b.g, chip);
-  EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
-  auto inputs = b.inputs();
-  if (tolerance == 0)
-    for (auto &[name, values] : inputs)
-      for (float &v : values)
-        v = float(Eigen::half(v));
-  auto ref = runReference(b.g, inputs);
-  sim::SimResult r = sim::simulateFrame(prog, chip, inputs);
-  for (const auto &[name, want] : ref) {
-    const std::vector<float> &got = r.outputs.at(name);
-    EXPECT_EQ(got.size(), want.size()) << name;
-    if (got.size() != want.size())
-      continue;
-    double rms = 0, maxErr = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      rms += double(want[i]) * want[i];
-      maxErr = std::max(maxErr, std::fabs(double(got[i]) - want[i]));
-    }
-    rms = std::sqrt(rms / want.size());
-    EXPECT_LE(maxErr, tolerance * rms)
-        << name << " on " << chip.name << ": max error " << maxErr
-        << ", reference rms " << rms;
-  }
-  return prog;
-}
 
 class Kernels : public ::testing::TestWithParam<arch::ChipConfig> {};
 
@@ -183,7 +127,7 @@ TEST_P(Kernels, ReshapeIsFreeAndRenamesTheOutput) {
   EXPECT_EQ(p.layers, std::vector<std::string>{"gelu"});
 }
 
-INSTANTIATE_TEST_SUITE_P(Chips, Kernels, ::testing::ValuesIn(chips()),
+INSTANTIATE_TEST_SUITE_P(Chips, Kernels, ::testing::ValuesIn(testChips()),
                          [](const auto &info) { return info.param.name; });
 
 TEST(Tiling, SmallSramMeansMoreTilesAndTheSameBytesFit) {
@@ -316,14 +260,14 @@ TEST(GemmCost, ClosedFormEqualsTheTileWalk) {
                 GemmCost a = gemmCost(chip, m, k, n, tm, tk, tn);
                 GemmCost w = gemmCostByWalk(chip, m, k, n, tm, tk, tn);
                 ASSERT_EQ(a.computeCycles, w.computeCycles)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
-                    << tk << "x" << tn;
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
+                    << "x" << tn;
                 ASSERT_EQ(a.bytes, w.bytes)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
-                    << tk << "x" << tn;
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
+                    << "x" << tn;
                 ASSERT_EQ(a.transfers, w.transfers)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x"
-                    << tk << "x" << tn;
+                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
+                    << "x" << tn;
                 ++cases;
               }
   EXPECT_EQ(cases, 2u * 5 * 4 * 4 * 5 * 4 * 4);

@@ -8,7 +8,7 @@
 // on values worked out by hand.
 //
 //===----------------------------------------------------------------------===//
-#include "GraphBuilder.h"
+#include "CodegenCheck.h"
 
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/Sim/Simulator.h"
@@ -20,62 +20,9 @@
 
 using namespace tessera;
 using namespace tessera::codegen;
-using tessera::codegen::testing::GraphBuilder;
+using namespace tessera::codegen::testing;
 
 namespace {
-
-std::vector<arch::ChipConfig> chips() {
-  arch::ChipConfig small = arch::ChipConfig::reference();
-  small.name = "sram64k";
-  small.sram_bytes = 64 << 10;
-  arch::ChipConfig odd = arch::ChipConfig::reference();
-  odd.name = "odd";
-  odd.matrix_rows = 24;
-  odd.matrix_cols = 40;
-  odd.sram_bytes = 96 << 10;
-  return {arch::ChipConfig::reference(), small, odd};
-}
-
-size_t countOp(const arch::Program &p, arch::Opcode op) {
-  size_t n = 0;
-  for (const arch::Instr &in : p.instrs)
-    n += in.op == op;
-  return n;
-}
-
-/// Simulates `b.g` on `chip` and compares every output with the reference
-/// executor; `positive` makes the inputs positive (sqrt, fractional pow).
-arch::Program check(GraphBuilder &b, const arch::ChipConfig &chip,
-                    double tolerance = 4e-3, bool positive = false) {
-  arch::Program prog = generateProgram(b.g, chip);
-  EXPECT_LE(prog.sramBytesUsed, chip.sram_bytes);
-  auto inputs = b.inputs();
-  for (auto &[name, values] : inputs)
-    for (float &v : values) {
-      if (positive)
-        v = std::fabs(v) + 0.05f;
-      if (tolerance == 0)
-        v = float(Eigen::half(v));
-    }
-  auto ref = runReference(b.g, inputs);
-  sim::SimResult r = sim::simulateFrame(prog, chip, inputs);
-  for (const auto &[name, want] : ref) {
-    const std::vector<float> &got = r.outputs.at(name);
-    EXPECT_EQ(got.size(), want.size()) << name;
-    if (got.size() != want.size())
-      continue;
-    double rms = 0, maxErr = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      rms += double(want[i]) * want[i];
-      maxErr = std::max(maxErr, std::fabs(double(got[i]) - want[i]));
-    }
-    rms = std::sqrt(rms / want.size());
-    EXPECT_LE(maxErr, tolerance * rms)
-        << name << " on " << chip.name << ": max error " << maxErr
-        << ", reference rms " << rms;
-  }
-  return prog;
-}
 
 class TransformerKernels : public ::testing::TestWithParam<arch::ChipConfig> {};
 
@@ -99,7 +46,7 @@ TEST_P(TransformerKernels, SlicesOfAPackedProjection) {
   b.last().offsets = {0, 0, 0};
   b.last().steps = {1, 1, 1};
   b.output(cls, "cls");
-  arch::Program p = check(b, GetParam(), 0.0);
+  arch::Program p = checkAgainstReference(b, GetParam(), 0.0);
   EXPECT_EQ(countOp(p, arch::Opcode::MatMul), 0u);
 }
 
@@ -119,7 +66,7 @@ TEST_P(TransformerKernels, ConcatOfClassTokenAndPatches) {
   // The weight is rounded to FP16 in DRAM: compare after rounding it too.
   for (float &v : b.g.values[cls].data)
     v = float(Eigen::half(v));
-  check(b, GetParam(), 0.0);
+  checkAgainstReference(b, GetParam(), 0.0);
 }
 
 TEST_P(TransformerKernels, ReductionsOverTrailingAndInnerAxes) {
@@ -137,7 +84,7 @@ TEST_P(TransformerKernels, ReductionsOverTrailingAndInnerAxes) {
   int pool = b.node(NodeKind::ReduceMean, "pool_keep", {x}, {3, 1, 96});
   b.last().axes = {1};
   b.output(pool, "pool_keep");
-  arch::Program p = check(b, GetParam());
+  arch::Program p = checkAgainstReference(b, GetParam());
   EXPECT_GT(countOp(p, arch::Opcode::VecReduceSum), 0u);
   EXPECT_GT(countOp(p, arch::Opcode::VecReduceMax), 0u);
 }
@@ -158,13 +105,13 @@ TEST_P(TransformerKernels, ElementwiseMath) {
   int g = b.node(NodeKind::Gelu, "gelu_tanh", {x}, {2, 30, 80});
   b.last().tanhGelu = true;
   b.output(g, "g");
-  arch::Program p = check(b, GetParam(), 4e-3, true);
+  arch::Program p = checkAgainstReference(b, GetParam(), 4e-3, true);
   EXPECT_EQ(countOp(p, arch::Opcode::VecGeluTanh),
             countOp(p, arch::Opcode::VecSqrt));
 }
 
 INSTANTIATE_TEST_SUITE_P(Chips, TransformerKernels,
-                         ::testing::ValuesIn(chips()),
+                         ::testing::ValuesIn(testChips()),
                          [](const auto &info) { return info.param.name; });
 
 TEST(TransformerReference, SliceConcatReduceByHand) {
@@ -221,7 +168,7 @@ TEST_P(TransformerKernels, PaddingMaskBroadcastPerBatch) {
   // A trailing block broadcast over the leading axes (position embedding).
   v = b.node(NodeKind::Add, "pos_add", {pos, v}, {3, 4, 20, 24});
   b.output(v, "y");
-  check(b, GetParam());
+  checkAgainstReference(b, GetParam());
 }
 
 } // namespace
