@@ -29,24 +29,12 @@ from torch import nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import zoolib  # noqa: E402
+from torch_blocks import Block  # noqa: E402
 
 WIDTH, HEADS, DEPTH, MLP, EPOCHS = 32, 4, 2, 64, 80
 SEED = 20261133
 
 
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(WIDTH)
-        self.attn = nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)
-        self.ln2 = nn.LayerNorm(WIDTH)
-        self.mlp = nn.Sequential(nn.Linear(WIDTH, MLP), nn.GELU(),
-                                 nn.Linear(MLP, WIDTH))
-
-    def forward(self, x):
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
-        return x + self.mlp(self.ln2(x))
 
 
 class DigitsTransformer(nn.Module):
@@ -54,7 +42,7 @@ class DigitsTransformer(nn.Module):
         super().__init__()
         self.embed = nn.Linear(8, WIDTH)
         self.pos = nn.Parameter(torch.randn(1, 8, WIDTH) * 0.1)
-        self.blocks = nn.Sequential(*[Block() for _ in range(DEPTH)])
+        self.blocks = nn.Sequential(*[Block(WIDTH, HEADS, MLP) for _ in range(DEPTH)])
         self.norm = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, 10)
 

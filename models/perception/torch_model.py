@@ -1,26 +1,17 @@
 """The reference perception network as a PyTorch module (for checking the
 direct ONNX emitter in perception.py; see check_torch.py). Same structure,
 same parameter names as the emitted ONNX."""
+import os
+import sys
+
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from torch_blocks import Block  # noqa: E402
 
-class Block(nn.Module):
-    """Pre-norm transformer layer: nn.MultiheadAttention (packed in_proj),
-    erf-GELU MLP."""
 
-    def __init__(self, width, heads, mlp):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(width)
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
-        self.ln2 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential(nn.Linear(width, mlp), nn.GELU(),
-                                 nn.Linear(mlp, width))
-
-    def forward(self, x):
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
-        return x + self.mlp(self.ln2(x))
 
 
 class PerceptionNet(nn.Module):

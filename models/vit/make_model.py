@@ -19,24 +19,12 @@ from torch import nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import zoolib  # noqa: E402
+from torch_blocks import Block  # noqa: E402
 
 IMAGE, PATCH, WIDTH, HEADS, DEPTH, MLP, CLASSES = 32, 8, 64, 4, 2, 256, 10
 SEED = 20261130
 
 
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(WIDTH)
-        self.attn = nn.MultiheadAttention(WIDTH, HEADS, batch_first=True)
-        self.ln2 = nn.LayerNorm(WIDTH)
-        self.mlp = nn.Sequential(nn.Linear(WIDTH, MLP), nn.GELU(),
-                                 nn.Linear(MLP, WIDTH))
-
-    def forward(self, x):
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
-        return x + self.mlp(self.ln2(x))
 
 
 class ViT(nn.Module):
@@ -46,7 +34,7 @@ class ViT(nn.Module):
         self.patch = nn.Conv2d(3, WIDTH, PATCH, stride=PATCH)
         self.cls = nn.Parameter(torch.randn(1, 1, WIDTH) * 0.5)
         self.pos = nn.Parameter(torch.randn(1, tokens + 1, WIDTH) * 0.5)
-        self.blocks = nn.Sequential(*[Block() for _ in range(DEPTH)])
+        self.blocks = nn.Sequential(*[Block(WIDTH, HEADS, MLP) for _ in range(DEPTH)])
         self.norm = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, CLASSES)
 
