@@ -140,10 +140,16 @@ std::string tessera::sim::formatReport(const SimResult &r,
                      << r.macs << " MACs\n";
   row("vector unit") << "busy " << r.vectorBusyCycles << " cycles ("
                      << pct(share(r.vectorBusyCycles, r.totalCycles)) << ")\n";
-  row("DMA") << "load busy " << r.loadBusyCycles << " cycles ("
-             << pct(share(r.loadBusyCycles, r.totalCycles)) << "), store busy "
-             << r.storeBusyCycles << " cycles ("
-             << pct(share(r.storeBusyCycles, r.totalCycles)) << ")\n";
+  // Cycles with at least one transfer in flight; the summed transfer time
+  // (dma.*_busy_cycles) exceeds it when descriptors overlap.
+  uint64_t loadInFlight = r.loadBusyCycles - r.loadOverlapCycles;
+  uint64_t storeInFlight = r.storeBusyCycles - r.storeOverlapCycles;
+  row("DMA") << "load in flight " << loadInFlight << " cycles ("
+             << pct(share(loadInFlight, r.totalCycles)) << "), store in flight "
+             << storeInFlight << " cycles ("
+             << pct(share(storeInFlight, r.totalCycles))
+             << "); transfer cycles summed over descriptors: load "
+             << r.loadBusyCycles << ", store " << r.storeBusyCycles << "\n";
   row("DMA overlap") << "up to " << chip.dma_outstanding_transfers
                      << " transfers in flight per queue: "
                      << r.loadOverlapCycles << " load and "
