@@ -106,7 +106,8 @@ def generate(model, work, python, timeout):
 def evaluate(model, args):
     row = {"model": model.name, "layers": model.layers, "status": "PASS",
            "problems": []}
-    work = os.path.join(args.work, model.name)
+    work = os.path.join(args.work, model.name + (
+        "" if args.pipeline == "unfused" else "." + args.pipeline))
     os.makedirs(work, exist_ok=True)
     tessera = args.tessera
     try:
@@ -128,7 +129,8 @@ def evaluate(model, args):
                 expected[name] = value.astype(np.float32).reshape(-1)
 
         prog = os.path.join(work, model.name + ".tsrp")
-        out, row["compile_s"] = run([tessera, "compile", onnx, "-o", prog],
+        out, row["compile_s"] = run([tessera, "compile", onnx, "-o", prog,
+                                     "--pipeline", args.pipeline],
                                     "compile", args.timeout)
         ops = re.search(r"ops after the pass pipeline: (.*)", out)
         counts = dict((k, int(v)) for k, v in re.findall(
@@ -259,6 +261,8 @@ def main():
     ap.add_argument("--timing-only", action="store_true",
                     help="cycles only: no outputs, no accuracy")
     ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("--pipeline", default="unfused",
+                    help="tessera compile --pipeline (docs/fusion.md)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check", default="",
                     help="run this one model; exit 0 only if it passes")

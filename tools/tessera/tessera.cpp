@@ -61,6 +61,9 @@ cl::SubCommand runCmd("run", "Compile an ONNX model and simulate one frame "
                              "(default: the bundled encoder layer)");
 cl::SubCommand compileCmd("compile", "Compile an ONNX model to a program file");
 cl::SubCommand simulateCmd("simulate", "Simulate one frame of a program file");
+cl::SubCommand compareCmd("compare",
+                          "Compile a model for several pipelines and print "
+                          "them side by side (docs/fusion.md)");
 cl::SubCommand referenceCmd("reference",
                             "Run the FP32 reference executor on an ONNX model "
                             "and write its outputs");
@@ -80,8 +83,24 @@ cl::opt<std::string> referenceModel(cl::Positional, cl::sub(referenceCmd),
                                     cl::desc("<model.onnx>"), cl::Required,
                                     cl::cat(cat));
 
+cl::opt<std::string> compareModel(cl::Positional, cl::sub(compareCmd),
+                                  cl::desc("<model.onnx>"), cl::Required,
+                                  cl::cat(cat));
+cl::opt<std::string> pipelineName(
+    "pipeline", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(referenceCmd),
+    cl::desc("Fusion pipeline: unfused (default) or fused (docs/fusion.md)"),
+    cl::value_desc("name"), cl::init("unfused"), cl::cat(cat));
+cl::list<std::string>
+    comparePipelines("pipelines", cl::sub(compareCmd), cl::CommaSeparated,
+                     cl::desc("Pipelines to compare (default: unfused,fused)"),
+                     cl::value_desc("a,b"), cl::cat(cat));
+cl::opt<bool>
+    printIrAfterAll("print-ir-after-all", cl::sub(runCmd), cl::sub(compileCmd),
+                    cl::desc("Print the tsr module after every pass (stderr)"),
+                    cl::init(false), cl::cat(cat));
 cl::opt<std::string> configPath(
     "config", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(simulateCmd),
+    cl::sub(compareCmd),
     cl::desc("Chip config file (default: the built-in reference chip)"),
     cl::value_desc("file"), cl::init(""), cl::cat(cat));
 cl::alias configAlias("c", cl::aliasopt(configPath),
@@ -117,8 +136,8 @@ cl::opt<std::string> outputDir(
              "and other characters unsafe in a file name become '_')"),
     cl::value_desc("dir"), cl::init(""), cl::cat(cat));
 cl::opt<bool> jsonOut("json", cl::sub(runCmd), cl::sub(simulateCmd),
-                      cl::desc("Print the report as JSON"), cl::init(false),
-                      cl::cat(cat));
+                      cl::sub(compareCmd), cl::desc("Print the report as JSON"),
+                      cl::init(false), cl::cat(cat));
 cl::opt<std::string>
     tracePath("trace", cl::sub(runCmd), cl::sub(simulateCmd),
               cl::desc("Write a Perfetto/Chrome JSON timeline trace here"),
@@ -435,10 +454,22 @@ std::vector<NamedTensor> programTensors(const arch::Program &prog,
   return out;
 }
 
+/// The --pipeline option, or a usage error naming the known ones.
+compiler::Pipeline selectedPipeline(const std::string &name) {
+  compiler::Pipeline p;
+  if (!compiler::parsePipeline(name, p))
+    usage("--pipeline must be unfused or fused, got '" + name + "'");
+  return p;
+}
+
 arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
                       codegen::Graph *graph = nullptr,
-                      std::vector<cost::Kernel> *plans = nullptr) {
+                      std::vector<cost::Kernel> *plans = nullptr,
+                      compiler::OpCounts *countsOut = nullptr,
+                      const std::string &pipeline = pipelineName) {
   compiler::CompileOptions opts;
+  opts.pipeline = selectedPipeline(pipeline);
+  opts.printIrAfterAll = printIrAfterAll;
   opts.raiseGelu = !noRaiseGelu;
   activity = "compiling " + model;
   opts.raiseLayerNorm = !noRaiseLayerNorm;
@@ -456,6 +487,8 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
   }
   if (!prog)
     fail(llvm::toString(prog.takeError()));
+  if (countsOut)
+    *countsOut = counts;
   if (!outPath.empty())
     prog->save(outPath);
   if (!listingPath.empty())
@@ -603,6 +636,7 @@ int replay(const std::string &model, const arch::ChipConfig &chip) {
 /// file).
 int reference(const std::string &model) {
   compiler::CompileOptions copts;
+  copts.pipeline = selectedPipeline(pipelineName);
   copts.raiseGelu = !noRaiseGelu;
   copts.raiseLayerNorm = !noRaiseLayerNorm;
   copts.raiseAttention = !noRaiseAttention;
@@ -676,6 +710,131 @@ int reference(const std::string &model) {
   return accurate ? 0 : 2;
 }
 
+/// `tessera compare`: the model compiled for each pipeline and simulated
+/// (timing only) on one chip, side by side (docs/fusion.md).
+int compare(const std::string &model, const arch::ChipConfig &chip) {
+  std::vector<std::string> names(comparePipelines.begin(),
+                                 comparePipelines.end());
+  if (names.empty())
+    names = {"unfused", "fused"};
+  struct Row {
+    std::string pipeline;
+    uint64_t cycles = 0, dramBytes = 0, instructions = 0, kernels = 0;
+    uint64_t scratchTensors = 0, scratchBytes = 0, layers = 0;
+    double ms = 0, matrixUtil = 0;
+    double rooflineCycles = 0, modelCycles = 0;
+    bool described = false;
+  };
+  std::vector<Row> rows;
+  for (const std::string &name : names) {
+    selectedPipeline(name);
+    std::vector<cost::Kernel> plans;
+    compiler::OpCounts counts;
+    activity = "compiling " + model + " (" + name + ")";
+    arch::Program prog = compile(model, chip, nullptr, &plans, &counts, name);
+    sim::SimOptions so;
+    so.functional = false;
+    activity = "simulating " + model + " (" + name + ")";
+    sim::SimResult r = sim::simulateFrame(prog, chip, {}, so);
+    Row row;
+    row.pipeline = name;
+    row.cycles = r.totalCycles;
+    row.ms = r.frameMs;
+    row.dramBytes = r.dramBytesRead + r.dramBytesWritten;
+    row.instructions = r.instructions;
+    row.kernels = prog.layers.size();
+    row.matrixUtil = r.matrixUtilization;
+    for (const arch::TensorInfo &t : prog.tensors)
+      if (t.kind == arch::TensorKind::Scratch) {
+        ++row.scratchTensors;
+        row.scratchBytes += t.numElements() * arch::dtypeBytes(t.dtype);
+      }
+    auto att = counts.find("tsr.attention");
+    row.layers = att == counts.end() ? 0 : uint64_t(att->second);
+    row.described = plans.size() == prog.layers.size();
+    for (const cost::Kernel &k : plans)
+      row.described = row.described && !k.kind.empty();
+    if (row.described) {
+      cost::SequenceCost est = cost::evaluateSequence(chip, plans);
+      row.rooflineCycles = est.roofline.boundCycles();
+      row.modelCycles = double(est.latencyCycles);
+    }
+    rows.push_back(row);
+  }
+  const Row &base = rows.front();
+  auto perLayer = [&](const Row &r) {
+    double removed = double(base.scratchTensors) - double(r.scratchTensors);
+    return r.layers ? removed / double(r.layers) : removed;
+  };
+  double ghz = chip.clock_ghz;
+  if (jsonOut) {
+    std::cout << "{\"model\": \"" << model << "\", \"chip\": \"" << chip.name
+              << "\", \"pipelines\": [";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row &r = rows[i];
+      char buf[1024];
+      std::snprintf(
+          buf, sizeof buf,
+          "%s\n  {\"pipeline\": \"%s\", \"cycles\": %llu, "
+          "\"latency_ms\": %.4f, \"dram_bytes\": %llu, "
+          "\"dram_vs_first\": %.4f, \"latency_vs_first\": %.4f, "
+          "\"kernels\": %llu, \"instructions\": %llu, "
+          "\"dram_round_trips\": %llu, \"round_trip_bytes\": %llu, "
+          "\"attention_layers\": %llu, "
+          "\"round_trips_removed_per_layer\": %.2f, "
+          "\"matrix_utilization\": %.4f, \"roofline_cycles\": %.0f, "
+          "\"latency_vs_roofline\": %.4f, \"cost_model_cycles\": %.0f, "
+          "\"cost_model_error\": %.4f}",
+          i ? "," : "", r.pipeline.c_str(), (unsigned long long)r.cycles, r.ms,
+          (unsigned long long)r.dramBytes,
+          double(r.dramBytes) / double(base.dramBytes),
+          double(r.cycles) / double(base.cycles), (unsigned long long)r.kernels,
+          (unsigned long long)r.instructions,
+          (unsigned long long)r.scratchTensors,
+          (unsigned long long)r.scratchBytes, (unsigned long long)r.layers,
+          perLayer(r), r.matrixUtil, r.rooflineCycles,
+          r.described ? double(r.cycles) / r.rooflineCycles : 0.0,
+          r.modelCycles,
+          r.described ? r.modelCycles / double(r.cycles) - 1 : 0.0);
+      std::cout << buf;
+    }
+    std::cout << "\n]}\n";
+    arch::flushStdout();
+    return 0;
+  }
+  std::printf("%s on chip '%s'\n", model.c_str(), chip.name.c_str());
+  std::printf("%-9s %11s %7s %10s %7s %8s %10s %13s %7s %11s %9s %11s %7s\n",
+              "pipeline", "latency_ms", "vs_1st", "dram_MB", "vs_1st",
+              "kernels", "round_trip", "removed/layer", "matrix", "roofline_ms",
+              "vs_bound", "model_ms", "model");
+  for (const Row &r : rows) {
+    char bound[32] = "-", vsBound[32] = "-", modelMs[32] = "-",
+         modelErr[32] = "-";
+    if (r.described) {
+      std::snprintf(bound, sizeof bound, "%.3f",
+                    r.rooflineCycles / (ghz * 1e6));
+      std::snprintf(vsBound, sizeof vsBound, "%.3fx",
+                    double(r.cycles) / r.rooflineCycles);
+      std::snprintf(modelMs, sizeof modelMs, "%.3f",
+                    r.modelCycles / (ghz * 1e6));
+      std::snprintf(modelErr, sizeof modelErr, "%+.1f%%",
+                    100 * (r.modelCycles / double(r.cycles) - 1));
+    }
+    std::printf(
+        "%-9s %11.3f %7.3f %10.2f %7.3f %8llu %10llu %13.2f %6.1f%% "
+        "%11s %9s %11s %7s\n",
+        r.pipeline.c_str(), r.ms, double(r.cycles) / double(base.cycles),
+        double(r.dramBytes) / 1e6, double(r.dramBytes) / double(base.dramBytes),
+        (unsigned long long)r.kernels, (unsigned long long)r.scratchTensors,
+        perLayer(r), 100 * r.matrixUtil, bound, vsBound, modelMs, modelErr);
+  }
+  std::printf("round_trip: intermediate tensors written to DRAM and read back; "
+              "removed/layer: against %s, per tsr.attention (%llu)\n",
+              base.pipeline.c_str(), (unsigned long long)rows.back().layers);
+  arch::flushStdout();
+  return 0;
+}
+
 /// `tessera smol ...` runs the tessera-smol tool installed next to this one,
 /// with the remaining arguments.
 [[noreturn]] void execSmol(int argc, char **argv) {
@@ -714,6 +873,7 @@ int main(int argc, char **argv) {
       "  tessera simulate model.tsrp --input x=x.f32 --json\n"
       "  tessera simulate model.tsrp --input x=x.f32 --output y=y.f32\n"
       "  tessera reference model.onnx --input x=x.f32 --output-dir ref/\n"
+      "  tessera compare model.onnx [--json]   unfused vs fused pipeline\n"
       "  tessera run --clip drive.smol    replay a drive clip through storage "
       "into the chip\n"
       "  tessera smol --help              .smol drive-data tools\n"
@@ -727,7 +887,7 @@ int main(int argc, char **argv) {
     return tools::sweepMain(argv[0]);
   if (tools::budgetSelected())
     return tools::budgetMain(argv[0]);
-  checkOptions(!compileCmd && !simulateCmd && !referenceCmd);
+  checkOptions(!compileCmd && !simulateCmd && !referenceCmd && !compareCmd);
   try {
     activity = "reading the chip config";
     arch::ChipConfig chip = loadChip();
@@ -749,6 +909,8 @@ int main(int argc, char **argv) {
     }
     if (referenceCmd)
       return reference(referenceModel);
+    if (compareCmd)
+      return compare(compareModel, chip);
     if (simulateCmd) {
       activity = "reading " + simProgram;
       // Timing only: the weights stay on disk (docs/simulator.md).

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "tessera/Compiler/Codegen.h"
 
+#include "FusedKernels.h"
+
 #include "tessera/arch/Error.h"
 
 #include <Eigen/Core>
@@ -323,6 +325,8 @@ private:
             int64_t ldo, int64_t m, int64_t k, int64_t n);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
+  /// A fused group (FusedKernels.cpp, docs/fusion.md).
+  void fusedKernel(const GraphNode &n);
   /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
   /// channel.
   std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
@@ -510,7 +514,35 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Where:
   case NodeKind::Expand:
     throw CodegenError(where + ": the chip has no lowering for this op");
+  case NodeKind::Attention:
+    return fusedKernel(n);
   }
+}
+
+void Emitter::fusedKernel(const GraphNode &n) {
+  // The emitter's services for the kernels of FusedKernels.cpp.
+  struct Sink final : KernelSink {
+    Emitter &e;
+    explicit Sink(Emitter &e) : e(e) {}
+    const arch::ChipConfig &chip() const override { return e.chip; }
+    const Graph &graph() const override { return e.g; }
+    const std::string &where() const override { return e.where; }
+    uint64_t dramOf(int v) override { return e.dram(v); }
+    std::string tensorOf(int v) const override { return e.tensorName(v); }
+    uint64_t sramBudget() const override { return e.sramBudget(); }
+    uint64_t sramAlloc(uint64_t bytes) override { return e.sramAlloc(bytes); }
+    void load(uint64_t d, uint64_t ds, uint64_t s, uint64_t ss, uint64_t rows,
+              uint64_t bytes) override {
+      e.load(d, ds, s, ss, rows, bytes);
+    }
+    void store(uint64_t d, uint64_t ds, uint64_t s, uint64_t ss, uint64_t rows,
+               uint64_t bytes) override {
+      e.store(d, ds, s, ss, rows, bytes);
+    }
+    void emit(Instr in) override { e.emit(std::move(in)); }
+    void plan(cost::Kernel k) override { e.plan(std::move(k)); }
+  } sink(*this);
+  emitAttention(sink, n);
 }
 
 /// Tiles of a [rows, cols] view for a kernel whose buffers per tile element

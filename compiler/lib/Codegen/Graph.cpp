@@ -82,6 +82,8 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "where";
   case NodeKind::Expand:
     return "expand";
+  case NodeKind::Attention:
+    return "attention";
   }
   return "?";
 }
@@ -133,7 +135,7 @@ void Graph::verify() const {
     std::string where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
     size_t arity =
         (n.kind == NodeKind::LayerNorm || n.kind == NodeKind::Conv ||
-         n.kind == NodeKind::Where)
+         n.kind == NodeKind::Where || n.kind == NodeKind::Attention)
             ? 3
         : (n.kind == NodeKind::MatMul || n.kind == NodeKind::Add ||
            n.kind == NodeKind::Sub || n.kind == NodeKind::Mul ||
@@ -336,6 +338,27 @@ void Graph::verify() const {
     case NodeKind::Expand:
       expect(broadcastShapes(x, out, where));
       break;
+    case NodeKind::Attention: {
+      // Every row of q (Sq per batch), k and v (seqK) inside its input.
+      if (out.size() != 3 || n.heads < 1 || out[2] % n.heads != 0 ||
+          n.seqK < 1 || n.qkvLayout.size() != 3)
+        throw CodegenError(where + ": expects a [B, Sq, D] result with D a "
+                                   "multiple of the heads and a layout per "
+                                   "q, k and v");
+      for (int i = 0; i < 3; ++i) {
+        const std::vector<int64_t> &l = n.qkvLayout[i];
+        int64_t rows = i == 0 ? out[1] : n.seqK;
+        int64_t last = l.size() == 3 ? l[0] + (out[0] - 1) * l[1] +
+                                           (rows - 1) * l[2] + out[2]
+                                     : -1;
+        if (l.size() != 3 || l[0] < 0 || l[1] < 0 || l[2] < out[2] ||
+            last > values[n.inputs[i]].numElements())
+          throw CodegenError(where + ": operand " + std::to_string(i) +
+                             " reads outside its input " +
+                             shapeString(values[n.inputs[i]].shape));
+      }
+      break;
+    }
     }
   }
   for (size_t i = 0; i < values.size(); ++i)

@@ -214,6 +214,44 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
                        });
       break;
     }
+    case NodeKind::Attention: {
+      // softmax(scale * Q_h K_h^T) V_h per batch and head, FP32 (doubles
+      // for the softmax sums), q/k/v read through their layouts.
+      int64_t B = ov.shape[0], sq = ov.shape[1], D = ov.shape[2];
+      int64_t sk = n.seqK, hd = D / n.heads;
+      auto at = [&](int i, int64_t b, int64_t s) {
+        const std::vector<int64_t> &l = n.qkvLayout[i];
+        return vals[n.inputs[i]].data() + l[0] + b * l[1] + s * l[2];
+      };
+      std::vector<double> p(size_t(sk), 0.0), acc(size_t(hd), 0.0);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < n.heads; ++h)
+          for (int64_t i = 0; i < sq; ++i) {
+            const float *q = at(0, b, i) + h * hd;
+            double mx = -INFINITY;
+            for (int64_t j = 0; j < sk; ++j) {
+              const float *k = at(1, b, j) + h * hd;
+              double dot = 0;
+              for (int64_t c = 0; c < hd; ++c)
+                dot += double(q[c]) * k[c];
+              p[j] = dot * n.scale;
+              mx = std::max(mx, p[j]);
+            }
+            double sum = 0;
+            for (int64_t j = 0; j < sk; ++j)
+              sum += p[j] = std::exp(p[j] - mx);
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int64_t j = 0; j < sk; ++j) {
+              const float *v = at(2, b, j) + h * hd;
+              for (int64_t c = 0; c < hd; ++c)
+                acc[c] += p[j] * v[c];
+            }
+            float *o = out.data() + (b * sq + i) * D + h * hd;
+            for (int64_t c = 0; c < hd; ++c)
+              o[c] = float(acc[c] / sum);
+          }
+      break;
+    }
     case NodeKind::LayerNorm:
     case NodeKind::Softmax: {
       // Rows over the trailing axes from `axis` (softmax: the one axis,

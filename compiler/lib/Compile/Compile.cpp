@@ -9,6 +9,7 @@
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/Import/OnnxImporter.h"
+#include "tessera/Transforms/Fusion.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -56,6 +57,19 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 }
 
 } // namespace
+
+const char *tessera::compiler::pipelineName(Pipeline p) {
+  return p == Pipeline::Fused ? "fused" : "unfused";
+}
+
+bool tessera::compiler::parsePipeline(const std::string &name, Pipeline &out) {
+  for (Pipeline p : {Pipeline::Unfused, Pipeline::Fused})
+    if (name == pipelineName(p)) {
+      out = p;
+      return true;
+    }
+  return false;
+}
 
 llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
   func::FuncOp fn = module.lookupSymbol<func::FuncOp>("main");
@@ -125,6 +139,44 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       for (float f : dense.getValues<float>())
         v.data.push_back(f);
       ids[w.getResult()] = g.addValue(std::move(v));
+      continue;
+    }
+
+    if (auto group = dyn_cast<tsr::GroupOp>(op)) {
+      // A fused attention (tsr-fuse-attention): one Attention node reading
+      // q, k and v in place from the group's inputs.
+      GraphNode node;
+      node.name = nodeName;
+      node.kind = NodeKind::Attention;
+      Block &body = group.getBody().front();
+      auto attns = body.getOps<tsr::AttentionOp>();
+      if (group.getKind() != "attention" || attns.empty() ||
+          group.getNumResults() != 1)
+        return error("group '" + nodeName + "' of kind '" +
+                     group.getKind().str() + "' has no lowering to the chip");
+      tsr::AttentionOp a = *attns.begin();
+      node.heads = int64_t(a.getHeads());
+      node.seqK = shapeOf(a.getKey())[1];
+      node.scale = a.getScale().convertToFloat();
+      for (Value x : {a.getQuery(), a.getKey(), a.getValue()}) {
+        tsr::OperandLayout l = tsr::traceAttentionOperand(x);
+        auto arg = dyn_cast<BlockArgument>(l.source);
+        if (!arg || arg.getOwner() != &body)
+          return error("group '" + nodeName +
+                       "': q, k and v must be group inputs or slices and "
+                       "transposes of them");
+        node.inputs.push_back(
+            ids.lookup(group.getInputs()[arg.getArgNumber()]));
+        node.qkvLayout.push_back({l.offset, l.batchStride, l.rowStride});
+      }
+      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling"))
+        if (auto tq = tiling.getAs<IntegerAttr>("tq"))
+          node.tileRows = tq.getInt();
+      GraphValue out;
+      out.name = uniqueName(nodeName);
+      out.shape = shapeOf(group.getResult(0));
+      node.output = ids[group.getResult(0)] = g.addValue(std::move(out));
+      g.nodes.push_back(std::move(node));
       continue;
     }
 
@@ -264,6 +316,19 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
     pm.addPass(tsr::createRaiseGeluPass());
   if (opts.raiseAttention)
     pm.addPass(tsr::createRaiseAttentionPass());
+  // The fusion passes of the pipeline (docs/fusion.md).
+  if (opts.pipeline == Pipeline::Fused)
+    pm.addPass(tsr::createFuseAttentionPass(
+        opts.chip ? *opts.chip : arch::ChipConfig::reference()));
+  if (opts.printIrAfterAll) {
+    ctx->disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+        /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+        OpPrintingFlags().elideLargeElementsAttrs(8));
+  }
   if (failed(pm.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();
@@ -322,7 +387,9 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
   auto module = importer::importOnnxFile(ctx, path);
   if (!module)
     return module.takeError();
-  if (llvm::Error e = runPipeline(**module, opts))
+  CompileOptions withChip = opts;
+  withChip.chip = &chip;
+  if (llvm::Error e = runPipeline(**module, withChip))
     return error(path + ": " + llvm::toString(std::move(e)));
   if (opCounts)
     countOps(**module, *opCounts);

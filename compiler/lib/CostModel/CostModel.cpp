@@ -877,3 +877,91 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
     best->candidates = n;
   return best;
 }
+
+//===----------------------------------------------------------------------===//
+// Fused kernels
+//===----------------------------------------------------------------------===//
+
+uint64_t tessera::cost::attentionSramBytes(const AttentionOp &op,
+                                           const AttentionTiling &t,
+                                           const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  uint64_t tq = std::min(t.tq, op.sq);
+  uint64_t kv = alignUp(op.sk * op.headDim * e, al);
+  uint64_t qt = alignUp(tq * op.headDim * e, al);
+  return 4 * kv + 2 * qt + 2 * qt + qt + alignUp(tq * op.sk * 4, al) +
+         alignUp(tq * op.sk * e, al);
+}
+
+Kernel tessera::cost::attentionKernel(const AttentionOp &op,
+                                      const AttentionTiling &t,
+                                      const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes, hd = op.headDim;
+  Extents eq = extents(op.sq, t.tq);
+  uint64_t tq = eq.first();
+  uint64_t perHead = op.batch * op.heads;
+  Kernel k;
+  k.kind = "attention";
+  k.sramBytes = attentionSramBytes(op, t, c);
+  uint64_t cols = op.heads * hd;
+  k.streams = {stream(op.q, false, op.batch * op.sq * cols * e),
+               stream(op.k, false, op.batch * op.sk * cols * e),
+               stream(op.v, false, op.batch * op.sk * cols * e),
+               stream(op.out, true, op.batch * op.sq * cols * e)};
+  // One tile of query rows; the head's first tile loads K_h and V_h.
+  auto tile = [&](uint64_t xq, bool first) {
+    Step st;
+    if (first) {
+      st.loads.push_back({1, xfer(op.sk, hd * e, op.kRowStride * e)});
+      st.loads.push_back({2, xfer(op.sk, hd * e, op.vRowStride * e)});
+    }
+    st.loads.push_back({0, xfer(xq, hd * e, op.qRowStride * e)});
+    st.compute.push_back(instr(Opcode::VecScale, xq, hd));
+    st.compute.push_back(instr(Opcode::MatMul, xq, hd, op.sk));
+    st.compute.push_back(instr(Opcode::VecSoftmax, xq, op.sk));
+    st.compute.push_back(instr(Opcode::MatMul, xq, op.sk, hd));
+    st.stores.push_back({3, xfer(xq, hd * e, op.outRowStride * e)});
+    return st;
+  };
+  Seq head;
+  head.add(tile(eq.first(), true));
+  uint64_t fullAfter = eq.fullCount ? eq.fullCount - 1 : 0;
+  head.add(tile(eq.full, false), fullAfter);
+  if (eq.edgeCount && eq.fullCount)
+    head.add(tile(eq.edge, false));
+  k.loop.add(std::move(head), perHead);
+  // Buffers in the emitter's order: K, V, Q of slot 0, then of slot 1.
+  uint64_t kv = alignUp(op.sk * hd * e, al), qt = alignUp(tq * hd * e, al);
+  k.firstLoadSramEnd = 2 * kv + tq * hd * e;
+  k.storeSramBegin = 2 * (2 * kv + qt);
+  k.streams[0].firstNeedBytes =
+      op.qOffset * e + (tq - 1) * op.qRowStride * e + hd * e;
+  k.streams[1].firstNeedBytes =
+      op.kOffset * e + (op.sk - 1) * op.kRowStride * e + hd * e;
+  k.streams[2].firstNeedBytes =
+      op.vOffset * e + (op.sk - 1) * op.vRowStride * e + hd * e;
+  // Each head writes its own columns: rows are complete only at the end.
+  k.streams[3].storesPerBlock = 0;
+  finalize(k);
+  return k;
+}
+
+std::optional<Choice<AttentionTiling>>
+tessera::cost::searchAttention(const arch::ChipConfig &chip,
+                               const AttentionOp &op, const Constraints &c) {
+  std::vector<uint64_t> tqs = tileCandidates(op.sq, 32);
+  std::sort(tqs.rbegin(), tqs.rend());
+  std::optional<Choice<AttentionTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tq : tqs) {
+    if (tq > chip.matrix_accumulator_rows)
+      continue;
+    consider(
+        chip, c, AttentionTiling{tq},
+        [&](const AttentionTiling &t) { return attentionKernel(op, t, c); },
+        best, n);
+  }
+  if (best)
+    best->candidates = n;
+  return best;
+}

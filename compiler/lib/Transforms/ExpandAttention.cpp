@@ -44,6 +44,9 @@ struct ExpandAttention : OpRewritePattern<AttentionOp> {
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    // A fused group's attention is lowered by its own kernel.
+    if (op->getParentOfType<GroupOp>())
+      return failure();
     // Every kernel is named "<attention>/<part>" (the report's layer names),
     // the attention's name being the first name in its location.
     std::string name = "attention";

@@ -25,7 +25,24 @@ class ModuleOp;
 
 namespace tessera::compiler {
 
+/// Which fusions the pass pipeline applies (docs/fusion.md).
+enum class Pipeline {
+  Unfused, ///< Every graph op its own kernel, inputs and outputs in DRAM.
+  Fused,   ///< tsr-fuse-attention: attention as one kernel.
+};
+/// "unfused", "fused".
+const char *pipelineName(Pipeline p);
+/// Parses a pipeline name; false when unknown.
+bool parsePipeline(const std::string &name, Pipeline &out);
+
 struct CompileOptions {
+  /// The fusion passes to run after raising.
+  Pipeline pipeline = Pipeline::Unfused;
+  /// Print the module after every pass to stderr (--print-ir-after-all).
+  bool printIrAfterAll = false;
+  /// The chip the fusion passes decide for (compileOnnxFile sets it; null:
+  /// the reference chip).
+  const arch::ChipConfig *chip = nullptr;
   /// Run `tsr-raise-gelu` (one vector instruction per GELU instead of five).
   bool raiseGelu = true;
   /// Run `tsr-raise-layernorm` (the decomposed chain of opsets < 17 as one

@@ -64,6 +64,8 @@ enum class NodeKind : uint8_t {
   Equal,       ///< inputs {a, b}: 1 where a == b, else 0; broadcasting.
   Where,       ///< inputs {cond, a, b}: cond != 0 ? a : b; broadcasting.
   Expand,      ///< inputs {x}: broadcast to the output's shape.
+  // Fused kernels (issue 10, docs/fusion.md).
+  Attention, ///< inputs {q, k, v}: a tsr.group of kind "attention".
 };
 const char *nodeKindName(NodeKind k);
 
@@ -89,6 +91,17 @@ struct GraphNode {
   bool countIncludePad = false;   ///< AvgPool.
   float alpha = 0, beta = 0;      ///< HardSigmoid.
   float lo = 0, hi = 0;           ///< Clip.
+  // Fused kernels (issue 10, docs/fusion.md).
+  /// Attention: multi-head attention on the [B, Sq, D] output. q, k and v
+  /// are read in place from their input values (a packed QKV projection, a
+  /// sequence-first tensor): row s of batch b of operand i starts at
+  /// element qkvLayout[i] = {offset, batchStride, rowStride} as
+  /// offset + b * batchStride + s * rowStride; its D columns are contiguous.
+  int64_t heads = 0;
+  int64_t seqK = 0;   ///< Attention: key/value rows per batch.
+  float scale = 1.0f; ///< Attention: applied to Q.
+  std::vector<std::vector<int64_t>> qkvLayout;
+  int64_t tileRows = 0; ///< Attention: query rows per tile (0: search).
 };
 
 struct Graph {

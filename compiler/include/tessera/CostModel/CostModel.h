@@ -295,6 +295,43 @@ std::optional<Choice<RowTiling>> searchMove(const arch::ChipConfig &chip,
                                             const MoveOp &op,
                                             const Constraints &c = {});
 
+//===----------------------------------------------------------------------===//
+// Fused kernels (docs/fusion.md)
+//===----------------------------------------------------------------------===//
+
+/// Multi-head attention as one kernel (a `tsr.group` of kind "attention"):
+/// for each batch b and head h, K_h and V_h ([sk, headDim], strided columns
+/// of their DRAM tensors) stay in SRAM, and per tile of `tq` query rows the
+/// kernel scales Q, computes the FP32 scores Q K_h^T, their softmax (FP16)
+/// and the product with V_h, storing the tile's context into its head's
+/// columns of the output. Scores and probabilities never go to DRAM.
+/// Row `s` of batch `b` of operand x starts at element
+/// `xOffset + b * xBatchStride + s * xRowStride` of tensor `x`.
+struct AttentionOp {
+  uint64_t batch = 1, heads = 1, sq = 0, sk = 0, headDim = 0;
+  uint64_t qOffset = 0, kOffset = 0, vOffset = 0;
+  uint64_t qRowStride = 0, kRowStride = 0, vRowStride = 0, outRowStride = 0;
+  uint64_t qBatchStride = 0, kBatchStride = 0, vBatchStride = 0,
+           outBatchStride = 0;
+  std::string q = "q", k = "k", v = "v", out = "out"; ///< Tensor names.
+};
+/// Query rows per tile (a head's whole score rows are computed at once).
+struct AttentionTiling {
+  uint64_t tq = 0;
+};
+/// SRAM of the fused attention kernel: two slots each of K_h, V_h, the Q
+/// tile and the output tile, one scaled-Q tile, one FP32 score tile and one
+/// FP16 probability tile (the compute queue alone touches those).
+uint64_t attentionSramBytes(const AttentionOp &op, const AttentionTiling &t,
+                            const Constraints &c = {});
+Kernel attentionKernel(const AttentionOp &op, const AttentionTiling &t,
+                       const Constraints &c = {});
+/// The lowest-latency query tile that fits (tq <= matrix_accumulator_rows),
+/// ties to the larger tile; nullopt when not even 8 rows fit.
+std::optional<Choice<AttentionTiling>>
+searchAttention(const arch::ChipConfig &chip, const AttentionOp &op,
+                const Constraints &c = {});
+
 } // namespace tessera::cost
 
 #endif // TESSERA_COSTMODEL_COSTMODEL_H

@@ -480,3 +480,38 @@ LogicalResult ExpandOp::verify() {
                          << shapeStr(out);
   return success();
 }
+
+LogicalResult GroupOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError() << "region has " << body.getNumArguments()
+                         << " arguments for " << getInputs().size()
+                         << " operands";
+  for (auto [arg, in] : llvm::zip(body.getArguments(), getInputs()))
+    if (arg.getType() != in.getType())
+      return emitOpError() << "region argument " << arg.getArgNumber()
+                           << " has type " << arg.getType() << ", its operand "
+                           << in.getType();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "yields " << yield.getValues().size()
+                         << " values whose types differ from the group's "
+                         << getNumResults() << " results";
+  if (getSoftmax() != "row" && getSoftmax() != "online")
+    return emitOpError() << "softmax must be \"row\" or \"online\", got \""
+                         << getSoftmax() << "\"";
+  if (getKind() != "attention")
+    return emitOpError() << "unknown kind \"" << getKind()
+                         << "\" (expected \"attention\")";
+  auto attns = body.getOps<AttentionOp>();
+  if (std::distance(attns.begin(), attns.end()) != 1)
+    return emitOpError() << "kind \"attention\" holds exactly one "
+                            "tsr.attention";
+  AttentionOp a = *attns.begin();
+  int64_t heads = static_cast<int64_t>(a.getHeads());
+  if (static_cast<int64_t>(getHeadsOnChip()) < 1 ||
+      static_cast<int64_t>(getHeadsOnChip()) > heads)
+    return emitOpError() << "heads_on_chip must be in [1, " << heads
+                         << "], got " << getHeadsOnChip();
+  return success();
+}

@@ -54,4 +54,28 @@ def TsrExpandAttention : Pass<"tsr-expand-attention"> {
   }];
 }
 
+def TsrFuseAttention : Pass<"tsr-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Fuse each tsr.attention into one chip kernel (tsr.group)";
+  let description = [{
+    Wraps every unmasked `tsr.attention` in a `tsr.group` of kind
+    `"attention"`: per batch and head the kernel keeps K_h and V_h in SRAM
+    and, per tile of query rows, computes the scores, the softmax and the
+    product with V on chip, so neither the scores nor the probabilities go
+    to DRAM. The head split and merge become strided DMA: q, k and v that
+    are slices along the last axis of one packed QKV projection (seen
+    through transposes that move only axes of extent 1) are read in place,
+    and those slices and transposes move into the group.
+    The group records `softmax = "row"` when one head's K, V and a tile of
+    whole score rows fit the SRAM, and its reason in `why`; when not even
+    that fits, the attention is left unfused (the remark says why).
+    A masked attention is not fused.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
 #endif // TESSERA_DIALECT_TSR_PASSES_TD

@@ -22,6 +22,7 @@
 #include "tessera/Dialect/Tsr/TsrOps.h.inc"
 
 #include "mlir/Pass/Pass.h"
+#include "tessera/arch/ChipConfig.h"
 
 #include <memory>
 
@@ -41,6 +42,10 @@ std::unique_ptr<mlir::Pass> createRaiseLayerNormPass();
 std::unique_ptr<mlir::Pass> createRaiseAttentionPass();
 /// `tsr-expand-attention`: `tsr.attention` back into the chip's kernels.
 std::unique_ptr<mlir::Pass> createExpandAttentionPass();
+
+/// `tsr-fuse-attention` for `chip` (the pass's options read a config file).
+std::unique_ptr<mlir::Pass>
+createFuseAttentionPass(const arch::ChipConfig &chip);
 
 /// Registers Tessera's tsr passes with the global pass registry.
 void registerPasses();

@@ -514,4 +514,53 @@ def Tsr_ExpandOp : Tsr_Op<"expand", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fused groups (issue 10): the fusion passes' decisions, kept in the IR
+//===----------------------------------------------------------------------===//
+
+def Tsr_GroupOp : Tsr_Op<"group", [IsolatedFromAbove, SingleBlock]> {
+  let summary = "ops fused into one chip kernel, with the fusion decision";
+  let description = [{
+    A fusion pass (`tsr-fuse-*`) moves the ops it fuses into the region of a
+    `tsr.group`: the group runs as one kernel on the chip, and the values
+    that flow between the ops inside never go to DRAM. The region's block
+    arguments are the group's operands, `tsr.yield` returns its results.
+
+    * `kind` names the kernel that lowers the group (docs/fusion.md):
+      `"attention"`: the region holds one `tsr.attention` whose q, k and v
+      are block arguments, or slices of them along the last axis (a packed
+      QKV projection read in place) seen through free transposes.
+    * `heads_on_chip`: how many heads keep their K, V, scores and
+      probabilities in SRAM (every head for `"attention"`).
+    * `softmax`: `"row"` (a head's whole score rows fit SRAM) or `"online"`
+      (streaming over K/V tiles).
+    * `why`: the pass's reason, with the bytes it weighed.
+
+    ```mlir
+    %o = tsr.group(%qkv) {kind = "attention", heads_on_chip = 2 : i64,
+                          softmax = "row", why = "..."}
+        : (tensor<1x16x96xf32>) -> tensor<1x16x32xf32> {
+    ^bb0(%x: tensor<1x16x96xf32>):
+      %q = tsr.slice %x ...
+      %a = tsr.attention %q, %k, %v ...
+      tsr.yield %a : tensor<1x16x32xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Tsr_Tensor>:$inputs, StrAttr:$kind,
+                   I64Attr:$heads_on_chip, StrAttr:$softmax, StrAttr:$why);
+  let results = (outs Variadic<Tsr_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Tsr_YieldOp : Tsr_Op<"yield", [Pure, Terminator, HasParent<"GroupOp">]> {
+  let summary = "the results of a tsr.group";
+  let arguments = (ins Variadic<Tsr_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
 #endif // TESSERA_DIALECT_TSR_TSROPS_TD

@@ -1,0 +1,62 @@
+//===- FusedKernels.h - kernels of the fused groups -------------*- C++ -*-===//
+//
+// Part of Tessera. The kernels that lower the fusion passes' tsr.group ops
+// (docs/fusion.md). They emit through KernelSink, the few services of the
+// code generator's emitter they need (SRAM allocation, DMA, instructions,
+// the cost-model plan), so they live apart from Codegen.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_CODEGEN_FUSEDKERNELS_H
+#define TESSERA_CODEGEN_FUSEDKERNELS_H
+
+#include "tessera/Compiler/Graph.h"
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Isa.h"
+
+#include <cstdint>
+#include <string>
+
+namespace tessera::codegen {
+
+/// What a fused kernel needs from the emitter.
+class KernelSink {
+public:
+  virtual ~KernelSink() = default;
+  virtual const arch::ChipConfig &chip() const = 0;
+  virtual const Graph &graph() const = 0;
+  /// The node's name for errors ("attention 'x'").
+  virtual const std::string &where() const = 0;
+  /// DRAM address of graph value `v`.
+  virtual uint64_t dramOf(int v) = 0;
+  /// DRAM tensor name of graph value `v` (the cost model's streams).
+  virtual std::string tensorOf(int v) const = 0;
+  /// SRAM bytes a kernel may use, and a 64-byte-aligned buffer.
+  virtual uint64_t sramBudget() const = 0;
+  virtual uint64_t sramAlloc(uint64_t bytes) = 0;
+  /// DmaLoad / DmaStore of `rows` rows of `bytes` bytes.
+  virtual void load(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
+                    uint64_t sramStride, uint64_t rows, uint64_t bytes) = 0;
+  virtual void store(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
+                     uint64_t sramStride, uint64_t rows, uint64_t bytes) = 0;
+  /// Any other instruction (its dependencies are filled in).
+  virtual void emit(arch::Instr in) = 0;
+  /// The cost model's description of the kernel being emitted.
+  virtual void plan(cost::Kernel k) = 0;
+};
+
+/// The cost model's workload of an Attention node.
+cost::AttentionOp attentionOpOf(const Graph &g, const GraphNode &n,
+                                const KernelSink *sink = nullptr);
+
+/// The fused attention kernel (cost::attentionKernel is its model): for
+/// each batch and head, K_h and V_h in SRAM; per tile of query rows the
+/// scaled Q, the FP32 scores Q K_h^T (matrix unit, B transposed), their
+/// softmax (FP16 probabilities) and the product with V_h, stored into the
+/// head's columns of the output. Throws CodegenError when not even the
+/// smallest tile fits SRAM, naming the node and the bytes it needs.
+void emitAttention(KernelSink &sink, const GraphNode &n);
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_CODEGEN_FUSEDKERNELS_H

@@ -1,0 +1,208 @@
+//===- FuseAttention.cpp - tsr.attention as one fused chip kernel ---------===//
+//
+// Part of Tessera. `tsr-fuse-attention` (docs/fusion.md):
+//
+//   for every tsr.attention outside a group, without a mask:
+//     trace q, k and v to the tensor they are cut from (a slice along the
+//       last axis of a packed QKV projection, a [1, 0, 2] transpose of a
+//       sequence-first tensor): the kernel reads them in place;
+//     ask the cost model for the query tile (cost::searchAttention): one
+//       head's K and V plus a tile of whole score rows must fit SRAM;
+//     nothing fits: leave the attention unfused, with a remark saying the
+//       bytes; else move the attention (and the traced slices/transposes)
+//       into a tsr.group {kind = "attention", heads_on_chip, softmax = "row",
+//       why} carrying the chosen tile as `tsr.tiling`.
+//
+// The chip config is `chip-config` (default: the reference chip);
+// `sram-bytes` overrides its capacity.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Transforms/Fusion.h"
+
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <optional>
+
+namespace tessera::tsr {
+#define GEN_PASS_DEF_TSRFUSEATTENTION
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+} // namespace tessera::tsr
+
+using namespace mlir;
+using namespace tessera;
+using namespace tessera::tsr;
+
+OperandLayout tessera::tsr::traceAttentionOperand(Value x) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t b = shape[0], s = shape[1];
+  OperandLayout l;
+  Value cur = x;
+  bool seqFirst = false;
+  if (auto t = cur.getDefiningOp<TransposeOp>();
+      t && t.getPerm() == ArrayRef<int64_t>{1, 0, 2} && t->hasOneUse()) {
+    seqFirst = true;
+    l.chain.push_back(t);
+    cur = t.getInput();
+  }
+  ArrayRef<int64_t> cs = cast<RankedTensorType>(cur.getType()).getShape();
+  int64_t width = cs[2];
+  if (auto sl = cur.getDefiningOp<SliceOp>(); sl && sl->hasOneUse()) {
+    ArrayRef<int64_t> in =
+        cast<RankedTensorType>(sl.getInput().getType()).getShape();
+    ArrayRef<int64_t> off = sl.getOffsets(), steps = sl.getSteps();
+    if (in.size() == 3 && in[0] == cs[0] && in[1] == cs[1] && off[0] == 0 &&
+        off[1] == 0 && llvm::all_of(steps, [](int64_t v) { return v == 1; })) {
+      l.offset = off[2];
+      width = in[2];
+      l.chain.push_back(sl);
+      cur = sl.getInput();
+    }
+  }
+  l.source = cur;
+  l.batchStride = seqFirst ? width : s * width;
+  l.rowStride = seqFirst ? b * width : width;
+  return l;
+}
+
+namespace {
+
+std::string mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+struct FuseAttentionPass
+    : tessera::tsr::impl::TsrFuseAttentionBase<FuseAttentionPass> {
+  using TsrFuseAttentionBase::TsrFuseAttentionBase;
+  explicit FuseAttentionPass(const arch::ChipConfig &chip) : chip(chip) {}
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!chip) {
+      try {
+        chip = chipConfig.empty() ? arch::ChipConfig::reference()
+                                  : arch::ChipConfig::load(chipConfig);
+      } catch (const std::exception &e) {
+        module.emitError() << e.what();
+        return signalPassFailure();
+      }
+    }
+    SmallVector<AttentionOp> todo;
+    module.walk([&](AttentionOp a) {
+      if (!a->getParentOfType<GroupOp>())
+        todo.push_back(a);
+    });
+    for (AttentionOp a : todo)
+      fuse(a);
+  }
+
+  void fuse(AttentionOp a) {
+    if (a.getMask()) {
+      a.emitRemark() << "attention not fused: the fused kernel has no mask "
+                        "input yet";
+      return;
+    }
+    OperandLayout l[3] = {traceAttentionOperand(a.getQuery()),
+                          traceAttentionOperand(a.getKey()),
+                          traceAttentionOperand(a.getValue())};
+    ArrayRef<int64_t> qs =
+        cast<RankedTensorType>(a.getQuery().getType()).getShape();
+    cost::AttentionOp op;
+    op.batch = uint64_t(qs[0]);
+    op.sq = uint64_t(qs[1]);
+    op.sk =
+        uint64_t(cast<RankedTensorType>(a.getKey().getType()).getShape()[1]);
+    op.heads = uint64_t(a.getHeads());
+    op.headDim = uint64_t(a.getHeadDim());
+    op.qOffset = l[0].offset;
+    op.qBatchStride = l[0].batchStride;
+    op.qRowStride = l[0].rowStride;
+    op.kOffset = l[1].offset;
+    op.kBatchStride = l[1].batchStride;
+    op.kRowStride = l[1].rowStride;
+    op.vOffset = l[2].offset;
+    op.vBatchStride = l[2].batchStride;
+    op.vRowStride = l[2].rowStride;
+    op.outRowStride = op.heads * op.headDim;
+    op.outBatchStride = op.sq * op.outRowStride;
+    cost::Constraints c;
+    c.sramBytes = sramBytes;
+    uint64_t budget = c.budget(*chip);
+    auto best = cost::searchAttention(*chip, op, c);
+    if (!best) {
+      a.emitRemark() << "attention not fused: K and V of one head and 8 "
+                        "query rows of scores need "
+                     << cost::attentionSramBytes(
+                            op, {std::min<uint64_t>(8, op.sq)}, c)
+                     << " bytes of SRAM, the budget is " << budget;
+      return;
+    }
+    uint64_t tq = best->tiling.tq, e = 2;
+    std::string why =
+        "K and V of a head (2 x " + std::to_string(op.sk * op.headDim * e) +
+        " B, double-buffered) and " + std::to_string(tq) +
+        " query rows of whole score rows (FP32 " +
+        std::to_string(tq * op.sk * 4) + " B, FP16 probabilities " +
+        std::to_string(tq * op.sk * e) + " B) fit " + mib(budget) +
+        " of SRAM (" + std::to_string(best->cost.sramBytes) + " B used): the " +
+        std::to_string(op.batch * op.heads) + " x " + std::to_string(op.sq) +
+        " x " + std::to_string(op.sk) +
+        " scores and probabilities stay on chip";
+
+    // The group's operands: each traced source once.
+    llvm::SetVector<Value> inputs;
+    for (const OperandLayout &x : l)
+      inputs.insert(x.source);
+    OpBuilder b(a);
+    auto group = b.create<GroupOp>(
+        a.getLoc(), TypeRange{a.getType()}, inputs.getArrayRef(),
+        b.getStringAttr("attention"), b.getI64IntegerAttr(op.heads),
+        b.getStringAttr("row"), b.getStringAttr(why));
+    MLIRContext *ctx = a.getContext();
+    group->setAttr(
+        "tsr.tiling",
+        DictionaryAttr::get(
+            ctx,
+            {b.getNamedAttr("tq", b.getI64IntegerAttr(int64_t(tq))),
+             b.getNamedAttr("sram_bytes",
+                            b.getI64IntegerAttr(int64_t(best->cost.sramBytes))),
+             b.getNamedAttr("dram_bytes", b.getI64IntegerAttr(
+                                              int64_t(best->cost.dramBytes()))),
+             b.getNamedAttr("cycles", b.getI64IntegerAttr(int64_t(
+                                          best->cost.latencyCycles)))}));
+    Block *body = b.createBlock(&group.getBody());
+    IRMapping map;
+    for (Value in : inputs)
+      map.map(in, body->addArgument(in.getType(), in.getLoc()));
+    b.setInsertionPointToStart(body);
+    for (const OperandLayout &x : l)
+      for (Operation *chainOp : llvm::reverse(x.chain))
+        if (!map.contains(chainOp->getResult(0)))
+          b.clone(*chainOp, map);
+    Operation *inner = b.clone(*a, map);
+    b.create<YieldOp>(a.getLoc(), inner->getResults());
+    a.getResult().replaceAllUsesWith(group.getResult(0));
+    a.erase();
+    for (const OperandLayout &x : l)
+      for (Operation *chainOp : x.chain)
+        if (chainOp->use_empty())
+          chainOp->erase();
+  }
+
+  std::optional<arch::ChipConfig> chip;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+tessera::tsr::createFuseAttentionPass(const arch::ChipConfig &chip) {
+  return std::make_unique<FuseAttentionPass>(chip);
+}
