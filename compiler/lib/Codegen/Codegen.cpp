@@ -176,6 +176,8 @@ private:
                          std::to_string(chip.sram_bytes));
     sramTop = addr + bytes;
     prog.sramBytesUsed = std::max(prog.sramBytesUsed, sramTop);
+    if (bytes) // The buffer table the simulator checks accesses against.
+      prog.sramBuffers.push_back({layer, addr, bytes});
     return addr;
   }
   /// Bytes available for a kernel's buffers.
@@ -384,6 +386,7 @@ arch::Program Emitter::run() {
                        "compute");
   where = "input";
   prog.chipName = chip.name;
+  prog.hasSramBuffers = true;
   tensorOf.assign(g.values.size(), -1);
 
   for (size_t i = 0; i < g.values.size(); ++i)
