@@ -31,57 +31,93 @@ using arch::Opcode;
 // HazardTracker
 //===----------------------------------------------------------------------===//
 
+void HazardTracker::split(Space &space, uint64_t at) {
+  auto it = space.upper_bound(at);
+  if (it == space.begin())
+    return;
+  --it;
+  if (it->first < at && at < it->second.end) {
+    Segment tail = it->second;
+    it->second.end = at;
+    space.emplace_hint(std::next(it), at, tail);
+  }
+}
+
 std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
   // Latest dependency per queue: a queue runs one instruction at a time, in
   // order, so waiting for its latest relevant instruction covers the earlier
   // ones, and the instruction's own queue orders it for free.
   int64_t latest[arch::kNumQueues] = {-1, -1, -1};
-  std::vector<arch::Operand> ops = arch::operandsOf(in);
   struct Range {
     uint64_t begin, end;
     bool write, dense; ///< dense: every byte in [begin, end) is touched.
     int space;
   };
   std::vector<Range> ranges;
-  for (const arch::Operand &o : ops) {
+  for (const arch::Operand &o : arch::operandsOf(in)) {
     // A strided operand counts its whole span (conservative for reads and
     // for the hazards of writes).
     uint64_t end =
         o.addr + (o.rows ? (o.rows - 1) * o.strideBytes : 0) + o.rowBytes;
     bool dense = o.rows <= 1 || o.strideBytes == o.rowBytes;
-    ranges.push_back({o.addr, end, o.isWrite, dense, o.inDram ? 1 : 0});
+    if (end > o.addr)
+      ranges.push_back({o.addr, end, o.isWrite, dense, o.inDram ? 1 : 0});
   }
-  for (const Range &r : ranges)
-    for (const Access &a : spaces[r.space])
-      if (a.begin < r.end && r.begin < a.end && (r.write || a.write)) {
-        int64_t &l = latest[unsigned(a.queue)];
-        l = std::max<int64_t>(l, a.instr);
-      }
+  // A read waits for the latest writer of any byte it reads; a write for the
+  // latest accessor of any byte it writes.
+  for (const Range &r : ranges) {
+    const Space &space = spaces[r.space];
+    auto it = space.upper_bound(r.begin);
+    if (it != space.begin() && std::prev(it)->second.end > r.begin)
+      --it;
+    for (; it != space.end() && it->first < r.end; ++it)
+      for (unsigned q = 0; q < arch::kNumQueues; ++q)
+        latest[q] = std::max(latest[q], r.write ? it->second.lastAccess[q]
+                                                : it->second.lastWrite[q]);
+  }
   std::vector<uint32_t> deps;
   for (unsigned q = 0; q < arch::kNumQueues; ++q)
     if (latest[q] >= 0 && q != unsigned(in.queue()))
       deps.push_back(uint32_t(latest[q]));
   std::sort(deps.begin(), deps.end());
 
+  unsigned queue = unsigned(in.queue());
   for (const Range &r : ranges) {
-    std::vector<Access> &space = spaces[r.space];
+    Space &space = spaces[r.space];
+    split(space, r.begin);
+    split(space, r.end);
+    auto it = space.lower_bound(r.begin);
     if (r.write && r.dense) {
       // Bytes a write overwrites are ordered after every earlier access of
-      // them (the write waited): forget those parts of earlier accesses.
-      std::vector<Access> kept;
-      for (const Access &a : space) {
-        if (a.end <= r.begin || r.end <= a.begin) {
-          kept.push_back(a);
-          continue;
-        }
-        if (a.begin < r.begin)
-          kept.push_back({a.begin, r.begin, a.instr, a.write, a.queue});
-        if (r.end < a.end)
-          kept.push_back({r.end, a.end, a.instr, a.write, a.queue});
-      }
-      space.swap(kept);
+      // them (the write waited): forget those accesses, keep this one.
+      while (it != space.end() && it->first < r.end)
+        it = space.erase(it);
+      Segment s{r.end, {-1, -1, -1}, {-1, -1, -1}};
+      s.lastWrite[queue] = s.lastAccess[queue] = index;
+      space.emplace_hint(it, r.begin, s);
+      continue;
     }
-    space.push_back({r.begin, r.end, index, r.write, in.queue()});
+    // Add this access to the segments in [begin, end), filling the gaps.
+    uint64_t pos = r.begin;
+    while (pos < r.end) {
+      if (it != space.end() && it->first == pos) {
+        Segment &s = it->second;
+        s.lastAccess[queue] = std::max<int64_t>(s.lastAccess[queue], index);
+        if (r.write)
+          s.lastWrite[queue] = std::max<int64_t>(s.lastWrite[queue], index);
+        pos = s.end;
+        ++it;
+        continue;
+      }
+      uint64_t gapEnd =
+          it != space.end() && it->first < r.end ? it->first : r.end;
+      Segment s{gapEnd, {-1, -1, -1}, {-1, -1, -1}};
+      s.lastAccess[queue] = index;
+      if (r.write)
+        s.lastWrite[queue] = index;
+      space.emplace_hint(it, pos, s);
+      pos = gapEnd;
+    }
   }
   return deps;
 }

@@ -16,6 +16,8 @@
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Program.h"
 
+#include <map>
+
 namespace tessera::codegen {
 
 /// Emits the verified program for `graph` on `chip`. Throws CodegenError.
@@ -39,8 +41,8 @@ struct GemmCost {
 /// Closed form: a constant number of terms per tile class (full and partial
 /// tiles in each dimension), whatever the number of tiles. The planner uses
 /// it for every candidate tiling.
-GemmCost gemmCost(const arch::ChipConfig &chip, int64_t m, int64_t k,
-                  int64_t n, int64_t tm, int64_t tk, int64_t tn);
+GemmCost gemmCost(const arch::ChipConfig &chip, int64_t m, int64_t k, int64_t n,
+                  int64_t tm, int64_t tk, int64_t tn);
 /// The same figures by walking every tile (linear in the number of tiles);
 /// the reference the closed form is tested against.
 GemmCost gemmCostByWalk(const arch::ChipConfig &chip, int64_t m, int64_t k,
@@ -50,20 +52,35 @@ GemmCost gemmCostByWalk(const arch::ChipConfig &chip, int64_t m, int64_t k,
 /// instruction, the earlier instructions it must wait for so that every read
 /// sees the last write before it (RAW) and no write lands before an earlier
 /// access of the same bytes has finished (WAR, WAW), in SRAM and in DRAM.
+///
+/// Each space is an interval index: disjoint byte segments (a std::map keyed
+/// by the first byte), each holding, per queue, the latest instruction that
+/// wrote it and the latest that accessed it at all. A query walks only the
+/// segments its range overlaps and a dense write replaces them by one, so an
+/// instruction costs O(log n + segments it overlaps) instead of a scan of
+/// every earlier access (docs/lowering.md, "Dependencies").
 class HazardTracker {
 public:
   /// Returns the dependencies of instruction `index` (ascending, unique) and
-  /// records its accesses.
+  /// records its accesses. Operands touch at least one byte (the verifier
+  /// rejects zero dimensions); an empty one touches nothing and is ignored.
   std::vector<uint32_t> add(const arch::Instr &in, uint32_t index);
 
+  /// Segments held in both spaces (for tests and the benchmark).
+  size_t segmentCount() const { return spaces[0].size() + spaces[1].size(); }
+
 private:
-  struct Access {
-    uint64_t begin, end;
-    uint32_t instr;
-    bool write;
-    arch::Queue queue;
+  /// Bytes [begin, end) of a space, where `end` is the map's value.
+  struct Segment {
+    uint64_t end;
+    /// Per queue: latest writer and latest accessor of these bytes, -1 none.
+    int64_t lastWrite[arch::kNumQueues];
+    int64_t lastAccess[arch::kNumQueues];
   };
-  std::vector<Access> spaces[2]; ///< [0] SRAM, [1] DRAM.
+  using Space = std::map<uint64_t, Segment>;
+  /// Splits the segment containing `at` (if any starts before it) at `at`.
+  static void split(Space &space, uint64_t at);
+  Space spaces[2]; ///< [0] SRAM, [1] DRAM.
 };
 
 } // namespace tessera::codegen
