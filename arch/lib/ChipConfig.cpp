@@ -3,10 +3,12 @@
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
+#include "tessera/arch/Ranges.h"
 #include "tessera/arch/Toml.h"
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -14,58 +16,78 @@ using namespace tessera::arch;
 
 const std::vector<ConfigField> &tessera::arch::chipConfigFields() {
   using C = ChipConfig;
-  const FieldRange positive = FieldRange::positive();
-  const FieldRange nonNegative = FieldRange::nonNegative();
+  // Physical ranges: every chip worth simulating is inside them, and they
+  // bound every timing figure (docs/chip-config.md gives the units and
+  // docs/timing-model.md the bound they guarantee). The ends are generous
+  // around today's parts: a 10 MHz microcontroller to a 100 GHz core, a
+  // 0.1 GB/s serial flash to 10 TB/s of stacked memory.
+  auto in = FieldRange::between;
   static const std::vector<ConfigField> all = {
       {"name", &C::name},
-      {"clock_ghz", &C::clock_ghz, positive},
-      {"matrix_rows", &C::matrix_rows, positive},
-      {"matrix_cols", &C::matrix_cols, positive},
-      {"matrix_fp16_rate_divisor", &C::matrix_fp16_rate_divisor, positive},
+      {"clock_ghz", &C::clock_ghz, in(0.01, 100)},
+      {"matrix_rows", &C::matrix_rows, in(1, 4096)},
+      {"matrix_cols", &C::matrix_cols, in(1, 4096)},
+      {"matrix_fp16_rate_divisor", &C::matrix_fp16_rate_divisor, in(1, 64)},
       {"matrix_dataflow",
        &C::matrix_dataflow,
        {},
        {"weight_stationary", "output_stationary"}},
       {"scale_sim_compatible", &C::scale_sim_compatible},
-      {"matrix_accumulator_rows", &C::matrix_accumulator_rows, positive},
-      {"vector_lanes", &C::vector_lanes, positive},
-      {"vector_startup_cycles", &C::vector_startup_cycles, nonNegative},
-      {"vector_elementwise_passes", &C::vector_elementwise_passes, positive},
-      {"vector_layernorm_passes", &C::vector_layernorm_passes, positive},
-      {"vector_softmax_passes", &C::vector_softmax_passes, positive},
-      {"vector_gelu_passes", &C::vector_gelu_passes, positive},
-      {"vector_transpose_passes", &C::vector_transpose_passes, positive},
-      {"sram_bytes", &C::sram_bytes, positive},
-      {"sram_banks", &C::sram_banks, positive},
-      {"sram_bank_width_bytes", &C::sram_bank_width_bytes, positive},
-      {"sram_access_cycles", &C::sram_access_cycles, nonNegative},
+      {"matrix_accumulator_rows", &C::matrix_accumulator_rows, in(1, 1 << 20)},
+      {"vector_lanes", &C::vector_lanes, in(1, 65536)},
+      {"vector_startup_cycles", &C::vector_startup_cycles, in(0, 100000)},
+      {"vector_elementwise_passes", &C::vector_elementwise_passes, in(1, 64)},
+      {"vector_layernorm_passes", &C::vector_layernorm_passes, in(1, 64)},
+      {"vector_softmax_passes", &C::vector_softmax_passes, in(1, 64)},
+      {"vector_gelu_passes", &C::vector_gelu_passes, in(1, 64)},
+      {"vector_transpose_passes", &C::vector_transpose_passes, in(1, 64)},
+      {"sram_bytes", &C::sram_bytes, in(1024, 1 << 30)},
+      {"sram_banks", &C::sram_banks, in(1, 4096)},
+      {"sram_bank_width_bytes", &C::sram_bank_width_bytes, in(1, 4096)},
+      {"sram_access_cycles", &C::sram_access_cycles, in(0, 100000)},
       {"sram_ports_per_bank",
        &C::sram_ports_per_bank,
-       FieldRange::between(1, 2),
+       in(1, 2),
        {},
        /*required=*/false},
-      {"dram_bandwidth_gbps", &C::dram_bandwidth_gbps, positive},
-      {"dram_latency_ns", &C::dram_latency_ns, nonNegative},
-      {"dram_burst_bytes", &C::dram_burst_bytes, positive},
+      {"dram_bandwidth_gbps", &C::dram_bandwidth_gbps, in(0.1, 10000)},
+      {"dram_latency_ns", &C::dram_latency_ns, in(0, 10000)},
+      {"dram_burst_bytes", &C::dram_burst_bytes, in(1, 4096)},
       {"dram_model", &C::dram_model, {}, {"simple", "detailed"}},
-      {"dram_channels", &C::dram_channels, positive},
-      {"dram_banks", &C::dram_banks, positive},
-      {"dram_row_bytes", &C::dram_row_bytes, positive},
-      {"dram_trcd_ns", &C::dram_trcd_ns, nonNegative},
-      {"dram_trp_ns", &C::dram_trp_ns, nonNegative},
-      {"dram_twtr_ns", &C::dram_twtr_ns, nonNegative},
-      {"dram_trtw_ns", &C::dram_trtw_ns, nonNegative},
-      {"dma_outstanding_transfers", &C::dma_outstanding_transfers, positive},
-      {"frame_budget_ms", &C::frame_budget_ms, positive},
-      {"energy_mac_int8_pj", &C::energy_mac_int8_pj, nonNegative},
-      {"energy_mac_fp16_pj", &C::energy_mac_fp16_pj, nonNegative},
-      {"energy_mac_fp32_pj", &C::energy_mac_fp32_pj, nonNegative},
-      {"energy_vector_op_pj", &C::energy_vector_op_pj, nonNegative},
-      {"energy_sram_pj_per_byte", &C::energy_sram_pj_per_byte, nonNegative},
-      {"energy_dram_pj_per_byte", &C::energy_dram_pj_per_byte, nonNegative},
-      {"static_power_w", &C::static_power_w, nonNegative},
+      {"dram_channels", &C::dram_channels, in(1, 256)},
+      {"dram_banks", &C::dram_banks, in(1, 256)},
+      {"dram_row_bytes", &C::dram_row_bytes, in(1, 1 << 20)},
+      {"dram_trcd_ns", &C::dram_trcd_ns, in(0, 1000)},
+      {"dram_trp_ns", &C::dram_trp_ns, in(0, 1000)},
+      {"dram_twtr_ns", &C::dram_twtr_ns, in(0, 1000)},
+      {"dram_trtw_ns", &C::dram_trtw_ns, in(0, 1000)},
+      {"dma_outstanding_transfers", &C::dma_outstanding_transfers, in(1, 1024)},
+      {"frame_budget_ms", &C::frame_budget_ms, in(0.001, 1e6)},
+      {"energy_mac_int8_pj", &C::energy_mac_int8_pj, in(0, 1e6)},
+      {"energy_mac_fp16_pj", &C::energy_mac_fp16_pj, in(0, 1e6)},
+      {"energy_mac_fp32_pj", &C::energy_mac_fp32_pj, in(0, 1e6)},
+      {"energy_vector_op_pj", &C::energy_vector_op_pj, in(0, 1e6)},
+      {"energy_sram_pj_per_byte", &C::energy_sram_pj_per_byte, in(0, 1e6)},
+      {"energy_dram_pj_per_byte", &C::energy_dram_pj_per_byte, in(0, 1e6)},
+      {"static_power_w", &C::static_power_w, in(0, 10000)},
   };
   return all;
+}
+
+std::string tessera::arch::rangeText(const FieldRange &r) {
+  // Whole numbers in full (1073741824, not 1.07374e+09), others as written.
+  auto num = [](double v) {
+    std::ostringstream os;
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+      os << int64_t(v);
+    else
+      os << std::setprecision(15) << v;
+    return os.str();
+  };
+  if (r.minInclusive && r.maxInclusive && std::isfinite(r.max))
+    return num(r.min) + " .. " + num(r.max);
+  return std::string(r.minInclusive ? "[" : "(") + num(r.min) + ", " +
+         num(r.max) + (r.maxInclusive ? "]" : ")");
 }
 
 const ConfigField *tessera::arch::findConfigField(const std::string &name) {
@@ -90,27 +112,23 @@ const char *ConfigField::kindName() const {
 
 namespace {
 
-/// A bound as a person writes it (1e+30 -> 1e+30, 0.01 -> 0.01, 100 -> 100).
-std::string bound(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
-/// Checks that `v` (the value `got`) is in `field`'s range.
+/// Checks that `v` (the value `got`) is in `field`'s range; the error names
+/// the range.
 void checkRange(const ConfigField &field, double v, const std::string &got,
                 const std::string &where) {
   const FieldRange &r = field.range;
   if (r.contains(v))
     return;
   std::string prefix = where + ": field '" + field.name + "' ";
+  std::string range = rangeText(r);
   if (v < 0 && r.min >= 0)
-    throw ContractError(prefix + "must not be negative, got " + got);
-  if (v == 0 && r.min == 0 && !r.minInclusive)
-    throw ContractError(prefix + "must be positive, got " + got);
-  std::string range = std::string(r.minInclusive ? "[" : "(") + bound(r.min) +
-                      ", " + bound(r.max) + (r.maxInclusive ? "]" : ")");
-  throw ContractError(prefix + "must be in " + range + ", got " + got);
+    throw ContractError(prefix + "must not be negative (its range is " + range +
+                        "), got " + got);
+  if (v == 0 && r.min >= 0)
+    throw ContractError(prefix + "must be positive (its range is " + range +
+                        "), got " + got);
+  throw ContractError(prefix + "must be in its range " + range + ", got " +
+                      got);
 }
 
 } // namespace

@@ -84,6 +84,14 @@ std::string tessera::arch::tomlWhere(const std::string &source,
 }
 
 std::string tessera::arch::tomlRepr(const toml::node &value) {
+  if (const toml::value<double> *d = value.as_floating_point()) {
+    // The shortest text that reads back as the value (1e-20, not
+    // 9.9999999999999995e-21).
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d->get());
+    if (ec == std::errc())
+      return std::string(buf, end);
+  }
   std::ostringstream os;
   value.visit([&](const auto &v) { os << v; });
   return os.str();

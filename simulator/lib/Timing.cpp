@@ -355,6 +355,19 @@ uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
       LD burst = chip.dram_burst_bytes;
       LD bus = rows * std::ceil(rowBytes / burst) * burst;
       LD dram = latency + ceilDivL(bus, bytesPerCycle);
+      if (chip.detailedDram()) {
+        // Every burst (a row can touch one more than its bytes fill) on one
+        // channel at that channel's share of the bandwidth, each a row miss
+        // after a turnaround: the most detailedDramAccess can charge.
+        LD bursts = rows * (std::ceil(rowBytes / burst) + 1);
+        LD perBurst =
+            burst * chip.dram_channels / bytesPerCycle +
+            std::ceil(LD(chip.dram_trcd_ns) * chip.clock_ghz) +
+            std::ceil(LD(chip.dram_trp_ns) * chip.clock_ghz) +
+            std::ceil(LD(std::max(chip.dram_twtr_ns, chip.dram_trtw_ns)) *
+                      chip.clock_ghz);
+        dram = latency + std::ceil(bursts * perBurst);
+      }
       LD sram = chip.sram_access_cycles +
                 ceilDivL(rows * rowBytes, LD(chip.sramBytesPerCycle()));
       cycles = std::max(dram, sram);

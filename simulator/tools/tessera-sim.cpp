@@ -17,6 +17,7 @@
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/FileIo.h"
 #include "tessera/arch/Program.h"
+#include "tessera/arch/Ranges.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -92,8 +93,12 @@ Args parseArgs(int argc, char **argv) {
       std::string v = value("--tolerance");
       char *end = nullptr;
       a.tolerance = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end || !(a.tolerance >= 0) || std::isinf(a.tolerance))
-        fail("--tolerance expects a non-negative number, got '" + v + "'");
+      if (v.empty() || *end)
+        fail("--tolerance expects a number, got '" + v + "'");
+      std::string err =
+          tessera::arch::optionRangeError("tolerance", a.tolerance);
+      if (!err.empty())
+        fail(err);
     } else if (arg == "--json") {
       a.json = true;
     } else if (arg == "--timing-only") {

@@ -430,9 +430,10 @@ def case_options():
             (["--storage", "nvme", "--storage-param", "hdd.avg_seek_ms=4"],
              "--storage-param hdd.avg_seek_ms=4 does not apply to --storage "
              "nvme"),
-            (["--workers", "100000"], "--workers must be 1..256, got 100000"),
-            (["--prefetch", "0"], "--prefetch must be 1..4096"),
-            (["--fps", "0"], "--fps must be 0.01..1000")):
+            (["--workers", "100000"], "--workers must be 1 .. 256, got 100000"),
+            (["--prefetch", "0"], "--prefetch must be 1 .. 4096"),
+            (["--fps", "0"], "--fps must be 0.01 .. 1000"),
+            (["--frames", "2000000"], "--frames must be 0 .. 1000000")):
         run([t, "run", "--clip", clip] + extra, code=2, contains=[msg])
     run([t, "run", "--workers", "4"], code=2, contains=["--workers needs --clip"])
     run([t, "run", "--expected", "bogus=" + X_F32], code=2,
@@ -441,9 +442,31 @@ def case_options():
          "x=" + X_F32], code=2, contains=["'x' is not an output"])
     run([t, "simulate", prog, "--input", "q=" + X_F32], code=2,
         contains=["'q' is not an input"])
-    for tol in ("-1", "nan", "inf"):
+    for tol in ("-1", "nan", "inf", "1e9"):
         run([t, "run", "--tolerance", tol], code=2,
-            contains=["--tolerance must be a finite number >= 0"])
+            contains=["--tolerance must be 0 .. 1000, got "])
+    run([tool("tessera-sim"), prog, "--tolerance", "-1"], code=None,
+        contains=["--tolerance must be 0 .. 1000, got -1"])
+    run([t, "sweep", "never-read.toml", "--jobs", "5000"], code=2,
+        contains=["--jobs must be 0 .. 1024, got 5000"])
+    # Chip config fields in their physical range (item 5): the issue's
+    # values are a file:line: field error naming the range.
+    ref_cfg = open(os.path.join(SRC, "arch", "configs",
+                                "reference.cfg")).read()
+    for field, value, msg in (
+            ("clock_ghz", "1e20", "must be in its range 0.01 .. 100"),
+            ("clock_ghz", "0x10", "expects a decimal number"),
+            ("dram_latency_ns", "1e19", "must be in its range 0 .. 10000"),
+            ("dram_bandwidth_gbps", "1e-20",
+             "must be in its range 0.1 .. 10000")):
+        cfg = os.path.join(d, field + ".cfg")
+        lines = ref_cfg.split("\n")
+        line_no = next(i for i, l in enumerate(lines)
+                       if l.startswith(field + " ")) + 1
+        lines[line_no - 1] = "%s = %s" % (field, value)
+        open(cfg, "w").write("\n".join(lines))
+        run([t, "simulate", prog, "--timing-only", "--config", cfg], code=1,
+            contains=["%s:%d: field '%s' %s" % (cfg, line_no, field, msg)])
     run([t, "simulate", prog, "--timing-only", "--expected", "y=" + X_F32],
         code=2, contains=["drop --timing-only"])
     # --timing-only needs no input values.

@@ -10,7 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 using namespace tessera::storage;
 
@@ -25,6 +28,57 @@ IoOp op(uint32_t file, uint64_t offset, uint64_t bytes) {
   o.bytes = bytes;
   return o;
 }
+// Issue 12, item 5: the storage parameters' table in
+// docs/limits-and-errors.md is the code's: every parameter has a row, both
+// ends of the row's range are accepted and a value past either end is the
+// range error quoting that range.
+TEST(DeviceModel, LimitsDocMatchesTheParameterRanges) {
+  std::ifstream in(std::string(TESSERA_SOURCE_DIR) +
+                   "/docs/limits-and-errors.md");
+  std::ostringstream doc;
+  doc << in.rdbuf();
+  std::map<std::string, std::pair<double, double>> rows;
+  std::istringstream lines(doc.str());
+  std::string line;
+  while (std::getline(lines, line)) {
+    char key[64];
+    double lo, hi;
+    if (std::sscanf(line.c_str(), "| `%63[a-z_.]` | %lf .. %lf |", key, &lo,
+                    &hi) == 3 &&
+        std::strchr(key, '.'))
+      rows[key] = {lo, hi};
+  }
+  std::istringstream described(StorageParams().describe());
+  unsigned checked = 0;
+  while (std::getline(described, line)) {
+    std::string key = line.substr(0, line.find(' '));
+    auto it = rows.find(key);
+    ASSERT_NE(it, rows.end()) << "docs/limits-and-errors.md has no row for "
+                              << key;
+    auto [lo, hi] = it->second;
+    StorageParams p;
+    char text[64];
+    for (double v : {lo, hi}) {
+      std::snprintf(text, sizeof text, "%.17g", v);
+      EXPECT_NO_THROW(p.set(key, text)) << key << " = " << text;
+    }
+    for (double v : {lo / 2, hi * 2}) {
+      std::snprintf(text, sizeof text, "%.17g", v);
+      try {
+        p.set(key, text);
+        ADD_FAILURE() << key << " = " << text << " accepted";
+      } catch (const std::invalid_argument &e) {
+        EXPECT_NE(std::string(e.what()).find("is outside its range"),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, rows.size());
+  EXPECT_GE(checked, 10u);
+}
+
 } // namespace
 
 TEST(DeviceModel, TransferRoundsUp) {

@@ -219,7 +219,7 @@ TEST(SweepSpec, Errors) {
   // Duplicate values and a grid that is too large.
   EXPECT_NE(errorOf("[axes]\nmatrix_rows = [32, 32]\n").find("given twice"),
             std::string::npos);
-  EXPECT_NE(errorOf("[axes]\nsram_bytes = {from = 1, to = 1000, step = 1}\n"
+  EXPECT_NE(errorOf("[axes]\nsram_bytes = {from = 1024, to = 2023, step = 1}\n"
                     "vector_lanes = {from = 1, to = 1000, step = 1}\n"
                     "matrix_rows = {from = 1, to = 10, step = 1}\n")
                 .find("more than 1000000 points"),

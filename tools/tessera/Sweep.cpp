@@ -19,6 +19,7 @@
 #include "tessera/Sim/Simulator.h"
 #include "tessera/arch/Error.h"
 #include "tessera/arch/Program.h"
+#include "tessera/arch/Ranges.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -953,6 +954,16 @@ std::string tessera::tools::hashText(const std::string &text, size_t chars) {
 bool tessera::tools::sweepSelected() { return bool(sweepCmd); }
 
 int tessera::tools::sweepMain(const char *argv0) {
+  // Numeric options in their documented ranges (arch/Ranges.h): a usage
+  // error, exit status 2, before anything runs.
+  for (auto [name, value] :
+       {std::pair<const char *, double>{"jobs", jobs}, {"shards", shards}}) {
+    std::string err = arch::optionRangeError(name, value);
+    if (!err.empty()) {
+      std::cerr << "tessera sweep: usage error: " << err << "\n";
+      std::exit(2);
+    }
+  }
   Plan plan;
   plan.dir = outDir;
   try {

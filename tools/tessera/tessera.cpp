@@ -33,6 +33,7 @@
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
 #include "tessera/arch/Program.h"
+#include "tessera/arch/Ranges.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -199,9 +200,14 @@ std::string activity = "starting";
 /// Range checks of the numeric options and combinations that would be
 /// silently ignored (docs/limits-and-errors.md). Runs before any work.
 void checkOptions(bool isRun) {
-  if (!std::isfinite(tolerance) || tolerance < 0)
-    usage("--tolerance must be a finite number >= 0, got " +
-          std::to_string(tolerance.getValue()));
+  // Each numeric option's range is in one table (arch/Ranges.h) that the
+  // docs are checked against.
+  auto inRange = [](const char *name, double v) {
+    std::string err = arch::optionRangeError(name, v);
+    if (!err.empty())
+      usage(err);
+  };
+  inRange("tolerance", tolerance);
   if (timingOnly && !expectedBindings.empty())
     usage("--expected needs output values; drop --timing-only");
 #ifdef TESSERA_WITH_REPLAY
@@ -231,17 +237,10 @@ void checkOptions(bool isRun) {
     if (o->getNumOccurrences())
       usage("--" + o->ArgStr.str() +
             " is not supported with --clip (docs/replay.md)");
-  if (clipWorkers < 1 || clipWorkers > 256)
-    usage("--workers must be 1..256, got " +
-          std::to_string(clipWorkers.getValue()));
-  if (clipPrefetch < 1 || clipPrefetch > 4096)
-    usage("--prefetch must be 1..4096, got " +
-          std::to_string(clipPrefetch.getValue()));
-  if (!std::isfinite(clipFps) || clipFps < 0.01 || clipFps > 1000)
-    usage("--fps must be 0.01..1000, got " + std::to_string(clipFps));
-  if (clipFrames > 1000000)
-    usage("--frames must be 0..1000000, got " +
-          std::to_string(clipFrames.getValue()));
+  inRange("workers", clipWorkers);
+  inRange("prefetch", clipPrefetch);
+  inRange("fps", clipFps);
+  inRange("frames", double(clipFrames.getValue()));
   // Parameters of another device than the one simulated would have no
   // effect.
   std::string prefix = clipDevice == "object-store"

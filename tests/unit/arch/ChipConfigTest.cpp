@@ -92,7 +92,8 @@ TEST(ChipConfig, MalformedValues) {
   EXPECT_EQ(parseError(withLine("matrix_rows", "matrix_rows = 9.5")),
             "chip.cfg:3: field 'matrix_rows' expects a whole number, got 9.5");
   EXPECT_EQ(parseError(withLine("matrix_rows", "matrix_rows = 1e30")),
-            "chip.cfg:3: field 'matrix_rows' is too large: 1e+30");
+            "chip.cfg:3: field 'matrix_rows' must be in its range 1 .. 4096, "
+            "got 1e+30");
   EXPECT_EQ(parseError(withLine("name", "name = 3")),
             "chip.cfg:1: field 'name' expects quoted text, got 3");
   EXPECT_EQ(parseError(withLine("clock_ghz", "clock_ghz = 0x10")),
@@ -176,8 +177,10 @@ TEST(ChipConfig, SectionsNameFieldsByPrefix) {
   std::string dotted = std::regex_replace(
       flat, std::regex("(^|\n)sram_bytes = [^\n]*"), "$1sram.bytes = 4096");
   EXPECT_EQ(ChipConfig::parse(dotted, "d.cfg").sram_bytes, 4096u);
-  EXPECT_EQ(parseError(withLine("sram_bytes", "[sram]\nbytes = -1")),
-            "chip.cfg:17: field 'sram_bytes' must not be negative, got -1");
+  EXPECT_EQ(
+      parseError(withLine("sram_bytes", "[sram]\nbytes = -1")),
+      "chip.cfg:17: field 'sram_bytes' must not be negative (its range is "
+      "1024 .. 1073741824), got -1");
 }
 
 TEST(ChipConfig, ChoicesAndFlags) {
@@ -216,8 +219,8 @@ TEST(ChipConfig, SetFieldFromTomlValue) {
                    "sweep.toml:5");
     FAIL() << "expected an error";
   } catch (const ContractError &e) {
-    EXPECT_STREQ(e.what(), "sweep.toml:5: field 'sram_bytes' must be positive, "
-                           "got 0");
+    EXPECT_STREQ(e.what(), "sweep.toml:5: field 'sram_bytes' must be positive "
+                           "(its range is 1024 .. 1073741824), got 0");
   }
 }
 
@@ -268,7 +271,8 @@ TEST(ChipConfig, EnumeratedAndBooleanFieldsNameTheirChoices) {
             std::string::npos)
       << err;
   ChipConfig c = ChipConfig::parse(
-      withLine("matrix_dataflow", "matrix_dataflow = \"output_stationary\""), "x");
+      withLine("matrix_dataflow", "matrix_dataflow = \"output_stationary\""),
+      "x");
   EXPECT_TRUE(c.outputStationary());
   c = ChipConfig::parse(
       withLine("scale_sim_compatible", "scale_sim_compatible = true"), "x");
@@ -278,8 +282,8 @@ TEST(ChipConfig, EnumeratedAndBooleanFieldsNameTheirChoices) {
                 .find("must be positive"),
             std::string::npos);
   // Energies may be zero (that term is then left out).
-  EXPECT_NO_THROW(ChipConfig::parse(
-      withLine("static_power_w", "static_power_w = 0"), "x"));
+  EXPECT_NO_THROW(
+      ChipConfig::parse(withLine("static_power_w", "static_power_w = 0"), "x"));
 }
 
 } // namespace

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <variant>
 
 using namespace tessera;
 using namespace tessera::sim;
@@ -237,9 +239,9 @@ TEST(Timing, FrameBoundIsAnUpperBoundAndOverflowIsAnError) {
   arch::ChipConfig chip = ref();
   EXPECT_GE(timing::frameCycleBound(chip, p),
             timing::instrCycles(chip, load) + timing::instrCycles(chip, mm));
-  EXPECT_LE(timing::frameCycleBound(chip, p),
-            2 * (timing::instrCycles(chip, load) +
-                 timing::instrCycles(chip, mm)));
+  EXPECT_LE(
+      timing::frameCycleBound(chip, p),
+      2 * (timing::instrCycles(chip, load) + timing::instrCycles(chip, mm)));
   chip.clock_ghz = 1e20; // DRAM time no longer vanishes: it explodes.
   try {
     timing::frameCycleBound(chip, p);
@@ -253,6 +255,120 @@ TEST(Timing, FrameBoundIsAnUpperBoundAndOverflowIsAnError) {
   chip = ref();
   chip.dram_bandwidth_gbps = 1e-20;
   EXPECT_THROW(timing::frameCycleBound(chip, p), arch::ContractError);
+}
+
+// Issue 12, item 5: at every corner of the chip config's physical ranges
+// the per-instruction formulas stay exact in 64 bits (they equal the same
+// formulas in long double) for the largest instructions a program can hold
+// (operands of up to 1 GiB, the most SRAM a program may use), and a frame
+// whose sum would pass 2^40 cycles is the clear error, never a wrapped or
+// saturated count. docs/timing-model.md, "Bounds".
+TEST(Timing, ExtremeCornersOfTheRangesNeverWrap) {
+  using LD = long double;
+  auto ceilL = [](LD a, LD b) { return std::ceil(a / b - 1e-9L); };
+  std::mt19937_64 rng(12);
+  arch::Instr dma;
+  dma.op = arch::Opcode::DmaLoad;
+  dma.dims[0] = 1u << 15;
+  dma.dims[1] = 1u << 15;
+  dma.strides[0] = (1u << 15) + 4095; // strided: every row rounds up
+  dma.strides[1] = 1u << 15;
+  arch::Instr mm;
+  mm.op = arch::Opcode::MatMul;
+  mm.dtype = arch::DType::F16;
+  mm.dims[0] = mm.dims[1] = mm.dims[2] = 1u << 14;
+  arch::Instr vec;
+  vec.op = arch::Opcode::VecSoftmax;
+  vec.dims[0] = 1u << 15;
+  vec.dims[1] = 1u << 14;
+  unsigned corners = 0, refused = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    arch::ChipConfig chip = ref();
+    // Every number at one end of its range, text fields at either choice.
+    for (const arch::ConfigField &f : arch::chipConfigFields()) {
+      bool high = rng() & 1;
+      double v = high ? f.range.max : f.range.min;
+      std::visit(
+          [&](auto member) {
+            using T = std::decay_t<decltype(chip.*member)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              if (!f.choices.empty())
+                chip.*member = f.choices[high ? 1 : 0];
+            } else if constexpr (std::is_same_v<T, bool>) {
+              chip.*member = high;
+            } else {
+              chip.*member = T(v);
+            }
+          },
+          f.member);
+    }
+    ++corners;
+    // DMA (simple model): latency + data, or the SRAM side.
+    LD latency = std::ceil(LD(chip.dram_latency_ns) * chip.clock_ghz - 1e-9L);
+    LD bpc = LD(chip.dram_bandwidth_gbps) / chip.clock_ghz;
+    LD rows = dma.dims[0], rowBytes = dma.dims[1],
+       burst = chip.dram_burst_bytes;
+    LD bus = rows * std::ceil(rowBytes / burst) * burst;
+    LD wantDma =
+        std::max(latency + ceilL(bus, bpc),
+                 LD(chip.sram_access_cycles) +
+                     ceilL(rows * rowBytes,
+                           LD(chip.sram_banks) * chip.sram_bank_width_bytes));
+    // Matrix unit: folds x fold cycles - overlaps.
+    LD m = mm.dims[0], k = mm.dims[1], n = mm.dims[2];
+    LD r = chip.matrix_rows, c = chip.matrix_cols;
+    bool os = chip.outputStationary();
+    LD folds = std::ceil((os ? m : k) / r) * std::ceil(n / c);
+    LD stream = (os ? k : m) * chip.matrix_fp16_rate_divisor;
+    LD fold = (os ? r : 2 * r) + c + stream - 2;
+    LD overlap = chip.scale_sim_compatible ? 0 : std::min(r, stream);
+    LD wantMm = folds * fold - (folds - 1) * overlap;
+    // Vector unit: startup + passes x ceil(elements / lanes).
+    LD wantVec =
+        LD(chip.vector_startup_cycles) +
+        LD(chip.vector_softmax_passes) *
+            std::ceil(LD(vec.dims[0]) * vec.dims[1] / chip.vector_lanes);
+    for (auto [in, want] : {std::pair{dma, wantDma}, std::pair{mm, wantMm},
+                            std::pair{vec, wantVec}}) {
+      ASSERT_LT(want, LD(1ull << 62)) << in.toString();
+      if (in.op == arch::Opcode::DmaLoad && chip.detailedDram())
+        continue; // the detailed model runs in the simulator (bounded below)
+      // Equal up to the last bit of the floating-point quotient; a wrapped
+      // or saturated figure would be off by orders of magnitude.
+      LD got = LD(timing::instrCycles(chip, in));
+      EXPECT_LE(std::fabs(got - want), 1 + want * 1e-12L)
+          << in.toString() << " at corner " << trial << ": " << double(got)
+          << " vs " << double(want) << "\n"
+          << chip.toText();
+    }
+    // A frame of one such DMA, then of 4096: the bound is computed without
+    // wrapping and refuses what passes 2^40 cycles with the clear error.
+    arch::Program p;
+    p.chipName = chip.name;
+    for (size_t count : {size_t(1), size_t(4096)}) {
+      p.instrs.assign(count, dma);
+      try {
+        uint64_t b = timing::frameCycleBound(chip, p);
+        EXPECT_LE(b, timing::kMaxFrameCycles);
+        if (!chip.detailedDram())
+          EXPECT_GE(LD(b) * (1 + 1e-12L), wantDma * count);
+      } catch (const arch::ContractError &e) {
+        ++refused;
+        EXPECT_NE(std::string(e.what()).find("takes the frame past "
+                                             "1099511627776 cycles"),
+                  std::string::npos)
+            << e.what();
+        if (!chip.detailedDram())
+          EXPECT_GT(wantDma * count, LD(timing::kMaxFrameCycles) * 0.999L);
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(corners, 2000u);
+  // Both outcomes occur: the slow corners' frames are refused, the fast
+  // ones' are timed.
+  EXPECT_GT(refused, 0u);
+  EXPECT_LT(refused, corners);
 }
 
 } // namespace
