@@ -96,6 +96,11 @@ struct MemAccess {
   /// cycles from now: the SRAM holds the banks it touches for that long
   /// (DMA transfers meanwhile conflict with it). 0: no hold.
   uint64_t holdCycles = 0;
+  /// A gather (dma.gather): row r is at rowAddrs[r] (functional mode; null
+  /// when timing only) and each row is its own bursts whatever the
+  /// addresses (timing::gatherBusBytes), on either DRAM model.
+  bool gather = false;
+  const std::vector<uint64_t> *rowAddrs = nullptr;
   bool ok = true; ///< Cleared, with `error` set, on an address error.
   std::string error;
   uint64_t bytes() const { return rows * rowBytes; }
@@ -192,6 +197,8 @@ public:
   void execute(uint32_t index, const arch::Instr &in) override;
 
 private:
+  /// dma.gather: the indices from SRAM, then the table rows they name.
+  void gather(uint32_t index, const arch::Instr &in);
   FrameState *frame_ = nullptr;
 };
 
