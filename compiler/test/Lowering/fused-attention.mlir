@@ -6,7 +6,6 @@
 // 64 bytes). No scratch tensor holds scores or probabilities. (tessera-opt
 // does not print locations, so the layer is named by the op: group_1.)
 // RUN: tessera-opt --tsr-fuse-attention %s | tessera-translate --tsr-to-listing | FileCheck %s
-// RUN: tessera-translate --tsr-to-listing %s | FileCheck %s --check-prefix=UNFUSED
 
 // CHECK-NOT: scratch
 // CHECK: ; layer 0: group_1
@@ -20,11 +19,6 @@
 // CHECK-NEXT: dma.store {{.*}} rows=16 bytes=32 dram_stride=64 sram_stride=32
 // CHECK: vec.softmax.f32
 // CHECK-NOT: ; layer
-
-// The same attention unfused: split, scores, softmax and merge as kernels
-// with scratch tensors in DRAM.
-// UNFUSED: scratch
-// UNFUSED: vec.softmax.f16
 
 func.func @main(%x: tensor<16x1x96xf32> {tsr.name = "qkv"}) -> (tensor<1x16x32xf32> {tsr.name = "out"}) {
   %q0 = tsr.slice %x offsets [0, 0, 0] steps [1, 1, 1] : tensor<16x1x96xf32> -> tensor<16x1x32xf32>
