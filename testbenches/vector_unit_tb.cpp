@@ -164,6 +164,12 @@ struct Bench : sc_module {
         case Opcode::VecFill:
           v = in.imm;
           break;
+        case Opcode::VecEqImm:
+          v = x == double(in.imm) ? 1 : 0;
+          break;
+        case Opcode::VecSelect:
+          v = x != 0 ? b[size_t(r) * cols + c] : beta[size_t(r) * cols + c];
+          break;
         case Opcode::VecTranspose:
           out[size_t(c) * rows + r] = x;
           continue;
@@ -214,7 +220,7 @@ struct Bench : sc_module {
         Opcode::VecReduceMax, Opcode::VecGeluTanh,  Opcode::VecMax,
         Opcode::VecMaxImm,    Opcode::VecMinImm,    Opcode::VecAddImm,
         Opcode::VecSigmoid,   Opcode::VecHardSwish, Opcode::VecFill,
-        Opcode::VecGather};
+        Opcode::VecGather,    Opcode::VecEqImm,     Opcode::VecSelect};
     const uint32_t bcast[] = {0, arch::kFlagBroadcastRow,
                               arch::kFlagBroadcastCol,
                               arch::kFlagBroadcastScalar};
@@ -233,6 +239,7 @@ struct Bench : sc_module {
         in.flags = binary ? bcast[round] : 0;
         in.imm = op == Opcode::VecLayerNorm ? 1e-5f
                  : op == Opcode::VecPow     ? 3.0f
+                 : op == Opcode::VecEqImm   ? 1.0f
                                             : 0.37f;
         bool reduce = op == Opcode::VecReduceSum || op == Opcode::VecReduceMax;
         in.addr[0] = 0;
@@ -261,6 +268,23 @@ struct Bench : sc_module {
         std::vector<float> a(size_t(rows) * span), b, beta;
         for (float &x : a)
           x = op == Opcode::VecSqrt ? std::fabs(dist(rng)) : dist(rng);
+        // Equal and select see their special values: integers around the
+        // immediate, conditions with zeros.
+        if (op == Opcode::VecEqImm)
+          for (float &x : a)
+            x = float(int(rng() % 3)); // 0, 1, 2 against imm 1
+        if (op == Opcode::VecSelect) {
+          for (float &x : a)
+            x = rng() % 2 ? 0.0f : x;
+          b.resize(size_t(rows) * cols);
+          beta.resize(size_t(rows) * cols);
+          for (float &x : b)
+            x = dist(rng);
+          for (float &x : beta)
+            x = dist(rng);
+          write(0x20000, b);
+          write(0x60000, beta);
+        }
         if (binary || op == Opcode::VecLayerNorm) {
           b.resize(bSize);
           for (float &x : b)

@@ -64,12 +64,18 @@ const char *tessera::arch::opcodeName(Opcode op) {
     return "vec.fill";
   case Opcode::VecGather:
     return "vec.gather";
+  case Opcode::DmaGather:
+    return "dma.gather";
+  case Opcode::VecEqImm:
+    return "vec.eqimm";
+  case Opcode::VecSelect:
+    return "vec.select";
   }
   return "?";
 }
 
 Queue tessera::arch::opcodeQueue(Opcode op) {
-  if (op == Opcode::DmaLoad)
+  if (op == Opcode::DmaLoad || op == Opcode::DmaGather)
     return Queue::Load;
   if (op == Opcode::DmaStore)
     return Queue::Store;
@@ -78,11 +84,12 @@ Queue tessera::arch::opcodeQueue(Opcode op) {
 
 bool tessera::arch::isVectorOp(Opcode op) {
   return op != Opcode::DmaLoad && op != Opcode::DmaStore &&
-         op != Opcode::MatMul;
+         op != Opcode::MatMul && op != Opcode::DmaGather;
 }
 
 uint64_t Instr::dmaBytes() const {
-  if (op != Opcode::DmaLoad && op != Opcode::DmaStore)
+  if (op != Opcode::DmaLoad && op != Opcode::DmaStore &&
+      op != Opcode::DmaGather)
     return 0;
   return uint64_t(dims[0]) * dims[1];
 }
@@ -179,11 +186,26 @@ std::vector<Operand> tessera::arch::operandsOf(const Instr &in) {
   case Opcode::VecAddImm:
   case Opcode::VecSigmoid:
   case Opcode::VecHardSwish:
+  case Opcode::VecEqImm:
     view("a", false, 0, r, c, in.strides[0], in.dtype);
     view("out", true, 2, r, c, in.strides[2], in.outDtype);
     break;
   case Opcode::VecFill:
     view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  case Opcode::VecSelect:
+    view("a", false, 0, r, c, in.strides[0], in.dtype);
+    view("b", false, 1, r, c, in.strides[1], in.dtype);
+    view("c", false, 3, r, c, in.strides[3], in.dtype);
+    view("out", true, 2, r, c, in.strides[2], in.outDtype);
+    break;
+  case Opcode::DmaGather:
+    // The rows read are data: the DRAM operand is the whole table (dims[2]
+    // rows strides[0] apart), which bounds every index the chip accepts.
+    ops.push_back(Operand{"idx", false, false, in.addr[2], 1, r * 4, r * 4});
+    ops.push_back(
+        Operand{"src", true, false, in.addr[0], in.dims[2], c, in.strides[0]});
+    ops.push_back(Operand{"dst", false, true, in.addr[1], r, c, in.strides[1]});
     break;
   case Opcode::VecGather: {
     // Row r reads the elements r * strides[0] + c * step, c < cols: a view
@@ -209,6 +231,12 @@ std::string Instr::toString() const {
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
     os << " dram=" << hex(addr[0]) << " sram=" << hex(addr[1])
+       << " rows=" << dims[0] << " bytes=" << dims[1]
+       << " dram_stride=" << strides[0] << " sram_stride=" << strides[1];
+    break;
+  case Opcode::DmaGather:
+    os << " table=" << hex(addr[0]) << " table_rows=" << dims[2]
+       << " idx=" << hex(addr[2]) << " sram=" << hex(addr[1])
        << " rows=" << dims[0] << " bytes=" << dims[1]
        << " dram_stride=" << strides[0] << " sram_stride=" << strides[1];
     break;
@@ -240,8 +268,12 @@ std::string Instr::toString() const {
     if (op == Opcode::VecScale || op == Opcode::VecLayerNorm ||
         op == Opcode::VecPow || op == Opcode::VecReduceSum ||
         op == Opcode::VecMaxImm || op == Opcode::VecMinImm ||
-        op == Opcode::VecAddImm || op == Opcode::VecFill)
+        op == Opcode::VecAddImm || op == Opcode::VecFill ||
+        op == Opcode::VecEqImm)
       os << " imm=" << imm;
+    if (op == Opcode::VecSelect)
+      os << " b=" << hex(addr[1]) << "/" << strides[1] << " c=" << hex(addr[3])
+         << "/" << strides[3];
     if (flags & kFlagBroadcastRow)
       os << " bcast=row";
     if (flags & kFlagBroadcastCol)

@@ -133,7 +133,8 @@ void Program::verify(const std::string &source) const {
       if (d >= i)
         fail(what + ": depends on instruction " + std::to_string(d) +
              ", which is not earlier");
-    unsigned usedDims = in.op == Opcode::MatMul ? 3 : 2;
+    unsigned usedDims =
+        in.op == Opcode::MatMul || in.op == Opcode::DmaGather ? 3 : 2;
     for (unsigned d = 0; d < usedDims; ++d)
       if (in.dims[d] == 0)
         fail(what + ": dimension " + std::to_string(d) + " is zero");

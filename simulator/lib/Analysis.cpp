@@ -31,6 +31,7 @@ EnergyBreakdown tessera::sim::instrEnergy(const arch::ChipConfig &chip,
   switch (in.op) {
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:
+  case arch::Opcode::DmaGather:
     e.dramPj = double(dramBusBytes) * chip.energy_dram_pj_per_byte;
     break;
   case arch::Opcode::MatMul: {

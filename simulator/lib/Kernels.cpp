@@ -223,9 +223,20 @@ Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
         g(r, c) = a(r, c * step);
     return g;
   }
+  case Opcode::VecEqImm: {
+    float v = in.imm;
+    return a.unaryExpr([v](float x) { return x == v ? 1.0f : 0.0f; });
+  }
+  case Opcode::VecSelect:
+    // `beta` carries the c operand (addr[3]).
+    for (Eigen::Index r = 0; r < rows; ++r)
+      for (Eigen::Index c = 0; c < cols; ++c)
+        out(r, c) = a(r, c) != 0.0f ? (*b)(r, c) : (*beta)(r, c);
+    return out;
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
   case Opcode::MatMul:
+  case Opcode::DmaGather:
     break;
   }
   return out;

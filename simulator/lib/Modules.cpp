@@ -69,6 +69,19 @@ bool accessEnd(const MemAccess &a, uint64_t &end) {
 /// Checks `a` against a memory of `limit` bytes; sets its error if outside.
 bool checkBounds(MemAccess &a, uint64_t limit, const char *memory) {
   uint64_t end;
+  if (a.rowAddrs) {
+    for (uint64_t addr : *a.rowAddrs)
+      if (addr > limit || a.rowBytes > limit - addr) {
+        a.ok = false;
+        a.error = std::string(memory) + " gather row at " + hex(addr) +
+                  " is outside the " + std::to_string(limit) + "-byte " +
+                  memory;
+        return false;
+      }
+    return true;
+  }
+  if (a.gather)
+    return true; // Timing only: the engine checked the table's bounds.
   if (accessEnd(a, end) && end <= limit)
     return true;
   a.ok = false;
@@ -86,7 +99,8 @@ void moveRows(MemAccess &a, uint8_t *mem) {
   if (!a.data)
     return;
   for (uint64_t r = 0; r < a.rows; ++r) {
-    uint8_t *row = mem + a.addr + r * a.strideBytes;
+    uint8_t *row =
+        mem + (a.rowAddrs ? (*a.rowAddrs)[r] : a.addr + r * a.strideBytes);
     uint8_t *packed = a.data + r * a.rowBytes;
     if (a.cmd == MemAccess::Read)
       std::memcpy(packed, row, a.rowBytes);
@@ -120,7 +134,12 @@ void Dram::b_transport(MemAccess &a, sc_time &delay) {
   const arch::ChipConfig &chip = frame_->chip;
   uint64_t issue = nowCycles() + timeToCycles(delay);
   uint64_t busBytes, dataCycles;
-  if (chip.detailedDram()) {
+  if (a.gather) {
+    // Data-dependent addresses: the same time on both DRAM models and with
+    // or without the data (docs/timing-model.md, "dma.gather").
+    busBytes = timing::gatherBusBytes(chip, a.rows, a.rowBytes);
+    dataCycles = timing::dramDataCycles(chip, busBytes);
+  } else if (chip.detailedDram()) {
     timing::DramDetail d =
         timing::detailedDramAccess(chip, banks_, a.cmd == MemAccess::Write,
                                    a.addr, a.rows, a.rowBytes, a.strideBytes);
@@ -201,6 +220,8 @@ DmaEngine::DmaEngine(sc_module_name name)
 }
 
 void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
+  if (in.op == arch::Opcode::DmaGather)
+    return gather(index, in);
   bool load = in.op == arch::Opcode::DmaLoad;
   const char *unit = load ? "the DMA load channel" : "the DMA store channel";
   uint64_t rows = in.dims[0], rowBytes = in.dims[1];
@@ -241,6 +262,88 @@ void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
   dst.data = data;
   dst.cmd = MemAccess::Write;
   (load ? sram : dram)->transport_dbg(dst);
+}
+
+void DmaEngine::gather(uint32_t index, const arch::Instr &in) {
+  const char *unit = "the DMA load channel";
+  const bool functional = frame_->functional;
+  uint64_t rows = in.dims[0], rowBytes = in.dims[1], tableRows = in.dims[2];
+
+  // The indices: rows int32 values in SRAM, read before any row request.
+  MemAccess idx;
+  idx.cmd = MemAccess::Read;
+  idx.addr = in.addr[2];
+  idx.rows = 1;
+  idx.rowBytes = idx.strideBytes = 4 * rows;
+  idx.instr = index;
+  std::vector<uint8_t> idxBytes(functional ? 4 * rows : 0);
+  idx.data = functional ? idxBytes.data() : nullptr;
+  sc_time idxDelay = SC_ZERO_TIME;
+  sram->b_transport(idx, idxDelay);
+  if (!idx.ok)
+    return frame_->fail(index, in, unit, "indices: " + idx.error);
+
+  // The table must lie inside DRAM (every accepted index reads inside it).
+  MemAccess table;
+  table.addr = in.addr[0];
+  table.rows = tableRows;
+  table.rowBytes = rowBytes;
+  table.strideBytes = in.strides[0];
+  table.instr = index;
+  dram->transport_dbg(table);
+  if (!table.ok)
+    return frame_->fail(index, in, unit, "table: " + table.error);
+
+  std::vector<uint64_t> addrs;
+  if (functional) {
+    addrs.reserve(rows);
+    for (uint64_t r = 0; r < rows; ++r) {
+      int32_t v;
+      std::memcpy(&v, idxBytes.data() + 4 * r, 4);
+      int64_t i = v;
+      if (i < -int64_t(tableRows) || i >= int64_t(tableRows))
+        return frame_->fail(index, in, unit,
+                            "index " + std::to_string(i) + " (position " +
+                                std::to_string(r) + ") is outside the " +
+                                std::to_string(tableRows) + "-row table");
+      uint64_t row = uint64_t(i < 0 ? i + int64_t(tableRows) : i);
+      addrs.push_back(in.addr[0] + row * in.strides[0]);
+    }
+  }
+  std::vector<uint8_t> buffer(functional ? rows * rowBytes : 0);
+  MemAccess src, dst;
+  src.cmd = MemAccess::Read;
+  src.addr = in.addr[0];
+  src.rows = rows;
+  src.rowBytes = rowBytes;
+  src.strideBytes = in.strides[0];
+  src.gather = true;
+  src.rowAddrs = functional ? &addrs : nullptr;
+  src.data = functional ? buffer.data() : nullptr;
+  src.instr = index;
+  dst.cmd = MemAccess::Write;
+  dst.addr = in.addr[1];
+  dst.rows = rows;
+  dst.rowBytes = rowBytes;
+  dst.strideBytes = in.strides[1];
+  dst.instr = index;
+  // Both sides start once the indices are read.
+  sc_time dramDelay = idxDelay, sramDelay = idxDelay;
+  sram->b_transport(dst, sramDelay);
+  if (!dst.ok)
+    return frame_->fail(index, in, unit, dst.error);
+  dram->b_transport(src, dramDelay);
+  if (!src.ok)
+    return frame_->fail(index, in, unit, src.error);
+  sc_time delay = std::max(dramDelay, sramDelay);
+  uint64_t cycles = timeToCycles(delay);
+  frame_->record(index).unitCycles = cycles;
+  frame_->loadBusyCycles += cycles;
+  wait(delay);
+  if (functional) {
+    dst.data = buffer.data();
+    sram->transport_dbg(dst);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -384,8 +487,9 @@ void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
     // vec.fill reads nothing: its result has the instruction's shape.
     const Mat *a = valueOf(ops, "a");
     Mat shape = a ? Mat() : Mat(in.dims[0], in.dims[1]);
-    result = vectorOp(in, a ? *a : shape, valueOf(ops, second),
-                      valueOf(ops, "beta"));
+    result =
+        vectorOp(in, a ? *a : shape, valueOf(ops, second),
+                 valueOf(ops, in.op == arch::Opcode::VecSelect ? "c" : "beta"));
   }
   frame_->record(index).unitCycles = cycles;
   frame_->vectorBusyCycles += cycles;

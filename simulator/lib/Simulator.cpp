@@ -15,6 +15,7 @@
 #include "Trace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -94,6 +95,20 @@ void checkInputs(const arch::Program &prog,
       throw SimError("input '" + t.name + "' has " +
                      std::to_string(it->second.size()) + " values, expected " +
                      std::to_string(t.numElements()));
+    // An integer input (int32 on the chip, docs/onnx-import.md) is given as
+    // float32 values, which hold every integer of magnitude <= 2^24
+    // exactly: anything else would not be the integer the caller meant.
+    if (t.dtype == arch::DType::I32)
+      for (size_t i = 0; i < it->second.size(); ++i) {
+        float v = it->second[i];
+        if (!(v == std::floor(v)) || std::fabs(v) > 16777216.0f)
+          throw SimError("input '" + t.name +
+                         "' is an integer tensor (int32 on the chip): "
+                         "element " +
+                         std::to_string(i) + " is " + std::to_string(v) +
+                         ", not an integer of magnitude at most 2^24 = "
+                         "16777216 (the largest float32 holds exactly)");
+      }
   }
 }
 
@@ -140,6 +155,7 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
     ++l.instructions;
     switch (in.op) {
     case arch::Opcode::DmaLoad:
+    case arch::Opcode::DmaGather:
       l.dramBytesRead += in.dmaBytes();
       l.dmaCycles += rec.unitCycles;
       break;

@@ -124,6 +124,20 @@ uint64_t timing::dmaCycles(const arch::ChipConfig &chip,
   return std::max(dram, sram);
 }
 
+uint64_t timing::gatherBusBytes(const arch::ChipConfig &chip, uint64_t rows,
+                                uint64_t rowBytes) {
+  return rows * roundUp(rowBytes, chip.dram_burst_bytes);
+}
+
+uint64_t timing::gatherCycles(const arch::ChipConfig &chip,
+                              const arch::Instr &in) {
+  uint64_t rows = in.dims[0], rowBytes = in.dims[1];
+  uint64_t dram = chip.dramLatencyCycles() +
+                  dramDataCycles(chip, gatherBusBytes(chip, rows, rowBytes));
+  uint64_t sram = sramAccessCycles(chip, rows * rowBytes);
+  return sramAccessCycles(chip, 4 * rows) + std::max(dram, sram);
+}
+
 uint64_t timing::matmulFolds(const arch::ChipConfig &chip, uint64_t m,
                              uint64_t k, uint64_t n) {
   uint64_t pinned = chip.outputStationary() ? m : k;
@@ -192,10 +206,13 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecHardSwish:
   case arch::Opcode::VecFill:
   case arch::Opcode::VecGather:
+  case arch::Opcode::VecEqImm:
+  case arch::Opcode::VecSelect:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:
   case arch::Opcode::MatMul:
+  case arch::Opcode::DmaGather:
     break;
   }
   return 0;
@@ -215,6 +232,8 @@ uint64_t timing::instrCycles(const arch::ChipConfig &chip,
     return dmaCycles(chip, in);
   case arch::Opcode::MatMul:
     return matmulCycles(chip, in.dims[0], in.dims[1], in.dims[2], in.dtype);
+  case arch::Opcode::DmaGather:
+    return gatherCycles(chip, in);
   default:
     return vectorCycles(chip, in.op, in.dims[0], in.dims[1]);
   }

@@ -162,8 +162,8 @@ void tessera::sim::writeTrace(const std::string &path,
     else if (arch::isVectorOp(in.op))
       w.slice(VectorT, opName, layer, rec.start, rec.end, args);
     else {
-      w.slice(DramBus, in.op == arch::Opcode::DmaLoad ? "read" : "write", layer,
-              rec.dramStart, rec.dramEnd,
+      w.slice(DramBus, in.queue() == arch::Queue::Load ? "read" : "write",
+              layer, rec.dramStart, rec.dramEnd,
               {{"instr", i}, {"bus_bytes", rec.dramBusBytes}});
       dmaEnds.push_back({rec.end, i});
     }
@@ -182,7 +182,7 @@ void tessera::sim::writeTrace(const std::string &path,
     if (in.queue() == arch::Queue::Compute)
       continue;
     const InstrRecord &rec = frame.records[i];
-    bool load = in.op == arch::Opcode::DmaLoad;
+    bool load = in.queue() == arch::Queue::Load;
     if (rec.dramEnd > rec.dramStart) {
       double gbps = double(rec.dramBusBytes) /
                     double(rec.dramEnd - rec.dramStart) * frame.chip.clock_ghz;
@@ -216,7 +216,7 @@ void tessera::sim::writeTrace(const std::string &path,
   w.counter("DRAM bytes", 0, {{"read", 0}, {"written", 0}});
   for (const auto &[end, i] : dmaEnds) {
     const arch::Instr &in = prog.instrs[i];
-    (in.op == arch::Opcode::DmaLoad ? read : written) += in.dmaBytes();
+    (in.queue() == arch::Queue::Load ? read : written) += in.dmaBytes();
     w.counter("DRAM bytes", end, {{"read", read}, {"written", written}});
   }
   w.finish();

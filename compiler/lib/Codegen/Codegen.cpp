@@ -359,6 +359,14 @@ private:
             int64_t ldo, int64_t m, int64_t k, int64_t n);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
+  // Embeddings and masks (BERT).
+  /// An integer input's int32 tensor, for the gather DMA's indices; other
+  /// consumers read its FP16 copy (convertInteger).
+  std::map<int, int> intTensor;
+  void convertInteger(int value);
+  void embeddingKernel(const GraphNode &n);
+  void whereKernel(const GraphNode &n);
+  void expandKernel(const GraphNode &n);
   /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
   /// channel.
   std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
@@ -369,7 +377,10 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   arch::TensorInfo t;
   t.name = v.name;
   t.kind = kind;
-  t.dtype = kAct;
+  // An integer input is int32 in DRAM (docs/onnx-import.md, "Integer
+  // inputs"): the gather DMA reads its row indices exactly.
+  bool i32 = v.role == ValueRole::Input && v.integer;
+  t.dtype = i32 ? DType::I32 : kAct;
   t.shape = v.shape;
   dramTop = alignUp(dramTop, chip.dram_burst_bytes);
   t.dramAddr = dramTop;
@@ -380,7 +391,7 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   for (int64_t d : v.shape)
     overflow |=
         d < 0 || __builtin_mul_overflow(elements, uint64_t(d), &elements);
-  overflow |= __builtin_mul_overflow(elements, kEb, &bytes) ||
+  overflow |= __builtin_mul_overflow(elements, i32 ? 4 : kEb, &bytes) ||
               __builtin_add_overflow(dramTop, bytes, &end);
   if (overflow || end > arch::Program::kMaxDramBytes)
     throw CodegenError(
@@ -423,8 +434,11 @@ arch::Program Emitter::run() {
   tensorOf.assign(g.values.size(), -1);
 
   for (size_t i = 0; i < g.values.size(); ++i)
-    if (g.values[i].role == ValueRole::Input)
+    if (g.values[i].role == ValueRole::Input) {
       placeTensor(int(i), arch::TensorKind::Input);
+      if (g.values[i].integer)
+        intTensor[int(i)] = tensorOf[i];
+    }
 
   for (const GraphNode &n : g.nodes) {
     where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
@@ -434,6 +448,15 @@ arch::Program Emitter::run() {
       if (tensorOf[in] < 0 && g.values[in].role == ValueRole::Weight &&
           in != immOperand(n))
         placeTensor(in, arch::TensorKind::Weight);
+    // An integer input read as data (not as a gather's indices) is
+    // converted to FP16 once, before its first such use.
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      int in = n.inputs[k];
+      if (g.values[in].role == ValueRole::Input && g.values[in].integer &&
+          !(n.kind == NodeKind::Embedding && k == 1) &&
+          tensorOf[in] == intTensor.at(in))
+        convertInteger(in);
+    }
     lowerNode(n);
   }
 
@@ -542,10 +565,16 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Clip:
     return activationKernel(n);
   case NodeKind::Embedding:
+    return embeddingKernel(n);
   case NodeKind::Equal:
+    // normalizeMaskOps leaves x == c with c a scalar weight; the vector
+    // unit compares the FP16 value with c rounded to FP16.
+    return rowKernel(n, in0, Opcode::VecEqImm,
+                     float(Eigen::half(g.values[n.inputs[1]].data[0])));
   case NodeKind::Where:
+    return whereKernel(n);
   case NodeKind::Expand:
-    throw CodegenError(where + ": the chip has no lowering for this op");
+    return expandKernel(n);
   }
 }
 
@@ -1919,6 +1948,272 @@ void Emitter::poolKernel(const GraphNode &n) {
     }
 }
 
+//===----------------------------------------------------------------------===//
+// Embeddings and masks: integer inputs, gather DMA, equal, where, expand
+//===----------------------------------------------------------------------===//
+
+/// The FP16 copy of integer input `value` ("<name>.f16"): tiles of int32
+/// loaded, converted by vec.copy (i32 -> f16, exact up to 2048 in magnitude)
+/// and stored; every later non-gather use reads the copy.
+void Emitter::convertInteger(int value) {
+  const GraphValue &v = g.values[value];
+  std::string saved = where;
+  where = "input '" + v.name + "'";
+  beginLayer(v.name + " (int32 to fp16)");
+  beginKernel();
+  uint64_t src = dram(value);
+  uint64_t dst =
+      addTensor(v.name + ".f16", v.shape, arch::TensorKind::Scratch, nullptr);
+  int64_t total = v.numElements();
+  int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
+  // Two int32 input tiles and two FP16 output tiles.
+  Tiles2D t =
+      pickTiles(rows, cols, 2 * 4 + 2 * kEb, 0, sramBudget(), false, where);
+  uint64_t inBuf[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
+  uint64_t outBuf[2] = {sramAlloc(t.tr * t.tc * kEb),
+                        sramAlloc(t.tr * t.tc * kEb)};
+  forEachTile(rows, cols, t,
+              [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+                uint64_t el = r * cols + c;
+                load(src + el * 4, cols * 4, inBuf[i % 2], nc * 4, nr, nc * 4);
+                Instr in = vec(Opcode::VecCopy, nr, nc);
+                in.dtype = DType::I32;
+                in.addr[0] = inBuf[i % 2];
+                in.addr[2] = outBuf[i % 2];
+                in.strides[0] = in.strides[2] = uint32_t(nc);
+                emit(in);
+                store(dst + el * kEb, cols * kEb, outBuf[i % 2], nc * kEb, nr,
+                      nc * kEb);
+              });
+  tensorOf[value] = int(prog.tensors.size()) - 1;
+  where = saved;
+}
+
+/// Embedding lookup (docs/lowering.md, "Embedding"): tiles of ids; per tile
+/// one dma.load of the int32 ids into SRAM, one dma.gather of the table rows
+/// they name (the DMA reads the indices from SRAM: data-dependent addresses)
+/// and one dma.store of the rows, which are the output's rows in order.
+void Emitter::embeddingKernel(const GraphNode &n) {
+  int table = n.inputs[0], ids = n.inputs[1];
+  const Shape &ts = g.values[table].shape;
+  auto it = intTensor.find(ids);
+  if (it == intTensor.end())
+    throw CodegenError(where + ": the ids '" + g.values[ids].name +
+                       "' must be an integer graph input (int64, int32 or "
+                       "bool): the gather DMA reads int32 row indices");
+  int64_t tableRows = ts[0], width = product(ts, 1);
+  uint64_t rowBytes = uint64_t(width) * kEb;
+  if (tableRows > int64_t(UINT32_MAX) || rowBytes > UINT32_MAX)
+    throw CodegenError(where + ": a table of " + shapeString(ts) +
+                       " is beyond the gather's 32-bit row count and row "
+                       "size");
+  int64_t count = g.values[ids].numElements();
+  uint64_t slack = 4 * kSramAlign;
+  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
+  uint64_t per = 2 * (4 + rowBytes); // Two index slots, two row slots.
+  if (per > budget)
+    throw CodegenError(
+        where + ": one table row of " + std::to_string(rowBytes) +
+        " bytes needs " + std::to_string(per + slack) +
+        " bytes of SRAM, the chip has " + std::to_string(sramBudget()));
+  int64_t tn = std::min<int64_t>(
+      count, int64_t(std::max<uint64_t>(
+                 1, std::min(budget / per, kMaxTileBytes / rowBytes))));
+  uint64_t idsAddr = prog.tensors[it->second].dramAddr;
+  uint64_t tableAddr = dram(table), out = dram(n.output);
+  uint64_t idBuf[2] = {sramAlloc(tn * 4), sramAlloc(tn * 4)};
+  uint64_t rowBuf[2] = {sramAlloc(tn * rowBytes), sramAlloc(tn * rowBytes)};
+  for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
+    int64_t nt = std::min(tn, count - r);
+    load(idsAddr + r * 4, nt * 4, idBuf[i % 2], nt * 4, 1, nt * 4);
+    uint32_t idsLoad = uint32_t(prog.instrs.size() - 1);
+    Instr gt;
+    gt.op = Opcode::DmaGather;
+    gt.addr[0] = tableAddr;
+    gt.addr[1] = rowBuf[i % 2];
+    gt.addr[2] = idBuf[i % 2];
+    gt.dims[0] = uint32_t(nt);
+    gt.dims[1] = uint32_t(rowBytes);
+    gt.dims[2] = uint32_t(tableRows);
+    gt.strides[0] = gt.strides[1] = uint32_t(rowBytes);
+    emit(gt);
+    // The gather reads SRAM that a load of its own queue writes: the queue
+    // keeps several descriptors in flight, so the order of issue does not
+    // order the two (the hazard rule leaves same-queue pairs out).
+    std::vector<uint32_t> &deps = prog.instrs.back().deps;
+    if (std::find(deps.begin(), deps.end(), idsLoad) == deps.end()) {
+      deps.push_back(idsLoad);
+      std::sort(deps.begin(), deps.end());
+    }
+    store(out + r * rowBytes, rowBytes, rowBuf[i % 2], rowBytes, nt, rowBytes);
+  }
+}
+
+/// Where on full-shape operands (normalizeMaskOps broadcasts the others):
+/// per tile, load the condition and both branches, one vec.select, store.
+void Emitter::whereKernel(const GraphNode &n) {
+  const Shape &os = g.values[n.output].shape;
+  for (int in : n.inputs)
+    if (g.values[in].shape != os)
+      throw CodegenError(where + ": internal error: where operand " +
+                         shapeString(g.values[in].shape) +
+                         " is not the result's shape " + shapeString(os));
+  int64_t total = g.values[n.output].numElements();
+  int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
+  Tiles2D t = pickTiles(rows, cols, 8 * kEb, 0, sramBudget(), false, where);
+  uint64_t tileBytes = t.tr * t.tc * kEb;
+  uint64_t buf[4][2];
+  for (auto &b : buf)
+    for (uint64_t &slot : b)
+      slot = sramAlloc(tileBytes);
+  uint64_t src[3] = {dram(n.inputs[0]), dram(n.inputs[1]), dram(n.inputs[2])};
+  uint64_t dst = dram(n.output);
+  forEachTile(
+      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+        uint64_t off = (r * cols + c) * kEb;
+        for (int k = 0; k < 3; ++k)
+          load(src[k] + off, cols * kEb, buf[k][i % 2], nc * kEb, nr, nc * kEb);
+        Instr in = vec(Opcode::VecSelect, nr, nc);
+        in.addr[0] = buf[0][i % 2];
+        in.addr[1] = buf[1][i % 2];
+        in.addr[3] = buf[2][i % 2];
+        in.addr[2] = buf[3][i % 2];
+        for (uint32_t &st : in.strides)
+          st = uint32_t(nc);
+        emit(in);
+        store(dst + off, cols * kEb, buf[3][i % 2], nc * kEb, nr, nc * kEb);
+      });
+}
+
+/// Expand (numpy broadcast to the result's shape) by DMA: for every index
+/// of the broadcast axes, one strided copy of the input into that window of
+/// the result.
+void Emitter::expandKernel(const GraphNode &n) {
+  const Shape &os = g.values[n.output].shape;
+  Shape xs(os.size() - g.values[n.inputs[0]].shape.size(), 1);
+  for (int64_t d : g.values[n.inputs[0]].shape)
+    xs.push_back(d);
+  std::vector<int64_t> xst = stridesOf(xs), ost = stridesOf(os);
+  Shape bdims, window = os;
+  std::vector<size_t> baxes;
+  for (size_t d = 0; d < os.size(); ++d)
+    if (xs[d] == 1 && os[d] > 1) {
+      bdims.push_back(os[d]);
+      baxes.push_back(d);
+      window[d] = 1;
+    }
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  forEachIndex(bdims, [&](const std::vector<int64_t> &idx) {
+    int64_t off = 0;
+    for (size_t k = 0; k < idx.size(); ++k)
+      off += idx[k] * ost[baxes[k]];
+    stridedCopy(src, xst, dst + off * kEb, ost, window);
+  });
+}
+
+/// The mask ops as the kernels want them (docs/lowering.md, "Embedding,
+/// Equal, Where, Expand"):
+///  * x == y with neither a scalar constant: (x - y) == 0 (exact for finite
+///    FP16 values: their difference is 0 only when they are equal);
+///  * c - x with c a scalar constant: (-x) + c;
+///  * where: an operand not of the result's shape is broadcast first, a
+///    constant at compile time (a new weight), a run-time value by an
+///    expand node.
+Graph normalizeMaskOps(const Graph &graph) {
+  Graph g;
+  g.name = graph.name;
+  g.values = graph.values;
+  auto scalarWeight = [&](int v) {
+    return g.values[v].role == ValueRole::Weight &&
+           g.values[v].numElements() == 1;
+  };
+  auto newValue = [&](const std::string &name, const Shape &shape) {
+    GraphValue v;
+    v.name = name;
+    v.shape = shape;
+    return g.addValue(std::move(v));
+  };
+  auto broadcastTo = [&](int v, const Shape &os, const GraphNode &n) {
+    const GraphValue &x = g.values[v];
+    if (x.role == ValueRole::Weight) {
+      Shape xs(os.size() - x.shape.size(), 1);
+      xs.insert(xs.end(), x.shape.begin(), x.shape.end());
+      std::vector<int64_t> st = stridesOf(xs);
+      GraphValue w;
+      w.name = x.name + ".bcast" + shapeString(os);
+      w.shape = os;
+      w.role = ValueRole::Weight;
+      w.data.reserve(size_t(product(os)));
+      forEachIndex(os, [&](const std::vector<int64_t> &idx) {
+        int64_t off = 0;
+        for (size_t d = 0; d < os.size(); ++d)
+          off += xs[d] == 1 ? 0 : idx[d] * st[d];
+        w.data.push_back(x.data[size_t(off)]);
+      });
+      return g.addValue(std::move(w));
+    }
+    GraphNode e;
+    e.kind = NodeKind::Expand;
+    e.name = n.name;
+    e.inputs = {v};
+    e.output = newValue(x.name + ".expanded" + shapeString(os), os);
+    g.nodes.push_back(e);
+    return e.output;
+  };
+  for (const GraphNode &n : graph.nodes) {
+    const Shape &os = g.values[n.output].shape;
+    if (n.kind == NodeKind::Equal) {
+      GraphNode eq = n;
+      int a = n.inputs[0], b = n.inputs[1];
+      if (scalarWeight(a) && !scalarWeight(b))
+        std::swap(a, b);
+      if (!scalarWeight(b)) {
+        GraphNode sub;
+        sub.kind = NodeKind::Sub;
+        sub.name = n.name;
+        sub.inputs = {a, b};
+        sub.output = newValue(g.values[n.output].name + ".diff", os);
+        g.nodes.push_back(sub);
+        GraphValue zero;
+        zero.name = n.name + ".zero";
+        zero.role = ValueRole::Weight;
+        zero.data = {0.0f};
+        a = sub.output;
+        b = g.addValue(std::move(zero));
+      }
+      if (g.values[a].shape != os)
+        a = broadcastTo(a, os, n);
+      eq.inputs = {a, b};
+      g.nodes.push_back(eq);
+      continue;
+    }
+    if (n.kind == NodeKind::Sub && scalarWeight(n.inputs[0]) &&
+        g.values[n.inputs[1]].shape == os) {
+      GraphNode neg;
+      neg.kind = NodeKind::Neg;
+      neg.name = n.name;
+      neg.inputs = {n.inputs[1]};
+      neg.output = newValue(g.values[n.output].name + ".neg", os);
+      g.nodes.push_back(neg);
+      GraphNode add = n;
+      add.kind = NodeKind::Add;
+      add.inputs = {neg.output, n.inputs[0]};
+      g.nodes.push_back(add);
+      continue;
+    }
+    if (n.kind == NodeKind::Where) {
+      GraphNode w = n;
+      for (int &in : w.inputs)
+        if (g.values[in].shape != os)
+          in = broadcastTo(in, os, n);
+      g.nodes.push_back(w);
+      continue;
+    }
+    g.nodes.push_back(n);
+  }
+  return g;
+}
+
 } // namespace
 
 arch::Program
@@ -1927,7 +2222,7 @@ tessera::codegen::generateProgram(const Graph &graph,
                                   std::vector<cost::Kernel> *plans) {
   if (plans)
     plans->clear();
-  Graph normalized = normalizeForChip(graph);
+  Graph normalized = normalizeForChip(normalizeMaskOps(graph));
   arch::Program prog = Emitter(normalized, chip, plans).run();
   if (plans)
     plans->resize(prog.layers.size());

@@ -87,6 +87,8 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
                              : "arg" + std::to_string(arg.getArgNumber()));
     v.shape = shapeOf(arg);
     v.role = ValueRole::Input;
+    v.integer =
+        bool(fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.dtype"));
     ids[arg] = g.addValue(std::move(v));
   }
 

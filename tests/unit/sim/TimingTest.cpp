@@ -77,6 +77,26 @@ TEST(Timing, DmaIsTheSlowerSide) {
   EXPECT_EQ(timing::dmaCycles(chip, in), 103u);
 }
 
+TEST(Timing, GatherReadsIndicesThenRowsOfTheirOwnBursts) {
+  // BERT's word lookup: 32 ids, rows of 64 FP16 (128 bytes). Indices:
+  // 3 + ceil(128 / 2048) = 4; DRAM 300 + ceil(32 * 128 / 34) = 421; SRAM
+  // 3 + ceil(4096 / 2048) = 5: 4 + 421 = 425.
+  arch::Instr in;
+  in.op = Opcode::DmaGather;
+  in.dims[0] = 32;
+  in.dims[1] = 128;
+  in.dims[2] = 1000;
+  in.strides[0] = in.strides[1] = 128;
+  EXPECT_EQ(timing::gatherBusBytes(ref(), 32, 128), 4096u);
+  EXPECT_EQ(timing::gatherCycles(ref(), in), 425u);
+  EXPECT_EQ(timing::instrCycles(ref(), in), 425u);
+  // Rows of 100 bytes each take two 64-byte bursts: 32 * 128 bus bytes all
+  // the same, while a contiguous load of 3200 bytes would take 3264.
+  in.dims[1] = 100;
+  EXPECT_EQ(timing::gatherBusBytes(ref(), 32, 100), 4096u);
+  EXPECT_EQ(timing::gatherCycles(ref(), in), 4u + 421u);
+}
+
 /// The reference chip in SCALE-Sim's no-overlap convention.
 arch::ChipConfig scaleSim(const char *dataflow = "weight_stationary") {
   arch::ChipConfig c = ref();

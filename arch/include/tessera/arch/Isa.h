@@ -98,8 +98,20 @@ enum class Opcode : uint8_t {
   // (strides[1] is the column step in elements, >= 1): one im2col row or a
   // pooling window's tap, picked out of rows staged in SRAM.
   VecGather = 27,
+  // Embeddings and masks (issue 9: BERT on the chip).
+  // Load queue. Indexed (gather) DMA: reads dims[0] int32 row indices from
+  // SRAM addr[2] and copies table row idx[r] (dims[1] bytes at DRAM addr[0]
+  // + idx[r] * strides[0]) to SRAM addr[1] + r * strides[1]. dims[2] is the
+  // table's row count: an index in [-dims[2], 0) reads row dims[2] + idx
+  // (ONNX Gather), one outside [-dims[2], dims[2]) is a simulation error.
+  DmaGather = 28,
+  // out = (a == imm) ? 1 : 0 (Equal against a constant: a padding mask).
+  VecEqImm = 29,
+  // out = (a != 0) ? b : c, with c at addr[3] (row stride strides[3]); a, b,
+  // c and out all rows x cols (Where).
+  VecSelect = 30,
 };
-constexpr unsigned kNumOpcodes = 28;
+constexpr unsigned kNumOpcodes = 31;
 const char *opcodeName(Opcode op);
 /// The queue an opcode is issued on.
 Queue opcodeQueue(Opcode op);
@@ -128,7 +140,8 @@ struct Instr {
   std::vector<uint32_t> deps; ///< Indices of earlier instructions to wait for.
 
   Queue queue() const { return opcodeQueue(op); }
-  /// Bytes moved by a DMA instruction (rows * row bytes); 0 otherwise.
+  /// Bytes moved by a DMA instruction (rows * row bytes; for dma.gather the
+  /// gathered rows, not the indices); 0 otherwise.
   uint64_t dmaBytes() const;
   /// One-line assembly form, as in the program listing.
   std::string toString() const;

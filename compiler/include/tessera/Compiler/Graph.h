@@ -25,6 +25,9 @@ struct GraphValue {
   std::vector<int64_t> shape;
   ValueRole role = ValueRole::Intermediate;
   std::vector<float> data; ///< Weight role only: row-major f32 values.
+  /// Input role only: an integer ONNX input (int64, int32, bool; the
+  /// argument's tsr.dtype), held as int32 in the chip's DRAM.
+  bool integer = false;
 
   int64_t numElements() const;
 };

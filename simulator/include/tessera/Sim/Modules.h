@@ -89,7 +89,12 @@ struct MemAccess {
   uint64_t addr = 0, rows = 0, rowBytes = 0, strideBytes = 0;
   uint8_t *data = nullptr;
   uint32_t instr = 0; ///< The instruction that issued it.
-  bool ok = true;     ///< Cleared, with `error` set, on an address error.
+  /// A gather (dma.gather): row r is at rowAddrs[r] (functional mode; null
+  /// when timing only) and each row is its own bursts whatever the
+  /// addresses (timing::gatherBusBytes), on either DRAM model.
+  bool gather = false;
+  const std::vector<uint64_t> *rowAddrs = nullptr;
+  bool ok = true; ///< Cleared, with `error` set, on an address error.
   std::string error;
   uint64_t bytes() const { return rows * rowBytes; }
 };
@@ -171,6 +176,8 @@ public:
   void execute(uint32_t index, const arch::Instr &in) override;
 
 private:
+  /// dma.gather: the indices from SRAM, then the table rows they name.
+  void gather(uint32_t index, const arch::Instr &in);
   FrameState *frame_ = nullptr;
 };
 

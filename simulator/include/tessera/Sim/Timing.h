@@ -73,6 +73,18 @@ uint64_t sramAccessCycles(const arch::ChipConfig &chip, uint64_t bytes);
 /// DRAM side and its SRAM side.
 uint64_t dmaCycles(const arch::ChipConfig &chip, const arch::Instr &in);
 
+/// Bus bytes of a gather of `rows` table rows of `rowBytes` bytes: the rows
+/// are at data-dependent addresses, so each is its own bursts,
+/// rows * roundup(rowBytes, dram_burst_bytes), whatever the indices.
+uint64_t gatherBusBytes(const arch::ChipConfig &chip, uint64_t rows,
+                        uint64_t rowBytes);
+
+/// An uncontended dma.gather: the index read from SRAM, then the slower of
+/// the DRAM side (every row its own bursts) and the SRAM side:
+/// sram_cycles(4 rows) + max(L + ceil(gather_bus_bytes / B),
+/// sram_cycles(rows * rowBytes)).
+uint64_t gatherCycles(const arch::ChipConfig &chip, const arch::Instr &in);
+
 /// Folds of an M x K x N matmul on the R x C array: weight-stationary
 /// ceil(K / R) * ceil(N / C), output-stationary ceil(M / R) * ceil(N / C).
 uint64_t matmulFolds(const arch::ChipConfig &chip, uint64_t m, uint64_t k,
