@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
 using namespace tessera::arch;
@@ -75,7 +76,7 @@ void Program::verify(const std::string &source) const {
   limit("tensor count", tensors.size(), kMaxTensors);
   limit("layer count", layers.size(), kMaxLayers);
   // Tensors: inside the DRAM image, not overlapping, weight data sized.
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  std::vector<std::tuple<uint64_t, uint64_t, bool>> ranges;
   uint64_t highestEnd = 0;
   for (const TensorInfo &t : tensors) {
     std::string what = "tensor '" + t.name + "'";
@@ -100,7 +101,7 @@ void Program::verify(const std::string &source) const {
            " bytes, expected " + std::to_string(bytes));
     if (t.kind != TensorKind::Weight && !t.data.empty())
       fail(what + ": only weights carry initial data");
-    ranges.push_back({t.dramAddr, end});
+    ranges.push_back({t.dramAddr, end, t.kind == TensorKind::Scratch});
     highestEnd = std::max(highestEnd, end);
   }
   // The image is the tensors plus at most a burst of rounding: a size field
@@ -109,11 +110,40 @@ void Program::verify(const std::string &source) const {
     fail("dram_bytes " + std::to_string(dramBytes) + " is more than the " +
          std::to_string(highestEnd) + " bytes its tensors occupy plus " +
          std::to_string(kMaxDramPadding) + " bytes of padding");
+  // Scratch tensors may share DRAM with each other (liveness-based reuse);
+  // no other tensor may overlap anything.
   std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second)
-      fail("tensors overlap in DRAM at address " +
-           std::to_string(ranges[i].first));
+  uint64_t fixedEnd = 0, anyEnd = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const auto &[begin, end, scratch] = ranges[i];
+    if (begin < fixedEnd || (!scratch && begin < anyEnd))
+      fail("tensors overlap in DRAM at address " + std::to_string(begin));
+    if (!scratch)
+      fixedEnd = std::max(fixedEnd, end);
+    anyEnd = std::max(anyEnd, end);
+  }
+
+  // Buffer table: non-empty ranges inside the SRAM in use, by layer.
+  if (sramBuffers.size() > kMaxSramBuffers)
+    fail("buffer count " + std::to_string(sramBuffers.size()) +
+         " is more than the limit of " + std::to_string(kMaxSramBuffers));
+  if (!hasSramBuffers && !sramBuffers.empty())
+    fail("buffer table given but not marked present");
+  for (size_t b = 0; b < sramBuffers.size(); ++b) {
+    const SramBuffer &buf = sramBuffers[b];
+    std::string what = "buffer " + std::to_string(b);
+    if (buf.layer >= layers.size())
+      fail(what + ": layer " + std::to_string(buf.layer) + " out of range");
+    if (b && buf.layer < sramBuffers[b - 1].layer)
+      fail(what + ": buffers are not ordered by layer");
+    uint64_t end;
+    if (buf.bytes == 0)
+      fail(what + ": size is zero");
+    if (__builtin_add_overflow(buf.addr, buf.bytes, &end) ||
+        end > sramBytesUsed)
+      fail(what + ": extends past the SRAM in use (" +
+           std::to_string(sramBytesUsed) + " bytes)");
+  }
 
   for (size_t i = 0; i < instrs.size(); ++i) {
     const Instr &in = instrs[i];
@@ -156,11 +186,10 @@ void Program::verify(const std::string &source) const {
 void Program::checkFits(const ChipConfig &chip,
                         const std::string &source) const {
   if (sramBytesUsed > chip.sram_bytes)
-    throw ContractError(source + ": sram_bytes_used " +
-                        std::to_string(sramBytesUsed) +
-                        " is more than the chip's sram_bytes " +
-                        std::to_string(chip.sram_bytes) + " (chip '" +
-                        chip.name + "')");
+    throw ContractError(
+        source + ": sram_bytes_used " + std::to_string(sramBytesUsed) +
+        " is more than the chip's sram_bytes " +
+        std::to_string(chip.sram_bytes) + " (chip '" + chip.name + "')");
 }
 
 //===----------------------------------------------------------------------===//
@@ -236,6 +265,7 @@ public:
 
 constexpr size_t kPreambleBytes = 32;
 constexpr size_t kInstrFixedBytes = 4 + 4 + 4 + 32 + 12 + 16 + 4 + 4;
+constexpr size_t kBufferRecordBytes = 4 + 4 + 8 + 8;
 
 } // namespace
 
@@ -243,7 +273,7 @@ std::vector<uint8_t> Program::serialize() const {
   Writer w;
   w.bytes.insert(w.bytes.end(), kMagic, kMagic + 8);
   w.put<uint32_t>(kVersion);
-  w.put<uint32_t>(0); // flags
+  w.put<uint32_t>(hasSramBuffers ? kFlagSramBuffers : 0); // flags
   w.put<uint64_t>(0); // file size, patched below
   w.put<uint64_t>(0); // reserved
   w.str(chipName);
@@ -284,6 +314,15 @@ std::vector<uint8_t> Program::serialize() const {
     for (uint32_t d : in.deps)
       w.put<uint32_t>(d);
   }
+  if (hasSramBuffers) {
+    w.put<uint32_t>(uint32_t(sramBuffers.size()));
+    for (const SramBuffer &b : sramBuffers) {
+      w.put<uint32_t>(b.layer);
+      w.put<uint32_t>(0); // padding
+      w.put<uint64_t>(b.addr);
+      w.put<uint64_t>(b.bytes);
+    }
+  }
   uint64_t total = w.bytes.size();
   std::memcpy(w.bytes.data() + 16, &total, 8);
   return w.bytes;
@@ -299,12 +338,15 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     r.fail("bad magic: not a Tessera program file (expected \"TSRPROG\")");
   r.pos = 8;
   uint32_t version = r.get<uint32_t>("version");
-  if (version != kVersion)
+  if (version != 1 && version != kVersion)
     r.fail("unsupported program format version " + std::to_string(version) +
-           " (this build reads version " + std::to_string(kVersion) + ")");
+           " (this build reads versions 1 and " + std::to_string(kVersion) +
+           ")");
   uint32_t flags = r.get<uint32_t>("flags");
-  if (flags != 0)
-    r.fail("unknown flags " + std::to_string(flags));
+  uint32_t knownFlags = version == 1 ? 0 : kFlagSramBuffers;
+  if (flags & ~knownFlags)
+    r.fail("unknown flags " + std::to_string(flags) + " in version " +
+           std::to_string(version));
   uint64_t fileSize = r.get<uint64_t>("file size");
   if (fileSize != size)
     r.fail("file size field says " + std::to_string(fileSize) +
@@ -312,7 +354,7 @@ Program Program::deserialize(const uint8_t *data, size_t size,
            " (truncated or padded)");
   if (uint64_t reserved = r.get<uint64_t>("reserved"))
     r.fail("reserved field is " + std::to_string(reserved) +
-           ", expected 0 in version 1");
+           ", expected 0 in version " + std::to_string(version));
 
   Program p;
   p.chipName = r.str("chip name", kMaxNameBytes);
@@ -342,8 +384,8 @@ Program Program::deserialize(const uint8_t *data, size_t size,
       r.fail("tensor '" + t.name + "': rank " + std::to_string(rank) +
              " is more than the limit of " + std::to_string(kMaxRank));
     if (uint8_t pad = r.get<uint8_t>("padding"))
-      r.fail("tensor '" + t.name + "': padding byte is " +
-             std::to_string(pad) + ", expected 0");
+      r.fail("tensor '" + t.name + "': padding byte is " + std::to_string(pad) +
+             ", expected 0");
     t.kind = TensorKind(kind);
     t.dtype = DType(dtype);
     for (unsigned d = 0; d < rank; ++d)
@@ -399,6 +441,22 @@ Program Program::deserialize(const uint8_t *data, size_t size,
       in.deps.push_back(r.get<uint32_t>("dependency"));
     p.instrs.push_back(std::move(in));
   }
+  p.hasSramBuffers = flags & kFlagSramBuffers;
+  if (p.hasSramBuffers) {
+    uint32_t nBuffers =
+        r.count("buffer count", kBufferRecordBytes, kMaxSramBuffers);
+    p.sramBuffers.reserve(nBuffers);
+    for (uint32_t b = 0; b < nBuffers; ++b) {
+      SramBuffer buf;
+      buf.layer = r.get<uint32_t>("buffer layer");
+      if (uint32_t pad = r.get<uint32_t>("buffer padding"))
+        r.fail("buffer " + std::to_string(b) + ": padding is " +
+               std::to_string(pad) + ", expected 0");
+      buf.addr = r.get<uint64_t>("buffer address");
+      buf.bytes = r.get<uint64_t>("buffer size");
+      p.sramBuffers.push_back(buf);
+    }
+  }
   if (r.pos != size)
     r.fail(std::to_string(size - r.pos) + " trailing bytes after the program");
   p.weightDataElided = !weightData;
@@ -446,11 +504,10 @@ Program Program::load(const std::string &path, bool weightData) {
 
 void Program::save(const std::string &path) const {
   std::vector<uint8_t> bytes = serialize();
-  writeOutputFile(
-      path,
-      std::string_view(reinterpret_cast<const char *>(bytes.data()),
-                       bytes.size()),
-      "program file");
+  writeOutputFile(path,
+                  std::string_view(reinterpret_cast<const char *>(bytes.data()),
+                                   bytes.size()),
+                  "program file");
 }
 
 std::string Program::listing() const {
@@ -468,6 +525,12 @@ std::string Program::listing() const {
       os << (i ? "x" : "") << t.shape[i];
     os << "] @ dram 0x" << std::hex << t.dramAddr << std::dec << " ("
        << t.byteSize() << " bytes)\n";
+  }
+  if (hasSramBuffers) {
+    os << ";\n; sram buffers (" << sramBuffers.size() << "):\n";
+    for (const SramBuffer &b : sramBuffers)
+      os << ";   layer " << b.layer << ": sram 0x" << std::hex << b.addr
+         << std::dec << " (" << b.bytes << " bytes)\n";
   }
   uint32_t lastLayer = ~0u;
   for (size_t i = 0; i < instrs.size(); ++i) {

@@ -280,3 +280,57 @@ void tessera::sim::analyzeFrame(const arch::Program &prog,
       r.energy.dynamicPj() * 1e-12 * (1000.0 / chip.frame_budget_ms) +
       chip.static_power_w;
 }
+
+std::vector<std::pair<uint64_t, uint64_t>>
+tessera::sim::sramOccupancy(const arch::Program &prog,
+                            const std::vector<LayerStats> &layers) {
+  std::vector<std::pair<uint64_t, uint64_t>> points;
+  if (!prog.hasSramBuffers)
+    return points;
+  // Per layer, its buffers; the layers with any instruction and buffer.
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> buffers(
+      layers.size());
+  for (const arch::SramBuffer &b : prog.sramBuffers)
+    if (b.layer < buffers.size())
+      buffers[b.layer].push_back({b.addr, b.end()});
+  std::vector<bool> ran(layers.size(), false);
+  for (const arch::Instr &in : prog.instrs)
+    if (in.layer < ran.size())
+      ran[in.layer] = true;
+  // Span boundaries: a layer is in flight over [startCycle, endCycle).
+  std::vector<std::pair<uint64_t, int>> events; // (cycle, +/-(layer + 1))
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (ran[l] && !buffers[l].empty() &&
+        layers[l].endCycle > layers[l].startCycle) {
+      events.push_back({layers[l].startCycle, int(l) + 1});
+      events.push_back({layers[l].endCycle, -(int(l) + 1)});
+    }
+  std::sort(events.begin(), events.end());
+  std::vector<int> active;
+  points.push_back({0, 0});
+  for (size_t e = 0; e < events.size(); ++e) {
+    int layer = std::abs(events[e].second) - 1;
+    if (events[e].second > 0)
+      active.push_back(layer);
+    else
+      active.erase(std::find(active.begin(), active.end(), layer));
+    if (e + 1 < events.size() && events[e + 1].first == events[e].first)
+      continue; // one point per cycle, after every change at it
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (int l : active)
+      ranges.insert(ranges.end(), buffers[l].begin(), buffers[l].end());
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t bytes = 0, covered = 0;
+    for (const auto &[begin, end] : ranges) {
+      uint64_t from = std::max(begin, covered);
+      if (end > from)
+        bytes += end - from;
+      covered = std::max(covered, end);
+    }
+    if (points.back().first == events[e].first)
+      points.back().second = bytes;
+    else if (points.back().second != bytes)
+      points.push_back({events[e].first, bytes});
+  }
+  return points;
+}

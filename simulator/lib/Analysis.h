@@ -25,6 +25,14 @@ EnergyBreakdown instrEnergy(const arch::ChipConfig &chip, const arch::Instr &in,
 void analyzeFrame(const arch::Program &prog, const FrameState &frame,
                   SimResult &r);
 
+/// SRAM allocated over the frame (a program with a buffer table): a step
+/// function as (cycle, bytes) points, bytes from that cycle on. A layer's
+/// buffers are allocated over its span (first instruction issued to last
+/// completed); the bytes are those of the union of the buffers of the
+/// layers in flight (consecutive kernels reuse the same addresses).
+std::vector<std::pair<uint64_t, uint64_t>>
+sramOccupancy(const arch::Program &prog, const std::vector<LayerStats> &layers);
+
 } // namespace tessera::sim
 
 #endif // TESSERA_SIM_ANALYSIS_H

@@ -188,10 +188,48 @@ void Sram::reset(FrameState *frame, uint64_t backedBytes) {
                     ? size_t(std::min(backedBytes, frame->chip.sram_bytes))
                     : 0,
                 0);
+  holds_.clear();
+  layerBuffers_.clear();
+  const arch::Program *prog = frame->program;
+  if (prog && prog->hasSramBuffers) {
+    layerBuffers_.resize(std::max<size_t>(prog->layers.size(), 1));
+    for (const arch::SramBuffer &b : prog->sramBuffers)
+      layerBuffers_[b.layer].push_back({b.addr, b.end()});
+  }
+}
+
+bool Sram::checkBuffers(MemAccess &a) {
+  const arch::Program *prog = frame_->program;
+  if (!prog || !prog->hasSramBuffers || a.instr >= prog->instrs.size())
+    return true;
+  uint64_t end;
+  accessEnd(a, end);
+  uint32_t layer = prog->instrs[a.instr].layer;
+  const auto &buffers =
+      layerBuffers_[std::min<size_t>(layer, layerBuffers_.size() - 1)];
+  for (const auto &[begin, bufEnd] : buffers)
+    if (a.addr >= begin && end <= bufEnd)
+      return true;
+  a.ok = false;
+  std::ostringstream os;
+  os << "SRAM" << (a.cmd == MemAccess::Read ? " read" : " write") << " of "
+     << a.rows << " x " << a.rowBytes << " bytes at " << hex(a.addr)
+     << " (stride " << a.strideBytes
+     << ") is outside the SRAM buffers of layer " << layer;
+  if (layer < prog->layers.size())
+    os << " '" << prog->layers[layer] << "'";
+  os << " (";
+  for (size_t b = 0; b < buffers.size() && b < 4; ++b)
+    os << (b ? ", " : "") << hex(buffers[b].first) << ".."
+       << hex(buffers[b].second);
+  os << (buffers.empty() ? "none" : buffers.size() > 4 ? ", ...)" : ")");
+  a.error = os.str();
+  return false;
 }
 
 void Sram::move(MemAccess &a) {
-  if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !a.data)
+  if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !checkBuffers(a) ||
+      !a.data)
     return;
   // Functional mode backs the program's sram_bytes_used; a program that
   // touches SRAM past it (but inside sram_bytes) gets more backing store.
@@ -204,11 +242,43 @@ void Sram::move(MemAccess &a) {
 
 void Sram::b_transport(MemAccess &a, sc_time &delay) {
   move(a);
-  if (a.ok)
-    delay += cyclesToTime(timing::sramAccessCycles(frame_->chip, a.bytes()));
+  if (!a.ok)
+    return;
+  const arch::ChipConfig &chip = frame_->chip;
+  uint64_t cycles = timing::sramAccessCycles(chip, a.bytes());
+  // Bank conflicts with the compute instruction in flight (its operand
+  // streams hold their banks until it completes).
+  uint64_t now = nowCycles() + timeToCycles(delay);
+  if (chip.sram_ports_per_bank < 2) {
+    std::vector<uint8_t> held;
+    for (const Hold &h : holds_)
+      if (h.end > now) {
+        held.resize(chip.sram_banks, 0);
+        timing::markSramBanks(chip, h.addr, h.rows, h.rowBytes, h.strideBytes,
+                              held);
+      }
+    if (!held.empty()) {
+      timing::SramConflict c = timing::sramConflict(
+          chip, a.addr, a.rows, a.rowBytes, a.strideBytes, held);
+      cycles += c.cycles;
+      frame_->sramConflictBeats += c.beats;
+      frame_->sramConflictCycles += c.cycles;
+    }
+  }
+  delay += cyclesToTime(cycles);
 }
 
-void Sram::transport_dbg(MemAccess &a) { move(a); }
+void Sram::transport_dbg(MemAccess &a) {
+  move(a);
+  if (!a.ok || !a.holdCycles)
+    return;
+  uint64_t now = nowCycles();
+  holds_.erase(std::remove_if(holds_.begin(), holds_.end(),
+                              [&](const Hold &h) { return h.end <= now; }),
+               holds_.end());
+  holds_.push_back(
+      {a.addr, a.rows, a.rowBytes, a.strideBytes, now + a.holdCycles});
+}
 
 //===----------------------------------------------------------------------===//
 // DmaEngine
@@ -388,10 +458,11 @@ MemAccess toAccess(const arch::Operand &o, uint32_t index) {
 /// Checks every operand and reads the sources; values[i] matches views[i]
 /// (an empty matrix for the destination). Returns false on an address error.
 bool readOperands(sc_port<MemIf> &sram, const FrameState &frame, uint32_t index,
-                  const arch::Instr &in, Operands &ops) {
+                  const arch::Instr &in, uint64_t cycles, Operands &ops) {
   ops.views = arch::operandsOf(in);
   for (const arch::Operand &o : ops.views) {
     MemAccess a = toAccess(o, index);
+    a.holdCycles = cycles; // The operand streams run for the whole instr.
     std::vector<uint8_t> bytes;
     if (frame.functional && !o.isWrite) {
       bytes.resize(a.bytes());
@@ -440,9 +511,10 @@ MatrixUnit::MatrixUnit(sc_module_name name)
 
 void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
   Operands ops;
-  if (!readOperands(sram, *frame_, index, in, ops))
-    return frame_->fail(index, in, "the matrix unit", ops.error);
   uint64_t m = in.dims[0], k = in.dims[1], n = in.dims[2];
+  uint64_t cycles = timing::matmulCycles(frame_->chip, m, k, n, in.dtype);
+  if (!readOperands(sram, *frame_, index, in, cycles, ops))
+    return frame_->fail(index, in, "the matrix unit", ops.error);
   // Weight-stationary partial sums of the M streamed rows wait in the
   // accumulators below the array (output-stationary ones stay in the PEs).
   if (!frame_->chip.outputStationary() &&
@@ -452,7 +524,6 @@ void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
         "M = " + std::to_string(m) + " rows exceed the accumulator's " +
             std::to_string(frame_->chip.matrix_accumulator_rows) +
             " rows (matrix_accumulator_rows)");
-  uint64_t cycles = timing::matmulCycles(frame_->chip, m, k, n, in.dtype);
   Mat result;
   if (frame_->functional)
     result = matmul(in, *valueOf(ops, "a"), *valueOf(ops, "b"),
@@ -477,10 +548,10 @@ VectorUnit::VectorUnit(sc_module_name name)
 
 void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
   Operands ops;
-  if (!readOperands(sram, *frame_, index, in, ops))
-    return frame_->fail(index, in, "the vector unit", ops.error);
   uint64_t cycles =
       timing::vectorCycles(frame_->chip, in.op, in.dims[0], in.dims[1]);
+  if (!readOperands(sram, *frame_, index, in, cycles, ops))
+    return frame_->fail(index, in, "the vector unit", ops.error);
   Mat result;
   if (frame_->functional) {
     const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";

@@ -132,6 +132,11 @@ std::string tessera::sim::formatReport(const SimResult &r,
                      << pct(share(r.dramRowHits, bursts)) << " hit rate), "
                      << r.dramTurnarounds << " read/write turnarounds\n";
   }
+  row("SRAM") << r.sramConflictBeats << " bank-conflict beats (DMA vs the "
+              << "running unit, " << chip.sram_ports_per_bank
+              << " port(s) per bank) added " << r.sramConflictCycles
+              << " cycles to DMA SRAM sides; peak allocated "
+              << bytes(r.sramPeakAllocatedBytes) << "\n";
   row("matrix unit") << pct(r.matrixUtilization)
                      << " utilization over the frame, "
                      << pct(r.matrixBusyUtilization) << " while busy; busy "
@@ -306,6 +311,10 @@ std::string tessera::sim::reportJson(const SimResult &r,
       {"row_misses", r.dramRowMisses},
       {"row_hit_rate", share(r.dramRowHits, r.dramRowHits + r.dramRowMisses)},
       {"turnarounds", r.dramTurnarounds}};
+  doc["sram"] = {{"ports_per_bank", chip.sram_ports_per_bank},
+                 {"bank_conflict_beats", r.sramConflictBeats},
+                 {"bank_conflict_cycles", r.sramConflictCycles},
+                 {"peak_allocated_bytes", r.sramPeakAllocatedBytes}};
   doc["matrix_unit"] = {{"busy_cycles", r.matrixBusyCycles},
                         {"macs", r.macs},
                         {"utilization", r.matrixUtilization},

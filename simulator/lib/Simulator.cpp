@@ -127,6 +127,8 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
   r.dramRowHits = frame.dramRowHits;
   r.dramRowMisses = frame.dramRowMisses;
   r.dramTurnarounds = frame.dramTurnarounds;
+  r.sramConflictBeats = frame.sramConflictBeats;
+  r.sramConflictCycles = frame.sramConflictCycles;
   r.matrixBusyCycles = frame.matrixBusyCycles;
   r.vectorBusyCycles = frame.vectorBusyCycles;
   r.loadBusyCycles = frame.loadBusyCycles;
@@ -181,6 +183,8 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
     frontier = std::max(frontier, l.endCycle);
   }
   analyzeFrame(prog, frame, r);
+  for (const auto &point : sramOccupancy(prog, r.layers))
+    r.sramPeakAllocatedBytes = std::max(r.sramPeakAllocatedBytes, point.second);
   return r;
 }
 

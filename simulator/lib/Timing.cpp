@@ -116,6 +116,82 @@ uint64_t timing::sramAccessCycles(const arch::ChipConfig &chip,
   return chip.sram_access_cycles + ceilDiv(bytes, chip.sramBytesPerCycle());
 }
 
+uint64_t timing::sramBank(const arch::ChipConfig &chip, uint64_t addr) {
+  return addr / chip.sram_bank_width_bytes % chip.sram_banks;
+}
+
+std::vector<uint64_t> timing::sramBankBeats(const arch::ChipConfig &chip,
+                                            uint64_t addr, uint64_t rows,
+                                            uint64_t rowBytes,
+                                            uint64_t strideBytes) {
+  uint64_t banks = chip.sram_banks, w = chip.sram_bank_width_bytes;
+  // Every bank gets `full` beats per complete turn of the row's beats; the
+  // rest is a circular run of banks, added through a difference array.
+  std::vector<int64_t> diff(banks + 1, 0);
+  uint64_t full = 0;
+  for (uint64_t r = 0; r < rows && rowBytes; ++r) {
+    uint64_t begin = addr + r * strideBytes;
+    uint64_t first = begin / w, last = (begin + rowBytes - 1) / w;
+    uint64_t n = last - first + 1;
+    full += n / banks;
+    uint64_t rest = n % banks, b0 = first % banks;
+    if (!rest)
+      continue;
+    uint64_t e = b0 + rest;
+    ++diff[b0];
+    if (e <= banks) {
+      --diff[e];
+    } else {
+      --diff[banks];
+      ++diff[0];
+      --diff[e - banks];
+    }
+  }
+  std::vector<uint64_t> beats(banks);
+  int64_t run = 0;
+  for (uint64_t b = 0; b < banks; ++b) {
+    run += diff[b];
+    beats[b] = full + uint64_t(run);
+  }
+  return beats;
+}
+
+void timing::markSramBanks(const arch::ChipConfig &chip, uint64_t addr,
+                           uint64_t rows, uint64_t rowBytes,
+                           uint64_t strideBytes, std::vector<uint8_t> &banks) {
+  uint64_t n = chip.sram_banks, w = chip.sram_bank_width_bytes;
+  uint64_t marked = 0;
+  for (uint8_t b : banks)
+    marked += b;
+  for (uint64_t r = 0; r < rows && rowBytes && marked < n; ++r) {
+    uint64_t begin = addr + r * strideBytes;
+    uint64_t first = begin / w, last = (begin + rowBytes - 1) / w;
+    for (uint64_t beat = first; beat <= last && beat < first + n; ++beat) {
+      uint8_t &b = banks[beat % n];
+      marked += !b;
+      b = 1;
+    }
+  }
+}
+
+timing::SramConflict timing::sramConflict(const arch::ChipConfig &chip,
+                                          uint64_t addr, uint64_t rows,
+                                          uint64_t rowBytes,
+                                          uint64_t strideBytes,
+                                          const std::vector<uint8_t> &held) {
+  SramConflict c;
+  if (chip.sram_ports_per_bank >= 2)
+    return c;
+  std::vector<uint64_t> beats =
+      sramBankBeats(chip, addr, rows, rowBytes, strideBytes);
+  for (size_t b = 0; b < beats.size() && b < held.size(); ++b)
+    if (held[b]) {
+      c.beats += beats[b];
+      c.cycles = std::max(c.cycles, beats[b]);
+    }
+  return c;
+}
+
 uint64_t timing::dmaCycles(const arch::ChipConfig &chip,
                            const arch::Instr &in) {
   uint64_t rows = in.dims[0], rowBytes = in.dims[1];
@@ -253,6 +329,7 @@ void timing::checkChip(const arch::ChipConfig &chip) {
   positive("sram_bytes", double(chip.sram_bytes));
   positive("sram_banks", chip.sram_banks);
   positive("sram_bank_width_bytes", chip.sram_bank_width_bytes);
+  positive("sram_ports_per_bank", chip.sram_ports_per_bank);
   positive("dram_bandwidth_gbps", chip.dram_bandwidth_gbps);
   positive("dram_burst_bytes", chip.dram_burst_bytes);
   positive("frame_budget_ms", chip.frame_budget_ms);

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Trace.h"
+#include "Analysis.h"
 
 #include "tessera/Sim/Report.h"
 #include "tessera/Sim/Simulator.h"
@@ -23,9 +24,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 using namespace tessera;
@@ -210,6 +211,10 @@ void tessera::sim::writeTrace(const std::string &path,
     w.counter("DMA transfers in flight", changes[c].at,
               {{"load", loads}, {"store", stores}});
   }
+
+  // SRAM allocated: the buffers of the layers in flight.
+  for (const auto &[at, bytes] : sramOccupancy(prog, result.layers))
+    w.counter("SRAM allocated (bytes)", at, {{"allocated", bytes}});
 
   std::sort(dmaEnds.begin(), dmaEnds.end());
   uint64_t read = 0, written = 0;

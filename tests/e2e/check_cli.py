@@ -84,6 +84,15 @@ with open(trace) as f:
     events = json.load(f)
 events = events["traceEvents"] if isinstance(events, dict) else events
 check(len(events) > 100, "trace has events")
+# SRAM occupancy from the compiled program's buffer table: never above
+# the SRAM, back to 0 when the last layer ends, and its
+# peak is the report's.
+occ = [e["args"]["allocated"] for e in events
+       if e.get("ph") == "C" and e.get("name") == "SRAM allocated (bytes)"]
+check(occ and occ[-1] == 0, "SRAM allocated: 0 after the last layer")
+check(max(occ) == report["sram"]["peak_allocated_bytes"] > 0,
+      "SRAM allocated: peak = the report's")
+check(max(occ) <= 32 << 20, "SRAM allocated within the chip")
 
 timing = json.loads(run("run", "--timing-only", "--json"))
 check(timing["frame"]["cycles"] == cycles, "timing-only: same cycles")

@@ -231,7 +231,7 @@ def case_program_limits():
                   "limit", "(at byte %d)" % f["sram_bytes_used"]])
     p = variant("reserved", 24, "<Q", 5)
     run(sim + [p] + inp, code=1,
-        contains=[p + ": reserved field is 5, expected 0 in version 1 (at "
+        contains=[p + ": reserved field is 5, expected 0 in version 2 (at "
                   "byte 24)"])
     p = variant("version", 8, "<I", 9)
     run(sim + [p] + inp, code=1, contains=["(at byte 8)"])

@@ -212,6 +212,8 @@ private:
                          std::to_string(chip.sram_bytes));
     sramTop = addr + bytes;
     prog.sramBytesUsed = std::max(prog.sramBytesUsed, sramTop);
+    if (bytes) // The buffer table the simulator checks accesses against.
+      prog.sramBuffers.push_back({layer, addr, bytes});
     return addr;
   }
   /// Bytes available for a kernel's buffers.
@@ -222,16 +224,14 @@ private:
     return tensorOf[v] >= 0 ? prog.tensors[tensorOf[v]].name : g.values[v].name;
   }
   /// Records the current layer's kernel (docs/cost-model.md). A layer
-  /// emitted as several kernels is not one kernel of the model's: it stays
-  /// undescribed (empty kind), as does a layer whose kernel records nothing.
+  /// emitted as several kernels (conv, concat, expand) records each: they
+  /// become the parts of the layer's kernel.
   void plan(cost::Kernel k) {
     if (!plans)
       return;
     plans->resize(prog.layers.size());
-    planCount.resize(prog.layers.size());
-    (*plans)[layer] = ++planCount[layer] == 1 ? std::move(k) : cost::Kernel();
+    cost::appendPart((*plans)[layer], std::move(k));
   }
-  std::vector<unsigned> planCount; ///< plan() calls per layer.
 
   // -- Emission -------------------------------------------------------------
   /// Starts the next layer (report row). Node names need not be unique in
@@ -343,7 +343,8 @@ private:
   void copyKernel(int src, int dst);
   // Transformer ops (issue 9, part 2).
   void stridedCopy(uint64_t src, std::vector<int64_t> srcStrides, uint64_t dst,
-                   std::vector<int64_t> dstStrides, Shape shape);
+                   std::vector<int64_t> dstStrides, Shape shape,
+                   const std::string &srcName, const std::string &dstName);
   void sliceKernel(const GraphNode &n);
   void concatKernel(const GraphNode &n);
   void reduceKernel(const GraphNode &n);
@@ -356,7 +357,9 @@ private:
   /// out[m, n] = a[m, k] * b[k, n] (row strides lda, ldb, ldo in elements)
   /// as one tiled kernel.
   void gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb, uint64_t out,
-            int64_t ldo, int64_t m, int64_t k, int64_t n);
+            int64_t ldo, int64_t m, int64_t k, int64_t n,
+            const std::string &aName, const std::string &bName,
+            const std::string &outName);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
   // Embeddings and masks (BERT).
@@ -431,6 +434,7 @@ arch::Program Emitter::run() {
                        "compute");
   where = "input";
   prog.chipName = chip.name;
+  prog.hasSramBuffers = true;
   tensorOf.assign(g.values.size(), -1);
 
   for (size_t i = 0; i < g.values.size(); ++i)
@@ -1287,7 +1291,8 @@ void Emitter::transposeKernel(const GraphNode &n) {
 /// rows, so a window costs one load and one store per tile.
 void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
                           uint64_t dst, std::vector<int64_t> dstStrides,
-                          Shape shape) {
+                          Shape shape, const std::string &srcName,
+                          const std::string &dstName) {
   Shape sh;
   std::vector<int64_t> ss, ds;
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -1319,6 +1324,10 @@ void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
   Shape outer(sh.begin(), sh.begin() + rowAxis);
   beginKernel();
   Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
+  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
+                         uint64_t(cols), uint64_t(ss[rowAxis]) * kEb,
+                         uint64_t(ds[rowAxis]) * kEb, false, srcName, dstName},
+                        {uint64_t(t.tr), uint64_t(t.tc)}));
   uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
                      sramAlloc(t.tr * t.tc * kEb)};
   int i = 0;
@@ -1349,7 +1358,7 @@ void Emitter::sliceKernel(const GraphNode &n) {
     step[d] = in[d] * n.steps[d];
   }
   stridedCopy(dram(n.inputs[0]) + base * kEb, step, dram(n.output),
-              stridesOf(os), os);
+              stridesOf(os), os, tensorName(n.inputs[0]), tensorName(n.output));
 }
 
 void Emitter::concatKernel(const GraphNode &n) {
@@ -1362,7 +1371,8 @@ void Emitter::concatKernel(const GraphNode &n) {
       throw CodegenError(where + ": operand '" + g.values[in].name +
                          "' has no DRAM tensor");
     stridedCopy(dram(in), stridesOf(s),
-                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s);
+                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s,
+                tensorName(in), tensorName(n.output));
     pos += s[n.axis];
   }
 }
@@ -1386,6 +1396,8 @@ void Emitter::reduceKernel(const GraphNode &n) {
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
   Opcode op = n.kind == NodeKind::ReduceMax ? Opcode::VecReduceMax
                                             : Opcode::VecReduceSum;
+  plan(cost::reduceKernel(op, uint64_t(rows), uint64_t(cols), uint64_t(t.tr),
+                          tensorName(n.inputs[0]), tensorName(n.output)));
   float scale = n.kind == NodeKind::ReduceMean ? 1.0f / float(cols) : 1.0f;
   forEachTile(
       rows, cols, t, [&](int i, int64_t r, int64_t, int64_t nr, int64_t) {
@@ -1531,6 +1543,18 @@ void Emitter::activationKernel(const GraphNode &n) {
                        sramAlloc(t.tr * t.tc * kEb)};
   uint64_t work[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  {
+    cost::ChainOp c;
+    c.rows = uint64_t(rows);
+    c.cols = uint64_t(cols);
+    c.inputs = {tensorName(n.inputs[0])};
+    c.inputBytes = {kEb};
+    for (const auto &[op, imm] : chain)
+      c.chain.push_back(op);
+    c.out = tensorName(n.output);
+    c.workBytes = 4;
+    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
   forEachTile(
       rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
         uint64_t off = (r * cols + c) * kEb;
@@ -1550,7 +1574,9 @@ void Emitter::activationKernel(const GraphNode &n) {
 }
 
 void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
-                   uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n) {
+                   uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n,
+                   const std::string &aName, const std::string &bName,
+                   const std::string &outName) {
   beginKernel();
   auto key = std::make_tuple(m, k, n);
   auto cached = gemmPlans.find(key);
@@ -1558,6 +1584,12 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                       ? cached->second
                       : planGemm(m, k, n, chip, sramBudget(), where);
   gemmPlans[key] = plan;
+  // The same loop as gemmKernel's when the operands' rows are k, n and n
+  // elements apart (every caller: conv's weight and im2col matrices, the
+  // global average's column).
+  this->plan(cost::gemmKernel(
+      {1, uint64_t(m), uint64_t(k), uint64_t(n), aName, bName, outName},
+      {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
@@ -1617,6 +1649,77 @@ struct WindowTiles {
 };
 
 } // namespace
+
+/// The loop of a band kernel (im2col, pooling) for the cost model, built
+/// step by step as the kernel is emitted: a step equal to the one before
+/// becomes a repeat of it, so the interior bands of a layer are one class
+/// (docs/cost-model.md, "Band kernels").
+struct StepLoop {
+  cost::Seq seq;
+  cost::Step cur;
+  static cost::Transfer xfer(uint64_t rows, uint64_t bytes, uint64_t stride) {
+    return {rows, bytes, rows > 1 ? stride : bytes};
+  }
+  void load(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
+    cur.loads.push_back({s, xfer(rows, bytes, stride)});
+  }
+  void store(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
+    cur.stores.push_back({s, xfer(rows, bytes, stride)});
+  }
+  void compute(Opcode op, uint64_t d0, uint64_t d1) {
+    if (!cur.compute.empty() && cur.compute.back().op == op &&
+        cur.compute.back().dims[0] == d0 && cur.compute.back().dims[1] == d1) {
+      ++cur.compute.back().count;
+      return;
+    }
+    cost::ComputeClass c;
+    c.op = op;
+    c.dims[0] = d0;
+    c.dims[1] = d1;
+    c.count = 1;
+    cur.compute.push_back(c);
+  }
+  static bool same(const cost::Transfer &a, const cost::Transfer &b) {
+    return a.rows == b.rows && a.rowBytes == b.rowBytes &&
+           a.dramStrideBytes == b.dramStrideBytes && a.gather == b.gather;
+  }
+  static bool same(const cost::Step &a, const cost::Step &b) {
+    auto xs = [](const auto &x, const auto &y) {
+      if (x.size() != y.size())
+        return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (x[i].first != y[i].first || !same(x[i].second, y[i].second))
+          return false;
+      return true;
+    };
+    if (!xs(a.loads, b.loads) || !xs(a.stores, b.stores) ||
+        a.compute.size() != b.compute.size())
+      return false;
+    for (size_t i = 0; i < a.compute.size(); ++i)
+      if (a.compute[i].op != b.compute[i].op ||
+          a.compute[i].count != b.compute[i].count ||
+          !std::equal(a.compute[i].dims, a.compute[i].dims + 3,
+                      b.compute[i].dims))
+        return false;
+    return true;
+  }
+  void next() {
+    if (!seq.items.empty() && !seq.items.back().body &&
+        same(seq.items.back().step, cur))
+      ++seq.items.back().repeat;
+    else
+      seq.add(cur);
+    cur = cost::Step();
+  }
+};
+
+cost::Stream costStream(const std::string &tensor, bool store, uint64_t bytes) {
+  cost::Stream s;
+  s.tensor = tensor;
+  s.store = store;
+  s.tensorBytes = bytes;
+  return s;
+}
 
 /// Conv as im2col + GEMM (docs/lowering.md, "Conv"): for each batch image,
 /// an im2col kernel gathers the input into a DRAM matrix of
@@ -1693,15 +1796,20 @@ void Emitter::convKernel(const GraphNode &n) {
     uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
     uint64_t tileBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
     uint64_t onesBuf = sramAlloc(ones * kEb);
+    StepLoop steps;
     Instr fill = vec(Opcode::VecFill, 1, ones);
     fill.addr[2] = onesBuf;
     fill.strides[2] = uint32_t(ones);
     fill.imm = 1.0f;
     emit(fill);
+    steps.compute(Opcode::VecFill, 1, ones);
     for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t p = 0; p < P; p += ones)
+      for (int64_t p = 0; p < P; p += ones) {
         store(cols + ((gi * K1 + K) * P + p) * kEb, P * kEb, onesBuf,
               ones * kEb, 1, std::min(ones, P - p) * kEb);
+        steps.store(1, 1, std::min(ones, P - p) * kEb, P * kEb);
+      }
+    steps.next();
     int slot = 0;
     for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh) {
       int64_t toh = std::min(t.toh, OH - oh0);
@@ -1712,9 +1820,11 @@ void Emitter::convKernel(const GraphNode &n) {
         for (int64_t c0 = 0; c0 < Cg; c0 += t.cb, ++slot) {
           int64_t cb = std::min(t.cb, Cg - c0);
           uint64_t st = stage[slot % 2], tb = tileBuf[slot % 2];
-          if (nih > 0)
+          if (nih > 0) {
             load(x + ((gi * Cg + c0) * H + ihLo) * W * kEb, H * W * kEb, st,
                  nih * W * kEb, cb, nih * W * kEb);
+            steps.load(0, cb, nih * W * kEb, H * W * kEb);
+          }
           // Zero the tile when a tap reads padding.
           bool padded = false;
           for (int64_t ky = 0; ky < KH && !padded; ++ky)
@@ -1729,6 +1839,7 @@ void Emitter::convKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(toh * OW);
             z.imm = 0.0f;
             emit(z);
+            steps.compute(Opcode::VecFill, cb * taps, toh * OW);
           }
           for (int64_t c = 0; c < cb; ++c)
             for (int64_t ky = 0; ky < KH; ++ky)
@@ -1747,15 +1858,34 @@ void Emitter::convKernel(const GraphNode &n) {
                 in.addr[2] = tb + (row * toh * OW + (a0 - oh0) * OW + b0) * kEb;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
+                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
           store(cols + ((gi * K1 + c0 * taps) * P + oh0 * OW) * kEb, P * kEb,
                 tb, toh * OW * kEb, cb * taps, toh * OW * kEb);
+          steps.store(1, cb * taps, toh * OW * kEb, P * kEb);
+          steps.next();
         }
+    }
+    {
+      // The im2col kernel as the cost model prices it: the ones rows, then
+      // one step per (band, group, channel block).
+      cost::Kernel kk;
+      kk.kind = "im2col";
+      kk.streams = {costStream(tensorName(n.inputs[0]), false, C * H * W * kEb),
+                    costStream(n.name + ".im2col", true, G * K1 * P * kEb)};
+      kk.loop = std::move(steps.seq);
+      kk.sramBytes = sramTop; // stage and tile rings, the ones row
+      kk.firstLoadSramEnd = stageBytes;
+      kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
+      kk.streams[0].firstNeedBytes = C * H * W * kEb;
+      cost::finalizeKernel(kk);
+      plan(std::move(kk));
     }
     // One GEMM per group.
     for (int64_t gi = 0; gi < G; ++gi)
       gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
-           out + gi * Og * P * kEb, P, Og, K1, P);
+           out + gi * Og * P * kEb, P, Og, K1, P, n.name + ".wmat",
+           n.name + ".im2col", tensorName(n.output));
   }
 }
 
@@ -1782,7 +1912,8 @@ void Emitter::poolKernel(const GraphNode &n) {
     std::vector<float> mean(size_t(H * W), 1.0f / float(H * W));
     uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
                            arch::TensorKind::Weight, &mean);
-    gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1);
+    gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1, tensorName(n.inputs[0]),
+         n.name + ".mean", tensorName(n.output));
     return;
   }
 
@@ -1845,6 +1976,7 @@ void Emitter::poolKernel(const GraphNode &n) {
   }
   float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
   int slot = 0;
+  StepLoop steps;
   for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh)
     for (int64_t c0 = 0; c0 < NC; c0 += t.cb, ++slot) {
       int64_t toh = std::min(t.toh, OH - oh0), cb = std::min(t.cb, NC - c0);
@@ -1852,9 +1984,11 @@ void Emitter::poolKernel(const GraphNode &n) {
       int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + KH);
       int64_t nih = std::max<int64_t>(ihHi - ihLo, 0), cols = toh * OW;
       uint64_t st = stage[slot % 2], ob = outBuf[slot % 2];
-      if (nih > 0)
+      if (nih > 0) {
         load(src + (c0 * H + ihLo) * W * kEb, H * W * kEb, st, nih * W * kEb,
              cb, nih * W * kEb);
+        steps.load(0, cb, nih * W * kEb, H * W * kEb);
+      }
       bool first = true;
       for (int64_t ky = 0; ky < KH; ++ky)
         for (int64_t kx = 0; kx < KW; ++kx) {
@@ -1868,6 +2002,7 @@ void Emitter::poolKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(cols);
             z.imm = padValue;
             emit(z);
+            steps.compute(Opcode::VecFill, cb, cols);
           }
           if (a0 < a1 && b0 < b1) {
             int64_t ih = a0 * sh - pt + ky - ihLo, iw = b0 * sw - pl + kx;
@@ -1883,6 +2018,7 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + (c * cols + (a0 - oh0) * OW + b0) * 4;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
+                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
             } else {
               for (int64_t r = 0; r < a1 - a0; ++r) {
@@ -1894,6 +2030,7 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + ((a0 - oh0 + r) * OW + b0) * 4;
                 in.strides[2] = uint32_t(cols);
                 emit(in);
+                steps.compute(Opcode::VecGather, cb, b1 - b0);
               }
             }
           }
@@ -1914,6 +2051,7 @@ void Emitter::poolKernel(const GraphNode &n) {
             f.strides[1] = uint32_t(cols);
           }
           emit(f);
+          steps.compute(f.op, cb, cols);
           first = false;
         }
       // Round to FP16 (an average including padding scales on the way);
@@ -1929,10 +2067,12 @@ void Emitter::poolKernel(const GraphNode &n) {
       fin.strides[2] = uint32_t(cols);
       fin.imm = 1.0f / float(KH * KW);
       emit(fin);
+      steps.compute(fin.op, cb, cols);
       if (!isMax && !n.countIncludePad) {
         uint64_t db = divBuf[slot % 2];
         load(divisors + oh0 * OW * kEb, cols * kEb, db, cols * kEb, 1,
              cols * kEb);
+        steps.load(1, 1, cols * kEb, cols * kEb);
         Instr d = vec(Opcode::VecMul, cb, cols);
         d.flags = arch::kFlagBroadcastRow;
         d.addr[0] = ob;
@@ -1942,10 +2082,30 @@ void Emitter::poolKernel(const GraphNode &n) {
         d.addr[2] = ob;
         d.strides[2] = uint32_t(cols);
         emit(d);
+        steps.compute(Opcode::VecMul, cb, cols);
       }
       store(dst + (c0 * OH * OW + oh0 * OW) * kEb, OH * OW * kEb, ob,
             cols * kEb, cb, cols * kEb);
+      steps.store(2, cb, cols * kEb, OH * OW * kEb);
+      steps.next();
     }
+  {
+    // The pooling kernel as the cost model prices it: one step per (band,
+    // plane block).
+    cost::Kernel kk;
+    kk.kind = "pool";
+    kk.streams = {
+        costStream(tensorName(n.inputs[0]), false, NC * H * W * kEb),
+        costStream(n.name + ".divisors", false, divisors ? OH * OW * kEb : 0),
+        costStream(tensorName(n.output), true, NC * OH * OW * kEb)};
+    kk.loop = std::move(steps.seq);
+    kk.sramBytes = sramTop;
+    kk.firstLoadSramEnd = stageBytes;
+    kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
+    kk.streams[0].firstNeedBytes = NC * H * W * kEb;
+    cost::finalizeKernel(kk);
+    plan(std::move(kk));
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1969,6 +2129,16 @@ void Emitter::convertInteger(int value) {
   // Two int32 input tiles and two FP16 output tiles.
   Tiles2D t =
       pickTiles(rows, cols, 2 * 4 + 2 * kEb, 0, sramBudget(), false, where);
+  {
+    cost::ChainOp c;
+    c.rows = uint64_t(rows);
+    c.cols = uint64_t(cols);
+    c.inputs = {v.name};
+    c.inputBytes = {4};
+    c.chain = {Opcode::VecCopy};
+    c.out = v.name + ".f16";
+    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
   uint64_t inBuf[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
   uint64_t outBuf[2] = {sramAlloc(t.tr * t.tc * kEb),
                         sramAlloc(t.tr * t.tc * kEb)};
@@ -2020,6 +2190,9 @@ void Emitter::embeddingKernel(const GraphNode &n) {
       count, int64_t(std::max<uint64_t>(
                  1, std::min(budget / per, kMaxTileBytes / rowBytes))));
   uint64_t idsAddr = prog.tensors[it->second].dramAddr;
+  plan(cost::gatherKernel(uint64_t(count), uint64_t(tn), rowBytes,
+                          prog.tensors[it->second].name, tensorName(table),
+                          tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
   uint64_t idBuf[2] = {sramAlloc(tn * 4), sramAlloc(tn * 4)};
   uint64_t rowBuf[2] = {sramAlloc(tn * rowBytes), sramAlloc(tn * rowBytes)};
@@ -2061,6 +2234,18 @@ void Emitter::whereKernel(const GraphNode &n) {
   int64_t total = g.values[n.output].numElements();
   int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
   Tiles2D t = pickTiles(rows, cols, 8 * kEb, 0, sramBudget(), false, where);
+  {
+    cost::ChainOp c;
+    c.rows = uint64_t(rows);
+    c.cols = uint64_t(cols);
+    for (int in : n.inputs) {
+      c.inputs.push_back(tensorName(in));
+      c.inputBytes.push_back(kEb);
+    }
+    c.chain = {Opcode::VecSelect};
+    c.out = tensorName(n.output);
+    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
   uint64_t tileBytes = t.tr * t.tc * kEb;
   uint64_t buf[4][2];
   for (auto &b : buf)
@@ -2107,7 +2292,8 @@ void Emitter::expandKernel(const GraphNode &n) {
     int64_t off = 0;
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
-    stridedCopy(src, xst, dst + off * kEb, ost, window);
+    stridedCopy(src, xst, dst + off * kEb, ost, window, tensorName(n.inputs[0]),
+                tensorName(n.output));
   });
 }
 

@@ -57,7 +57,8 @@ void addTransfer(Stream &s, Transfer t, uint64_t count) {
     return;
   for (TransferClass &c : s.classes)
     if (c.shape.rows == t.rows && c.shape.rowBytes == t.rowBytes &&
-        c.shape.dramStrideBytes == t.dramStrideBytes) {
+        c.shape.dramStrideBytes == t.dramStrideBytes &&
+        c.shape.gather == t.gather) {
       c.count += count;
       return;
     }
@@ -130,11 +131,25 @@ uint64_t dmaCycles(const arch::ChipConfig &chip, const Transfer &t,
                    bool store) {
   arch::Instr in;
   in.op = store ? Opcode::DmaStore : Opcode::DmaLoad;
+  if (t.gather) {
+    in.op = Opcode::DmaGather;
+    in.dims[0] = uint32_t(t.rows);
+    in.dims[1] = uint32_t(t.rowBytes);
+    return timing::gatherCycles(chip, in);
+  }
   in.dims[0] = uint32_t(t.rows);
   in.dims[1] = uint32_t(t.rowBytes);
   in.strides[0] = uint32_t(t.dramStrideBytes);
   in.strides[1] = uint32_t(t.rowBytes);
   return timing::dmaCycles(chip, in);
+}
+
+/// Burst-rounded DRAM bytes of one transfer (a gather's rows each their
+/// own bursts).
+uint64_t busBytesOf(const arch::ChipConfig &chip, const Transfer &t) {
+  return t.gather ? timing::gatherBusBytes(chip, t.rows, t.rowBytes)
+                  : timing::dramBusBytes(chip, t.rows, t.rowBytes,
+                                         t.dramStrideBytes);
 }
 
 uint64_t computeCycles(const arch::ChipConfig &chip, const ComputeClass &c) {
@@ -259,14 +274,25 @@ struct Pricer {
            int dep) const {
     if (keptStream(stream))
       return;
-    uint64_t bus =
-        timing::dramBusBytes(chip, t.rows, t.rowBytes, t.dramStrideBytes);
+    uint64_t bus = busBytesOf(chip, t);
     int64_t d = int64_t(timing::dramDataCycles(chip, bus));
     int64_t lat = int64_t(chip.dramLatencyCycles());
     int64_t sram = int64_t(timing::sramAccessCycles(chip, t.bytes()));
     int n = lay.n;
     int start = store ? lay.ss() : lay.ls();
     auto end = [&](int i) { return store ? lay.se(i) : lay.le(i); };
+    if (t.gather) {
+      // The indices come first (their SRAM read delays both sides), and the
+      // gather waits for the load of its own queue that wrote them.
+      int64_t idx = int64_t(timing::sramAccessCycles(chip, 4 * t.rows));
+      b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {end(0), 0}});
+      for (int i = n - 1; i > 0; --i)
+        b.copy(end(i), end(i - 1));
+      int busy = lay.bus(false);
+      b.set(end(0), {{start, idx + std::max(sram, lat + d)}, {busy, d}});
+      b.set(busy, {{start, idx + lat + d}, {busy, d}});
+      return;
+    }
     if (!store && waitS.count(stream))
       b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {lay.waitS(), 0}});
     else if (!store && waitSp.count(stream))
@@ -289,7 +315,11 @@ struct Pricer {
   /// the compute, or the load for a copy).
   MaxPlus stepMatrix(const Step &s) const {
     Builder b(lay.size());
-    int war = k.storeReadsLoadBuffer ? lay.se(1) : lay.cp();
+    // A step without compute that stores stores from its load's buffer (a
+    // copy): that slot is free once the store two steps back is done.
+    int war = k.storeReadsLoadBuffer || (s.compute.empty() && !s.stores.empty())
+                  ? lay.se(1)
+                  : lay.cp();
     for (const auto &[i, t] : s.loads)
       dma(b, i, t, false, war);
     bool stores = false;
@@ -399,8 +429,7 @@ Cost totals(const arch::ChipConfig &chip, const Kernel &k,
     }
     for (const TransferClass &tc : s.classes) {
       uint64_t dma = dmaCycles(chip, tc.shape, s.store);
-      uint64_t bus = timing::dramBusBytes(
-          chip, tc.shape.rows, tc.shape.rowBytes, tc.shape.dramStrideBytes);
+      uint64_t bus = busBytesOf(chip, tc.shape);
       (s.store ? r.storeQueueCycles : r.loadQueueCycles) += tc.count * dma;
       (s.store ? r.dramBytesWritten : r.dramBytesRead) +=
           tc.count * tc.shape.bytes();
@@ -666,6 +695,137 @@ Kernel tessera::cost::moveKernel(const MoveOp &op, const RowTiling &t,
   return k;
 }
 
+void tessera::cost::finalizeKernel(Kernel &k) { finalize(k); }
+
+void tessera::cost::appendPart(Kernel &layer, Kernel part) {
+  if (layer.kind.empty()) {
+    layer = std::move(part);
+    return;
+  }
+  if (layer.parts.empty()) {
+    Kernel first = std::move(layer);
+    layer = Kernel();
+    layer.kind = "parts";
+    layer.parts.push_back(std::move(first));
+  }
+  layer.sramBytes = std::max(layer.sramBytes, part.sramBytes);
+  layer.parts.push_back(std::move(part));
+}
+
+Kernel tessera::cost::chainKernel(const ChainOp &op, const RowTiling &t,
+                                  const Constraints &c) {
+  uint64_t al = c.alignBytes;
+  Extents er = extents(op.rows, t.tr), ec = extents(op.cols, t.tc);
+  uint64_t tr = er.first(), tc = ec.first();
+  Kernel k;
+  k.kind = "chain";
+  uint64_t inBufs = 0;
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    k.streams.push_back(
+        stream(op.inputs[i], false, op.rows * op.cols * op.inputBytes[i]));
+    inBufs += 2 * alignUp(tr * tc * op.inputBytes[i], al);
+  }
+  unsigned oi = unsigned(k.streams.size());
+  k.streams.push_back(stream(op.out, true, op.rows * op.cols * op.outBytes));
+  k.sramBytes = inBufs + op.workSlots * alignUp(tr * tc * op.workBytes, al);
+  auto step = [&](uint64_t xr, uint64_t xc) {
+    Step s;
+    for (size_t i = 0; i < op.inputs.size(); ++i)
+      s.loads.push_back({unsigned(i), xfer(xr, xc * op.inputBytes[i],
+                                           op.cols * op.inputBytes[i])});
+    for (Opcode o : op.chain)
+      s.compute.push_back(instr(o, xr, xc));
+    s.stores.push_back({oi, xfer(xr, xc * op.outBytes, op.cols * op.outBytes)});
+    return s;
+  };
+  auto row = [&](uint64_t xr) {
+    Seq s;
+    s.add(step(xr, ec.full), ec.fullCount);
+    s.add(step(xr, ec.edge), ec.edgeCount);
+    return s;
+  };
+  k.loop.add(row(er.full), er.fullCount);
+  k.loop.add(row(er.edge), er.edgeCount);
+  // Buffers in the emitter's order: the inputs' rings, then the work (or
+  // output) ring the stores read.
+  uint64_t firstIn = 0;
+  for (size_t i = 0; i < op.inputs.size(); ++i)
+    firstIn += (i + 1 < op.inputs.size() ? 2 : 1) *
+               alignUp(tr * tc * op.inputBytes[i], al);
+  k.firstLoadSramEnd = firstIn;
+  k.storeSramBegin = inBufs;
+  for (size_t i = 0; i < op.inputs.size(); ++i)
+    k.streams[i].firstNeedBytes = ((tr - 1) * op.cols + tc) * op.inputBytes[i];
+  k.streams[oi].blockBytes = tr * op.cols * op.outBytes;
+  k.streams[oi].storesPerBlock = ec.tiles();
+  finalize(k);
+  return k;
+}
+
+Kernel tessera::cost::reduceKernel(Opcode op, uint64_t rows, uint64_t cols,
+                                   uint64_t tr, const std::string &x,
+                                   const std::string &out,
+                                   const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  Extents er = extents(rows, tr);
+  tr = er.first();
+  Kernel k;
+  k.kind = "reduce";
+  k.streams = {stream(x, false, rows * cols * e), stream(out, true, rows * e)};
+  k.sramBytes = 2 * alignUp(tr * cols * e, al) + 2 * alignUp(tr * e, al);
+  auto step = [&](uint64_t xr) {
+    Step s;
+    s.loads.push_back({0, xfer(xr, cols * e, cols * e)});
+    s.compute.push_back(instr(op, xr, cols));
+    s.stores.push_back({1, xfer(1, xr * e, xr * e)});
+    return s;
+  };
+  k.loop.add(step(er.full), er.fullCount);
+  k.loop.add(step(er.edge), er.edgeCount);
+  k.firstLoadSramEnd = tr * cols * e;
+  k.storeSramBegin = 2 * alignUp(tr * cols * e, al);
+  k.streams[0].firstNeedBytes = tr * cols * e;
+  k.streams[1].blockBytes = tr * e;
+  k.streams[1].storesPerBlock = 1;
+  finalize(k);
+  return k;
+}
+
+Kernel tessera::cost::gatherKernel(uint64_t count, uint64_t tn,
+                                   uint64_t rowBytes, const std::string &ids,
+                                   const std::string &table,
+                                   const std::string &out,
+                                   const Constraints &c) {
+  uint64_t al = c.alignBytes;
+  Extents et = extents(count, tn);
+  tn = et.first();
+  Kernel k;
+  k.kind = "gather";
+  // Only the gathered rows of the table are unavoidable.
+  k.streams = {stream(ids, false, count * 4),
+               stream(table, false, count * rowBytes),
+               stream(out, true, count * rowBytes)};
+  k.sramBytes = 2 * alignUp(tn * 4, al) + 2 * alignUp(tn * rowBytes, al);
+  auto step = [&](uint64_t xn) {
+    Step s;
+    s.loads.push_back({0, xfer(1, xn * 4, xn * 4)});
+    Transfer g{xn, rowBytes, rowBytes};
+    g.gather = true;
+    s.loads.push_back({1, g});
+    s.stores.push_back({2, xfer(xn, rowBytes, rowBytes)});
+    return s;
+  };
+  k.loop.add(step(et.full), et.fullCount);
+  k.loop.add(step(et.edge), et.edgeCount);
+  k.firstLoadSramEnd = 2 * alignUp(tn * 4, al) + tn * rowBytes;
+  k.storeSramBegin = 2 * alignUp(tn * 4, al);
+  k.streams[0].firstNeedBytes = tn * 4;
+  k.streams[2].blockBytes = tn * rowBytes;
+  k.streams[2].storesPerBlock = 1;
+  finalize(k);
+  return k;
+}
+
 //===----------------------------------------------------------------------===//
 // Evaluation
 //===----------------------------------------------------------------------===//
@@ -673,6 +833,13 @@ Kernel tessera::cost::moveKernel(const MoveOp &op, const RowTiling &t,
 Cost tessera::cost::evaluate(const arch::ChipConfig &chip, const Kernel &k,
                              const std::set<std::string> &keptInSram,
                              const Constraints &c) {
+  if (!k.parts.empty()) {
+    SequenceCost seq = evaluateSequence(chip, {k}, keptInSram, c);
+    Cost r = seq.kernels[0];
+    r.latencyCycles = seq.latencyCycles;
+    r.bottleneck = bottleneckOf(chip, r, seq.latencyCycles);
+    return r;
+  }
   Cost r = totals(chip, k, keptInSram, c);
   Pricer pk(chip, k, keptInSram);
   std::vector<int64_t> x(size_t(pk.lay.size()), 0);
@@ -684,8 +851,59 @@ Cost tessera::cost::evaluate(const arch::ChipConfig &chip, const Kernel &k,
 }
 
 SequenceCost tessera::cost::evaluateSequence(
-    const arch::ChipConfig &chip, const std::vector<Kernel> &kernels,
+    const arch::ChipConfig &chip, const std::vector<Kernel> &layers,
     const std::set<std::string> &keptInSram, const Constraints &c) {
+  bool composite = false;
+  for (const Kernel &k : layers)
+    composite |= !k.parts.empty();
+  if (composite) {
+    // A kernel of parts is its parts in sequence: price the flat sequence,
+    // then give each layer the sum of its parts (the simulator attributes a
+    // layer's cycles the same way: its end minus the previous layer's end).
+    std::vector<Kernel> flat;
+    std::vector<size_t> owner;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (layers[i].parts.empty()) {
+        flat.push_back(layers[i]);
+        owner.push_back(i);
+      }
+      for (const Kernel &p : layers[i].parts) {
+        flat.push_back(p);
+        owner.push_back(i);
+      }
+    }
+    SequenceCost f = evaluateSequence(chip, flat, keptInSram, c);
+    SequenceCost r;
+    r.kernels.resize(layers.size());
+    r.endCycles.assign(layers.size(), 0);
+    r.attributedCycles.assign(layers.size(), 0);
+    for (size_t j = 0; j < flat.size(); ++j) {
+      size_t i = owner[j];
+      Cost &dst = r.kernels[i];
+      const Cost &src = f.kernels[j];
+      dst.sramBytes = std::max(dst.sramBytes, src.sramBytes);
+      dst.dramBytesRead += src.dramBytesRead;
+      dst.dramBytesWritten += src.dramBytesWritten;
+      dst.dramBusBytes += src.dramBusBytes;
+      dst.loads += src.loads;
+      dst.stores += src.stores;
+      dst.macs += src.macs;
+      dst.matrixCycles += src.matrixCycles;
+      dst.vectorCycles += src.vectorCycles;
+      dst.loadQueueCycles += src.loadQueueCycles;
+      dst.computeQueueCycles += src.computeQueueCycles;
+      dst.storeQueueCycles += src.storeQueueCycles;
+      dst.dramBusCycles += src.dramBusCycles;
+      dst.latencyCycles += src.latencyCycles;
+      dst.roofline += src.roofline;
+      r.endCycles[i] = f.endCycles[j];
+      r.attributedCycles[i] += f.attributedCycles[j];
+    }
+    r.latencyCycles = f.latencyCycles;
+    r.roofline = f.roofline;
+    return r;
+  }
+  const std::vector<Kernel> &kernels = layers;
   SequenceCost r;
   Layout lay{int(std::max<uint32_t>(1, chip.dma_outstanding_transfers))};
   std::vector<int64_t> x(size_t(lay.size()), 0);

@@ -1,7 +1,7 @@
 //===- ProgramTest.cpp - Program file round trip, checks and bad input ----===//
 
-#include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Program.h"
+#include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Error.h"
 
 #include <gtest/gtest.h>
@@ -258,15 +258,15 @@ TEST(ProgramLimits, SramBytesUsedIsCheckedAgainstTheChip) {
 TEST(ProgramLimits, ReservedWordsAndPaddingMustBeZero) {
   std::vector<uint8_t> bytes = sample().serialize();
   bytes[24] = 1; // reserved u64 of the preamble
-  EXPECT_NE(errorOf(bytes).find("reserved field is 1, expected 0 in version 1 "
+  EXPECT_NE(errorOf(bytes).find("reserved field is 1, expected 0 in version 2 "
                                 "(at byte 24)"),
             std::string::npos)
       << errorOf(bytes);
   bytes = sample().serialize();
   // The first tensor record's padding byte: after chip name, the two u64
   // sizes, the layer names, the tensor count, "x", kind, dtype and rank.
-  size_t at = dramBytesOffset(sample()) + 8 + 4 + (4 + 7) + (4 + 3) + 4 +
-              (4 + 1) + 3;
+  size_t at =
+      dramBytesOffset(sample()) + 8 + 4 + (4 + 7) + (4 + 3) + 4 + (4 + 1) + 3;
   bytes[at] = 7;
   EXPECT_NE(errorOf(bytes).find("tensor 'x': padding byte is 7, expected 0 "
                                 "(at byte " +
@@ -281,8 +281,8 @@ TEST(ProgramLimits, ErrorOffsetsPointAtTheField) {
   EXPECT_NE(errorOf(bytes).find("(at byte 8)"), std::string::npos)
       << errorOf(bytes);
   bytes = sample().serialize();
-  bytes[12] = 1; // flags, bytes 12..15
-  EXPECT_NE(errorOf(bytes).find("unknown flags 1 (at byte 12)"),
+  bytes[12] = 2; // flags, bytes 12..15
+  EXPECT_NE(errorOf(bytes).find("unknown flags 2 in version 2 (at byte 12)"),
             std::string::npos)
       << errorOf(bytes);
 }
@@ -307,3 +307,107 @@ TEST(ProgramLimits, ADirectoryOrADeviceIsAClearError) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Version 2: the SRAM buffer table; version 1 files stay readable.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+Program withBuffers() {
+  Program p = sample();
+  p.hasSramBuffers = true;
+  p.sramBuffers = {{0, 0, 768}, {1, 512, 2048}};
+  return p;
+}
+
+} // namespace
+
+TEST(ProgramV2, BufferTableRoundTrips) {
+  Program p = withBuffers();
+  std::vector<uint8_t> bytes = p.serialize();
+  uint32_t flags;
+  std::memcpy(&flags, bytes.data() + 12, 4);
+  EXPECT_EQ(flags, Program::kFlagSramBuffers);
+  Program back = Program::deserialize(bytes.data(), bytes.size(), "p.tsrp");
+  EXPECT_TRUE(back.hasSramBuffers);
+  EXPECT_EQ(back.sramBuffers, p.sramBuffers);
+  EXPECT_EQ(back.serialize(), bytes);
+  EXPECT_NE(back.listing().find("layer 1: sram 0x200 (2048 bytes)"),
+            std::string::npos)
+      << back.listing();
+}
+
+TEST(ProgramV2, VersionOneFilesAreRead) {
+  // A version 1 file: no flags, no buffer table.
+  std::vector<uint8_t> bytes = sample().serialize();
+  bytes[8] = 1;
+  Program back = Program::deserialize(bytes.data(), bytes.size(), "v1.tsrp");
+  EXPECT_FALSE(back.hasSramBuffers);
+  EXPECT_EQ(back.instrs.size(), sample().instrs.size());
+  // A version 1 file cannot carry a buffer table.
+  bytes = withBuffers().serialize();
+  bytes[8] = 1;
+  EXPECT_NE(errorOf(bytes).find("unknown flags 1 in version 1 (at byte 12)"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(ProgramV2, BadBufferTablesAreNamed) {
+  Program p = withBuffers();
+  p.sramBuffers[1].bytes = 4096; // 512 + 4096 > sram_bytes_used 4096
+  std::vector<uint8_t> bytes = p.serialize();
+  EXPECT_NE(errorOf(bytes).find("buffer 1: extends past the SRAM in use "
+                                "(4096 bytes)"),
+            std::string::npos)
+      << errorOf(bytes);
+  p = withBuffers();
+  p.sramBuffers[0].layer = 5;
+  bytes = p.serialize();
+  EXPECT_NE(errorOf(bytes).find("buffer 0: layer 5 out of range"),
+            std::string::npos)
+      << errorOf(bytes);
+  p = withBuffers();
+  p.sramBuffers[1].bytes = 0;
+  bytes = p.serialize();
+  EXPECT_NE(errorOf(bytes).find("buffer 1: size is zero"), std::string::npos)
+      << errorOf(bytes);
+  p = withBuffers();
+  std::swap(p.sramBuffers[0], p.sramBuffers[1]);
+  bytes = p.serialize();
+  EXPECT_NE(errorOf(bytes).find("buffer 1: buffers are not ordered by layer"),
+            std::string::npos)
+      << errorOf(bytes);
+  // A truncated table and an implausible count are rejected.
+  bytes = withBuffers().serialize();
+  std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 8);
+  uint64_t size = cut.size();
+  std::memcpy(cut.data() + 16, &size, 8);
+  EXPECT_NE(errorOf(cut).find("implausible buffer count 2"), std::string::npos)
+      << errorOf(cut);
+  bytes = withBuffers().serialize();
+  uint32_t huge = 1000000;
+  std::memcpy(bytes.data() + bytes.size() - 2 * 24 - 4, &huge, 4);
+  EXPECT_NE(errorOf(bytes).find("implausible buffer count 1000000"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
+TEST(ProgramV2, ScratchTensorsMayShareDramOthersMayNot) {
+  Program p = sample();
+  TensorInfo s1{"s1", TensorKind::Scratch, DType::F16, {4, 8}, 256, {}};
+  TensorInfo s2{"s2", TensorKind::Scratch, DType::F16, {4, 8}, 256, {}};
+  p.dramBytes = 512;
+  p.tensors.push_back(s1);
+  p.tensors.push_back(s2);
+  EXPECT_NO_THROW(p.verify("p"));
+  p.tensors[3].dramAddr = 192; // over the output y
+  try {
+    p.verify("p");
+    FAIL() << "scratch over an output accepted";
+  } catch (const ContractError &e) {
+    EXPECT_NE(std::string(e.what()).find("tensors overlap in DRAM at address"),
+              std::string::npos)
+        << e.what();
+  }
+}

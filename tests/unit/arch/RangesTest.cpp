@@ -126,10 +126,10 @@ TEST(Ranges, ValuesPastEitherEndAreAnErrorNamingTheRange) {
 
 TEST(Ranges, TheIssuesValues) {
   EXPECT_EQ(parseError(withValue("dram_latency_ns", "1e19")),
-            "chip.cfg:21: field 'dram_latency_ns' must be in its range "
+            "chip.cfg:22: field 'dram_latency_ns' must be in its range "
             "0 .. 10000, got 1e+19");
   EXPECT_EQ(parseError(withValue("dram_bandwidth_gbps", "1e-20")),
-            "chip.cfg:20: field 'dram_bandwidth_gbps' must be in its range "
+            "chip.cfg:21: field 'dram_bandwidth_gbps' must be in its range "
             "0.1 .. 10000, got 1e-20");
   EXPECT_EQ(parseError(withValue("clock_ghz", "1e20")),
             "chip.cfg:2: field 'clock_ghz' must be in its range 0.01 .. 100, "

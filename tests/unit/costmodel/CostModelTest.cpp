@@ -121,6 +121,85 @@ struct Lru {
   }
 };
 
+TEST(CostModel, GatherKernelByHand) {
+  // BERT's word lookup on the reference chip: 32 ids, rows of 128 bytes,
+  // one tile. The ids load: 300 + ceil(128 / 34) = 304. The gather waits
+  // for it, reads its indices (3 + 1 = 4), and its rows take 32 whole bursts
+  // (4096 bytes, D = 121): 304 + 4 + 300 + 121 = 729. The store of the rows
+  // waits for the gather: 729 + 300 + 121 = 1150, the simulator's cycles for
+  // the layer (tests/budget/baseline.json, bert's /words/Gather).
+  Kernel k = gatherKernel(32, 32, 128, "ids", "table", "out");
+  Cost c = evaluate(ref(), k);
+  EXPECT_EQ(c.loads, 2u);
+  EXPECT_EQ(c.stores, 1u);
+  EXPECT_EQ(c.dramBytesRead, 128u + 4096u);
+  EXPECT_EQ(c.loadQueueCycles, 304u + 425u);
+  EXPECT_EQ(c.latencyCycles, 1150u);
+  EXPECT_EQ(c.sramBytes, 2u * 128 + 2u * 4096);
+  // Rows of 100 bytes each take two bursts when gathered (32 x 128), the
+  // contiguous store of them 3200 bytes.
+  EXPECT_EQ(
+      evaluate(ref(), gatherKernel(32, 32, 100, "i", "t", "o")).dramBusBytes,
+      128u + 4096u + 3200u);
+}
+
+TEST(CostModel, ChainKernelRunsEveryInstructionPerTile) {
+  // hardsigmoid on 1024 x 64 in tiles of 256 x 64: four vector instructions
+  // per tile, each 16 + ceil(16384 / 64) = 272 cycles.
+  ChainOp op;
+  op.rows = 1024;
+  op.cols = 64;
+  op.inputs = {"x"};
+  op.inputBytes = {2};
+  op.chain = {Opcode::VecScale, Opcode::VecAddImm, Opcode::VecMaxImm,
+              Opcode::VecMinImm};
+  op.workBytes = 4;
+  Cost c = evaluate(ref(), chainKernel(op, {256, 64}));
+  EXPECT_EQ(c.vectorCycles, 4u * 4 * 272);
+  EXPECT_EQ(c.loads, 4u);
+  EXPECT_EQ(c.stores, 4u);
+  EXPECT_EQ(c.sramBytes, 2u * 32768 + 2u * 65536);
+  // The int32 conversion reads 4-byte elements and writes 2-byte ones.
+  ChainOp cv;
+  cv.rows = 1;
+  cv.cols = 32;
+  cv.inputs = {"mask"};
+  cv.inputBytes = {4};
+  cv.chain = {Opcode::VecCopy};
+  Cost cc = evaluate(ref(), chainKernel(cv, {1, 32}));
+  EXPECT_EQ(cc.dramBytesRead, 128u);
+  EXPECT_EQ(cc.dramBytesWritten, 64u);
+}
+
+TEST(CostModel, ReduceKernelStoresOneElementPerRow) {
+  Kernel k = reduceKernel(Opcode::VecReduceSum, 100, 64, 40, "x", "y");
+  Cost c = evaluate(ref(), k);
+  // Tiles of 40, 40 and 20 rows.
+  EXPECT_EQ(c.loads, 3u);
+  EXPECT_EQ(c.dramBytesRead, 100u * 64 * 2);
+  EXPECT_EQ(c.dramBytesWritten, 200u);
+  EXPECT_EQ(c.vectorCycles, 2u * (16 + 40) + (16 + 20));
+}
+
+TEST(CostModel, PartsAreTheirSequence) {
+  // A layer of two kernels (a concat of two inputs) costs what the two cost
+  // in sequence, and its attributed cycles are theirs summed.
+  Kernel a = moveKernel({1, 64, 64, 128, 256, false, "x0", "y"}, {64, 64});
+  Kernel b = moveKernel({1, 64, 64, 128, 256, false, "x1", "y"}, {64, 64});
+  Kernel layer;
+  appendPart(layer, a);
+  appendPart(layer, b);
+  EXPECT_EQ(layer.parts.size(), 2u);
+  SequenceCost flat = evaluateSequence(ref(), {a, b});
+  SequenceCost one = evaluateSequence(ref(), {layer});
+  EXPECT_EQ(one.latencyCycles, flat.latencyCycles);
+  ASSERT_EQ(one.attributedCycles.size(), 1u);
+  EXPECT_EQ(one.attributedCycles[0],
+            flat.attributedCycles[0] + flat.attributedCycles[1]);
+  EXPECT_EQ(evaluate(ref(), layer).latencyCycles, flat.latencyCycles);
+  EXPECT_EQ(evaluate(ref(), layer).loads, 2u);
+}
+
 TEST(CostModel, GemmClassesMatchTileWalk) {
   // The closed form counts what the emitter's loops do tile by tile.
   for (uint64_t m : {1, 37, 96, 200})

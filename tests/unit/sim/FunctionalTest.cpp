@@ -329,4 +329,96 @@ TEST(Functional, WeightsComeFromTheProgram) {
   expectNear(fromFlat(r.outputs.at("out"), 2, 3), w, 0, 0);
 }
 
+TEST(SramBuffers, AnAccessOutsideItsLayersBuffersIsASimulationError) {
+  // load a (2 x 4 F32) to 0, b (4 x 4) to 64; matmul into 128; store. The
+  // buffer table gives the layer [0, 128) and [128, 160): the matmul's
+  // 2 x 4 F32 output (32 bytes) fits; shrink the table and it does not.
+  ProgramBuilder b;
+  Mat a = randomMat(2, 4, 31), w = randomMat(4, 4, 32);
+  uint64_t aAddr = b.tensor("a", TensorKind::Input, DType::F32, {2, 4});
+  uint64_t wAddr =
+      b.tensor("w", TensorKind::Weight, DType::F32, {4, 4}, flat(w));
+  uint64_t out = b.tensor("out", TensorKind::Output, DType::F32, {2, 4});
+  uint32_t la = b.load(aAddr, 0, 1, 32);
+  uint32_t lw = b.load(wAddr, 64, 1, 64);
+  uint32_t mm = b.matmul(DType::F32, DType::F32, 2, 4, 4, 0, 64, 128, {la, lw});
+  b.store(out, 128, 1, 32, {mm});
+  b.prog.hasSramBuffers = true;
+  b.prog.sramBuffers = {{0, 0, 128}, {0, 128, 32}};
+  sim::SimResult r = sim::simulateFrame(b.prog, arch::ChipConfig::reference(),
+                                        {{"a", flat(a)}});
+  expectNear(fromFlat(r.outputs.at("out"), 2, 4), Mat(a * w), 1e-5f, 1e-5f);
+  EXPECT_EQ(r.sramPeakAllocatedBytes, 160u);
+
+  b.prog.sramBuffers = {{0, 0, 128}, {0, 128, 16}};
+  try {
+    sim::simulateFrame(b.prog, arch::ChipConfig::reference(), {{"a", flat(a)}});
+    FAIL() << "an output past its buffer was accepted";
+  } catch (const sim::SimError &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "instruction 2 (mm.matmul) on the matrix unit at cycle"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(
+                  "operand out: SRAM write of 2 x 16 bytes at 0x80 (stride "
+                  "16) is outside the SRAM buffers of layer 0 'layer0' "
+                  "(0x0..0x80, 0x80..0x90)"),
+              std::string::npos)
+        << e.what();
+  }
+  // Timing only checks the same accesses.
+  try {
+    sim::SimOptions timingOnly;
+    timingOnly.functional = false;
+    sim::simulateFrame(b.prog, arch::ChipConfig::reference(), {}, timingOnly);
+    FAIL() << "timing only: an output past its buffer was accepted";
+  } catch (const sim::SimError &e) {
+    EXPECT_NE(std::string(e.what()).find("instruction 2 (mm.matmul)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SramBuffers, DmaConflictsWithTheRunningUnitAreCountedAndTimed) {
+  // 4 banks of 16 bytes, DRAM latency 0 at 1024 bytes/cycle: a transfer's
+  // SRAM side (2 + ceil(bytes / 64)) is its longer side. `first` (4096
+  // bytes, 66 cycles) feeds a 16 x 32 x 16 F32 matmul (one fold of
+  // 2*96 + 96 + 16 - 2 = 302 cycles) over SRAM [0, 4096), every bank;
+  // `slow` (8192 bytes, 130 cycles) ends while the matmul runs and releases
+  // `late` (4096 bytes): each bank gets 64 of its beats, all shared with the
+  // matmul, so late takes 2 + 64 + 64 = 130 cycles with one port per bank
+  // and 66 with two.
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  chip.sram_banks = 4;
+  chip.sram_bank_width_bytes = 16;
+  chip.sram_access_cycles = 2;
+  chip.dram_latency_ns = 0;
+  chip.dram_bandwidth_gbps = 2048;
+  ProgramBuilder b;
+  uint64_t src = b.tensor("src", TensorKind::Input, DType::F32, {1024});
+  uint64_t big = b.tensor("big", TensorKind::Input, DType::F32, {2048});
+  uint32_t first = b.load(big, 0, 1, 4096);
+  uint32_t slow = b.load(big, 16384, 1, 8192);
+  uint32_t mm =
+      b.matmul(DType::F32, DType::F32, 16, 32, 16, 0, 2048, 3072, {first});
+  uint32_t late = b.load(src, 8192, 1, 4096, {slow});
+  sim::SimOptions timingOnly;
+  timingOnly.functional = false;
+  sim::SimResult one = sim::simulateFrame(b.prog, chip, {}, timingOnly);
+  auto cycles = [](const sim::SimResult &r, uint32_t i) {
+    return r.instrTimings[i].endCycle - r.instrTimings[i].startCycle;
+  };
+  EXPECT_EQ(one.instrTimings[mm].startCycle, 66u);
+  EXPECT_EQ(cycles(one, mm), 302u);
+  EXPECT_EQ(one.instrTimings[late].startCycle, 130u);
+  EXPECT_EQ(cycles(one, late), 130u);
+  EXPECT_EQ(one.sramConflictBeats, 256u);
+  EXPECT_EQ(one.sramConflictCycles, 64u);
+  chip.sram_ports_per_bank = 2;
+  sim::SimResult two = sim::simulateFrame(b.prog, chip, {}, timingOnly);
+  EXPECT_EQ(cycles(two, late), 66u);
+  EXPECT_EQ(two.sramConflictBeats, 0u);
+  EXPECT_EQ(two.sramConflictCycles, 0u);
+}
+
 } // namespace

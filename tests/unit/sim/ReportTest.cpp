@@ -110,7 +110,7 @@ TEST(Report, JsonCarriesTheFiguresAndEscapes) {
   std::vector<std::string> expected = {
       "accuracy", "accuracy_passed", "budget", "chip",       "dma",
       "dram",     "energy",          "frame",  "layers",     "matrix_unit",
-      "model",    "program",         "stalls", "vector_unit"};
+      "model",    "program",         "sram",   "stalls",     "vector_unit"};
   EXPECT_EQ(keys, expected);
   for (const char *k :
        {"name", "start_cycle", "end_cycle", "cycles", "ms", "share",

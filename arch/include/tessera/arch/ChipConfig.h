@@ -64,6 +64,10 @@ struct ChipConfig {
   uint32_t sram_banks = 32;            ///< Independent banks.
   uint32_t sram_bank_width_bytes = 64; ///< Bytes per bank per cycle.
   uint32_t sram_access_cycles = 3;     ///< Latency of one access.
+  /// Ports per bank (optional, 1 or 2): with one, a DMA transfer and the
+  /// compute instruction in flight that touch the same bank take turns
+  /// (bank conflicts, docs/timing-model.md "SRAM"); with two they do not.
+  uint32_t sram_ports_per_bank = 1;
 
   // Off-chip DRAM (LPDDR4-class).
   double dram_bandwidth_gbps = 68.0; ///< Peak bandwidth, GB/s (1e9 bytes/s).

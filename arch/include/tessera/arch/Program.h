@@ -38,11 +38,28 @@ struct TensorInfo {
   uint64_t byteSize() const { return numElements() * dtypeBytes(dtype); }
 };
 
+/// An SRAM range the compiler allocated to a layer's kernel (its buffer
+/// table entry): instructions of `layer` may touch SRAM only inside their
+/// layer's buffers (docs/program-format.md, version 2).
+struct SramBuffer {
+  uint32_t layer = 0;
+  uint64_t addr = 0;
+  uint64_t bytes = 0;
+  uint64_t end() const { return addr + bytes; }
+  bool operator==(const SramBuffer &o) const {
+    return layer == o.layer && addr == o.addr && bytes == o.bytes;
+  }
+};
+
 struct ChipConfig;
 
 struct Program {
   static constexpr char kMagic[8] = {'T', 'S', 'R', 'P', 'R', 'O', 'G', '\0'};
-  static constexpr uint32_t kVersion = 1;
+  /// The version this build writes; it also reads version 1 (no buffer
+  /// table, scratch tensors never share DRAM).
+  static constexpr uint32_t kVersion = 2;
+  /// Preamble flag (version 2): a buffer table follows the instructions.
+  static constexpr uint32_t kFlagSramBuffers = 1;
 
   /// Documented limits (docs/limits-and-errors.md); the reader and the code
   /// generator both enforce them, so every program that can be written can
@@ -57,6 +74,7 @@ struct Program {
   static constexpr uint32_t kMaxLayers = 1u << 20;
   static constexpr uint32_t kMaxRank = 8;
   static constexpr uint32_t kMaxNameBytes = 4096;
+  static constexpr uint32_t kMaxSramBuffers = 1u << 24;
 
   std::string chipName;       ///< Config the program was compiled for.
   uint64_t sramBytesUsed = 0; ///< Highest SRAM byte address used + 1.
@@ -64,13 +82,22 @@ struct Program {
   std::vector<std::string> layers;
   std::vector<TensorInfo> tensors;
   std::vector<Instr> instrs;
+  /// True when the program carries its SRAM allocation (`sramBuffers`): the
+  /// simulator then fails any SRAM access outside its layer's buffers. A
+  /// version 1 file, or a program built without one, is checked against the
+  /// capacity only.
+  bool hasSramBuffers = false;
+  /// The buffer table, ordered by layer (then address).
+  std::vector<SramBuffer> sramBuffers;
   /// True when the weights' bytes were not read (load(path, false)): the
   /// program can be timed but not run functionally.
   bool weightDataElided = false;
 
   /// Checks every invariant (operands in range, deps earlier, tensors inside
-  /// the DRAM image, no overlapping tensors). Throws ContractError naming the
-  /// instruction or tensor; `source` names the file.
+  /// the DRAM image, no tensor overlapping another except scratch tensors,
+  /// which may share DRAM with each other (the compiler reuses DRAM by
+  /// liveness), buffers inside the SRAM in use). Throws ContractError naming
+  /// the instruction or tensor; `source` names the file.
   void verify(const std::string &source = "<program>") const;
   /// Checks that the program fits the chip it is about to run on
   /// (`sram_bytes_used <= sram_bytes`). Throws ContractError.

@@ -104,6 +104,10 @@ struct Constraints {
 /// in DRAM (contiguous in SRAM).
 struct Transfer {
   uint64_t rows = 0, rowBytes = 0, dramStrideBytes = 0;
+  /// A dma.gather of `rows` table rows: timed by timing::gatherCycles (the
+  /// indices read first, every row its own bursts) and issued after the
+  /// load before it in the queue has completed (it reads that load's ids).
+  bool gather = false;
   uint64_t bytes() const { return rows * rowBytes; }
 };
 /// `count` transfers of one shape.
@@ -160,7 +164,8 @@ struct Seq {
 /// counts of identical ones), its compute by class, the loads it makes once
 /// before the tile loop, the loop itself and its buffers.
 struct Kernel {
-  std::string kind; ///< "gemm", "vector", "transpose", "copy".
+  std::string kind; ///< "gemm", "vector", "transpose", "copy", "chain",
+                    ///< "reduce", "gather", "im2col", "pool", "parts".
   std::vector<Stream> streams;
   std::vector<ComputeClass> compute;
   std::vector<std::pair<unsigned, Transfer>> prologue;
@@ -175,7 +180,51 @@ struct Kernel {
   /// (and the prologue) end, and where the first buffer a store reads
   /// begins.
   uint64_t firstLoadSramEnd = 0, storeSramBegin = 0;
+  /// A layer emitted as several kernels run back to back (conv: im2col,
+  /// then one GEMM per group; concat: one copy per input; expand: one copy
+  /// per broadcast index). When set, the kernel is these parts in order
+  /// and its own streams and loop are empty; evaluate() and
+  /// evaluateSequence() price the parts as a sequence.
+  std::vector<Kernel> parts;
 };
+
+/// Recounts a kernel built step by step outside the builders (its streams'
+/// transfer classes, compute classes and step count from its prologue and
+/// loop).
+void finalizeKernel(Kernel &k);
+/// Appends `part` to `layer`: the first part is the layer's kernel, a
+/// second one turns it into a kernel of parts.
+void appendPart(Kernel &layer, Kernel part);
+
+/// The vector-unit kernels with more than one operand stream or a chain of
+/// instructions per tile, on the [rows, cols] view of contiguous tensors
+/// (docs/cost-model.md, "Elementwise chains"): per tile one load of each
+/// input (`inputBytes` per element each), the chain of compute instructions
+/// (each over the tile), one store of `outBytes` per element. Buffers: two
+/// slots per input and `workSlots` slots of `workBytes` per element (the
+/// activation chain's FP32 tile, the output tiles).
+struct ChainOp {
+  uint64_t rows = 0, cols = 0;
+  std::vector<std::string> inputs;
+  std::vector<uint64_t> inputBytes;
+  std::vector<arch::Opcode> chain;
+  std::string out = "out";
+  uint64_t outBytes = 2, workBytes = 2, workSlots = 2;
+};
+Kernel chainKernel(const ChainOp &op, const RowTiling &t,
+                   const Constraints &c = {});
+
+/// A row reduction [rows, cols] -> rows x 1 (vec.reduce_sum/_max): per tile
+/// of tr whole rows one load, one reduction, one store of tr elements.
+Kernel reduceKernel(arch::Opcode op, uint64_t rows, uint64_t cols, uint64_t tr,
+                    const std::string &x, const std::string &out,
+                    const Constraints &c = {});
+
+/// An embedding lookup of `count` ids in tiles of `tn`: per tile one load of
+/// the int32 ids, one dma.gather of tn rows of `rowBytes`, one store.
+Kernel gatherKernel(uint64_t count, uint64_t tn, uint64_t rowBytes,
+                    const std::string &ids, const std::string &table,
+                    const std::string &out, const Constraints &c = {});
 
 /// Builders: the kernel the code generator emits for an op and a tiling
 /// (docs/lowering.md), by tile class. They do not check the SRAM budget

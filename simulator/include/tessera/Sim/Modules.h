@@ -66,6 +66,9 @@ struct FrameState {
   uint64_t loadBusyCycles = 0, storeBusyCycles = 0, macs = 0;
   /// Detailed DRAM: row-buffer hits and misses, read/write turnarounds.
   uint64_t dramRowHits = 0, dramRowMisses = 0, dramTurnarounds = 0;
+  /// SRAM bank conflicts between DMA transfers and the compute instruction
+  /// in flight: DMA beats that waited, and cycles added to DMA SRAM sides.
+  uint64_t sramConflictBeats = 0, sramConflictCycles = 0;
 
   std::string error; ///< The first simulation error; empty if none.
 
@@ -89,6 +92,10 @@ struct MemAccess {
   uint64_t addr = 0, rows = 0, rowBytes = 0, strideBytes = 0;
   uint8_t *data = nullptr;
   uint32_t instr = 0; ///< The instruction that issued it.
+  /// An untimed operand stream of a compute instruction that runs this many
+  /// cycles from now: the SRAM holds the banks it touches for that long
+  /// (DMA transfers meanwhile conflict with it). 0: no hold.
+  uint64_t holdCycles = 0;
   /// A gather (dma.gather): row r is at rowAddrs[r] (functional mode; null
   /// when timing only) and each row is its own bursts whatever the
   /// addresses (timing::gatherBusBytes), on either DRAM model.
@@ -143,8 +150,13 @@ private:
 };
 
 /// On-chip SRAM: sram_banks banks interleaved every sram_bank_width_bytes,
-/// sram_access_cycles latency. Its capacity (sram_bytes) is enforced: an
-/// access past it fails the instruction that issued it.
+/// sram_access_cycles latency. Its capacity (sram_bytes) is enforced, and,
+/// when the program carries its buffer table, every access must lie inside
+/// a buffer allocated to its instruction's layer: otherwise it fails the
+/// instruction that issued it. A compute unit's operand streams hold their
+/// banks while the instruction runs; a timed (DMA) access to a held bank
+/// with sram_ports_per_bank = 1 is a bank conflict and waits
+/// (docs/timing-model.md, "SRAM").
 class Sram : public sc_core::sc_module, public MemIf {
 public:
   sc_core::sc_export<MemIf> target;
@@ -158,9 +170,18 @@ public:
   void transport_dbg(MemAccess &access) override;
 
 private:
+  /// Operand streams of the compute instruction(s) in flight.
+  struct Hold {
+    uint64_t addr, rows, rowBytes, strideBytes;
+    uint64_t end; ///< Absolute cycle the hold ends.
+  };
   void move(MemAccess &access);
+  bool checkBuffers(MemAccess &access);
   FrameState *frame_ = nullptr;
   std::vector<uint8_t> store_;
+  std::vector<Hold> holds_;
+  /// Per layer, its buffers [begin, end) (program with a buffer table).
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> layerBuffers_;
 };
 
 /// The DMA engine: a load channel and a store channel (one per queue),

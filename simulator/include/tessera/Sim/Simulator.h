@@ -125,6 +125,13 @@ struct SimResult {
   /// dram_model = detailed: bursts that found their row open / had to
   /// activate it, and changes between reading and writing on a channel.
   uint64_t dramRowHits = 0, dramRowMisses = 0, dramTurnarounds = 0;
+  /// SRAM bank conflicts (docs/timing-model.md, "SRAM"): DMA beats that
+  /// waited for the compute instruction in flight on a shared bank, and the
+  /// cycles that added to the DMA transfers' SRAM sides.
+  uint64_t sramConflictBeats = 0, sramConflictCycles = 0;
+  /// The most SRAM allocated at once (layers in flight, from the program's
+  /// buffer table; 0 without one).
+  uint64_t sramPeakAllocatedBytes = 0;
   uint64_t matrixBusyCycles = 0; ///< Cycles the matrix unit was running.
   uint64_t vectorBusyCycles = 0; ///< Cycles the vector unit was running.
   uint64_t loadBusyCycles = 0;   ///< Cycles a load DMA was in flight.

@@ -11,8 +11,8 @@
 #define TESSERA_SIM_TIMING_H
 
 #include "tessera/arch/ChipConfig.h"
-#include "tessera/arch/Program.h"
 #include "tessera/arch/Isa.h"
+#include "tessera/arch/Program.h"
 
 #include <cstdint>
 #include <vector>
@@ -68,6 +68,38 @@ uint64_t dramAccessCycles(const arch::ChipConfig &chip, uint64_t rows,
 /// ceil(bytes / sramBytesPerCycle()) (the banks are interleaved every
 /// sram_bank_width_bytes, so a stream uses all of them each cycle).
 uint64_t sramAccessCycles(const arch::ChipConfig &chip, uint64_t bytes);
+
+/// The SRAM bank of byte address `addr`:
+/// floor(addr / sram_bank_width_bytes) mod sram_banks.
+uint64_t sramBank(const arch::ChipConfig &chip, uint64_t addr);
+
+/// Beats an access of `rows` rows of `rowBytes` bytes, `strideBytes` apart
+/// from `addr`, sends to each bank (one entry per bank): a beat is one
+/// sram_bank_width_bytes-aligned block a row touches.
+std::vector<uint64_t> sramBankBeats(const arch::ChipConfig &chip, uint64_t addr,
+                                    uint64_t rows, uint64_t rowBytes,
+                                    uint64_t strideBytes);
+
+/// Marks (sets to 1) in `banks` (sram_banks entries) every bank the access
+/// touches.
+void markSramBanks(const arch::ChipConfig &chip, uint64_t addr, uint64_t rows,
+                   uint64_t rowBytes, uint64_t strideBytes,
+                   std::vector<uint8_t> &banks);
+
+/// A DMA transfer's bank conflicts with the compute instruction in flight.
+struct SramConflict {
+  uint64_t beats = 0;  ///< Sum over the shared banks of the DMA's beats.
+  uint64_t cycles = 0; ///< Max over the shared banks of the DMA's beats.
+};
+
+/// Conflicts of a DMA transfer's SRAM side (addr, rows, rowBytes, stride)
+/// with the banks `held` (1 = touched by the compute instruction in flight):
+/// none when sram_ports_per_bank >= 2; otherwise each DMA beat to a shared
+/// bank waits one cycle for the unit, and the banks wait in parallel.
+SramConflict sramConflict(const arch::ChipConfig &chip, uint64_t addr,
+                          uint64_t rows, uint64_t rowBytes,
+                          uint64_t strideBytes,
+                          const std::vector<uint8_t> &held);
 
 /// An uncontended DMA transfer (dma.load or dma.store): the slower of its
 /// DRAM side and its SRAM side.
