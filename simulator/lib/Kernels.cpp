@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 using namespace tessera;
 using namespace tessera::sim;
@@ -73,6 +74,22 @@ void tessera::sim::storeElement(uint8_t *p, DType t, float v) {
 Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
                          DType t) {
   Mat m(rows, cols);
+  // The common types as whole-array casts (Eigen vectorizes them); the same
+  // conversions as loadElement, element for element.
+  Eigen::Index n = Eigen::Index(rows * cols);
+  if (t == DType::F32) {
+    std::memcpy(m.data(), bytes, size_t(n) * 4);
+    return m;
+  }
+  if (t == DType::F16) {
+    std::vector<Eigen::half> h(static_cast<size_t>(n));
+    std::memcpy(h.data(), bytes, size_t(n) * 2);
+    m = Eigen::Map<const Eigen::Matrix<Eigen::half, Eigen::Dynamic,
+                                       Eigen::Dynamic, Eigen::RowMajor>>(
+            h.data(), Eigen::Index(rows), Eigen::Index(cols))
+            .cast<float>();
+    return m;
+  }
   unsigned eb = arch::dtypeBytes(t);
   for (uint64_t r = 0; r < rows; ++r)
     for (uint64_t c = 0; c < cols; ++c)
@@ -83,6 +100,17 @@ Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
 std::vector<uint8_t> tessera::sim::pack(const Mat &m, DType t) {
   unsigned eb = arch::dtypeBytes(t);
   std::vector<uint8_t> bytes(size_t(m.size()) * eb);
+  if (t == DType::F32) {
+    std::memcpy(bytes.data(), m.data(), bytes.size());
+    return bytes;
+  }
+  if (t == DType::F16) {
+    // Eigen::half(float) rounds to nearest even, as storeElement does.
+    Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+        h = m.cast<Eigen::half>();
+    std::memcpy(bytes.data(), h.data(), bytes.size());
+    return bytes;
+  }
   for (Eigen::Index r = 0; r < m.rows(); ++r)
     for (Eigen::Index c = 0; c < m.cols(); ++c)
       storeElement(bytes.data() + (r * m.cols() + c) * eb, t, m(r, c));

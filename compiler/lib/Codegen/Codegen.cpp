@@ -195,6 +195,16 @@ private:
   HazardTracker hazards;
   std::vector<int> tensorOf; ///< Graph value -> program tensor (-1: none).
   uint64_t dramTop = 0;
+  /// DRAM of intermediates that are no longer live: address -> bytes
+  /// (burst-aligned, coalesced), reused first-fit by placeTensor.
+  std::map<uint64_t, uint64_t> dramFree;
+  /// Graph value -> index of the last node reading it (-1: none).
+  std::vector<int> lastUse;
+  /// Program tensor -> graph values that name it (aliases share a tensor).
+  std::map<int, std::vector<int>> valuesOf;
+  /// Returns the DRAM of scratch tensors none of whose values is read after
+  /// node `node` (docs/lowering.md, "DRAM reuse").
+  void releaseDead(const GraphNode &n, int node);
   uint64_t sramTop = 0;
   uint32_t layer = 0;
   std::map<std::string, unsigned> layerNames; ///< Uses of each layer name.
@@ -394,8 +404,24 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   for (int64_t d : v.shape)
     overflow |=
         d < 0 || __builtin_mul_overflow(elements, uint64_t(d), &elements);
-  overflow |= __builtin_mul_overflow(elements, i32 ? 4 : kEb, &bytes) ||
-              __builtin_add_overflow(dramTop, bytes, &end);
+  overflow |= __builtin_mul_overflow(elements, i32 ? 4 : kEb, &bytes);
+  // An intermediate takes the first free range of a dead one that fits.
+  if (!overflow && kind == arch::TensorKind::Scratch) {
+    uint64_t need = alignUp(bytes, chip.dram_burst_bytes);
+    for (auto it = dramFree.begin(); it != dramFree.end(); ++it)
+      if (it->second >= need) {
+        auto [addr, size] = *it;
+        dramFree.erase(it);
+        if (size > need)
+          dramFree[addr + need] = size - need;
+        t.dramAddr = addr;
+        prog.tensors.push_back(std::move(t));
+        tensorOf[value] = int(prog.tensors.size()) - 1;
+        valuesOf[tensorOf[value]].push_back(value);
+        return tensorOf[value];
+      }
+  }
+  overflow |= __builtin_add_overflow(dramTop, bytes, &end);
   if (overflow || end > arch::Program::kMaxDramBytes)
     throw CodegenError(
         where + ": " + arch::tensorKindName(kind) + " tensor '" + v.name +
@@ -421,7 +447,47 @@ int Emitter::placeTensor(int value, arch::TensorKind kind) {
   dramTop = end;
   prog.tensors.push_back(std::move(t));
   tensorOf[value] = int(prog.tensors.size()) - 1;
+  valuesOf[tensorOf[value]].push_back(value);
   return tensorOf[value];
+}
+
+void Emitter::releaseDead(const GraphNode &n, int node) {
+  std::vector<int> touched = n.inputs;
+  touched.push_back(n.output);
+  for (int v : touched) {
+    int t = tensorOf[v];
+    if (t < 0 || prog.tensors[t].kind != arch::TensorKind::Scratch)
+      continue;
+    auto it = valuesOf.find(t);
+    if (it == valuesOf.end())
+      continue; // Already released, or not a graph value's tensor.
+    // A later alias needs a later read of one of these values, so none
+    // read after `node` means the tensor is dead for good.
+    bool live = false;
+    for (int alias : it->second)
+      live |= lastUse[alias] > node;
+    if (live)
+      continue;
+    valuesOf.erase(it);
+    const arch::TensorInfo &info = prog.tensors[t];
+    uint64_t addr = info.dramAddr;
+    uint64_t size = alignUp(info.byteSize(), chip.dram_burst_bytes);
+    // Coalesce with the free neighbours.
+    auto next = dramFree.lower_bound(addr);
+    if (next != dramFree.end() && addr + size == next->first) {
+      size += next->second;
+      next = dramFree.erase(next);
+    }
+    if (next != dramFree.begin()) {
+      auto prev = std::prev(next);
+      if (prev->first + prev->second == addr) {
+        addr = prev->first;
+        size += prev->second;
+        dramFree.erase(prev);
+      }
+    }
+    dramFree[addr] = size;
+  }
 }
 
 arch::Program Emitter::run() {
@@ -444,7 +510,13 @@ arch::Program Emitter::run() {
         intTensor[int(i)] = tensorOf[i];
     }
 
-  for (const GraphNode &n : g.nodes) {
+  lastUse.assign(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (int in : g.nodes[i].inputs)
+      lastUse[in] = int(i);
+
+  for (size_t node = 0; node < g.nodes.size(); ++node) {
+    const GraphNode &n = g.nodes[node];
     where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
     // Weights are placed at first use, except constants folded into an
     // instruction's immediate.
@@ -462,6 +534,7 @@ arch::Program Emitter::run() {
         convertInteger(in);
     }
     lowerNode(n);
+    releaseDead(n, int(node));
   }
 
   for (size_t i = 0; i < g.values.size(); ++i)
@@ -495,6 +568,7 @@ void Emitter::lowerNode(const GraphNode &n) {
     bool renamable = g.values[in0].role == ValueRole::Intermediate;
     if (out.role != ValueRole::Output) {
       tensorOf[n.output] = tensorOf[in0];
+      valuesOf[tensorOf[in0]].push_back(n.output);
       return;
     }
     if (renamable) {
