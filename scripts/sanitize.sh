@@ -6,6 +6,10 @@
 #
 #   bash scripts/sanitize.sh              # configure, build, run the suite
 #   TESSERA_JOBS=2 bash scripts/sanitize.sh -R harden   # extra ctest args
+#   TESSERA_ASAN_TARGETS="ArchTests SimTests" bash scripts/sanitize.sh -R '^sim[.]'
+#       # build only these targets (and what they need), run the tests named
+#
+# docs/sanitizers.md records each run: the command, its duration, the result.
 #
 # Environment: TESSERA_ASAN_BUILD_DIR (default build-asan), TESSERA_JOBS
 # (default 1: the build is slow and memory-hungry).
@@ -18,7 +22,8 @@ cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
-ninja -C "$build" -j "$jobs"
+# shellcheck disable=SC2086 # a list of targets
+ninja -C "$build" -j "$jobs" ${TESSERA_ASAN_TARGETS:-}
 # Any report is fatal; leaks are reported (suppressions: third-party
 # libraries' process-lifetime allocations only).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:allocator_may_return_null=1}

@@ -102,8 +102,16 @@ struct Bench : sc_module {
       }
       for (uint32_t c = 0; c < cols; ++c) {
         double x = a[r * cols + c];
+        // The b operand of a binary op; other ops' b (LayerNorm's gamma,
+        // 1 x cols) is read below, never at r * cols + c (ASan found that
+        // read past gamma's end).
+        bool binary = in.op == Opcode::VecAdd || in.op == Opcode::VecSub ||
+                      in.op == Opcode::VecMul || in.op == Opcode::VecDiv ||
+                      in.op == Opcode::VecMax;
         double y = 0;
-        if (in.flags & arch::kFlagBroadcastScalar)
+        if (!binary)
+          y = 0;
+        else if (in.flags & arch::kFlagBroadcastScalar)
           y = b[0];
         else if (in.flags & arch::kFlagBroadcastRow)
           y = b[c];
