@@ -575,6 +575,16 @@ void Emitter::lowerNode(const GraphNode &n) {
       valuesOf[tensorOf[in0]].push_back(n.output);
       return;
     }
+    // A tensor placed in the DRAM of dead intermediates cannot become an
+    // output in place (outputs never share DRAM): it is copied instead.
+    if (renamable) {
+      uint64_t begin = t.dramAddr, end = begin + t.byteSize();
+      for (size_t i = 0; i < prog.tensors.size() && renamable; ++i) {
+        const arch::TensorInfo &o = prog.tensors[i];
+        renamable = int(i) == tensorOf[in0] || o.dramAddr >= end ||
+                    o.dramAddr + o.byteSize() <= begin;
+      }
+    }
     if (renamable) {
       t.name = out.name;
       t.kind = arch::TensorKind::Output;
