@@ -8,11 +8,32 @@
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
 
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/thread.h"
 
 #include <optional>
 
 using namespace llvm;
+
+Error tessera::compiler::writeToolOutput(StringRef path, StringRef text) {
+  if (path == "-") {
+    outs() << text;
+    outs().flush();
+    if (outs().has_error()) {
+      std::error_code ec = outs().error();
+      outs().clear_error();
+      return createStringError(inconvertibleErrorCode(),
+                               "standard output: write error: " + ec.message());
+    }
+    return Error::success();
+  }
+  try {
+    arch::writeOutputFile(path.str(), text.str(), "output");
+  } catch (const arch::ContractError &e) {
+    return createStringError(inconvertibleErrorCode(), e.what());
+  }
+  return Error::success();
+}
 
 Expected<std::unique_ptr<MemoryBuffer>>
 tessera::compiler::readToolInput(StringRef path, uint64_t maxBytes,

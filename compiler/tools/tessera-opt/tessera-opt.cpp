@@ -61,21 +61,8 @@ int main(int argc, char **argv) {
       llvm::outs().flush();
       return 1;
     }
-    try {
-      if (outputPath == "-") {
-        llvm::outs() << out;
-        llvm::outs().flush();
-        if (llvm::outs().has_error()) {
-          std::error_code ec = llvm::outs().error();
-          llvm::outs().clear_error();
-          return fail("standard output: write error: " + ec.message());
-        }
-      } else {
-        arch::writeOutputFile(outputPath, out, "output");
-      }
-    } catch (const arch::ContractError &e) {
-      return fail(e.what());
-    }
+    if (llvm::Error e = compiler::writeToolOutput(outputPath, out))
+      return fail(llvm::toString(std::move(e)));
     return 0;
   });
 }

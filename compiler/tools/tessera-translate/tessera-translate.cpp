@@ -178,21 +178,8 @@ int main(int argc, char **argv) {
       }
       return 1;
     }
-    try {
-      if (outputPath == "-") {
-        llvm::outs() << out;
-        llvm::outs().flush();
-        if (llvm::outs().has_error()) {
-          std::error_code ec = llvm::outs().error();
-          llvm::outs().clear_error();
-          return fail("standard output: write error: " + ec.message());
-        }
-      } else {
-        tessera::arch::writeOutputFile(outputPath, out, "output");
-      }
-    } catch (const tessera::arch::ContractError &e) {
-      return fail(e.what());
-    }
+    if (llvm::Error e = tessera::compiler::writeToolOutput(outputPath, out))
+      return fail(llvm::toString(std::move(e)));
     return 0;
   });
 }

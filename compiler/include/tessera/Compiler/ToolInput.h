@@ -37,6 +37,11 @@ readToolInput(llvm::StringRef path, uint64_t maxBytes, llvm::StringRef what);
 llvm::Error checkMlirNesting(llvm::StringRef text, llvm::StringRef name,
                              unsigned maxDepth = kMaxMlirNesting);
 
+/// Writes a tool's whole output to `path` ("-" is stdout, flushed and
+/// checked; a file is replaced atomically by arch::writeOutputFile). Errors
+/// name the path.
+llvm::Error writeToolOutput(llvm::StringRef path, llvm::StringRef text);
+
 /// Runs `body` on a thread with a kToolStackBytes stack and returns its
 /// result.
 int runWithLargeStack(const std::function<int()> &body);
