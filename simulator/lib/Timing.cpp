@@ -335,6 +335,11 @@ void timing::checkChip(const arch::ChipConfig &chip) {
   positive("frame_budget_ms", chip.frame_budget_ms);
   positive("matrix_accumulator_rows", chip.matrix_accumulator_rows);
   positive("dma_outstanding_transfers", chip.dma_outstanding_transfers);
+  positive("npus", chip.npus);
+  if (chip.npus > arch::Program::kMaxNpus)
+    throw arch::ContractError("chip config '" + chip.name +
+                              "': field 'npus' must be at most " +
+                              std::to_string(arch::Program::kMaxNpus));
   positive("dram_channels", chip.dram_channels);
   positive("dram_banks", chip.dram_banks);
   positive("dram_row_bytes", chip.dram_row_bytes);
@@ -409,6 +414,9 @@ uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
         cycles += rows * (std::ceil(rowBytes / w) + 1) +
                   std::ceil(4 * rows / w) + 1;
     }
+    // A dependency on another NPU's instruction waits its token's trip.
+    if (prog.npus > 1)
+      cycles += chip.npu_sync_cycles;
     total += cycles;
     if (!(total <= LD(kMaxFrameCycles)))
       throw arch::ContractError(
