@@ -45,9 +45,6 @@ float tessera::sim::loadElement(const uint8_t *p, DType t) {
 
 namespace {
 
-using HalfMat =
-    Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 #if defined(__x86_64__) && defined(__GNUC__)
 /// The CPU's own FP16 conversions (F16C, every x86-64 CPU since 2013), 8
 /// values per instruction: the same IEEE round-to-nearest-even as
@@ -142,57 +139,87 @@ void tessera::sim::storeElement(uint8_t *p, DType t, float v) {
   }
 }
 
-Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
-                         DType t) {
-  Mat m(rows, cols);
-  // The common types as whole-array casts (Eigen vectorizes them); the same
-  // conversions as loadElement, element for element.
-  Eigen::Index n = Eigen::Index(rows * cols);
+namespace {
+
+/// `n` elements of type `t` at `src` -> floats at `dst`: the common types as
+/// whole-array conversions (F16C or Eigen, vectorized), the same
+/// conversions as loadElement, element for element.
+void toFloats(const uint8_t *src, float *dst, size_t n, DType t) {
   if (t == DType::F32) {
-    std::memcpy(m.data(), bytes, size_t(n) * 4);
-    return m;
+    std::memcpy(dst, src, n * 4);
+    return;
   }
   if (t == DType::F16) {
-    if (cpuHasF16c()) {
-      halfToFloatF16c(bytes, m.data(), size_t(n));
-      return m;
-    }
-    // Straight from the bytes (Eigen::half is a 2-byte standard-layout
-    // wrapper of the bits; Map<..., Unaligned> needs no alignment).
-    m = Eigen::Map<const HalfMat, Eigen::Unaligned>(
-            reinterpret_cast<const Eigen::half *>(bytes), Eigen::Index(rows),
-            Eigen::Index(cols))
+    if (cpuHasF16c())
+      return halfToFloatF16c(src, dst, n);
+    // Eigen::half is a 2-byte standard-layout wrapper of the bits;
+    // Map<..., Unaligned> needs no alignment.
+    Eigen::Map<Eigen::VectorXf>(dst, Eigen::Index(n)) =
+        Eigen::Map<const Eigen::Matrix<Eigen::half, Eigen::Dynamic, 1>,
+                   Eigen::Unaligned>(reinterpret_cast<const Eigen::half *>(src),
+                                     Eigen::Index(n))
             .cast<float>();
-    return m;
+    return;
   }
   unsigned eb = arch::dtypeBytes(t);
+  for (size_t i = 0; i < n; ++i)
+    dst[i] = loadElement(src + i * eb, t);
+}
+
+/// `n` floats -> elements of type `t` at `dst` (storeElement's rounding:
+/// F16 to nearest even, integers saturated).
+void fromFloats(const float *src, uint8_t *dst, size_t n, DType t) {
+  if (t == DType::F32) {
+    std::memcpy(dst, src, n * 4);
+    return;
+  }
+  if (t == DType::F16) {
+    if (cpuHasF16c())
+      return floatToHalfF16c(src, dst, n);
+    Eigen::Map<Eigen::Matrix<Eigen::half, Eigen::Dynamic, 1>, Eigen::Unaligned>(
+        reinterpret_cast<Eigen::half *>(dst), Eigen::Index(n)) =
+        Eigen::Map<const Eigen::VectorXf>(src, Eigen::Index(n))
+            .cast<Eigen::half>();
+    return;
+  }
+  unsigned eb = arch::dtypeBytes(t);
+  for (size_t i = 0; i < n; ++i)
+    storeElement(dst + i * eb, t, src[i]);
+}
+
+} // namespace
+
+Mat tessera::sim::unpackRows(const uint8_t *first, uint64_t rows,
+                             uint64_t cols, uint64_t strideBytes, DType t) {
+  Mat m(rows, cols);
+  uint64_t rowBytes = cols * arch::dtypeBytes(t);
+  if (strideBytes == rowBytes || rows <= 1) {
+    toFloats(first, m.data(), size_t(rows * cols), t);
+    return m;
+  }
   for (uint64_t r = 0; r < rows; ++r)
-    for (uint64_t c = 0; c < cols; ++c)
-      m(r, c) = loadElement(bytes + (r * cols + c) * eb, t);
+    toFloats(first + r * strideBytes, m.data() + r * cols, size_t(cols), t);
   return m;
 }
 
+void tessera::sim::packRows(const Mat &m, DType t, uint8_t *first,
+                            uint64_t strideBytes) {
+  uint64_t rows = uint64_t(m.rows()), cols = uint64_t(m.cols());
+  uint64_t rowBytes = cols * arch::dtypeBytes(t);
+  if (strideBytes == rowBytes || rows <= 1)
+    return fromFloats(m.data(), first, size_t(rows * cols), t);
+  for (uint64_t r = 0; r < rows; ++r)
+    fromFloats(m.data() + r * cols, first + r * strideBytes, size_t(cols), t);
+}
+
+Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
+                         DType t) {
+  return unpackRows(bytes, rows, cols, cols * arch::dtypeBytes(t), t);
+}
+
 std::vector<uint8_t> tessera::sim::pack(const Mat &m, DType t) {
-  unsigned eb = arch::dtypeBytes(t);
-  std::vector<uint8_t> bytes(size_t(m.size()) * eb);
-  if (t == DType::F32) {
-    std::memcpy(bytes.data(), m.data(), bytes.size());
-    return bytes;
-  }
-  if (t == DType::F16) {
-    // Eigen::half(float) rounds to nearest even, as storeElement does.
-    if (cpuHasF16c()) {
-      floatToHalfF16c(m.data(), bytes.data(), size_t(m.size()));
-      return bytes;
-    }
-    Eigen::Map<HalfMat, Eigen::Unaligned>(
-        reinterpret_cast<Eigen::half *>(bytes.data()), m.rows(), m.cols()) =
-        m.cast<Eigen::half>();
-    return bytes;
-  }
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    for (Eigen::Index c = 0; c < m.cols(); ++c)
-      storeElement(bytes.data() + (r * m.cols() + c) * eb, t, m(r, c));
+  std::vector<uint8_t> bytes(size_t(m.size()) * arch::dtypeBytes(t));
+  packRows(m, t, bytes.data(), uint64_t(m.cols()) * arch::dtypeBytes(t));
   return bytes;
 }
 
@@ -202,6 +229,11 @@ Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
   // INT8) values is exact in FP32, so an FP32 GEMM multiplies "in the input
   // type" and accumulates in FP32. OpenBLAS's sgemm (row-major, as Mat is):
   // out = a * op(b) + (acc ? acc : 0).
+  // One thread: the summation order (so the output bits) then does not
+  // depend on the machine's core count, and no BLAS threads spin for a core
+  // that ctest's other jobs use (OpenBLAS would start one per core).
+  static const bool oneThread = (openblas_set_num_threads(1), true);
+  (void)oneThread;
   bool transB = in.flags & arch::kFlagTransposeB;
   Eigen::Index m = a.rows(), k = a.cols(), n = transB ? b.rows() : b.cols();
   Mat out(m, n);

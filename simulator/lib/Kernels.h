@@ -32,6 +32,12 @@ void storeElement(uint8_t *p, arch::DType t, float v);
 Mat unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols, arch::DType t);
 /// rows x cols floats -> packed rows of `t` elements.
 std::vector<uint8_t> pack(const Mat &m, arch::DType t);
+/// unpack of rows that are strideBytes apart (the first at `first`).
+Mat unpackRows(const uint8_t *first, uint64_t rows, uint64_t cols,
+               uint64_t strideBytes, arch::DType t);
+/// pack of m's rows into rows that are strideBytes apart.
+void packRows(const Mat &m, arch::DType t, uint8_t *first,
+              uint64_t strideBytes);
 
 /// mm.matmul: a (M x K) * b (K x N, or N x K with transpose_b) (+ acc).
 Mat matmul(const arch::Instr &in, const Mat &a, const Mat &b, const Mat *acc);

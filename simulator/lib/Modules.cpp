@@ -94,8 +94,13 @@ bool checkBounds(MemAccess &a, uint64_t limit, const char *memory) {
   return false;
 }
 
-/// Copies the rows of `a` between `mem` and a.data.
+/// Copies the rows of `a` between `mem` and a.data, or hands them to
+/// a.direct in place.
 void moveRows(MemAccess &a, uint8_t *mem) {
+  if (a.direct && !a.rowAddrs) {
+    a.direct(mem + a.addr, a.strideBytes);
+    return;
+  }
   if (!a.data)
     return;
   for (uint64_t r = 0; r < a.rows; ++r) {
@@ -251,7 +256,7 @@ bool Sram::checkBuffers(MemAccess &a) {
 
 void Sram::move(MemAccess &a) {
   if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !checkBuffers(a) ||
-      !a.data)
+      (!a.data && !a.direct))
     return;
   // Functional mode backs the program's sram_bytes_used; a program that
   // touches SRAM past it (but inside sram_bytes) gets more backing store.
@@ -485,21 +490,19 @@ bool readOperands(sc_port<MemIf> &sram, const FrameState &frame, uint32_t index,
   for (const arch::Operand &o : ops.views) {
     MemAccess a = toAccess(o, index);
     a.holdCycles = cycles; // The operand streams run for the whole instr.
-    std::vector<uint8_t> bytes;
-    if (frame.functional && !o.isWrite) {
-      bytes.resize(a.bytes());
-      a.data = bytes.data();
-    }
+    arch::DType t = operandType(in, o);
+    Mat value;
+    if (frame.functional && !o.isWrite)
+      a.direct = [&](uint8_t *first, uint64_t stride) {
+        value = unpackRows(first, o.rows, o.rowBytes / arch::dtypeBytes(t),
+                           stride, t);
+      };
     sram->transport_dbg(a);
     if (!a.ok) {
       ops.error = std::string("operand ") + o.role + ": " + a.error;
       return false;
     }
-    arch::DType t = operandType(in, o);
-    ops.values.push_back(
-        frame.functional && !o.isWrite
-            ? unpack(bytes.data(), o.rows, o.rowBytes / arch::dtypeBytes(t), t)
-            : Mat());
+    ops.values.push_back(std::move(value));
   }
   return true;
 }
@@ -507,9 +510,10 @@ bool readOperands(sc_port<MemIf> &sram, const FrameState &frame, uint32_t index,
 void writeResult(sc_port<MemIf> &sram, uint32_t index, const arch::Instr &in,
                  const Operands &ops, const Mat &result) {
   const arch::Operand *out = ops.find("out");
-  std::vector<uint8_t> bytes = pack(result, in.outDtype);
   MemAccess a = toAccess(*out, index);
-  a.data = bytes.data();
+  a.direct = [&](uint8_t *first, uint64_t stride) {
+    packRows(result, in.outDtype, first, stride);
+  };
   sram->transport_dbg(a);
 }
 

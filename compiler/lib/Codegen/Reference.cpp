@@ -217,6 +217,10 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
       // Batch strides in units of whole matrices. OpenBLAS's sgemm
       // (row-major, FP32 accumulation; its kernels are chosen for the CPU).
       const std::vector<float> &w = vals[n.inputs[1]];
+      // One thread, as the simulator's (simulator/lib/Kernels.cpp): the
+      // output bits do not depend on the machine's core count.
+      static const bool oneThread = (openblas_set_num_threads(1), true);
+      (void)oneThread;
       auto gemm = [&](const float *a, const float *b, float *c) {
         if (m == 0 || nn == 0)
           return;

@@ -29,6 +29,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
 #include <deque>
 #include <memory>
 #include <string>
@@ -107,6 +108,12 @@ struct MemAccess {
   /// addresses (timing::gatherBusBytes), on either DRAM model.
   bool gather = false;
   const std::vector<uint64_t> *rowAddrs = nullptr;
+  /// Functional mode, in place of `data` (a TLM direct-memory-style access):
+  /// called with the first row's bytes in the target's store and the stride
+  /// between rows, to read or write the rows where they are, without a
+  /// staging copy. The pointer is valid only during the call. Not for
+  /// gathers.
+  std::function<void(uint8_t *first, uint64_t strideBytes)> direct;
   bool ok = true; ///< Cleared, with `error` set, on an address error.
   std::string error;
   uint64_t bytes() const { return rows * rowBytes; }
