@@ -436,11 +436,11 @@ Emitter::GemmSplit Emitter::splitGemm(const cost::GemmOp &op,
   if (wholeCost.bottleneck != cost::Bottleneck::Compute)
     return none;
   uint64_t whole = wholeCost.latencyCycles;
-  // The parts divide the outermost loop of `p` with more than one
-  // iteration: the batch (attention heads, cameras), else the row tiles,
-  // else the column tiles; contiguous, equal but for the last. Returns the
-  // split and its modelled cycles (0: no such loop).
-  auto divide = [&](const GemmPlan &p, uint64_t &together) {
+  // At most `npus` parts divide the outermost loop of `p` with more than
+  // one iteration: the batch (attention heads, cameras), else the row
+  // tiles, else the column tiles; contiguous, equal but for the last.
+  // Returns the split and its modelled cycles (0: no such loop).
+  auto divide = [&](const GemmPlan &p, uint64_t npus, uint64_t &together) {
     uint64_t nmT = ceilDiv(op.m, p.tm), nnT = ceilDiv(op.n, p.tn);
     GemmSplit split;
     split.plan = p;
@@ -455,7 +455,7 @@ Emitter::GemmSplit Emitter::splitGemm(const cost::GemmOp &op,
       dim = 2, units = nnT, tilesPerUnit = 1;
     else
       return split;
-    uint64_t per = ceilDiv(units, std::min<uint64_t>(chip.npus, units));
+    uint64_t per = ceilDiv(units, std::min<uint64_t>(npus, units));
     uint64_t parts = ceilDiv(units, per);
     uint64_t longest = 0, bus = 0;
     for (uint64_t q = 0; q < parts; ++q) {
@@ -486,18 +486,23 @@ Emitter::GemmSplit Emitter::splitGemm(const cost::GemmOp &op,
     together = std::max(longest, bus) + extra + chip.npu_sync_cycles;
     return split;
   };
-  uint64_t together;
-  GemmSplit best = divide(plan, together);
-  uint64_t bestCycles = together ? together : UINT64_MAX;
-  // A product of one row tile (M fits the accumulators) is also priced
-  // with its rows re-tiled into one tile per NPU.
-  if (op.batch == 1 && uint64_t(plan.tm) >= op.m && op.m >= 16) {
-    GemmPlan rows = plan;
-    rows.tm = int64_t(alignUp(ceilDiv(op.m, chip.npus), 8));
-    GemmSplit split = divide(rows, together);
-    if (together && together < bestCycles) {
-      best = std::move(split);
-      bestCycles = together;
+  // Every number of parts from 2 to npus, on the plan's tiling and, for a
+  // product of one row tile, re-tiled into one row tile per part.
+  GemmSplit best;
+  uint64_t bestCycles = UINT64_MAX;
+  for (uint64_t parts = 2; parts <= chip.npus; ++parts) {
+    std::vector<GemmPlan> plans{plan};
+    if (op.batch == 1 && uint64_t(plan.tm) >= op.m && op.m >= 16) {
+      plans.push_back(plan);
+      plans.back().tm = int64_t(alignUp(ceilDiv(op.m, parts), 8));
+    }
+    for (const GemmPlan &p : plans) {
+      uint64_t together;
+      GemmSplit split = divide(p, parts, together);
+      if (together && together < bestCycles) {
+        best = std::move(split);
+        bestCycles = together;
+      }
     }
   }
   return bestCycles < whole ? best : none;

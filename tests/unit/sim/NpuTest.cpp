@@ -194,9 +194,16 @@ TEST(TwoNpus, SplitProgramMatchesOneNpu) {
   sim::SimResult again = run(b.prog, chip, true, in);
   EXPECT_EQ(again.totalCycles, two.totalCycles);
   EXPECT_EQ(again.outputs.at("y"), two.outputs.at("y"));
-  // The unit breakdowns still add up to the frame on every NPU.
+  // The unit breakdowns still add up to the frame on every NPU, and each
+  // layer's compute-queue columns to its cycles.
+  EXPECT_EQ(two.units.size(), 2u * 5 + 1);
   for (const sim::UnitStalls &u : two.units)
     EXPECT_EQ(u.stalls.total(), two.totalCycles) << u.name;
+  for (const sim::LayerStats &l : two.layers)
+    EXPECT_EQ(l.windowMatrixBusy + l.windowVectorBusy + l.windowDepWait +
+                  l.windowDramWait + l.windowIdle,
+              l.attributedCycles)
+        << l.name;
 }
 
 TEST(TwoNpus, ProgramFormatVersion3) {
