@@ -121,7 +121,13 @@ def main():
               "waited for the other NPU" % wait)
         with open(os.path.join(d, "two.trace.json")) as f:
             trace = f.read()
-        check('"NPU 1 (' in trace, "the trace has NPU 1's process")
+        events = json.loads(trace)["traceEvents"]
+        npu1 = [e for e in events if e.get("pid") == 2]
+        check(any(e.get("ph") == "M" and e["args"].get("name", "").startswith(
+            "NPU 1 (") for e in npu1) and any(e.get("ph") == "X"
+                                              for e in npu1),
+              "the trace has NPU 1's process with its instructions (%d "
+              "events)" % len(npu1))
         check(c2 < c1, "two NPUs faster than one")
         for tag in ("one", "two"):
             acc = reports[tag]["accuracy"]
