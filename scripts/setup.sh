@@ -28,6 +28,8 @@ packages=(
   # An optimized BLAS behind libblas.so.3 (torch and numpy use it): the
   # reference BLAS is ~20x slower on the zoo's PyTorch references.
   libopenblas0-pthread
+  # ... and its headers: the functional simulator's GEMMs call cblas_sgemm.
+  libopenblas-dev
   time
   # Sweeps, plots and reports (tessera sweep, scripts/sweep_plots.py,
   # scripts/screenshot_report.sh) and the Slurm test of sharded sweeps.

@@ -3,6 +3,7 @@
 #include "Kernels.h"
 
 #include <Eigen/Core>
+#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
@@ -82,11 +83,13 @@ Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
     return m;
   }
   if (t == DType::F16) {
-    std::vector<Eigen::half> h(static_cast<size_t>(n));
-    std::memcpy(h.data(), bytes, size_t(n) * 2);
+    // Straight from the bytes (Eigen::half is a 2-byte standard-layout
+    // wrapper of the bits; Map<..., Unaligned> needs no alignment).
     m = Eigen::Map<const Eigen::Matrix<Eigen::half, Eigen::Dynamic,
-                                       Eigen::Dynamic, Eigen::RowMajor>>(
-            h.data(), Eigen::Index(rows), Eigen::Index(cols))
+                                       Eigen::Dynamic, Eigen::RowMajor>,
+                   Eigen::Unaligned>(
+            reinterpret_cast<const Eigen::half *>(bytes), Eigen::Index(rows),
+            Eigen::Index(cols))
             .cast<float>();
     return m;
   }
@@ -106,9 +109,10 @@ std::vector<uint8_t> tessera::sim::pack(const Mat &m, DType t) {
   }
   if (t == DType::F16) {
     // Eigen::half(float) rounds to nearest even, as storeElement does.
-    Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
-        h = m.cast<Eigen::half>();
-    std::memcpy(bytes.data(), h.data(), bytes.size());
+    Eigen::Map<Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic,
+                             Eigen::RowMajor>,
+               Eigen::Unaligned>(reinterpret_cast<Eigen::half *>(bytes.data()),
+                                 m.rows(), m.cols()) = m.cast<Eigen::half>();
     return bytes;
   }
   for (Eigen::Index r = 0; r < m.rows(); ++r)
@@ -121,11 +125,26 @@ Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
                          const Mat *acc) {
   // The operands hold values of the input type; the product of two FP16 (or
   // INT8) values is exact in FP32, so an FP32 GEMM multiplies "in the input
-  // type" and accumulates in FP32.
-  Mat out =
-      (in.flags & arch::kFlagTransposeB) ? Mat(a * b.transpose()) : Mat(a * b);
-  if (acc)
-    out += *acc;
+  // type" and accumulates in FP32. OpenBLAS's sgemm (row-major, as Mat is):
+  // out = a * op(b) + (acc ? acc : 0).
+  bool transB = in.flags & arch::kFlagTransposeB;
+  Eigen::Index m = a.rows(), k = a.cols(), n = transB ? b.rows() : b.cols();
+  Mat out(m, n);
+  if (m == 0 || n == 0)
+    return out;
+  float beta = 0;
+  if (acc) {
+    out = *acc;
+    beta = 1;
+  }
+  if (k == 0) {
+    if (!acc)
+      out.setZero();
+    return out;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              int(m), int(n), int(k), 1.0f, a.data(), int(a.cols()), b.data(),
+              int(b.cols()), beta, out.data(), int(n));
   return out;
 }
 

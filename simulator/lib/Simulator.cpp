@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <mutex>
 
 using namespace tessera;
@@ -53,6 +54,16 @@ std::mutex &simMutex() {
 std::vector<uint8_t>
 buildImage(const arch::Program &prog,
            const std::map<std::string, std::vector<float>> &inputs) {
+  // A functional frame allocates and frees operand matrices of up to a few
+  // MB per instruction. glibc serves those from mmap and returns them to the
+  // kernel on free, so every instruction paid page faults and page zeroing
+  // (about half the CPU time of a 40-layer frame was in the kernel). Keep
+  // them in the heap and do not trim it: freed memory is reused in place.
+  static std::once_flag tuned;
+  std::call_once(tuned, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
   std::vector<uint8_t> image(prog.dramBytes, 0);
   for (const arch::TensorInfo &t : prog.tensors) {
     if (t.kind == arch::TensorKind::Weight)

@@ -1,6 +1,6 @@
 //===- Reference.cpp - the FP32 reference executor ------------------------===//
 //
-// Part of Tessera. Executes a Graph in FP32 with plain loops (and Eigen for
+// Part of Tessera. Executes a Graph in FP32 with plain loops (and BLAS for
 // the matrix products): the numbers the chip's FP16 results are compared with
 // when no PyTorch output is at hand, and the check the code generator's unit
 // tests use. Semantics follow ONNX opset 17.
@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "tessera/Compiler/Graph.h"
 
-#include <Eigen/Core>
+#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
@@ -196,21 +196,28 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
       int64_t m = xs[xs.size() - 2], k = xs.back(), nn = ys.back();
       Shape batch(ov.shape.begin(), ov.shape.end() - 2);
       Shape xb(xs.begin(), xs.end() - 2), yb(ys.begin(), ys.end() - 2);
-      // Batch strides in units of whole matrices.
-      using RowMat =
-          Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      using CMap = Eigen::Map<const RowMat>;
+      // Batch strides in units of whole matrices. OpenBLAS's sgemm
+      // (row-major, FP32 accumulation; its kernels are chosen for the CPU).
+      const std::vector<float> &w = vals[n.inputs[1]];
+      auto gemm = [&](const float *a, const float *b, float *c) {
+        if (m == 0 || nn == 0)
+          return;
+        if (k == 0) {
+          std::fill(c, c + m * nn, 0.0f);
+          return;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(nn),
+                    int(k), 1.0f, a, int(k), b, int(nn), 0.0f, c, int(nn));
+      };
       if (batch.empty()) {
-        Eigen::Map<RowMat>(out.data(), m, nn) =
-            CMap(x.data(), m, k) * CMap(vals[n.inputs[1]].data(), k, nn);
+        gemm(x.data(), w.data(), out.data());
         break;
       }
       forEachBroadcast(batch, broadcastStrides(xb, batch),
                        broadcastStrides(yb, batch),
                        [&](int64_t a, int64_t b, int64_t o) {
-                         Eigen::Map<RowMat>(out.data() + o * m * nn, m, nn) =
-                             CMap(x.data() + a * m * k, m, k) *
-                             CMap(vals[n.inputs[1]].data() + b * k * nn, k, nn);
+                         gemm(x.data() + a * m * k, w.data() + b * k * nn,
+                              out.data() + o * m * nn);
                        });
       break;
     }
