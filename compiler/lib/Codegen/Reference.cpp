@@ -246,11 +246,10 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
             row[i] = float(row[i] - mean) * inv * scale[i] + bias[i];
         }
       }
-      using RowMat =
-          Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      Eigen::Map<RowMat>(out.data(), m, nn) =
-          Eigen::Map<const RowMat>(a.data(), m, k) *
-          Eigen::Map<const RowMat>(vals[n.inputs[1]].data(), k, nn);
+      if (m > 0 && nn > 0 && k > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(nn),
+                    int(k), 1.0f, a.data(), int(k), vals[n.inputs[1]].data(),
+                    int(nn), 0.0f, out.data(), int(nn));
       if (n.biasEpilogue) {
         const float *bias = vals[n.inputs[next++]].data();
         for (int64_t i = 0; i < m * nn; ++i)
