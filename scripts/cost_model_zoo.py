@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""The cost model against the simulator on every zoo model (unfused path).
+"""The cost model against the simulator on every zoo model and pipeline.
 
 For each zoo model (models/README.md; the generated ones made as
-scripts/zoo.py makes them), `tessera run --timing-only --json` compiles it
+scripts/zoo.py makes them) and each pipeline of --pipelines (default
+unfused,fused), `tessera run --timing-only --json --pipeline P` compiles it
 for the reference chip, records the cost model's plan of every layer
 (docs/cost-model.md), simulates one frame and reports both frame latencies.
-A model PASSES when the model's frame is within --tolerance (default 10%)
+A (model, pipeline) PASSES when the model's frame is within --tolerance (default 10%)
 of the simulated frame; a model whose layers are not all described (no
 cost_model in the report) FAILS.
 
   /usr/bin/python3 scripts/cost_model_zoo.py [--tessera build/bin/tessera]
-      [--work build/zoo] [--models vit,bert] [--perception-depth 2]
-      [--layers MODEL] [--markdown]
+      [--work build/zoo] [--models vit,bert] [--pipelines unfused,fused]
+      [--perception-depth 2] [--layers MODEL] [--markdown]
 
---layers MODEL also prints MODEL's per-layer table: simulated attributed
+--layers MODEL also prints MODEL's per-layer table (each pipeline): simulated attributed
 cycles, the model's, and the error. Exit status 1 when a model fails.
 """
 import argparse
@@ -27,14 +28,14 @@ sys.path.insert(0, HERE)
 import zoo  # noqa: E402
 
 
-def measure(model, args):
+def measure(model, args, pipeline):
     if model.generate:
         zoo.generate(model, args.work, args.python, args.timeout)
     onnx = os.path.join(zoo.model_dir(model, args.work), model.onnx)
-    out, secs = zoo.run([args.tessera, "run", onnx, "--timing-only", "--json"],
-                        "run", args.timeout)
+    out, secs = zoo.run([args.tessera, "run", onnx, "--timing-only", "--json",
+                         "--pipeline", pipeline], "run", args.timeout)
     report = json.loads(out)
-    row = {"model": model.name, "seconds": secs,
+    row = {"model": model.name, "pipeline": pipeline, "seconds": secs,
            "sim": report["frame"]["cycles"], "layers": report["layers"]}
     cm = report.get("cost_model")
     row["model_cycles"] = cm["cycles"] if cm else None
@@ -48,6 +49,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(zoo.ROOT, "build", "zoo"))
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--models", default="")
+    ap.add_argument("--pipelines", default="unfused,fused")
     ap.add_argument("--perception-depth", type=int, default=2)
     ap.add_argument("--perception-arg", action="append", default=[],
                     dest="perception_args")
@@ -63,12 +65,14 @@ def main():
         models = [m for m in models if m.name in wanted]
     failed = False
     rows = []
-    for m in models:
+    pipelines = [p for p in args.pipelines.split(",") if p]
+    for m, pipeline in [(m, p) for m in models for p in pipelines]:
         start = time.time()
         try:
-            row = measure(m, args)
+            row = measure(m, args, pipeline)
         except zoo.Stage as s:
-            print("%s: FAIL at %s: %s" % (m.name, s.args[0], s.args[1]))
+            print("%s (%s): FAIL at %s: %s" % (m.name, pipeline, s.args[0],
+                                              s.args[1]))
             failed = True
             continue
         mc = row["model_cycles"]
@@ -80,9 +84,10 @@ def main():
                 else "FAIL"
         failed |= row["status"] != "PASS"
         rows.append(row)
-        print("%s: %s in %.1f s" % (m.name, row["status"],
-                                    time.time() - start), file=sys.stderr)
+        print("%s (%s): %s in %.1f s" % (m.name, pipeline, row["status"],
+                                         time.time() - start), file=sys.stderr)
         if args.layers == m.name:
+            print("%s, %s pipeline:" % (m.name, pipeline))
             print("%-48s %12s %12s %8s" % ("layer", "simulated", "model",
                                           "error"))
             within = 0
@@ -94,15 +99,16 @@ def main():
                 print("%-48s %12d %12s %8s" % (
                     layer["name"][:48], sim, "-" if mod is None else mod,
                     "-" if err is None else "%+.1f%%" % (100 * err)))
-            print("%s: %d of %d layers within %.0f%%" % (
-                m.name, within, len(row["layers"]), 100 * args.tolerance))
+            print("%s (%s): %d of %d layers within %.0f%%" % (
+                m.name, pipeline, within, len(row["layers"]), 100 * args.tolerance))
     sep = " | " if args.markdown else "  "
-    head = ["model", "simulated cycles", "model cycles", "error", "status"]
+    head = ["model", "pipeline", "simulated cycles", "model cycles", "error",
+            "status"]
     lines = [sep.join(head)]
     if args.markdown:
         lines = ["| " + lines[0] + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["model"], str(r["sim"]),
+        cells = [r["model"], r["pipeline"], str(r["sim"]),
                  "-" if r["model_cycles"] is None else str(r["model_cycles"]),
                  "-" if r["error"] is None else "%+.2f%%" % (100 * r["error"]),
                  r["status"]]

@@ -123,6 +123,10 @@ void Program::verify(const std::string &source) const {
     anyEnd = std::max(anyEnd, end);
   }
 
+  if (npus < 1 || npus > kMaxNpus)
+    fail("npu count " + std::to_string(npus) + " is not in 1 .. " +
+         std::to_string(kMaxNpus));
+
   // Buffer table: non-empty ranges inside the SRAM in use, by layer.
   if (sramBuffers.size() > kMaxSramBuffers)
     fail("buffer count " + std::to_string(sramBuffers.size()) +
@@ -159,6 +163,10 @@ void Program::verify(const std::string &source) const {
       fail(what + ": unknown flag bits");
     if (in.layer >= layers.size() && !(layers.empty() && in.layer == 0))
       fail(what + ": layer " + std::to_string(in.layer) + " out of range");
+    if (in.npu >= npus)
+      fail(what + ": npu " + std::to_string(unsigned(in.npu)) +
+           " is not below the program's " + std::to_string(npus) + " NPU" +
+           (npus == 1 ? "" : "s"));
     for (uint32_t d : in.deps)
       if (d >= i)
         fail(what + ": depends on instruction " + std::to_string(d) +
@@ -190,6 +198,10 @@ void Program::checkFits(const ChipConfig &chip,
         source + ": sram_bytes_used " + std::to_string(sramBytesUsed) +
         " is more than the chip's sram_bytes " +
         std::to_string(chip.sram_bytes) + " (chip '" + chip.name + "')");
+  if (npus > chip.npus)
+    throw ContractError(source + ": the program runs on " +
+                        std::to_string(npus) + " NPUs, the chip '" + chip.name +
+                        "' has " + std::to_string(chip.npus) + " (npus)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -272,10 +284,11 @@ constexpr size_t kBufferRecordBytes = 4 + 4 + 8 + 8;
 std::vector<uint8_t> Program::serialize() const {
   Writer w;
   w.bytes.insert(w.bytes.end(), kMagic, kMagic + 8);
-  w.put<uint32_t>(kVersion);
-  w.put<uint32_t>(hasSramBuffers ? kFlagSramBuffers : 0); // flags
-  w.put<uint64_t>(0); // file size, patched below
-  w.put<uint64_t>(0); // reserved
+  w.put<uint32_t>(formatVersion());
+  w.put<uint32_t>((hasSramBuffers ? kFlagSramBuffers : 0) |
+                  (npus > 1 ? kFlagNpus : 0)); // flags
+  w.put<uint64_t>(0);                          // file size, patched below
+  w.put<uint64_t>(0);                          // reserved
   w.str(chipName);
   w.put<uint64_t>(sramBytesUsed);
   w.put<uint64_t>(dramBytes);
@@ -323,6 +336,11 @@ std::vector<uint8_t> Program::serialize() const {
       w.put<uint64_t>(b.bytes);
     }
   }
+  if (npus > 1) {
+    w.put<uint32_t>(npus);
+    for (const Instr &in : instrs)
+      w.put<uint8_t>(in.npu);
+  }
   uint64_t total = w.bytes.size();
   std::memcpy(w.bytes.data() + 16, &total, 8);
   return w.bytes;
@@ -338,12 +356,14 @@ Program Program::deserialize(const uint8_t *data, size_t size,
     r.fail("bad magic: not a Tessera program file (expected \"TSRPROG\")");
   r.pos = 8;
   uint32_t version = r.get<uint32_t>("version");
-  if (version != 1 && version != kVersion)
+  if (version < 1 || version > kVersion)
     r.fail("unsupported program format version " + std::to_string(version) +
-           " (this build reads versions 1 and " + std::to_string(kVersion) +
+           " (this build reads versions 1 to " + std::to_string(kVersion) +
            ")");
   uint32_t flags = r.get<uint32_t>("flags");
-  uint32_t knownFlags = version == 1 ? 0 : kFlagSramBuffers;
+  uint32_t knownFlags = version == 1   ? 0
+                        : version == 2 ? kFlagSramBuffers
+                                       : kFlagSramBuffers | kFlagNpus;
   if (flags & ~knownFlags)
     r.fail("unknown flags " + std::to_string(flags) + " in version " +
            std::to_string(version));
@@ -457,6 +477,21 @@ Program Program::deserialize(const uint8_t *data, size_t size,
       p.sramBuffers.push_back(buf);
     }
   }
+  if (flags & kFlagNpus) {
+    p.npus = r.get<uint32_t>("npu count");
+    if (p.npus < 2 || p.npus > kMaxNpus)
+      r.fail("npu count " + std::to_string(p.npus) + " is not in 2 .. " +
+             std::to_string(kMaxNpus) + " (one NPU has no NPU table)");
+    r.need(nInstrs, "NPU table");
+    for (Instr &in : p.instrs) {
+      in.npu = r.get<uint8_t>("instruction npu");
+      if (in.npu >= p.npus)
+        r.fail("instruction " + std::to_string(&in - p.instrs.data()) +
+               ": npu " + std::to_string(unsigned(in.npu)) +
+               " is not below the program's " + std::to_string(p.npus) +
+               " NPUs");
+    }
+  }
   if (r.pos != size)
     r.fail(std::to_string(size - r.pos) + " trailing bytes after the program");
   p.weightDataElided = !weightData;
@@ -512,9 +547,11 @@ void Program::save(const std::string &path) const {
 
 std::string Program::listing() const {
   std::ostringstream os;
-  os << "; Tessera program, format version " << kVersion << "\n"
-     << "; chip: " << chipName << "\n"
-     << "; dram image: " << dramBytes << " bytes, sram used: " << sramBytesUsed
+  os << "; Tessera program, format version " << formatVersion() << "\n"
+     << "; chip: " << chipName << "\n";
+  if (npus > 1)
+    os << "; npus: " << npus << " (each instruction line names its NPU)\n";
+  os << "; dram image: " << dramBytes << " bytes, sram used: " << sramBytesUsed
      << " bytes\n"
      << "; " << instrs.size() << " instructions, " << layers.size()
      << " layers, " << tensors.size() << " tensors\n;\n; tensors:\n";
@@ -539,8 +576,10 @@ std::string Program::listing() const {
       os << "\n; layer " << in.layer << ": " << layers[in.layer] << "\n";
     lastLayer = in.layer;
     static const char *q[] = {"L", "C", "S"};
-    os << std::setw(6) << std::right << i << " " << q[unsigned(in.queue())]
-       << "  " << in.toString() << "\n";
+    os << std::setw(6) << std::right << i << " ";
+    if (npus > 1)
+      os << "n" << unsigned(in.npu) << " ";
+    os << q[unsigned(in.queue())] << "  " << in.toString() << "\n";
   }
   return os.str();
 }

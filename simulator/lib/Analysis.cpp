@@ -166,12 +166,16 @@ void tessera::sim::analyzeFrame(const arch::Program &prog,
 
   // The blocker of each instruction: of its dependencies and (DMA) the
   // transfer that held its descriptor slot, the one that completed last, if
-  // that was after the instruction reached the head of its queue.
-  std::vector<std::vector<uint32_t>> queues(arch::kNumQueues);
-  std::vector<Interval> queueIv[arch::kNumQueues], busIv;
+  // that was after the instruction reached the head of its queue. Queue
+  // `npu * kNumQueues + q` is queue q of that NPU.
+  const unsigned npus = std::max(1u, prog.npus);
+  const unsigned nq = npus * arch::kNumQueues;
+  std::vector<std::vector<uint32_t>> queues(nq);
+  std::vector<std::vector<Interval>> queueIv(nq);
+  std::vector<Interval> busIv;
   for (uint32_t i = 0; i < instrs.size(); ++i) {
     const arch::Instr &in = instrs[i];
-    unsigned q = unsigned(in.queue());
+    unsigned q = in.npu * arch::kNumQueues + unsigned(in.queue());
     size_t pos = queues[q].size();
     queues[q].push_back(i);
     std::vector<uint32_t> waitedFor = in.deps;
@@ -205,30 +209,54 @@ void tessera::sim::analyzeFrame(const arch::Program &prog,
     }
   }
 
-  std::vector<Segment> segs[arch::kNumQueues];
-  for (unsigned q = 0; q < arch::kNumQueues; ++q)
+  std::vector<std::vector<Segment>> segs(nq);
+  for (unsigned q = 0; q < nq; ++q)
     segs[q] = flatten(queueIv[q], total);
-  const std::vector<Segment> &compute = segs[unsigned(arch::Queue::Compute)];
-  r.units = {
-      {"load queue", summarize(segs[0], false, false)},
-      {"compute queue", summarize(compute, false, false)},
-      {"store queue", summarize(segs[2], false, false)},
-      {"matrix unit", summarize(compute, true, false)},
-      {"vector unit", summarize(compute, false, true)},
-      {"DRAM bus", summarize(flatten(busIv, total), false, false)},
-  };
-  // Transfer time overlapped within each DMA queue.
-  for (unsigned q : {0u, 2u}) {
-    uint64_t inFlight = r.units[q].stalls.busy + r.units[q].stalls.dramWait;
-    uint64_t sum = q == 0 ? frame.loadBusyCycles : frame.storeBusyCycles;
-    (q == 0 ? r.loadOverlapCycles : r.storeOverlapCycles) =
-        sum > inFlight ? sum - inFlight : 0;
+  r.units.clear();
+  r.loadOverlapCycles = r.storeOverlapCycles = 0;
+  for (unsigned n = 0; n < npus; ++n) {
+    // One NPU keeps the names it always had; several are prefixed.
+    std::string prefix = npus > 1 ? "npu" + std::to_string(n) + " " : "";
+    const std::vector<Segment> *q = &segs[n * arch::kNumQueues];
+    size_t first = r.units.size();
+    r.units.push_back({prefix + "load queue", summarize(q[0], false, false)});
+    r.units.push_back(
+        {prefix + "compute queue", summarize(q[1], false, false)});
+    r.units.push_back({prefix + "store queue", summarize(q[2], false, false)});
+    r.units.push_back({prefix + "matrix unit", summarize(q[1], true, false)});
+    r.units.push_back({prefix + "vector unit", summarize(q[1], false, true)});
+    // Transfer time overlapped within each DMA queue.
+    const NpuStats *stats = n < r.npus.size() ? &r.npus[n] : nullptr;
+    for (unsigned k : {0u, 2u}) {
+      const StallBreakdown &st = r.units[first + k].stalls;
+      uint64_t inFlight = st.busy + st.dramWait;
+      uint64_t sum =
+          npus == 1 ? (k == 0 ? frame.loadBusyCycles : frame.storeBusyCycles)
+          : stats   ? (k == 0 ? stats->loadBusyCycles : stats->storeBusyCycles)
+                    : 0;
+      (k == 0 ? r.loadOverlapCycles : r.storeOverlapCycles) +=
+          sum > inFlight ? sum - inFlight : 0;
+    }
   }
+  r.units.push_back(
+      {"DRAM bus", summarize(flatten(busIv, total), false, false)});
 
-  // The compute queue inside each layer's attributed window.
+  // The compute queue inside each layer's attributed window: of the NPU
+  // whose instruction ended the layer (its own window's end).
+  std::vector<unsigned> home(r.layers.size(), 0);
+  if (npus > 1)
+    for (uint32_t i = 0; i < instrs.size(); ++i) {
+      const LayerStats &l = r.layers[instrs[i].layer];
+      if (rec[i].end == l.endCycle)
+        home[instrs[i].layer] = instrs[i].npu;
+    }
   uint64_t windowBegin = 0;
-  size_t s = 0;
-  for (LayerStats &l : r.layers) {
+  std::vector<size_t> cursor(npus, 0);
+  for (size_t li = 0; li < r.layers.size(); ++li) {
+    LayerStats &l = r.layers[li];
+    const std::vector<Segment> &compute =
+        segs[home[li] * arch::kNumQueues + unsigned(arch::Queue::Compute)];
+    size_t &s = cursor[home[li]];
     uint64_t windowEnd = windowBegin + l.attributedCycles;
     while (s < compute.size() && compute[s].end <= windowBegin)
       ++s;

@@ -126,6 +126,7 @@ void Dram::reset(FrameState *frame, std::vector<uint8_t> image,
   size_ = sizeBytes;
   busFreeCycle_ = 0;
   banks_.reset(frame->chip);
+  busUses_.clear();
 }
 
 void Dram::b_transport(MemAccess &a, sc_time &delay) {
@@ -152,13 +153,34 @@ void Dram::b_transport(MemAccess &a, sc_time &delay) {
     busBytes = timing::dramBusBytes(chip, a.rows, a.rowBytes, a.strideBytes);
     dataCycles = timing::dramDataCycles(chip, busBytes);
   }
-  uint64_t dataStart =
-      std::max(issue + chip.dramLatencyCycles(), busFreeCycle_);
+  uint64_t ready = issue + chip.dramLatencyCycles();
+  uint64_t dataStart = std::max(ready, busFreeCycle_);
   uint64_t dataEnd = dataStart + dataCycles;
   busFreeCycle_ = dataEnd;
   delay += cyclesToTime(dataEnd - issue);
 
+  // Who the access waited for: the data phases on the bus over [ready,
+  // dataStart), which they cover without a gap (docs/timing-model.md, "Two
+  // NPUs"). Phases that ended by now can delay no later access.
+  const arch::Program *prog = frame_->program;
+  uint8_t npu =
+      prog && a.instr < prog->instrs.size() ? prog->instrs[a.instr].npu : 0;
+  uint64_t now = nowCycles();
+  while (!busUses_.empty() && busUses_.front().end <= now)
+    busUses_.pop_front();
+  uint64_t waitOther = 0, waitOwn = 0;
+  if (dataStart > ready)
+    for (const BusUse &u : busUses_) {
+      uint64_t from = std::max(u.begin, ready), to = std::min(u.end, dataStart);
+      if (to > from)
+        (u.npu == npu ? waitOwn : waitOther) += to - from;
+    }
+  if (dataCycles)
+    busUses_.push_back({dataStart, dataEnd, npu});
+
   InstrRecord &rec = frame_->record(a.instr);
+  rec.dramWaitOtherNpu = waitOther;
+  rec.dramWaitOwnNpu = waitOwn;
   rec.dramStart = dataStart - frame_->originCycle;
   rec.dramEnd = dataEnd - frame_->originCycle;
   rec.dramBusBytes = busBytes;
@@ -586,23 +608,46 @@ Sequencer::~Sequencer() {
       delete s;
 }
 
-void Sequencer::start(FrameState *frame) {
+void Sequencer::shareTokens(unsigned npu, sc_event *token,
+                            sc_event_queue *remote) {
+  npu_ = npu;
+  token_ = token;
+  remote_ = remote;
+}
+
+void Sequencer::start(FrameState *frame, bool resetRecords) {
   frame_ = frame;
   for (auto &q : queues_)
     q.clear();
   const std::vector<arch::Instr> &instrs = frame->program->instrs;
-  frame->records.assign(instrs.size(), InstrRecord());
+  if (resetRecords)
+    frame->records.assign(instrs.size(), InstrRecord());
+  multiNpu_ = frame->program->npus > 1 && remote_;
   for (uint32_t i = 0; i < instrs.size(); ++i)
-    queues_[unsigned(instrs[i].queue())].push_back(i);
+    if (instrs[i].npu == npu_)
+      queues_[unsigned(instrs[i].queue())].push_back(i);
   idleQueues_ = 0;
   frameStart_.notify(SC_ZERO_TIME);
 }
 
 bool Sequencer::depsDone(const arch::Instr &in) const {
-  for (uint32_t d : in.deps)
-    if (!frame_->records[d].done)
+  for (uint32_t d : in.deps) {
+    const InstrRecord &rec = frame_->records[d];
+    if (!rec.done)
       return false;
+    // Another NPU's completion token arrives npu_sync_cycles later.
+    if (multiNpu_ && frame_->program->instrs[d].npu != npu_ &&
+        rec.end + frame_->chip.npu_sync_cycles > frame_->frameCycle())
+      return false;
+  }
   return true;
+}
+
+void Sequencer::waitToken() {
+  if (multiNpu_)
+    wait(*token_ | remote_->default_event());
+  else
+    wait(*token_);
 }
 
 void Sequencer::execute(arch::Queue q, uint32_t index) {
@@ -617,8 +662,11 @@ void Sequencer::execute(arch::Queue q, uint32_t index) {
   rec.end = frame_->frameCycle();
   rec.done = !frame_->failed();
   // The instruction's dependency token (and, after an error, the signal for
-  // the other queues to stop waiting).
-  token_.notify(SC_ZERO_TIME);
+  // the other queues to stop waiting); with several NPUs also the token as
+  // it reaches the others.
+  token_->notify(SC_ZERO_TIME);
+  if (multiNpu_ && frame_->chip.npu_sync_cycles)
+    remote_->notify(cyclesToTime(frame_->chip.npu_sync_cycles));
 }
 
 void Sequencer::runSlot(arch::Queue q, size_t slot) {
@@ -658,7 +706,7 @@ void Sequencer::runQueue(arch::Queue q) {
         return pos < inFlight || frame_->records[queue[pos - inFlight]].done;
       };
       while (!frame_->failed() && !(depsDone(in) && slotFree()))
-        wait(token_);
+        waitToken();
       if (frame_->failed())
         break;
       rec.start = frame_->frameCycle();
@@ -685,7 +733,7 @@ void Sequencer::runQueue(arch::Queue q) {
       return true;
     };
     while (!frame_->failed() && !allDone())
-      wait(token_);
+      waitToken();
     ++idleQueues_;
   }
 }
@@ -694,9 +742,11 @@ void Sequencer::runQueue(arch::Queue q) {
 // Chip
 //===----------------------------------------------------------------------===//
 
-Chip::Chip(sc_module_name name)
-    : sc_module(name), sequencer("sequencer"), dma("dma"), dram("dram"),
-      sram("sram"), matrix("matrix"), vector("vector") {
+Npu::Npu(sc_module_name name, unsigned index, Dram &dram, sc_event *token,
+         sc_event_queue *remote)
+    : sc_module(name), sequencer("sequencer"), dma("dma"), sram("sram"),
+      matrix("matrix"), vector("vector") {
+  sequencer.shareTokens(index, token, remote);
   sequencer.dma.bind(dma.exec);
   sequencer.matrix.bind(matrix.exec);
   sequencer.vector.bind(vector.exec);
@@ -706,16 +756,31 @@ Chip::Chip(sc_module_name name)
   vector.sram.bind(sram.target);
 }
 
+Chip::Chip(sc_module_name name)
+    : sc_module(name), dram("dram"), remote("remote") {
+  for (unsigned n = 0; n < arch::Program::kMaxNpus; ++n)
+    npus.push_back(std::make_unique<Npu>(("npu" + std::to_string(n)).c_str(), n,
+                                         dram, &token, &remote));
+}
+
 void Chip::runFrame(FrameState &frame, std::vector<uint8_t> image) {
   frame.originCycle = nowCycles();
   dram.reset(&frame, std::move(image), frame.program->dramBytes);
-  sram.reset(&frame, frame.program->sramBytesUsed);
-  dma.reset(&frame);
-  matrix.reset(&frame);
-  vector.reset(&frame);
-  sequencer.start(&frame);
+  // The program's NPUs run it (Program::checkFits: at most the chip's).
+  unsigned active = std::max(1u, frame.program->npus);
+  for (unsigned n = 0; n < active; ++n) {
+    Npu &npu = *npus[n];
+    npu.sram.reset(&frame, frame.program->sramBytesUsed);
+    npu.dma.reset(&frame);
+    npu.matrix.reset(&frame);
+    npu.vector.reset(&frame);
+    npu.sequencer.start(&frame, n == 0);
+  }
   sc_start();
-  if (!sequencer.idle() && !frame.failed())
+  bool idle = true;
+  for (unsigned n = 0; n < active; ++n)
+    idle = idle && npus[n]->sequencer.idle();
+  if (!idle && !frame.failed())
     frame.error = "the frame stopped before every queue finished (internal "
                   "error: a dependency token was never signalled)";
 }

@@ -161,6 +161,36 @@ std::string tessera::sim::formatReport(const SimResult &r,
                      << r.storeOverlapCycles
                      << " store transfer cycles ran under other transfers "
                         "(DRAM latency hidden)\n";
+  if (r.npuCount > 1) {
+    // Each NPU's units, and the shared DRAM's contention between them.
+    uint64_t other = 0, own = 0;
+    for (const NpuStats &n : r.npus) {
+      other += n.dramWaitOtherNpuCycles;
+      own += n.dramWaitOwnCycles;
+    }
+    row("NPUs") << r.npuCount << " sharing one DRAM ("
+                << capacity(chip.sram_bytes) << " SRAM each, tokens between "
+                << "them take " << chip.npu_sync_cycles << " cycles)\n";
+    for (size_t n = 0; n < r.npus.size(); ++n) {
+      const NpuStats &s = r.npus[n];
+      row("  npu" + std::to_string(n))
+          << s.instructions << " instructions, done at cycle " << s.endCycle
+          << "; matrix " << pct(s.matrixUtilization) << " utilization, busy "
+          << s.matrixBusyCycles << " ("
+          << pct(share(s.matrixBusyCycles, r.totalCycles)) << "); vector busy "
+          << s.vectorBusyCycles << " ("
+          << pct(share(s.vectorBusyCycles, r.totalCycles)) << "); DRAM read "
+          << bytes(s.dramBytesRead) << ", written " << bytes(s.dramBytesWritten)
+          << "\n";
+    }
+    row("shared DRAM") << "transfers waited " << other
+                       << " cycles for the bus while it moved another NPU's "
+                          "data (";
+    for (size_t n = 0; n < r.npus.size(); ++n)
+      os << (n ? ", " : "") << "npu" << n << " "
+         << r.npus[n].dramWaitOtherNpuCycles;
+    os << ") and " << own << " for their own NPU's\n";
+  }
   row("energy") << fmt("%.6f", r.energyJ * 1e3) << " mJ per frame (MAC "
                 << fmt("%.6f", r.energy.macPj * 1e-9) << ", vector "
                 << fmt("%.6f", r.energy.vectorPj * 1e-9) << ", SRAM "
@@ -172,13 +202,16 @@ std::string tessera::sim::formatReport(const SimResult &r,
 
   os << "  where the cycles went (busy / waiting on a dependency / waiting "
         "on DRAM / idle; each row sums to the frame)\n";
-  os << "  " << std::left << std::setw(14) << "unit" << std::right
+  int unitWidth = 14;
+  for (const UnitStalls &u : r.units)
+    unitWidth = std::max(unitWidth, int(u.name.size()) + 1);
+  os << "  " << std::left << std::setw(unitWidth) << "unit" << std::right
      << std::setw(12) << "busy" << std::setw(12) << "dep wait" << std::setw(12)
      << "DRAM wait" << std::setw(12) << "idle"
      << "  most waited-for instruction\n";
   for (const UnitStalls &u : r.units) {
     const StallBreakdown &st = u.stalls;
-    os << "  " << std::left << std::setw(14) << u.name << std::right
+    os << "  " << std::left << std::setw(unitWidth) << u.name << std::right
        << std::setw(12) << st.busy << std::setw(12) << st.depWait
        << std::setw(12) << st.dramWait << std::setw(12) << st.idle << "  ";
     if (st.topBlocker >= 0)
@@ -229,8 +262,15 @@ std::string tessera::sim::formatReport(const SimResult &r,
        << l.windowIdle << std::setw(12)
        << fmt("%.6f", l.energy.totalPj() * 1e-9) << "\n";
   }
-  const StallBreakdown &cq =
-      r.units.size() > 1 ? r.units[1].stalls : StallBreakdown();
+  // The layers' compute-queue columns summed (with one NPU: the compute
+  // queue's breakdown, as the windows partition the frame).
+  StallBreakdown cq;
+  for (const LayerStats &l : r.layers) {
+    cq.busy += l.windowMatrixBusy + l.windowVectorBusy;
+    cq.depWait += l.windowDepWait;
+    cq.dramWait += l.windowDramWait;
+    cq.idle += l.windowIdle;
+  }
   os << "  " << std::left << std::setw(int(nameWidth)) << "total" << std::right
      << std::setw(12) << r.totalCycles << std::setw(11)
      << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1);
@@ -320,6 +360,32 @@ std::string tessera::sim::reportJson(const SimResult &r,
                         {"utilization", r.matrixUtilization},
                         {"busy_utilization", r.matrixBusyUtilization}};
   doc["vector_unit"] = {{"busy_cycles", r.vectorBusyCycles}};
+  if (r.npuCount > 1) {
+    json npus = json::array();
+    uint64_t other = 0, own = 0;
+    for (size_t n = 0; n < r.npus.size(); ++n) {
+      const NpuStats &s = r.npus[n];
+      other += s.dramWaitOtherNpuCycles;
+      own += s.dramWaitOwnCycles;
+      npus.push_back({{"npu", n},
+                      {"instructions", s.instructions},
+                      {"end_cycle", s.endCycle},
+                      {"matrix_busy_cycles", s.matrixBusyCycles},
+                      {"matrix_utilization", s.matrixUtilization},
+                      {"macs", s.macs},
+                      {"vector_busy_cycles", s.vectorBusyCycles},
+                      {"load_busy_cycles", s.loadBusyCycles},
+                      {"store_busy_cycles", s.storeBusyCycles},
+                      {"dram_bytes_read", s.dramBytesRead},
+                      {"dram_bytes_written", s.dramBytesWritten},
+                      {"dram_bus_bytes", s.dramBusBytes},
+                      {"dram_wait_other_npu_cycles", s.dramWaitOtherNpuCycles},
+                      {"dram_wait_own_npu_cycles", s.dramWaitOwnCycles}});
+    }
+    doc["npus"] = std::move(npus);
+    doc["dram"]["wait_other_npu_cycles"] = other;
+    doc["dram"]["wait_own_npu_cycles"] = own;
+  }
   doc["dma"] = {{"load_busy_cycles", r.loadBusyCycles},
                 {"store_busy_cycles", r.storeBusyCycles},
                 {"outstanding_transfers", chip.dma_outstanding_transfers},

@@ -157,9 +157,34 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
   for (size_t l = 0; l < nLayers; ++l)
     r.layers[l].name = l < prog.layers.size() ? prog.layers[l] : "(program)";
   std::vector<bool> seen(nLayers, false);
+  r.npuCount = prog.npus;
+  r.npus.assign(prog.npus, NpuStats());
   for (size_t i = 0; i < prog.instrs.size(); ++i) {
     const arch::Instr &in = prog.instrs[i];
     const InstrRecord &rec = frame.records[i];
+    NpuStats &npu = r.npus[in.npu];
+    ++npu.instructions;
+    npu.endCycle = std::max(npu.endCycle, rec.end);
+    npu.dramBusBytes += rec.dramBusBytes;
+    npu.dramWaitOtherNpuCycles += rec.dramWaitOtherNpu;
+    npu.dramWaitOwnCycles += rec.dramWaitOwnNpu;
+    switch (in.op) {
+    case arch::Opcode::DmaLoad:
+    case arch::Opcode::DmaGather:
+      npu.loadBusyCycles += rec.unitCycles;
+      npu.dramBytesRead += in.dmaBytes();
+      break;
+    case arch::Opcode::DmaStore:
+      npu.storeBusyCycles += rec.unitCycles;
+      npu.dramBytesWritten += in.dmaBytes();
+      break;
+    case arch::Opcode::MatMul:
+      npu.matrixBusyCycles += rec.unitCycles;
+      npu.macs += uint64_t(in.dims[0]) * in.dims[1] * in.dims[2];
+      break;
+    default:
+      npu.vectorBusyCycles += rec.unitCycles;
+    }
     LayerStats &l = r.layers[in.layer];
     l.startCycle =
         seen[in.layer] ? std::min(l.startCycle, rec.start) : rec.start;
@@ -188,6 +213,9 @@ SimResult collect(const arch::Program &prog, const FrameState &frame) {
     r.instrTimings.push_back({rec.head, rec.start, rec.end, -1});
     r.instrOps.push_back(in.op);
   }
+  for (NpuStats &npu : r.npus)
+    if (r.totalCycles)
+      npu.matrixUtilization = double(npu.macs) / (double(r.totalCycles) * pes);
   uint64_t frontier = 0;
   for (LayerStats &l : r.layers) {
     l.attributedCycles = l.endCycle > frontier ? l.endCycle - frontier : 0;

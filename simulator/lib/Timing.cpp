@@ -335,6 +335,11 @@ void timing::checkChip(const arch::ChipConfig &chip) {
   positive("frame_budget_ms", chip.frame_budget_ms);
   positive("matrix_accumulator_rows", chip.matrix_accumulator_rows);
   positive("dma_outstanding_transfers", chip.dma_outstanding_transfers);
+  positive("npus", chip.npus);
+  if (chip.npus > arch::Program::kMaxNpus)
+    throw arch::ContractError("chip config '" + chip.name +
+                              "': field 'npus' must be at most " +
+                              std::to_string(arch::Program::kMaxNpus));
   positive("dram_channels", chip.dram_channels);
   positive("dram_banks", chip.dram_banks);
   positive("dram_row_bytes", chip.dram_row_bytes);
@@ -397,6 +402,21 @@ uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
       // the SRAM (Program::verify): they cannot wrap.
       cycles = LD(instrCycles(chip, in));
     }
+    // SRAM bank conflicts (one port per bank): a DMA access waits at most
+    // one beat per bank beat it makes (sramConflict: the most beats it has
+    // in one held bank), at most rows x (ceil(rowBytes / w) + 1).
+    if (chip.sram_ports_per_bank < 2) {
+      LD w = chip.sram_bank_width_bytes;
+      LD rows = in.dims[0], rowBytes = in.dims[1];
+      if (in.op == arch::Opcode::DmaLoad || in.op == arch::Opcode::DmaStore)
+        cycles += rows * (std::ceil(rowBytes / w) + 1);
+      else if (in.op == arch::Opcode::DmaGather)
+        cycles += rows * (std::ceil(rowBytes / w) + 1) +
+                  std::ceil(4 * rows / w) + 1;
+    }
+    // A dependency on another NPU's instruction waits its token's trip.
+    if (prog.npus > 1)
+      cycles += chip.npu_sync_cycles;
     total += cycles;
     if (!(total <= LD(kMaxFrameCycles)))
       throw arch::ContractError(

@@ -55,24 +55,30 @@ public:
   }
   void finish() { out << "\n]}\n"; }
 
-  void track(int tid, const char *name) {
+  void process(int pid, const std::string &name) {
+    event({{"name", "process_name"},
+           {"ph", "M"},
+           {"pid", pid},
+           {"args", {{"name", name}}}});
+  }
+  void track(int tid, const char *name, int pid = 1) {
     event({{"name", "thread_name"},
            {"ph", "M"},
-           {"pid", 1},
+           {"pid", pid},
            {"tid", tid},
            {"args", {{"name", name}}}});
     event({{"name", "thread_sort_index"},
            {"ph", "M"},
-           {"pid", 1},
+           {"pid", pid},
            {"tid", tid},
            {"args", {{"sort_index", tid}}}});
   }
   void slice(int tid, const std::string &name, const std::string &cat,
-             uint64_t start, uint64_t end, const json &args) {
+             uint64_t start, uint64_t end, const json &args, int pid = 1) {
     event({{"name", name},
            {"cat", cat},
            {"ph", "X"},
-           {"pid", 1},
+           {"pid", pid},
            {"tid", tid},
            {"ts", us(start)},
            {"dur", us(end - start)},
@@ -110,17 +116,22 @@ void tessera::sim::writeTrace(const std::string &path,
       {{"displayTimeUnit", "ns"},
        {"otherData",
         {{"chip", frame.chip.name}, {"clock_ghz", frame.chip.clock_ghz}}}});
-  w.event({{"name", "process_name"},
-           {"ph", "M"},
-           {"pid", 1},
-           {"args", {{"name", "NPU 0 (" + frame.chip.name + ")"}}}});
-  w.track(LoadQ, "load queue");
-  w.track(ComputeQ, "compute queue");
-  w.track(StoreQ, "store queue");
-  w.track(DramBus, "DRAM data bus");
-  w.track(MatrixT, "matrix unit");
-  w.track(VectorT, "vector unit");
-  w.track(Layers, "layers");
+  // NPU n is process n + 1 with its queues and units; the shared DRAM bus,
+  // the layers and the counters stay in process 1 (NPU 0).
+  const unsigned npus = std::max(1u, prog.npus);
+  for (unsigned n = 0; n < npus; ++n) {
+    int pid = int(n) + 1;
+    w.process(pid, "NPU " + std::to_string(n) + " (" + frame.chip.name + ")");
+    w.track(LoadQ, "load queue", pid);
+    w.track(ComputeQ, "compute queue", pid);
+    w.track(StoreQ, "store queue", pid);
+    if (n == 0)
+      w.track(DramBus, npus > 1 ? "DRAM data bus (shared)" : "DRAM data bus");
+    w.track(MatrixT, "matrix unit", pid);
+    w.track(VectorT, "vector unit", pid);
+    if (n == 0)
+      w.track(Layers, "layers");
+  }
 
   // One slice per layer over the cycles it is attributed (windows that
   // partition the frame), with where the compute queue's cycles went.
@@ -155,17 +166,24 @@ void tessera::sim::writeTrace(const std::string &path,
                  {"cycles", rec.end - rec.start},
                  {"dep_wait_cycles", rec.start - rec.head},
                  {"waited_for", result.instrTimings[i].blocker}};
+    if (npus > 1)
+      args["npu"] = in.npu;
     const char *opName = arch::opcodeName(in.op);
     int queueTrack = LoadQ + int(in.queue());
-    w.slice(queueTrack, opName, layer, rec.start, rec.end, args);
+    int pid = int(in.npu) + 1;
+    w.slice(queueTrack, opName, layer, rec.start, rec.end, args, pid);
     if (in.op == arch::Opcode::MatMul)
-      w.slice(MatrixT, opName, layer, rec.start, rec.end, args);
+      w.slice(MatrixT, opName, layer, rec.start, rec.end, args, pid);
     else if (arch::isVectorOp(in.op))
-      w.slice(VectorT, opName, layer, rec.start, rec.end, args);
+      w.slice(VectorT, opName, layer, rec.start, rec.end, args, pid);
     else {
+      json bus = {{"instr", i}, {"bus_bytes", rec.dramBusBytes}};
+      if (npus > 1) {
+        bus["npu"] = in.npu;
+        bus["waited_for_other_npu_cycles"] = rec.dramWaitOtherNpu;
+      }
       w.slice(DramBus, in.queue() == arch::Queue::Load ? "read" : "write",
-              layer, rec.dramStart, rec.dramEnd,
-              {{"instr", i}, {"bus_bytes", rec.dramBusBytes}});
+              layer, rec.dramStart, rec.dramEnd, bus);
       dmaEnds.push_back({rec.end, i});
     }
   }

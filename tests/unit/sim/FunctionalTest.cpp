@@ -10,6 +10,7 @@
 #include "TestPrograms.h"
 
 #include "tessera/Sim/Simulator.h"
+#include "tessera/Sim/Timing.h"
 
 #include <gtest/gtest.h>
 
@@ -419,6 +420,44 @@ TEST(SramBuffers, DmaConflictsWithTheRunningUnitAreCountedAndTimed) {
   EXPECT_EQ(cycles(two, late), 66u);
   EXPECT_EQ(two.sramConflictBeats, 0u);
   EXPECT_EQ(two.sramConflictCycles, 0u);
+}
+
+TEST(SramBuffers, FrameBoundCoversBankConflicts) {
+  // The frame bound (timing::frameCycleBound: every instruction one after
+  // the other) must stay an upper bound when bank conflicts lengthen a
+  // transfer. `first` (64 bytes) feeds a 16 x 32 x 16 F32 matmul of 302
+  // cycles holding every bank; `big` (65536 bytes, SRAM side 2 + 1024
+  // cycles) starts with it and meets 1024 held beats in each bank, so it
+  // ends at 3 + 2 + 1024 + 1024 = 2053: past 3 + 302 + 1026, the sum of the
+  // three instructions' own cycles. The bound adds each transfer's most
+  // conflict cycles, rows x (ceil(rowBytes / 16) + 1).
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  chip.sram_banks = 4;
+  chip.sram_bank_width_bytes = 16;
+  chip.sram_access_cycles = 2;
+  chip.dram_latency_ns = 0;
+  chip.dram_bandwidth_gbps = 2048;
+  chip.sram_ports_per_bank = 1;
+  ProgramBuilder b;
+  uint64_t src = b.tensor("src", TensorKind::Input, DType::F32, {16});
+  uint64_t big = b.tensor("big", TensorKind::Input, DType::F32, {16384});
+  uint32_t first = b.load(src, 0, 1, 64);
+  b.matmul(DType::F32, DType::F32, 16, 32, 16, 0, 2048, 3072, {first});
+  b.load(big, 8192, 1, 65536, {first});
+  sim::SimOptions timingOnly;
+  timingOnly.functional = false;
+  sim::SimResult r = sim::simulateFrame(b.prog, chip, {}, timingOnly);
+  uint64_t serial = 0;
+  for (const arch::Instr &in : b.prog.instrs)
+    serial += sim::timing::instrCycles(chip, in);
+  EXPECT_EQ(r.sramConflictCycles, 1024u);
+  EXPECT_EQ(r.totalCycles, 2053u);
+  EXPECT_GT(r.totalCycles, serial);
+  uint64_t bound = sim::timing::frameCycleBound(chip, b.prog);
+  EXPECT_GE(bound, r.totalCycles);
+  EXPECT_EQ(bound, serial + 1 * (4 + 1) + 1 * (4096 + 1));
+  chip.sram_ports_per_bank = 2; // no conflicts: the plain serial sum
+  EXPECT_EQ(sim::timing::frameCycleBound(chip, b.prog), serial);
 }
 
 } // namespace

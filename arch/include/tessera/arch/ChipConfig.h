@@ -89,6 +89,16 @@ struct ChipConfig {
   /// queue issues once transfer i - N of that queue has completed.
   uint32_t dma_outstanding_transfers = 4;
 
+  // NPUs (docs/timing-model.md, "Two NPUs").
+  /// NPUs sharing the one DRAM (optional, 1 .. 4): each has its own queues,
+  /// matrix and vector units, DMA engine and `sram_bytes` of SRAM; every
+  /// field above describes one NPU, the DRAM fields the shared DRAM.
+  uint32_t npus = 1;
+  /// Cycles a completion token takes to reach another NPU (optional): an
+  /// instruction that depends on another NPU's instruction issues at the
+  /// earliest npu_sync_cycles after that one completed.
+  uint32_t npu_sync_cycles = 32;
+
   // Budget.
   double frame_budget_ms = 27.78; ///< 36 fps cameras: 1000/36 ms per frame.
 

@@ -133,6 +133,8 @@ struct Instr {
   DType accDtype = DType::F32; ///< MatMul: element type of the acc operand.
   uint32_t flags = 0;
   uint32_t layer = 0;          ///< Index into Program::layers (report only).
+  /// The NPU whose queues run it (Program::npus > 1; docs/isa.md, "NPUs").
+  uint8_t npu = 0;
   uint64_t addr[4] = {0, 0, 0, 0};
   uint32_t dims[3] = {0, 0, 0};
   uint32_t strides[4] = {0, 0, 0, 0};

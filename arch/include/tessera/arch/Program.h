@@ -55,11 +55,18 @@ struct ChipConfig;
 
 struct Program {
   static constexpr char kMagic[8] = {'T', 'S', 'R', 'P', 'R', 'O', 'G', '\0'};
-  /// The version this build writes; it also reads version 1 (no buffer
-  /// table, scratch tensors never share DRAM).
-  static constexpr uint32_t kVersion = 2;
+  /// The newest version this build reads and writes; it also reads
+  /// versions 1 (no buffer table, scratch tensors never share DRAM) and 2
+  /// (one NPU). A program for one NPU is written as version 2, byte for
+  /// byte as before version 3 existed (formatVersion()).
+  static constexpr uint32_t kVersion = 3;
   /// Preamble flag (version 2): a buffer table follows the instructions.
   static constexpr uint32_t kFlagSramBuffers = 1;
+  /// Preamble flag (version 3): an NPU table (the NPU count, then one NPU
+  /// index per instruction) follows the buffer table.
+  static constexpr uint32_t kFlagNpus = 2;
+  /// Most NPUs a program may use (the config's `npus` range).
+  static constexpr uint32_t kMaxNpus = 4;
 
   /// Documented limits (docs/limits-and-errors.md); the reader and the code
   /// generator both enforce them, so every program that can be written can
@@ -76,7 +83,10 @@ struct Program {
   static constexpr uint32_t kMaxNameBytes = 4096;
   static constexpr uint32_t kMaxSramBuffers = 1u << 24;
 
-  std::string chipName;       ///< Config the program was compiled for.
+  std::string chipName; ///< Config the program was compiled for.
+  /// NPUs the program runs on (1 .. kMaxNpus); each instruction's `npu` is
+  /// below it. More than one is written as format version 3.
+  uint32_t npus = 1;
   uint64_t sramBytesUsed = 0; ///< Highest SRAM byte address used + 1.
   uint64_t dramBytes = 0;     ///< Size of the DRAM image.
   std::vector<std::string> layers;
@@ -99,8 +109,12 @@ struct Program {
   /// liveness), buffers inside the SRAM in use). Throws ContractError naming
   /// the instruction or tensor; `source` names the file.
   void verify(const std::string &source = "<program>") const;
+  /// The format version serialize() writes: 3 with more than one NPU,
+  /// otherwise 2.
+  uint32_t formatVersion() const { return npus > 1 ? 3 : 2; }
   /// Checks that the program fits the chip it is about to run on
-  /// (`sram_bytes_used <= sram_bytes`). Throws ContractError.
+  /// (`sram_bytes_used <= sram_bytes`, `npus` <= the chip's). Throws
+  /// ContractError.
   void checkFits(const ChipConfig &chip, const std::string &source) const;
 
   /// Serializes to the binary program file format.

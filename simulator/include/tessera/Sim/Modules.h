@@ -29,6 +29,8 @@
 #include <systemc>
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,10 @@ struct InstrRecord {
   uint64_t dramStart = 0, dramEnd = 0; ///< DMA: its data phase on the bus.
   uint64_t dramBusBytes = 0;           ///< DMA: burst-rounded bytes.
   uint64_t unitCycles = 0;             ///< Cycles the unit's formula gave it.
+  /// DMA: cycles its data phase waited for the bus while the bus moved
+  /// another NPU's data, and while it moved this NPU's own (shared-DRAM
+  /// contention, docs/timing-model.md "Two NPUs").
+  uint64_t dramWaitOtherNpu = 0, dramWaitOwnNpu = 0;
   bool done = false;
 };
 
@@ -142,11 +148,19 @@ public:
   void transport_dbg(MemAccess &access) override;
 
 private:
+  /// A data phase on the bus: [begin, end) absolute cycles, and its NPU.
+  struct BusUse {
+    uint64_t begin, end;
+    uint8_t npu;
+  };
   FrameState *frame_ = nullptr;
   std::vector<uint8_t> image_;
   uint64_t size_ = 0;
   uint64_t busFreeCycle_ = 0;   ///< Absolute cycle the data bus is free.
   timing::DramBankState banks_; ///< Detailed model: open rows, directions.
+  /// The data phases that may still delay a new access (ending after now),
+  /// in bus order: who made an access wait.
+  std::deque<BusUse> busUses_;
 };
 
 /// On-chip SRAM: sram_banks banks interleaved every sram_bank_width_bytes,
@@ -247,9 +261,18 @@ public:
   SC_HAS_PROCESS(Sequencer);
   explicit Sequencer(sc_core::sc_module_name name);
   ~Sequencer() override;
-  /// Queues the instructions of `frame->program` and starts the queues in
-  /// the next delta cycle; run sc_start() to execute them.
-  void start(FrameState *frame);
+  /// Makes this the sequencer of NPU `npu` of a chip whose NPUs share one
+  /// dependency token (`token`, notified when any instruction completes)
+  /// and one queue of cross-NPU tokens (`remote`, notified
+  /// npu_sync_cycles after a completion). By default a sequencer is NPU 0
+  /// with its own tokens.
+  void shareTokens(unsigned npu, sc_core::sc_event *token,
+                   sc_core::sc_event_queue *remote);
+  /// Queues the instructions of `frame->program` that run on this NPU and
+  /// starts the queues in the next delta cycle; run sc_start() to execute
+  /// them. With `resetRecords`, clears the frame's instruction records
+  /// (the first NPU's sequencer does it for all).
+  void start(FrameState *frame, bool resetRecords = true);
   /// True when every queue has run to its end (or stopped on an error).
   bool idle() const { return idleQueues_ == arch::kNumQueues; }
 
@@ -271,23 +294,44 @@ private:
   void execute(arch::Queue q, uint32_t index);
   bool depsDone(const arch::Instr &in) const;
 
+  /// Waits for the next dependency token (local or, with several NPUs,
+  /// one crossing from another NPU).
+  void waitToken();
+
   FrameState *frame_ = nullptr;
   std::vector<uint32_t> queues_[arch::kNumQueues];
   std::vector<Slot *> slots_[arch::kNumQueues];
   unsigned idleQueues_ = arch::kNumQueues;
+  unsigned npu_ = 0;
+  bool multiNpu_ = false; ///< The frame's program uses several NPUs.
   sc_core::sc_event frameStart_;
-  sc_core::sc_event token_;
+  sc_core::sc_event ownToken_;
+  sc_core::sc_event *token_ = &ownToken_;
+  sc_core::sc_event_queue *remote_ = nullptr;
 };
 
-/// The whole chip: sequencer, DMA, DRAM, SRAM, matrix and vector units.
-class Chip : public sc_core::sc_module {
+/// One NPU: its sequencer, DMA engine, SRAM, matrix and vector units.
+class Npu : public sc_core::sc_module {
 public:
   Sequencer sequencer;
   DmaEngine dma;
-  Dram dram;
   Sram sram;
   MatrixUnit matrix;
   VectorUnit vector;
+
+  /// NPU `index`; its DMA engine reaches `dram`.
+  Npu(sc_core::sc_module_name name, unsigned index, Dram &dram,
+      sc_core::sc_event *token, sc_core::sc_event_queue *remote);
+};
+
+/// The whole chip: arch::Program::kMaxNpus NPUs (a frame runs on the first
+/// chip.npus of them) sharing one DRAM.
+class Chip : public sc_core::sc_module {
+public:
+  Dram dram;
+  sc_core::sc_event token;        ///< Any instruction completed.
+  sc_core::sc_event_queue remote; ///< A token reached another NPU.
+  std::vector<std::unique_ptr<Npu>> npus;
 
   explicit Chip(sc_core::sc_module_name name);
   /// Runs one frame of frame.program to completion (sc_start until no event

@@ -112,8 +112,28 @@ struct InstrTiming {
   int64_t blocker = -1;
 };
 
+/// One NPU's share of a frame (docs/simulator.md, "Two NPUs").
+struct NpuStats {
+  uint64_t instructions = 0;
+  uint64_t endCycle = 0; ///< Its last instruction completed.
+  uint64_t matrixBusyCycles = 0, vectorBusyCycles = 0;
+  uint64_t loadBusyCycles = 0, storeBusyCycles = 0; ///< Summed transfers.
+  uint64_t macs = 0;
+  /// macs / (frame cycles * matrix_rows * matrix_cols).
+  double matrixUtilization = 0;
+  uint64_t dramBytesRead = 0, dramBytesWritten = 0, dramBusBytes = 0;
+  /// Shared-DRAM contention: cycles this NPU's transfers waited for the
+  /// data bus while it moved another NPU's data, and while it moved this
+  /// NPU's own (summed over its transfers).
+  uint64_t dramWaitOtherNpuCycles = 0, dramWaitOwnCycles = 0;
+};
+
 struct SimResult {
   std::string chipName;
+  /// NPUs the program ran on, and each one's figures (one entry with one
+  /// NPU: the frame's own).
+  uint32_t npuCount = 1;
+  std::vector<NpuStats> npus;
   uint64_t totalCycles = 0; ///< Frame latency: last instruction completed.
   double frameMs = 0;       ///< totalCycles at the configured clock.
   uint64_t instructions = 0;
