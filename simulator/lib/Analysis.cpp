@@ -286,7 +286,9 @@ void tessera::sim::analyzeFrame(const arch::Program &prog,
 
   // Energy: each instruction's dynamic energy to its layer, static power
   // over each layer's attributed cycles.
-  double pjPerCycle = chip.static_power_w / chip.clock_ghz * 1e3;
+  // Every NPU the program runs on leaks static_power_w.
+  double staticWatts = chip.static_power_w * npus;
+  double pjPerCycle = staticWatts / chip.clock_ghz * 1e3;
   for (uint32_t i = 0; i < instrs.size(); ++i) {
     EnergyBreakdown e = instrEnergy(chip, instrs[i], rec[i].dramBusBytes);
     EnergyBreakdown &l = r.layers[instrs[i].layer].energy;
@@ -306,7 +308,7 @@ void tessera::sim::analyzeFrame(const arch::Program &prog,
   r.energyJ = r.energy.totalPj() * 1e-12;
   r.wattsAtBudgetFps =
       r.energy.dynamicPj() * 1e-12 * (1000.0 / chip.frame_budget_ms) +
-      chip.static_power_w;
+      staticWatts;
 }
 
 std::vector<std::pair<uint64_t, uint64_t>>

@@ -154,7 +154,10 @@ std::string tessera::sim::formatReport(const SimResult &r,
              << storeInFlight << " cycles ("
              << pct(share(storeInFlight, r.totalCycles))
              << "); transfer cycles summed over descriptors: load "
-             << r.loadBusyCycles << ", store " << r.storeBusyCycles << "\n";
+             << r.loadBusyCycles << ", store " << r.storeBusyCycles;
+  if (r.npuCount > 1)
+    os << " (each figure summed over the " << r.npuCount << " NPUs)";
+  os << "\n";
   row("DMA overlap") << "up to " << chip.dma_outstanding_transfers
                      << " transfers in flight per queue: "
                      << r.loadOverlapCycles << " load and "

@@ -48,8 +48,11 @@ void HazardTracker::split(Space &space, uint64_t at) {
 std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
   // Latest dependency per queue: a queue runs one instruction at a time, in
   // order, so waiting for its latest relevant instruction covers the earlier
-  // ones, and the instruction's own queue orders it for free.
-  int64_t latest[arch::kNumQueues] = {-1, -1, -1};
+  // ones, and the instruction's own queue orders it for free. Each NPU has
+  // its own queues and SRAM; the DRAM is shared.
+  int64_t latest[kQueues];
+  std::fill(std::begin(latest), std::end(latest), -1);
+  const unsigned dramSpace = arch::Program::kMaxNpus;
   struct Range {
     uint64_t begin, end;
     bool write, dense; ///< dense: every byte in [begin, end) is touched.
@@ -63,7 +66,8 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
         o.addr + (o.rows ? (o.rows - 1) * o.strideBytes : 0) + o.rowBytes;
     bool dense = o.rows <= 1 || o.strideBytes == o.rowBytes;
     if (end > o.addr)
-      ranges.push_back({o.addr, end, o.isWrite, dense, o.inDram ? 1 : 0});
+      ranges.push_back(
+          {o.addr, end, o.isWrite, dense, int(o.inDram ? dramSpace : in.npu)});
   }
   // A read waits for the latest writer of any byte it reads; a write for the
   // latest accessor of any byte it writes.
@@ -73,17 +77,17 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
     if (it != space.begin() && std::prev(it)->second.end > r.begin)
       --it;
     for (; it != space.end() && it->first < r.end; ++it)
-      for (unsigned q = 0; q < arch::kNumQueues; ++q)
+      for (unsigned q = 0; q < kQueues; ++q)
         latest[q] = std::max(latest[q], r.write ? it->second.lastAccess[q]
                                                 : it->second.lastWrite[q]);
   }
+  unsigned queue = in.npu * arch::kNumQueues + unsigned(in.queue());
   std::vector<uint32_t> deps;
-  for (unsigned q = 0; q < arch::kNumQueues; ++q)
-    if (latest[q] >= 0 && q != unsigned(in.queue()))
+  for (unsigned q = 0; q < kQueues; ++q)
+    if (latest[q] >= 0 && q != queue)
       deps.push_back(uint32_t(latest[q]));
   std::sort(deps.begin(), deps.end());
 
-  unsigned queue = unsigned(in.queue());
   for (const Range &r : ranges) {
     Space &space = spaces[r.space];
     split(space, r.begin);
@@ -94,7 +98,7 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
       // them (the write waited): forget those accesses, keep this one.
       while (it != space.end() && it->first < r.end)
         it = space.erase(it);
-      Segment s{r.end, {-1, -1, -1}, {-1, -1, -1}};
+      Segment s = emptySegment(r.end);
       s.lastWrite[queue] = s.lastAccess[queue] = index;
       space.emplace_hint(it, r.begin, s);
       continue;
@@ -113,7 +117,7 @@ std::vector<uint32_t> HazardTracker::add(const Instr &in, uint32_t index) {
       }
       uint64_t gapEnd =
           it != space.end() && it->first < r.end ? it->first : r.end;
-      Segment s{gapEnd, {-1, -1, -1}, {-1, -1, -1}};
+      Segment s = emptySegment(gapEnd);
       s.lastAccess[queue] = index;
       if (r.write)
         s.lastWrite[queue] = index;
@@ -209,6 +213,9 @@ private:
   void releaseDead(const GraphNode &n, int node);
   uint64_t sramTop = 0;
   uint32_t layer = 0;
+  /// The NPU whose queues the instructions being emitted run on (0 but
+  /// inside a GEMM split across the NPUs; docs/lowering.md, "Two NPUs").
+  uint8_t npu = 0;
   std::map<std::string, unsigned> layerNames; ///< Uses of each layer name.
   std::string where;                          ///< "matmul 'name'" for errors.
 
@@ -266,6 +273,8 @@ private:
                          " instructions, the limit of a program "
                          "(docs/limits-and-errors.md)");
     in.layer = layer;
+    in.npu = npu;
+    prog.npus = std::max<uint32_t>(prog.npus, npu + 1u);
     uint32_t index = uint32_t(prog.instrs.size());
     in.deps = hazards.add(in, index);
     prog.instrs.push_back(std::move(in));
@@ -387,7 +396,117 @@ private:
   /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
   /// channel.
   std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
+  /// How a GEMM kernel's output tiles are divided among the NPUs.
+  struct GemmSplit {
+    /// Part p runs the output tiles [starts[p], starts[p + 1]) of the loop
+    /// order (batch, row tile, column tile) on NPU p; one part: no split.
+    std::vector<uint64_t> starts;
+    /// The longest part's kernel: what the cost model prices for the layer.
+    cost::Kernel longest;
+    /// The tiling the kernel uses (a split may re-tile the rows).
+    GemmPlan plan;
+    unsigned npuOf(uint64_t tile) const {
+      unsigned p = 0;
+      while (p + 2 < starts.size() && tile >= starts[p + 1])
+        ++p;
+      return p;
+    }
+    bool split() const { return starts.size() > 2; }
+  };
+  /// Divides `op` (tiled by `plan`) among the chip's NPUs when the cost
+  /// model prices the parts, sharing the DRAM bus, below the whole on one
+  /// NPU (docs/lowering.md, "Two NPUs").
+  GemmSplit splitGemm(const cost::GemmOp &op, const GemmPlan &plan);
 };
+
+Emitter::GemmSplit Emitter::splitGemm(const cost::GemmOp &op,
+                                      const GemmPlan &plan) {
+  GemmSplit none;
+  none.plan = plan;
+  none.starts = {0, op.batch * ceilDiv(op.m, plan.tm) * ceilDiv(op.n, plan.tn)};
+  if (chip.npus < 2)
+    return none;
+  auto tiling = [](const GemmPlan &p) {
+    return cost::GemmTiling{uint64_t(p.tm), uint64_t(p.tk), uint64_t(p.tn)};
+  };
+  // Only a product the matrix unit bounds gains from a second NPU: one the
+  // load or store queue or the DRAM bus bounds would share the bus.
+  cost::Cost wholeCost =
+      cost::evaluate(chip, cost::gemmKernel(op, tiling(plan)));
+  if (wholeCost.bottleneck != cost::Bottleneck::Compute)
+    return none;
+  uint64_t whole = wholeCost.latencyCycles;
+  // At most `npus` parts divide the outermost loop of `p` with more than
+  // one iteration: the batch (attention heads, cameras), else the row
+  // tiles, else the column tiles; contiguous, equal but for the last.
+  // Returns the split and its modelled cycles (0: no such loop).
+  auto divide = [&](const GemmPlan &p, uint64_t npus, uint64_t &together) {
+    uint64_t nmT = ceilDiv(op.m, p.tm), nnT = ceilDiv(op.n, p.tn);
+    GemmSplit split;
+    split.plan = p;
+    together = 0;
+    uint64_t units, tilesPerUnit;
+    int dim;
+    if (op.batch >= 2)
+      dim = 0, units = op.batch, tilesPerUnit = nmT * nnT;
+    else if (nmT >= 2)
+      dim = 1, units = nmT, tilesPerUnit = nnT;
+    else if (nnT >= 2)
+      dim = 2, units = nnT, tilesPerUnit = 1;
+    else
+      return split;
+    uint64_t per = ceilDiv(units, std::min<uint64_t>(npus, units));
+    uint64_t parts = ceilDiv(units, per);
+    uint64_t longest = 0, bus = 0;
+    for (uint64_t q = 0; q < parts; ++q) {
+      uint64_t u0 = q * per, u1 = std::min(units, u0 + per);
+      cost::GemmOp part = op;
+      if (dim == 0)
+        part.batch = u1 - u0;
+      else if (dim == 1)
+        part.m = std::min<uint64_t>(op.m, u1 * p.tm) - u0 * p.tm;
+      else
+        part.n = std::min<uint64_t>(op.n, u1 * p.tn) - u0 * p.tn;
+      cost::Kernel k = cost::gemmKernel(part, tiling(p));
+      cost::Cost c = cost::evaluate(chip, k);
+      if (c.latencyCycles > longest || q == 0) {
+        longest = c.latencyCycles;
+        split.longest = std::move(k);
+      }
+      bus += c.dramBusCycles;
+      split.starts.push_back(u0 * tilesPerUnit);
+    }
+    split.starts.push_back(op.batch * nmT * nnT);
+    // The parts run at once but share the DRAM bus; the first waits for
+    // the token of the other NPU's previous kernel. Operands both parts
+    // load (the weights of a row split) add bus cycles, which the
+    // neighbouring kernels lose too: they count once more.
+    uint64_t extra =
+        bus > wholeCost.dramBusCycles ? bus - wholeCost.dramBusCycles : 0;
+    together = std::max(longest, bus) + extra + chip.npu_sync_cycles;
+    return split;
+  };
+  // Every number of parts from 2 to npus, on the plan's tiling and, for a
+  // product of one row tile, re-tiled into one row tile per part.
+  GemmSplit best;
+  uint64_t bestCycles = UINT64_MAX;
+  for (uint64_t parts = 2; parts <= chip.npus; ++parts) {
+    std::vector<GemmPlan> plans{plan};
+    if (op.batch == 1 && uint64_t(plan.tm) >= op.m && op.m >= 16) {
+      plans.push_back(plan);
+      plans.back().tm = int64_t(alignUp(ceilDiv(op.m, parts), 8));
+    }
+    for (const GemmPlan &p : plans) {
+      uint64_t together;
+      GemmSplit split = divide(p, parts, together);
+      if (together && together < bestCycles) {
+        best = std::move(split);
+        bestCycles = together;
+      }
+    }
+  }
+  return bestCycles < whole ? best : none;
+}
 
 int Emitter::placeTensor(int value, arch::TensorKind kind) {
   const GraphValue &v = g.values[value];
@@ -1195,10 +1314,19 @@ void Emitter::matmulKernel(const GraphNode &n) {
     ab.clear();
   }
   GemmPlan plan = planGemm(m, k, nn, chip, sramBudget(), where);
-  this->plan(cost::gemmKernel(
-      {uint64_t(product(batch)), uint64_t(m), uint64_t(k), uint64_t(nn),
-       tensorName(n.inputs[0]), tensorName(n.inputs[1]), tensorName(n.output)},
-      {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
+  cost::GemmOp op{uint64_t(product(batch)),
+                  uint64_t(m),
+                  uint64_t(k),
+                  uint64_t(nn),
+                  tensorName(n.inputs[0]),
+                  tensorName(n.inputs[1]),
+                  tensorName(n.output)};
+  GemmSplit split = splitGemm(op, plan);
+  plan = split.plan;
+  this->plan(split.split()
+                 ? split.longest
+                 : cost::gemmKernel(op, {uint64_t(plan.tm), uint64_t(plan.tk),
+                                         uint64_t(plan.tn)}));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
 
@@ -1223,8 +1351,10 @@ void Emitter::matmulKernel(const GraphNode &n) {
     }
     return off;
   };
-  TileCache ca, cb;
-  int tile = 0;
+  // Each NPU runs its part with its own tile slots (its own SRAM).
+  TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
+  int tiles[arch::Program::kMaxNpus] = {};
+  uint64_t global = 0;
   forEachIndex(batch, [&](const std::vector<int64_t> &idx) {
     int64_t aMat = batchOffset(ab, idx), bMat = batchOffset(bb, idx);
     int64_t oMat = 0;
@@ -1234,7 +1364,10 @@ void Emitter::matmulKernel(const GraphNode &n) {
     uint64_t bBase = dram(n.inputs[1]) + bMat * k * nn * kEb;
     uint64_t oBase = dram(n.output) + oMat * m * nn * kEb;
     for (int64_t i = 0; i < nmT; ++i)
-      for (int64_t j = 0; j < nnT; ++j, ++tile) {
+      for (int64_t j = 0; j < nnT; ++j, ++global) {
+        npu = uint8_t(split.npuOf(global));
+        int &tile = tiles[npu];
+        TileCache &ca = cas[npu], &cb = cbs[npu];
         int64_t tm = std::min(plan.tm, m - i * plan.tm);
         int64_t tn = std::min(plan.tn, nn - j * plan.tn);
         uint64_t out = outSlot[tile % 2], acc = accSlot[tile % 2];
@@ -1254,8 +1387,10 @@ void Emitter::matmulKernel(const GraphNode &n) {
         }
         store(oBase + (i * plan.tm * nn + j * plan.tn) * kEb, nn * kEb, out,
               tn * kEb, tm, tn * kEb);
+        ++tile;
       }
   });
+  npu = 0;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1685,9 +1820,14 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
   // global average's column).
-  this->plan(cost::gemmKernel(
-      {1, uint64_t(m), uint64_t(k), uint64_t(n), aName, bName, outName},
-      {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
+  cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
+                  aName, bName,       outName};
+  GemmSplit split = splitGemm(op, plan);
+  plan = split.plan;
+  this->plan(split.split()
+                 ? split.longest
+                 : cost::gemmKernel(op, {uint64_t(plan.tm), uint64_t(plan.tk),
+                                         uint64_t(plan.tn)}));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
@@ -1698,10 +1838,15 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
     if (nkT > 1)
       accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
   }
-  TileCache ca, cb;
-  int tile = 0;
+  // Each NPU runs its part with its own tile slots (its own SRAM).
+  TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
+  int tiles[arch::Program::kMaxNpus] = {};
+  uint64_t global = 0;
   for (int64_t i = 0; i < nmT; ++i)
-    for (int64_t j = 0; j < nnT; ++j, ++tile) {
+    for (int64_t j = 0; j < nnT; ++j, ++global) {
+      npu = uint8_t(split.npuOf(global));
+      int &tile = tiles[npu];
+      TileCache &ca = cas[npu], &cb = cbs[npu];
       int64_t tm = std::min(plan.tm, m - i * plan.tm);
       int64_t tn = std::min(plan.tn, n - j * plan.tn);
       uint64_t o = outSlot[tile % 2], acc = accSlot[tile % 2];
@@ -1721,7 +1866,9 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
       }
       store(out + (i * plan.tm * ldo + j * plan.tn) * kEb, ldo * kEb, o,
             tn * kEb, tm, tn * kEb);
+      ++tile;
     }
+  npu = 0;
 }
 
 namespace {

@@ -327,3 +327,49 @@ TEST(Tiling, RepeatedNodeNamesGetDistinctLayers) {
 }
 
 } // namespace
+
+// Two NPUs (docs/lowering.md, "Two NPUs"): a compute-bound product is split
+// across them by the cost model (by rows, or by the batch of a batched
+// product: the heads), a program the split does not pay for stays on NPU 0
+// byte for byte, and the results match the FP32 reference either way.
+TEST(TwoNpus, TheCostModelSplitsComputeBoundProducts) {
+  arch::ChipConfig two = testChips().back();
+  ASSERT_EQ(two.npus, 2u);
+  auto onNpu1 = [](const arch::Program &p) {
+    size_t n = 0;
+    for (const arch::Instr &in : p.instrs)
+      n += in.npu == 1;
+    return n;
+  };
+  GraphBuilder rows;
+  int x = rows.input("x", {256, 384});
+  int w = rows.weight("w", {384, 384});
+  rows.output(rows.node(NodeKind::MatMul, "mm", {x, w}, {256, 384}), "y");
+  arch::Program p = checkAgainstReference(rows, two);
+  EXPECT_EQ(p.npus, 2u);
+  EXPECT_GT(onNpu1(p), 0u);
+  // The stores of NPU 1's rows and NPU 0's are disjoint DRAM: every matmul
+  // of NPU 1 depends only on NPU 1's instructions.
+  for (const arch::Instr &in : p.instrs)
+    if (in.npu == 1 && in.op == arch::Opcode::MatMul)
+      for (uint32_t d : in.deps)
+        EXPECT_EQ(p.instrs[d].npu, 1);
+
+  GraphBuilder heads;
+  int q = heads.input("q", {7, 128, 64});
+  int k = heads.input("k", {7, 64, 128});
+  heads.output(heads.node(NodeKind::MatMul, "scores", {q, k}, {7, 128, 128}),
+               "s");
+  p = checkAgainstReference(heads, two);
+  EXPECT_EQ(p.npus, 2u);
+  EXPECT_GT(onNpu1(p), 0u);
+
+  // On the reference chip this small product is DRAM-bound: with npus = 2
+  // it stays on one NPU, and the program is the one-NPU program.
+  arch::ChipConfig ref2 = arch::ChipConfig::reference();
+  ref2.npus = 2;
+  arch::Program one = generateProgram(rows.g, arch::ChipConfig::reference());
+  arch::Program stay = generateProgram(rows.g, ref2);
+  EXPECT_EQ(stay.npus, 1u);
+  EXPECT_EQ(stay.serialize(), one.serialize());
+}

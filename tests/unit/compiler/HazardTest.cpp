@@ -67,6 +67,28 @@ TEST(Hazards, WriteAfterReadWaitsForTheReader) {
   EXPECT_EQ(h.add(load(1024, 64, 64), 2), Deps{1});
 }
 
+// Each NPU has its own SRAM and queues; the DRAM is shared
+// (docs/lowering.md, "Two NPUs").
+TEST(Hazards, NpusHaveTheirOwnSramAndShareTheDram) {
+  HazardTracker h;
+  auto on = [](arch::Instr in, uint8_t npu) {
+    in.npu = npu;
+    return in;
+  };
+  EXPECT_EQ(h.add(on(load(0, 0, 128), 0), 0), Deps{});
+  // The same SRAM bytes on NPU 1 are other bytes: no hazard.
+  EXPECT_EQ(h.add(on(load(4096, 0, 128), 1), 1), Deps{});
+  EXPECT_EQ(h.add(on(copy(0, 256, 64), 1), 2), Deps{1}); // NPU 1's load.
+  EXPECT_EQ(h.add(on(store(8192, 256, 128), 1), 3), Deps{2});
+  // NPU 0 reads what NPU 1 stored to DRAM: it waits for that store.
+  EXPECT_EQ(h.add(on(load(8192, 512, 128), 0), 4), Deps{3});
+  // A store on NPU 0 over the DRAM bytes NPU 1's load 1 read waits for
+  // that load (WAR across NPUs) and for NPU 0's load 0 it reads (RAW).
+  EXPECT_EQ(h.add(on(store(4096, 0, 128), 0), 5), (Deps{0, 1}));
+  // Same queue, same NPU: ordered for free.
+  EXPECT_EQ(h.add(on(load(8192, 1024, 128), 0), 6), Deps{3});
+}
+
 TEST(Hazards, WriteAfterWriteInDram) {
   HazardTracker h;
   h.add(load(0, 0, 128), 0);

@@ -97,6 +97,11 @@ TEST(TwoNpus, SharedDramContentionIsHandComputed) {
   EXPECT_EQ(r.npus[1].vectorBusyCycles, 24u);
   EXPECT_EQ(r.npus[0].instructions, 2u);
   EXPECT_EQ(r.npus[1].endCycle, 8012u);
+  // Both NPUs leak static_power_w (1 W at 2 GHz: 500 pJ per cycle each).
+  EXPECT_DOUBLE_EQ(r.energy.staticPj, 8012.0 * 2 * 500);
+  EXPECT_NEAR(r.wattsAtBudgetFps -
+                  r.energy.dynamicPj() * 1e-12 * 1000.0 / chip.frame_budget_ms,
+              2.0, 1e-9);
 
   // The report and the JSON show both NPUs and the contention.
   std::string text = sim::formatReport(r, chip, {});
@@ -122,6 +127,7 @@ TEST(TwoNpus, SharedDramContentionIsHandComputed) {
   EXPECT_EQ(one.npus[0].dramWaitOtherNpuCycles, 0u);
   EXPECT_EQ(one.npus[0].dramWaitOwnCycles, 3856u + 5760u);
   EXPECT_EQ(one.totalCycles, 8012u);
+  EXPECT_DOUBLE_EQ(one.energy.staticPj, 8012.0 * 500);
 }
 
 // A token crossing NPUs takes npu_sync_cycles: NPU 1's vec.add waits for
@@ -194,9 +200,16 @@ TEST(TwoNpus, SplitProgramMatchesOneNpu) {
   sim::SimResult again = run(b.prog, chip, true, in);
   EXPECT_EQ(again.totalCycles, two.totalCycles);
   EXPECT_EQ(again.outputs.at("y"), two.outputs.at("y"));
-  // The unit breakdowns still add up to the frame on every NPU.
+  // The unit breakdowns still add up to the frame on every NPU, and each
+  // layer's compute-queue columns to its cycles.
+  EXPECT_EQ(two.units.size(), 2u * 5 + 1);
   for (const sim::UnitStalls &u : two.units)
     EXPECT_EQ(u.stalls.total(), two.totalCycles) << u.name;
+  for (const sim::LayerStats &l : two.layers)
+    EXPECT_EQ(l.windowMatrixBusy + l.windowVectorBusy + l.windowDepWait +
+                  l.windowDramWait + l.windowIdle,
+              l.attributedCycles)
+        << l.name;
 }
 
 TEST(TwoNpus, ProgramFormatVersion3) {

@@ -66,21 +66,41 @@ public:
   /// rejects zero dimensions); an empty one touches nothing and is ignored.
   std::vector<uint32_t> add(const arch::Instr &in, uint32_t index);
 
-  /// Segments held in both spaces (for tests and the benchmark).
-  size_t segmentCount() const { return spaces[0].size() + spaces[1].size(); }
+  /// Segments held in all spaces (for tests and the benchmark).
+  size_t segmentCount() const {
+    size_t n = 0;
+    for (const Space &s : spaces)
+      n += s.size();
+    return n;
+  }
+
+  /// Queues tracked: the three queues of each NPU (NPU n's queue q is
+  /// n * kNumQueues + q).
+  static constexpr unsigned kQueues =
+      arch::kNumQueues * arch::Program::kMaxNpus;
 
 private:
   /// Bytes [begin, end) of a space, where `end` is the map's value.
   struct Segment {
     uint64_t end;
     /// Per queue: latest writer and latest accessor of these bytes, -1 none.
-    int64_t lastWrite[arch::kNumQueues];
-    int64_t lastAccess[arch::kNumQueues];
+    int64_t lastWrite[kQueues];
+    int64_t lastAccess[kQueues];
   };
   using Space = std::map<uint64_t, Segment>;
   /// Splits the segment containing `at` (if any starts before it) at `at`.
   static void split(Space &space, uint64_t at);
-  Space spaces[2]; ///< [0] SRAM, [1] DRAM.
+  /// A segment ending at `end` that no instruction has touched.
+  static Segment emptySegment(uint64_t end) {
+    Segment s;
+    s.end = end;
+    for (unsigned q = 0; q < kQueues; ++q)
+      s.lastWrite[q] = s.lastAccess[q] = -1;
+    return s;
+  }
+  /// [n] the SRAM of NPU n (each NPU has its own), [kMaxNpus] the DRAM
+  /// they share (docs/lowering.md, "Two NPUs").
+  Space spaces[arch::Program::kMaxNpus + 1];
 };
 
 } // namespace tessera::codegen
