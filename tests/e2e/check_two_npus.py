@@ -17,7 +17,8 @@ same chip with `npus = 2`, and the test checks that:
     and outputs.
 
 Cases: the reference perception network (depth 2, generated here) on the
-reference chip, and the bundled encoder layer on a chip whose matrix unit
+reference chip, with the default and the fused pipeline, and the bundled
+encoder layer on a chip whose matrix unit
 is slow enough (matrix_fp16_rate_divisor = 16) that its products are
 compute-bound (on the reference chip the cost model keeps that small,
 DRAM-bound layer on one NPU). Prints the figures; exits 1 on a failure.
@@ -72,13 +73,16 @@ def main():
                                   "make_model.py"), perception,
              "--depth", "2"])
     encoder = os.path.join(source, "models", "encoder_layer")
+    perception_io = [
+        "--input", "images=" + os.path.join(perception, "input_images.f32"),
+        "--expected",
+        "features=" + os.path.join(perception, "expected_features.f32")]
     cases = [
         ("perception depth 2, reference chip",
+         os.path.join(perception, "perception.onnx"), perception_io, []),
+        ("perception depth 2, reference chip, fused pipeline",
          os.path.join(perception, "perception.onnx"),
-         ["--input", "images=" + os.path.join(perception, "input_images.f32"),
-          "--expected",
-          "features=" + os.path.join(perception, "expected_features.f32")],
-         []),
+         perception_io + ["--pipeline", "fused"], []),
         ("encoder layer, matrix_fp16_rate_divisor = 16",
          os.path.join(encoder, "encoder_layer.onnx"),
          ["--input", "x=" + os.path.join(encoder, "input_x.f32"),
@@ -104,8 +108,10 @@ def main():
             outputs[tag] = {f: open(os.path.join(out, f), "rb").read()
                             for f in sorted(os.listdir(out))}
         inputs = [a for k, a in zip(["x"] + io, io) if k == "--input"]
+        pipeline = io[io.index("--pipeline"):][:2] if "--pipeline" in io \
+            else []
         timing = json.loads(run([tessera, "run", onnx, "--config", two,
-                                 "--json", "--timing-only"] +
+                                 "--json", "--timing-only"] + pipeline +
                                 sum([["--input", a] for a in inputs], [])))
         r1, r2 = reports["one"], reports["two"]
         c1, c2 = r1["frame"]["cycles"], r2["frame"]["cycles"]
@@ -170,7 +176,8 @@ def main():
         # cross-NPU token at 0 and at 5000 cycles computes the same bytes
         # (a missing dependency would race).
         prog = os.path.join(d, "two.tsrp")
-        run([tessera, "compile", onnx, "--config", two, "-o", prog])
+        run([tessera, "compile", onnx, "--config", two, "-o", prog] +
+            pipeline)
         same_bytes = True
         for sync in (0, 5000):
             cfg = config(two, os.path.join(d, "sync%d.cfg" % sync),

@@ -26,4 +26,10 @@ printf 'XXXX' | dd of="$out/bad_magic.tsrp" bs=1 seek=0 conv=notrunc status=none
 cp "$out/good.tsrp" "$out/bad_version.tsrp"
 printf '\x09' | dd of="$out/bad_version.tsrp" bs=1 seek=8 conv=notrunc status=none
 head -c 500 "$out/good.tsrp" > "$out/truncated.tsrp"
+# A program for two NPUs (a chip whose slow matrix unit makes the split pay),
+# to be simulated on the one-NPU reference chip.
+sed -e 's/^matrix_fp16_rate_divisor = .*/matrix_fp16_rate_divisor = 16/' \
+  "$root/arch/configs/two-npus.cfg" > "$out/two_npus_slow_matrix.cfg"
+"$tessera" compile "$model" --config "$out/two_npus_slow_matrix.cfg" \
+  -o "$out/two_npus.tsrp" > /dev/null
 echo "made bad inputs in $out"

@@ -147,6 +147,8 @@ TEST(TwoNpus, CrossNpuDependencyWaitsTheSyncCycles) {
     sim::SimResult r = run(b.prog, chip, false);
     EXPECT_EQ(r.instrTimings[v1].startCycle, 24u + sync) << sync;
     EXPECT_EQ(r.totalCycles, 48u + sync) << sync;
+    // The frame bound charges every instruction a token's trip.
+    EXPECT_EQ(timing::frameCycleBound(chip, b.prog), 48u + 2 * sync) << sync;
   }
   // On one NPU the token is local: no sync.
   b.prog.instrs[v1].npu = 0;
