@@ -89,12 +89,13 @@ cl::opt<std::string> compareModel(cl::Positional, cl::sub(compareCmd),
                                   cl::cat(cat));
 cl::opt<std::string> pipelineName(
     "pipeline", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(referenceCmd),
-    cl::desc("Fusion pipeline: unfused (default) or fused (docs/fusion.md)"),
+    cl::desc("Fusion pipeline: unfused (default), standard or fused "
+             "(docs/fusion.md)"),
     cl::value_desc("name"), cl::init("unfused"), cl::cat(cat));
-cl::list<std::string>
-    comparePipelines("pipelines", cl::sub(compareCmd), cl::CommaSeparated,
-                     cl::desc("Pipelines to compare (default: unfused,fused)"),
-                     cl::value_desc("a,b"), cl::cat(cat));
+cl::list<std::string> comparePipelines(
+    "pipelines", cl::sub(compareCmd), cl::CommaSeparated,
+    cl::desc("Pipelines to compare (default: unfused,standard,fused)"),
+    cl::value_desc("a,b"), cl::cat(cat));
 cl::opt<bool>
     printIrAfterAll("print-ir-after-all", cl::sub(runCmd), cl::sub(compileCmd),
                     cl::desc("Print the tsr module after every pass (stderr)"),
@@ -457,7 +458,7 @@ std::vector<NamedTensor> programTensors(const arch::Program &prog,
 compiler::Pipeline selectedPipeline(const std::string &name) {
   compiler::Pipeline p;
   if (!compiler::parsePipeline(name, p))
-    usage("--pipeline must be unfused or fused, got '" + name + "'");
+    usage("--pipeline must be unfused, standard or fused, got '" + name + "'");
   return p;
 }
 
@@ -715,7 +716,7 @@ int compare(const std::string &model, const arch::ChipConfig &chip) {
   std::vector<std::string> names(comparePipelines.begin(),
                                  comparePipelines.end());
   if (names.empty())
-    names = {"unfused", "fused"};
+    names = {"unfused", "standard", "fused"};
   struct Row {
     std::string pipeline;
     uint64_t cycles = 0, dramBytes = 0, instructions = 0, kernels = 0;

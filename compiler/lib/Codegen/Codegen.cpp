@@ -787,6 +787,7 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Expand:
     return expandKernel(n);
   case NodeKind::Attention:
+  case NodeKind::FusedMatMul:
     return fusedKernel(n);
   }
 }
@@ -814,7 +815,10 @@ void Emitter::fusedKernel(const GraphNode &n) {
     void emit(Instr in) override { e.emit(std::move(in)); }
     void plan(cost::Kernel k) override { e.plan(std::move(k)); }
   } sink(*this);
-  emitAttention(sink, n);
+  if (n.kind == NodeKind::FusedMatMul)
+    emitMatMulGroup(sink, n);
+  else
+    emitAttention(sink, n);
 }
 
 /// Tiles of a [rows, cols] view for a kernel whose buffers per tile element
@@ -1138,28 +1142,6 @@ void Emitter::binaryKernel(const GraphNode &n) {
 //===----------------------------------------------------------------------===//
 // MatMul
 //===----------------------------------------------------------------------===//
-
-/// Two tile slots per operand, least recently used replaced: a tile already
-/// in a slot is not loaded again.
-struct TileCache {
-  int64_t key[2] = {-1, -1};
-  uint64_t slot[2] = {0, 0};
-  int next = 0;
-  /// Returns the slot index holding `k`; sets `hit`.
-  int get(int64_t k, bool &hit) {
-    for (int s = 0; s < 2; ++s)
-      if (key[s] == k) {
-        hit = true;
-        next = 1 - s;
-        return s;
-      }
-    hit = false;
-    int s = next;
-    key[s] = k;
-    next = 1 - s;
-    return s;
-  }
-};
 
 /// Candidate tile extents for a dimension of size `d`: the whole dimension,
 /// multiples of the array's extent `unit`, and fractions of it for a small

@@ -164,3 +164,188 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
       }
     }
 }
+
+cost::MatMulGroupOp tessera::codegen::matmulGroupOpOf(const Graph &g,
+                                                      const GraphNode &n,
+                                                      const KernelSink *sink) {
+  const std::vector<int64_t> &bs = g.values[n.inputs[1]].shape;
+  cost::MatMulGroupOp op;
+  op.k = uint64_t(bs[0]);
+  op.n = uint64_t(bs[1]);
+  op.m = uint64_t(g.values[n.inputs[0]].numElements()) / op.k;
+  op.layernorm = n.layerNormPrologue;
+  op.bias = n.biasEpilogue;
+  op.gelu = n.geluEpilogue;
+  op.tanhGelu = n.tanhGelu;
+  op.residual = n.residualEpilogue;
+  auto name = [&](int v) {
+    return sink ? sink->tensorOf(v) : g.values[v].name;
+  };
+  op.a = name(n.inputs[0]);
+  op.b = name(n.inputs[1]);
+  op.out = name(n.output);
+  size_t i = 2;
+  if (op.layernorm) {
+    op.gamma = name(n.inputs[i++]);
+    op.beta = name(n.inputs[i++]);
+  }
+  if (op.bias)
+    op.biasTensor = name(n.inputs[i++]);
+  if (op.residual)
+    op.residualTensor = name(n.inputs[i++]);
+  return op;
+}
+
+void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
+  const arch::ChipConfig &chip = sink.chip();
+  const Graph &g = sink.graph();
+  cost::MatMulGroupOp op = matmulGroupOpOf(g, n, &sink);
+  cost::Constraints c;
+  c.sramBytes = sink.sramBudget();
+  // The tile recorded in the IR (tsr-fuse-epilogue / tsr-fuse-layernorm)
+  // when it is legal on this chip, else the cost model's choice.
+  cost::GemmTiling t{uint64_t(n.tileM), uint64_t(n.tileK), uint64_t(n.tileN)};
+  if (cost::checkMatMulGroup(chip, op, t, c)) {
+    auto best = cost::searchMatMulGroup(chip, op, c);
+    if (!best) {
+      throw CodegenError(
+          sink.where() + ": no tiling of the fused " + std::to_string(op.m) +
+          "x" + std::to_string(op.k) + "x" + std::to_string(op.n) +
+          " product fits " + std::to_string(c.budget(chip)) +
+          " bytes of SRAM; the smallest needs " +
+          std::to_string(cost::matmulGroupMinSramBytes(chip, op, c)));
+    }
+    t = best->tiling;
+  }
+  int64_t m = int64_t(op.m), k = int64_t(op.k), nn = int64_t(op.n);
+  int64_t pm = int64_t(std::min(t.tm, op.m)),
+          pk = int64_t(std::min(t.tk, op.k)),
+          pn = int64_t(std::min(t.tn, op.n));
+  sink.plan(cost::matmulGroupKernel(op, t, c));
+  int64_t nmT = (m + pm - 1) / pm, nkT = (k + pk - 1) / pk,
+          nnT = (nn + pn - 1) / pn;
+
+  // Buffers in the cost model's order: the resident rows, then per slot A,
+  // B, the output tile, the accumulator and the residual tile.
+  size_t next = 2;
+  int gammaV = -1, betaV = -1, biasV = -1, resV = -1;
+  if (op.layernorm) {
+    gammaV = n.inputs[next++];
+    betaV = n.inputs[next++];
+  }
+  if (op.bias)
+    biasV = n.inputs[next++];
+  if (op.residual)
+    resV = n.inputs[next++];
+  uint64_t biasBuf = 0, gammaBuf = 0, betaBuf = 0;
+  if (op.bias)
+    biasBuf = sink.sramAlloc(nn * kEb);
+  if (op.layernorm) {
+    gammaBuf = sink.sramAlloc(k * kEb);
+    betaBuf = sink.sramAlloc(k * kEb);
+  }
+  uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0},
+                                           resSlot[2] = {0, 0};
+  for (int s = 0; s < 2; ++s) {
+    aSlot[s] = sink.sramAlloc(pm * pk * kEb);
+    bSlot[s] = sink.sramAlloc(pk * pn * kEb);
+    outSlot[s] = sink.sramAlloc(pm * pn * kEb);
+    if (nkT > 1)
+      accSlot[s] = sink.sramAlloc(pm * pn * 4);
+    if (op.residual)
+      resSlot[s] = sink.sramAlloc(pm * pn * kEb);
+  }
+  if (op.bias)
+    sink.load(sink.dramOf(biasV), nn * kEb, biasBuf, nn * kEb, 1, nn * kEb);
+  if (op.layernorm) {
+    sink.load(sink.dramOf(gammaV), k * kEb, gammaBuf, k * kEb, 1, k * kEb);
+    sink.load(sink.dramOf(betaV), k * kEb, betaBuf, k * kEb, 1, k * kEb);
+  }
+
+  uint64_t aBase = sink.dramOf(n.inputs[0]), bBase = sink.dramOf(n.inputs[1]),
+           oBase = sink.dramOf(n.output),
+           rBase = op.residual ? sink.dramOf(resV) : 0;
+  // In place on an SRAM tile of rows x cols (row stride cols).
+  auto vecInPlace = [&](Opcode opc, uint64_t addr, int64_t rows, int64_t cols) {
+    Instr in;
+    in.op = opc;
+    in.dtype = DType::F16;
+    in.outDtype = DType::F16;
+    in.dims[0] = uint32_t(rows);
+    in.dims[1] = uint32_t(cols);
+    in.addr[0] = in.addr[2] = addr;
+    in.strides[0] = in.strides[2] = uint32_t(cols);
+    return in;
+  };
+  TileCache ca, cb;
+  int tile = 0;
+  for (int64_t i = 0; i < nmT; ++i)
+    for (int64_t j = 0; j < nnT; ++j, ++tile) {
+      int64_t tm = std::min(pm, m - i * pm), tn = std::min(pn, nn - j * pn);
+      uint64_t out = outSlot[tile % 2], acc = accSlot[tile % 2],
+               res = resSlot[tile % 2];
+      for (int64_t l = 0; l < nkT; ++l) {
+        int64_t tk = std::min(pk, k - l * pk);
+        bool last = l == nkT - 1, hitA, hitB;
+        int sa = ca.get(i * nkT + l, hitA);
+        if (!hitA)
+          sink.load(aBase + (i * pm * k + l * pk) * kEb, k * kEb, aSlot[sa],
+                    tk * kEb, tm, tk * kEb);
+        int sb = cb.get(l * nnT + j, hitB);
+        if (!hitB)
+          sink.load(bBase + (l * pk * nn + j * pn) * kEb, nn * kEb, bSlot[sb],
+                    tn * kEb, tk, tn * kEb);
+        if (last && op.residual)
+          sink.load(rBase + (i * pm * nn + j * pn) * kEb, nn * kEb, res,
+                    tn * kEb, tm, tn * kEb);
+        if (!hitA && op.layernorm) {
+          // The A row tile (whole rows of K) normalized in place.
+          Instr ln = vecInPlace(Opcode::VecLayerNorm, aSlot[sa], tm, tk);
+          ln.addr[1] = gammaBuf;
+          ln.addr[3] = betaBuf;
+          ln.imm = n.epsilon;
+          sink.emit(ln);
+        }
+        Instr mm;
+        mm.op = Opcode::MatMul;
+        mm.dtype = DType::F16;
+        mm.accDtype = DType::F32;
+        mm.outDtype = last ? DType::F16 : DType::F32;
+        mm.dims[0] = uint32_t(tm);
+        mm.dims[1] = uint32_t(tk);
+        mm.dims[2] = uint32_t(tn);
+        mm.addr[0] = aSlot[sa];
+        mm.addr[1] = bSlot[sb];
+        mm.addr[2] = last ? out : acc;
+        mm.strides[0] = uint32_t(tk);
+        mm.strides[1] = uint32_t(tn);
+        mm.strides[2] = uint32_t(tn);
+        if (l) {
+          mm.flags = arch::kFlagAccumulate;
+          mm.addr[3] = acc;
+          mm.strides[3] = uint32_t(tn);
+        }
+        sink.emit(mm);
+      }
+      // The epilogue, in place on the FP16 output tile (each step rounds to
+      // FP16 as the unfused kernels' outputs do).
+      if (op.bias) {
+        Instr ad = vecInPlace(Opcode::VecAdd, out, tm, tn);
+        ad.flags = arch::kFlagBroadcastRow;
+        ad.addr[1] = biasBuf + j * pn * kEb;
+        ad.strides[1] = uint32_t(tn);
+        sink.emit(ad);
+      }
+      if (op.gelu)
+        sink.emit(vecInPlace(
+            op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu, out, tm, tn));
+      if (op.residual) {
+        Instr ad = vecInPlace(Opcode::VecAdd, out, tm, tn);
+        ad.addr[1] = res;
+        ad.strides[1] = uint32_t(tn);
+        sink.emit(ad);
+      }
+      sink.store(oBase + (i * pm * nn + j * pn) * kEb, nn * kEb, out, tn * kEb,
+                 tm, tn * kEb);
+    }
+}

@@ -45,6 +45,27 @@ public:
   virtual void plan(cost::Kernel k) = 0;
 };
 
+/// Two tile slots per operand, least recently used replaced: a tile already
+/// in a slot is not loaded again (the GEMM kernels' operand cache).
+struct TileCache {
+  int64_t key[2] = {-1, -1};
+  int next = 0;
+  /// Returns the slot index holding `k`; sets `hit`.
+  int get(int64_t k, bool &hit) {
+    for (int s = 0; s < 2; ++s)
+      if (key[s] == k) {
+        hit = true;
+        next = 1 - s;
+        return s;
+      }
+    hit = false;
+    int s = next;
+    key[s] = k;
+    next = 1 - s;
+    return s;
+  }
+};
+
 /// The cost model's workload of an Attention node.
 cost::AttentionOp attentionOpOf(const Graph &g, const GraphNode &n,
                                 const KernelSink *sink = nullptr);
@@ -56,6 +77,18 @@ cost::AttentionOp attentionOpOf(const Graph &g, const GraphNode &n,
 /// head's columns of the output. Throws CodegenError when not even the
 /// smallest tile fits SRAM, naming the node and the bytes it needs.
 void emitAttention(KernelSink &sink, const GraphNode &n);
+
+/// The cost model's workload of a FusedMatMul node.
+cost::MatMulGroupOp matmulGroupOpOf(const Graph &g, const GraphNode &n,
+                                    const KernelSink *sink = nullptr);
+
+/// The fused matmul kernel (cost::matmulGroupKernel is its model): the
+/// GEMM loop of the unfused matmul kernel with the layernorm prologue
+/// applied in place to each A row tile and the bias/GELU/residual epilogue
+/// applied in place to each output tile before its one store. Uses the tile
+/// recorded in the IR when it is legal on this chip, else searches; throws
+/// CodegenError naming the node and the bytes when nothing fits.
+void emitMatMulGroup(KernelSink &sink, const GraphNode &n);
 
 } // namespace tessera::codegen
 

@@ -84,6 +84,8 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "expand";
   case NodeKind::Attention:
     return "attention";
+  case NodeKind::FusedMatMul:
+    return "fused matmul";
   }
   return "?";
 }
@@ -145,6 +147,9 @@ void Graph::verify() const {
             : 1;
     if (n.kind == NodeKind::Concat)
       arity = std::max<size_t>(1, n.inputs.size());
+    if (n.kind == NodeKind::FusedMatMul)
+      arity = 2 + (n.layerNormPrologue ? 2 : 0) + (n.biasEpilogue ? 1 : 0) +
+              (n.residualEpilogue ? 1 : 0);
     if (n.inputs.size() != arity)
       throw CodegenError(where + ": expected " + std::to_string(arity) +
                          " inputs, got " + std::to_string(n.inputs.size()));
@@ -338,6 +343,35 @@ void Graph::verify() const {
     case NodeKind::Expand:
       expect(broadcastShapes(x, out, where));
       break;
+    case NodeKind::FusedMatMul: {
+      // a [..., K] (rows folded into M), b [K, N]; the extra inputs in
+      // order; the result any shape of M * N elements.
+      const auto &y = values[n.inputs[1]].shape;
+      if (x.empty() || y.size() != 2 || x.back() != y[0])
+        throw CodegenError(where + ": cannot multiply " + shapeString(x) +
+                           " by " + shapeString(y) + " (b must be [K, N])");
+      int64_t k = y[0], nn = y[1], m = values[n.inputs[0]].numElements() / k;
+      if (values[n.output].numElements() != m * nn)
+        throw CodegenError(where + ": result " + shapeString(out) +
+                           " does not hold the " + std::to_string(m) + "x" +
+                           std::to_string(nn) + " product");
+      size_t i = 2;
+      if (n.layerNormPrologue)
+        for (int j = 0; j < 2; ++j, ++i)
+          if (values[n.inputs[i]].numElements() != k)
+            throw CodegenError(where + ": layernorm scale/bias must have " +
+                               std::to_string(k) + " elements, got " +
+                               shapeString(values[n.inputs[i]].shape));
+      if (n.biasEpilogue && values[n.inputs[i++]].numElements() != nn)
+        throw CodegenError(where + ": bias must have " + std::to_string(nn) +
+                           " elements, got " +
+                           shapeString(values[n.inputs[i - 1]].shape));
+      if (n.residualEpilogue && values[n.inputs[i++]].numElements() != m * nn)
+        throw CodegenError(where + ": residual must have " +
+                           std::to_string(m * nn) + " elements, got " +
+                           shapeString(values[n.inputs[i - 1]].shape));
+      break;
+    }
     case NodeKind::Attention: {
       // Every row of q (Sq per batch), k and v (seqK) inside its input.
       if (out.size() != 3 || n.heads < 1 || out[2] % n.heads != 0 ||

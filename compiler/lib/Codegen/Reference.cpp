@@ -243,6 +243,55 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
                        });
       break;
     }
+    case NodeKind::FusedMatMul: {
+      // The group's ops in FP32, in their order: layernorm of a's rows,
+      // the product, + bias, GELU, + residual.
+      const Shape &ys = graph.values[n.inputs[1]].shape;
+      int64_t k = ys[0], nn = ys[1], m = int64_t(x.size()) / k;
+      std::vector<float> a = x;
+      size_t next = 2;
+      if (n.layerNormPrologue) {
+        const float *scale = vals[n.inputs[next]].data(),
+                    *bias = vals[n.inputs[next + 1]].data();
+        next += 2;
+        for (int64_t r = 0; r < m; ++r) {
+          float *row = a.data() + r * k;
+          double mean = 0, var = 0;
+          for (int64_t i = 0; i < k; ++i)
+            mean += row[i];
+          mean /= k;
+          for (int64_t i = 0; i < k; ++i)
+            var += (row[i] - mean) * (row[i] - mean);
+          var /= k;
+          float inv = float(1.0 / std::sqrt(var + n.epsilon));
+          for (int64_t i = 0; i < k; ++i)
+            row[i] = float(row[i] - mean) * inv * scale[i] + bias[i];
+        }
+      }
+      if (m > 0 && nn > 0 && k > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(nn),
+                    int(k), 1.0f, a.data(), int(k), vals[n.inputs[1]].data(),
+                    int(nn), 0.0f, out.data(), int(nn));
+      if (n.biasEpilogue) {
+        const float *bias = vals[n.inputs[next++]].data();
+        for (int64_t i = 0; i < m * nn; ++i)
+          out[i] += bias[i % nn];
+      }
+      if (n.geluEpilogue) {
+        const float c = std::sqrt(2.0f / 3.14159265358979f);
+        for (float &v : out)
+          v = n.tanhGelu
+                  ? 0.5f * v *
+                        (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)))
+                  : 0.5f * v * (1.0f + std::erf(v / std::sqrt(2.0f)));
+      }
+      if (n.residualEpilogue) {
+        const std::vector<float> &r = vals[n.inputs[next++]];
+        for (size_t i = 0; i < out.size(); ++i)
+          out[i] += r[i];
+      }
+      break;
+    }
     case NodeKind::Attention: {
       // softmax(scale * Q_h K_h^T) V_h per batch and head, FP32 (doubles
       // for the softmax sums), q/k/v read through their layouts.

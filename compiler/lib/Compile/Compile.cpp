@@ -59,11 +59,19 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 } // namespace
 
 const char *tessera::compiler::pipelineName(Pipeline p) {
-  return p == Pipeline::Fused ? "fused" : "unfused";
+  switch (p) {
+  case Pipeline::Unfused:
+    return "unfused";
+  case Pipeline::Standard:
+    return "standard";
+  case Pipeline::Fused:
+    break;
+  }
+  return "fused";
 }
 
 bool tessera::compiler::parsePipeline(const std::string &name, Pipeline &out) {
-  for (Pipeline p : {Pipeline::Unfused, Pipeline::Fused})
+  for (Pipeline p : {Pipeline::Unfused, Pipeline::Standard, Pipeline::Fused})
     if (name == pipelineName(p)) {
       out = p;
       return true;
@@ -141,6 +149,56 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       for (float f : dense.getValues<float>())
         v.data.push_back(f);
       ids[w.getResult()] = g.addValue(std::move(v));
+      continue;
+    }
+
+    if (auto group = dyn_cast<tsr::GroupOp>(op);
+        group && group.getKind() == "matmul") {
+      // A fused matmul (tsr-fuse-epilogue, tsr-fuse-layernorm): one node,
+      // its operands in the order Graph.h states.
+      std::string why;
+      FailureOr<tsr::MatMulGroupParts> parts =
+          tsr::matchMatMulGroup(group, why);
+      if (failed(parts))
+        return error("group '" + nodeName + "': " + why);
+      GraphNode node;
+      node.name = nodeName;
+      node.kind = NodeKind::FusedMatMul;
+      auto operand = [&](int i) {
+        node.inputs.push_back(ids.lookup(group.getInputs()[i]));
+      };
+      operand(parts->a);
+      operand(parts->b);
+      if (parts->layernorm) {
+        node.layerNormPrologue = true;
+        node.epsilon = parts->layernorm.getEpsilon().convertToFloat();
+        operand(parts->gamma);
+        operand(parts->beta);
+      }
+      if (parts->bias >= 0) {
+        node.biasEpilogue = true;
+        operand(parts->bias);
+      }
+      node.geluEpilogue = parts->gelu;
+      node.tanhGelu = parts->tanhGelu;
+      if (parts->residual >= 0) {
+        node.residualEpilogue = true;
+        operand(parts->residual);
+      }
+      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
+        auto get = [&](StringRef k) {
+          auto v = tiling.getAs<IntegerAttr>(k);
+          return v ? v.getInt() : int64_t(0);
+        };
+        node.tileM = get("tm");
+        node.tileK = get("tk");
+        node.tileN = get("tn");
+      }
+      GraphValue out;
+      out.name = uniqueName(nodeName);
+      out.shape = shapeOf(group.getResult(0));
+      node.output = ids[group.getResult(0)] = g.addValue(std::move(out));
+      g.nodes.push_back(std::move(node));
       continue;
     }
 
@@ -319,9 +377,14 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
   if (opts.raiseAttention)
     pm.addPass(tsr::createRaiseAttentionPass());
   // The fusion passes of the pipeline (docs/fusion.md).
-  if (opts.pipeline == Pipeline::Fused)
-    pm.addPass(tsr::createFuseAttentionPass(
-        opts.chip ? *opts.chip : arch::ChipConfig::reference()));
+  arch::ChipConfig chip =
+      opts.chip ? *opts.chip : arch::ChipConfig::reference();
+  if (opts.pipeline == Pipeline::Fused) {
+    pm.addPass(tsr::createFuseAttentionPass(chip));
+    pm.addPass(tsr::createFuseEpiloguePass(chip));
+  }
+  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
+    pm.addPass(tsr::createFuseLayerNormPass(chip));
   if (opts.printIrAfterAll) {
     ctx->disableMultithreading();
     pm.enableIRPrinting(

@@ -1183,3 +1183,200 @@ tessera::cost::searchAttention(const arch::ChipConfig &chip,
     best->candidates = n;
   return best;
 }
+
+uint64_t tessera::cost::matmulGroupSramBytes(const MatMulGroupOp &op,
+                                             const GemmTiling &t,
+                                             const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  uint64_t tm = std::min(t.tm, op.m), tk = std::min(t.tk, op.k),
+           tn = std::min(t.tn, op.n);
+  uint64_t nk = ceilDiv(op.k, tk);
+  uint64_t resident = (op.bias ? alignUp(op.n * e, al) : 0) +
+                      (op.layernorm ? 2 * alignUp(op.k * e, al) : 0);
+  return resident + 2 * alignUp(tm * tk * e, al) +
+         2 * alignUp(tk * tn * e, al) + 2 * alignUp(tm * tn * e, al) +
+         (nk > 1 ? 2 * alignUp(tm * tn * 4, al) : 0) +
+         (op.residual ? 2 * alignUp(tm * tn * e, al) : 0);
+}
+
+Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
+                                        const GemmTiling &t,
+                                        const Constraints &c) {
+  uint64_t e = c.elementBytes, al = c.alignBytes;
+  Extents em = extents(op.m, t.tm), ek = extents(op.k, t.tk),
+          en = extents(op.n, t.tn);
+  uint64_t nk = ek.tiles(), nn = en.tiles();
+  uint64_t tm = em.first(), tk = ek.first(), tn = en.first();
+  Kernel k;
+  k.kind = "matmul-group";
+  k.sramBytes = matmulGroupSramBytes(op, t, c);
+  k.streams = {stream(op.a, false, op.m * op.k * e),
+               stream(op.b, false, op.k * op.n * e),
+               stream(op.out, true, op.m * op.n * e)};
+  auto add = [&](const std::string &name, uint64_t bytes, bool prologue) {
+    k.streams.push_back(stream(name, false, bytes, prologue));
+    return unsigned(k.streams.size() - 1);
+  };
+  // The resident rows, loaded before the loop in the emitter's order.
+  if (op.bias)
+    k.prologue.push_back(
+        {add(op.biasTensor, op.n * e, true), xfer(1, op.n * e, op.n * e)});
+  if (op.layernorm) {
+    k.prologue.push_back(
+        {add(op.gamma, op.k * e, true), xfer(1, op.k * e, op.k * e)});
+    k.prologue.push_back(
+        {add(op.beta, op.k * e, true), xfer(1, op.k * e, op.k * e)});
+  }
+  unsigned res =
+      op.residual ? add(op.residualTensor, op.m * op.n * e, false) : 0;
+  Opcode act = op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu;
+  // As gemmKernel: two slots per operand, loop order (i, j, l).
+  bool aEveryJ = nk > 2, bEveryI = nk * nn > 2;
+  auto tile = [&](uint64_t xm, uint64_t xn, bool loadA, bool loadB) {
+    Seq s;
+    auto kstep = [&](uint64_t xk, bool last) {
+      Step st;
+      if (loadA)
+        st.loads.push_back({0, xfer(xm, xk * e, op.k * e)});
+      if (loadB)
+        st.loads.push_back({1, xfer(xk, xn * e, op.n * e)});
+      if (last && op.residual)
+        st.loads.push_back({res, xfer(xm, xn * e, op.n * e)});
+      if (loadA && op.layernorm)
+        st.compute.push_back(instr(Opcode::VecLayerNorm, xm, xk));
+      st.compute.push_back(instr(Opcode::MatMul, xm, xk, xn));
+      if (last) {
+        if (op.bias)
+          st.compute.push_back(instr(Opcode::VecAdd, xm, xn));
+        if (op.gelu)
+          st.compute.push_back(instr(act, xm, xn));
+        if (op.residual)
+          st.compute.push_back(instr(Opcode::VecAdd, xm, xn));
+        st.stores.push_back({2, xfer(xm, xn * e, op.n * e)});
+      }
+      return st;
+    };
+    if (ek.edgeCount) {
+      s.add(kstep(ek.full, false), ek.fullCount);
+      s.add(kstep(ek.edge, true));
+    } else {
+      s.add(kstep(ek.full, false), ek.fullCount - 1);
+      s.add(kstep(ek.full, true));
+    }
+    return s;
+  };
+  auto row = [&](uint64_t xm, bool loadB) {
+    Seq s;
+    s.add(tile(xm, en.first(), true, loadB));
+    uint64_t fullAfter = en.fullCount ? en.fullCount - 1 : 0;
+    s.add(tile(xm, en.full, aEveryJ, loadB), fullAfter);
+    if (en.edgeCount && en.fullCount)
+      s.add(tile(xm, en.edge, aEveryJ, loadB));
+    return s;
+  };
+  Seq matrix;
+  matrix.add(row(em.first(), true));
+  uint64_t fullAfter = em.fullCount ? em.fullCount - 1 : 0;
+  matrix.add(row(em.full, bEveryI), fullAfter);
+  if (em.edgeCount && em.fullCount)
+    matrix.add(row(em.edge, bEveryI));
+  k.loop.add(std::move(matrix));
+  // Buffers in the emitter's order: the resident rows, then per slot A, B,
+  // the output tile, the accumulator, the residual tile.
+  uint64_t resident = (op.bias ? alignUp(op.n * e, al) : 0) +
+                      (op.layernorm ? 2 * alignUp(op.k * e, al) : 0);
+  uint64_t a0 = resident, b0 = a0 + alignUp(tm * tk * e, al),
+           out0 = b0 + alignUp(tk * tn * e, al),
+           res0 = out0 + alignUp(tm * tn * e, al) +
+                  (nk > 1 ? alignUp(tm * tn * 4, al) : 0);
+  k.firstLoadSramEnd =
+      op.residual && nk == 1 ? res0 + tm * tn * e : b0 + tk * tn * e;
+  k.storeSramBegin = out0;
+  k.streams[0].firstNeedBytes = (tm - 1) * op.k * e + tk * e;
+  k.streams[1].firstNeedBytes = (tk - 1) * op.n * e + tn * e;
+  k.streams[2].blockBytes = tm * op.n * e;
+  k.streams[2].storesPerBlock = nn;
+  for (Stream &s : k.streams)
+    if (s.prologue)
+      s.firstNeedBytes = s.tensorBytes;
+  if (op.residual)
+    k.streams[res].firstNeedBytes = (tm - 1) * op.n * e + tn * e;
+  finalize(k);
+  return k;
+}
+
+std::optional<std::string>
+tessera::cost::checkMatMulGroup(const arch::ChipConfig &chip,
+                                const MatMulGroupOp &op, const GemmTiling &t,
+                                const Constraints &c) {
+  auto dims = [&] {
+    return std::to_string(t.tm) + "x" + std::to_string(t.tk) + "x" +
+           std::to_string(t.tn);
+  };
+  if (!t.tm || !t.tk || !t.tn || t.tm > op.m || t.tk > op.k || t.tn > op.n)
+    return "tile " + dims() + " is not within the " + std::to_string(op.m) +
+           "x" + std::to_string(op.k) + "x" + std::to_string(op.n) + " product";
+  if (op.layernorm && t.tk != op.k)
+    return "a layernorm prologue normalizes whole rows: tk must be K = " +
+           std::to_string(op.k) + ", got " + std::to_string(t.tk);
+  if (t.tm > chip.matrix_accumulator_rows)
+    return "tm " + std::to_string(t.tm) + " exceeds matrix_accumulator_rows " +
+           std::to_string(chip.matrix_accumulator_rows);
+  uint64_t need = matmulGroupSramBytes(op, t, c), budget = c.budget(chip);
+  if (need > budget)
+    return "tiling " + dims() + " needs " + std::to_string(need) +
+           " bytes of SRAM, the budget is " + std::to_string(budget);
+  return std::nullopt;
+}
+
+namespace {
+/// The search's candidates per dimension, largest first.
+struct GroupCandidates {
+  std::vector<uint64_t> ms, ks, ns;
+  GroupCandidates(const arch::ChipConfig &chip, const MatMulGroupOp &op) {
+    ms = tileCandidates(op.m, 32);
+    for (uint64_t t : {16, 8})
+      if (t < op.m && !std::count(ms.begin(), ms.end(), t))
+        ms.push_back(t);
+    ms.erase(std::remove_if(
+                 ms.begin(), ms.end(),
+                 [&](uint64_t t) { return t > chip.matrix_accumulator_rows; }),
+             ms.end());
+    ks = op.layernorm ? std::vector<uint64_t>{op.k}
+                      : tileCandidates(op.k, chip.matrix_rows);
+    ns = tileCandidates(op.n, chip.matrix_cols);
+    std::sort(ms.rbegin(), ms.rend());
+    std::sort(ks.rbegin(), ks.rend());
+    std::sort(ns.rbegin(), ns.rend());
+  }
+};
+} // namespace
+
+uint64_t tessera::cost::matmulGroupMinSramBytes(const arch::ChipConfig &chip,
+                                                const MatMulGroupOp &op,
+                                                const Constraints &c) {
+  GroupCandidates g(chip, op);
+  if (g.ms.empty())
+    return 0;
+  return matmulGroupSramBytes(op, {g.ms.back(), g.ks.back(), g.ns.back()}, c);
+}
+
+std::optional<Choice<GemmTiling>>
+tessera::cost::searchMatMulGroup(const arch::ChipConfig &chip,
+                                 const MatMulGroupOp &op,
+                                 const Constraints &c) {
+  GroupCandidates g(chip, op);
+  const std::vector<uint64_t> &ms = g.ms, &ks = g.ks, &ns = g.ns;
+  std::optional<Choice<GemmTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tm : ms)
+    for (uint64_t tk : ks)
+      for (uint64_t tn : ns)
+        consider(
+            chip, c, GemmTiling{tm, tk, tn},
+            [&](const GemmTiling &t) { return matmulGroupKernel(op, t, c); },
+            best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}

@@ -165,7 +165,8 @@ struct FuseAttentionPass
     auto group = b.create<GroupOp>(
         a.getLoc(), TypeRange{a.getType()}, inputs.getArrayRef(),
         b.getStringAttr("attention"), b.getI64IntegerAttr(op.heads),
-        b.getStringAttr("row"), b.getStringAttr(why));
+        b.getStringAttr("row"), /*epilogue=*/ArrayAttr(),
+        /*prologue=*/StringAttr(), b.getStringAttr(why));
     MLIRContext *ctx = a.getContext();
     group->setAttr(
         "tsr.tiling",

@@ -27,7 +27,7 @@ func.func @too_many_heads(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
 // -----
 
 func.func @unknown_kind(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
-  // expected-error @+1 {{'tsr.group' op unknown kind "mlp" (expected "attention")}}
+  // expected-error @+1 {{'tsr.group' op unknown kind "mlp" (expected "attention" or "matmul")}}
   %g = tsr.group(%q) {kind = "mlp", heads_on_chip = 1 : i64, softmax = "row", why = ""} : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   ^bb0(%x: tensor<1x4x8xf32>):
     tsr.yield %x : tensor<1x4x8xf32>
@@ -44,4 +44,70 @@ func.func @arg_mismatch(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
     tsr.yield %x : tensor<1x4x8xf32>
   }
   return %g : tensor<1x4x8xf32>
+}
+
+// -----
+
+// A layernorm prologue normalizes whole rows: the tiling must keep K whole.
+func.func @ln_split_k(%x: tensor<16x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>, %w: tensor<64x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op a layernorm prologue normalizes whole rows: tk must be K = 64, got 32}}
+  %o = tsr.group(%x, %g, %b, %w) {kind = "matmul", prologue = "layernorm", why = "", tsr.tiling = {tm = 16 : i64, tk = 32 : i64, tn = 32 : i64}} : (tensor<16x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64xf32>, %a2: tensor<64xf32>, %a3: tensor<64x32xf32>):
+    %n = tsr.layernorm %a0, %a1, %a2 {axis = 1 : i64, epsilon = 1.0e-5 : f32} : tensor<16x64xf32>, tensor<64xf32>, tensor<64xf32> -> tensor<16x64xf32>
+    %m = tsr.matmul %n, %a3 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    tsr.yield %m : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @tile_too_big(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>, %c: tensor<32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op tiling 32x64x32 is not a tile of the 16x64x32 product}}
+  %o = tsr.group(%x, %w, %c) {kind = "matmul", epilogue = ["bias"], why = "", tsr.tiling = {tm = 32 : i64, tk = 64 : i64, tn = 32 : i64}} : (tensor<16x64xf32>, tensor<64x32xf32>, tensor<32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>, %a2: tensor<32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    %s = tsr.add %m, %a2 : tensor<16x32xf32>, tensor<32xf32> -> tensor<16x32xf32>
+    tsr.yield %s : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}
+
+// -----
+
+// The epilogue attribute must describe the region, in the order bias, gelu,
+// residual.
+func.func @epilogue_mismatch(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>, %c: tensor<32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op epilogue op 0 is "gelu" but the region has tsr.add}}
+  %o = tsr.group(%x, %w, %c) {kind = "matmul", epilogue = ["gelu"], why = ""} : (tensor<16x64xf32>, tensor<64x32xf32>, tensor<32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>, %a2: tensor<32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    %s = tsr.add %m, %a2 : tensor<16x32xf32>, tensor<32xf32> -> tensor<16x32xf32>
+    tsr.yield %s : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @epilogue_order(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op epilogue must be an ordered subset of ["bias", "gelu", "residual"]}}
+  %o = tsr.group(%x, %w) {kind = "matmul", epilogue = ["gelu", "bias"], why = ""} : (tensor<16x64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    tsr.yield %m : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @attention_attrs_on_matmul(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op heads_on_chip and softmax are attention attributes}}
+  %o = tsr.group(%x, %w) {kind = "matmul", heads_on_chip = 1 : i64, prologue = "layernorm", why = ""} : (tensor<16x64xf32>, tensor<64x32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    tsr.yield %m : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
 }

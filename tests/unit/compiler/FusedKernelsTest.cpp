@@ -5,7 +5,8 @@
 // compared with the FP32 reference executor; its DRAM traffic counted
 // against the closed form (scores and probabilities never leave SRAM); its
 // cost-model description against the simulated cycles; and the error when
-// not even one tile fits.
+// not even one tile fits. The same for the fused matmul kernel (a
+// layernorm prologue, a bias/GELU/residual epilogue).
 //
 //===----------------------------------------------------------------------===//
 #include "CodegenCheck.h"
@@ -131,6 +132,165 @@ TEST(FusedAttentionErrors, NoTileFitsNamesTheNodeAndBytes) {
                  "attention 'attn': the fused attention needs 8320 bytes of "
                  "SRAM for 8 query rows (K and V of one head, 40 score "
                  "columns), the chip has 2048");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The fused matmul (tsr.group kind "matmul")
+//===----------------------------------------------------------------------===//
+
+struct MatMulGroupShape {
+  int64_t batch = 1, m = 0, k = 0, n = 0;
+  bool layernorm = false, bias = false, gelu = false, tanhGelu = false,
+       residual = false;
+  int64_t tm = 0, tk = 0, tn = 0; ///< The recorded tile (0: search).
+};
+
+/// out = epilogue(prologue(x) W), x [batch, m, k], W [k, n].
+int matmulGroup(GraphBuilder &b, const MatMulGroupShape &s) {
+  std::vector<int> in{b.input("x", {s.batch, s.m, s.k}),
+                      b.weight("w", {s.k, s.n})};
+  if (s.layernorm) {
+    in.push_back(b.weight("gamma", {s.k}));
+    in.push_back(b.weight("beta", {s.k}));
+  }
+  if (s.bias)
+    in.push_back(b.weight("bias", {s.n}));
+  if (s.residual)
+    in.push_back(b.input("res", {s.batch, s.m, s.n}));
+  int o = b.node(NodeKind::FusedMatMul, "proj", in, {s.batch, s.m, s.n});
+  GraphNode &n = b.last();
+  n.layerNormPrologue = s.layernorm;
+  n.biasEpilogue = s.bias;
+  n.geluEpilogue = s.gelu;
+  n.tanhGelu = s.tanhGelu;
+  n.residualEpilogue = s.residual;
+  n.tileM = s.tm;
+  n.tileK = s.tk;
+  n.tileN = s.tn;
+  return o;
+}
+
+class FusedMatMul : public ::testing::TestWithParam<arch::ChipConfig> {};
+
+TEST_P(FusedMatMul, BiasGeluMatchesReference) {
+  GraphBuilder b;
+  b.output(matmulGroup(b, {2, 40, 200, 136, false, true, true}), "out");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(FusedMatMul, BiasResidualMatchesReference) {
+  GraphBuilder b;
+  b.output(matmulGroup(b, {1, 72, 96, 100, false, true, false, false, true}),
+           "out");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(FusedMatMul, LayerNormBiasTanhGeluResidualMatchesReference) {
+  // Every part at once; the recorded 32x160x64 tile is used where it is
+  // legal, the search takes over where it does not fit.
+  GraphBuilder b;
+  b.output(matmulGroup(
+               b, {1, 50, 160, 88, true, true, true, true, true, 32, 160, 64}),
+           "out");
+  checkAgainstReference(b, GetParam());
+}
+
+TEST_P(FusedMatMul, LayerNormOnlyMatchesReference) {
+  GraphBuilder b;
+  b.output(matmulGroup(b, {3, 16, 96, 40, true}), "out");
+  checkAgainstReference(b, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Chips, FusedMatMul, ::testing::ValuesIn(testChips()),
+                         [](const auto &info) { return info.param.name; });
+
+TEST(FusedMatMulTraffic, IntermediatesNeverLeaveSram) {
+  // The product, its bias, GELU and residual, and the layernorm of A: one
+  // store of the result, no scratch tensor, every A row loaded once (whole
+  // K rows), bias/gamma/beta loaded once.
+  GraphBuilder b;
+  const int64_t m = 128, k = 256, n = 192;
+  b.output(matmulGroup(b, {1, m, k, n, true, true, true, false, true}), "out");
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  arch::Program prog = generateProgram(b.g, chip);
+  uint64_t stored = 0;
+  for (const arch::Instr &in : prog.instrs)
+    if (in.op == arch::Opcode::DmaStore)
+      stored += in.dmaBytes();
+  EXPECT_EQ(stored, uint64_t(m * n * 2));
+  for (const arch::TensorInfo &t : prog.tensors)
+    EXPECT_NE(t.kind, arch::TensorKind::Scratch) << t.name;
+  // Every row of A normalized exactly once, every output element through
+  // GELU exactly once.
+  uint64_t lnRows = 0, geluElems = 0;
+  for (const arch::Instr &in : prog.instrs) {
+    if (in.op == arch::Opcode::VecLayerNorm) {
+      lnRows += in.dims[0];
+      EXPECT_EQ(in.dims[1], uint32_t(k));
+    }
+    if (in.op == arch::Opcode::VecGelu)
+      geluElems += uint64_t(in.dims[0]) * in.dims[1];
+  }
+  EXPECT_EQ(lnRows, uint64_t(m));
+  EXPECT_EQ(geluElems, uint64_t(m * n));
+}
+
+TEST(FusedMatMulTraffic, CostModelMatchesSimulator) {
+  // cost::matmulGroupKernel against the simulated cycles on the perception
+  // network's products (768 tokens, width 448, MLP 1792): the layernorm +
+  // QKV projection + bias, LN2 + MLP1 + bias + GELU, and MLP2 + bias +
+  // residual, at 32, 8 and 2 MiB of SRAM. Less SRAM never helps.
+  struct Case {
+    const char *name;
+    MatMulGroupShape s;
+  };
+  for (const Case &c :
+       {Case{"ln+qkv+bias", {1, 768, 448, 1344, true, true}},
+        Case{"ln+mlp1+bias+gelu", {1, 768, 448, 1792, true, true, true}},
+        Case{"mlp2+bias+residual",
+             {1, 768, 1792, 448, false, true, false, false, true}}}) {
+    uint64_t lastCycles = 0;
+    for (uint64_t sram :
+         {uint64_t(32) << 20, uint64_t(8) << 20, uint64_t(2) << 20}) {
+      GraphBuilder b;
+      b.output(matmulGroup(b, c.s), "out");
+      arch::ChipConfig chip = chipWithSram(sram);
+      std::vector<cost::Kernel> plans;
+      arch::Program prog = generateProgram(b.g, chip, &plans);
+      ASSERT_EQ(plans.size(), 1u);
+      EXPECT_EQ(plans[0].kind, "matmul-group");
+      sim::SimOptions so;
+      so.functional = false;
+      sim::SimResult r = sim::simulateFrame(prog, chip, {}, so);
+      cost::SequenceCost est = cost::evaluateSequence(chip, plans);
+      double err = double(est.latencyCycles) / double(r.totalCycles) - 1;
+      std::printf("fused matmul %s, SRAM %llu: simulated %llu, model %llu "
+                  "(%+.2f%%), SRAM used %llu\n",
+                  c.name, (unsigned long long)sram,
+                  (unsigned long long)r.totalCycles,
+                  (unsigned long long)est.latencyCycles, 100 * err,
+                  (unsigned long long)prog.sramBytesUsed);
+      EXPECT_LT(std::fabs(err), 0.05) << c.name << " " << sram;
+      EXPECT_EQ(plans[0].sramBytes, prog.sramBytesUsed);
+      EXPECT_GE(r.totalCycles, lastCycles);
+      lastCycles = r.totalCycles;
+    }
+  }
+}
+
+TEST(FusedMatMulErrors, NoTileFitsNamesTheNodeAndBytes) {
+  // A layernorm prologue keeps whole K rows: 8 rows of K = 4096 (two A
+  // slots of 64 KiB, two B slots of 4096 x 12) do not fit 64 KiB.
+  GraphBuilder b;
+  b.output(matmulGroup(b, {1, 64, 4096, 64, true, true}), "out");
+  try {
+    generateProgram(b.g, chipWithSram(64 << 10));
+    FAIL() << "expected a CodegenError";
+  } catch (const CodegenError &e) {
+    EXPECT_STREQ(e.what(),
+                 "fused matmul 'proj': no tiling of the fused 64x4096x64 "
+                 "product fits 65536 bytes of SRAM; the smallest needs 344576");
   }
 }
 

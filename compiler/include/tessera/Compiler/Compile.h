@@ -27,10 +27,12 @@ namespace tessera::compiler {
 
 /// Which fusions the pass pipeline applies (docs/fusion.md).
 enum class Pipeline {
-  Unfused, ///< Every graph op its own kernel, inputs and outputs in DRAM.
-  Fused,   ///< tsr-fuse-attention: attention as one kernel.
+  Unfused,  ///< Every graph op its own kernel, inputs and outputs in DRAM.
+  Standard, ///< tsr-fuse-layernorm: layernorm into its projection (the
+            ///< exported QKV projection is already one packed matmul).
+  Fused,    ///< tsr-fuse-attention, tsr-fuse-epilogue, tsr-fuse-layernorm.
 };
-/// "unfused", "fused".
+/// "unfused", "standard", "fused".
 const char *pipelineName(Pipeline p);
 /// Parses a pipeline name; false when unknown.
 bool parsePipeline(const std::string &name, Pipeline &out);

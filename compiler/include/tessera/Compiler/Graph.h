@@ -50,10 +50,10 @@ enum class NodeKind : uint8_t {
   ReduceSum,  ///< inputs {x}; axes (sorted); the output shape says keepdims.
   ReduceMean, ///< inputs {x}; axes.
   ReduceMax,  ///< inputs {x}; axes.
-  Erf,       ///< inputs {x}.
-  Gelu,      ///< inputs {x}.
-  Transpose, ///< inputs {x}; perm.
-  Reshape,   ///< inputs {x}: same elements, new shape (no data movement).
+  Erf,        ///< inputs {x}.
+  Gelu,       ///< inputs {x}.
+  Transpose,  ///< inputs {x}; perm.
+  Reshape,    ///< inputs {x}: same elements, new shape (no data movement).
   // CNN and miscellaneous ops.
   Conv,        ///< inputs {x, w, b}: NCHW; strides, pads, dilations, groups.
   MaxPool,     ///< inputs {x}: NCHW; kernel, strides, pads.
@@ -69,6 +69,10 @@ enum class NodeKind : uint8_t {
   Expand,      ///< inputs {x}: broadcast to the output's shape.
   // Fused kernels (issue 10, docs/fusion.md).
   Attention, ///< inputs {q, k, v}: a tsr.group of kind "attention".
+  /// inputs {a, b[, gamma, beta][, bias][, residual]}: a tsr.group of kind
+  /// "matmul": out[M, N] = epilogue(prologue(a)[M, K] * b[K, N]), b a 2-D
+  /// weight, a's leading axes folded into M, out M*N elements (any shape).
+  FusedMatMul,
 };
 const char *nodeKindName(NodeKind k);
 
@@ -105,6 +109,12 @@ struct GraphNode {
   float scale = 1.0f; ///< Attention: applied to Q.
   std::vector<std::vector<int64_t>> qkvLayout;
   int64_t tileRows = 0; ///< Attention: query rows per tile (0: search).
+  /// FusedMatMul: a layernorm prologue on a's rows (epsilon above; gamma
+  /// and beta inputs), the epilogue (a 1-D bias [N], GELU (tanhGelu above),
+  /// a residual of M*N elements) and the tile recorded in the IR (0: search).
+  bool layerNormPrologue = false, biasEpilogue = false, geluEpilogue = false,
+       residualEpilogue = false;
+  int64_t tileM = 0, tileK = 0, tileN = 0;
 };
 
 struct Graph {

@@ -381,6 +381,50 @@ std::optional<Choice<AttentionTiling>>
 searchAttention(const arch::ChipConfig &chip, const AttentionOp &op,
                 const Constraints &c = {});
 
+/// A matrix product with its prologue and epilogue fused into one kernel (a
+/// `tsr.group` of kind "matmul", docs/fusion.md): out[M,N] = epilogue(
+/// prologue(A)[M,K] * B[K,N]), B shared (a weight; any batch of A folded
+/// into M). The kernel is gemmKernel's loop nest with
+///  * `layernorm`: each A row tile (the whole K row: tk must be K) is
+///    normalized in place in SRAM by the vector unit (vec.layernorm with
+///    gamma and beta, 1 x K each, resident) before the matrix unit reads it;
+///    the normalized tensor never goes to DRAM;
+///  * on each output tile, after its last K step, in place in the output
+///    slot: `bias` (vec.add of the resident 1 x N row), `gelu` (vec.gelu,
+///    or vec.gelu_tanh with `tanhGelu`), `residual` (vec.add of an [M, N]
+///    tile loaded by DMA into its own two slots), then the one store.
+struct MatMulGroupOp {
+  uint64_t m = 0, k = 0, n = 0;
+  bool layernorm = false, bias = false, gelu = false, tanhGelu = false,
+       residual = false;
+  std::string a = "a", b = "b", out = "out", gamma = "gamma", beta = "beta",
+              biasTensor = "bias", residualTensor = "residual";
+};
+/// SRAM of the fused matmul kernel: the resident rows (bias al(N e), gamma
+/// and beta al(K e) each), then two slots each of A, B, the output tile, the
+/// FP32 accumulator (when K takes several steps) and the residual tile.
+uint64_t matmulGroupSramBytes(const MatMulGroupOp &op, const GemmTiling &t,
+                              const Constraints &c = {});
+Kernel matmulGroupKernel(const MatMulGroupOp &op, const GemmTiling &t,
+                         const Constraints &c = {});
+/// Why a tiling of the group is illegal (a non-positive tile, tk != K with
+/// a layernorm prologue, tm above matrix_accumulator_rows, more SRAM than
+/// the budget), or nullopt.
+std::optional<std::string> checkMatMulGroup(const arch::ChipConfig &chip,
+                                            const MatMulGroupOp &op,
+                                            const GemmTiling &t,
+                                            const Constraints &c = {});
+/// The footprint of the search's smallest candidate tile (what the error
+/// names when nothing fits).
+uint64_t matmulGroupMinSramBytes(const arch::ChipConfig &chip,
+                                 const MatMulGroupOp &op,
+                                 const Constraints &c = {});
+/// The lowest-latency legal tiling (searchGemm's candidates and tie rule;
+/// tk = K with a layernorm prologue); nullopt when none fits.
+std::optional<Choice<GemmTiling>>
+searchMatMulGroup(const arch::ChipConfig &chip, const MatMulGroupOp &op,
+                  const Constraints &c = {});
+
 } // namespace tessera::cost
 
 #endif // TESSERA_COSTMODEL_COSTMODEL_H

@@ -58,8 +58,8 @@ LogicalResult verifyBroadcast(Operation *op, ArrayRef<int64_t> lhs,
 
 LogicalResult verifyAxis(Operation *op, int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
-    return op->emitOpError() << "axis " << axis << " is out of range for rank "
-                             << rank;
+    return op->emitOpError()
+           << "axis " << axis << " is out of range for rank " << rank;
   return success();
 }
 
@@ -76,8 +76,7 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
-template <typename BinaryOp>
-static LogicalResult verifyBinary(BinaryOp op) {
+template <typename BinaryOp> static LogicalResult verifyBinary(BinaryOp op) {
   return verifyBroadcast(op, tensorOf(op.getLhs()).getShape(),
                          tensorOf(op.getRhs()).getShape(),
                          tensorOf(op.getResult()).getShape());
@@ -92,8 +91,8 @@ LogicalResult MatMulOp::verify() {
   ArrayRef<int64_t> b = tensorOf(getRhs()).getShape();
   ArrayRef<int64_t> c = tensorOf(getResult()).getShape();
   if (a.size() < 2 || b.size() < 2)
-    return emitOpError() << "operands must have rank >= 2, got "
-                         << shapeStr(a) << " and " << shapeStr(b);
+    return emitOpError() << "operands must have rank >= 2, got " << shapeStr(a)
+                         << " and " << shapeStr(b);
   if (a.back() != b[b.size() - 2])
     return emitOpError() << "contraction mismatch: lhs " << shapeStr(a)
                          << " has K = " << a.back() << ", rhs " << shapeStr(b)
@@ -171,8 +170,8 @@ LogicalResult TransposeOp::verify() {
 LogicalResult ReshapeOp::verify() {
   RankedTensorType in = tensorOf(getInput()), out = tensorOf(getResult());
   if (in.getNumElements() != out.getNumElements())
-    return emitOpError() << "cannot reshape " << shapeStr(in.getShape())
-                         << " (" << in.getNumElements() << " elements) to "
+    return emitOpError() << "cannot reshape " << shapeStr(in.getShape()) << " ("
+                         << in.getNumElements() << " elements) to "
                          << shapeStr(out.getShape()) << " ("
                          << out.getNumElements() << " elements)";
   return success();
@@ -269,24 +268,21 @@ static LogicalResult verifyReduce(Operation *op, Value input, Value result,
       expected.push_back(1);
   }
   if (next != axes.size())
-    return op->emitOpError() << "axes must be sorted, distinct and in 0.."
-                             << in.size() - 1;
+    return op->emitOpError()
+           << "axes must be sorted, distinct and in 0.." << in.size() - 1;
   if (ArrayRef<int64_t>(expected) != out)
     return op->emitOpError() << "result shape " << shapeStr(out)
                              << " should be " << shapeStr(expected);
   return success();
 }
 LogicalResult ReduceMeanOp::verify() {
-  return verifyReduce(*this, getInput(), getResult(), getAxes(),
-                      getKeepdims());
+  return verifyReduce(*this, getInput(), getResult(), getAxes(), getKeepdims());
 }
 LogicalResult ReduceSumOp::verify() {
-  return verifyReduce(*this, getInput(), getResult(), getAxes(),
-                      getKeepdims());
+  return verifyReduce(*this, getInput(), getResult(), getAxes(), getKeepdims());
 }
 LogicalResult ReduceMaxOp::verify() {
-  return verifyReduce(*this, getInput(), getResult(), getAxes(),
-                      getKeepdims());
+  return verifyReduce(*this, getInput(), getResult(), getAxes(), getKeepdims());
 }
 
 LogicalResult AttentionOp::verify() {
@@ -481,6 +477,166 @@ LogicalResult ExpandOp::verify() {
   return success();
 }
 
+bool tessera::tsr::movesNoData(Operation *op) {
+  if (isa<ReshapeOp>(op))
+    return true;
+  auto t = dyn_cast<TransposeOp>(op);
+  if (!t)
+    return false;
+  ArrayRef<int64_t> in = tensorOf(t.getInput()).getShape();
+  int64_t prev = -1;
+  for (int64_t p : t.getPerm())
+    if (in[p] != 1) {
+      if (p < prev)
+        return false;
+      prev = p;
+    }
+  return true;
+}
+
+FailureOr<MatMulGroupParts> tessera::tsr::matchMatMulGroup(GroupOp g,
+                                                           std::string &error) {
+  Block &body = g.getBody().front();
+  MatMulGroupParts parts;
+  auto fail = [&](const std::string &msg) -> FailureOr<MatMulGroupParts> {
+    error = msg;
+    return failure();
+  };
+  auto argIndex = [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == &body ? int(arg.getArgNumber()) : -1;
+  };
+  auto mms = body.getOps<MatMulOp>();
+  if (std::distance(mms.begin(), mms.end()) != 1)
+    return fail("kind \"matmul\" holds exactly one tsr.matmul");
+  parts.matmul = *mms.begin();
+  unsigned used = 1;
+  ArrayRef<int64_t> bs = tensorOf(parts.matmul.getRhs()).getShape();
+  parts.b = argIndex(parts.matmul.getRhs());
+  if (parts.b < 0 || bs.size() != 2)
+    return fail("the matmul's B must be a 2-D group operand (a weight)");
+  parts.k = bs[0];
+  parts.n = bs[1];
+  parts.m = tensorOf(parts.matmul.getLhs()).getNumElements() / parts.k;
+  // A: a group operand, or the layernorm prologue, through free moves.
+  Value a = parts.matmul.getLhs();
+  while (Operation *def = a.getDefiningOp()) {
+    if (!movesNoData(def))
+      break;
+    if (!def->hasOneUse())
+      return fail("an op between the prologue and the matmul has another "
+                  "user");
+    ++used;
+    a = def->getOperand(0);
+  }
+  std::optional<StringRef> prologue = g.getPrologue();
+  if (prologue && *prologue != "layernorm")
+    return fail("unknown prologue \"" + prologue->str() +
+                "\" (expected \"layernorm\")");
+  if (prologue) {
+    auto ln = a.getDefiningOp<LayerNormOp>();
+    if (!ln || !ln->hasOneUse())
+      return fail("prologue \"layernorm\" needs a tsr.layernorm feeding "
+                  "only the matmul's A");
+    int64_t rank = int64_t(tensorOf(ln.getInput()).getRank());
+    int64_t axis = int64_t(ln.getAxis());
+    if ((axis < 0 ? axis + rank : axis) != rank - 1)
+      return fail("the layernorm prologue normalizes the last axis only");
+    parts.layernorm = ln;
+    parts.a = argIndex(ln.getInput());
+    parts.gamma = argIndex(ln.getScale());
+    parts.beta = argIndex(ln.getBias());
+    if (parts.a < 0 || parts.gamma < 0 || parts.beta < 0)
+      return fail("the layernorm's operands must be group operands");
+    ++used;
+  } else {
+    parts.a = argIndex(a);
+    if (parts.a < 0)
+      return fail("the matmul's A must be a group operand (through free "
+                  "reshapes and transposes)");
+  }
+  // The epilogue: a chain of single-use ops from the product to the yield.
+  SmallVector<StringRef> want;
+  if (std::optional<ArrayAttr> ep = g.getEpilogue())
+    for (Attribute e : *ep)
+      want.push_back(cast<StringAttr>(e).getValue());
+  static const char *const kOrder[] = {"bias", "gelu", "residual"};
+  size_t order = 0;
+  for (StringRef w : want) {
+    while (order < 3 && w != kOrder[order])
+      ++order;
+    if (order == 3)
+      return fail("epilogue must be an ordered subset of [\"bias\", "
+                  "\"gelu\", \"residual\"]");
+    ++order;
+  }
+  if (want.empty() && !prologue)
+    return fail("kind \"matmul\" fuses a prologue or an epilogue");
+  Value cur = parts.matmul.getResult();
+  size_t next = 0;
+  auto yield = cast<YieldOp>(body.getTerminator());
+  while (true) {
+    if (!cur.hasOneUse())
+      return fail("an epilogue value has more than one user");
+    Operation *user = *cur.getUsers().begin();
+    if (user == yield.getOperation())
+      break;
+    ++used;
+    if (movesNoData(user)) {
+      cur = user->getResult(0);
+      continue;
+    }
+    StringRef got = isa<GeluOp>(user) ? "gelu" : isa<AddOp>(user) ? "add" : "";
+    if (got.empty())
+      return fail("'" + user->getName().getStringRef().str() +
+                  "' is not an epilogue op (bias, gelu, residual)");
+    if (next == want.size())
+      return fail("the region has more epilogue ops than the epilogue "
+                  "attribute names");
+    StringRef w = want[next++];
+    if ((w == "gelu") != isa<GeluOp>(user))
+      return fail("epilogue op " + std::to_string(next - 1) + " is \"" +
+                  w.str() + "\" but the region has " +
+                  user->getName().getStringRef().str());
+    if (auto gelu = dyn_cast<GeluOp>(user)) {
+      parts.gelu = true;
+      parts.tanhGelu = gelu.getApproximate() == "tanh";
+    } else {
+      auto add = cast<AddOp>(user);
+      Value other = add.getLhs() == cur ? add.getRhs() : add.getLhs();
+      int idx = argIndex(other);
+      if (w == "gelu" || idx < 0 ||
+          tensorOf(add.getResult()).getShape() != tensorOf(cur).getShape())
+        return fail("epilogue op " + std::to_string(next - 1) + " (\"" +
+                    w.str() +
+                    "\") must add a group operand without broadcasting the "
+                    "product");
+      if (w == "bias") {
+        ArrayRef<int64_t> s = tensorOf(other).getShape();
+        if (s.empty() || s.back() != parts.n ||
+            tensorOf(other).getNumElements() != parts.n)
+          return fail("the bias must have N = " + std::to_string(parts.n) +
+                      " elements along the last axis");
+        parts.bias = idx;
+      } else {
+        if (tensorOf(other).getShape() != tensorOf(cur).getShape())
+          return fail("the residual must have the product's shape");
+        parts.residual = idx;
+      }
+    }
+    cur = user->getResult(0);
+  }
+  if (next != want.size())
+    return fail("the epilogue attribute names " + std::to_string(want.size()) +
+                " ops, the region has " + std::to_string(next));
+  if (yield.getValues().size() != 1 || g.getNumResults() != 1)
+    return fail("kind \"matmul\" has one result");
+  if (used + 1 != body.getOperations().size())
+    return fail("the region holds ops that are neither the prologue, the "
+                "matmul nor the epilogue");
+  return parts;
+}
+
 LogicalResult GroupOp::verify() {
   Block &body = getBody().front();
   if (body.getNumArguments() != getInputs().size())
@@ -497,21 +653,55 @@ LogicalResult GroupOp::verify() {
     return emitOpError() << "yields " << yield.getValues().size()
                          << " values whose types differ from the group's "
                          << getNumResults() << " results";
-  if (getSoftmax() != "row" && getSoftmax() != "online")
-    return emitOpError() << "softmax must be \"row\" or \"online\", got \""
-                         << getSoftmax() << "\"";
+  auto tiling = (*this)->getAttrOfType<DictionaryAttr>("tsr.tiling");
+  auto tile = [&](StringRef name) -> int64_t {
+    auto v = tiling ? tiling.getAs<IntegerAttr>(name) : IntegerAttr();
+    return v ? v.getInt() : -1;
+  };
+  if (getKind() == "matmul") {
+    if (getHeadsOnChip() || getSoftmax())
+      return emitOpError() << "heads_on_chip and softmax are attention "
+                              "attributes";
+    std::string error;
+    FailureOr<MatMulGroupParts> parts = matchMatMulGroup(*this, error);
+    if (failed(parts))
+      return emitOpError() << error;
+    if (tiling) {
+      int64_t tm = tile("tm"), tk = tile("tk"), tn = tile("tn");
+      if (tm < 1 || tk < 1 || tn < 1 || tm > parts->m || tk > parts->k ||
+          tn > parts->n)
+        return emitOpError() << "tiling " << tm << "x" << tk << "x" << tn
+                             << " is not a tile of the " << parts->m << "x"
+                             << parts->k << "x" << parts->n << " product";
+      if (parts->layernorm && tk != parts->k)
+        return emitOpError()
+               << "a layernorm prologue normalizes whole rows: tk must be K = "
+               << parts->k << ", got " << tk;
+    }
+    return success();
+  }
   if (getKind() != "attention")
     return emitOpError() << "unknown kind \"" << getKind()
-                         << "\" (expected \"attention\")";
+                         << "\" (expected \"attention\" or \"matmul\")";
+  if (!getSoftmax() || !getHeadsOnChip())
+    return emitOpError() << "kind \"attention\" needs softmax and "
+                            "heads_on_chip";
+  if (getEpilogue() || getPrologue())
+    return emitOpError() << "epilogue and prologue are matmul attributes";
+  if (*getSoftmax() != "row" && *getSoftmax() != "online")
+    return emitOpError() << "softmax must be \"row\" or \"online\", got \""
+                         << *getSoftmax() << "\"";
   auto attns = body.getOps<AttentionOp>();
   if (std::distance(attns.begin(), attns.end()) != 1)
     return emitOpError() << "kind \"attention\" holds exactly one "
                             "tsr.attention";
   AttentionOp a = *attns.begin();
   int64_t heads = static_cast<int64_t>(a.getHeads());
-  if (static_cast<int64_t>(getHeadsOnChip()) < 1 ||
-      static_cast<int64_t>(getHeadsOnChip()) > heads)
+  if (static_cast<int64_t>(*getHeadsOnChip()) < 1 ||
+      static_cast<int64_t>(*getHeadsOnChip()) > heads)
     return emitOpError() << "heads_on_chip must be in [1, " << heads
-                         << "], got " << getHeadsOnChip();
+                         << "], got " << *getHeadsOnChip();
+  if (tiling && tile("tq") < 1)
+    return emitOpError() << "tiling tq must be positive";
   return success();
 }

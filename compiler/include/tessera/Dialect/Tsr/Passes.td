@@ -78,4 +78,47 @@ def TsrFuseAttention : Pass<"tsr-fuse-attention", "mlir::ModuleOp"> {
   ];
 }
 
+def TsrFuseEpilogue : Pass<"tsr-fuse-epilogue", "mlir::ModuleOp"> {
+  let summary = "Fuse bias, GELU and residual adds into the matmul's kernel";
+  let description = [{
+    A `tsr.matmul` with a 2-D B followed by a bias add (a tensor of N
+    elements broadcast over the last axis, either operand order), optionally
+    `tsr.gelu`, optionally a residual add (a same-shaped tensor), seen
+    through reshapes and transposes that move only axes of extent 1, each
+    value with one user, becomes a `tsr.group` of kind `"matmul"` with
+    `epilogue = [...]`: the vector unit applies the ops to each output tile
+    in SRAM before its one store, so the intermediates never go to DRAM.
+    The tile is chosen by the cost model (cost::searchMatMulGroup) and
+    recorded as `tsr.tiling`; when nothing fits the SRAM the ops stay
+    unfused (the remark says why).
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
+def TsrFuseLayerNorm : Pass<"tsr-fuse-layernorm", "mlir::ModuleOp"> {
+  let summary = "Fuse a last-axis layernorm into the projections it feeds";
+  let description = [{
+    A `tsr.layernorm` over the last axis whose every user is a matrix
+    product's A (a `tsr.matmul` with a 2-D B, or the A operand of a
+    `tsr.group` of kind `"matmul"`), seen through reshapes and transposes
+    that move only axes of extent 1, becomes the prologue of each product's
+    group (`prologue = "layernorm"`): the kernel normalizes each A row tile
+    (whole rows: tk = K) in SRAM before the matrix unit reads it, and the
+    normalized tensor never goes to DRAM. When the whole-K tiles do not fit
+    the SRAM, or the layernorm has another user, it stays unfused (the
+    remark says why).
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
 #endif // TESSERA_DIALECT_TSR_PASSES_TD

@@ -1,4 +1,5 @@
-//===- Tsr.h - the tsr graph dialect -----------------------------*- C++ -*-===//
+//===- Tsr.h - the tsr graph dialect -----------------------------*- C++
+//-*-===//
 //
 // Part of Tessera. The graph-level dialect the ONNX importer produces and the
 // code generator consumes; the ops are defined in TsrOps.td and documented in
@@ -46,6 +47,33 @@ std::unique_ptr<mlir::Pass> createExpandAttentionPass();
 /// `tsr-fuse-attention` for `chip` (the pass's options read a config file).
 std::unique_ptr<mlir::Pass>
 createFuseAttentionPass(const arch::ChipConfig &chip);
+
+/// `tsr-fuse-epilogue` / `tsr-fuse-layernorm` for `chip`
+/// (lib/Transforms/FuseMatMul.cpp, docs/fusion.md).
+std::unique_ptr<mlir::Pass>
+createFuseEpiloguePass(const arch::ChipConfig &chip);
+std::unique_ptr<mlir::Pass>
+createFuseLayerNormPass(const arch::ChipConfig &chip);
+
+/// True for a tsr.reshape, and for a tsr.transpose that moves only axes of
+/// extent 1: the element order is unchanged (no data moves on the chip).
+bool movesNoData(mlir::Operation *op);
+
+/// The parts of a tsr.group of kind "matmul", matched against its
+/// `prologue` and `epilogue` attributes (the group verifier, the passes and
+/// graph extraction share this). Operand fields are indices of the group's
+/// operands (-1: absent).
+struct MatMulGroupParts {
+  MatMulOp matmul;
+  LayerNormOp layernorm; ///< Null without a prologue.
+  int a = -1, b = -1, gamma = -1, beta = -1, bias = -1, residual = -1;
+  bool gelu = false, tanhGelu = false;
+  int64_t m = 0, k = 0, n = 0; ///< The product, A's rows folded into M.
+};
+/// Fails with a message (for the verifier) when the region does not hold
+/// what the attributes say.
+mlir::FailureOr<MatMulGroupParts> matchMatMulGroup(GroupOp g,
+                                                   std::string &error);
 
 /// Registers Tessera's tsr passes with the global pass registry.
 void registerPasses();

@@ -530,11 +530,26 @@ def Tsr_GroupOp : Tsr_Op<"group", [IsolatedFromAbove, SingleBlock]> {
       `"attention"`: the region holds one `tsr.attention` whose q, k and v
       are block arguments, or slices of them along the last axis (a packed
       QKV projection read in place) seen through free transposes.
+      `"matmul"`: the region holds one `tsr.matmul` whose B is a 2-D block
+      argument (a weight), optionally a last-axis `tsr.layernorm` of a
+      block argument feeding its A (`prologue = "layernorm"`, seen through
+      reshapes and transposes that move only axes of extent 1), and the
+      `epilogue` ops on its result in order: `"bias"` (a `tsr.add` of a
+      block argument of N elements), `"gelu"` (`tsr.gelu`), `"residual"`
+      (a `tsr.add` of a same-shaped block argument), through free
+      reshapes and transposes; its one result is the last of them.
     * `heads_on_chip`: how many heads keep their K, V, scores and
-      probabilities in SRAM (every head for `"attention"`).
+      probabilities in SRAM (every head for `"attention"`; attention only).
     * `softmax`: `"row"` (a head's whole score rows fit SRAM) or `"online"`
-      (streaming over K/V tiles).
+      (streaming over K/V tiles); attention only.
+    * `epilogue`, `prologue`: the ops fused around the matrix product
+      (matmul only).
     * `why`: the pass's reason, with the bytes it weighed.
+
+    A `tsr.tiling` dictionary (tm, tk, tn for "matmul", tq for "attention")
+    records the tile the cost model chose; the verifier rejects a
+    non-positive tile, one larger than the product, and for a layernorm
+    prologue a tk that is not the whole K (a row is normalized at once).
 
     ```mlir
     %o = tsr.group(%qkv) {kind = "attention", heads_on_chip = 2 : i64,
@@ -548,7 +563,10 @@ def Tsr_GroupOp : Tsr_Op<"group", [IsolatedFromAbove, SingleBlock]> {
     ```
   }];
   let arguments = (ins Variadic<Tsr_Tensor>:$inputs, StrAttr:$kind,
-                   I64Attr:$heads_on_chip, StrAttr:$softmax, StrAttr:$why);
+                   OptionalAttr<I64Attr>:$heads_on_chip,
+                   OptionalAttr<StrAttr>:$softmax,
+                   OptionalAttr<StrArrayAttr>:$epilogue,
+                   OptionalAttr<StrAttr>:$prologue, StrAttr:$why);
   let results = (outs Variadic<Tsr_Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -1,0 +1,459 @@
+//===- FuseMatMul.cpp - prologue and epilogue fusion into a matmul --------===//
+//
+// Part of Tessera. Two passes that build `tsr.group` ops of kind "matmul"
+// (docs/fusion.md), each its own flag so its effect is measured alone:
+//
+//   tsr-fuse-epilogue:  matmul -> bias add [-> gelu] [-> residual add]
+//     (any non-empty ordered subset, through free reshapes/transposes,
+//     every value with one user) becomes one group {epilogue = [...]};
+//   tsr-fuse-layernorm: a last-axis layernorm whose users are all matrix
+//     products' A (bare matmuls or matmul groups, through free moves)
+//     becomes the prologue of each one's group {prologue = "layernorm"}.
+//
+// Each group's tile is the cost model's choice (cost::searchMatMulGroup,
+// memoized per shape: a 40-layer network has a handful of distinct
+// products) recorded as `tsr.tiling`, with the bytes weighed in `why`.
+// When no tile fits the SRAM the ops stay as they are, with a remark.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <map>
+#include <optional>
+#include <tuple>
+
+namespace tessera::tsr {
+#define GEN_PASS_DEF_TSRFUSEEPILOGUE
+#define GEN_PASS_DEF_TSRFUSELAYERNORM
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+} // namespace tessera::tsr
+
+using namespace mlir;
+using namespace tessera;
+using namespace tessera::tsr;
+
+namespace {
+
+int64_t elements(Value v) {
+  return cast<RankedTensorType>(v.getType()).getNumElements();
+}
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// The chip and budget of a fusion pass, and its memoized tile searches.
+struct Planner {
+  std::optional<arch::ChipConfig> chip;
+  uint64_t sramBytes = 0;
+  using Key =
+      std::tuple<uint64_t, uint64_t, uint64_t, bool, bool, bool, bool, bool>;
+  std::map<Key, std::optional<cost::Choice<cost::GemmTiling>>> memo;
+
+  LogicalResult init(ModuleOp module, const std::string &config) {
+    if (chip)
+      return success();
+    try {
+      chip = config.empty() ? arch::ChipConfig::reference()
+                            : arch::ChipConfig::load(config);
+    } catch (const std::exception &e) {
+      module.emitError() << e.what();
+      return failure();
+    }
+    return success();
+  }
+  cost::Constraints constraints() const {
+    cost::Constraints c;
+    c.sramBytes = sramBytes;
+    return c;
+  }
+  uint64_t budget() const { return constraints().budget(*chip); }
+  const std::optional<cost::Choice<cost::GemmTiling>> &
+  search(const cost::MatMulGroupOp &op) {
+    Key key{op.m,    op.k,    op.n,        op.layernorm,
+            op.bias, op.gelu, op.tanhGelu, op.residual};
+    auto it = memo.find(key);
+    if (it == memo.end())
+      it = memo.emplace(key, cost::searchMatMulGroup(*chip, op, constraints()))
+               .first;
+    return it->second;
+  }
+  /// The smallest footprint, for the remark when nothing fits.
+  uint64_t smallest(const cost::MatMulGroupOp &op) const {
+    return cost::matmulGroupMinSramBytes(*chip, op, constraints());
+  }
+};
+
+std::string mib(uint64_t bytes) {
+  if (bytes < (1u << 20))
+    return std::to_string(bytes) + " B";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+/// The group's reason: what stays on chip and the bytes weighed.
+std::string whyOf(const cost::MatMulGroupOp &op,
+                  const cost::Choice<cost::GemmTiling> &best, uint64_t budget) {
+  uint64_t e = 2, tile = op.m * op.n * e;
+  std::string what, sep;
+  unsigned trips = 0;
+  if (op.layernorm) {
+    what +=
+        "the layernorm of A's rows (whole rows of K = " + std::to_string(op.k) +
+        ", " + std::to_string(op.m * op.k * e) + " B normalized in SRAM)";
+    sep = "; ";
+    ++trips;
+  }
+  std::string ep;
+  for (auto [on, name] :
+       {std::pair{op.bias, "bias"},
+        std::pair{op.gelu, op.tanhGelu ? "gelu(tanh)" : "gelu"},
+        std::pair{op.residual, "residual"}})
+    if (on) {
+      ep += (ep.empty() ? "" : " + ") + std::string(name);
+      ++trips;
+    }
+  if (!ep.empty())
+    what += sep + ep + " applied to each output tile before its one store";
+  uint64_t removed = (op.layernorm ? 2 * op.m * op.k * e : 0) +
+                     2 * tile * (trips - (op.layernorm ? 1 : 0));
+  return what + ": " + std::to_string(trips) + " DRAM round trip" +
+         (trips == 1 ? "" : "s") + " (" + std::to_string(removed) +
+         " B) removed; " + std::to_string(best.tiling.tm) + "x" +
+         std::to_string(best.tiling.tk) + "x" + std::to_string(best.tiling.tn) +
+         " tiles of the " + std::to_string(op.m) + "x" + std::to_string(op.k) +
+         "x" + std::to_string(op.n) + " product use " +
+         std::to_string(best.cost.sramBytes) + " B of " + mib(budget) +
+         " of SRAM";
+}
+
+void setTiling(GroupOp g, const cost::Choice<cost::GemmTiling> &best) {
+  Builder b(g.getContext());
+  g->setAttr(
+      "tsr.tiling",
+      b.getDictionaryAttr(
+          {b.getNamedAttr("tm", b.getI64IntegerAttr(int64_t(best.tiling.tm))),
+           b.getNamedAttr("tk", b.getI64IntegerAttr(int64_t(best.tiling.tk))),
+           b.getNamedAttr("tn", b.getI64IntegerAttr(int64_t(best.tiling.tn))),
+           b.getNamedAttr("sram_bytes",
+                          b.getI64IntegerAttr(int64_t(best.cost.sramBytes))),
+           b.getNamedAttr("dram_bytes",
+                          b.getI64IntegerAttr(int64_t(best.cost.dramBytes()))),
+           b.getNamedAttr("cycles", b.getI64IntegerAttr(
+                                        int64_t(best.cost.latencyCycles)))}));
+}
+
+/// Moves `ops` (in program order, the last one's result the group's) into
+/// a new tsr.group placed at the last op; `inline_` (optional) is an
+/// existing group among `ops` whose body is inlined in its place.
+GroupOp buildGroup(ArrayRef<Operation *> ops, ArrayAttr epilogue,
+                   StringAttr prologue, StringRef why) {
+  llvm::SmallPtrSet<Operation *, 8> inside(ops.begin(), ops.end());
+  llvm::SetVector<Value> inputs;
+  for (Operation *op : ops)
+    for (Value v : op->getOperands())
+      if (!inside.count(v.getDefiningOp()))
+        inputs.insert(v);
+  Operation *last = ops.back();
+  OpBuilder b(last);
+  Builder ab(last->getContext());
+  auto group = b.create<GroupOp>(
+      last->getLoc(), last->getResultTypes(), inputs.getArrayRef(),
+      ab.getStringAttr("matmul"), IntegerAttr(), StringAttr(), epilogue,
+      prologue, ab.getStringAttr(why));
+  Block *body = b.createBlock(&group.getBody());
+  IRMapping map;
+  for (Value in : inputs)
+    map.map(in, body->addArgument(in.getType(), in.getLoc()));
+  b.setInsertionPointToStart(body);
+  for (Operation *op : ops) {
+    auto inner = dyn_cast<GroupOp>(op);
+    if (!inner) {
+      b.clone(*op, map);
+      continue;
+    }
+    // Inline the existing group: its arguments are its operands' values.
+    Block &ib = inner.getBody().front();
+    for (auto [arg, operand] : llvm::zip(ib.getArguments(), inner.getInputs()))
+      map.map(arg, map.lookupOrDefault(operand));
+    for (Operation &x : ib.without_terminator())
+      b.clone(x, map);
+    auto yield = cast<YieldOp>(ib.getTerminator());
+    map.map(inner.getResult(0), map.lookup(yield.getValues()[0]));
+  }
+  b.create<YieldOp>(last->getLoc(), map.lookup(last->getResult(0)));
+  last->getResult(0).replaceAllUsesWith(group.getResult(0));
+  for (Operation *op : llvm::reverse(ops))
+    op->erase();
+  return group;
+}
+
+ArrayAttr epilogueAttr(MLIRContext *ctx, const cost::MatMulGroupOp &op) {
+  Builder b(ctx);
+  SmallVector<Attribute> v;
+  if (op.bias)
+    v.push_back(b.getStringAttr("bias"));
+  if (op.gelu)
+    v.push_back(b.getStringAttr("gelu"));
+  if (op.residual)
+    v.push_back(b.getStringAttr("residual"));
+  return v.empty() ? ArrayAttr() : b.getArrayAttr(v);
+}
+
+//===----------------------------------------------------------------------===//
+// tsr-fuse-epilogue
+//===----------------------------------------------------------------------===//
+
+struct FuseEpiloguePass
+    : tessera::tsr::impl::TsrFuseEpilogueBase<FuseEpiloguePass> {
+  using TsrFuseEpilogueBase::TsrFuseEpilogueBase;
+  explicit FuseEpiloguePass(const arch::ChipConfig &chip) {
+    planner.chip = chip;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    planner.sramBytes = sramBytes;
+    if (failed(planner.init(module, chipConfig)))
+      return signalPassFailure();
+    SmallVector<MatMulOp> todo;
+    module.walk([&](MatMulOp mm) {
+      if (!mm->getParentOfType<GroupOp>())
+        todo.push_back(mm);
+    });
+    for (MatMulOp mm : todo)
+      fuse(mm);
+  }
+
+  void fuse(MatMulOp mm) {
+    ArrayRef<int64_t> bs = shapeOf(mm.getRhs());
+    if (bs.size() != 2)
+      return;
+    cost::MatMulGroupOp op;
+    op.k = uint64_t(bs[0]);
+    op.n = uint64_t(bs[1]);
+    op.m = uint64_t(elements(mm.getLhs())) / op.k;
+    SmallVector<Operation *> ops{mm}, pending;
+    Value cur = mm.getResult();
+    while (cur.hasOneUse()) {
+      Operation *user = *cur.getUsers().begin();
+      if (user->getBlock() != mm->getBlock())
+        break;
+      if (movesNoData(user)) {
+        pending.push_back(user);
+        cur = user->getResult(0);
+        continue;
+      }
+      bool take = false;
+      if (auto add = dyn_cast<AddOp>(user)) {
+        Value other = add.getLhs() == cur ? add.getRhs() : add.getLhs();
+        if (other == cur || shapeOf(add.getResult()) != shapeOf(cur))
+          break;
+        ArrayRef<int64_t> os = shapeOf(other);
+        // N elements along the last axis: a bias (first, before GELU and
+        // the residual); the product's own shape: a residual.
+        if (!op.bias && !op.gelu && !op.residual && !os.empty() &&
+            os.back() == int64_t(op.n) && elements(other) == int64_t(op.n)) {
+          op.bias = take = true;
+        } else if (!op.residual && os == shapeOf(cur)) {
+          op.residual = take = true;
+        }
+      } else if (auto gelu = dyn_cast<GeluOp>(user)) {
+        if (!op.gelu && !op.residual) {
+          op.gelu = take = true;
+          op.tanhGelu = gelu.getApproximate() == "tanh";
+        }
+      }
+      if (!take)
+        break;
+      ops.append(pending.begin(), pending.end());
+      pending.clear();
+      ops.push_back(user);
+      cur = user->getResult(0);
+    }
+    if (ops.size() == 1)
+      return;
+    const auto &best = planner.search(op);
+    if (!best) {
+      mm.emitRemark() << "matmul epilogue not fused: the smallest tile of the "
+                      << op.m << "x" << op.k << "x" << op.n
+                      << " product with its epilogue needs "
+                      << planner.smallest(op)
+                      << " bytes of SRAM, the budget is " << planner.budget();
+      return;
+    }
+    GroupOp g = buildGroup(ops, epilogueAttr(mm.getContext(), op), StringAttr(),
+                           whyOf(op, *best, planner.budget()));
+    setTiling(g, *best);
+  }
+
+  Planner planner;
+};
+
+//===----------------------------------------------------------------------===//
+// tsr-fuse-layernorm
+//===----------------------------------------------------------------------===//
+
+struct FuseLayerNormPass
+    : tessera::tsr::impl::TsrFuseLayerNormBase<FuseLayerNormPass> {
+  using TsrFuseLayerNormBase::TsrFuseLayerNormBase;
+  explicit FuseLayerNormPass(const arch::ChipConfig &chip) {
+    planner.chip = chip;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    planner.sramBytes = sramBytes;
+    if (failed(planner.init(module, chipConfig)))
+      return signalPassFailure();
+    SmallVector<LayerNormOp> todo;
+    module.walk([&](LayerNormOp ln) {
+      if (!ln->getParentOfType<GroupOp>())
+        todo.push_back(ln);
+    });
+    for (LayerNormOp ln : todo)
+      fuse(ln);
+  }
+
+  /// One consumer of the layernorm: the free moves from it to a product's
+  /// A, and the product (a bare matmul or a matmul group without prologue).
+  struct Consumer {
+    SmallVector<Operation *> moves;
+    Operation *product = nullptr;
+    cost::MatMulGroupOp op;
+  };
+
+  void fuse(LayerNormOp ln) {
+    int64_t rank = int64_t(shapeOf(ln.getInput()).size());
+    int64_t axis = int64_t(ln.getAxis());
+    if ((axis < 0 ? axis + rank : axis) != rank - 1)
+      return;
+    SmallVector<Consumer, 2> consumers;
+    for (OpOperand &use : ln.getResult().getUses()) {
+      Consumer c;
+      Value cur = ln.getResult();
+      Operation *user = use.getOwner();
+      while (movesNoData(user) && user->getBlock() == ln->getBlock() &&
+             user->getResult(0).hasOneUse()) {
+        c.moves.push_back(user);
+        cur = user->getResult(0);
+        user = *cur.getUsers().begin();
+      }
+      if (!consumerOf(c, user, cur)) {
+        ln.emitRemark() << "layernorm not fused: its result also feeds '"
+                        << user->getName() << "', not a projection's A";
+        return;
+      }
+      consumers.push_back(std::move(c));
+    }
+    if (consumers.empty())
+      return;
+    // Every consumer's whole-K tiles must fit before anything moves.
+    std::vector<cost::Choice<cost::GemmTiling>> choices;
+    for (Consumer &c : consumers) {
+      const auto &best = planner.search(c.op);
+      if (!best) {
+        ln.emitRemark() << "layernorm not fused: whole rows of K = " << c.op.k
+                        << " for the " << c.op.m << "x" << c.op.k << "x"
+                        << c.op.n << " product need " << planner.smallest(c.op)
+                        << " bytes of SRAM, the budget is " << planner.budget();
+        return;
+      }
+      choices.push_back(*best);
+    }
+    MLIRContext *ctx = ln.getContext();
+    for (auto [c, best] : llvm::zip(consumers, choices)) {
+      SmallVector<Operation *> ops;
+      // Each product gets its own copy of the prologue (one consumer in a
+      // transformer; several recompute it from the same input).
+      Operation *lnCopy = OpBuilder(ln).clone(*ln);
+      ops.push_back(lnCopy);
+      IRMapping map;
+      map.map(ln.getResult(), lnCopy->getResult(0));
+      Value prev = lnCopy->getResult(0);
+      for (Operation *m : c.moves) {
+        OpBuilder b(m);
+        Operation *mc = b.clone(*m, map);
+        map.map(m->getResult(0), mc->getResult(0));
+        prev = mc->getResult(0);
+        ops.push_back(mc);
+      }
+      // The product now reads the copy.
+      Value old = c.moves.empty() ? Value(ln.getResult())
+                                  : c.moves.back()->getResult(0);
+      c.product->replaceUsesOfWith(old, prev);
+      ops.push_back(c.product);
+      GroupOp g = buildGroup(ops, epilogueAttr(ctx, c.op),
+                             StringAttr::get(ctx, "layernorm"),
+                             whyOf(c.op, best, planner.budget()));
+      setTiling(g, best);
+    }
+    for (Consumer &c : llvm::reverse(consumers))
+      for (Operation *m : llvm::reverse(c.moves))
+        if (m->use_empty())
+          m->erase();
+    if (ln->use_empty())
+      ln.erase();
+  }
+
+  /// Whether `user` reads `v` as a product's A; fills the consumer.
+  bool consumerOf(Consumer &c, Operation *user, Value v) {
+    if (user->getBlock() != v.getParentBlock())
+      return false;
+    if (auto mm = dyn_cast<MatMulOp>(user)) {
+      ArrayRef<int64_t> bs = shapeOf(mm.getRhs());
+      if (mm.getLhs() != v || mm.getRhs() == v || bs.size() != 2)
+        return false;
+      c.product = mm;
+      c.op.k = uint64_t(bs[0]);
+      c.op.n = uint64_t(bs[1]);
+      c.op.m = uint64_t(elements(v)) / c.op.k;
+      c.op.layernorm = true;
+      return true;
+    }
+    auto g = dyn_cast<GroupOp>(user);
+    if (!g || g.getKind() != "matmul" || g.getPrologue())
+      return false;
+    std::string error;
+    FailureOr<MatMulGroupParts> parts = matchMatMulGroup(g, error);
+    if (failed(parts) || g.getInputs()[parts->a] != v)
+      return false;
+    // A must reach only the product (not also be the residual).
+    for (auto [i, in] : llvm::enumerate(g.getInputs()))
+      if (in == v && int(i) != parts->a)
+        return false;
+    if (!g.getBody().front().getArgument(parts->a).hasOneUse())
+      return false;
+    c.product = g;
+    c.op.m = uint64_t(parts->m);
+    c.op.k = uint64_t(parts->k);
+    c.op.n = uint64_t(parts->n);
+    c.op.layernorm = true;
+    c.op.bias = parts->bias >= 0;
+    c.op.gelu = parts->gelu;
+    c.op.tanhGelu = parts->tanhGelu;
+    c.op.residual = parts->residual >= 0;
+    return true;
+  }
+
+  Planner planner;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+tessera::tsr::createFuseEpiloguePass(const arch::ChipConfig &chip) {
+  return std::make_unique<FuseEpiloguePass>(chip);
+}
+
+std::unique_ptr<Pass>
+tessera::tsr::createFuseLayerNormPass(const arch::ChipConfig &chip) {
+  return std::make_unique<FuseLayerNormPass>(chip);
+}
