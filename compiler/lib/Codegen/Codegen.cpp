@@ -814,11 +814,13 @@ void Emitter::fusedKernel(const GraphNode &n) {
     }
     void emit(Instr in) override { e.emit(std::move(in)); }
     void plan(cost::Kernel k) override { e.plan(std::move(k)); }
+    void setNpu(unsigned npu) override { e.npu = uint8_t(npu); }
   } sink(*this);
   if (n.kind == NodeKind::FusedMatMul)
     emitMatMulGroup(sink, n);
   else
     emitAttention(sink, n);
+  npu = 0;
 }
 
 /// Tiles of a [rows, cols] view for a kernel whose buffers per tile element

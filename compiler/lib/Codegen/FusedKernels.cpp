@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "FusedKernels.h"
 
+#include "tessera/arch/Program.h"
+
 #include <algorithm>
 
 using namespace tessera;
@@ -217,13 +219,66 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     }
     t = best->tiling;
   }
+  // On a chip of several NPUs, a compute-bound group's row tiles are divided
+  // among them when the cost model prices the parts (sharing the DRAM bus,
+  // each loading the resident rows and all of B) below the whole on one
+  // NPU, as the GEMM kernel does (docs/lowering.md, "Two NPUs"). `starts`
+  // holds each part's first row tile.
+  std::vector<uint64_t> starts{0};
+  cost::Kernel planned = cost::matmulGroupKernel(op, t, c);
+  if (chip.npus >= 2) {
+    cost::Cost whole = cost::evaluate(chip, planned);
+    uint64_t best = whole.latencyCycles;
+    for (uint64_t parts = 2;
+         whole.bottleneck == cost::Bottleneck::Compute && parts <= chip.npus;
+         ++parts) {
+      cost::GemmTiling pt = t;
+      uint64_t nm = (op.m + t.tm - 1) / t.tm;
+      if (nm < parts && op.m >= 16) {
+        pt.tm = ((op.m + parts - 1) / parts + 7) / 8 * 8;
+        nm = (op.m + pt.tm - 1) / pt.tm;
+      }
+      if (nm < 2)
+        continue;
+      uint64_t per = (nm + parts - 1) / parts, longest = 0, bus = 0;
+      std::vector<uint64_t> st;
+      cost::Kernel longestK;
+      for (uint64_t r0 = 0; r0 < nm; r0 += per) {
+        cost::MatMulGroupOp part = op;
+        part.m = std::min(op.m, (r0 + per) * pt.tm) - r0 * pt.tm;
+        cost::Kernel pk = cost::matmulGroupKernel(part, pt, c);
+        cost::Cost pc = cost::evaluate(chip, pk);
+        if (pc.latencyCycles > longest || st.empty()) {
+          longest = pc.latencyCycles;
+          longestK = std::move(pk);
+        }
+        bus += pc.dramBusCycles;
+        st.push_back(r0);
+      }
+      uint64_t extra =
+          bus > whole.dramBusCycles ? bus - whole.dramBusCycles : 0;
+      uint64_t together = std::max(longest, bus) + extra + chip.npu_sync_cycles;
+      if (together < best) {
+        best = together;
+        starts = st;
+        t = pt;
+        planned = std::move(longestK);
+      }
+    }
+  }
   int64_t m = int64_t(op.m), k = int64_t(op.k), nn = int64_t(op.n);
   int64_t pm = int64_t(std::min(t.tm, op.m)),
           pk = int64_t(std::min(t.tk, op.k)),
           pn = int64_t(std::min(t.tn, op.n));
-  sink.plan(cost::matmulGroupKernel(op, t, c));
+  sink.plan(std::move(planned));
   int64_t nmT = (m + pm - 1) / pm, nkT = (k + pk - 1) / pk,
           nnT = (nn + pn - 1) / pn;
+  auto npuOfRow = [&](int64_t i) {
+    unsigned p = 0;
+    while (p + 1 < starts.size() && uint64_t(i) >= starts[p + 1])
+      ++p;
+    return p;
+  };
 
   // Buffers in the cost model's order: the resident rows, then per slot A,
   // B, the output tile, the accumulator and the residual tile.
@@ -255,12 +310,15 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     if (op.residual)
       resSlot[s] = sink.sramAlloc(pm * pn * kEb);
   }
-  if (op.bias)
-    sink.load(sink.dramOf(biasV), nn * kEb, biasBuf, nn * kEb, 1, nn * kEb);
-  if (op.layernorm) {
-    sink.load(sink.dramOf(gammaV), k * kEb, gammaBuf, k * kEb, 1, k * kEb);
-    sink.load(sink.dramOf(betaV), k * kEb, betaBuf, k * kEb, 1, k * kEb);
-  }
+  // The resident rows, in each NPU's own SRAM before its first tile.
+  auto prologue = [&]() {
+    if (op.bias)
+      sink.load(sink.dramOf(biasV), nn * kEb, biasBuf, nn * kEb, 1, nn * kEb);
+    if (op.layernorm) {
+      sink.load(sink.dramOf(gammaV), k * kEb, gammaBuf, k * kEb, 1, k * kEb);
+      sink.load(sink.dramOf(betaV), k * kEb, betaBuf, k * kEb, 1, k * kEb);
+    }
+  };
 
   uint64_t aBase = sink.dramOf(n.inputs[0]), bBase = sink.dramOf(n.inputs[1]),
            oBase = sink.dramOf(n.output),
@@ -277,10 +335,17 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     in.strides[0] = in.strides[2] = uint32_t(cols);
     return in;
   };
-  TileCache ca, cb;
-  int tile = 0;
+  // Each NPU runs its rows with its own tile slots (its own SRAM).
+  TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
+  int tiles[arch::Program::kMaxNpus] = {};
   for (int64_t i = 0; i < nmT; ++i)
-    for (int64_t j = 0; j < nnT; ++j, ++tile) {
+    for (int64_t j = 0; j < nnT; ++j) {
+      unsigned npu = npuOfRow(i);
+      sink.setNpu(npu);
+      if (j == 0 && uint64_t(i) == starts[npu])
+        prologue();
+      TileCache &ca = cas[npu], &cb = cbs[npu];
+      int tile = tiles[npu]++;
       int64_t tm = std::min(pm, m - i * pm), tn = std::min(pn, nn - j * pn);
       uint64_t out = outSlot[tile % 2], acc = accSlot[tile % 2],
                res = resSlot[tile % 2];

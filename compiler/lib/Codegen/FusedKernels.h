@@ -43,6 +43,9 @@ public:
   virtual void emit(arch::Instr in) = 0;
   /// The cost model's description of the kernel being emitted.
   virtual void plan(cost::Kernel k) = 0;
+  /// The NPU whose queues the next instructions run on (0 after the
+  /// kernel; docs/lowering.md, "Two NPUs").
+  virtual void setNpu(unsigned npu) = 0;
 };
 
 /// Two tile slots per operand, least recently used replaced: a tile already
