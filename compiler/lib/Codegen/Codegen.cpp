@@ -2594,7 +2594,9 @@ Graph normalizeMaskOps(const Graph &graph) {
     return e.output;
   };
   for (const GraphNode &n : graph.nodes) {
-    const Shape &os = g.values[n.output].shape;
+    // A copy: newValue and broadcastTo grow g.values (found by ASan: a
+    // reference into it dangled after the first added value).
+    const Shape os = g.values[n.output].shape;
     if (n.kind == NodeKind::Equal) {
       GraphNode eq = n;
       int a = n.inputs[0], b = n.inputs[1];
