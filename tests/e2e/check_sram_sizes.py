@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""SRAM size against fusion, end to end (docs/fusion.md, "SRAM size").
+
+  check_sram_sizes.py TESSERA SOURCE_DIR WORK_DIR
+
+The reference perception network at depth 1 (768 tokens, width 448, 7
+heads; generated here) compiled with `--pipeline fused` for the reference
+chip with 32 MiB, 8 MiB, 2 MiB and 128 KiB of SRAM (every other field the
+reference chip's). For each size the test reads the number of attention
+heads the fusion passes put on chip (`heads_on_chip` of the `tsr.group`s in
+the IR after the pipeline, `--print-ir-after-all`) and the frame latency of
+the fused and unfused pipelines (`tessera compare --json`). It checks the
+expected direction as SRAM shrinks: the fused heads never increase (all 7
+at 32 MiB; none at 128 KiB, where K and V of one head and 8 query rows of
+scores do not fit), the fused frame never
+gets faster, and at 32 MiB the fused frame beats the unfused one. Prints
+the table; exits 1 on a failure.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode != 0:
+        sys.exit("FAIL: %s exited %d:\n%s%s" % (" ".join(cmd), p.returncode,
+                                                p.stdout, p.stderr))
+    return p
+
+
+def main():
+    tessera, source, work = sys.argv[1:4]
+    os.makedirs(work, exist_ok=True)
+    model_dir = os.path.join(work, "perception")
+    model = os.path.join(model_dir, "perception.onnx")
+    if not os.path.exists(model):
+        run([sys.executable,
+             os.path.join(source, "models", "perception", "make_model.py"),
+             model_dir, "--depth", "1", "--no-expected"])
+    with open(os.path.join(source, "arch", "configs", "reference.cfg")) as f:
+        ref = f.read()
+    failures = []
+
+    def check(cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            failures.append(what)
+
+    rows = []
+    for label, size in (("32 MiB", 32 << 20), ("8 MiB", 8 << 20),
+                        ("2 MiB", 2 << 20), ("128 KiB", 128 << 10)):
+        text, n = re.subn(r"(?m)^sram_bytes\s*=.*$",
+                          "sram_bytes = %d" % size, ref)
+        check(n == 1, "%s: derived the config" % label)
+        cfg = os.path.join(work, "sram_%d.cfg" % size)
+        with open(cfg, "w") as f:
+            f.write(text)
+        p = run([tessera, "compile", model, "-o",
+                 os.path.join(work, "fused_%d.tsrp" % size), "--config", cfg,
+                 "--pipeline", "fused", "--print-ir-after-all"])
+        last = p.stderr.rsplit("IR Dump After", 1)[-1]
+        heads = sum(int(h) for h in re.findall(r"heads_on_chip = (\d+)", last))
+        cmp_ = json.loads(run([tessera, "compare", model, "--config", cfg,
+                               "--pipelines", "unfused,fused",
+                               "--json"]).stdout)
+        by = {r["pipeline"]: r for r in cmp_["pipelines"]}
+        rows.append((label, heads, by["unfused"]["cycles"],
+                     by["fused"]["cycles"]))
+    print("%-8s %12s %16s %16s" % ("SRAM", "fused heads", "unfused cycles",
+                                   "fused cycles"))
+    for label, heads, unfused, fused in rows:
+        print("%-8s %12d %16d %16d" % (label, heads, unfused, fused))
+    check(rows[0][1] == 7, "32 MiB: all 7 heads fused")
+    check(rows[-1][1] == 0, "128 KiB: no head fused")
+    for a, b in zip(rows, rows[1:]):
+        check(b[1] <= a[1], "%s -> %s: fused heads do not increase (%d -> %d)"
+              % (a[0], b[0], a[1], b[1]))
+        check(b[3] >= a[3], "%s -> %s: the fused frame is not faster "
+              "(%d -> %d cycles)" % (a[0], b[0], a[3], b[3]))
+    check(rows[2][3] > rows[0][3],
+          "2 MiB is slower than 32 MiB for the fused pipeline")
+    check(rows[0][3] < rows[0][2], "32 MiB: fused beats unfused")
+    print("FAIL" if failures else "PASS")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
