@@ -3,7 +3,7 @@
 
 For each zoo model (models/README.md; the generated ones made as
 scripts/zoo.py makes them) and each pipeline of --pipelines (default
-unfused,fused), `tessera run --timing-only --json --pipeline P` compiles it
+unfused,standard,fused), `tessera run --timing-only --json --pipeline P` compiles it
 for the reference chip, records the cost model's plan of every layer
 (docs/cost-model.md), simulates one frame and reports both frame latencies.
 A (model, pipeline) PASSES when the model's frame is within --tolerance (default 10%)
@@ -11,7 +11,7 @@ of the simulated frame; a model whose layers are not all described (no
 cost_model in the report) FAILS.
 
   /usr/bin/python3 scripts/cost_model_zoo.py [--tessera build/bin/tessera]
-      [--work build/zoo] [--models vit,bert] [--pipelines unfused,fused]
+      [--work build/zoo] [--models vit,bert] [--pipelines unfused,standard,fused]
       [--perception-depth 2] [--layers MODEL] [--markdown]
 
 --layers MODEL also prints MODEL's per-layer table (each pipeline): simulated attributed
@@ -49,7 +49,7 @@ def main():
     ap.add_argument("--work", default=os.path.join(zoo.ROOT, "build", "zoo"))
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--models", default="")
-    ap.add_argument("--pipelines", default="unfused,fused")
+    ap.add_argument("--pipelines", default="unfused,standard,fused")
     ap.add_argument("--perception-depth", type=int, default=2)
     ap.add_argument("--perception-arg", action="append", default=[],
                     dest="perception_args")
