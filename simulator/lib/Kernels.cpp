@@ -57,8 +57,7 @@ bool cpuHasF16c() {
 }
 
 __attribute__((target("avx,f16c"))) void halfToFloatF16c(const uint8_t *in,
-                                                         float *out,
-                                                         size_t n) {
+                                                         float *out, size_t n) {
   auto scalar = [&](size_t j) {
     uint16_t bits;
     std::memcpy(&bits, in + 2 * j, 2);
@@ -78,9 +77,8 @@ __attribute__((target("avx,f16c"))) void halfToFloatF16c(const uint8_t *in,
     scalar(i);
 }
 
-__attribute__((target("avx,f16c"))) void floatToHalfF16c(const float *in,
-                                                         uint8_t *out,
-                                                         size_t n) {
+__attribute__((target("avx,f16c"))) void
+floatToHalfF16c(const float *in, uint8_t *out, size_t n) {
   auto scalar = [&](size_t j) {
     uint16_t bits = Eigen::numext::bit_cast<uint16_t>(Eigen::half(in[j]));
     std::memcpy(out + 2 * j, &bits, 2);
@@ -189,8 +187,8 @@ void fromFloats(const float *src, uint8_t *dst, size_t n, DType t) {
 
 } // namespace
 
-Mat tessera::sim::unpackRows(const uint8_t *first, uint64_t rows,
-                             uint64_t cols, uint64_t strideBytes, DType t) {
+Mat tessera::sim::unpackRows(const uint8_t *first, uint64_t rows, uint64_t cols,
+                             uint64_t strideBytes, DType t) {
   Mat m(rows, cols);
   uint64_t rowBytes = cols * arch::dtypeBytes(t);
   if (strideBytes == rowBytes || rows <= 1) {

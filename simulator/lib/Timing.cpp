@@ -411,8 +411,8 @@ uint64_t timing::frameCycleBound(const arch::ChipConfig &chip,
       if (in.op == arch::Opcode::DmaLoad || in.op == arch::Opcode::DmaStore)
         cycles += rows * (std::ceil(rowBytes / w) + 1);
       else if (in.op == arch::Opcode::DmaGather)
-        cycles += rows * (std::ceil(rowBytes / w) + 1) +
-                  std::ceil(4 * rows / w) + 1;
+        cycles +=
+            rows * (std::ceil(rowBytes / w) + 1) + std::ceil(4 * rows / w) + 1;
     }
     // A dependency on another NPU's instruction waits its token's trip.
     if (prog.npus > 1)

@@ -380,21 +380,27 @@ TEST(SramBuffers, AnAccessOutsideItsLayersBuffersIsASimulationError) {
   }
 }
 
-TEST(SramBuffers, DmaConflictsWithTheRunningUnitAreCountedAndTimed) {
-  // 4 banks of 16 bytes, DRAM latency 0 at 1024 bytes/cycle: a transfer's
-  // SRAM side (2 + ceil(bytes / 64)) is its longer side. `first` (4096
-  // bytes, 66 cycles) feeds a 16 x 32 x 16 F32 matmul (one fold of
-  // 2*96 + 96 + 16 - 2 = 302 cycles) over SRAM [0, 4096), every bank;
-  // `slow` (8192 bytes, 130 cycles) ends while the matmul runs and releases
-  // `late` (4096 bytes): each bank gets 64 of its beats, all shared with the
-  // matmul, so late takes 2 + 64 + 64 = 130 cycles with one port per bank
-  // and 66 with two.
+/// 4 banks of 16 bytes, DRAM latency 0 at 1024 bytes/cycle: a transfer's
+/// SRAM side (2 + ceil(bytes / 64)) is its longer side.
+arch::ChipConfig bankConflictChip() {
   arch::ChipConfig chip = arch::ChipConfig::reference();
   chip.sram_banks = 4;
   chip.sram_bank_width_bytes = 16;
   chip.sram_access_cycles = 2;
   chip.dram_latency_ns = 0;
   chip.dram_bandwidth_gbps = 2048;
+  return chip;
+}
+
+TEST(SramBuffers, DmaConflictsWithTheRunningUnitAreCountedAndTimed) {
+  // bankConflictChip(). `first` (4096
+  // bytes, 66 cycles) feeds a 16 x 32 x 16 F32 matmul (one fold of
+  // 2*96 + 96 + 16 - 2 = 302 cycles) over SRAM [0, 4096), every bank;
+  // `slow` (8192 bytes, 130 cycles) ends while the matmul runs and releases
+  // `late` (4096 bytes): each bank gets 64 of its beats, all shared with the
+  // matmul, so late takes 2 + 64 + 64 = 130 cycles with one port per bank
+  // and 66 with two.
+  arch::ChipConfig chip = bankConflictChip();
   ProgramBuilder b;
   uint64_t src = b.tensor("src", TensorKind::Input, DType::F32, {1024});
   uint64_t big = b.tensor("big", TensorKind::Input, DType::F32, {2048});
@@ -431,12 +437,7 @@ TEST(SramBuffers, FrameBoundCoversBankConflicts) {
   // ends at 3 + 2 + 1024 + 1024 = 2053: past 3 + 302 + 1026, the sum of the
   // three instructions' own cycles. The bound adds each transfer's most
   // conflict cycles, rows x (ceil(rowBytes / 16) + 1).
-  arch::ChipConfig chip = arch::ChipConfig::reference();
-  chip.sram_banks = 4;
-  chip.sram_bank_width_bytes = 16;
-  chip.sram_access_cycles = 2;
-  chip.dram_latency_ns = 0;
-  chip.dram_bandwidth_gbps = 2048;
+  arch::ChipConfig chip = bankConflictChip();
   chip.sram_ports_per_bank = 1;
   ProgramBuilder b;
   uint64_t src = b.tensor("src", TensorKind::Input, DType::F32, {16});

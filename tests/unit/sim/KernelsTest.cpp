@@ -67,13 +67,13 @@ TEST(Fp16Conversion, FloatsPackAsTheScalarPath) {
     }
     values.push_back(up);
   }
-  for (float f : {65504.0f, 65519.99f, 65520.0f, 1e30f, -1e30f, 1e-30f,
-                  5.96e-8f, 2.98e-8f, 2.99e-8f, 0.0f, -0.0f,
-                  std::numeric_limits<float>::infinity(),
-                  -std::numeric_limits<float>::infinity(),
-                  std::numeric_limits<float>::quiet_NaN(),
-                  -std::numeric_limits<float>::quiet_NaN(),
-                  std::numeric_limits<float>::signaling_NaN()})
+  for (float f :
+       {65504.0f, 65519.99f, 65520.0f, 1e30f, -1e30f, 1e-30f, 5.96e-8f,
+        2.98e-8f, 2.99e-8f, 0.0f, -0.0f, std::numeric_limits<float>::infinity(),
+        -std::numeric_limits<float>::infinity(),
+        std::numeric_limits<float>::quiet_NaN(),
+        -std::numeric_limits<float>::quiet_NaN(),
+        std::numeric_limits<float>::signaling_NaN()})
     values.push_back(f);
   std::mt19937 rng(7);
   std::uniform_int_distribution<uint32_t> bits;
