@@ -359,43 +359,10 @@ struct FuseEpiloguePass
     }
     if (cuts.empty())
       return;
-    // The whole chain unfused: the GEMM, then one kernel per epilogue op.
-    std::vector<cost::Kernel> unfused = planner.unfused(op);
-    std::vector<std::string> labels = unfusedLabels(op);
-    // Each prefix of the chain fused (cut i: the product and epilogue ops
-    // 0..i, replacing unfused kernels 0..i+1), the rest as unfused kernels;
-    // the fastest wins, ties to the longer group.
-    struct Option {
-      size_t cut;
-      cost::Choice<cost::GemmTiling> best;
-      uint64_t latency;
-    };
-    std::optional<Option> chosen;
-    std::optional<uint64_t> whole; // The whole chain fused, if it fits.
-    for (size_t i = cuts.size(); i-- > 0;) {
-      const auto &best = planner.search(cuts[i].second);
-      if (!best)
-        continue;
-      std::vector<cost::Kernel> seq;
-      if (i + 1 == cuts.size() || unfused.empty()) {
-        seq.push_back(cost::matmulGroupKernel(cuts[i].second, best->tiling));
-      } else {
-        // The group writes the tensor the first remaining kernel reads.
-        cost::MatMulGroupOp g = cuts[i].second;
-        for (const cost::Stream &st : unfused[i + 1].streams)
-          if (st.store)
-            g.out = st.tensor;
-        seq.push_back(cost::matmulGroupKernel(g, best->tiling));
-        seq.insert(seq.end(), unfused.begin() + i + 2, unfused.end());
-      }
-      uint64_t latency = planner.price(seq).latencyCycles;
-      if (i + 1 == cuts.size())
-        whole = latency;
-      if (!chosen || latency < chosen->latency)
-        chosen = Option{i, *best, latency};
-      if (unfused.empty())
-        break; // Nothing to compare with: the longest group that fits.
-    }
+    const EpilogueDecision &d = decide(cuts);
+    const std::optional<Option> &chosen = d.chosen;
+    const std::optional<uint64_t> &whole = d.whole;
+    const std::vector<std::string> &labels = d.labels;
     if (!chosen) {
       mm.emitRemark() << "matmul epilogue not fused: the smallest tile of the "
                       << op.m << "x" << op.k << "x" << op.n
@@ -404,17 +371,7 @@ struct FuseEpiloguePass
                       << " bytes of SRAM, the budget is " << planner.budget();
       return;
     }
-    Verdict v;
-    v.fused = chosen->latency;
-    if (unfused.empty()) {
-      v.unfusedFits = false;
-    } else {
-      cost::SequenceCost u = planner.price(unfused);
-      v.unfused = u.latencyCycles;
-      for (size_t i = 0; i < labels.size(); ++i)
-        v.unfusedParts += (i ? " + " : "") + labels[i] + " " +
-                          std::to_string(u.attributedCycles[i]);
-    }
+    Verdict v = d.verdict;
     if (!v.fuse()) {
       if (whole)
         v.fused = *whole; // The decline names the whole chain's figure.
@@ -446,6 +403,75 @@ struct FuseEpiloguePass
     setTiling(g, chosen->best);
   }
 
+  /// Each prefix of the chain fused (cut i: the product and epilogue ops
+  /// 0..i, replacing unfused kernels 0..i+1), the rest as unfused kernels;
+  /// the fastest wins, ties to the longer group. Memoized per chain (a
+  /// 40-layer network has a handful).
+  struct Option {
+    size_t cut;
+    cost::Choice<cost::GemmTiling> best;
+    uint64_t latency;
+  };
+  struct EpilogueDecision {
+    std::optional<Option> chosen;
+    std::optional<uint64_t> whole; ///< The whole chain fused, if it fits.
+    std::vector<std::string> labels;
+    Verdict verdict;
+  };
+  const EpilogueDecision &
+  decide(const std::vector<std::pair<size_t, cost::MatMulGroupOp>> &cuts) {
+    const cost::MatMulGroupOp &op = cuts.back().second;
+    Planner::Key key{op.m,    op.k,    op.n,        op.layernorm,
+                     op.bias, op.gelu, op.tanhGelu, op.residual};
+    auto it = decisions.find(key);
+    if (it != decisions.end())
+      return it->second;
+    EpilogueDecision d;
+    std::optional<Option> &chosen = d.chosen;
+    std::optional<uint64_t> &whole = d.whole;
+    // The whole chain unfused: the GEMM, then one kernel per epilogue op.
+    std::vector<cost::Kernel> unfused = planner.unfused(op);
+    d.labels = unfusedLabels(op);
+    for (size_t i = cuts.size(); i-- > 0;) {
+      const auto &best = planner.search(cuts[i].second);
+      if (!best)
+        continue;
+      std::vector<cost::Kernel> seq;
+      if (i + 1 == cuts.size() || unfused.empty()) {
+        seq.push_back(cost::matmulGroupKernel(cuts[i].second, best->tiling));
+      } else {
+        // The group writes the tensor the first remaining kernel reads.
+        cost::MatMulGroupOp g = cuts[i].second;
+        for (const cost::Stream &st : unfused[i + 1].streams)
+          if (st.store)
+            g.out = st.tensor;
+        seq.push_back(cost::matmulGroupKernel(g, best->tiling));
+        seq.insert(seq.end(), unfused.begin() + i + 2, unfused.end());
+      }
+      uint64_t latency = planner.price(seq).latencyCycles;
+      if (i + 1 == cuts.size())
+        whole = latency;
+      if (!chosen || latency < chosen->latency)
+        chosen = Option{i, *best, latency};
+      if (unfused.empty())
+        break; // Nothing to compare with: the longest group that fits.
+    }
+    Verdict &v = d.verdict;
+    if (chosen)
+      v.fused = chosen->latency;
+    if (unfused.empty()) {
+      v.unfusedFits = false;
+    } else {
+      cost::SequenceCost u = planner.price(unfused);
+      v.unfused = u.latencyCycles;
+      for (size_t i = 0; i < d.labels.size(); ++i)
+        v.unfusedParts += (i ? " + " : "") + d.labels[i] + " " +
+                          std::to_string(u.attributedCycles[i]);
+    }
+    return decisions.emplace(key, std::move(d)).first->second;
+  }
+
+  std::map<Planner::Key, EpilogueDecision> decisions;
   Planner planner;
 };
 
@@ -521,42 +547,23 @@ struct FuseLayerNormPass
       choices.push_back(*best);
     }
     // The fused groups against the layernorm kernel and the products as
-    // they are (a bare matmul, or a group with its recorded tile).
-    std::vector<cost::Kernel> fused, unfused;
-    std::vector<std::string> labels{"layernorm"};
-    for (auto [i, c] : llvm::enumerate(consumers)) {
-      fused.push_back(cost::matmulGroupKernel(c.op, choices[i].tiling));
-      // [layernorm, product] of the bare product.
-      cost::MatMulGroupOp plain = c.op;
-      plain.bias = plain.gelu = plain.residual = false;
-      std::vector<cost::Kernel> base = planner.unfused(plain);
-      if (base.size() != 2) {
-        unfused.clear();
-        break;
-      }
-      if (i == 0)
-        unfused.push_back(base[0]);
-      if (!isa<GroupOp>(c.product)) {
-        unfused.push_back(base[1]);
-        labels.push_back("matmul");
-        continue;
-      }
-      cost::MatMulGroupOp rest = c.op;
-      rest.layernorm = false;
-      rest.a = plain.a + ".normalized"; // The layernorm kernel's output.
-      std::optional<cost::GemmTiling> t = recordedTiling(c.product);
-      if (!t) {
-        const auto &b = planner.search(rest);
-        if (!b) {
-          unfused.clear();
-          break;
-        }
-        t = b->tiling;
-      }
-      unfused.push_back(cost::matmulGroupKernel(rest, *t));
-      labels.push_back("matmul group");
+    // they are (a bare matmul, or a group with its recorded tile); memoized
+    // per shape and tile (a 40-layer network has a handful).
+    std::vector<uint64_t> key;
+    for (Consumer &c : consumers) {
+      std::optional<cost::GemmTiling> t;
+      if (isa<GroupOp>(c.product))
+        t = recordedTiling(c.product);
+      key.insert(key.end(),
+                 {c.op.m, c.op.k, c.op.n, uint64_t(c.op.bias),
+                  uint64_t(c.op.gelu), uint64_t(c.op.tanhGelu),
+                  uint64_t(c.op.residual), uint64_t(isa<GroupOp>(c.product)),
+                  t ? t->tm : 0, t ? t->tk : 0, t ? t->tn : 0});
     }
-    Verdict v = compare(planner, fused, unfused, labels);
+    auto memo = verdicts.find(key);
+    if (memo == verdicts.end())
+      memo = verdicts.emplace(key, price(consumers, choices)).first;
+    const Verdict &v = memo->second;
     if (!v.fuse())
       return decline(ln, "layernorm", v);
     MLIRContext *ctx = ln.getContext();
@@ -593,6 +600,49 @@ struct FuseLayerNormPass
     if (ln->use_empty())
       ln.erase();
   }
+
+  /// The layernorm fused into every consumer against the layernorm kernel
+  /// and the consumers as they are.
+  Verdict price(ArrayRef<Consumer> consumers,
+                ArrayRef<cost::Choice<cost::GemmTiling>> choices) {
+    std::vector<cost::Kernel> fused, unfused;
+    std::vector<std::string> labels{"layernorm"};
+    for (auto [i, c] : llvm::enumerate(consumers)) {
+      fused.push_back(cost::matmulGroupKernel(c.op, choices[i].tiling));
+      // [layernorm, product] of the bare product.
+      cost::MatMulGroupOp plain = c.op;
+      plain.bias = plain.gelu = plain.residual = false;
+      std::vector<cost::Kernel> base = planner.unfused(plain);
+      if (base.size() != 2) {
+        unfused.clear();
+        break;
+      }
+      if (i == 0)
+        unfused.push_back(base[0]);
+      if (!isa<GroupOp>(c.product)) {
+        unfused.push_back(base[1]);
+        labels.push_back("matmul");
+        continue;
+      }
+      cost::MatMulGroupOp rest = c.op;
+      rest.layernorm = false;
+      rest.a = plain.a + ".normalized"; // The layernorm kernel's output.
+      std::optional<cost::GemmTiling> t = recordedTiling(c.product);
+      if (!t) {
+        const auto &b = planner.search(rest);
+        if (!b) {
+          unfused.clear();
+          break;
+        }
+        t = b->tiling;
+      }
+      unfused.push_back(cost::matmulGroupKernel(rest, *t));
+      labels.push_back("matmul group");
+    }
+    return compare(planner, fused, unfused, labels);
+  }
+
+  std::map<std::vector<uint64_t>, Verdict> verdicts;
 
   /// The tile a matmul group records (tsr.tiling), if any.
   static std::optional<cost::GemmTiling> recordedTiling(Operation *g) {
