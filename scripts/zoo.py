@@ -107,7 +107,7 @@ def evaluate(model, args):
     row = {"model": model.name, "layers": model.layers, "status": "PASS",
            "problems": []}
     work = os.path.join(args.work, model.name + (
-        "" if args.pipeline == "unfused" else "." + args.pipeline))
+        "" if args.pipeline == "fused" else "." + args.pipeline))
     os.makedirs(work, exist_ok=True)
     tessera = args.tessera
     try:
@@ -261,8 +261,9 @@ def main():
     ap.add_argument("--timing-only", action="store_true",
                     help="cycles only: no outputs, no accuracy")
     ap.add_argument("--timeout", type=int, default=1800)
-    ap.add_argument("--pipeline", default="unfused",
-                    help="tessera compile --pipeline (docs/fusion.md)")
+    ap.add_argument("--pipeline", default="fused",
+                    help="tessera compile --pipeline (docs/fusion.md; "
+                    "default: fused, the compiler's default)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check", default="",
                     help="run this one model; exit 0 only if it passes")

@@ -73,6 +73,47 @@ double share(uint64_t part, uint64_t whole) {
 
 } // namespace
 
+namespace {
+
+/// The fusion section is shown when every layer has its record.
+bool hasFusion(const SimResult &r, const ReportInfo &info) {
+  return !info.fusion.empty() && info.fusion.size() == r.layers.size();
+}
+
+/// "attention", "layernorm + bias", ... ("none" for an unfused layer).
+std::string appliedText(const LayerFusion &f) {
+  std::string s;
+  for (const std::string &a : f.applied)
+    s += (s.empty() ? "" : " + ") + a;
+  return s.empty() ? "none" : s;
+}
+
+/// The frame's fusion figures: every layer's summed.
+struct FusionTotals {
+  uint64_t fusedLayers = 0, attention = 0, headsFused = 0, heads = 0;
+  LayerFusion sum;
+};
+FusionTotals fusionTotals(const ReportInfo &info) {
+  FusionTotals t;
+  for (const LayerFusion &f : info.fusion) {
+    if (f.applied.empty())
+      continue;
+    ++t.fusedLayers;
+    if (f.heads) {
+      ++t.attention;
+      t.headsFused += uint64_t(f.headsFused);
+      t.heads += uint64_t(f.heads);
+    }
+    t.sum.roundTrips += f.roundTrips;
+    t.sum.loads += f.loads;
+    t.sum.storeBytes += f.storeBytes;
+    t.sum.loadBytes += f.loadBytes;
+  }
+  return t;
+}
+
+} // namespace
+
 std::string tessera::sim::formatReport(const SimResult &r,
                                        const arch::ChipConfig &chip,
                                        const ReportInfo &info) {
@@ -91,7 +132,10 @@ std::string tessera::sim::formatReport(const SimResult &r,
               << chip.matrix_rows << "x" << chip.matrix_cols << " matrix unit, "
               << fmt("%g", chip.dram_bandwidth_gbps) << " GB/s DRAM, "
               << capacity(chip.sram_bytes) << " SRAM)\n";
-  row("instructions") << r.instructions << "\n\n";
+  row("instructions") << r.instructions << "\n";
+  if (!info.pipeline.empty())
+    row("pipeline") << info.pipeline << " (docs/fusion.md)\n";
+  os << "\n";
 
   row("frame latency") << r.totalCycles
                        << " cycles = " << fmt("%.6f", r.frameMs) << " ms\n";
@@ -289,6 +333,51 @@ std::string tessera::sim::formatReport(const SimResult &r,
   os << "  (cq busy, dep wait, DRAM wait, idle: the compute queue inside the "
         "layer's cycles; they sum to its cycles)\n";
 
+  if (hasFusion(r, info)) {
+    // Per fused layer: what it fuses and what stays out of DRAM against
+    // the unfused pipeline; the other layers are as they would be unfused.
+    FusionTotals t = fusionTotals(info);
+    size_t appliedWidth = 7;
+    for (const LayerFusion &f : info.fusion)
+      appliedWidth = std::max(appliedWidth, appliedText(f).size());
+    os << "\n  fusion (against the unfused pipeline: intermediates kept in "
+          "SRAM, their DRAM store and loads removed; docs/fusion.md)\n";
+    os << "  " << std::left << std::setw(int(nameWidth)) << "layer"
+       << "  " << std::setw(int(appliedWidth)) << "applied" << std::right
+       << std::setw(8) << "heads" << std::setw(13) << "round trips"
+       << std::setw(8) << "loads" << std::setw(14) << "store bytes"
+       << std::setw(14) << "load bytes" << std::setw(16) << "bytes removed"
+       << "\n";
+    auto line = [&](const std::string &name, const std::string &applied,
+                    const std::string &heads, const LayerFusion &f) {
+      os << "  " << std::left << std::setw(int(nameWidth)) << name << "  "
+         << std::setw(int(appliedWidth)) << applied << std::right
+         << std::setw(8) << heads << std::setw(13) << f.roundTrips
+         << std::setw(8) << f.loads << std::setw(14) << f.storeBytes
+         << std::setw(14) << f.loadBytes << std::setw(16) << f.bytesRemoved()
+         << "\n";
+    };
+    for (size_t li = 0; li < r.layers.size(); ++li) {
+      const LayerFusion &f = info.fusion[li];
+      if (f.applied.empty())
+        continue;
+      line(r.layers[li].name, appliedText(f),
+           f.heads
+               ? std::to_string(f.headsFused) + "/" + std::to_string(f.heads)
+               : "-",
+           f);
+    }
+    line("frame",
+         std::to_string(t.fusedLayers) + " of " +
+             std::to_string(r.layers.size()) + " layers fused",
+         t.heads ? std::to_string(t.headsFused) + "/" + std::to_string(t.heads)
+                 : "-",
+         t.sum);
+    if (t.fusedLayers < r.layers.size())
+      os << "  (the other " << r.layers.size() - t.fusedLayers
+         << " layers: none)\n";
+  }
+
   if (!info.accuracy.empty()) {
     // "y  vs expected_y.f32" / "y  vs FP32 reference executor".
     auto refName = [](const std::string &ref) {
@@ -326,6 +415,20 @@ std::string tessera::sim::reportJson(const SimResult &r,
   doc["frame"] = {{"cycles", r.totalCycles},
                   {"ms", r.frameMs},
                   {"instructions", r.instructions}};
+  if (!info.pipeline.empty())
+    doc["pipeline"] = info.pipeline;
+  if (hasFusion(r, info)) {
+    FusionTotals t = fusionTotals(info);
+    doc["fusion"] = {{"fused_layers", t.fusedLayers},
+                     {"attention_layers", t.attention},
+                     {"heads_fused", t.headsFused},
+                     {"heads", t.heads},
+                     {"round_trips_removed", t.sum.roundTrips},
+                     {"loads_removed", t.sum.loads},
+                     {"store_bytes_removed", t.sum.storeBytes},
+                     {"load_bytes_removed", t.sum.loadBytes},
+                     {"dram_bytes_removed", t.sum.bytesRemoved()}};
+  }
   if (const std::optional<CostEstimate> &cm = info.costModel)
     doc["cost_model"] = {{"cycles", cm->frameCycles},
                          {"error", modelError(cm->frameCycles, r.totalCycles)},
@@ -443,6 +546,17 @@ std::string tessera::sim::reportJson(const SimResult &r,
                         {"dram_wait_cycles", l.windowDramWait},
                         {"idle_cycles", l.windowIdle}}},
                       {"energy", energyJson(l.energy)}});
+    if (hasFusion(r, info)) {
+      const LayerFusion &f = info.fusion[i];
+      layer["fusion"] = {{"applied", f.applied},
+                         {"heads_fused", f.headsFused},
+                         {"heads", f.heads},
+                         {"round_trips_removed", f.roundTrips},
+                         {"loads_removed", f.loads},
+                         {"store_bytes_removed", f.storeBytes},
+                         {"load_bytes_removed", f.loadBytes},
+                         {"dram_bytes_removed", f.bytesRemoved()}};
+    }
     layers.push_back(std::move(layer));
   }
   doc["layers"] = std::move(layers);

@@ -89,9 +89,9 @@ cl::opt<std::string> compareModel(cl::Positional, cl::sub(compareCmd),
                                   cl::cat(cat));
 cl::opt<std::string> pipelineName(
     "pipeline", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(referenceCmd),
-    cl::desc("Fusion pipeline: unfused (default), standard or fused "
+    cl::desc("Fusion pipeline: fused (default), standard or unfused "
              "(docs/fusion.md)"),
-    cl::value_desc("name"), cl::init("unfused"), cl::cat(cat));
+    cl::value_desc("name"), cl::init("fused"), cl::cat(cat));
 cl::list<std::string> comparePipelines(
     "pipelines", cl::sub(compareCmd), cl::CommaSeparated,
     cl::desc("Pipelines to compare (default: unfused,standard,fused)"),
@@ -496,6 +496,35 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
   return std::move(*prog);
 }
 
+/// Per program layer, the fusion of the graph node it lowers (docs/fusion.md,
+/// "In the report"): fused nodes matched to layers by name in program order
+/// (the emitter names a layer after its node, with " #2" on a repeat).
+/// Empty when a fused node has no layer.
+std::vector<sim::LayerFusion> layerFusion(const arch::Program &prog,
+                                          const codegen::Graph &g) {
+  std::vector<sim::LayerFusion> out(prog.layers.size());
+  size_t li = 0;
+  for (const codegen::GraphNode &n : g.nodes) {
+    const codegen::GraphNode::Fusion &f = n.fusion;
+    if (f.applied.empty())
+      continue;
+    while (li < prog.layers.size() && prog.layers[li] != n.name &&
+           prog.layers[li].rfind(n.name + " #", 0) != 0)
+      ++li;
+    if (li == prog.layers.size())
+      return {};
+    sim::LayerFusion &lf = out[li++];
+    lf.applied = f.applied;
+    lf.headsFused = f.headsFused;
+    lf.heads = f.heads;
+    lf.roundTrips = f.roundTrips;
+    lf.loads = f.loads;
+    lf.storeBytes = f.storeBytes;
+    lf.loadBytes = f.loadBytes;
+  }
+  return out;
+}
+
 /// Simulates one frame and prints the report; returns the exit code.
 /// Outputs without an expected file are checked against the FP32 reference
 /// executor when the compiled `graph` is at hand.
@@ -545,6 +574,11 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
   sim::ReportInfo info;
   info.modelName = modelName;
   info.programPath = progName;
+  if (graph) {
+    // Compiled here: the pipeline and each layer's fusion against unfused.
+    info.pipeline = pipelineName;
+    info.fusion = layerFusion(prog, *graph);
+  }
   bool described = plans && plans->size() == result.layers.size();
   for (size_t i = 0; described && i < plans->size(); ++i)
     described = !(*plans)[i].kind.empty();

@@ -14,11 +14,13 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <set>
@@ -54,6 +56,101 @@ std::vector<int64_t> shapeOf(Value v) {
 
 int64_t normalizeAxis(int64_t axis, size_t rank) {
   return axis < 0 ? axis + int64_t(rank) : axis;
+}
+
+/// What a fused group keeps out of DRAM against the unfused pipeline
+/// (docs/fusion.md, "In the report"): its region is cloned into a function
+/// and lowered as the unfused pipeline lowers it (tsr-expand-attention for
+/// an attention); every value a kernel writes there (not a reshape or a
+/// transpose that moves no data: those alias their input) other than the
+/// group's result is an intermediate the unfused program writes to DRAM
+/// once and each reading kernel loads back. FP16 in DRAM: 2 bytes per
+/// element. A value computed from the group's inputs alone by an op that
+/// an earlier group also holds (a layernorm prologue copied into each of
+/// the projections it feeds: one tensor unfused, stored once and loaded by
+/// each) is counted once: `shared` holds those seen, and a repeat adds only
+/// its loads.
+using SharedKey =
+    std::tuple<std::string, std::vector<const void *>, const void *>;
+GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
+  GraphNode::Fusion f;
+  MLIRContext *ctx = group.getContext();
+  Location loc = group.getLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module->getBody());
+  Block &body = group.getBody().front();
+  auto fn = b.create<func::FuncOp>(
+      loc, "group",
+      b.getFunctionType(body.getArgumentTypes(), group.getResultTypes()));
+  Block *entry = fn.addEntryBlock();
+  IRMapping map;
+  for (auto [from, to] : llvm::zip(body.getArguments(), entry->getArguments()))
+    map.map(from, to);
+  b.setInsertionPointToEnd(entry);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, map);
+  SmallVector<Value> results;
+  for (Value v : body.getTerminator()->getOperands())
+    results.push_back(map.lookup(v));
+  b.create<func::ReturnOp>(loc, results);
+  if (group.getKind() == "attention") {
+    PassManager pm(ctx);
+    pm.addPass(tsr::createExpandAttentionPass());
+    if (failed(pm.run(*module)))
+      return f;
+  }
+  // The group's result and the aliases it is seen through.
+  llvm::DenseSet<Value> result;
+  for (Value v : fn.getBody().front().getTerminator()->getOperands())
+    for (;;) {
+      result.insert(v);
+      Operation *def = v.getDefiningOp();
+      if (!def || !tsr::movesNoData(def))
+        break;
+      v = def->getOperand(0);
+    }
+  for (Operation &op : fn.getBody().front()) {
+    if (op.getNumResults() != 1 || isa<tsr::WeightOp>(op) ||
+        tsr::movesNoData(&op) || result.count(op.getResult(0)))
+      continue;
+    // Every kernel operand reading it, through aliases.
+    uint64_t loads = 0;
+    SmallVector<Value> work{op.getResult(0)};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        Operation *user = use.getOwner();
+        if (tsr::movesNoData(user))
+          work.push_back(user->getResult(0));
+        else if (!isa<func::ReturnOp>(user))
+          ++loads;
+      }
+    }
+    uint64_t bytes = uint64_t(cast<RankedTensorType>(op.getResult(0).getType())
+                                  .getNumElements()) *
+                     2;
+    f.loads += loads;
+    f.loadBytes += loads * bytes;
+    // Computed from the group's inputs alone: the same tensor as an
+    // earlier group's copy of the op?
+    SharedKey key{op.getName().getStringRef().str(),
+                  {},
+                  op.getAttrDictionary().getAsOpaquePointer()};
+    bool fromInputs = op.getNumOperands() > 0;
+    for (Value v : op.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      fromInputs &= arg && arg.getOwner() == entry;
+      if (fromInputs)
+        std::get<1>(key).push_back(
+            group.getInputs()[arg.getArgNumber()].getAsOpaquePointer());
+    }
+    if (fromInputs && !shared.insert(key).second)
+      continue;
+    ++f.roundTrips;
+    f.storeBytes += bytes;
+  }
+  return f;
 }
 
 } // namespace
@@ -115,6 +212,7 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
   }
 
   unsigned index = 0;
+  std::set<SharedKey> sharedInternals; // fusionOf's values seen in a group.
   for (Operation &op : fn.getBody().front()) {
     ++index;
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
@@ -185,6 +283,15 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         node.residualEpilogue = true;
         operand(parts->residual);
       }
+      node.fusion = fusionOf(group, sharedInternals);
+      if (parts->layernorm)
+        node.fusion.applied.push_back("layernorm");
+      if (parts->bias >= 0)
+        node.fusion.applied.push_back("bias");
+      if (parts->gelu)
+        node.fusion.applied.push_back(parts->tanhGelu ? "gelu(tanh)" : "gelu");
+      if (parts->residual >= 0)
+        node.fusion.applied.push_back("residual");
       if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
         auto get = [&](StringRef k) {
           auto v = tiling.getAs<IntegerAttr>(k);
@@ -232,6 +339,12 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling"))
         if (auto tq = tiling.getAs<IntegerAttr>("tq"))
           node.tileRows = tq.getInt();
+      node.fusion = fusionOf(group, sharedInternals);
+      node.fusion.applied = {"attention"};
+      node.fusion.heads = node.heads;
+      node.fusion.headsFused = group.getHeadsOnChip()
+                                   ? int64_t(*group.getHeadsOnChip())
+                                   : node.heads;
       GraphValue out;
       out.name = uniqueName(nodeName);
       out.shape = shapeOf(group.getResult(0));

@@ -38,8 +38,9 @@ const char *pipelineName(Pipeline p);
 bool parsePipeline(const std::string &name, Pipeline &out);
 
 struct CompileOptions {
-  /// The fusion passes to run after raising.
-  Pipeline pipeline = Pipeline::Unfused;
+  /// The fusion passes to run after raising (docs/fusion.md): fused by
+  /// default.
+  Pipeline pipeline = Pipeline::Fused;
   /// Print the module after every pass to stderr (--print-ir-after-all).
   bool printIrAfterAll = false;
   /// The chip the fusion passes decide for (compileOnnxFile sets it; null:

@@ -115,6 +115,20 @@ struct GraphNode {
   bool layerNormPrologue = false, biasEpilogue = false, geluEpilogue = false,
        residualEpilogue = false;
   int64_t tileM = 0, tileK = 0, tileN = 0;
+  /// Fused nodes (graph extraction fills it from the tsr.group): what the
+  /// kernel fuses and what it keeps out of DRAM against the unfused
+  /// pipeline (docs/fusion.md, "In the report").
+  struct Fusion {
+    /// "attention", or those of "layernorm", "bias", "gelu", "residual"
+    /// the matmul kernel applies; empty: not a fused node.
+    std::vector<std::string> applied;
+    int64_t headsFused = 0, heads = 0; ///< Attention.
+    /// The group's region lowered as the unfused pipeline lowers it: each
+    /// value a kernel writes other than the group's result is an
+    /// intermediate the unfused program stores to DRAM once (storeBytes)
+    /// and its consuming kernels load (loads, loadBytes).
+    uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;
+  } fusion;
 };
 
 struct Graph {

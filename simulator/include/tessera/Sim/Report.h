@@ -49,6 +49,21 @@ struct CostEstimate {
   }
 };
 
+/// What the fusion passes did for one layer (report row), against the
+/// unfused pipeline (docs/fusion.md, "In the report"), filled in by a caller
+/// that has the compiled graph.
+struct LayerFusion {
+  /// "attention", or the parts of a fused matmul ("layernorm", "bias",
+  /// "gelu", "residual"); empty: no fusion (the layer is what it would be
+  /// unfused).
+  std::vector<std::string> applied;
+  int64_t headsFused = 0, heads = 0; ///< Attention: heads on the fused path.
+  /// Intermediates kept in SRAM: each one DRAM store (storeBytes) and its
+  /// loads (loads, loadBytes) that the unfused kernels would make.
+  uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;
+  uint64_t bytesRemoved() const { return storeBytes + loadBytes; }
+};
+
 struct ReportInfo {
   std::string modelName;
   std::string programPath;
@@ -56,6 +71,11 @@ struct ReportInfo {
   /// Present: a `model` column per layer and the frame's estimate and
   /// roofline in the table and the JSON.
   std::optional<CostEstimate> costModel;
+  /// The compiler's pipeline ("fused", ...; empty: unknown, e.g. a program
+  /// file) and, per layer in SimResult::layers' order, its fusion. Present
+  /// (same size as the layers): a fusion section in the table and the JSON.
+  std::string pipeline;
+  std::vector<LayerFusion> fusion;
 };
 
 /// Budget figures derived from a result and the chip's frame_budget_ms.
