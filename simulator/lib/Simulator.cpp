@@ -16,10 +16,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <malloc.h>
 #include <mutex>
+#include <thread>
+#include <unistd.h>
 
 using namespace tessera;
 using namespace tessera::sim;
@@ -48,6 +53,62 @@ std::mutex &simMutex() {
   static std::mutex m;
   return m;
 }
+
+/// The one thread that makes every SystemC call of the process: elaboration
+/// and every frame's sc_start. SystemC's kernel state is global and its
+/// processes are QuickThreads coroutines, which switch stacks under the
+/// thread that calls sc_start; keeping them on a thread of their own leaves
+/// the caller's stack untouched, so the errors the tools throw afterwards
+/// unwind a stack AddressSanitizer still knows (docs/sanitizers.md), and the
+/// coroutines always resume on the thread that created them. Jobs run one at
+/// a time (simulateFrame holds simMutex); an exception a job throws is
+/// rethrown to the caller.
+class SimThread {
+public:
+  static SimThread &get() {
+    // Never destroyed: the detached thread waits on its members until the
+    // process exits. A child forked after it started (a sweep's workers)
+    // has the object but not the thread: it starts its own.
+    static SimThread *thread = nullptr;
+    static pid_t owner = 0;
+    if (!thread || owner != ::getpid()) {
+      thread = new SimThread;
+      owner = ::getpid();
+    }
+    return *thread;
+  }
+
+  void run(const std::function<void()> &job) {
+    std::packaged_task<void()> task(job);
+    std::future<void> done = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending = &task;
+    }
+    wake.notify_one();
+    done.get();
+  }
+
+private:
+  SimThread() {
+    std::thread([this] {
+      for (;;) {
+        std::packaged_task<void()> *task;
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          wake.wait(lock, [this] { return pending != nullptr; });
+          task = pending;
+          pending = nullptr;
+        }
+        (*task)();
+      }
+    }).detach();
+  }
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::packaged_task<void()> *pending = nullptr;
+};
 
 /// Fills the DRAM image: weights from the program, inputs converted from
 /// float32 to their element type.
@@ -254,18 +315,24 @@ SimResult tessera::sim::simulateFrame(
   if (options.functional)
     image = buildImage(prog, inputs);
 
-  Chip &model = chipModel();
-  if (nowCycles() > timing::kMaxFrameCycles * 1024 - bound)
+  Chip *model = nullptr;
+  bool clockFull = false;
+  SimThread::get().run([&] {
+    model = &chipModel();
+    clockFull = nowCycles() > timing::kMaxFrameCycles * 1024 - bound;
+    if (!clockFull)
+      model->runFrame(frame, std::move(image));
+  });
+  if (clockFull)
     throw SimError("the simulated clock would pass " +
                    std::to_string(timing::kMaxFrameCycles * 1024) +
                    " cycles in this process; simulate fewer frames per run");
-  model.runFrame(frame, std::move(image));
   if (frame.failed())
     throw SimError(frame.error);
 
   SimResult result = collect(prog, frame);
   if (options.functional) {
-    const std::vector<uint8_t> &dram = model.dram.image();
+    const std::vector<uint8_t> &dram = model->dram.image();
     for (const arch::TensorInfo &t : prog.tensors) {
       if (t.kind != arch::TensorKind::Output)
         continue;

@@ -1014,6 +1014,17 @@ void consider(const arch::ChipConfig &chip, const Constraints &c,
   Kernel k = build(t);
   if (k.sramBytes > c.budget(chip))
     return;
+  if (best && k.parts.empty()) {
+    // A lower bound without the recurrence: the compute queue runs its
+    // instructions one at a time and the bus its data phases back to back,
+    // so a candidate bounded above the best so far cannot win (nor tie).
+    // Skipping it leaves the choice unchanged and saves the max-plus
+    // pricing of most candidates.
+    Cost lb = totals(chip, k, {}, c);
+    if (std::max(lb.computeQueueCycles, busBound(chip, lb)) >
+        best->cost.latencyCycles)
+      return;
+  }
   Cost cost = evaluate(chip, k, {}, c);
   if (!best || better(cost, best->cost))
     best = Choice<TilingT>{t, cost, 0};

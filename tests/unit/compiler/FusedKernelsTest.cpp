@@ -279,6 +279,66 @@ TEST(FusedMatMulTraffic, CostModelMatchesSimulator) {
   }
 }
 
+TEST(FusedMatMulGate, UnfusedKernelsAreTheEmittersOwn) {
+  // codegen::unfusedMatMulKernels, the unfused side of the fusion passes'
+  // cost comparison (docs/fusion.md), must be the kernels the code
+  // generator emits for the unfused ops: same kinds, tiles (SRAM
+  // footprints) and modelled costs as the plans generateProgram records,
+  // on the perception products at 32 MiB, 128 KiB and 64 KiB of SRAM.
+  for (const MatMulGroupShape &s :
+       {MatMulGroupShape{1, 768, 448, 1344, true, true},
+        MatMulGroupShape{1, 768, 448, 1792, true, true, true},
+        MatMulGroupShape{1, 768, 1792, 448, false, true, false, false, true},
+        MatMulGroupShape{1, 64, 96, 128, true, false, true, true, true}}) {
+    for (uint64_t sram :
+         {uint64_t(32) << 20, uint64_t(128) << 10, uint64_t(64) << 10}) {
+      GraphBuilder b;
+      int v = b.input("x", {s.m, s.k});
+      if (s.layernorm) {
+        v = b.node(NodeKind::LayerNorm, "ln",
+                   {v, b.weight("gamma", {s.k}), b.weight("beta", {s.k})},
+                   {s.m, s.k});
+        b.last().axis = 1;
+      }
+      v = b.node(NodeKind::MatMul, "mm", {v, b.weight("w", {s.k, s.n})},
+                 {s.m, s.n});
+      if (s.bias)
+        v = b.node(NodeKind::Add, "bias", {v, b.weight("bias", {s.n})},
+                   {s.m, s.n});
+      if (s.gelu) {
+        v = b.node(NodeKind::Gelu, "gelu", {v}, {s.m, s.n});
+        b.last().tanhGelu = s.tanhGelu;
+      }
+      if (s.residual)
+        v = b.node(NodeKind::Add, "res", {v, b.input("r", {s.m, s.n})},
+                   {s.m, s.n});
+      b.output(v, "out");
+      arch::ChipConfig chip = chipWithSram(sram);
+      std::vector<cost::Kernel> plans;
+      generateProgram(b.g, chip, &plans);
+      cost::MatMulGroupOp op;
+      op.m = uint64_t(s.m);
+      op.k = uint64_t(s.k);
+      op.n = uint64_t(s.n);
+      op.layernorm = s.layernorm;
+      op.bias = s.bias;
+      op.gelu = s.gelu;
+      op.tanhGelu = s.tanhGelu;
+      op.residual = s.residual;
+      std::vector<cost::Kernel> ours = unfusedMatMulKernels(chip, sram, op);
+      ASSERT_EQ(ours.size(), plans.size()) << s.m << "x" << s.k << "x" << s.n;
+      for (size_t i = 0; i < ours.size(); ++i) {
+        EXPECT_EQ(ours[i].kind, plans[i].kind) << i;
+        EXPECT_EQ(ours[i].sramBytes, plans[i].sramBytes) << i << " " << sram;
+        EXPECT_EQ(ours[i].tiles, plans[i].tiles) << i << " " << sram;
+        EXPECT_EQ(cost::evaluate(chip, ours[i]).latencyCycles,
+                  cost::evaluate(chip, plans[i]).latencyCycles)
+            << i << " " << sram;
+      }
+    }
+  }
+}
+
 TEST(FusedMatMulErrors, NoTileFitsNamesTheNodeAndBytes) {
   // A layernorm prologue keeps whole K rows: 8 rows of K = 4096 (two A
   // slots of 64 KiB, two B slots of 4096 x 12) do not fit 64 KiB.

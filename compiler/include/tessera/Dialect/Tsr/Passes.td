@@ -89,8 +89,12 @@ def TsrFuseEpilogue : Pass<"tsr-fuse-epilogue", "mlir::ModuleOp"> {
     `epilogue = [...]`: the vector unit applies the ops to each output tile
     in SRAM before its one store, so the intermediates never go to DRAM.
     The tile is chosen by the cost model (cost::searchMatMulGroup) and
-    recorded as `tsr.tiling`; when nothing fits the SRAM the ops stay
-    unfused (the remark says why).
+    recorded as `tsr.tiling`. Cost-gated: of the chain's prefixes fused
+    (the rest left as kernels) the fastest modelled one is built, and only
+    when it is not slower than the unfused kernels
+    (codegen::unfusedMatMulKernels); `why` records both figures, a decline
+    a remark and `tsr.not_fused` on the matmul. When nothing fits the SRAM
+    the ops stay unfused (the remark says why).
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
@@ -109,8 +113,11 @@ def TsrFuseLayerNorm : Pass<"tsr-fuse-layernorm", "mlir::ModuleOp"> {
     that move only axes of extent 1, becomes the prologue of each product's
     group (`prologue = "layernorm"`): the kernel normalizes each A row tile
     (whole rows: tk = K) in SRAM before the matrix unit reads it, and the
-    normalized tensor never goes to DRAM. When the whole-K tiles do not fit
-    the SRAM, or the layernorm has another user, it stays unfused (the
+    normalized tensor never goes to DRAM. Cost-gated: only when the fused
+    groups are modelled no slower than the layernorm kernel plus the
+    products as they are (`why` records both figures, a decline a remark
+    and `tsr.not_fused` on the layernorm). When the whole-K tiles do not
+    fit the SRAM, or the layernorm has another user, it stays unfused (the
     remark says why).
   }];
   let options = [
