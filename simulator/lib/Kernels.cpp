@@ -104,6 +104,87 @@ void floatToHalfF16c(const float *, uint8_t *, size_t) {}
 
 } // namespace
 
+// glibc's vector math library (libmvec), by its x86-64 vector-function ABI
+// names: 4 floats in SSE registers ('b', dispatched inside glibc to the
+// best SSE implementation) or 8 in AVX2 registers ('d').
+extern "C" {
+#if defined(__x86_64__) && defined(__GNUC__)
+__m128 _ZGVbN4v_expf(__m128);
+__m128 _ZGVbN4v_erff(__m128);
+__m128 _ZGVbN4v_tanhf(__m128);
+__m256 _ZGVdN8v_expf(__m256);
+__m256 _ZGVdN8v_erff(__m256);
+__m256 _ZGVdN8v_tanhf(__m256);
+#endif
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+bool cpuHasAvx2Fma() {
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+template <__m256 (*F)(__m256)>
+__attribute__((target("avx2,fma"))) void applyAvx2(const float *x, float *y,
+                                                   size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
+  if (i < n) { // The tail through the same function, zero-padded.
+    alignas(32) float t[8] = {};
+    std::memcpy(t, x + i, (n - i) * 4);
+    _mm256_store_ps(t, F(_mm256_load_ps(t)));
+    std::memcpy(y + i, t, (n - i) * 4);
+  }
+}
+
+template <__m128 (*F)(__m128)>
+void applySse(const float *x, float *y, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm_storeu_ps(y + i, F(_mm_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(16) float t[4] = {};
+    std::memcpy(t, x + i, (n - i) * 4);
+    _mm_store_ps(t, F(_mm_load_ps(t)));
+    std::memcpy(y + i, t, (n - i) * 4);
+  }
+}
+#endif
+
+} // namespace
+
+void tessera::sim::vectorMath(MathFn fn, const float *x, float *y, size_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpuHasAvx2Fma()) {
+    switch (fn) {
+    case MathFn::Exp:
+      return applyAvx2<_ZGVdN8v_expf>(x, y, n);
+    case MathFn::Erf:
+      return applyAvx2<_ZGVdN8v_erff>(x, y, n);
+    case MathFn::Tanh:
+      return applyAvx2<_ZGVdN8v_tanhf>(x, y, n);
+    }
+  }
+  switch (fn) {
+  case MathFn::Exp:
+    return applySse<_ZGVbN4v_expf>(x, y, n);
+  case MathFn::Erf:
+    return applySse<_ZGVbN4v_erff>(x, y, n);
+  case MathFn::Tanh:
+    return applySse<_ZGVbN4v_tanhf>(x, y, n);
+  }
+#else
+  for (size_t i = 0; i < n; ++i)
+    y[i] = fn == MathFn::Exp   ? std::exp(x[i])
+           : fn == MathFn::Erf ? std::erf(x[i])
+                               : std::tanh(x[i]);
+#endif
+}
+
 namespace {
 
 /// Round to nearest, saturate to [lo, hi], NaN -> 0.
@@ -282,13 +363,10 @@ void tessera::sim::matmulInto(const arch::Instr &in, const ConstView &a,
 
 namespace {
 
-float gelu(float x) {
-  return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
-}
-
-float geluTanh(float x) {
-  const float k = std::sqrt(2.0f / 3.14159265358979f);
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+/// vectorMath over a contiguous result, in place.
+void contiguousMath(MathFn fn, View &out) {
+  // Results always have rows outerStride() == cols() apart (vectorOp's out).
+  vectorMath(fn, out.data(), out.data(), size_t(out.size()));
 }
 
 /// out = f(a, y) row by row, y the second operand broadcast as the flags say
@@ -354,18 +432,26 @@ void tessera::sim::vectorOp(const arch::Instr &in, const ConstView *aPtr,
     }
     return;
   case Opcode::VecSoftmax:
+    // exp through libmvec, the row sum vectorized (docs/sim-performance.md).
     for (Eigen::Index r = 0; r < rows; ++r) {
       float mx = a.row(r).maxCoeff();
-      float sum = 0;
-      for (Eigen::Index col = 0; col < cols; ++col)
-        sum += out(r, col) = std::exp(a(r, col) - mx);
+      out.row(r).array() = a.row(r).array() - mx;
+      float *o = &out(r, 0);
+      vectorMath(MathFn::Exp, o, o, size_t(out.cols()));
+      float sum = out.row(r).sum();
       out.row(r) /= sum;
     }
     return;
   case Opcode::VecGelu:
-    return unary(&gelu);
+    // The erf form; erf through libmvec.
+    out = a / std::sqrt(2.0f);
+    contiguousMath(MathFn::Erf, out);
+    out.array() = 0.5f * a.array() * (1.0f + out.array());
+    return;
   case Opcode::VecErf:
-    return unary([](float x) { return std::erf(x); });
+    out = a;
+    contiguousMath(MathFn::Erf, out);
+    return;
   case Opcode::VecTranspose:
     out = a.transpose();
     return;
@@ -375,13 +461,21 @@ void tessera::sim::vectorOp(const arch::Instr &in, const ConstView *aPtr,
   case Opcode::VecSqrt:
     return unary([](float x) { return std::sqrt(x); });
   case Opcode::VecTanh:
-    return unary([](float x) { return std::tanh(x); });
+    out = a;
+    contiguousMath(MathFn::Tanh, out);
+    return;
   case Opcode::VecPow: {
     float p = in.imm;
     return unary([p](float x) { return std::pow(x, p); });
   }
-  case Opcode::VecGeluTanh:
-    return unary(&geluTanh);
+  case Opcode::VecGeluTanh: {
+    const float k = std::sqrt(2.0f / 3.14159265358979f);
+    out.array() =
+        k * (a.array() + 0.044715f * a.array() * a.array() * a.array());
+    contiguousMath(MathFn::Tanh, out);
+    out.array() = 0.5f * a.array() * (1.0f + out.array());
+    return;
+  }
   case Opcode::VecReduceSum:
     // Summed in FP32, then scaled (imm = 1/cols for a mean).
     out = a.rowwise().sum() * in.imm;
@@ -399,7 +493,10 @@ void tessera::sim::vectorOp(const arch::Instr &in, const ConstView *aPtr,
     out = (a.array() + in.imm).matrix();
     return;
   case Opcode::VecSigmoid:
-    return unary([](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+    out = -a;
+    contiguousMath(MathFn::Exp, out);
+    out.array() = 1.0f / (1.0f + out.array());
+    return;
   case Opcode::VecHardSwish:
     return unary([](float x) {
       return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);

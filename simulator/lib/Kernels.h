@@ -80,10 +80,19 @@ ConstView floatView(const uint8_t *first, uint64_t rows, uint64_t cols,
 void matmulInto(const arch::Instr &in, const ConstView &a, const ConstView &b,
                 float *c, int64_t ldc, bool accumulate);
 
+/// The transcendental functions the vector unit evaluates in bulk.
+enum class MathFn { Exp, Erf, Tanh };
+/// y[i] = fn(x[i]) for i < n (x may be y) through glibc's vector math
+/// library (libmvec: 8 lanes with AVX2 and FMA when the CPU has them, else
+/// 4 SSE lanes; every element, the tail too, through the same function).
+/// Within 1-2 ulp of the scalar C library functions; not bit for bit.
+void vectorMath(MathFn fn, const float *x, float *y, size_t n);
+
 /// A vector instruction: `a` its first source (null for vec.fill); `b` the
 /// second (binary ops: full or broadcast shape; layernorm: gamma; select:
 /// b), `c` the third (layernorm: beta; select: c). `out` has the shape of
-/// the instruction's destination operand and must not overlap the sources.
+/// the instruction's destination operand, its rows contiguous (outerStride
+/// == cols), and must not overlap the sources.
 void vectorOp(const arch::Instr &in, const ConstView *a, const ConstView *b,
               const ConstView *c, View &out);
 
