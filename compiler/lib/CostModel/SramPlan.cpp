@@ -83,6 +83,10 @@ std::optional<std::string> tessera::cost::checkSramPlan(const SramPlan &plan,
   }
   for (size_t i = 0; i < bs.size(); ++i)
     for (size_t j = i + 1; j < bs.size(); ++j)
+      if (bs[i].name == bs[j].name && bs[i].slot == bs[j].slot)
+        return "buffer '" + sramBufferName(bs[i], plan) + "' is listed twice";
+  for (size_t i = 0; i < bs.size(); ++i)
+    for (size_t j = i + 1; j < bs.size(); ++j)
       if (bs[i].liveWith(bs[j]) && bs[i].overlaps(bs[j])) {
         unsigned p = std::max(bs[i].first, bs[j].first);
         return "buffers '" + sramBufferName(bs[i], plan) + "' " + range(bs[i]) +

@@ -59,6 +59,11 @@ TEST(SramPlan, CheckNamesBothOverlappingBuffers) {
   p = handPlan();
   EXPECT_EQ(checkSramPlan(p, 512).value_or(""),
             "buffer 'z' at [448, 548) ends past the 512 bytes of SRAM");
+  SramPlan twice = p;
+  twice.buffers.push_back(twice.buffers[0]);
+  twice.buffers.back().offset = 2048;
+  EXPECT_EQ(checkSramPlan(twice, 1 << 20).value_or(""),
+            "buffer 'a' is listed twice");
   p.buffers[1].last = 4;
   EXPECT_EQ(checkSramPlan(p, 1 << 20).value_or(""),
             "buffer 'x' is live over phases 1..4, the kernel has 4");

@@ -66,7 +66,8 @@ struct SramPlan {
 void allocateSram(SramPlan &plan, uint64_t align);
 
 /// Why `plan` is wrong: two buffers live in a common phase whose bytes
-/// overlap, a live range outside the phases, a buffer past `capacity`; or
+/// overlap, a live range outside the phases, a buffer past `capacity`, a
+/// buffer (name and slot) listed twice; or
 /// nullopt. The message names both buffers.
 std::optional<std::string> checkSramPlan(const SramPlan &plan,
                                          uint64_t capacity);
