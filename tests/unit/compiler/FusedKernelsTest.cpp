@@ -129,7 +129,7 @@ TEST(FusedAttentionErrors, NoTileFitsNamesTheNodeAndBytes) {
     FAIL() << "expected a CodegenError";
   } catch (const CodegenError &e) {
     EXPECT_STREQ(e.what(),
-                 "attention 'attn': the fused attention needs 8320 bytes of "
+                 "attention 'attn': the fused attention needs 8064 bytes of "
                  "SRAM for 8 query rows (K and V of one head, 40 score "
                  "columns), the chip has 2048");
   }
