@@ -15,6 +15,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -57,9 +58,10 @@ using View = Eigen::Map<Mat, Eigen::Unaligned, Eigen::OuterStride<>>;
 /// that operands and results need no allocation per instruction.
 class Scratch {
 public:
+  /// At least n floats (never null, even for n = 0).
   float *get(size_t n) {
-    if (buf_.size() < n)
-      buf_.resize(n);
+    if (buf_.size() < std::max<size_t>(n, 1))
+      buf_.resize(std::max<size_t>(n, 1));
     return buf_.data();
   }
 
