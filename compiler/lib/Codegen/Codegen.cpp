@@ -235,6 +235,18 @@ private:
       prog.sramBuffers.push_back({layer, addr, bytes});
     return addr;
   }
+  /// Registers a buffer at `addr` that a pass placed (a fused group's
+  /// recorded SRAM plan, docs/lowering.md "SRAM allocation").
+  void sramPlace(uint64_t addr, uint64_t bytes) {
+    if (addr + bytes > chip.sram_bytes)
+      throw CodegenError(where + ": a buffer at SRAM address " +
+                         std::to_string(addr) + " of " + std::to_string(bytes) +
+                         " bytes ends past the chip's " +
+                         std::to_string(chip.sram_bytes));
+    prog.sramBytesUsed = std::max(prog.sramBytesUsed, addr + bytes);
+    if (bytes)
+      prog.sramBuffers.push_back({layer, addr, bytes});
+  }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
 
@@ -803,7 +815,9 @@ void Emitter::fusedKernel(const GraphNode &n) {
     uint64_t dramOf(int v) override { return e.dram(v); }
     std::string tensorOf(int v) const override { return e.tensorName(v); }
     uint64_t sramBudget() const override { return e.sramBudget(); }
-    uint64_t sramAlloc(uint64_t bytes) override { return e.sramAlloc(bytes); }
+    void sramPlace(uint64_t addr, uint64_t bytes) override {
+      e.sramPlace(addr, bytes);
+    }
     void load(uint64_t d, uint64_t ds, uint64_t s, uint64_t ss, uint64_t rows,
               uint64_t bytes) override {
       e.load(d, ds, s, ss, rows, bytes);
@@ -2662,4 +2676,68 @@ tessera::codegen::generateProgram(const Graph &graph,
   if (plans)
     plans->resize(prog.layers.size());
   return prog;
+}
+
+//===----------------------------------------------------------------------===//
+// The unfused kernels a fused matmul group replaces (docs/fusion.md)
+//===----------------------------------------------------------------------===//
+
+std::vector<cost::Kernel>
+tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
+                                       uint64_t budget,
+                                       const cost::MatMulGroupOp &op) {
+  const std::string where = "unfused " + std::to_string(op.m) + "x" +
+                            std::to_string(op.k) + "x" + std::to_string(op.n) +
+                            " product";
+  int64_t m = int64_t(op.m), k = int64_t(op.k), n = int64_t(op.n);
+  std::vector<cost::Kernel> kernels;
+  std::string a = op.a;
+  if (op.layernorm) {
+    // rowKernel: four tile buffers per element, gamma and beta resident.
+    Tiles2D t = pickTiles(m, k, 4 * kEb, 2 * alignUp(k * kEb, kSramAlign),
+                          budget, /*wholeRows=*/true, where);
+    cost::VectorOp v;
+    v.op = Opcode::VecLayerNorm;
+    v.rows = op.m;
+    v.cols = op.k;
+    v.x = op.a;
+    v.y = op.gamma;
+    v.beta = op.beta;
+    v.out = a = op.a + ".normalized";
+    kernels.push_back(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+  }
+  // matmulKernel: planGemm's tile (one NPU).
+  GemmPlan plan = planGemm(m, k, n, chip, budget, where);
+  std::string cur = op.out + ".product";
+  kernels.push_back(cost::gemmKernel(
+      {1, op.m, op.k, op.n, a, op.b, cur},
+      {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
+  // binaryKernel (bias: a resident row; residual: a full second operand)
+  // and rowKernel (GELU) on the [m, n] view.
+  auto vector = [&](Opcode opc, cost::Operand2 second, const std::string &y,
+                    const std::string &out) {
+    uint64_t perElem = second == cost::Operand2::Full ? 6 * kEb : 4 * kEb;
+    uint64_t fixed =
+        second == cost::Operand2::Row ? alignUp(n * kEb, kSramAlign) : 0;
+    Tiles2D t = pickTiles(m, n, perElem, fixed, budget, false, where);
+    cost::VectorOp v;
+    v.op = opc;
+    v.rows = op.m;
+    v.cols = op.n;
+    v.second = second;
+    v.x = cur;
+    v.y = y;
+    v.out = cur = out;
+    kernels.push_back(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+  };
+  if (op.bias)
+    vector(Opcode::VecAdd, cost::Operand2::Row, op.biasTensor,
+           op.out + ".biased");
+  if (op.gelu)
+    vector(op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu,
+           cost::Operand2::None, "", op.out + ".gelu");
+  if (op.residual)
+    vector(Opcode::VecAdd, cost::Operand2::Full, op.residualTensor,
+           op.out + ".residual");
+  return kernels;
 }

@@ -13,9 +13,15 @@
 // Each group's tile is the cost model's choice (cost::searchMatMulGroup,
 // memoized per shape: a 40-layer network has a handful of distinct
 // products) recorded as `tsr.tiling`, with the bytes weighed in `why`.
-// When no tile fits the SRAM the ops stay as they are, with a remark.
+// A group is built only when its modelled latency is not above that of
+// the unfused kernels it replaces, as the code generator would emit them
+// (codegen::unfusedMatMulKernels, priced by cost::evaluateSequence); both
+// figures go into `why`, or, when the pass declines, into a remark and the
+// `tsr.not_fused` attribute of the op that stays. When no tile fits the
+// SRAM the ops stay as they are, with a remark.
 //
 //===----------------------------------------------------------------------===//
+#include "tessera/Compiler/Codegen.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 
@@ -88,7 +94,77 @@ struct Planner {
   uint64_t smallest(const cost::MatMulGroupOp &op) const {
     return cost::matmulGroupMinSramBytes(*chip, op, constraints());
   }
+  /// The unfused kernels of `op` as the code generator emits them (empty
+  /// when one of them does not fit the budget: the group is the only way).
+  std::vector<cost::Kernel> unfused(const cost::MatMulGroupOp &op) const {
+    try {
+      return codegen::unfusedMatMulKernels(*chip, budget(), op);
+    } catch (const std::exception &) {
+      return {};
+    }
+  }
+  /// Modelled latency of kernels run back to back, and each one's share.
+  cost::SequenceCost price(const std::vector<cost::Kernel> &kernels) const {
+    return cost::evaluateSequence(*chip, kernels, {}, constraints());
+  }
 };
+
+/// The fused and unfused kernels' modelled latencies, as `why` states them.
+struct Verdict {
+  uint64_t fused = 0, unfused = 0;
+  bool unfusedFits = true;
+  std::string unfusedParts; ///< "layernorm 41252 + matmul 1056262 + ..."
+  bool fuse() const { return !unfusedFits || fused <= unfused; }
+  std::string text() const {
+    if (!unfusedFits)
+      return "modelled " + std::to_string(fused) +
+             " cycles; the unfused kernels do not fit the SRAM";
+    return "modelled " + std::to_string(fused) + " cycles against " +
+           std::to_string(unfused) + " for the unfused kernels (" +
+           unfusedParts + ")";
+  }
+};
+
+/// Prices `unfused` (kernels labelled `labels`) against `fused`.
+Verdict compare(const Planner &planner, const std::vector<cost::Kernel> &fused,
+                const std::vector<cost::Kernel> &unfused,
+                const std::vector<std::string> &labels) {
+  Verdict v;
+  v.fused = planner.price(fused).latencyCycles;
+  if (unfused.empty()) {
+    v.unfusedFits = false;
+    return v;
+  }
+  cost::SequenceCost u = planner.price(unfused);
+  v.unfused = u.latencyCycles;
+  for (size_t i = 0; i < labels.size() && i < u.attributedCycles.size(); ++i)
+    v.unfusedParts += (i ? " + " : "") + labels[i] + " " +
+                      std::to_string(u.attributedCycles[i]);
+  return v;
+}
+
+/// Labels of codegen::unfusedMatMulKernels' kernels for `op`.
+std::vector<std::string> unfusedLabels(const cost::MatMulGroupOp &op) {
+  std::vector<std::string> l;
+  if (op.layernorm)
+    l.push_back("layernorm");
+  l.push_back("matmul");
+  if (op.bias)
+    l.push_back("bias");
+  if (op.gelu)
+    l.push_back(op.tanhGelu ? "gelu(tanh)" : "gelu");
+  if (op.residual)
+    l.push_back("residual");
+  return l;
+}
+
+/// Records a declined fusion on the op that stays (and as a remark).
+void decline(Operation *op, const std::string &what, const Verdict &v) {
+  std::string text =
+      what + " not fused: " + v.text() + "; the fused kernel would be slower";
+  op->setAttr("tsr.not_fused", StringAttr::get(op->getContext(), text));
+  op->emitRemark() << text;
+}
 
 std::string mib(uint64_t bytes) {
   if (bytes < (1u << 20))
@@ -241,6 +317,8 @@ struct FuseEpiloguePass
     op.n = uint64_t(bs[1]);
     op.m = uint64_t(elements(mm.getLhs())) / op.k;
     SmallVector<Operation *> ops{mm}, pending;
+    // After each epilogue op taken: the ops up to it and the group's op.
+    std::vector<std::pair<size_t, cost::MatMulGroupOp>> cuts;
     Value cur = mm.getResult();
     while (cur.hasOneUse()) {
       Operation *user = *cur.getUsers().begin();
@@ -277,11 +355,15 @@ struct FuseEpiloguePass
       pending.clear();
       ops.push_back(user);
       cur = user->getResult(0);
+      cuts.push_back({ops.size(), op});
     }
-    if (ops.size() == 1)
+    if (cuts.empty())
       return;
-    const auto &best = planner.search(op);
-    if (!best) {
+    const EpilogueDecision &d = decide(cuts);
+    const std::optional<Option> &chosen = d.chosen;
+    const std::optional<uint64_t> &whole = d.whole;
+    const std::vector<std::string> &labels = d.labels;
+    if (!chosen) {
       mm.emitRemark() << "matmul epilogue not fused: the smallest tile of the "
                       << op.m << "x" << op.k << "x" << op.n
                       << " product with its epilogue needs "
@@ -289,11 +371,107 @@ struct FuseEpiloguePass
                       << " bytes of SRAM, the budget is " << planner.budget();
       return;
     }
-    GroupOp g = buildGroup(ops, epilogueAttr(mm.getContext(), op), StringAttr(),
-                           whyOf(op, *best, planner.budget()));
-    setTiling(g, *best);
+    Verdict v = d.verdict;
+    if (!v.fuse()) {
+      if (whole)
+        v.fused = *whole; // The decline names the whole chain's figure.
+      return decline(mm, "matmul epilogue", v);
+    }
+    const cost::MatMulGroupOp &gop = cuts[chosen->cut].second;
+    std::string why = whyOf(gop, chosen->best, planner.budget()) + "; ";
+    if (chosen->cut + 1 == cuts.size()) {
+      why += v.text();
+    } else {
+      // A shorter group: the epilogue ops after the cut stay kernels.
+      std::string rest;
+      size_t left = labels.size() - (chosen->cut + 2);
+      for (size_t i = chosen->cut + 2; i < labels.size(); ++i)
+        rest += (i == chosen->cut + 2 ? "" : " and ") + labels[i];
+      why += "modelled " + std::to_string(v.fused) + " cycles with the " +
+             rest +
+             (left == 1 ? " as its own kernel" : " as their own kernels");
+      if (v.unfusedFits)
+        why += ", against " + std::to_string(v.unfused) +
+               " for the unfused kernels (" + v.unfusedParts + ")";
+      why += "; the whole epilogue fused: " +
+             (whole ? std::to_string(*whole) + " cycles"
+                    : std::string("does not fit"));
+    }
+    ops.resize(cuts[chosen->cut].first);
+    GroupOp g =
+        buildGroup(ops, epilogueAttr(mm.getContext(), gop), StringAttr(), why);
+    setTiling(g, chosen->best);
   }
 
+  /// Each prefix of the chain fused (cut i: the product and epilogue ops
+  /// 0..i, replacing unfused kernels 0..i+1), the rest as unfused kernels;
+  /// the fastest wins, ties to the longer group. Memoized per chain (a
+  /// 40-layer network has a handful).
+  struct Option {
+    size_t cut;
+    cost::Choice<cost::GemmTiling> best;
+    uint64_t latency;
+  };
+  struct EpilogueDecision {
+    std::optional<Option> chosen;
+    std::optional<uint64_t> whole; ///< The whole chain fused, if it fits.
+    std::vector<std::string> labels;
+    Verdict verdict;
+  };
+  const EpilogueDecision &
+  decide(const std::vector<std::pair<size_t, cost::MatMulGroupOp>> &cuts) {
+    const cost::MatMulGroupOp &op = cuts.back().second;
+    Planner::Key key{op.m,    op.k,    op.n,        op.layernorm,
+                     op.bias, op.gelu, op.tanhGelu, op.residual};
+    auto it = decisions.find(key);
+    if (it != decisions.end())
+      return it->second;
+    EpilogueDecision d;
+    std::optional<Option> &chosen = d.chosen;
+    std::optional<uint64_t> &whole = d.whole;
+    // The whole chain unfused: the GEMM, then one kernel per epilogue op.
+    std::vector<cost::Kernel> unfused = planner.unfused(op);
+    d.labels = unfusedLabels(op);
+    for (size_t i = cuts.size(); i-- > 0;) {
+      const auto &best = planner.search(cuts[i].second);
+      if (!best)
+        continue;
+      std::vector<cost::Kernel> seq;
+      if (i + 1 == cuts.size() || unfused.empty()) {
+        seq.push_back(cost::matmulGroupKernel(cuts[i].second, best->tiling));
+      } else {
+        // The group writes the tensor the first remaining kernel reads.
+        cost::MatMulGroupOp g = cuts[i].second;
+        for (const cost::Stream &st : unfused[i + 1].streams)
+          if (st.store)
+            g.out = st.tensor;
+        seq.push_back(cost::matmulGroupKernel(g, best->tiling));
+        seq.insert(seq.end(), unfused.begin() + i + 2, unfused.end());
+      }
+      uint64_t latency = planner.price(seq).latencyCycles;
+      if (i + 1 == cuts.size())
+        whole = latency;
+      if (!chosen || latency < chosen->latency)
+        chosen = Option{i, *best, latency};
+      if (unfused.empty())
+        break; // Nothing to compare with: the longest group that fits.
+    }
+    Verdict &v = d.verdict;
+    if (chosen)
+      v.fused = chosen->latency;
+    if (unfused.empty()) {
+      v.unfusedFits = false;
+    } else {
+      cost::SequenceCost u = planner.price(unfused);
+      v.unfused = u.latencyCycles;
+      for (size_t i = 0; i < d.labels.size(); ++i)
+        v.unfusedParts += (i ? " + " : "") + d.labels[i] + " " +
+                          std::to_string(u.attributedCycles[i]);
+    }
+    return decisions.emplace(key, std::move(d)).first->second;
+  }
+
+  std::map<Planner::Key, EpilogueDecision> decisions;
   Planner planner;
 };
 
@@ -368,6 +546,26 @@ struct FuseLayerNormPass
       }
       choices.push_back(*best);
     }
+    // The fused groups against the layernorm kernel and the products as
+    // they are (a bare matmul, or a group with its recorded tile); memoized
+    // per shape and tile (a 40-layer network has a handful).
+    std::vector<uint64_t> key;
+    for (Consumer &c : consumers) {
+      std::optional<cost::GemmTiling> t;
+      if (isa<GroupOp>(c.product))
+        t = recordedTiling(c.product);
+      key.insert(key.end(),
+                 {c.op.m, c.op.k, c.op.n, uint64_t(c.op.bias),
+                  uint64_t(c.op.gelu), uint64_t(c.op.tanhGelu),
+                  uint64_t(c.op.residual), uint64_t(isa<GroupOp>(c.product)),
+                  t ? t->tm : 0, t ? t->tk : 0, t ? t->tn : 0});
+    }
+    auto memo = verdicts.find(key);
+    if (memo == verdicts.end())
+      memo = verdicts.emplace(key, price(consumers, choices)).first;
+    const Verdict &v = memo->second;
+    if (!v.fuse())
+      return decline(ln, "layernorm", v);
     MLIRContext *ctx = ln.getContext();
     for (auto [c, best] : llvm::zip(consumers, choices)) {
       SmallVector<Operation *> ops;
@@ -390,9 +588,9 @@ struct FuseLayerNormPass
                                   : c.moves.back()->getResult(0);
       c.product->replaceUsesOfWith(old, prev);
       ops.push_back(c.product);
-      GroupOp g = buildGroup(ops, epilogueAttr(ctx, c.op),
-                             StringAttr::get(ctx, "layernorm"),
-                             whyOf(c.op, best, planner.budget()));
+      GroupOp g = buildGroup(
+          ops, epilogueAttr(ctx, c.op), StringAttr::get(ctx, "layernorm"),
+          whyOf(c.op, best, planner.budget()) + "; " + v.text());
       setTiling(g, best);
     }
     for (Consumer &c : llvm::reverse(consumers))
@@ -401,6 +599,65 @@ struct FuseLayerNormPass
           m->erase();
     if (ln->use_empty())
       ln.erase();
+  }
+
+  /// The layernorm fused into every consumer against the layernorm kernel
+  /// and the consumers as they are.
+  Verdict price(ArrayRef<Consumer> consumers,
+                ArrayRef<cost::Choice<cost::GemmTiling>> choices) {
+    std::vector<cost::Kernel> fused, unfused;
+    std::vector<std::string> labels{"layernorm"};
+    for (auto [i, c] : llvm::enumerate(consumers)) {
+      fused.push_back(cost::matmulGroupKernel(c.op, choices[i].tiling));
+      // [layernorm, product] of the bare product.
+      cost::MatMulGroupOp plain = c.op;
+      plain.bias = plain.gelu = plain.residual = false;
+      std::vector<cost::Kernel> base = planner.unfused(plain);
+      if (base.size() != 2) {
+        unfused.clear();
+        break;
+      }
+      if (i == 0)
+        unfused.push_back(base[0]);
+      if (!isa<GroupOp>(c.product)) {
+        unfused.push_back(base[1]);
+        labels.push_back("matmul");
+        continue;
+      }
+      cost::MatMulGroupOp rest = c.op;
+      rest.layernorm = false;
+      rest.a = plain.a + ".normalized"; // The layernorm kernel's output.
+      std::optional<cost::GemmTiling> t = recordedTiling(c.product);
+      if (!t) {
+        const auto &b = planner.search(rest);
+        if (!b) {
+          unfused.clear();
+          break;
+        }
+        t = b->tiling;
+      }
+      unfused.push_back(cost::matmulGroupKernel(rest, *t));
+      labels.push_back("matmul group");
+    }
+    return compare(planner, fused, unfused, labels);
+  }
+
+  std::map<std::vector<uint64_t>, Verdict> verdicts;
+
+  /// The tile a matmul group records (tsr.tiling), if any.
+  static std::optional<cost::GemmTiling> recordedTiling(Operation *g) {
+    auto d = g->getAttrOfType<DictionaryAttr>("tsr.tiling");
+    if (!d)
+      return std::nullopt;
+    cost::GemmTiling t;
+    for (auto [name, field] : {std::pair{"tm", &t.tm}, std::pair{"tk", &t.tk},
+                               std::pair{"tn", &t.tn}}) {
+      auto a = d.getAs<IntegerAttr>(name);
+      if (!a || a.getInt() <= 0)
+        return std::nullopt;
+      *field = uint64_t(a.getInt());
+    }
+    return t;
   }
 
   /// Whether `user` reads `v` as a product's A; fills the consumer.

@@ -28,6 +28,18 @@ namespace tessera::codegen {
 arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip,
                               std::vector<cost::Kernel> *plans = nullptr);
 
+/// The kernels the code generator emits for the unfused ops a fused matmul
+/// group (cost::MatMulGroupOp) stands for, with the emitter's own tile
+/// choices under `sramBudget` bytes, in program order: the layernorm (with
+/// `op.layernorm`), the GEMM, the bias add, the GELU, the residual add,
+/// each reading the previous one's DRAM output. The fusion passes price
+/// them (cost::evaluateSequence) against cost::matmulGroupKernel before
+/// fusing (docs/fusion.md). One NPU. Throws CodegenError when one does not
+/// fit.
+std::vector<cost::Kernel> unfusedMatMulKernels(const arch::ChipConfig &chip,
+                                               uint64_t sramBudget,
+                                               const cost::MatMulGroupOp &op);
+
 /// What one tiling of an m x k x n matrix product costs the GEMM kernel:
 /// matrix-unit cycles of its products, DRAM bytes loaded and stored, and DMA
 /// transfers. The kernel walks output tiles (i over M, j over N) and, for

@@ -10,6 +10,8 @@
 #ifndef TESSERA_COMPILER_GRAPH_H
 #define TESSERA_COMPILER_GRAPH_H
 
+#include "tessera/CostModel/SramPlan.h"
+
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -115,6 +117,10 @@ struct GraphNode {
   bool layerNormPrologue = false, biasEpilogue = false, geluEpilogue = false,
        residualEpilogue = false;
   int64_t tileM = 0, tileK = 0, tileN = 0;
+  /// Attention, FusedMatMul: the SRAM plan recorded in the IR for the
+  /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
+  /// takes its buffer addresses from it.
+  cost::SramPlan sram;
 };
 
 struct Graph {

@@ -329,7 +329,7 @@ std::vector<uint64_t> tileCandidates(uint64_t d, uint64_t unit);
 template <typename TilingT> struct Choice {
   TilingT tiling;
   Cost cost;
-  uint64_t candidates = 0; ///< Tilings priced (fitting or not).
+  uint64_t candidates = 0; ///< Tilings considered (fitting or not).
 };
 /// The lowest-latency tiling that fits; ties go to fewer DRAM bus bytes,
 /// then the smaller footprint, then the larger tiles (lexicographic tm, tk,

@@ -89,8 +89,12 @@ def TsrFuseEpilogue : Pass<"tsr-fuse-epilogue", "mlir::ModuleOp"> {
     `epilogue = [...]`: the vector unit applies the ops to each output tile
     in SRAM before its one store, so the intermediates never go to DRAM.
     The tile is chosen by the cost model (cost::searchMatMulGroup) and
-    recorded as `tsr.tiling`; when nothing fits the SRAM the ops stay
-    unfused (the remark says why).
+    recorded as `tsr.tiling`. Cost-gated: of the chain's prefixes fused
+    (the rest left as kernels) the fastest modelled one is built, and only
+    when it is not slower than the unfused kernels
+    (codegen::unfusedMatMulKernels); `why` records both figures, a decline
+    a remark and `tsr.not_fused` on the matmul. When nothing fits the SRAM
+    the ops stay unfused (the remark says why).
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
@@ -109,9 +113,51 @@ def TsrFuseLayerNorm : Pass<"tsr-fuse-layernorm", "mlir::ModuleOp"> {
     that move only axes of extent 1, becomes the prologue of each product's
     group (`prologue = "layernorm"`): the kernel normalizes each A row tile
     (whole rows: tk = K) in SRAM before the matrix unit reads it, and the
-    normalized tensor never goes to DRAM. When the whole-K tiles do not fit
-    the SRAM, or the layernorm has another user, it stays unfused (the
+    normalized tensor never goes to DRAM. Cost-gated: only when the fused
+    groups are modelled no slower than the layernorm kernel plus the
+    products as they are (`why` records both figures, a decline a remark
+    and `tsr.not_fused` on the layernorm). When the whole-K tiles do not
+    fit the SRAM, or the layernorm has another user, it stays unfused (the
     remark says why).
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
+def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
+  let summary = "Place each fused group's SRAM buffers by liveness (tsr.sram)";
+  let description = [{
+    For every `tsr.group` of kind `"attention"` or `"matmul"`, lists the
+    kernel's SRAM buffers for the group's `tsr.tiling` (each ring slot of
+    a double-buffered operand its own buffer), each with its bytes and its
+    live range over the kernel's phases, and places them: buffers whose
+    live ranges do not intersect may share bytes (first fit, the carried
+    buffers first, then by decreasing size). Records the plan as
+    `tsr.sram` (the total, the phases, and per buffer its name, slot,
+    offset, bytes and live range); the code generator takes every address from it. When the
+    recorded tile does not fit the SRAM, the tile is chosen again by the
+    cost model (a remark says so); when nothing fits, an error names the
+    group and the bytes.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
+def TsrVerifySram : Pass<"tsr-verify-sram", "mlir::ModuleOp"> {
+  let summary = "Prove no two live SRAM buffers of a group overlap";
+  let description = [{
+    Checks every recorded `tsr.sram`: well formed, each buffer large enough
+    for the group's `tsr.tiling`, no two buffers live in a common phase
+    sharing a byte, everything inside the SRAM. The error names the group
+    and both buffers.
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
