@@ -14,7 +14,8 @@ cost_model in the report) FAILS.
       [--work build/zoo] [--models vit,bert] [--pipelines unfused,standard,fused]
       [--perception-depth 2] [--layers MODEL] [--markdown]
 
---layers MODEL also prints MODEL's per-layer table (each pipeline): simulated attributed
+--layers MODEL also prints MODEL's per-layer table (each pipeline), how many layers
+are within the tolerance and the worst layer: simulated attributed
 cycles, the model's, and the error. Exit status 1 when a model fails.
 """
 import argparse
@@ -91,16 +92,24 @@ def main():
             print("%-48s %12s %12s %8s" % ("layer", "simulated", "model",
                                           "error"))
             within = 0
+            worst = None  # (|error|, name, simulated, model)
             for layer in row["layers"]:
                 sim = layer["cycles"]
                 mod = layer.get("model_cycles")
                 err = (mod - sim) / sim if mod is not None and sim else None
                 within += err is not None and abs(err) <= args.tolerance
+                if err is not None and (worst is None or abs(err) > worst[0]):
+                    worst = (abs(err), layer["name"], sim, mod)
                 print("%-48s %12d %12s %8s" % (
                     layer["name"][:48], sim, "-" if mod is None else mod,
                     "-" if err is None else "%+.1f%%" % (100 * err)))
             print("%s (%s): %d of %d layers within %.0f%%" % (
                 m.name, pipeline, within, len(row["layers"]), 100 * args.tolerance))
+            if worst:
+                print("%s (%s): worst layer %s: simulated %d, model %d "
+                      "(%+.1f%%)" % (m.name, pipeline, worst[1], worst[2],
+                                     worst[3],
+                                     100 * (worst[3] - worst[2]) / worst[2]))
     sep = " | " if args.markdown else "  "
     head = ["model", "pipeline", "simulated cycles", "model cycles", "error",
             "status"]

@@ -104,6 +104,87 @@ void floatToHalfF16c(const float *, uint8_t *, size_t) {}
 
 } // namespace
 
+// glibc's vector math library (libmvec), by its x86-64 vector-function ABI
+// names: 4 floats in SSE registers ('b', dispatched inside glibc to the
+// best SSE implementation) or 8 in AVX2 registers ('d').
+extern "C" {
+#if defined(__x86_64__) && defined(__GNUC__)
+__m128 _ZGVbN4v_expf(__m128);
+__m128 _ZGVbN4v_erff(__m128);
+__m128 _ZGVbN4v_tanhf(__m128);
+__m256 _ZGVdN8v_expf(__m256);
+__m256 _ZGVdN8v_erff(__m256);
+__m256 _ZGVdN8v_tanhf(__m256);
+#endif
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+bool cpuHasAvx2Fma() {
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+template <__m256 (*F)(__m256)>
+__attribute__((target("avx2,fma"))) void applyAvx2(const float *x, float *y,
+                                                   size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
+  if (i < n) { // The tail through the same function, zero-padded.
+    alignas(32) float t[8] = {};
+    std::memcpy(t, x + i, (n - i) * 4);
+    _mm256_store_ps(t, F(_mm256_load_ps(t)));
+    std::memcpy(y + i, t, (n - i) * 4);
+  }
+}
+
+template <__m128 (*F)(__m128)>
+void applySse(const float *x, float *y, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    _mm_storeu_ps(y + i, F(_mm_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(16) float t[4] = {};
+    std::memcpy(t, x + i, (n - i) * 4);
+    _mm_store_ps(t, F(_mm_load_ps(t)));
+    std::memcpy(y + i, t, (n - i) * 4);
+  }
+}
+#endif
+
+} // namespace
+
+void tessera::sim::vectorMath(MathFn fn, const float *x, float *y, size_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpuHasAvx2Fma()) {
+    switch (fn) {
+    case MathFn::Exp:
+      return applyAvx2<_ZGVdN8v_expf>(x, y, n);
+    case MathFn::Erf:
+      return applyAvx2<_ZGVdN8v_erff>(x, y, n);
+    case MathFn::Tanh:
+      return applyAvx2<_ZGVdN8v_tanhf>(x, y, n);
+    }
+  }
+  switch (fn) {
+  case MathFn::Exp:
+    return applySse<_ZGVbN4v_expf>(x, y, n);
+  case MathFn::Erf:
+    return applySse<_ZGVbN4v_erff>(x, y, n);
+  case MathFn::Tanh:
+    return applySse<_ZGVbN4v_tanhf>(x, y, n);
+  }
+#else
+  for (size_t i = 0; i < n; ++i)
+    y[i] = fn == MathFn::Exp   ? std::exp(x[i])
+           : fn == MathFn::Erf ? std::erf(x[i])
+                               : std::tanh(x[i]);
+#endif
+}
+
 namespace {
 
 /// Round to nearest, saturate to [lo, hi], NaN -> 0.
@@ -187,27 +268,39 @@ void fromFloats(const float *src, uint8_t *dst, size_t n, DType t) {
 
 } // namespace
 
+void tessera::sim::unpackInto(const uint8_t *first, uint64_t rows,
+                              uint64_t cols, uint64_t strideBytes, DType t,
+                              float *dst, uint64_t ld) {
+  uint64_t rowBytes = cols * arch::dtypeBytes(t);
+  if ((strideBytes == rowBytes && ld == cols) || rows <= 1) {
+    toFloats(first, dst, size_t(rows * cols), t);
+    return;
+  }
+  for (uint64_t r = 0; r < rows; ++r)
+    toFloats(first + r * strideBytes, dst + r * ld, size_t(cols), t);
+}
+
+void tessera::sim::packFrom(const float *src, uint64_t rows, uint64_t cols,
+                            uint64_t ld, DType t, uint8_t *first,
+                            uint64_t strideBytes) {
+  uint64_t rowBytes = cols * arch::dtypeBytes(t);
+  if ((strideBytes == rowBytes && ld == cols) || rows <= 1)
+    return fromFloats(src, first, size_t(rows * cols), t);
+  for (uint64_t r = 0; r < rows; ++r)
+    fromFloats(src + r * ld, first + r * strideBytes, size_t(cols), t);
+}
+
 Mat tessera::sim::unpackRows(const uint8_t *first, uint64_t rows, uint64_t cols,
                              uint64_t strideBytes, DType t) {
   Mat m(rows, cols);
-  uint64_t rowBytes = cols * arch::dtypeBytes(t);
-  if (strideBytes == rowBytes || rows <= 1) {
-    toFloats(first, m.data(), size_t(rows * cols), t);
-    return m;
-  }
-  for (uint64_t r = 0; r < rows; ++r)
-    toFloats(first + r * strideBytes, m.data() + r * cols, size_t(cols), t);
+  unpackInto(first, rows, cols, strideBytes, t, m.data(), cols);
   return m;
 }
 
 void tessera::sim::packRows(const Mat &m, DType t, uint8_t *first,
                             uint64_t strideBytes) {
-  uint64_t rows = uint64_t(m.rows()), cols = uint64_t(m.cols());
-  uint64_t rowBytes = cols * arch::dtypeBytes(t);
-  if (strideBytes == rowBytes || rows <= 1)
-    return fromFloats(m.data(), first, size_t(rows * cols), t);
-  for (uint64_t r = 0; r < rows; ++r)
-    fromFloats(m.data() + r * cols, first + r * strideBytes, size_t(cols), t);
+  packFrom(m.data(), uint64_t(m.rows()), uint64_t(m.cols()), uint64_t(m.cols()),
+           t, first, strideBytes);
 }
 
 Mat tessera::sim::unpack(const uint8_t *bytes, uint64_t rows, uint64_t cols,
@@ -221,12 +314,28 @@ std::vector<uint8_t> tessera::sim::pack(const Mat &m, DType t) {
   return bytes;
 }
 
-Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
-                         const Mat *acc) {
+ConstView tessera::sim::floatView(const uint8_t *first, uint64_t rows,
+                                  uint64_t cols, uint64_t strideBytes, DType t,
+                                  Scratch &scratch) {
+  using Stride = Eigen::OuterStride<>;
+  if (t == DType::F32 && reinterpret_cast<uintptr_t>(first) % 4 == 0 &&
+      (rows <= 1 || (strideBytes % 4 == 0 && strideBytes >= 4 * cols)))
+    return ConstView(reinterpret_cast<const float *>(first), Eigen::Index(rows),
+                     Eigen::Index(cols),
+                     Stride(Eigen::Index(rows <= 1 ? cols : strideBytes / 4)));
+  float *dst = scratch.get(size_t(rows * cols));
+  unpackInto(first, rows, cols, strideBytes, t, dst, cols);
+  return ConstView(dst, Eigen::Index(rows), Eigen::Index(cols),
+                   Stride(Eigen::Index(cols)));
+}
+
+void tessera::sim::matmulInto(const arch::Instr &in, const ConstView &a,
+                              const ConstView &b, float *c, int64_t ldc,
+                              bool accumulate) {
   // The operands hold values of the input type; the product of two FP16 (or
   // INT8) values is exact in FP32, so an FP32 GEMM multiplies "in the input
-  // type" and accumulates in FP32. OpenBLAS's sgemm (row-major, as Mat is):
-  // out = a * op(b) + (acc ? acc : 0).
+  // type" and accumulates in FP32. OpenBLAS's sgemm (row-major):
+  // c = a * op(b) + (accumulate ? c : 0), c written where it is.
   // One thread: the summation order (so the output bits) then does not
   // depend on the machine's core count, and no BLAS threads spin for a core
   // that ctest's other jobs use (OpenBLAS would start one per core).
@@ -234,162 +343,184 @@ Mat tessera::sim::matmul(const arch::Instr &in, const Mat &a, const Mat &b,
   (void)oneThread;
   bool transB = in.flags & arch::kFlagTransposeB;
   Eigen::Index m = a.rows(), k = a.cols(), n = transB ? b.rows() : b.cols();
-  Mat out(m, n);
   if (m == 0 || n == 0)
-    return out;
-  float beta = 0;
-  if (acc) {
-    out = *acc;
-    beta = 1;
-  }
+    return;
   if (k == 0) {
-    if (!acc)
-      out.setZero();
-    return out;
+    if (!accumulate)
+      for (Eigen::Index r = 0; r < m; ++r)
+        std::fill(c + r * ldc, c + r * ldc + n, 0.0f);
+    return;
   }
+  // Leading dimensions of at least one row (BLAS requires it; a single row
+  // may have any stride).
+  auto ld = [](const ConstView &v) {
+    return int(std::max<Eigen::Index>(v.outerStride(), v.cols()));
+  };
   cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-              int(m), int(n), int(k), 1.0f, a.data(), int(a.cols()), b.data(),
-              int(b.cols()), beta, out.data(), int(n));
-  return out;
+              int(m), int(n), int(k), 1.0f, a.data(), ld(a), b.data(), ld(b),
+              accumulate ? 1.0f : 0.0f, c, int(std::max<int64_t>(ldc, n)));
 }
 
 namespace {
 
-float binary(Opcode op, float x, float y) {
-  switch (op) {
-  case Opcode::VecAdd:
-    return x + y;
-  case Opcode::VecSub:
-    return x - y;
-  case Opcode::VecMul:
-    return x * y;
-  case Opcode::VecDiv:
-    return x / y;
-  case Opcode::VecMax:
-    return std::max(x, y);
-  default:
-    return 0;
+/// vectorMath over a contiguous result, in place.
+void contiguousMath(MathFn fn, View &out) {
+  // Results always have rows outerStride() == cols() apart (vectorOp's out).
+  vectorMath(fn, out.data(), out.data(), size_t(out.size()));
+}
+
+/// out = f(a, y) row by row, y the second operand broadcast as the flags say
+/// (precedence as in arch::operandsOf: scalar, row, column): Eigen array
+/// expressions, vectorized over each row.
+template <typename F>
+void broadcastBinary(uint32_t flags, const ConstView &a, const ConstView &b,
+                     View &out, F f) {
+  Eigen::Index rows = a.rows(), cols = a.cols();
+  using RowConst = Eigen::Array<float, 1, Eigen::Dynamic>;
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    auto x = a.row(r).array();
+    auto o = out.row(r).array();
+    if (flags & arch::kFlagBroadcastScalar)
+      o = f(x, RowConst::Constant(cols, b(0, 0)));
+    else if (flags & arch::kFlagBroadcastRow)
+      o = f(x, b.row(0).array());
+    else if (flags & arch::kFlagBroadcastCol)
+      o = f(x, RowConst::Constant(cols, b(r, 0)));
+    else
+      o = f(x, b.row(r).array());
   }
-}
-
-float gelu(float x) {
-  return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
-}
-
-float geluTanh(float x) {
-  const float k = std::sqrt(2.0f / 3.14159265358979f);
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
 }
 
 } // namespace
 
-Mat tessera::sim::vectorOp(const arch::Instr &in, const Mat &a, const Mat *b,
-                           const Mat *beta) {
+void tessera::sim::vectorOp(const arch::Instr &in, const ConstView *aPtr,
+                            const ConstView *b, const ConstView *c, View &out) {
+  if (in.op == Opcode::VecFill) {
+    out.setConstant(in.imm);
+    return;
+  }
+  const ConstView &a = *aPtr;
   Eigen::Index rows = a.rows(), cols = a.cols();
-  Mat out(rows, cols);
+  auto unary = [&](auto f) { out = a.unaryExpr(f); };
   switch (in.op) {
   case Opcode::VecAdd:
+    return broadcastBinary(in.flags, a, *b, out,
+                           [](auto x, auto y) { return x + y; });
   case Opcode::VecSub:
+    return broadcastBinary(in.flags, a, *b, out,
+                           [](auto x, auto y) { return x - y; });
   case Opcode::VecMul:
+    return broadcastBinary(in.flags, a, *b, out,
+                           [](auto x, auto y) { return x * y; });
   case Opcode::VecDiv:
+    return broadcastBinary(in.flags, a, *b, out,
+                           [](auto x, auto y) { return x / y; });
   case Opcode::VecMax:
-    // Broadcast precedence as in arch::operandsOf: scalar, row, column.
-    for (Eigen::Index r = 0; r < rows; ++r)
-      for (Eigen::Index c = 0; c < cols; ++c) {
-        float y;
-        if (in.flags & arch::kFlagBroadcastScalar)
-          y = (*b)(0, 0);
-        else if (in.flags & arch::kFlagBroadcastRow)
-          y = (*b)(0, c);
-        else if (in.flags & arch::kFlagBroadcastCol)
-          y = (*b)(r, 0);
-        else
-          y = (*b)(r, c);
-        out(r, c) = binary(in.op, a(r, c), y);
-      }
-    return out;
+    // Eigen's max keeps std::max(x, y)'s result, NaNs included.
+    return broadcastBinary(in.flags, a, *b, out,
+                           [](auto x, auto y) { return x.max(y); });
   case Opcode::VecScale:
-    return a * in.imm;
+    out = a * in.imm;
+    return;
   case Opcode::VecLayerNorm:
     for (Eigen::Index r = 0; r < rows; ++r) {
       float mean = a.row(r).mean();
       float var = (a.row(r).array() - mean).square().mean();
       float inv = 1.0f / std::sqrt(var + in.imm);
-      for (Eigen::Index c = 0; c < cols; ++c)
-        out(r, c) = (a(r, c) - mean) * inv * (*b)(0, c) + (*beta)(0, c);
+      out.row(r).array() = (a.row(r).array() - mean) * inv * b->row(0).array() +
+                           c->row(0).array();
     }
-    return out;
+    return;
   case Opcode::VecSoftmax:
+    // exp through libmvec, the row sum vectorized (docs/sim-performance.md).
     for (Eigen::Index r = 0; r < rows; ++r) {
       float mx = a.row(r).maxCoeff();
-      float sum = 0;
-      for (Eigen::Index c = 0; c < cols; ++c)
-        sum += out(r, c) = std::exp(a(r, c) - mx);
+      out.row(r).array() = a.row(r).array() - mx;
+      float *o = &out(r, 0);
+      vectorMath(MathFn::Exp, o, o, size_t(out.cols()));
+      float sum = out.row(r).sum();
       out.row(r) /= sum;
     }
-    return out;
+    return;
   case Opcode::VecGelu:
-    return a.unaryExpr(&gelu);
+    // The erf form; erf through libmvec.
+    out = a / std::sqrt(2.0f);
+    contiguousMath(MathFn::Erf, out);
+    out.array() = 0.5f * a.array() * (1.0f + out.array());
+    return;
   case Opcode::VecErf:
-    return a.unaryExpr([](float x) { return std::erf(x); });
+    out = a;
+    contiguousMath(MathFn::Erf, out);
+    return;
   case Opcode::VecTranspose:
-    return a.transpose();
+    out = a.transpose();
+    return;
   case Opcode::VecCopy:
-    return a;
+    out = a;
+    return;
   case Opcode::VecSqrt:
-    return a.unaryExpr([](float x) { return std::sqrt(x); });
+    return unary([](float x) { return std::sqrt(x); });
   case Opcode::VecTanh:
-    return a.unaryExpr([](float x) { return std::tanh(x); });
+    out = a;
+    contiguousMath(MathFn::Tanh, out);
+    return;
   case Opcode::VecPow: {
     float p = in.imm;
-    return a.unaryExpr([p](float x) { return std::pow(x, p); });
+    return unary([p](float x) { return std::pow(x, p); });
   }
-  case Opcode::VecGeluTanh:
-    return a.unaryExpr(&geluTanh);
+  case Opcode::VecGeluTanh: {
+    const float k = std::sqrt(2.0f / 3.14159265358979f);
+    out.array() =
+        k * (a.array() + 0.044715f * a.array() * a.array() * a.array());
+    contiguousMath(MathFn::Tanh, out);
+    out.array() = 0.5f * a.array() * (1.0f + out.array());
+    return;
+  }
   case Opcode::VecReduceSum:
     // Summed in FP32, then scaled (imm = 1/cols for a mean).
-    return Mat(a.rowwise().sum() * in.imm);
+    out = a.rowwise().sum() * in.imm;
+    return;
   case Opcode::VecReduceMax:
-    return Mat(a.rowwise().maxCoeff());
+    out = a.rowwise().maxCoeff();
+    return;
   case Opcode::VecMaxImm:
-    return a.cwiseMax(in.imm);
+    out = a.cwiseMax(in.imm);
+    return;
   case Opcode::VecMinImm:
-    return a.cwiseMin(in.imm);
+    out = a.cwiseMin(in.imm);
+    return;
   case Opcode::VecAddImm:
-    return (a.array() + in.imm).matrix();
+    out = (a.array() + in.imm).matrix();
+    return;
   case Opcode::VecSigmoid:
-    return a.unaryExpr([](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+    out = -a;
+    contiguousMath(MathFn::Exp, out);
+    out.array() = 1.0f / (1.0f + out.array());
+    return;
   case Opcode::VecHardSwish:
-    return a.unaryExpr([](float x) {
+    return unary([](float x) {
       return x * std::min(std::max(x / 6.0f + 0.5f, 0.0f), 1.0f);
     });
-  case Opcode::VecFill:
-    return Mat::Constant(rows, cols, in.imm);
   case Opcode::VecGather: {
     // `a` holds each row's span; take every step-th element.
     Eigen::Index step = in.strides[1] ? in.strides[1] : 1;
-    Eigen::Index n = in.dims[1];
-    Mat g(rows, n);
-    for (Eigen::Index r = 0; r < rows; ++r)
-      for (Eigen::Index c = 0; c < n; ++c)
-        g(r, c) = a(r, c * step);
-    return g;
+    for (Eigen::Index r = 0; r < out.rows(); ++r)
+      for (Eigen::Index col = 0; col < out.cols(); ++col)
+        out(r, col) = a(r, col * step);
+    return;
   }
   case Opcode::VecEqImm: {
     float v = in.imm;
-    return a.unaryExpr([v](float x) { return x == v ? 1.0f : 0.0f; });
+    return unary([v](float x) { return x == v ? 1.0f : 0.0f; });
   }
   case Opcode::VecSelect:
-    // `beta` carries the c operand (addr[3]).
-    for (Eigen::Index r = 0; r < rows; ++r)
-      for (Eigen::Index c = 0; c < cols; ++c)
-        out(r, c) = a(r, c) != 0.0f ? (*b)(r, c) : (*beta)(r, c);
-    return out;
+    out.array() = (a.array() != 0.0f).select(b->array(), c->array());
+    return;
+  case Opcode::VecFill:
   case Opcode::DmaLoad:
   case Opcode::DmaStore:
   case Opcode::MatMul:
   case Opcode::DmaGather:
     break;
   }
-  return out;
 }

@@ -3,7 +3,10 @@
 // Timing comes from the closed forms in Timing.h (docs/timing-model.md); the
 // arithmetic from Kernels.h. Sources are read when an instruction issues and
 // destinations written when it completes, so acc may alias out and a racing
-// instruction never sees half a result.
+// instruction never sees half a result. Functional mode computes at
+// completion, in place in the memories' bytes: the sources are leased at
+// issue (ReadLease), and a write that reaches one before the instruction
+// completes first copies it, so the values are those of the issue.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 using namespace sc_core;
@@ -94,15 +98,63 @@ bool checkBounds(MemAccess &a, uint64_t limit, const char *memory) {
   return false;
 }
 
-/// Copies the rows of `a` between `mem` and a.data, or hands them to
-/// a.direct in place.
-void moveRows(MemAccess &a, uint8_t *mem) {
-  if (a.direct && !a.rowAddrs) {
-    a.direct(mem + a.addr, a.strideBytes);
+/// One past the last byte of `rows` rows of rowBytes, strideBytes apart
+/// from addr (addr itself when there are none).
+uint64_t spanEnd(uint64_t addr, uint64_t rows, uint64_t rowBytes,
+                 uint64_t strideBytes) {
+  return rows && rowBytes ? addr + (rows - 1) * strideBytes + rowBytes : addr;
+}
+
+/// Copies `rows` rows of rowBytes: one memcpy when both sides are
+/// contiguous, else one per row.
+void copyRows(uint8_t *to, uint64_t toStride, const uint8_t *from,
+              uint64_t fromStride, uint64_t rows, uint64_t rowBytes) {
+  if (rows <= 1 || (toStride == rowBytes && fromStride == rowBytes)) {
+    std::memcpy(to, from, rows * rowBytes);
     return;
   }
+  for (uint64_t r = 0; r < rows; ++r)
+    std::memcpy(to + r * toStride, from + r * fromStride, rowBytes);
+}
+
+/// Before bytes [begin, end) of `mem` are written: copies every leased part
+/// they overlap (ReadLease's promise).
+void preserveLeases(std::vector<ReadLease *> &leases, uint64_t begin,
+                    uint64_t end, const uint8_t *mem) {
+  if (begin >= end)
+    return;
+  for (ReadLease *l : leases)
+    for (ReadLease::Part &p : l->parts) {
+      uint64_t pEnd = spanEnd(p.addr, p.rows, p.rowBytes, p.strideBytes);
+      if (p.copied || p.addr >= pEnd || p.addr >= end || begin >= pEnd)
+        continue;
+      p.saved.resize(p.rows * p.rowBytes);
+      copyRows(p.saved.data(), p.rowBytes, mem + p.addr, p.strideBytes, p.rows,
+               p.rowBytes);
+      p.copied = true;
+    }
+}
+
+/// preserveLeases for the rows a write access `a` is about to write.
+void preserveLeases(std::vector<ReadLease *> &leases, const MemAccess &a,
+                    const uint8_t *mem) {
+  if (leases.empty() || a.cmd != MemAccess::Write)
+    return;
+  if (a.rowAddrs) {
+    for (uint64_t addr : *a.rowAddrs)
+      preserveLeases(leases, addr, addr + a.rowBytes, mem);
+    return;
+  }
+  preserveLeases(leases, a.addr,
+                 spanEnd(a.addr, a.rows, a.rowBytes, a.strideBytes), mem);
+}
+
+/// Copies the rows of `a` between `mem` and a.data (a write first keeps
+/// the leases it overlaps).
+void moveRows(MemAccess &a, uint8_t *mem, std::vector<ReadLease *> &leases) {
   if (!a.data)
     return;
+  preserveLeases(leases, a, mem);
   for (uint64_t r = 0; r < a.rows; ++r) {
     uint8_t *row =
         mem + (a.rowAddrs ? (*a.rowAddrs)[r] : a.addr + r * a.strideBytes);
@@ -112,6 +164,10 @@ void moveRows(MemAccess &a, uint8_t *mem) {
     else
       std::memcpy(row, packed, a.rowBytes);
   }
+}
+
+void dropLease(std::vector<ReadLease *> &leases, ReadLease &lease) {
+  leases.erase(std::remove(leases.begin(), leases.end(), &lease), leases.end());
 }
 
 } // namespace
@@ -132,6 +188,7 @@ void Dram::reset(FrameState *frame, std::vector<uint8_t> image,
   busFreeCycle_ = 0;
   banks_.reset(frame->chip);
   busUses_.clear();
+  leases_.clear();
 }
 
 void Dram::b_transport(MemAccess &a, sc_time &delay) {
@@ -198,8 +255,19 @@ void Dram::b_transport(MemAccess &a, sc_time &delay) {
 
 void Dram::transport_dbg(MemAccess &a) {
   if (checkBounds(a, size_, "DRAM") && !image_.empty())
-    moveRows(a, image_.data());
+    moveRows(a, image_.data(), leases_);
 }
+
+uint8_t *Dram::directPtr(MemAccess &a) {
+  if (!checkBounds(a, size_, "DRAM") || image_.empty() || a.rowAddrs)
+    return nullptr;
+  preserveLeases(leases_, a, image_.data());
+  return image_.data() + a.addr;
+}
+
+void Dram::lease(ReadLease &lease) { leases_.push_back(&lease); }
+
+void Dram::endLease(ReadLease &lease) { dropLease(leases_, lease); }
 
 //===----------------------------------------------------------------------===//
 // Sram
@@ -216,6 +284,7 @@ void Sram::reset(FrameState *frame, uint64_t backedBytes) {
                     : 0,
                 0);
   holds_.clear();
+  leases_.clear();
   layerBuffers_.clear();
   const arch::Program *prog = frame->program;
   if (prog && prog->hasSramBuffers) {
@@ -254,18 +323,40 @@ bool Sram::checkBuffers(MemAccess &a) {
   return false;
 }
 
-void Sram::move(MemAccess &a) {
-  if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !checkBuffers(a) ||
-      (!a.data && !a.direct))
-    return;
-  // Functional mode backs the program's sram_bytes_used; a program that
-  // touches SRAM past it (but inside sram_bytes) gets more backing store.
-  uint64_t end;
-  accessEnd(a, end);
+void Sram::back(uint64_t end) {
   if (end > store_.size())
     store_.resize(size_t(end), 0);
-  moveRows(a, store_.data());
 }
+
+void Sram::move(MemAccess &a) {
+  if (!checkBounds(a, frame_->chip.sram_bytes, "SRAM") || !checkBuffers(a) ||
+      !frame_->functional)
+    return;
+  // Functional mode backs the program's sram_bytes_used; a program that
+  // touches SRAM past it (but inside sram_bytes) gets more backing store,
+  // as soon as an access is checked (so that pointers handed out later stay
+  // valid).
+  uint64_t end;
+  accessEnd(a, end);
+  back(end);
+  moveRows(a, store_.data(), leases_);
+}
+
+uint8_t *Sram::directPtr(MemAccess &a) {
+  move(a); // The checks and the backing store; no data to move.
+  if (!a.ok || !frame_->functional || a.rowAddrs)
+    return nullptr;
+  preserveLeases(leases_, a, store_.data());
+  return store_.data() + a.addr;
+}
+
+void Sram::lease(ReadLease &lease) {
+  for (const ReadLease::Part &p : lease.parts)
+    back(spanEnd(p.addr, p.rows, p.rowBytes, p.strideBytes));
+  leases_.push_back(&lease);
+}
+
+void Sram::endLease(ReadLease &lease) { dropLease(leases_, lease); }
 
 void Sram::b_transport(MemAccess &a, sc_time &delay) {
   move(a);
@@ -322,8 +413,6 @@ void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
   bool load = in.op == arch::Opcode::DmaLoad;
   const char *unit = load ? "the DMA load channel" : "the DMA store channel";
   uint64_t rows = in.dims[0], rowBytes = in.dims[1];
-  std::vector<uint8_t> buffer(frame_->functional ? rows * rowBytes : 0);
-  uint8_t *data = frame_->functional ? buffer.data() : nullptr;
 
   MemAccess dramSide, sramSide;
   dramSide.cmd = load ? MemAccess::Read : MemAccess::Write;
@@ -338,11 +427,14 @@ void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
     a->instr = index;
   }
 
-  // The source is read as the transfer starts (with its data); the
-  // destination is timed and bounds-checked now and written on completion.
+  // Both sides are timed and bounds-checked now. The source is read as the
+  // transfer starts and the destination written on completion: the source
+  // is leased now and copied straight into the destination then (one
+  // memcpy per contiguous run), with the bytes it had at the start.
   MemAccess &src = load ? dramSide : sramSide;
   MemAccess &dst = load ? sramSide : dramSide;
-  src.data = data;
+  sc_port<MemIf> &srcMem = load ? dram : sram;
+  sc_port<MemIf> &dstMem = load ? sram : dram;
   sc_time dramDelay = SC_ZERO_TIME, sramDelay = SC_ZERO_TIME;
   sram->b_transport(sramSide, sramDelay);
   if (!sramSide.ok)
@@ -350,15 +442,34 @@ void DmaEngine::execute(uint32_t index, const arch::Instr &in) {
   dram->b_transport(dramSide, dramDelay);
   if (!dramSide.ok)
     return frame_->fail(index, in, unit, dramSide.error);
+  ReadLease lease;
+  if (frame_->functional) {
+    lease.add(src.addr, rows, rowBytes, src.strideBytes);
+    srcMem->lease(lease);
+  }
 
   sc_time delay = std::max(dramDelay, sramDelay);
   uint64_t cycles = timeToCycles(delay);
   frame_->record(index).unitCycles = cycles;
   (load ? frame_->loadBusyCycles : frame_->storeBusyCycles) += cycles;
   wait(delay);
-  dst.data = data;
-  dst.cmd = MemAccess::Write;
-  (load ? sram : dram)->transport_dbg(dst);
+  if (!frame_->functional)
+    return;
+  srcMem->endLease(lease);
+  const ReadLease::Part &p = lease.parts[0];
+  const uint8_t *from = p.saved.data();
+  uint64_t fromStride = rowBytes;
+  if (!p.copied) {
+    MemAccess read = src;
+    read.cmd = MemAccess::Read;
+    from = srcMem->directPtr(read);
+    fromStride = src.strideBytes;
+  }
+  MemAccess write = dst;
+  write.cmd = MemAccess::Write;
+  uint8_t *to = dstMem->directPtr(write);
+  if (from && to)
+    copyRows(to, dst.strideBytes, from, fromStride, rows, rowBytes);
 }
 
 void DmaEngine::gather(uint32_t index, const arch::Instr &in) {
@@ -449,12 +560,24 @@ void DmaEngine::gather(uint32_t index, const arch::Instr &in) {
 
 namespace {
 
-/// The SRAM operands of a compute instruction, read (sources) and checked.
+/// The SRAM operands of a compute instruction, checked as it issues; in
+/// functional mode its sources are leased until it completes and computes.
 struct Operands {
   std::vector<arch::Operand> views;
-  std::vector<Mat> values; ///< Sources, unpacked (functional mode).
+  ReadLease lease;       ///< The sources, in views' order.
+  std::vector<int> part; ///< views[i]'s part in `lease` (-1: destination).
   std::string error;
+  sc_port<MemIf> *leasedFrom = nullptr;
 
+  Operands() = default;
+  Operands(const Operands &) = delete;
+  Operands &operator=(const Operands &) = delete;
+  ~Operands() { release(); }
+  void release() {
+    if (leasedFrom)
+      (*leasedFrom)->endLease(lease);
+    leasedFrom = nullptr;
+  }
   const arch::Operand *find(const char *role) const {
     for (const arch::Operand &o : views)
       if (std::strcmp(o.role, role) == 0)
@@ -482,46 +605,82 @@ MemAccess toAccess(const arch::Operand &o, uint32_t index) {
   return a;
 }
 
-/// Checks every operand and reads the sources; values[i] matches views[i]
-/// (an empty matrix for the destination). Returns false on an address error.
-bool readOperands(sc_port<MemIf> &sram, const FrameState &frame, uint32_t index,
-                  const arch::Instr &in, uint64_t cycles, Operands &ops) {
+/// Checks every operand (and holds its banks for `cycles`); in functional
+/// mode leases the sources. Returns false on an address error.
+bool checkOperands(sc_port<MemIf> &sram, const FrameState &frame,
+                   uint32_t index, const arch::Instr &in, uint64_t cycles,
+                   Operands &ops) {
   ops.views = arch::operandsOf(in);
   for (const arch::Operand &o : ops.views) {
     MemAccess a = toAccess(o, index);
     a.holdCycles = cycles; // The operand streams run for the whole instr.
-    arch::DType t = operandType(in, o);
-    Mat value;
-    if (frame.functional && !o.isWrite)
-      a.direct = [&](uint8_t *first, uint64_t stride) {
-        value = unpackRows(first, o.rows, o.rowBytes / arch::dtypeBytes(t),
-                           stride, t);
-      };
     sram->transport_dbg(a);
     if (!a.ok) {
       ops.error = std::string("operand ") + o.role + ": " + a.error;
       return false;
     }
-    ops.values.push_back(std::move(value));
+    if (o.isWrite) {
+      ops.part.push_back(-1);
+    } else {
+      ops.part.push_back(int(ops.lease.parts.size()));
+      ops.lease.add(o.addr, o.rows, o.rowBytes, o.strideBytes);
+    }
+  }
+  if (frame.functional) {
+    sram->lease(ops.lease);
+    ops.leasedFrom = &sram;
   }
   return true;
 }
 
-void writeResult(sc_port<MemIf> &sram, uint32_t index, const arch::Instr &in,
-                 const Operands &ops, const Mat &result) {
-  const arch::Operand *out = ops.find("out");
-  MemAccess a = toAccess(*out, index);
-  a.direct = [&](uint8_t *first, uint64_t stride) {
-    packRows(result, in.outDtype, first, stride);
-  };
-  sram->transport_dbg(a);
+/// Source `role`'s bytes at completion: its first row and the stride
+/// between rows, in the SRAM or, if a write came meanwhile, in the lease.
+struct Source {
+  const arch::Operand *op = nullptr;
+  const uint8_t *first = nullptr;
+  uint64_t stride = 0;
+};
+
+Source sourceOf(sc_port<MemIf> &sram, const Operands &ops, uint32_t index,
+                const char *role) {
+  Source s;
+  for (size_t i = 0; i < ops.views.size(); ++i) {
+    const arch::Operand &o = ops.views[i];
+    if (o.isWrite || std::strcmp(o.role, role) != 0)
+      continue;
+    s.op = &o;
+    const ReadLease::Part &p = ops.lease.parts[size_t(ops.part[i])];
+    if (p.copied) {
+      s.first = p.saved.data();
+      s.stride = p.rowBytes;
+    } else {
+      MemAccess a = toAccess(o, index);
+      s.first = sram->directPtr(a);
+      s.stride = o.strideBytes;
+    }
+    break;
+  }
+  return s;
 }
 
-const Mat *valueOf(const Operands &ops, const char *role) {
-  for (size_t i = 0; i < ops.views.size(); ++i)
-    if (std::strcmp(ops.views[i].role, role) == 0)
-      return &ops.values[i];
-  return nullptr;
+/// The FP32 view of a source (its elements' columns from the operand).
+std::optional<ConstView> viewOf(const arch::Instr &in, const Source &s,
+                                Scratch &scratch) {
+  if (!s.op || !s.first)
+    return std::nullopt;
+  arch::DType t = operandType(in, *s.op);
+  return floatView(s.first, s.op->rows, s.op->rowBytes / arch::dtypeBytes(t),
+                   s.stride, t, scratch);
+}
+
+/// Whether a view's floats overlap bytes [p, p + n).
+bool overlaps(const ConstView &v, const uint8_t *p, uint64_t n) {
+  if (v.size() == 0 || n == 0)
+    return false;
+  auto *begin = reinterpret_cast<const uint8_t *>(v.data());
+  const uint8_t *end =
+      begin + 4 * ((v.rows() - 1) * v.outerStride() + v.cols());
+  return begin < p + n && p < end;
 }
 
 } // namespace
@@ -539,7 +698,7 @@ void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
   Operands ops;
   uint64_t m = in.dims[0], k = in.dims[1], n = in.dims[2];
   uint64_t cycles = timing::matmulCycles(frame_->chip, m, k, n, in.dtype);
-  if (!readOperands(sram, *frame_, index, in, cycles, ops))
+  if (!checkOperands(sram, *frame_, index, in, cycles, ops))
     return frame_->fail(index, in, "the matrix unit", ops.error);
   // Weight-stationary partial sums of the M streamed rows wait in the
   // accumulators below the array (output-stationary ones stay in the PEs).
@@ -550,17 +709,49 @@ void MatrixUnit::execute(uint32_t index, const arch::Instr &in) {
         "M = " + std::to_string(m) + " rows exceed the accumulator's " +
             std::to_string(frame_->chip.matrix_accumulator_rows) +
             " rows (matrix_accumulator_rows)");
-  Mat result;
-  if (frame_->functional)
-    result = matmul(in, *valueOf(ops, "a"), *valueOf(ops, "b"),
-                    (in.flags & arch::kFlagAccumulate) ? valueOf(ops, "acc")
-                                                       : nullptr);
   frame_->record(index).unitCycles = cycles;
   frame_->matrixBusyCycles += cycles;
   frame_->macs += m * k * n;
   wait(cyclesToTime(cycles));
-  if (frame_->functional)
-    writeResult(sram, index, in, ops, result);
+  if (!frame_->functional)
+    return;
+
+  // The arithmetic, on the sources as they were at issue (the lease).
+  thread_local Scratch scratchA, scratchB, scratchOut;
+  ops.release();
+  bool accumulate = in.flags & arch::kFlagAccumulate;
+  Source sa = sourceOf(sram, ops, index, "a"),
+         sb = sourceOf(sram, ops, index, "b");
+  Source sacc = accumulate ? sourceOf(sram, ops, index, "acc") : Source();
+  std::optional<ConstView> a = viewOf(in, sa, scratchA),
+                           b = viewOf(in, sb, scratchB);
+  const arch::Operand &o = *ops.find("out");
+  MemAccess w = toAccess(o, index);
+  uint8_t *out = sram->directPtr(w);
+  if (!a || !b || !out || (accumulate && !sacc.first))
+    return;
+  // FP32 output: the GEMM writes it in place (accumulating into it when acc
+  // is the output itself), unless a source it reads in place overlaps it.
+  uint64_t outBytes = spanEnd(0, o.rows, o.rowBytes, o.strideBytes);
+  bool inPlace =
+      in.outDtype == arch::DType::F32 &&
+      reinterpret_cast<uintptr_t>(out) % 4 == 0 &&
+      (o.rows <= 1 ||
+       (o.strideBytes % 4 == 0 && o.strideBytes >= o.rowBytes)) &&
+      (!accumulate || (in.accDtype == arch::DType::F32 && sacc.first == out &&
+                       (o.rows <= 1 || sacc.stride == o.strideBytes))) &&
+      !overlaps(*a, out, outBytes) && !overlaps(*b, out, outBytes);
+  if (inPlace) {
+    matmulInto(in, *a, *b, reinterpret_cast<float *>(out),
+               o.rows <= 1 ? int64_t(n) : int64_t(o.strideBytes / 4),
+               accumulate);
+    return;
+  }
+  float *c = scratchOut.get(size_t(m * n));
+  if (accumulate)
+    unpackInto(sacc.first, m, n, sacc.stride, in.accDtype, c, n);
+  matmulInto(in, *a, *b, c, int64_t(n), accumulate);
+  packFrom(c, m, n, n, in.outDtype, out, o.strideBytes);
 }
 
 //===----------------------------------------------------------------------===//
@@ -576,23 +767,34 @@ void VectorUnit::execute(uint32_t index, const arch::Instr &in) {
   Operands ops;
   uint64_t cycles =
       timing::vectorCycles(frame_->chip, in.op, in.dims[0], in.dims[1]);
-  if (!readOperands(sram, *frame_, index, in, cycles, ops))
+  if (!checkOperands(sram, *frame_, index, in, cycles, ops))
     return frame_->fail(index, in, "the vector unit", ops.error);
-  Mat result;
-  if (frame_->functional) {
-    const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
-    // vec.fill reads nothing: its result has the instruction's shape.
-    const Mat *a = valueOf(ops, "a");
-    Mat shape = a ? Mat() : Mat(in.dims[0], in.dims[1]);
-    result =
-        vectorOp(in, a ? *a : shape, valueOf(ops, second),
-                 valueOf(ops, in.op == arch::Opcode::VecSelect ? "c" : "beta"));
-  }
   frame_->record(index).unitCycles = cycles;
   frame_->vectorBusyCycles += cycles;
   wait(cyclesToTime(cycles));
-  if (frame_->functional)
-    writeResult(sram, index, in, ops, result);
+  if (!frame_->functional)
+    return;
+
+  // The arithmetic, on the sources as they were at issue (the lease), into
+  // an FP32 result rounded to the output type where it goes.
+  thread_local Scratch scratchA, scratchB, scratchC, scratchOut;
+  ops.release();
+  const char *second = in.op == arch::Opcode::VecLayerNorm ? "gamma" : "b";
+  const char *third = in.op == arch::Opcode::VecSelect ? "c" : "beta";
+  std::optional<ConstView> a = viewOf(in, sourceOf(sram, ops, index, "a"),
+                                      scratchA),
+                           b = viewOf(in, sourceOf(sram, ops, index, second),
+                                      scratchB),
+                           c = viewOf(in, sourceOf(sram, ops, index, third),
+                                      scratchC);
+  const arch::Operand &o = *ops.find("out");
+  uint64_t rows = o.rows, cols = o.rowBytes / arch::dtypeBytes(in.outDtype);
+  View result(scratchOut.get(size_t(rows * cols)), Eigen::Index(rows),
+              Eigen::Index(cols), Eigen::OuterStride<>(Eigen::Index(cols)));
+  vectorOp(in, a ? &*a : nullptr, b ? &*b : nullptr, c ? &*c : nullptr, result);
+  MemAccess w = toAccess(o, index);
+  if (uint8_t *out = sram->directPtr(w))
+    packFrom(result.data(), rows, cols, cols, in.outDtype, out, o.strideBytes);
 }
 
 //===----------------------------------------------------------------------===//

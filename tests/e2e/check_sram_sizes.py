@@ -15,7 +15,8 @@ at 32 MiB; none at 128 KiB, where K and V of one head and 8 query rows of
 scores do not fit), the fused frame never
 gets faster, at 32 MiB the fused frame beats the unfused one, and at every
 size the fused frame is not slower than the unfused one (the matmul fusions
-are cost-gated). Prints the table (exact simulated cycles); exits 1 on a
+are cost-gated). Every fused group carries its SRAM plan (`tsr.sram`,
+tsr-allocate-sram) and every plan's total fits the SRAM. Prints the table (exact simulated cycles); exits 1 on a
 failure.
 """
 import json
@@ -66,6 +67,16 @@ def main():
                  "--pipeline", "fused", "--print-ir-after-all"])
         last = p.stderr.rsplit("IR Dump After", 1)[-1]
         heads = sum(int(h) for h in re.findall(r"heads_on_chip = (\d+)", last))
+        # Every fused group carries its SRAM plan (tsr-allocate-sram), inside
+        # this SRAM (docs/lowering.md, "SRAM allocation").
+        groups = len(re.findall(r"tsr\.group\(", last))
+        totals = [int(t) for t in re.findall(
+            r"phases = \[[^\]]*\], total = (\d+)", last)]
+        check(len(totals) == groups,
+              "%s: %d groups, %d SRAM plans" % (label, groups, len(totals)))
+        check(all(t <= size for t in totals),
+              "%s: every SRAM plan fits (largest %d bytes)"
+              % (label, max(totals or [0])))
         cmp_ = json.loads(run([tessera, "compare", model, "--config", cfg,
                                "--pipelines", "unfused,fused",
                                "--json"]).stdout)

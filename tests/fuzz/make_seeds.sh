@@ -2,7 +2,7 @@
 # Seed corpora of the fuzz targets, from the repo's own files:
 #   program/  programs compiled from the bundled models (tessera compile):
 #             the reference chip, a 64 KiB SRAM and two NPUs (format v3,
-#             from a narrow perception network: needs TESSERA_PYTHON's torch)
+#             a 512^3 product: needs the onnx module of TESSERA_PYTHON)
 #   config/   arch/configs/*.cfg and the chip configs of the tests
 #   onnx/     every .onnx under models/ and tests/ up to 4 MiB, and the
 #             importer tests' textproto models encoded by protoc
@@ -18,19 +18,27 @@ sed 's/^sram_bytes = .*/sram_bytes = 65536/' "$src/arch/configs/reference.cfg" \
 "$tessera" compile "$src/models/encoder_layer/encoder_layer.onnx" \
   --config "$out/config/small-sram.cfg" -o "$out/program/small-sram.tsrp" \
   > /dev/null
-# Two NPUs: a program of format v3, with its NPU table (a narrow one-layer
-# perception network, whose fused products the cost model splits).
+# Two NPUs: a program of format v3, with its NPU table: a compute-bound
+# 512x512x512 product of two inputs, which the cost model splits across the
+# NPUs (2 KB: no weights, so the campaign runs at the small seeds' speed).
 python=${TESSERA_PYTHON:-/usr/bin/python3}
-if "$python" -c 'import torch, onnx' 2> /dev/null; then
-  "$python" "$src/models/perception/make_model.py" "$out/perception" \
-    --depth 1 --width 64 --heads 2 --tokens-per-camera 16 --no-expected \
-    > /dev/null
-  "$tessera" compile "$out/perception/perception.onnx" --pipeline fused \
+if "$python" -c 'import onnx' 2> /dev/null; then
+  "$python" - "$out/matmul-512.onnx" << 'EOF'
+import sys
+from onnx import TensorProto, helper, save
+io = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [512, 512])
+      for n in "aby"]
+graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["y"])],
+                          "matmul", io[:2], io[2:])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+     sys.argv[1])
+EOF
+  "$tessera" compile "$out/matmul-512.onnx" \
     --config "$src/arch/configs/two-npus.cfg" \
     -o "$out/program/two-npus.tsrp" > /dev/null
-  rm -rf "$out/perception"
+  rm -f "$out/matmul-512.onnx"
 else
-  echo "make_seeds.sh: no torch/onnx in $python: no two-NPU program seed" >&2
+  echo "make_seeds.sh: no onnx module in $python: no two-NPU program seed" >&2
 fi
 # Up to 4 MiB: the bundled encoder layer (3 MiB) is the main seed.
 find "$src/models" "$src/tests" -name '*.onnx' -size -4096k | while read -r f; do

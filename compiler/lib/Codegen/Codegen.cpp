@@ -235,6 +235,18 @@ private:
       prog.sramBuffers.push_back({layer, addr, bytes});
     return addr;
   }
+  /// Registers a buffer at `addr` that a pass placed (a fused group's
+  /// recorded SRAM plan, docs/lowering.md "SRAM allocation").
+  void sramPlace(uint64_t addr, uint64_t bytes) {
+    if (addr + bytes > chip.sram_bytes)
+      throw CodegenError(where + ": a buffer at SRAM address " +
+                         std::to_string(addr) + " of " + std::to_string(bytes) +
+                         " bytes ends past the chip's " +
+                         std::to_string(chip.sram_bytes));
+    prog.sramBytesUsed = std::max(prog.sramBytesUsed, addr + bytes);
+    if (bytes)
+      prog.sramBuffers.push_back({layer, addr, bytes});
+  }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
 
@@ -803,7 +815,9 @@ void Emitter::fusedKernel(const GraphNode &n) {
     uint64_t dramOf(int v) override { return e.dram(v); }
     std::string tensorOf(int v) const override { return e.tensorName(v); }
     uint64_t sramBudget() const override { return e.sramBudget(); }
-    uint64_t sramAlloc(uint64_t bytes) override { return e.sramAlloc(bytes); }
+    void sramPlace(uint64_t addr, uint64_t bytes) override {
+      e.sramPlace(addr, bytes);
+    }
     void load(uint64_t d, uint64_t ds, uint64_t s, uint64_t ss, uint64_t rows,
               uint64_t bytes) override {
       e.load(d, ds, s, ss, rows, bytes);

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "FusedKernels.h"
 
+#include "tessera/CostModel/SramPlan.h"
 #include "tessera/arch/Program.h"
 
 #include <algorithm>
@@ -18,6 +19,40 @@ using arch::Opcode;
 namespace {
 constexpr uint64_t kEb = 2; // FP16 bytes.
 } // namespace
+
+cost::SramPlan tessera::codegen::placeBuffers(KernelSink &sink,
+                                              const GraphNode &n,
+                                              cost::SramPlan need,
+                                              bool recordedTile) {
+  if (recordedTile && !n.sram.empty()) {
+    for (cost::SramBuffer &b : need.buffers) {
+      std::string name = "'" + cost::sramBufferName(b, need) + "'";
+      const cost::SramBuffer *r = n.sram.find(b.name, b.slot);
+      if (!r)
+        throw CodegenError(sink.where() +
+                           ": the SRAM plan recorded in the IR (tsr.sram) "
+                           "has no buffer " +
+                           name);
+      if (r->bytes < b.bytes)
+        throw CodegenError(sink.where() +
+                           ": the SRAM plan recorded in the IR "
+                           "(tsr.sram) gives buffer " +
+                           name + " " + std::to_string(r->bytes) +
+                           " bytes, the kernel needs " +
+                           std::to_string(b.bytes));
+      b.offset = r->offset;
+    }
+    if (std::optional<std::string> why =
+            cost::checkSramPlan(need, sink.sramBudget()))
+      throw CodegenError(sink.where() +
+                         ": the SRAM plan recorded in the IR "
+                         "(tsr.sram): " +
+                         *why);
+  }
+  for (const cost::SramBuffer &b : need.buffers)
+    sink.sramPlace(b.offset, b.bytes);
+  return need;
+}
 
 cost::AttentionOp tessera::codegen::attentionOpOf(const Graph &g,
                                                   const GraphNode &n,
@@ -60,6 +95,7 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
   // The tile recorded in the IR (tsr-fuse-attention) when it fits this
   // chip, else the cost model's choice.
   cost::AttentionTiling t{uint64_t(n.tileRows)};
+  bool recorded = true;
   if (!t.tq || t.tq > op.sq || t.tq > chip.matrix_accumulator_rows ||
       cost::attentionSramBytes(op, t, c) > c.budget(chip)) {
     auto best = cost::searchAttention(chip, op, c);
@@ -72,22 +108,25 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
           std::to_string(op.sk) + " score columns), the chip has " +
           std::to_string(c.budget(chip)));
     t = best->tiling;
+    recorded = false;
   }
   uint64_t tq = std::min(t.tq, op.sq), hd = op.headDim, sk = op.sk;
   sink.plan(cost::attentionKernel(op, t, c));
 
-  // Buffers in the cost model's order: K, V, Q of slot 0, then slot 1.
+  // Every buffer where the SRAM plan puts it (tsr-allocate-sram).
+  cost::SramPlan plan =
+      placeBuffers(sink, n, cost::attentionSramPlan(op, t, c), recorded);
+  auto at = [&](const char *name, unsigned slot = 0) {
+    return plan.find(name, slot)->offset;
+  };
   uint64_t kBuf[2], vBuf[2], qBuf[2], oBuf[2];
-  for (int s = 0; s < 2; ++s) {
-    kBuf[s] = sink.sramAlloc(sk * hd * kEb);
-    vBuf[s] = sink.sramAlloc(sk * hd * kEb);
-    qBuf[s] = sink.sramAlloc(tq * hd * kEb);
+  for (unsigned s = 0; s < 2; ++s) {
+    kBuf[s] = at("k", s);
+    vBuf[s] = at("v", s);
+    qBuf[s] = at("q", s);
+    oBuf[s] = at("o", s);
   }
-  for (int s = 0; s < 2; ++s)
-    oBuf[s] = sink.sramAlloc(tq * hd * kEb);
-  uint64_t qsBuf = sink.sramAlloc(tq * hd * kEb);
-  uint64_t sBuf = sink.sramAlloc(tq * sk * 4);
-  uint64_t pBuf = sink.sramAlloc(tq * sk * kEb);
+  uint64_t qsBuf = at("qs"), sBuf = at("s"), pBuf = at("p");
 
   const Graph &g = sink.graph();
   uint64_t qBase = sink.dramOf(n.inputs[0]), kBase = sink.dramOf(n.inputs[1]),
@@ -207,7 +246,9 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   // The tile recorded in the IR (tsr-fuse-epilogue / tsr-fuse-layernorm)
   // when it is legal on this chip, else the cost model's choice.
   cost::GemmTiling t{uint64_t(n.tileM), uint64_t(n.tileK), uint64_t(n.tileN)};
+  bool recorded = true;
   if (cost::checkMatMulGroup(chip, op, t, c)) {
+    recorded = false;
     auto best = cost::searchMatMulGroup(chip, op, c);
     if (!best) {
       throw CodegenError(
@@ -292,24 +333,23 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     biasV = n.inputs[next++];
   if (op.residual)
     resV = n.inputs[next++];
-  uint64_t biasBuf = 0, gammaBuf = 0, betaBuf = 0;
-  if (op.bias)
-    biasBuf = sink.sramAlloc(nn * kEb);
-  if (op.layernorm) {
-    gammaBuf = sink.sramAlloc(k * kEb);
-    betaBuf = sink.sramAlloc(k * kEb);
+  // Every buffer where the SRAM plan puts it (tsr-allocate-sram); each
+  // NPU's SRAM holds the same layout.
+  cost::SramPlan plan =
+      placeBuffers(sink, n, cost::matmulGroupSramPlan(op, t, c), recorded);
+  auto at = [&](const char *name, unsigned slot = 0) {
+    const cost::SramBuffer *b = plan.find(name, slot);
+    return b ? b->offset : 0;
+  };
+  uint64_t biasBuf = at("bias"), gammaBuf = at("gamma"), betaBuf = at("beta");
+  uint64_t aSlot[2], bSlot[2], outSlot[2], resSlot[2];
+  for (unsigned s = 0; s < 2; ++s) {
+    aSlot[s] = at("a", s);
+    bSlot[s] = at("b", s);
+    outSlot[s] = at("out", s);
+    resSlot[s] = at("res", s);
   }
-  uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0},
-                                           resSlot[2] = {0, 0};
-  for (int s = 0; s < 2; ++s) {
-    aSlot[s] = sink.sramAlloc(pm * pk * kEb);
-    bSlot[s] = sink.sramAlloc(pk * pn * kEb);
-    outSlot[s] = sink.sramAlloc(pm * pn * kEb);
-    if (nkT > 1)
-      accSlot[s] = sink.sramAlloc(pm * pn * 4);
-    if (op.residual)
-      resSlot[s] = sink.sramAlloc(pm * pn * kEb);
-  }
+  uint64_t acc = at("acc");
   // The resident rows, in each NPU's own SRAM before its first tile.
   auto prologue = [&]() {
     if (op.bias)
@@ -347,8 +387,7 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
       TileCache &ca = cas[npu], &cb = cbs[npu];
       int tile = tiles[npu]++;
       int64_t tm = std::min(pm, m - i * pm), tn = std::min(pn, nn - j * pn);
-      uint64_t out = outSlot[tile % 2], acc = accSlot[tile % 2],
-               res = resSlot[tile % 2];
+      uint64_t out = outSlot[tile % 2], res = resSlot[tile % 2];
       for (int64_t l = 0; l < nkT; ++l) {
         int64_t tk = std::min(pk, k - l * pk);
         bool last = l == nkT - 1, hitA, hitB;

@@ -31,9 +31,11 @@ public:
   virtual uint64_t dramOf(int v) = 0;
   /// DRAM tensor name of graph value `v` (the cost model's streams).
   virtual std::string tensorOf(int v) const = 0;
-  /// SRAM bytes a kernel may use, and a 64-byte-aligned buffer.
+  /// SRAM bytes a kernel may use.
   virtual uint64_t sramBudget() const = 0;
-  virtual uint64_t sramAlloc(uint64_t bytes) = 0;
+  /// Registers the buffer of `bytes` at `addr` (the simulator's buffer
+  /// table); the address comes from the kernel's SRAM plan.
+  virtual void sramPlace(uint64_t addr, uint64_t bytes) = 0;
   /// DmaLoad / DmaStore of `rows` rows of `bytes` bytes.
   virtual void load(uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
                     uint64_t sramStride, uint64_t rows, uint64_t bytes) = 0;
@@ -68,6 +70,19 @@ struct TileCache {
     return s;
   }
 };
+
+/// The SRAM plan a group kernel places its buffers by (docs/lowering.md,
+/// "SRAM allocation"). `need` is the allocator's plan for the tile the
+/// kernel runs. When that tile is the one recorded in the IR
+/// (`recordedTile`) and the node carries the plan recorded with it
+/// (tsr-allocate-sram), the recorded offsets are used: every buffer of
+/// `need` must be in it with at least its bytes, and no two live buffers
+/// may overlap, else CodegenError naming the buffer. Otherwise (a graph
+/// built without the pass, a tile re-chosen for this chip) `need`'s own
+/// offsets. Registers every buffer with the sink; returns `need` with the
+/// offsets used.
+cost::SramPlan placeBuffers(KernelSink &sink, const GraphNode &n,
+                            cost::SramPlan need, bool recordedTile);
 
 /// The cost model's workload of an Attention node.
 cost::AttentionOp attentionOpOf(const Graph &g, const GraphNode &n,

@@ -10,6 +10,7 @@
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/Transforms/Fusion.h"
+#include "tessera/Transforms/SramAlloc.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -151,6 +152,20 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
     f.storeBytes += bytes;
   }
   return f;
+}
+
+/// The group's recorded SRAM plan (tsr-allocate-sram) into the node.
+llvm::Error readPlan(tsr::GroupOp group, const std::string &nodeName,
+                     GraphNode &node) {
+  auto attr = group->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr);
+  if (!attr)
+    return llvm::Error::success();
+  std::string why;
+  FailureOr<cost::SramPlan> plan = tsr::readSramPlan(attr, why);
+  if (failed(plan))
+    return error("group '" + nodeName + "': " + why);
+  node.sram = std::move(*plan);
+  return llvm::Error::success();
 }
 
 } // namespace
@@ -301,6 +316,8 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         node.tileK = get("tk");
         node.tileN = get("tn");
       }
+      if (llvm::Error e = readPlan(group, nodeName, node))
+        return std::move(e);
       GraphValue out;
       out.name = uniqueName(nodeName);
       out.shape = shapeOf(group.getResult(0));
@@ -345,6 +362,8 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       node.fusion.headsFused = group.getHeadsOnChip()
                                    ? int64_t(*group.getHeadsOnChip())
                                    : node.heads;
+      if (llvm::Error e = readPlan(group, nodeName, node))
+        return std::move(e);
       GraphValue out;
       out.name = uniqueName(nodeName);
       out.shape = shapeOf(group.getResult(0));
@@ -496,8 +515,12 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
     pm.addPass(tsr::createFuseAttentionPass(chip));
     pm.addPass(tsr::createFuseEpiloguePass(chip));
   }
-  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
+  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard) {
     pm.addPass(tsr::createFuseLayerNormPass(chip));
+    // The groups' SRAM placement, recorded and proved (docs/lowering.md).
+    pm.addPass(tsr::createAllocateSramPass(chip));
+    pm.addPass(tsr::createVerifySramPass(chip));
+  }
   if (opts.printIrAfterAll) {
     ctx->disableMultithreading();
     pm.enableIRPrinting(

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tessera/CostModel/CostModel.h"
+#include "tessera/CostModel/SramPlan.h"
 
 #include "tessera/Sim/Timing.h"
 
@@ -1114,24 +1115,18 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
 uint64_t tessera::cost::attentionSramBytes(const AttentionOp &op,
                                            const AttentionTiling &t,
                                            const Constraints &c) {
-  uint64_t e = c.elementBytes, al = c.alignBytes;
-  uint64_t tq = std::min(t.tq, op.sq);
-  uint64_t kv = alignUp(op.sk * op.headDim * e, al);
-  uint64_t qt = alignUp(tq * op.headDim * e, al);
-  return 4 * kv + 2 * qt + 2 * qt + qt + alignUp(tq * op.sk * 4, al) +
-         alignUp(tq * op.sk * e, al);
+  return attentionSramPlan(op, t, c).total;
 }
 
 Kernel tessera::cost::attentionKernel(const AttentionOp &op,
                                       const AttentionTiling &t,
                                       const Constraints &c) {
-  uint64_t e = c.elementBytes, al = c.alignBytes, hd = op.headDim;
+  uint64_t e = c.elementBytes, hd = op.headDim;
   Extents eq = extents(op.sq, t.tq);
   uint64_t tq = eq.first();
   uint64_t perHead = op.batch * op.heads;
   Kernel k;
   k.kind = "attention";
-  k.sramBytes = attentionSramBytes(op, t, c);
   uint64_t cols = op.heads * hd;
   k.streams = {stream(op.q, false, op.batch * op.sq * cols * e),
                stream(op.k, false, op.batch * op.sk * cols * e),
@@ -1159,10 +1154,15 @@ Kernel tessera::cost::attentionKernel(const AttentionOp &op,
   if (eq.edgeCount && eq.fullCount)
     head.add(tile(eq.edge, false));
   k.loop.add(std::move(head), perHead);
-  // Buffers in the emitter's order: K, V, Q of slot 0, then of slot 1.
-  uint64_t kv = alignUp(op.sk * hd * e, al), qt = alignUp(tq * hd * e, al);
-  k.firstLoadSramEnd = 2 * kv + tq * hd * e;
-  k.storeSramBegin = 2 * (2 * kv + qt);
+  // The first step loads K_h, V_h and Q into slot 0; the stores read the
+  // output slots (the plan the emitter places its buffers by, SramPlan.h).
+  SramPlan plan = attentionSramPlan(op, t, c);
+  k.sramBytes = plan.total;
+  k.firstLoadSramEnd = std::max({plan.find("k")->offset + op.sk * hd * e,
+                                 plan.find("v")->offset + op.sk * hd * e,
+                                 plan.find("q")->offset + tq * hd * e});
+  k.storeSramBegin =
+      std::min(plan.find("o", 0)->offset, plan.find("o", 1)->offset);
   k.streams[0].firstNeedBytes =
       op.qOffset * e + (tq - 1) * op.qRowStride * e + hd * e;
   k.streams[1].firstNeedBytes =
@@ -1198,29 +1198,21 @@ tessera::cost::searchAttention(const arch::ChipConfig &chip,
 uint64_t tessera::cost::matmulGroupSramBytes(const MatMulGroupOp &op,
                                              const GemmTiling &t,
                                              const Constraints &c) {
-  uint64_t e = c.elementBytes, al = c.alignBytes;
-  uint64_t tm = std::min(t.tm, op.m), tk = std::min(t.tk, op.k),
-           tn = std::min(t.tn, op.n);
-  uint64_t nk = ceilDiv(op.k, tk);
-  uint64_t resident = (op.bias ? alignUp(op.n * e, al) : 0) +
-                      (op.layernorm ? 2 * alignUp(op.k * e, al) : 0);
-  return resident + 2 * alignUp(tm * tk * e, al) +
-         2 * alignUp(tk * tn * e, al) + 2 * alignUp(tm * tn * e, al) +
-         (nk > 1 ? 2 * alignUp(tm * tn * 4, al) : 0) +
-         (op.residual ? 2 * alignUp(tm * tn * e, al) : 0);
+  return matmulGroupSramPlan(op, t, c).total;
 }
 
 Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
                                         const GemmTiling &t,
                                         const Constraints &c) {
-  uint64_t e = c.elementBytes, al = c.alignBytes;
+  uint64_t e = c.elementBytes;
   Extents em = extents(op.m, t.tm), ek = extents(op.k, t.tk),
           en = extents(op.n, t.tn);
   uint64_t nk = ek.tiles(), nn = en.tiles();
   uint64_t tm = em.first(), tk = ek.first(), tn = en.first();
   Kernel k;
   k.kind = "matmul-group";
-  k.sramBytes = matmulGroupSramBytes(op, t, c);
+  SramPlan plan = matmulGroupSramPlan(op, t, c);
+  k.sramBytes = plan.total;
   k.streams = {stream(op.a, false, op.m * op.k * e),
                stream(op.b, false, op.k * op.n * e),
                stream(op.out, true, op.m * op.n * e)};
@@ -1292,17 +1284,13 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   if (em.edgeCount && em.fullCount)
     matrix.add(row(em.edge, bEveryI));
   k.loop.add(std::move(matrix));
-  // Buffers in the emitter's order: the resident rows, then per slot A, B,
-  // the output tile, the accumulator, the residual tile.
-  uint64_t resident = (op.bias ? alignUp(op.n * e, al) : 0) +
-                      (op.layernorm ? 2 * alignUp(op.k * e, al) : 0);
-  uint64_t a0 = resident, b0 = a0 + alignUp(tm * tk * e, al),
-           out0 = b0 + alignUp(tk * tn * e, al),
-           res0 = out0 + alignUp(tm * tn * e, al) +
-                  (nk > 1 ? alignUp(tm * tn * 4, al) : 0);
-  k.firstLoadSramEnd =
-      op.residual && nk == 1 ? res0 + tm * tn * e : b0 + tk * tn * e;
-  k.storeSramBegin = out0;
+  // Where the first step's loads end and the first output slot begins, in
+  // the plan the emitter places its buffers by (SramPlan.h).
+  const SramBuffer &b0 = *plan.find("b"), &out0 = *plan.find("out");
+  k.firstLoadSramEnd = op.residual && nk == 1
+                           ? plan.find("res")->offset + tm * tn * e
+                           : b0.offset + tk * tn * e;
+  k.storeSramBegin = out0.offset;
   k.streams[0].firstNeedBytes = (tm - 1) * op.k * e + tk * e;
   k.streams[1].firstNeedBytes = (tk - 1) * op.n * e + tn * e;
   k.streams[2].blockBytes = tm * op.n * e;

@@ -13,6 +13,7 @@
 
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/CostModel/CostModel.h"
+#include "tessera/CostModel/SramPlan.h"
 #include "tessera/Sim/Simulator.h"
 
 #include <gtest/gtest.h>
@@ -129,9 +130,84 @@ TEST(FusedAttentionErrors, NoTileFitsNamesTheNodeAndBytes) {
     FAIL() << "expected a CodegenError";
   } catch (const CodegenError &e) {
     EXPECT_STREQ(e.what(),
-                 "attention 'attn': the fused attention needs 8320 bytes of "
+                 "attention 'attn': the fused attention needs 8064 bytes of "
                  "SRAM for 8 query rows (K and V of one head, 40 score "
                  "columns), the chip has 2048");
+  }
+}
+
+/// The plan tsr-allocate-sram records for packedAttention(b, 40, 1, 64, 4)
+/// with 40-row query tiles.
+cost::SramPlan recordedAttentionPlan() {
+  cost::AttentionOp op;
+  op.sq = op.sk = 40;
+  op.heads = 4;
+  op.headDim = 16;
+  return cost::attentionSramPlan(op, {40});
+}
+
+TEST(FusedAttentionSramPlan, RecordedOffsetsAreUsed) {
+  // The scaled Q moved from the probabilities' bytes to its own, past the
+  // plan's end: the kernel writes and reads it there, the buffer table
+  // holds it there, and the result still matches the reference.
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 1, 64, 4), "out");
+  cost::SramPlan plan = recordedAttentionPlan();
+  uint64_t moved = plan.total;
+  for (cost::SramBuffer &x : plan.buffers)
+    if (x.name == "qs")
+      x.offset = moved;
+  plan.total += 2048;
+  GraphNode &n = b.g.nodes.back();
+  n.tileRows = 40;
+  n.sram = plan;
+  arch::Program prog = checkAgainstReference(b, arch::ChipConfig::reference());
+  size_t scales = 0;
+  for (const arch::Instr &in : prog.instrs)
+    if (in.op == arch::Opcode::VecScale) {
+      ++scales;
+      EXPECT_EQ(in.addr[2], moved);
+    }
+  EXPECT_EQ(scales, 4u);
+  bool listed = false;
+  for (const arch::SramBuffer &buf : prog.sramBuffers)
+    listed |= buf.addr == moved && buf.bytes == 40 * 16 * 2;
+  EXPECT_TRUE(listed);
+}
+
+TEST(FusedAttentionSramPlan, StaleOrOverlappingPlanIsAnError) {
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 1, 64, 4), "out");
+  GraphNode &n = b.g.nodes.back();
+  n.tileRows = 40;
+  n.sram = recordedAttentionPlan();
+  for (cost::SramBuffer &x : n.sram.buffers)
+    if (x.name == "s")
+      x.bytes = 40 * 40 * 2; // A plan for FP16 scores.
+  try {
+    generateProgram(b.g, arch::ChipConfig::reference());
+    FAIL() << "expected a CodegenError";
+  } catch (const CodegenError &e) {
+    EXPECT_STREQ(e.what(), "attention 'attn': the SRAM plan recorded in the "
+                           "IR (tsr.sram) gives buffer 's' 3200 bytes, the "
+                           "kernel needs 6400");
+  }
+  n.sram = recordedAttentionPlan();
+  uint64_t sAt = n.sram.find("s")->offset;
+  for (cost::SramBuffer &x : n.sram.buffers)
+    if (x.name == "qs")
+      x.offset = sAt; // Live together in the "scores" phase.
+  try {
+    generateProgram(b.g, arch::ChipConfig::reference());
+    FAIL() << "expected a CodegenError";
+  } catch (const CodegenError &e) {
+    std::string want = "attention 'attn': the SRAM plan recorded in the IR "
+                       "(tsr.sram): buffers 'qs' [" +
+                       std::to_string(sAt) + ", " + std::to_string(sAt + 1280) +
+                       ") and 's' [" + std::to_string(sAt) + ", " +
+                       std::to_string(sAt + 6400) +
+                       ") overlap while both are live (phase 'scores')";
+    EXPECT_EQ(e.what(), want);
   }
 }
 

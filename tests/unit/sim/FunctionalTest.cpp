@@ -330,6 +330,97 @@ TEST(Functional, WeightsComeFromTheProgram) {
   expectNear(fromFlat(r.outputs.at("out"), 2, 3), w, 0, 0);
 }
 
+// Functional mode computes an instruction's result when it completes, in
+// place in the SRAM and DRAM bytes, from sources leased at issue
+// (sim::ReadLease): a write that reaches a source in between must leave
+// the instruction the values of its issue, and a reader of the destination
+// meanwhile must see the old values. Each test checks from the timings that
+// the race did happen.
+
+/// True when `inner`'s completion falls strictly inside `outer`'s flight.
+bool completesDuring(const sim::SimResult &r, uint32_t inner, uint32_t outer) {
+  const sim::InstrTiming &i = r.instrTimings[inner], &o = r.instrTimings[outer];
+  return i.endCycle > o.startCycle && i.endCycle < o.endCycle;
+}
+
+TEST(Functional, ComputeSourcesAreTheirValuesAtIssue) {
+  // matmul out = a * b; a DMA load that issues with it overwrites a's first
+  // row (in SRAM) before the matmul completes.
+  ProgramBuilder b;
+  Mat a = roundTo(DType::F16, randomMat(64, 96, 40));
+  Mat bm = roundTo(DType::F16, randomMat(96, 96, 41));
+  Mat a2 = roundTo(DType::F16, randomMat(1, 96, 42));
+  uint64_t aD = b.tensor("a", TensorKind::Input, DType::F16, {64, 96});
+  uint64_t bD = b.tensor("b", TensorKind::Input, DType::F16, {96, 96});
+  uint64_t a2D = b.tensor("a2", TensorKind::Input, DType::F16, {1, 96});
+  uint64_t outD = b.tensor("out", TensorKind::Output, DType::F32, {64, 96});
+  uint32_t la = b.load(aD, 0, 64, 192);
+  uint32_t lb = b.load(bD, 0x4000, 96, 192);
+  uint32_t mm = b.matmul(DType::F16, DType::F32, 64, 96, 96, 0, 0x4000, 0x10000,
+                         {la, lb});
+  uint32_t over = b.load(a2D, 0, 1, 192, {la, lb});
+  b.store(outD, 0x10000, 64, 384, {mm, over});
+  sim::SimResult r =
+      sim::simulateFrame(b.prog, arch::ChipConfig::reference(),
+                         {{"a", flat(a)}, {"b", flat(bm)}, {"a2", flat(a2)}});
+  ASSERT_TRUE(completesDuring(r, over, mm));
+  expectNear(fromFlat(r.outputs.at("out"), 64, 96), Mat(a * bm), kF32, 1e-4);
+}
+
+TEST(Functional, ADestinationKeepsItsOldValuesUntilCompletion) {
+  // o = a * b; then o = a * b + o (acc is o) while a DMA store that issues
+  // with it copies o out: the store sees a * b, the final store 2 a * b.
+  ProgramBuilder b;
+  Mat a = roundTo(DType::F16, randomMat(64, 96, 43));
+  Mat bm = roundTo(DType::F16, randomMat(96, 96, 44));
+  uint64_t aD = b.tensor("a", TensorKind::Input, DType::F16, {64, 96});
+  uint64_t bD = b.tensor("b", TensorKind::Input, DType::F16, {96, 96});
+  uint64_t midD = b.tensor("mid", TensorKind::Output, DType::F32, {64, 96});
+  uint64_t outD = b.tensor("out", TensorKind::Output, DType::F32, {64, 96});
+  uint32_t la = b.load(aD, 0, 64, 192);
+  uint32_t lb = b.load(bD, 0x4000, 96, 192);
+  uint32_t first = b.matmul(DType::F16, DType::F32, 64, 96, 96, 0, 0x4000,
+                            0x10000, {la, lb});
+  uint32_t second =
+      b.matmul(DType::F16, DType::F32, 64, 96, 96, 0, 0x4000, 0x10000, {first},
+               arch::kFlagAccumulate, 0x10000, DType::F32);
+  uint32_t mid = b.store(midD, 0x10000, 64, 384, {first});
+  b.store(outD, 0x10000, 64, 384, {second, mid});
+  sim::SimResult r = sim::simulateFrame(b.prog, arch::ChipConfig::reference(),
+                                        {{"a", flat(a)}, {"b", flat(bm)}});
+  ASSERT_EQ(r.instrTimings[mid].startCycle, r.instrTimings[second].startCycle);
+  ASSERT_LT(r.instrTimings[mid].startCycle, r.instrTimings[second].endCycle);
+  Mat ab = a * bm;
+  expectNear(fromFlat(r.outputs.at("mid"), 64, 96), ab, kF32, 1e-4);
+  expectNear(fromFlat(r.outputs.at("out"), 64, 96), Mat(2 * ab), kF32, 1e-4);
+}
+
+TEST(Functional, ADmaSourceIsItsValueAtTheTransfersStart) {
+  // A load of x's DRAM rows issues; a store that issued just before it
+  // overwrites those rows in DRAM and completes while the load is in
+  // flight: the load delivers x's old values.
+  ProgramBuilder b;
+  Mat x = randomMat(64, 64, 45), y = randomMat(1, 4, 46);
+  uint64_t xD = b.tensor("x", TensorKind::Input, DType::F32, {64, 64});
+  uint64_t yD = b.tensor("y", TensorKind::Input, DType::F32, {1, 4});
+  uint64_t outD = b.tensor("out", TensorKind::Output, DType::F32, {64, 64});
+  uint32_t ly = b.load(yD, 0, 1, 16);
+  // Two short vector ops: the store issues after the first, the load after
+  // the second, a few cycles later; the store's one burst reaches DRAM
+  // first and ends before the load's 16 KiB do.
+  uint32_t v1 =
+      b.vec(Opcode::VecCopy, DType::F32, DType::F32, 1, 4, 0, 0, 0x40, {ly});
+  uint32_t v2 =
+      b.vec(Opcode::VecCopy, DType::F32, DType::F32, 1, 4, 0, 0, 0x80, {v1});
+  uint32_t st = b.store(xD, 0x40, 1, 16, {v1});
+  uint32_t lx = b.load(xD, 0x1000, 64, 256, {v2});
+  b.store(outD, 0x1000, 64, 256, {lx, st});
+  sim::SimResult r = sim::simulateFrame(b.prog, arch::ChipConfig::reference(),
+                                        {{"x", flat(x)}, {"y", flat(y)}});
+  ASSERT_TRUE(completesDuring(r, st, lx));
+  expectNear(fromFlat(r.outputs.at("out"), 64, 64), x, 0, 0);
+}
+
 TEST(SramBuffers, AnAccessOutsideItsLayersBuffersIsASimulationError) {
   // load a (2 x 4 F32) to 0, b (4 x 4) to 64; matmul into 128; store. The
   // buffer table gives the layer [0, 128) and [128, 160): the matmul's

@@ -10,6 +10,8 @@
 #ifndef TESSERA_COMPILER_GRAPH_H
 #define TESSERA_COMPILER_GRAPH_H
 
+#include "tessera/CostModel/SramPlan.h"
+
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -129,6 +131,10 @@ struct GraphNode {
     /// and its consuming kernels load (loads, loadBytes).
     uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;
   } fusion;
+  /// Attention, FusedMatMul: the SRAM plan recorded in the IR for the
+  /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
+  /// takes its buffer addresses from it.
+  cost::SramPlan sram;
 };
 
 struct Graph {

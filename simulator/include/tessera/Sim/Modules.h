@@ -29,8 +29,8 @@
 #include <systemc>
 
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,15 +108,29 @@ struct MemAccess {
   /// addresses (timing::gatherBusBytes), on either DRAM model.
   bool gather = false;
   const std::vector<uint64_t> *rowAddrs = nullptr;
-  /// Functional mode, in place of `data` (a TLM direct-memory-style access):
-  /// called with the first row's bytes in the target's store and the stride
-  /// between rows, to read or write the rows where they are, without a
-  /// staging copy. The pointer is valid only during the call. Not for
-  /// gathers.
-  std::function<void(uint8_t *first, uint64_t strideBytes)> direct;
   bool ok = true; ///< Cleared, with `error` set, on an address error.
   std::string error;
   uint64_t bytes() const { return rows * rowBytes; }
+};
+
+/// Functional mode: sources an instruction reads as it issues but whose
+/// bytes it takes only when it completes (to compute in place, without a
+/// staging copy). The target keeps the promise that the bytes are those of
+/// the issue: before a write overlaps a part, it copies that part into the
+/// lease (the rows packed). A TLM-2.0 direct-memory grant with the
+/// invalidation turned into copy-on-write.
+struct ReadLease {
+  struct Part {
+    uint64_t addr = 0, rows = 0, rowBytes = 0, strideBytes = 0;
+    bool copied = false;        ///< A write came: the bytes are in `saved`.
+    std::vector<uint8_t> saved; ///< rows * rowBytes bytes once copied.
+  };
+  std::vector<Part> parts;
+  /// Adds a part (rows of rowBytes, strideBytes apart from addr).
+  void add(uint64_t addr, uint64_t rows, uint64_t rowBytes,
+           uint64_t strideBytes) {
+    parts.push_back({addr, rows, rowBytes, strideBytes, false, {}});
+  }
 };
 
 /// A memory target.
@@ -128,6 +142,17 @@ public:
   /// Untimed access with the same bounds checks (the units' operand
   /// streams, whose time is part of the unit's own formula).
   virtual void transport_dbg(MemAccess &access) = 0;
+  /// Functional mode, in place of `data` (TLM-2.0 direct memory access):
+  /// the target's bytes of the access's first row, its rows strideBytes
+  /// apart, after transport_dbg's checks (null if they fail, with the error
+  /// set, or in timing-only mode). For a Write, the leases the access
+  /// overlaps are copied first: the caller writes the rows right away.
+  /// Valid until the calling process next waits.
+  virtual uint8_t *directPtr(MemAccess &access) = 0;
+  /// Registers `lease` until endLease (functional mode; its parts were
+  /// checked by earlier accesses).
+  virtual void lease(ReadLease &lease) = 0;
+  virtual void endLease(ReadLease &lease) = 0;
 };
 
 /// A unit that executes instructions.
@@ -153,6 +178,9 @@ public:
 
   void b_transport(MemAccess &access, sc_core::sc_time &delay) override;
   void transport_dbg(MemAccess &access) override;
+  uint8_t *directPtr(MemAccess &access) override;
+  void lease(ReadLease &lease) override;
+  void endLease(ReadLease &lease) override;
 
 private:
   /// A data phase on the bus: [begin, end) absolute cycles, and its NPU.
@@ -168,6 +196,7 @@ private:
   /// The data phases that may still delay a new access (ending after now),
   /// in bus order: who made an access wait.
   std::deque<BusUse> busUses_;
+  std::vector<ReadLease *> leases_; ///< In-flight DMA loads' sources.
 };
 
 /// On-chip SRAM: sram_banks banks interleaved every sram_bank_width_bytes,
@@ -189,6 +218,9 @@ public:
 
   void b_transport(MemAccess &access, sc_core::sc_time &delay) override;
   void transport_dbg(MemAccess &access) override;
+  uint8_t *directPtr(MemAccess &access) override;
+  void lease(ReadLease &lease) override;
+  void endLease(ReadLease &lease) override;
 
 private:
   /// Operand streams of the compute instruction(s) in flight.
@@ -198,9 +230,13 @@ private:
   };
   void move(MemAccess &access);
   bool checkBuffers(MemAccess &access);
+  /// Grows the backing store to `end` bytes if needed.
+  void back(uint64_t end);
   FrameState *frame_ = nullptr;
   std::vector<uint8_t> store_;
   std::vector<Hold> holds_;
+  /// Sources of the compute instruction and DMA stores in flight.
+  std::vector<ReadLease *> leases_;
   /// Per layer, its buffers [begin, end) (program with a buffer table).
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> layerBuffers_;
 };

@@ -128,4 +128,43 @@ def TsrFuseLayerNorm : Pass<"tsr-fuse-layernorm", "mlir::ModuleOp"> {
   ];
 }
 
+def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
+  let summary = "Place each fused group's SRAM buffers by liveness (tsr.sram)";
+  let description = [{
+    For every `tsr.group` of kind `"attention"` or `"matmul"`, lists the
+    kernel's SRAM buffers for the group's `tsr.tiling` (each ring slot of
+    a double-buffered operand its own buffer), each with its bytes and its
+    live range over the kernel's phases, and places them: buffers whose
+    live ranges do not intersect may share bytes (first fit, the carried
+    buffers first, then by decreasing size). Records the plan as
+    `tsr.sram` (the total, the phases, and per buffer its name, slot,
+    offset, bytes and live range); the code generator takes every address from it. When the
+    recorded tile does not fit the SRAM, the tile is chosen again by the
+    cost model (a remark says so); when nothing fits, an error names the
+    group and the bytes.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
+def TsrVerifySram : Pass<"tsr-verify-sram", "mlir::ModuleOp"> {
+  let summary = "Prove no two live SRAM buffers of a group overlap";
+  let description = [{
+    Checks every recorded `tsr.sram`: well formed, each buffer large enough
+    for the group's `tsr.tiling`, no two buffers live in a common phase
+    sharing a byte, everything inside the SRAM. The error names the group
+    and both buffers.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
 #endif // TESSERA_DIALECT_TSR_PASSES_TD

@@ -55,6 +55,12 @@ createFuseEpiloguePass(const arch::ChipConfig &chip);
 std::unique_ptr<mlir::Pass>
 createFuseLayerNormPass(const arch::ChipConfig &chip);
 
+/// `tsr-allocate-sram` / `tsr-verify-sram` for `chip`
+/// (lib/Transforms/AllocateSram.cpp, docs/lowering.md "SRAM allocation").
+std::unique_ptr<mlir::Pass>
+createAllocateSramPass(const arch::ChipConfig &chip);
+std::unique_ptr<mlir::Pass> createVerifySramPass(const arch::ChipConfig &chip);
+
 /// True for a tsr.reshape, and for a tsr.transpose that moves only axes of
 /// extent 1: the element order is unchanged (no data moves on the chip).
 bool movesNoData(mlir::Operation *op);

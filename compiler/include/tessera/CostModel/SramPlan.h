@@ -1,0 +1,88 @@
+//===- SramPlan.h - SRAM allocation of a fused kernel by liveness -*- C++
+//-*-===//
+//
+// Part of Tessera. The SRAM buffers of a fused kernel (a `tsr.group` of kind
+// "attention" or "matmul"), each with its bytes and its live range over the
+// kernel's phases, and their placement by liveness: two buffers whose live
+// ranges do not intersect may share bytes. `tsr-allocate-sram` records the
+// plan in the IR (`tsr.sram`), `tsr-verify-sram` proves it, the code
+// generator's group kernels take their addresses from it, and the cost model
+// prices the footprint it gives. Plain C++ (no MLIR). docs/lowering.md
+// ("SRAM allocation") states each buffer's bytes and live range.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_COSTMODEL_SRAMPLAN_H
+#define TESSERA_COSTMODEL_SRAMPLAN_H
+
+#include "tessera/CostModel/CostModel.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::cost {
+
+/// One SRAM range of a kernel: a buffer, or one slot of a ring buffer
+/// (double buffering: `slot` 0 and 1 of the same `name`).
+struct SramBuffer {
+  std::string name;
+  unsigned slot = 0;
+  uint64_t bytes = 0;  ///< What the kernel reads or writes (unaligned).
+  uint64_t offset = 0; ///< Byte address in SRAM (aligned).
+  /// Live range: the kernel's phases `first` .. `last` (inclusive, indices
+  /// into SramPlan::phases). A buffer that a DMA queue fills or drains
+  /// while the compute queue works on another slot (a ring), or that stays
+  /// for the whole loop (resident rows), is live over every phase of the
+  /// loop: `carried`. A buffer only the compute queue touches, written and
+  /// read within one iteration, is live from its writer's phase to its last
+  /// reader's.
+  unsigned first = 0, last = 0;
+  bool carried = false;
+  bool liveWith(const SramBuffer &o) const {
+    return first <= o.last && o.first <= last;
+  }
+  bool overlaps(const SramBuffer &o) const {
+    return offset < o.offset + o.bytes && o.offset < offset + bytes;
+  }
+};
+
+/// The buffers of one kernel and where they are placed.
+struct SramPlan {
+  std::vector<std::string> phases;
+  std::vector<SramBuffer> buffers;
+  uint64_t total = 0; ///< Highest aligned end: the kernel's SRAM footprint.
+
+  /// The buffer `name`, slot `slot`, or null.
+  const SramBuffer *find(const std::string &name, unsigned slot = 0) const;
+  bool empty() const { return buffers.empty(); }
+};
+
+/// Assigns every buffer's offset by liveness, deterministically: the carried
+/// buffers first in their listing order (nothing can share with them), then
+/// the others by decreasing bytes (ties: listing order); each goes to the
+/// lowest `align`-aligned offset where it overlaps no placed buffer whose
+/// live range intersects its own (first fit). Sets `total`.
+void allocateSram(SramPlan &plan, uint64_t align);
+
+/// Why `plan` is wrong: two buffers live in a common phase whose bytes
+/// overlap, a live range outside the phases, a buffer past `capacity`, a
+/// buffer (name and slot) listed twice; or
+/// nullopt. The message names both buffers.
+std::optional<std::string> checkSramPlan(const SramPlan &plan,
+                                         uint64_t capacity);
+
+/// The fused attention kernel's buffers for tile `t`, placed
+/// (docs/lowering.md, "SRAM allocation").
+SramPlan attentionSramPlan(const AttentionOp &op, const AttentionTiling &t,
+                           const Constraints &c = {});
+/// The fused matmul kernel's buffers for tile `t`, placed.
+SramPlan matmulGroupSramPlan(const MatMulGroupOp &op, const GemmTiling &t,
+                             const Constraints &c = {});
+
+/// "k[1]" for slot 1 of ring buffer k, "s" for a single buffer.
+std::string sramBufferName(const SramBuffer &b, const SramPlan &plan);
+
+} // namespace tessera::cost
+
+#endif // TESSERA_COSTMODEL_SRAMPLAN_H

@@ -1,0 +1,38 @@
+//===- SramAlloc.h - the SRAM plan recorded in the tsr IR --------*- C++
+//-*-===//
+//
+// Part of Tessera. `tsr-allocate-sram` records each fused group's SRAM plan
+// (tessera/CostModel/SramPlan.h) as the `tsr.sram` attribute of its
+// `tsr.group`; `tsr-verify-sram` and graph extraction read it back with
+// readSramPlan. docs/lowering.md ("SRAM allocation") and docs/dialects/tsr.md
+// describe the attribute.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_TRANSFORMS_SRAMALLOC_H
+#define TESSERA_TRANSFORMS_SRAMALLOC_H
+
+#include "tessera/CostModel/SramPlan.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+
+namespace tessera::tsr {
+
+/// The attribute's name on a tsr.group.
+constexpr const char *kSramPlanAttr = "tsr.sram";
+
+/// `plan` as `{total, phases, buffers = [{name, slot, offset, bytes,
+/// live}]}`.
+mlir::DictionaryAttr sramPlanAttr(mlir::MLIRContext *ctx,
+                                  const cost::SramPlan &plan);
+
+/// Reads a `tsr.sram` attribute; fails with a message naming the field
+/// when it is malformed.
+mlir::FailureOr<cost::SramPlan> readSramPlan(mlir::DictionaryAttr attr,
+                                             std::string &error);
+
+} // namespace tessera::tsr
+
+#endif // TESSERA_TRANSFORMS_SRAMALLOC_H

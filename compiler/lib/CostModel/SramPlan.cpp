@@ -1,0 +1,166 @@
+//===- SramPlan.cpp - SRAM allocation of a fused kernel by liveness -------===//
+//
+// Part of Tessera. See SramPlan.h and docs/lowering.md ("SRAM allocation").
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/CostModel/SramPlan.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace tessera;
+using namespace tessera::cost;
+
+namespace {
+uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+} // namespace
+
+const SramBuffer *SramPlan::find(const std::string &name, unsigned slot) const {
+  for (const SramBuffer &b : buffers)
+    if (b.name == name && b.slot == slot)
+      return &b;
+  return nullptr;
+}
+
+std::string tessera::cost::sramBufferName(const SramBuffer &b,
+                                          const SramPlan &plan) {
+  bool ring = b.slot || plan.find(b.name, 1);
+  return ring ? b.name + "[" + std::to_string(b.slot) + "]" : b.name;
+}
+
+void tessera::cost::allocateSram(SramPlan &plan, uint64_t align) {
+  std::vector<SramBuffer> &bs = plan.buffers;
+  std::vector<size_t> order(bs.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    if (bs[x].carried != bs[y].carried)
+      return bs[x].carried;
+    if (bs[x].carried)
+      return false; // Listing order.
+    return bs[x].bytes > bs[y].bytes;
+  });
+  std::vector<size_t> placed;
+  plan.total = 0;
+  for (size_t i : order) {
+    SramBuffer &b = bs[i];
+    // The placed buffers live at the same time, by offset.
+    std::vector<size_t> live;
+    for (size_t j : placed)
+      if (bs[j].liveWith(b))
+        live.push_back(j);
+    std::sort(live.begin(), live.end(),
+              [&](size_t x, size_t y) { return bs[x].offset < bs[y].offset; });
+    uint64_t at = 0;
+    for (size_t j : live) {
+      if (at + b.bytes <= bs[j].offset)
+        break;
+      at = std::max(at, alignUp(bs[j].offset + bs[j].bytes, align));
+    }
+    b.offset = at;
+    placed.push_back(i);
+    plan.total = std::max(plan.total, alignUp(at + b.bytes, align));
+  }
+}
+
+std::optional<std::string> tessera::cost::checkSramPlan(const SramPlan &plan,
+                                                        uint64_t capacity) {
+  const std::vector<SramBuffer> &bs = plan.buffers;
+  auto range = [](const SramBuffer &b) {
+    return "[" + std::to_string(b.offset) + ", " +
+           std::to_string(b.offset + b.bytes) + ")";
+  };
+  for (const SramBuffer &b : bs) {
+    std::string name = "'" + sramBufferName(b, plan) + "'";
+    if (b.first > b.last || b.last >= plan.phases.size())
+      return "buffer " + name + " is live over phases " +
+             std::to_string(b.first) + ".." + std::to_string(b.last) +
+             ", the kernel has " + std::to_string(plan.phases.size());
+    if (b.bytes == 0)
+      return "buffer " + name + " has no bytes";
+    if (b.offset + b.bytes > capacity || b.offset + b.bytes < b.offset)
+      return "buffer " + name + " at " + range(b) + " ends past the " +
+             std::to_string(capacity) + " bytes of SRAM";
+  }
+  for (size_t i = 0; i < bs.size(); ++i)
+    for (size_t j = i + 1; j < bs.size(); ++j)
+      if (bs[i].name == bs[j].name && bs[i].slot == bs[j].slot)
+        return "buffer '" + sramBufferName(bs[i], plan) + "' is listed twice";
+  for (size_t i = 0; i < bs.size(); ++i)
+    for (size_t j = i + 1; j < bs.size(); ++j)
+      if (bs[i].liveWith(bs[j]) && bs[i].overlaps(bs[j])) {
+        unsigned p = std::max(bs[i].first, bs[j].first);
+        return "buffers '" + sramBufferName(bs[i], plan) + "' " + range(bs[i]) +
+               " and '" + sramBufferName(bs[j], plan) + "' " + range(bs[j]) +
+               " overlap while both are live (phase '" + plan.phases[p] + "')";
+      }
+  return std::nullopt;
+}
+
+SramPlan tessera::cost::attentionSramPlan(const AttentionOp &op,
+                                          const AttentionTiling &t,
+                                          const Constraints &c) {
+  uint64_t e = c.elementBytes, hd = op.headDim, sk = op.sk;
+  uint64_t tq = std::min(t.tq, op.sq);
+  SramPlan p;
+  // One iteration of the loop: per head (K_h, V_h), per query tile.
+  p.phases = {"load_kv", "load_q",  "scale", "scores",
+              "softmax", "context", "store"};
+  unsigned last = unsigned(p.phases.size() - 1);
+  auto ring = [&](const char *name, uint64_t bytes, unsigned slot) {
+    p.buffers.push_back({name, slot, bytes, 0, 0, last, true});
+  };
+  // The emitter's order: K, V, Q of slot 0, then slot 1, then the output
+  // tiles. K_h/V_h alternate per head, Q and the output per query tile.
+  for (unsigned s = 0; s < 2; ++s) {
+    ring("k", sk * hd * e, s);
+    ring("v", sk * hd * e, s);
+    ring("q", tq * hd * e, s);
+  }
+  ring("o", tq * hd * e, 0);
+  ring("o", tq * hd * e, 1);
+  // The compute queue's own: scaled Q (scale -> scores), FP32 scores
+  // (scores -> softmax), FP16 probabilities (softmax -> context).
+  p.buffers.push_back({"qs", 0, tq * hd * e, 0, 2, 3, false});
+  p.buffers.push_back({"s", 0, tq * sk * 4, 0, 3, 4, false});
+  p.buffers.push_back({"p", 0, tq * sk * e, 0, 4, 5, false});
+  allocateSram(p, c.alignBytes);
+  return p;
+}
+
+SramPlan tessera::cost::matmulGroupSramPlan(const MatMulGroupOp &op,
+                                            const GemmTiling &t,
+                                            const Constraints &c) {
+  uint64_t e = c.elementBytes;
+  uint64_t tm = std::min(t.tm, op.m), tk = std::min(t.tk, op.k),
+           tn = std::min(t.tn, op.n);
+  uint64_t nk = tk ? (op.k + tk - 1) / tk : 1;
+  SramPlan p;
+  // The prologue loads the resident rows; then per output tile and K step.
+  p.phases = {"prologue", "load", "layernorm", "matmul", "epilogue", "store"};
+  unsigned last = unsigned(p.phases.size() - 1);
+  auto add = [&](const char *name, uint64_t bytes, unsigned slot,
+                 unsigned first) {
+    p.buffers.push_back({name, slot, bytes, 0, first, last, true});
+  };
+  if (op.bias)
+    add("bias", op.n * e, 0, 0);
+  if (op.layernorm) {
+    add("gamma", op.k * e, 0, 0);
+    add("beta", op.k * e, 0, 0);
+  }
+  // Two slots of each operand, output and residual tile (the DMA queues
+  // fill and drain one while the compute queue works on the other).
+  for (unsigned s = 0; s < 2; ++s) {
+    add("a", tm * tk * e, s, 1);
+    add("b", tk * tn * e, s, 1);
+    add("out", tm * tn * e, s, 1);
+    if (op.residual)
+      add("res", tm * tn * e, s, 1);
+  }
+  // The FP32 partial sums of one output tile: written by its first K step,
+  // read by its last, the compute queue's alone: one slot.
+  if (nk > 1)
+    p.buffers.push_back({"acc", 0, tm * tn * 4, 0, 3, 3, false});
+  allocateSram(p, c.alignBytes);
+  return p;
+}

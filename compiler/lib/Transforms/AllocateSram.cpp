@@ -1,0 +1,390 @@
+//===- AllocateSram.cpp - SRAM placement of the fused groups, in the IR ---===//
+//
+// Part of Tessera. Issue 10's SRAM allocation by liveness, as a decision
+// recorded in the IR and checked by a verifier pass (docs/lowering.md,
+// "SRAM allocation"):
+//
+//   tsr-allocate-sram  for every tsr.group of kind "attention" or "matmul":
+//                      the kernel's buffers for the group's tsr.tiling
+//                      (cost::attentionSramPlan, cost::matmulGroupSramPlan:
+//                      bytes and live range over the kernel's phases),
+//                      placed by liveness (cost::allocateSram), recorded as
+//                      `tsr.sram`. A recorded tile that does not fit the
+//                      SRAM is chosen again by the cost model (a remark);
+//                      nothing fits: an error naming the group and bytes.
+//   tsr-verify-sram    every recorded `tsr.sram` is well formed, holds
+//                      every buffer the tiling needs, fits the SRAM, and no
+//                      two buffers live in a common phase share a byte.
+//
+// Both read the chip config given by `chip-config` (default: the reference
+// chip); `sram-bytes` overrides its capacity.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Transforms/SramAlloc.h"
+
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <optional>
+
+namespace tessera::tsr {
+#define GEN_PASS_DEF_TSRALLOCATESRAM
+#define GEN_PASS_DEF_TSRVERIFYSRAM
+#include "tessera/Dialect/Tsr/Passes.h.inc"
+} // namespace tessera::tsr
+
+using namespace mlir;
+using namespace tessera;
+using namespace tessera::tsr;
+
+DictionaryAttr tessera::tsr::sramPlanAttr(MLIRContext *ctx,
+                                          const cost::SramPlan &plan) {
+  Builder b(ctx);
+  auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+  SmallVector<Attribute> buffers, phases;
+  for (const std::string &p : plan.phases)
+    phases.push_back(b.getStringAttr(p));
+  for (const cost::SramBuffer &x : plan.buffers)
+    buffers.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("name", b.getStringAttr(x.name)),
+        b.getNamedAttr("slot", i64(x.slot)),
+        b.getNamedAttr("offset", i64(x.offset)),
+        b.getNamedAttr("bytes", i64(x.bytes)),
+        b.getNamedAttr("live", b.getDenseI64ArrayAttr(
+                                   {int64_t(x.first), int64_t(x.last)})),
+    }));
+  return b.getDictionaryAttr({
+      b.getNamedAttr("total", i64(plan.total)),
+      b.getNamedAttr("phases", b.getArrayAttr(phases)),
+      b.getNamedAttr("buffers", b.getArrayAttr(buffers)),
+  });
+}
+
+FailureOr<cost::SramPlan> tessera::tsr::readSramPlan(DictionaryAttr attr,
+                                                     std::string &error) {
+  cost::SramPlan plan;
+  auto total = attr.getAs<IntegerAttr>("total");
+  auto phases = attr.getAs<ArrayAttr>("phases");
+  auto buffers = attr.getAs<ArrayAttr>("buffers");
+  if (!total || total.getInt() < 0 || !phases || !buffers) {
+    error = "tsr.sram needs a non-negative integer 'total' and arrays "
+            "'phases' and 'buffers'";
+    return failure();
+  }
+  plan.total = uint64_t(total.getInt());
+  for (Attribute p : phases) {
+    auto s = dyn_cast<StringAttr>(p);
+    if (!s) {
+      error = "tsr.sram: 'phases' must hold strings";
+      return failure();
+    }
+    plan.phases.push_back(s.str());
+  }
+  for (auto [i, a] : llvm::enumerate(buffers)) {
+    std::string where = "tsr.sram: buffer " + std::to_string(i);
+    auto d = dyn_cast<DictionaryAttr>(a);
+    if (!d) {
+      error = where + " is not a dictionary";
+      return failure();
+    }
+    cost::SramBuffer x;
+    auto name = d.getAs<StringAttr>("name");
+    auto live = d.getAs<DenseI64ArrayAttr>("live");
+    if (!name || !live || live.size() != 2 || live[0] < 0 || live[1] < 0) {
+      error = where + " needs a 'name' and 'live' = array<i64: first, last>";
+      return failure();
+    }
+    x.name = name.str();
+    x.first = unsigned(live[0]);
+    x.last = unsigned(live[1]);
+    for (auto [field, out] :
+         {std::pair<const char *, uint64_t *>{"slot", nullptr},
+          {"offset", &x.offset},
+          {"bytes", &x.bytes}}) {
+      auto v = d.getAs<IntegerAttr>(field);
+      if (!v || v.getInt() < 0) {
+        error = where + " ('" + x.name + "') needs a non-negative integer '" +
+                field + "'";
+        return failure();
+      }
+      if (out)
+        *out = uint64_t(v.getInt());
+      else
+        x.slot = unsigned(v.getInt());
+    }
+    plan.buffers.push_back(std::move(x));
+  }
+  return plan;
+}
+
+namespace {
+
+/// "tsr.group 'name' (attention)" for messages: the ONNX node name the
+/// location carries, when it has one.
+std::string groupName(GroupOp g) {
+  std::string name;
+  Location loc = g.getLoc();
+  if (auto f = dyn_cast<FusedLoc>(loc); f && !f.getLocations().empty())
+    loc = f.getLocations().front();
+  if (auto n = dyn_cast<NameLoc>(loc))
+    name = " '" + n.getName().str() + "'";
+  return "group" + name + " (" + g.getKind().str() + ")";
+}
+
+/// What the plan of a group is computed from: the kernel's workload and the
+/// recorded tile.
+struct GroupKernel {
+  bool attention = false;
+  cost::AttentionOp att;
+  cost::AttentionTiling attTile;
+  cost::MatMulGroupOp mm;
+  cost::GemmTiling mmTile;
+};
+
+int64_t tilingField(GroupOp g, StringRef name) {
+  auto t = g->getAttrOfType<DictionaryAttr>("tsr.tiling");
+  auto v = t ? t.getAs<IntegerAttr>(name) : IntegerAttr();
+  return v ? v.getInt() : 0;
+}
+
+/// The group's kernel, or nullopt (not a group the code generator lowers
+/// with an SRAM plan; `error` set when it is malformed).
+std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
+  GroupKernel k;
+  if (g.getKind() == "attention") {
+    auto attns = g.getBody().front().getOps<AttentionOp>();
+    if (attns.empty())
+      return std::nullopt;
+    AttentionOp a = *attns.begin();
+    ArrayRef<int64_t> qs =
+        cast<RankedTensorType>(a.getQuery().getType()).getShape();
+    ArrayRef<int64_t> ks =
+        cast<RankedTensorType>(a.getKey().getType()).getShape();
+    k.attention = true;
+    k.att.batch = uint64_t(qs[0]);
+    k.att.sq = uint64_t(qs[1]);
+    k.att.sk = uint64_t(ks[1]);
+    k.att.heads = uint64_t(a.getHeads());
+    k.att.headDim = uint64_t(a.getHeadDim());
+    k.attTile.tq = uint64_t(std::max<int64_t>(0, tilingField(g, "tq")));
+    return k;
+  }
+  if (g.getKind() != "matmul")
+    return std::nullopt;
+  FailureOr<MatMulGroupParts> parts = matchMatMulGroup(g, error);
+  if (failed(parts))
+    return std::nullopt;
+  k.mm.m = uint64_t(parts->m);
+  k.mm.k = uint64_t(parts->k);
+  k.mm.n = uint64_t(parts->n);
+  k.mm.layernorm = bool(parts->layernorm);
+  k.mm.bias = parts->bias >= 0;
+  k.mm.gelu = parts->gelu;
+  k.mm.tanhGelu = parts->tanhGelu;
+  k.mm.residual = parts->residual >= 0;
+  k.mmTile = {uint64_t(std::max<int64_t>(0, tilingField(g, "tm"))),
+              uint64_t(std::max<int64_t>(0, tilingField(g, "tk"))),
+              uint64_t(std::max<int64_t>(0, tilingField(g, "tn")))};
+  return k;
+}
+
+/// The plan the kernel needs for its recorded tile, placed.
+cost::SramPlan needOf(const GroupKernel &k, const cost::Constraints &c) {
+  return k.attention ? cost::attentionSramPlan(k.att, k.attTile, c)
+                     : cost::matmulGroupSramPlan(k.mm, k.mmTile, c);
+}
+
+std::optional<arch::ChipConfig> loadChip(ModuleOp m, const std::string &path) {
+  try {
+    return path.empty() ? arch::ChipConfig::reference()
+                        : arch::ChipConfig::load(path);
+  } catch (const std::exception &e) {
+    m.emitError() << e.what();
+    return std::nullopt;
+  }
+}
+
+struct AllocateSramPass
+    : tessera::tsr::impl::TsrAllocateSramBase<AllocateSramPass> {
+  using TsrAllocateSramBase::TsrAllocateSramBase;
+  explicit AllocateSramPass(const arch::ChipConfig &chip) : chip(chip) {}
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!chip && !(chip = loadChip(module, chipConfig)))
+      return signalPassFailure();
+    cost::Constraints c;
+    c.sramBytes = sramBytes;
+    WalkResult r = module.walk([&](GroupOp g) {
+      return succeeded(allocate(g, c)) ? WalkResult::advance()
+                                       : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+
+  /// Records the tile's cost as tsr-fuse-* do.
+  static void setTiling(GroupOp g, ArrayRef<NamedAttribute> tile,
+                        const cost::Cost &k) {
+    Builder b(g.getContext());
+    auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+    SmallVector<NamedAttribute> fields(tile.begin(), tile.end());
+    fields.push_back(b.getNamedAttr("sram_bytes", i64(k.sramBytes)));
+    fields.push_back(b.getNamedAttr("dram_bytes", i64(k.dramBytes())));
+    fields.push_back(b.getNamedAttr("cycles", i64(k.latencyCycles)));
+    g->setAttr("tsr.tiling", b.getDictionaryAttr(fields));
+  }
+
+  LogicalResult allocate(GroupOp g, const cost::Constraints &c) {
+    std::string error;
+    std::optional<GroupKernel> k = kernelOf(g, error);
+    if (!k) {
+      if (!error.empty())
+        return g.emitOpError() << error;
+      return success();
+    }
+    uint64_t budget = c.budget(*chip);
+    Builder b(g.getContext());
+    auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+    // The recorded tile, unless the SRAM (or the chip) cannot run it: then
+    // the cost model's choice for this SRAM, as the fusion passes make it.
+    if (k->attention) {
+      const cost::AttentionTiling t = k->attTile;
+      if (!t.tq || t.tq > chip->matrix_accumulator_rows ||
+          cost::attentionSramPlan(k->att, t, c).total > budget) {
+        auto best = cost::searchAttention(*chip, k->att, c);
+        if (!best)
+          return g.emitOpError()
+                 << groupName(g) << ": no query tile fits " << budget
+                 << " bytes of SRAM; 8 rows need "
+                 << cost::attentionSramBytes(
+                        k->att, {std::min<uint64_t>(8, k->att.sq)}, c)
+                 << " bytes";
+        if (t.tq)
+          g.emitRemark() << groupName(g) << ": the recorded tile tq = " << t.tq
+                         << " needs "
+                         << cost::attentionSramPlan(k->att, t, c).total
+                         << " bytes of SRAM, the budget is " << budget
+                         << "; tile chosen again: tq = " << best->tiling.tq;
+        k->attTile = best->tiling;
+        setTiling(g, {b.getNamedAttr("tq", i64(best->tiling.tq))}, best->cost);
+      }
+    } else {
+      const cost::GemmTiling t = k->mmTile;
+      if (std::optional<std::string> why =
+              cost::checkMatMulGroup(*chip, k->mm, t, c)) {
+        auto best = cost::searchMatMulGroup(*chip, k->mm, c);
+        if (!best)
+          return g.emitOpError()
+                 << groupName(g) << ": no tiling of the " << k->mm.m << "x"
+                 << k->mm.k << "x" << k->mm.n << " product fits " << budget
+                 << " bytes of SRAM; the smallest needs "
+                 << cost::matmulGroupMinSramBytes(*chip, k->mm, c) << " bytes";
+        if (t.tm || t.tk || t.tn)
+          g.emitRemark() << groupName(g) << ": the recorded " << *why
+                         << "; tile chosen again: " << best->tiling.tm << "x"
+                         << best->tiling.tk << "x" << best->tiling.tn;
+        k->mmTile = best->tiling;
+        setTiling(g,
+                  {b.getNamedAttr("tm", i64(best->tiling.tm)),
+                   b.getNamedAttr("tk", i64(best->tiling.tk)),
+                   b.getNamedAttr("tn", i64(best->tiling.tn))},
+                  best->cost);
+      }
+    }
+    cost::SramPlan plan = needOf(*k, c);
+    g->setAttr(kSramPlanAttr, sramPlanAttr(g.getContext(), plan));
+    return success();
+  }
+
+  std::optional<arch::ChipConfig> chip;
+};
+
+struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
+  using TsrVerifySramBase::TsrVerifySramBase;
+  explicit VerifySramPass(const arch::ChipConfig &chip) : chip(chip) {}
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!chip && !(chip = loadChip(module, chipConfig)))
+      return signalPassFailure();
+    cost::Constraints c;
+    c.sramBytes = sramBytes;
+    WalkResult r = module.walk([&](GroupOp g) {
+      return succeeded(verify(g, c)) ? WalkResult::advance()
+                                     : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+
+  LogicalResult verify(GroupOp g, const cost::Constraints &c) {
+    auto attr = g->getAttrOfType<DictionaryAttr>(kSramPlanAttr);
+    if (!attr) {
+      if (g->hasAttr(kSramPlanAttr))
+        return g.emitOpError() << groupName(g)
+                               << ": tsr.sram must be a "
+                                  "dictionary";
+      return success();
+    }
+    std::string error;
+    FailureOr<cost::SramPlan> plan = readSramPlan(attr, error);
+    if (failed(plan))
+      return g.emitOpError() << groupName(g) << ": " << error;
+    uint64_t budget = c.budget(*chip);
+    if (std::optional<std::string> why = cost::checkSramPlan(*plan, budget))
+      return g.emitOpError() << groupName(g) << ": " << *why;
+    for (const cost::SramBuffer &x : plan->buffers)
+      if (x.offset + x.bytes > plan->total)
+        return g.emitOpError()
+               << groupName(g) << ": buffer '" << cost::sramBufferName(x, *plan)
+               << "' ends at " << x.offset + x.bytes
+               << ", past the recorded total " << plan->total;
+    if (plan->total > budget)
+      return g.emitOpError()
+             << groupName(g) << ": the plan needs " << plan->total
+             << " bytes of SRAM, the budget is " << budget;
+    // Every buffer the kernel needs for the recorded tile, large enough.
+    std::optional<GroupKernel> k = kernelOf(g, error);
+    if (!k)
+      return error.empty() ? success() : g.emitOpError() << error;
+    cost::SramPlan need = needOf(*k, c);
+    for (const cost::SramBuffer &x : need.buffers) {
+      const cost::SramBuffer *r = plan->find(x.name, x.slot);
+      if (!r)
+        return g.emitOpError() << groupName(g) << ": tsr.sram has no buffer '"
+                               << cost::sramBufferName(x, need) << "' ("
+                               << x.bytes << " bytes for the recorded tile)";
+      if (r->bytes < x.bytes)
+        return g.emitOpError()
+               << groupName(g) << ": buffer '" << cost::sramBufferName(x, need)
+               << "' has " << r->bytes << " bytes, the recorded tile needs "
+               << x.bytes;
+      if (r->first > x.first || r->last < x.last)
+        return g.emitOpError()
+               << groupName(g) << ": buffer '" << cost::sramBufferName(x, need)
+               << "' is recorded live over phases " << r->first << ".."
+               << r->last << ", the kernel uses it over " << x.first << ".."
+               << x.last;
+    }
+    return success();
+  }
+
+  std::optional<arch::ChipConfig> chip;
+};
+
+} // namespace
+
+std::unique_ptr<Pass>
+tessera::tsr::createAllocateSramPass(const arch::ChipConfig &chip) {
+  return std::make_unique<AllocateSramPass>(chip);
+}
+
+std::unique_ptr<Pass>
+tessera::tsr::createVerifySramPass(const arch::ChipConfig &chip) {
+  return std::make_unique<VerifySramPass>(chip);
+}

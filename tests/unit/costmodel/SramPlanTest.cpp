@@ -1,0 +1,143 @@
+//===- SramPlanTest.cpp - SRAM allocation of the fused kernels ------------===//
+//
+// docs/lowering.md, "SRAM allocation": the liveness allocator by hand, the
+// checker's messages, and each group kernel's plan against the documented
+// footprint formula over many shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tessera/CostModel/SramPlan.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+using namespace tessera;
+using namespace tessera::cost;
+
+namespace {
+
+uint64_t al(uint64_t v) { return (v + 63) / 64 * 64; }
+
+/// A carried buffer and three temporaries over phases p0..p3.
+SramPlan handPlan() {
+  SramPlan p;
+  p.phases = {"p0", "p1", "p2", "p3"};
+  p.buffers = {{"a", 0, 100, 0, 0, 3, true},
+               {"x", 0, 300, 0, 1, 1, false},
+               {"y", 0, 200, 0, 2, 2, false},
+               {"z", 0, 100, 0, 1, 2, false}};
+  allocateSram(p, 64);
+  return p;
+}
+
+TEST(SramPlan, FirstFitSharesDisjointLifetimes) {
+  SramPlan p = handPlan();
+  // a first (carried): [0, 100). Then by size: x [128, 428); y is not live
+  // with x, so it takes x's bytes: [128, 328); z is live with a, x and y:
+  // after x, at 448. Total: al(548) = 576.
+  EXPECT_EQ(p.find("a")->offset, 0u);
+  EXPECT_EQ(p.find("x")->offset, 128u);
+  EXPECT_EQ(p.find("y")->offset, 128u);
+  EXPECT_EQ(p.find("z")->offset, 448u);
+  EXPECT_EQ(p.total, 576u);
+  EXPECT_EQ(checkSramPlan(p, 576), std::nullopt);
+}
+
+TEST(SramPlan, CheckNamesBothOverlappingBuffers) {
+  SramPlan p = handPlan();
+  p.buffers[3].offset = 256; // z onto x's and y's bytes: x first.
+  EXPECT_EQ(checkSramPlan(p, 1 << 20).value_or(""),
+            "buffers 'x' [128, 428) and 'z' [256, 356) overlap while both "
+            "are live (phase 'p1')");
+  p.buffers[1].offset = 1024; // x moved away: y and z, live in p2.
+  EXPECT_EQ(checkSramPlan(p, 1 << 20).value_or(""),
+            "buffers 'y' [128, 328) and 'z' [256, 356) overlap while both "
+            "are live (phase 'p2')");
+  p.buffers[3].first = p.buffers[3].last = 1; // z only in p1: no conflict.
+  EXPECT_EQ(checkSramPlan(p, 1 << 20), std::nullopt);
+  p = handPlan();
+  EXPECT_EQ(checkSramPlan(p, 512).value_or(""),
+            "buffer 'z' at [448, 548) ends past the 512 bytes of SRAM");
+  SramPlan twice = p;
+  twice.buffers.push_back(twice.buffers[0]);
+  twice.buffers.back().offset = 2048;
+  EXPECT_EQ(checkSramPlan(twice, 1 << 20).value_or(""),
+            "buffer 'a' is listed twice");
+  p.buffers[1].last = 4;
+  EXPECT_EQ(checkSramPlan(p, 1 << 20).value_or(""),
+            "buffer 'x' is live over phases 1..4, the kernel has 4");
+}
+
+TEST(SramPlan, RingSlotsAreNamedBySlot) {
+  AttentionOp op;
+  op.sq = op.sk = 16;
+  op.headDim = 16;
+  op.heads = 2;
+  SramPlan p = attentionSramPlan(op, {16});
+  EXPECT_EQ(sramBufferName(*p.find("k", 1), p), "k[1]");
+  EXPECT_EQ(sramBufferName(*p.find("s"), p), "s");
+}
+
+TEST(SramPlan, AttentionMatchesTheDocumentedFootprint) {
+  for (uint64_t sk : {8, 40, 96, 768})
+    for (uint64_t hd : {4, 16, 64})
+      for (uint64_t tq : {8, 24, 100, 768}) {
+        AttentionOp op;
+        op.sq = 768;
+        op.sk = sk;
+        op.headDim = hd;
+        op.heads = 7;
+        SramPlan p = attentionSramPlan(op, {tq});
+        uint64_t e = 2;
+        uint64_t want = 4 * al(sk * hd * e) + 4 * al(tq * hd * e) +
+                        al(4 * tq * sk) +
+                        std::max(al(tq * sk * e), al(tq * hd * e));
+        SCOPED_TRACE("sk " + std::to_string(sk) + " hd " + std::to_string(hd) +
+                     " tq " + std::to_string(tq));
+        EXPECT_EQ(p.total, want);
+        EXPECT_EQ(attentionSramBytes(op, {tq}), want);
+        EXPECT_EQ(checkSramPlan(p, want), std::nullopt);
+        // The rings in the emitter's order: K, V, Q of slot 0, then 1.
+        EXPECT_EQ(p.find("k", 0)->offset, 0u);
+        EXPECT_EQ(p.find("v", 0)->offset, al(sk * hd * e));
+        EXPECT_EQ(p.find("q", 0)->offset, 2 * al(sk * hd * e));
+        EXPECT_EQ(p.find("o", 0)->offset,
+                  4 * al(sk * hd * e) + 2 * al(tq * hd * e));
+        // The scaled Q and the probabilities share bytes.
+        EXPECT_EQ(p.find("qs")->offset, p.find("p")->offset);
+      }
+}
+
+TEST(SramPlan, MatMulGroupMatchesTheDocumentedFootprint) {
+  for (int flags = 0; flags < 8; ++flags)
+    for (uint64_t tk : {32, 96, 448})
+      for (uint64_t tm : {8, 96})
+        for (uint64_t tn : {24, 96}) {
+          MatMulGroupOp op;
+          op.m = 768;
+          op.k = 448;
+          op.n = 1344;
+          op.bias = flags & 1;
+          op.layernorm = flags & 2;
+          op.residual = flags & 4;
+          uint64_t e = 2, nk = (op.k + tk - 1) / tk;
+          SramPlan p = matmulGroupSramPlan(op, {tm, tk, tn});
+          uint64_t want = (op.bias ? al(op.n * e) : 0) +
+                          (op.layernorm ? 2 * al(op.k * e) : 0) +
+                          2 * al(tm * tk * e) + 2 * al(tk * tn * e) +
+                          2 * al(tm * tn * e) + (nk > 1 ? al(4 * tm * tn) : 0) +
+                          (op.residual ? 2 * al(tm * tn * e) : 0);
+          SCOPED_TRACE("flags " + std::to_string(flags) + " tile " +
+                       std::to_string(tm) + "x" + std::to_string(tk) + "x" +
+                       std::to_string(tn));
+          EXPECT_EQ(p.total, want);
+          EXPECT_EQ(matmulGroupSramBytes(op, {tm, tk, tn}), want);
+          EXPECT_EQ(matmulGroupKernel(op, {tm, tk, tn}).sramBytes, want);
+          EXPECT_EQ(checkSramPlan(p, want), std::nullopt);
+          EXPECT_EQ(p.find("acc") != nullptr, nk > 1);
+          EXPECT_EQ(p.find("acc", 1), nullptr); // One accumulator.
+        }
+}
+
+} // namespace
