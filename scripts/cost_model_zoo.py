@@ -21,6 +21,7 @@ cycles, the model's, and the error. Exit status 1 when a model fails.
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -110,6 +111,32 @@ def main():
                       "(%+.1f%%)" % (m.name, pipeline, worst[1], worst[2],
                                      worst[3],
                                      100 * (worst[3] - worst[2]) / worst[2]))
+            # The network's own layers (a transformer layer's kernels:
+            # report rows under ".../layers.N/" or ".../blocks.N/") summed.
+            blocks = {}
+            for layer in row["layers"]:
+                g = re.match(r"^(.*?(?:layers|blocks)\.\d+)/", layer["name"])
+                if g and layer.get("model_cycles") is not None:
+                    b = blocks.setdefault(g.group(1), [0, 0, 0])
+                    b[0] += layer["cycles"]
+                    b[1] += layer["model_cycles"]
+                    b[2] += 1
+            if blocks:
+                print("%-48s %12s %12s %8s" % ("network layer (kernels)",
+                                              "simulated", "model", "error"))
+                errs = []
+                for name, (sim, mod, n) in blocks.items():
+                    err = (mod - sim) / sim
+                    errs.append((abs(err), name, sim, mod))
+                    print("%-48s %12d %12d %+7.2f%%" % (
+                        ("%s (%d)" % (name, n))[:48], sim, mod, 100 * err))
+                w = max(errs, key=lambda e: e[0])  # the first of the worst
+                print("%s (%s): %d of %d network layers within %.0f%%; "
+                      "worst %s: simulated %d, model %d (%+.2f%%)" % (
+                          m.name, pipeline,
+                          sum(e[0] <= args.tolerance for e in errs),
+                          len(errs), 100 * args.tolerance, w[1], w[2], w[3],
+                          100 * (w[3] - w[2]) / w[2]))
     sep = " | " if args.markdown else "  "
     head = ["model", "pipeline", "simulated cycles", "model cycles", "error",
             "status"]
