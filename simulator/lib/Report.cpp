@@ -337,7 +337,10 @@ std::string tessera::sim::formatReport(const SimResult &r,
     // Per fused layer: what it fuses and what stays out of DRAM against
     // the unfused pipeline; the other layers are as they would be unfused.
     FusionTotals t = fusionTotals(info);
-    size_t appliedWidth = 7;
+    std::string frameLabel = std::to_string(t.fusedLayers) + " of " +
+                             std::to_string(r.layers.size()) +
+                             " layers fused";
+    size_t appliedWidth = frameLabel.size();
     for (const LayerFusion &f : info.fusion)
       appliedWidth = std::max(appliedWidth, appliedText(f).size());
     os << "\n  fusion (against the unfused pipeline: intermediates kept in "
@@ -367,9 +370,7 @@ std::string tessera::sim::formatReport(const SimResult &r,
                : "-",
            f);
     }
-    line("frame",
-         std::to_string(t.fusedLayers) + " of " +
-             std::to_string(r.layers.size()) + " layers fused",
+    line("frame", frameLabel,
          t.heads ? std::to_string(t.headsFused) + "/" + std::to_string(t.heads)
                  : "-",
          t.sum);

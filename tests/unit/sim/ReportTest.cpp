@@ -158,6 +158,54 @@ TEST(Report, CostModelColumnAndRoofline) {
   EXPECT_FALSE(contains(reportJson(r, chip, {}), "model_cycles"));
 }
 
+TEST(Report, FusionSection) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  SimResult r = resultOf(20000000); // Layers "attention" and "mlp \"fc1\"".
+  ReportInfo info;
+  info.pipeline = "fused";
+  LayerFusion att;
+  att.applied = {"attention"};
+  att.headsFused = 3;
+  att.heads = 4;
+  att.roundTrips = 7;
+  att.loads = 8;
+  att.storeBytes = 1000;
+  att.loadBytes = 1200;
+  info.fusion = {att, LayerFusion()}; // The MLP row: no fusion.
+  std::string table = formatReport(r, chip, info);
+  EXPECT_TRUE(contains(table, "  pipeline          fused (docs/fusion.md)\n"))
+      << table;
+  EXPECT_TRUE(contains(table, "  fusion (against the unfused pipeline"))
+      << table;
+  // The fused row, the frame's totals, and the unfused layer as "none".
+  EXPECT_TRUE(contains(table, "  attention  attention               3/4"
+                              "            7       8          1000          "
+                              "1200            2200\n"))
+      << table;
+  EXPECT_TRUE(contains(table, "  frame      1 of 2 layers fused     3/4"
+                              "            7       8"))
+      << table;
+  EXPECT_TRUE(contains(table, "  (the other 1 layers: none)\n")) << table;
+  nlohmann::json json = nlohmann::json::parse(reportJson(r, chip, info));
+  EXPECT_EQ(json["pipeline"], "fused");
+  EXPECT_EQ(json["fusion"]["fused_layers"], 1);
+  EXPECT_EQ(json["fusion"]["attention_layers"], 1);
+  EXPECT_EQ(json["fusion"]["heads_fused"], 3);
+  EXPECT_EQ(json["fusion"]["heads"], 4);
+  EXPECT_EQ(json["fusion"]["round_trips_removed"], 7);
+  EXPECT_EQ(json["fusion"]["loads_removed"], 8);
+  EXPECT_EQ(json["fusion"]["dram_bytes_removed"], 2200);
+  EXPECT_EQ(json["layers"][0]["fusion"]["applied"][0], "attention");
+  EXPECT_EQ(json["layers"][0]["fusion"]["store_bytes_removed"], 1000);
+  EXPECT_EQ(json["layers"][0]["fusion"]["load_bytes_removed"], 1200);
+  EXPECT_TRUE(json["layers"][1]["fusion"]["applied"].empty());
+  EXPECT_EQ(json["layers"][1]["fusion"]["round_trips_removed"], 0);
+  // A record per layer or none: a short list shows no section.
+  info.fusion.pop_back();
+  EXPECT_FALSE(contains(formatReport(r, chip, info), "fusion (against"));
+  EXPECT_FALSE(contains(reportJson(r, chip, info), "round_trips_removed"));
+}
+
 TEST(Report, JsonNonFiniteIsNull) {
   arch::ChipConfig chip = arch::ChipConfig::reference();
   ReportInfo info;
