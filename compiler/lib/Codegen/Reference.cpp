@@ -293,41 +293,40 @@ std::map<std::string, std::vector<float>> tessera::codegen::runReference(
       break;
     }
     case NodeKind::Attention: {
-      // softmax(scale * Q_h K_h^T) V_h per batch and head, FP32 (doubles
-      // for the softmax sums), q/k/v read through their layouts.
+      // softmax(scale * Q_h K_h^T) V_h per batch and head in FP32, as the
+      // unfused graph computes it: the two products by sgemm straight from
+      // q/k/v through their layouts (row strides as leading dimensions),
+      // the softmax with its row sums in double.
       int64_t B = ov.shape[0], sq = ov.shape[1], D = ov.shape[2];
       int64_t sk = n.seqK, hd = D / n.heads;
-      auto at = [&](int i, int64_t b, int64_t s) {
+      auto at = [&](int i, int64_t b) {
         const std::vector<int64_t> &l = n.qkvLayout[i];
-        return vals[n.inputs[i]].data() + l[0] + b * l[1] + s * l[2];
+        return vals[n.inputs[i]].data() + l[0] + b * l[1];
       };
-      std::vector<double> p(size_t(sk), 0.0), acc(size_t(hd), 0.0);
+      auto rowStride = [&](int i) { return int(n.qkvLayout[i][2]); };
+      std::vector<float> p(size_t(sq * sk));
       for (int64_t b = 0; b < B; ++b)
-        for (int64_t h = 0; h < n.heads; ++h)
+        for (int64_t h = 0; h < n.heads; ++h) {
+          if (sq == 0 || sk == 0 || hd == 0)
+            break;
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(sq), int(sk),
+                      int(hd), n.scale, at(0, b) + h * hd, rowStride(0),
+                      at(1, b) + h * hd, rowStride(1), 0.0f, p.data(), int(sk));
           for (int64_t i = 0; i < sq; ++i) {
-            const float *q = at(0, b, i) + h * hd;
-            double mx = -INFINITY;
-            for (int64_t j = 0; j < sk; ++j) {
-              const float *k = at(1, b, j) + h * hd;
-              double dot = 0;
-              for (int64_t c = 0; c < hd; ++c)
-                dot += double(q[c]) * k[c];
-              p[j] = dot * n.scale;
-              mx = std::max(mx, p[j]);
-            }
+            float *row = p.data() + i * sk;
+            float mx = *std::max_element(row, row + sk);
             double sum = 0;
             for (int64_t j = 0; j < sk; ++j)
-              sum += p[j] = std::exp(p[j] - mx);
-            std::fill(acc.begin(), acc.end(), 0.0);
-            for (int64_t j = 0; j < sk; ++j) {
-              const float *v = at(2, b, j) + h * hd;
-              for (int64_t c = 0; c < hd; ++c)
-                acc[c] += p[j] * v[c];
-            }
-            float *o = out.data() + (b * sq + i) * D + h * hd;
-            for (int64_t c = 0; c < hd; ++c)
-              o[c] = float(acc[c] / sum);
+              sum += row[j] = std::exp(row[j] - mx);
+            float inv = float(1.0 / sum);
+            for (int64_t j = 0; j < sk; ++j)
+              row[j] *= inv;
           }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(sq),
+                      int(hd), int(sk), 1.0f, p.data(), int(sk),
+                      at(2, b) + h * hd, rowStride(2), 0.0f,
+                      out.data() + b * sq * D + h * hd, int(D));
+        }
       break;
     }
     case NodeKind::LayerNorm:
