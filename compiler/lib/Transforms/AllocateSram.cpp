@@ -20,6 +20,7 @@
 // chip); `sram-bytes` overrides its capacity.
 //
 //===----------------------------------------------------------------------===//
+#include "PassChip.h"
 #include "tessera/Transforms/SramAlloc.h"
 
 #include "tessera/CostModel/CostModel.h"
@@ -198,16 +199,6 @@ cost::SramPlan needOf(const GroupKernel &k, const cost::Constraints &c) {
                      : cost::matmulGroupSramPlan(k.mm, k.mmTile, c);
 }
 
-std::optional<arch::ChipConfig> loadChip(ModuleOp m, const std::string &path) {
-  try {
-    return path.empty() ? arch::ChipConfig::reference()
-                        : arch::ChipConfig::load(path);
-  } catch (const std::exception &e) {
-    m.emitError() << e.what();
-    return std::nullopt;
-  }
-}
-
 struct AllocateSramPass
     : tessera::tsr::impl::TsrAllocateSramBase<AllocateSramPass> {
   using TsrAllocateSramBase::TsrAllocateSramBase;
@@ -215,7 +206,7 @@ struct AllocateSramPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!chip && !(chip = loadChip(module, chipConfig)))
+    if (!chip && !(chip = loadPassChip(module, chipConfig)))
       return signalPassFailure();
     cost::Constraints c;
     c.sramBytes = sramBytes;
@@ -310,7 +301,7 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!chip && !(chip = loadChip(module, chipConfig)))
+    if (!chip && !(chip = loadPassChip(module, chipConfig)))
       return signalPassFailure();
     cost::Constraints c;
     c.sramBytes = sramBytes;

@@ -17,6 +17,7 @@
 // `sram-bytes` overrides its capacity.
 //
 //===----------------------------------------------------------------------===//
+#include "PassChip.h"
 #include "tessera/Transforms/Fusion.h"
 
 #include "tessera/CostModel/CostModel.h"
@@ -86,15 +87,8 @@ struct FuseAttentionPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (!chip) {
-      try {
-        chip = chipConfig.empty() ? arch::ChipConfig::reference()
-                                  : arch::ChipConfig::load(chipConfig);
-      } catch (const std::exception &e) {
-        module.emitError() << e.what();
-        return signalPassFailure();
-      }
-    }
+    if (!chip && !(chip = loadPassChip(module, chipConfig)))
+      return signalPassFailure();
     SmallVector<AttentionOp> todo;
     module.walk([&](AttentionOp a) {
       if (!a->getParentOfType<GroupOp>())

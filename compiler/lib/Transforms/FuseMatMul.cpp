@@ -21,6 +21,7 @@
 // SRAM the ops stay as they are, with a remark.
 //
 //===----------------------------------------------------------------------===//
+#include "PassChip.h"
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
@@ -63,16 +64,9 @@ struct Planner {
   std::map<Key, std::optional<cost::Choice<cost::GemmTiling>>> memo;
 
   LogicalResult init(ModuleOp module, const std::string &config) {
-    if (chip)
-      return success();
-    try {
-      chip = config.empty() ? arch::ChipConfig::reference()
-                            : arch::ChipConfig::load(config);
-    } catch (const std::exception &e) {
-      module.emitError() << e.what();
-      return failure();
-    }
-    return success();
+    if (!chip)
+      chip = loadPassChip(module, config);
+    return success(chip.has_value());
   }
   cost::Constraints constraints() const {
     cost::Constraints c;

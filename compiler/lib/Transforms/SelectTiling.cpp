@@ -19,6 +19,7 @@
 // chip); `sram-bytes` overrides its capacity.
 //
 //===----------------------------------------------------------------------===//
+#include "PassChip.h"
 #include "tessera/Transforms/Tiling.h"
 
 #include "tessera/CostModel/CostModel.h"
@@ -67,18 +68,6 @@ std::optional<cost::GemmOp> gemmOf(tsr::MatMulOp op) {
   return g;
 }
 
-/// The chip a pass reads (`chip-config`, default the reference chip), or
-/// nullopt after reporting why it could not be read.
-std::optional<arch::ChipConfig> loadChip(ModuleOp m, const std::string &path) {
-  try {
-    return path.empty() ? arch::ChipConfig::reference()
-                        : arch::ChipConfig::load(path);
-  } catch (const std::exception &e) {
-    m.emitError() << e.what();
-    return std::nullopt;
-  }
-}
-
 #define TILING_PASS_OPTIONS                                                    \
   Option<std::string> chipConfig{                                              \
       *this, "chip-config",                                                    \
@@ -107,7 +96,8 @@ struct SelectTilingPass
   }
 
   void runOnOperation() override {
-    std::optional<arch::ChipConfig> c = loadChip(getOperation(), chipConfig);
+    std::optional<arch::ChipConfig> c =
+        tsr::loadPassChip(getOperation(), chipConfig);
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
@@ -164,7 +154,8 @@ struct VerifyTilingPass
   }
 
   void runOnOperation() override {
-    std::optional<arch::ChipConfig> c = loadChip(getOperation(), chipConfig);
+    std::optional<arch::ChipConfig> c =
+        tsr::loadPassChip(getOperation(), chipConfig);
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
@@ -206,4 +197,15 @@ struct VerifyTilingPass
 void tessera::tsr::registerTilingPasses() {
   PassRegistration<SelectTilingPass>();
   PassRegistration<VerifyTilingPass>();
+}
+
+std::optional<tessera::arch::ChipConfig>
+tessera::tsr::loadPassChip(mlir::ModuleOp m, const std::string &path) {
+  try {
+    return path.empty() ? arch::ChipConfig::reference()
+                        : arch::ChipConfig::load(path);
+  } catch (const std::exception &e) {
+    m.emitError() << e.what();
+    return std::nullopt;
+  }
 }
