@@ -17,8 +17,8 @@ failure.
 """
 import json
 import os
-import subprocess
 import sys
+from e2e_common import run_out as run
 
 S, D, H, F = 128, 256, 4, 1024  # tokens, width, heads, MLP hidden
 E = 2                           # bytes per FP16 element
@@ -62,15 +62,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def run(args):
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode != 0:
-        sys.exit("FAIL: %s exited %d:\n%s%s" % (" ".join(args), p.returncode,
-                                                p.stdout, p.stderr))
-    return p.stdout
 
 
 def main():

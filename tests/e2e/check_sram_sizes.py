@@ -22,17 +22,8 @@ failure.
 import json
 import os
 import re
-import subprocess
 import sys
-
-
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode != 0:
-        sys.exit("FAIL: %s exited %d:\n%s%s" % (" ".join(cmd), p.returncode,
-                                                p.stdout, p.stderr))
-    return p
+from e2e_common import run
 
 
 def main():

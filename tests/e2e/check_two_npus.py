@@ -25,19 +25,10 @@ DRAM-bound layer on one NPU). Prints the figures; exits 1 on a failure.
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
-
-
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode != 0:
-        sys.exit("FAIL: %s exited %d:\n%s%s" % (" ".join(cmd), p.returncode,
-                                                p.stdout, p.stderr))
-    return p.stdout
+from e2e_common import run_out as run
 
 
 def config(src, path, fields):
