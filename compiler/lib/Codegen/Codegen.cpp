@@ -180,9 +180,6 @@ template <typename F> void forEachIndex(const Shape &dims, F f) {
 /// A GEMM tiling: tile sizes and what it costs.
 struct GemmPlan {
   int64_t tm = 0, tk = 0, tn = 0;
-  uint64_t sramBytes = 0;
-  uint64_t dramBytes = 0; ///< Loads and stores, per GEMM.
-  uint64_t steps = 0;     ///< Matrix-unit instructions per GEMM.
 };
 
 class Emitter {
@@ -408,116 +405,19 @@ private:
   /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
   /// channel.
   std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
-  /// How a GEMM kernel's output tiles are divided among the NPUs.
-  struct GemmSplit {
-    /// Part p runs the output tiles [starts[p], starts[p + 1]) of the loop
-    /// order (batch, row tile, column tile) on NPU p; one part: no split.
-    std::vector<uint64_t> starts;
-    /// The longest part's kernel: what the cost model prices for the layer.
-    cost::Kernel longest;
-    /// The tiling the kernel uses (a split may re-tile the rows).
-    GemmPlan plan;
-    unsigned npuOf(uint64_t tile) const {
-      unsigned p = 0;
-      while (p + 2 < starts.size() && tile >= starts[p + 1])
-        ++p;
-      return p;
-    }
-    bool split() const { return starts.size() > 2; }
-  };
-  /// Divides `op` (tiled by `plan`) among the chip's NPUs when the cost
-  /// model prices the parts, sharing the DRAM bus, below the whole on one
-  /// NPU (docs/lowering.md, "Two NPUs").
-  GemmSplit splitGemm(const cost::GemmOp &op, const GemmPlan &plan);
+  /// How the GEMM `op` (tiled by `plan`) runs on the chip's NPUs: `parts`
+  /// recorded in the IR (tsr-select-tiling) when positive and legal here,
+  /// else the cost model's choice (docs/lowering.md, "Two NPUs").
+  cost::GemmSplit splitGemm(const cost::GemmOp &op, const GemmPlan &plan,
+                            int64_t parts = 0);
 };
 
-Emitter::GemmSplit Emitter::splitGemm(const cost::GemmOp &op,
-                                      const GemmPlan &plan) {
-  GemmSplit none;
-  none.plan = plan;
-  none.starts = {0, op.batch * ceilDiv(op.m, plan.tm) * ceilDiv(op.n, plan.tn)};
-  if (chip.npus < 2)
-    return none;
-  auto tiling = [](const GemmPlan &p) {
-    return cost::GemmTiling{uint64_t(p.tm), uint64_t(p.tk), uint64_t(p.tn)};
-  };
-  // Only a product the matrix unit bounds gains from a second NPU: one the
-  // load or store queue or the DRAM bus bounds would share the bus.
-  cost::Cost wholeCost =
-      cost::evaluate(chip, cost::gemmKernel(op, tiling(plan)));
-  if (wholeCost.bottleneck != cost::Bottleneck::Compute)
-    return none;
-  uint64_t whole = wholeCost.latencyCycles;
-  // At most `npus` parts divide the outermost loop of `p` with more than
-  // one iteration: the batch (attention heads, cameras), else the row
-  // tiles, else the column tiles; contiguous, equal but for the last.
-  // Returns the split and its modelled cycles (0: no such loop).
-  auto divide = [&](const GemmPlan &p, uint64_t npus, uint64_t &together) {
-    uint64_t nmT = ceilDiv(op.m, p.tm), nnT = ceilDiv(op.n, p.tn);
-    GemmSplit split;
-    split.plan = p;
-    together = 0;
-    uint64_t units, tilesPerUnit;
-    int dim;
-    if (op.batch >= 2)
-      dim = 0, units = op.batch, tilesPerUnit = nmT * nnT;
-    else if (nmT >= 2)
-      dim = 1, units = nmT, tilesPerUnit = nnT;
-    else if (nnT >= 2)
-      dim = 2, units = nnT, tilesPerUnit = 1;
-    else
-      return split;
-    uint64_t per = ceilDiv(units, std::min<uint64_t>(npus, units));
-    uint64_t parts = ceilDiv(units, per);
-    uint64_t longest = 0, bus = 0;
-    for (uint64_t q = 0; q < parts; ++q) {
-      uint64_t u0 = q * per, u1 = std::min(units, u0 + per);
-      cost::GemmOp part = op;
-      if (dim == 0)
-        part.batch = u1 - u0;
-      else if (dim == 1)
-        part.m = std::min<uint64_t>(op.m, u1 * p.tm) - u0 * p.tm;
-      else
-        part.n = std::min<uint64_t>(op.n, u1 * p.tn) - u0 * p.tn;
-      cost::Kernel k = cost::gemmKernel(part, tiling(p));
-      cost::Cost c = cost::evaluate(chip, k);
-      if (c.latencyCycles > longest || q == 0) {
-        longest = c.latencyCycles;
-        split.longest = std::move(k);
-      }
-      bus += c.dramBusCycles;
-      split.starts.push_back(u0 * tilesPerUnit);
-    }
-    split.starts.push_back(op.batch * nmT * nnT);
-    // The parts run at once but share the DRAM bus; the first waits for
-    // the token of the other NPU's previous kernel. Operands both parts
-    // load (the weights of a row split) add bus cycles, which the
-    // neighbouring kernels lose too: they count once more.
-    uint64_t extra =
-        bus > wholeCost.dramBusCycles ? bus - wholeCost.dramBusCycles : 0;
-    together = std::max(longest, bus) + extra + chip.npu_sync_cycles;
-    return split;
-  };
-  // Every number of parts from 2 to npus, on the plan's tiling and, for a
-  // product of one row tile, re-tiled into one row tile per part.
-  GemmSplit best;
-  uint64_t bestCycles = UINT64_MAX;
-  for (uint64_t parts = 2; parts <= chip.npus; ++parts) {
-    std::vector<GemmPlan> plans{plan};
-    if (op.batch == 1 && uint64_t(plan.tm) >= op.m && op.m >= 16) {
-      plans.push_back(plan);
-      plans.back().tm = int64_t(alignUp(ceilDiv(op.m, parts), 8));
-    }
-    for (const GemmPlan &p : plans) {
-      uint64_t together;
-      GemmSplit split = divide(p, parts, together);
-      if (together && together < bestCycles) {
-        best = std::move(split);
-        bestCycles = together;
-      }
-    }
-  }
-  return bestCycles < whole ? best : none;
+cost::GemmSplit Emitter::splitGemm(const cost::GemmOp &op, const GemmPlan &plan,
+                                   int64_t parts) {
+  cost::GemmTiling t{uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)};
+  if (parts > 0 && uint64_t(parts) <= chip.npus)
+    return cost::divideGemm(chip, op, t, unsigned(parts));
+  return cost::chooseGemmSplit(chip, op, t);
 }
 
 int Emitter::placeTensor(int value, arch::TensorKind kind) {
@@ -1159,162 +1059,29 @@ void Emitter::binaryKernel(const GraphNode &n) {
 // MatMul
 //===----------------------------------------------------------------------===//
 
-/// Candidate tile extents for a dimension of size `d`: the whole dimension,
-/// multiples of the array's extent `unit`, and fractions of it for a small
-/// SRAM.
-std::vector<int64_t> tileCandidates(int64_t d, int64_t unit) {
-  std::vector<int64_t> c{d};
-  for (int64_t t = unit; t < d && c.size() < 24; t += unit)
-    c.push_back(t);
-  for (int64_t t = unit / 2; t >= 8; t /= 2)
-    if (t < d)
-      c.push_back(t);
-  std::sort(c.begin(), c.end());
-  c.erase(std::unique(c.begin(), c.end()), c.end());
-  return c;
-}
-
-/// Matrix-unit cycles of one product tile (docs/timing-model.md: per fold
-/// 2R + C + rows*d - 2 cycles; a partial fold costs a whole one, so tiles
-/// that fill the array are cheaper).
-double productCycles(const arch::ChipConfig &chip, uint64_t rows, uint64_t kk,
-                     uint64_t nn) {
-  uint64_t r = chip.matrix_rows, c = chip.matrix_cols;
-  uint64_t d = chip.matrix_fp16_rate_divisor;
-  return double(ceilDiv(kk, r) * ceilDiv(nn, c) * (2 * r + c + rows * d - 2));
-}
-
-} // namespace
-
-GemmCost tessera::codegen::gemmCost(const arch::ChipConfig &chip, int64_t m,
-                                    int64_t k, int64_t n, int64_t tm,
-                                    int64_t tk, int64_t tn) {
-  int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
-  // Tile classes: in each dimension, floor(d / t) full tiles of extent t and
-  // at most one partial tile of extent d mod t.
-  struct Class {
-    int64_t count, extent;
-  };
-  auto classes = [](int64_t d, int64_t t) {
-    std::vector<Class> c;
-    if (d / t)
-      c.push_back({d / t, t});
-    if (d % t)
-      c.push_back({1, d % t});
-    return c;
-  };
-  GemmCost cost;
-  for (const Class &ci : classes(m, tm))
-    for (const Class &cl : classes(k, tk))
-      for (const Class &cj : classes(n, tn))
-        cost.computeCycles +=
-            double(ci.count * cl.count * cj.count) *
-            productCycles(chip, ci.extent, cl.extent, cj.extent);
-  // A's tiles (i, l): for each i the walk visits (i, 0..nk-1) nn times over.
-  // With nk <= 2 both stay in their two slots after the first pass;
-  // otherwise the cyclic walk over more keys than slots misses every time.
-  uint64_t aPasses = nk <= 2 ? 1 : uint64_t(nn);
-  // B's tiles (l, j): the walk visits all nn * nk of them, in the same order,
-  // once per i; they stay resident only if there are at most two.
-  uint64_t bPasses = nn * nk <= 2 ? 1 : uint64_t(nm);
-  uint64_t outBytes = uint64_t(m) * n * kEb;
-  cost.bytes = outBytes + aPasses * uint64_t(m) * k * kEb +
-               bPasses * uint64_t(k) * n * kEb;
-  cost.transfers = uint64_t(nm * nn) + aPasses * uint64_t(nm * nk) +
-                   bPasses * uint64_t(nk * nn);
-  return cost;
-}
-
-GemmCost tessera::codegen::gemmCostByWalk(const arch::ChipConfig &chip,
-                                          int64_t m, int64_t k, int64_t n,
-                                          int64_t tm, int64_t tk, int64_t tn) {
-  int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
-  TileCache ca, cb;
-  GemmCost cost;
-  cost.bytes = uint64_t(m) * n * kEb;
-  cost.transfers = uint64_t(nm * nn);
-  for (int64_t i = 0; i < nm; ++i)
-    for (int64_t j = 0; j < nn; ++j)
-      for (int64_t l = 0; l < nk; ++l) {
-        int64_t rows = std::min(tm, m - i * tm), kk = std::min(tk, k - l * tk),
-                cols = std::min(tn, n - j * tn);
-        cost.computeCycles += productCycles(chip, rows, kk, cols);
-        bool hit;
-        ca.get(i * nk + l, hit);
-        if (!hit) {
-          cost.bytes += rows * kk * kEb;
-          ++cost.transfers;
-        }
-        cb.get(l * nn + j, hit);
-        if (!hit) {
-          cost.bytes += kk * cols * kEb;
-          ++cost.transfers;
-        }
-      }
-  return cost;
-}
-
 namespace {
 
-GemmPlan planGemm(int64_t m, int64_t k, int64_t n, const arch::ChipConfig &chip,
-                  uint64_t budget, const std::string &where) {
-  GemmPlan best;
-  double bestCost = std::numeric_limits<double>::infinity();
-  // The plan's cost in cycles: the longer of DRAM time (transfer time plus
-  // each DMA's latency) and the matrix unit's time for the products, plus a
-  // quarter of the shorter (loads, products and stores overlap on the three
-  // queues, but not perfectly at the start and end of the kernel). Each
-  // candidate costs a constant amount of work (gemmCost's closed form), so
-  // planning a product with a billion rows is as quick as one with ten.
-  double bytesPerCycle = chip.dramBytesPerCycle();
-  double perTransfer = double(chip.dramLatencyCycles());
-  std::vector<int64_t> ms = tileCandidates(m, 32);
-  for (int64_t t : {8, 16})
-    if (t < m)
-      ms.push_back(t);
-  // Operand tiles up to twice the tile cap leave the kernel several steps to
-  // overlap loads with products; larger ones only when nothing else fits.
-  // A weight-stationary matmul streams at most matrix_accumulator_rows rows
-  // of A (docs/timing-model.md, "Accumulators").
-  ms.erase(std::remove_if(ms.begin(), ms.end(),
-                          [&](int64_t t) {
-                            return t > int64_t(chip.matrix_accumulator_rows);
-                          }),
-           ms.end());
-  if (ms.empty())
-    ms.push_back(int64_t(chip.matrix_accumulator_rows));
-  for (bool capped : {true, false}) {
-    if (best.tm)
-      break;
-    for (int64_t tm : ms)
-      for (int64_t tk : tileCandidates(k, chip.matrix_rows))
-        for (int64_t tn : tileCandidates(n, chip.matrix_cols)) {
-          int64_t nm = ceilDiv(m, tm), nk = ceilDiv(k, tk), nn = ceilDiv(n, tn);
-          uint64_t sram = 2 * alignUp(tm * tk * kEb, kSramAlign) +
-                          2 * alignUp(tk * tn * kEb, kSramAlign) +
-                          2 * alignUp(tm * tn * kEb, kSramAlign) +
-                          (nk > 1 ? 2 * alignUp(tm * tn * 4, kSramAlign) : 0);
-          if (sram > budget || (capped && (tm * tk * kEb > 2 * kMaxTileBytes ||
-                                           tk * tn * kEb > 2 * kMaxTileBytes)))
-            continue;
-          GemmCost gc = gemmCost(chip, m, k, n, tm, tk, tn);
-          double dram = double(gc.bytes) / bytesPerCycle +
-                        perTransfer * double(gc.transfers);
-          double cost = std::max(dram, gc.computeCycles) +
-                        0.25 * std::min(dram, gc.computeCycles);
-          if (cost < bestCost) {
-            bestCost = cost;
-            best = {tm, tk, tn, sram, gc.bytes, uint64_t(nm * nn * nk)};
-          }
-        }
-  }
-  if (!best.tm)
+/// The GEMM kernel's tiling when the IR records none: the cost model's
+/// search (cost::searchGemm, the lowest modelled latency that fits
+/// `budget`), the same one tsr-select-tiling records. Throws CodegenError
+/// when no tiling fits.
+GemmPlan planGemm(int64_t batch, int64_t m, int64_t k, int64_t n,
+                  const arch::ChipConfig &chip, uint64_t budget,
+                  const std::string &where) {
+  cost::Constraints c;
+  c.sramBytes = budget;
+  std::optional<cost::Choice<cost::GemmTiling>> best = cost::searchGemm(
+      chip, {uint64_t(batch), uint64_t(m), uint64_t(k), uint64_t(n)}, c);
+  if (!best)
     throw CodegenError(where + ": no tiling of a " + std::to_string(m) + "x" +
                        std::to_string(k) + "x" + std::to_string(n) +
                        " matrix product fits " + std::to_string(budget) +
                        " bytes of SRAM");
-  return best;
+  return {int64_t(best->tiling.tm), int64_t(best->tiling.tk),
+          int64_t(best->tiling.tn)};
 }
+
+} // namespace
 
 void Emitter::matmulKernel(const GraphNode &n) {
   const Shape &as = g.values[n.inputs[0]].shape;
@@ -1329,7 +1096,6 @@ void Emitter::matmulKernel(const GraphNode &n) {
     batch.clear();
     ab.clear();
   }
-  GemmPlan plan = planGemm(m, k, nn, chip, sramBudget(), where);
   cost::GemmOp op{uint64_t(product(batch)),
                   uint64_t(m),
                   uint64_t(k),
@@ -1337,12 +1103,28 @@ void Emitter::matmulKernel(const GraphNode &n) {
                   tensorName(n.inputs[0]),
                   tensorName(n.inputs[1]),
                   tensorName(n.output)};
-  GemmSplit split = splitGemm(op, plan);
-  plan = split.plan;
-  this->plan(split.split()
-                 ? split.longest
-                 : cost::gemmKernel(op, {uint64_t(plan.tm), uint64_t(plan.tk),
-                                         uint64_t(plan.tn)}));
+  // The tiling and NPU split tsr-select-tiling recorded in the IR when they
+  // are legal on this chip, else the same search here.
+  GemmPlan plan{n.tileM, n.tileK, n.tileN};
+  int64_t parts = n.npuParts;
+  cost::Constraints budget;
+  budget.sramBytes = sramBudget();
+  if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 || plan.tm > m ||
+      plan.tk > k || plan.tn > nn ||
+      uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
+      cost::checkFits(chip,
+                      cost::gemmKernel(op,
+                                       {uint64_t(plan.tm), uint64_t(plan.tk),
+                                        uint64_t(plan.tn)},
+                                       budget),
+                      budget)) {
+    plan = planGemm(product(batch), m, k, nn, chip, sramBudget(), where);
+    parts = 0;
+  }
+  cost::GemmSplit split = splitGemm(op, plan, parts);
+  plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
+          int64_t(split.tiling.tn)};
+  this->plan(split.longest);
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
 
@@ -1831,19 +1613,17 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
   auto cached = gemmPlans.find(key);
   GemmPlan plan = cached != gemmPlans.end()
                       ? cached->second
-                      : planGemm(m, k, n, chip, sramBudget(), where);
+                      : planGemm(1, m, k, n, chip, sramBudget(), where);
   gemmPlans[key] = plan;
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
   // global average's column).
   cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
                   aName, bName,       outName};
-  GemmSplit split = splitGemm(op, plan);
-  plan = split.plan;
-  this->plan(split.split()
-                 ? split.longest
-                 : cost::gemmKernel(op, {uint64_t(plan.tm), uint64_t(plan.tk),
-                                         uint64_t(plan.tn)}));
+  cost::GemmSplit split = splitGemm(op, plan);
+  plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
+          int64_t(split.tiling.tn)};
+  this->plan(split.longest);
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
@@ -2706,8 +2486,8 @@ tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
     v.out = a = op.a + ".normalized";
     kernels.push_back(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
   }
-  // matmulKernel: planGemm's tile (one NPU).
-  GemmPlan plan = planGemm(m, k, n, chip, budget, where);
+  // matmulKernel: the searched tile (one NPU).
+  GemmPlan plan = planGemm(1, m, k, n, chip, budget, where);
   std::string cur = op.out + ".product";
   kernels.push_back(cost::gemmKernel(
       {1, op.m, op.k, op.n, a, op.b, cur},

@@ -11,6 +11,7 @@
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/Transforms/Fusion.h"
 #include "tessera/Transforms/SramAlloc.h"
+#include "tessera/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -376,7 +377,20 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
     node.name = nodeName;
     bool known = true;
     llvm::TypeSwitch<Operation *>(&op)
-        .Case([&](tsr::MatMulOp) { node.kind = NodeKind::MatMul; })
+        .Case([&](tsr::MatMulOp o) {
+          node.kind = NodeKind::MatMul;
+          // The tiling and NPU split tsr-select-tiling recorded.
+          if (auto t = o->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
+            auto get = [&](StringRef k) {
+              auto v = t.getAs<IntegerAttr>(k);
+              return v ? v.getInt() : int64_t(0);
+            };
+            node.tileM = get("tm");
+            node.tileK = get("tk");
+            node.tileN = get("tn");
+            node.npuParts = get("npus");
+          }
+        })
         .Case([&](tsr::AddOp) { node.kind = NodeKind::Add; })
         .Case([&](tsr::SubOp) { node.kind = NodeKind::Sub; })
         .Case([&](tsr::MulOp) { node.kind = NodeKind::Mul; })
@@ -490,8 +504,19 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
   return g;
 }
 
+namespace {
+/// Counts the ops inside the module's functions by name.
+void countOps(ModuleOp module, compiler::OpCounts &counts) {
+  module.walk([&](Operation *op) {
+    if (!isa<ModuleOp, func::FuncOp>(op))
+      ++counts[op->getName().getStringRef().str()];
+  });
+}
+} // namespace
+
 llvm::Error tessera::compiler::runPipeline(ModuleOp module,
-                                           const CompileOptions &opts) {
+                                           const CompileOptions &opts,
+                                           OpCounts *counts) {
   MLIRContext *ctx = module.getContext();
   std::string diag;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
@@ -499,38 +524,56 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
       diag = d.str();
     return success();
   });
-  PassManager pm(ctx);
+  if (opts.printIrAfterAll)
+    ctx->disableMultithreading();
+  auto withPrinting = [&](PassManager &pm) {
+    if (opts.printIrAfterAll)
+      pm.enableIRPrinting(
+          /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+          /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+          /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+          OpPrintingFlags().elideLargeElementsAttrs(8));
+  };
+  // The graph passes: raising, then the fusions of the pipeline.
+  PassManager graph(ctx);
+  withPrinting(graph);
   // Layernorm first: its chain contains a Pow the GELU pattern never
   // matches, and attention last, after the MLPs are named.
   if (opts.raiseLayerNorm)
-    pm.addPass(tsr::createRaiseLayerNormPass());
+    graph.addPass(tsr::createRaiseLayerNormPass());
   if (opts.raiseGelu)
-    pm.addPass(tsr::createRaiseGeluPass());
+    graph.addPass(tsr::createRaiseGeluPass());
   if (opts.raiseAttention)
-    pm.addPass(tsr::createRaiseAttentionPass());
+    graph.addPass(tsr::createRaiseAttentionPass());
   // The fusion passes of the pipeline (docs/fusion.md).
   arch::ChipConfig chip =
       opts.chip ? *opts.chip : arch::ChipConfig::reference();
   if (opts.pipeline == Pipeline::Fused) {
-    pm.addPass(tsr::createFuseAttentionPass(chip));
-    pm.addPass(tsr::createFuseEpiloguePass(chip));
+    graph.addPass(tsr::createFuseAttentionPass(chip));
+    graph.addPass(tsr::createFuseEpiloguePass(chip));
   }
+  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
+    graph.addPass(tsr::createFuseLayerNormPass(chip));
+  if (failed(graph.run(module)))
+    return error("pass pipeline failed: " + diag);
+  // What the graph passes made of the model (an attention left unfused is
+  // still one op here).
+  if (counts)
+    countOps(module, *counts);
+  // The kernels' decisions (docs/lowering.md): an attention no group took
+  // becomes the chip's kernels, every remaining matrix product gets its
+  // tiling and NPU split, every group its SRAM placement, each proved.
+  PassManager kernels(ctx);
+  withPrinting(kernels);
+  kernels.addPass(tsr::createExpandAttentionPass());
+  kernels.addPass(tsr::createSelectTilingPass(chip));
+  kernels.addPass(tsr::createVerifyTilingPass(chip));
   if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard) {
-    pm.addPass(tsr::createFuseLayerNormPass(chip));
-    // The groups' SRAM placement, recorded and proved (docs/lowering.md).
-    pm.addPass(tsr::createAllocateSramPass(chip));
-    pm.addPass(tsr::createVerifySramPass(chip));
+    kernels.addPass(tsr::createAllocateSramPass(chip));
+    kernels.addPass(tsr::createVerifySramPass(chip));
   }
-  if (opts.printIrAfterAll) {
-    ctx->disableMultithreading();
-    pm.enableIRPrinting(
-        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
-        /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
-        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
-        OpPrintingFlags().elideLargeElementsAttrs(8));
-  }
-  if (failed(pm.run(module)))
+  if (failed(kernels.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();
 }
@@ -570,16 +613,6 @@ tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
   }
 }
 
-namespace {
-/// Counts the ops inside the module's functions by name.
-void countOps(ModuleOp module, compiler::OpCounts &counts) {
-  module.walk([&](Operation *op) {
-    if (!isa<ModuleOp, func::FuncOp>(op))
-      ++counts[op->getName().getStringRef().str()];
-  });
-}
-} // namespace
-
 llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     const std::string &path, const arch::ChipConfig &chip,
     const CompileOptions &opts, Graph *graph, OpCounts *opCounts) {
@@ -590,10 +623,8 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     return module.takeError();
   CompileOptions withChip = opts;
   withChip.chip = &chip;
-  if (llvm::Error e = runPipeline(**module, withChip))
+  if (llvm::Error e = runPipeline(**module, withChip, opCounts))
     return error(path + ": " + llvm::toString(std::move(e)));
-  if (opCounts)
-    countOps(**module, *opCounts);
   return generate(**module, chip, path, graph, opts.plans);
 }
 
@@ -604,10 +635,8 @@ llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
   auto module = importer::importOnnxFile(ctx, path);
   if (!module)
     return module.takeError();
-  if (llvm::Error e = runPipeline(**module, opts))
+  if (llvm::Error e = runPipeline(**module, opts, opCounts))
     return error(path + ": " + llvm::toString(std::move(e)));
-  if (opCounts)
-    countOps(**module, *opCounts);
   if (llvm::Error e = expandForChip(**module))
     return error(path + ": " + llvm::toString(std::move(e)));
   llvm::Expected<Graph> graph = extractGraph(**module);

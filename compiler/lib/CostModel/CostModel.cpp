@@ -1039,6 +1039,12 @@ tessera::cost::searchGemm(const arch::ChipConfig &chip, const GemmOp &op,
   for (uint64_t t : {16, 8})
     if (t < op.m && !std::count(ms.begin(), ms.end(), t))
       ms.push_back(t);
+  // A weight-stationary product streams at most matrix_accumulator_rows
+  // rows of A (docs/timing-model.md, "Accumulators").
+  ms.erase(std::remove_if(
+               ms.begin(), ms.end(),
+               [&](uint64_t t) { return t > chip.matrix_accumulator_rows; }),
+           ms.end());
   std::vector<uint64_t> ks = tileCandidates(op.k, chip.matrix_rows),
                         ns = tileCandidates(op.n, chip.matrix_cols);
   std::sort(ms.rbegin(), ms.rend());
@@ -1055,6 +1061,102 @@ tessera::cost::searchGemm(const arch::ChipConfig &chip, const GemmOp &op,
   if (best)
     best->candidates = n;
   return best;
+}
+
+const char *tessera::cost::gemmSplitAxisName(int axis) {
+  switch (axis) {
+  case 0:
+    return "batch";
+  case 1:
+    return "rows";
+  case 2:
+    return "cols";
+  default:
+    return "";
+  }
+}
+
+GemmSplit tessera::cost::divideGemm(const arch::ChipConfig &chip,
+                                    const GemmOp &op, const GemmTiling &t,
+                                    unsigned parts) {
+  auto ceilDiv = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  uint64_t nmT = ceilDiv(op.m, t.tm), nnT = ceilDiv(op.n, t.tn);
+  GemmSplit split;
+  split.tiling = t;
+  Kernel whole = gemmKernel(op, t);
+  Cost wholeCost = evaluate(chip, whole);
+  uint64_t units = 0, tilesPerUnit = 0;
+  if (op.batch >= 2)
+    split.axis = 0, units = op.batch, tilesPerUnit = nmT * nnT;
+  else if (nmT >= 2)
+    split.axis = 1, units = nmT, tilesPerUnit = nnT;
+  else if (nnT >= 2)
+    split.axis = 2, units = nnT, tilesPerUnit = 1;
+  if (parts < 2 || split.axis < 0) {
+    split.axis = -1;
+    split.starts = {0, op.batch * nmT * nnT};
+    split.cycles = wholeCost.latencyCycles;
+    split.dramBytes = wholeCost.dramBytes();
+    split.longest = std::move(whole);
+    return split;
+  }
+  uint64_t per = ceilDiv(units, std::min<uint64_t>(parts, units));
+  split.parts = unsigned(ceilDiv(units, per));
+  uint64_t longest = 0, bus = 0;
+  for (uint64_t q = 0; q < split.parts; ++q) {
+    uint64_t u0 = q * per, u1 = std::min(units, u0 + per);
+    GemmOp part = op;
+    if (split.axis == 0)
+      part.batch = u1 - u0;
+    else if (split.axis == 1)
+      part.m = std::min<uint64_t>(op.m, u1 * t.tm) - u0 * t.tm;
+    else
+      part.n = std::min<uint64_t>(op.n, u1 * t.tn) - u0 * t.tn;
+    Kernel k = gemmKernel(part, t);
+    Cost c = evaluate(chip, k);
+    if (c.latencyCycles > longest || q == 0) {
+      longest = c.latencyCycles;
+      split.longest = std::move(k);
+    }
+    bus += c.dramBusCycles;
+    split.dramBytes += c.dramBytes();
+    split.starts.push_back(u0 * tilesPerUnit);
+  }
+  split.starts.push_back(op.batch * nmT * nnT);
+  // The parts run at once but share the DRAM bus; the first waits for the
+  // token of the other NPU's previous kernel. Operands both parts load (the
+  // weights of a row split) add bus cycles, which the neighbouring kernels
+  // lose too: they count once more.
+  uint64_t extra =
+      bus > wholeCost.dramBusCycles ? bus - wholeCost.dramBusCycles : 0;
+  split.cycles = std::max(longest, bus) + extra + chip.npu_sync_cycles;
+  return split;
+}
+
+GemmSplit tessera::cost::chooseGemmSplit(const arch::ChipConfig &chip,
+                                         const GemmOp &op,
+                                         const GemmTiling &t) {
+  GemmSplit none = divideGemm(chip, op, t, 1);
+  if (chip.npus < 2)
+    return none;
+  // Only a product the matrix unit bounds gains from a second NPU: one the
+  // load or store queue or the DRAM bus bounds would share the bus.
+  if (evaluate(chip, none.longest).bottleneck != Bottleneck::Compute)
+    return none;
+  std::optional<GemmSplit> best;
+  for (unsigned parts = 2; parts <= chip.npus; ++parts) {
+    std::vector<GemmTiling> tilings{t};
+    if (op.batch == 1 && t.tm >= op.m && op.m >= 16) {
+      uint64_t rows = (op.m + parts - 1) / parts;
+      tilings.push_back({(rows + 7) / 8 * 8, t.tk, t.tn});
+    }
+    for (const GemmTiling &p : tilings) {
+      GemmSplit split = divideGemm(chip, op, p, parts);
+      if (split.parts >= 2 && (!best || split.cycles < best->cycles))
+        best = std::move(split);
+    }
+  }
+  return best && best->cycles < none.cycles ? *best : none;
 }
 
 namespace {

@@ -32,7 +32,9 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include <map>
 #include <optional>
+#include <tuple>
 
 using namespace mlir;
 using namespace tessera;
@@ -87,28 +89,40 @@ struct SelectTilingPass
     : PassWrapper<SelectTilingPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SelectTilingPass)
   SelectTilingPass() = default;
-  SelectTilingPass(const SelectTilingPass &o) : PassWrapper(o) {}
+  explicit SelectTilingPass(const arch::ChipConfig &chip) : chip(chip) {}
+  SelectTilingPass(const SelectTilingPass &o) : PassWrapper(o), chip(o.chip) {}
   TILING_PASS_OPTIONS
+  std::optional<arch::ChipConfig> chip; ///< Given by the pipeline.
   StringRef getArgument() const final { return "tsr-select-tiling"; }
   StringRef getDescription() const final {
-    return "Record the cost model's tiling and modelled cost on every "
-           "tsr.matmul (tsr.tiling)";
+    return "Record the cost model's tiling, NPU split and modelled cost on "
+           "every tsr.matmul outside a fused group (tsr.tiling)";
   }
 
   void runOnOperation() override {
     std::optional<arch::ChipConfig> c =
-        tsr::loadPassChip(getOperation(), chipConfig);
+        chip ? chip : tsr::loadPassChip(getOperation(), chipConfig);
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
+    // One search per product shape: a 40-layer network has a handful.
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>,
+             std::optional<cost::Choice<cost::GemmTiling>>>
+        searched;
     WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
+      // A fused group's product is tiled by its fusion pass.
+      if (op->getParentOfType<tsr::GroupOp>())
+        return WalkResult::advance();
       std::optional<cost::GemmOp> g = gemmOf(op);
       if (!g) {
         op.emitOpError("needs static ranked shapes to be tiled");
         return WalkResult::interrupt();
       }
-      std::optional<cost::Choice<cost::GemmTiling>> best =
-          cost::searchGemm(*c, *g, cons);
+      auto key = std::make_tuple(g->batch, g->m, g->k, g->n);
+      auto hit = searched.find(key);
+      if (hit == searched.end())
+        hit = searched.emplace(key, cost::searchGemm(*c, *g, cons)).first;
+      const std::optional<cost::Choice<cost::GemmTiling>> &best = hit->second;
       if (!best) {
         // The smallest candidate footprint, for the message.
         uint64_t least = UINT64_MAX;
@@ -126,15 +140,30 @@ struct SelectTilingPass
       Builder b(op.getContext());
       const cost::Cost &k = best->cost;
       auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
-      op->setAttr(kTilingAttr,
-                  b.getDictionaryAttr({
-                      b.getNamedAttr("tm", i64(best->tiling.tm)),
-                      b.getNamedAttr("tk", i64(best->tiling.tk)),
-                      b.getNamedAttr("tn", i64(best->tiling.tn)),
-                      b.getNamedAttr("sram_bytes", i64(k.sramBytes)),
-                      b.getNamedAttr("dram_bytes", i64(k.dramBytes())),
-                      b.getNamedAttr("cycles", i64(k.latencyCycles)),
-                  }));
+      SmallVector<NamedAttribute> fields{
+          b.getNamedAttr("tm", i64(best->tiling.tm)),
+          b.getNamedAttr("tk", i64(best->tiling.tk)),
+          b.getNamedAttr("tn", i64(best->tiling.tn)),
+          b.getNamedAttr("sram_bytes", i64(k.sramBytes)),
+          b.getNamedAttr("dram_bytes", i64(k.dramBytes())),
+          b.getNamedAttr("cycles", i64(k.latencyCycles))};
+      // On a chip of several NPUs, the split of the output tiles among
+      // them (docs/lowering.md, "Two NPUs"): its tiling (a split may
+      // re-tile the rows) and the modelled cycles of the parts together.
+      if (c->npus > 1) {
+        cost::GemmSplit split = cost::chooseGemmSplit(*c, *g, best->tiling);
+        fields = {b.getNamedAttr("tm", i64(split.tiling.tm)),
+                  b.getNamedAttr("tk", i64(split.tiling.tk)),
+                  b.getNamedAttr("tn", i64(split.tiling.tn)),
+                  b.getNamedAttr("sram_bytes", i64(split.longest.sramBytes)),
+                  b.getNamedAttr("dram_bytes", i64(split.dramBytes)),
+                  b.getNamedAttr("cycles", i64(split.cycles)),
+                  b.getNamedAttr("npus", i64(split.parts))};
+        if (split.parts > 1)
+          fields.push_back(b.getNamedAttr(
+              "split", b.getStringAttr(cost::gemmSplitAxisName(split.axis))));
+      }
+      op->setAttr(kTilingAttr, b.getDictionaryAttr(fields));
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
@@ -146,8 +175,10 @@ struct VerifyTilingPass
     : PassWrapper<VerifyTilingPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(VerifyTilingPass)
   VerifyTilingPass() = default;
-  VerifyTilingPass(const VerifyTilingPass &o) : PassWrapper(o) {}
+  explicit VerifyTilingPass(const arch::ChipConfig &chip) : chip(chip) {}
+  VerifyTilingPass(const VerifyTilingPass &o) : PassWrapper(o), chip(o.chip) {}
   TILING_PASS_OPTIONS
+  std::optional<arch::ChipConfig> chip; ///< Given by the pipeline.
   StringRef getArgument() const final { return "tsr-verify-tiling"; }
   StringRef getDescription() const final {
     return "Reject a recorded tsr.tiling the chip cannot run";
@@ -155,7 +186,7 @@ struct VerifyTilingPass
 
   void runOnOperation() override {
     std::optional<arch::ChipConfig> c =
-        tsr::loadPassChip(getOperation(), chipConfig);
+        chip ? chip : tsr::loadPassChip(getOperation(), chipConfig);
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
@@ -163,6 +194,14 @@ struct VerifyTilingPass
       auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
       if (!t)
         return WalkResult::advance();
+      if (auto parts = t.get("npus")) {
+        auto v = dyn_cast<IntegerAttr>(parts);
+        if (!v || v.getInt() < 1 || uint64_t(v.getInt()) > c->npus) {
+          op.emitOpError("tsr.tiling 'npus' must be an integer in [1, ")
+              << c->npus << "] (the chip's npus)";
+          return WalkResult::interrupt();
+        }
+      }
       uint64_t size[3];
       const char *names[3] = {"tm", "tk", "tn"};
       for (int i = 0; i < 3; ++i) {
@@ -179,6 +218,13 @@ struct VerifyTilingPass
         op.emitOpError("needs static ranked shapes to be tiled");
         return WalkResult::interrupt();
       }
+      if (size[0] > c->matrix_accumulator_rows) {
+        op.emitOpError("tiling ")
+            << size[0] << "x" << size[1] << "x" << size[2] << ": tm " << size[0]
+            << " exceeds matrix_accumulator_rows "
+            << c->matrix_accumulator_rows;
+        return WalkResult::interrupt();
+      }
       cost::Kernel k = cost::gemmKernel(*g, {size[0], size[1], size[2]}, cons);
       if (std::optional<std::string> why = cost::checkFits(*c, k, cons)) {
         op.emitOpError("tiling ")
@@ -193,6 +239,16 @@ struct VerifyTilingPass
 };
 
 } // namespace
+
+std::unique_ptr<Pass>
+tessera::tsr::createSelectTilingPass(const arch::ChipConfig &chip) {
+  return std::make_unique<SelectTilingPass>(chip);
+}
+
+std::unique_ptr<Pass>
+tessera::tsr::createVerifyTilingPass(const arch::ChipConfig &chip) {
+  return std::make_unique<VerifyTilingPass>(chip);
+}
 
 void tessera::tsr::registerTilingPasses() {
   PassRegistration<SelectTilingPass>();

@@ -25,3 +25,22 @@ func.func @fits(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>) -> tensor<128x
   %y = tsr.matmul %x, %w {tsr.tiling = {tm = 32 : i64, tk = 48 : i64, tn = 96 : i64}} : tensor<128x256xf32>, tensor<256x256xf32> -> tensor<128x256xf32>
   return %y : tensor<128x256xf32>
 }
+
+// -----
+
+// The reference chip has one NPU: a recorded split onto two is illegal.
+func.func @npus(%x: tensor<128x256xf32>, %w: tensor<256x256xf32>) -> tensor<128x256xf32> {
+  // expected-error @+1 {{'tsr.matmul' op tsr.tiling 'npus' must be an integer in [1, 1] (the chip's npus)}}
+  %y = tsr.matmul %x, %w {tsr.tiling = {tm = 32 : i64, tk = 48 : i64, tn = 96 : i64, npus = 2 : i64}} : tensor<128x256xf32>, tensor<256x256xf32> -> tensor<128x256xf32>
+  return %y : tensor<128x256xf32>
+}
+
+// -----
+
+// A weight-stationary product streams at most matrix_accumulator_rows
+// (4096 on the reference chip) rows of A.
+func.func @accumulator_rows(%x: tensor<8192x8xf32>, %w: tensor<8x8xf32>) -> tensor<8192x8xf32> {
+  // expected-error @+1 {{'tsr.matmul' op tiling 8192x8x8: tm 8192 exceeds matrix_accumulator_rows 4096}}
+  %y = tsr.matmul %x, %w {tsr.tiling = {tm = 8192 : i64, tk = 8 : i64, tn = 8 : i64}} : tensor<8192x8xf32>, tensor<8x8xf32> -> tensor<8192x8xf32>
+  return %y : tensor<8192x8xf32>
+}

@@ -242,37 +242,6 @@ TEST(Errors, ShapeMismatchIsCaughtByVerify) {
                CodegenError);
 }
 
-// Issue 12, item 2: the planner's cost of a tiling is a closed form per tile
-// class; it must give exactly the figures of walking every tile.
-TEST(GemmCost, ClosedFormEqualsTheTileWalk) {
-  arch::ChipConfig chips[] = {arch::ChipConfig::reference(), chipWithSram(1)};
-  chips[1].matrix_rows = 24;
-  chips[1].matrix_cols = 40;
-  chips[1].matrix_fp16_rate_divisor = 3;
-  unsigned cases = 0;
-  for (const arch::ChipConfig &chip : chips)
-    for (int64_t m : {1, 7, 96, 100, 257})
-      for (int64_t k : {1, 8, 96, 300})
-        for (int64_t n : {1, 40, 97, 500})
-          for (int64_t tm : {1, 8, 32, 96, 300})
-            for (int64_t tk : {1, 8, 96, 301})
-              for (int64_t tn : {8, 40, 96, 512}) {
-                GemmCost a = gemmCost(chip, m, k, n, tm, tk, tn);
-                GemmCost w = gemmCostByWalk(chip, m, k, n, tm, tk, tn);
-                ASSERT_EQ(a.computeCycles, w.computeCycles)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
-                    << "x" << tn;
-                ASSERT_EQ(a.bytes, w.bytes)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
-                    << "x" << tn;
-                ASSERT_EQ(a.transfers, w.transfers)
-                    << m << "x" << k << "x" << n << " tiles " << tm << "x" << tk
-                    << "x" << tn;
-                ++cases;
-              }
-  EXPECT_EQ(cases, 2u * 5 * 4 * 4 * 5 * 4 * 4);
-}
-
 // Issue 12, items 2 and 10: the DRAM image limit names the op and the
 // figures before anything is emitted; no outputs and FP16-overflowing
 // weights are errors.

@@ -40,26 +40,6 @@ std::vector<cost::Kernel> unfusedMatMulKernels(const arch::ChipConfig &chip,
                                                uint64_t sramBudget,
                                                const cost::MatMulGroupOp &op);
 
-/// What one tiling of an m x k x n matrix product costs the GEMM kernel:
-/// matrix-unit cycles of its products, DRAM bytes loaded and stored, and DMA
-/// transfers. The kernel walks output tiles (i over M, j over N) and, for
-/// each, the K tiles (l); each operand has two tile slots, least recently
-/// used replaced. docs/lowering.md gives the formulas.
-struct GemmCost {
-  double computeCycles = 0;
-  uint64_t bytes = 0;
-  uint64_t transfers = 0;
-};
-/// Closed form: a constant number of terms per tile class (full and partial
-/// tiles in each dimension), whatever the number of tiles. The planner uses
-/// it for every candidate tiling.
-GemmCost gemmCost(const arch::ChipConfig &chip, int64_t m, int64_t k, int64_t n,
-                  int64_t tm, int64_t tk, int64_t tn);
-/// The same figures by walking every tile (linear in the number of tiles);
-/// the reference the closed form is tested against.
-GemmCost gemmCostByWalk(const arch::ChipConfig &chip, int64_t m, int64_t k,
-                        int64_t n, int64_t tm, int64_t tk, int64_t tn);
-
 /// The dependency rule of the code generator, exposed for tests: for each
 /// instruction, the earlier instructions it must wait for so that every read
 /// sees the last write before it (RAW) and no write lands before an earlier

@@ -85,8 +85,13 @@ llvm::Expected<codegen::Graph> importOnnxGraph(const std::string &path,
 /// (and the reference executor's graph) need until attention has a kernel.
 llvm::Error expandForChip(mlir::ModuleOp module);
 
-/// Runs the tsr pass pipeline on `module` in place.
-llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
+/// Runs the tsr pass pipeline on `module` in place: the graph passes
+/// (raising, the pipeline's fusions), then the kernels' decisions
+/// (tsr-expand-attention, tsr-select-tiling, tsr-verify-tiling and, with
+/// fusion, tsr-allocate-sram and tsr-verify-sram). With `counts`: the ops
+/// after the graph passes, by name.
+llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts,
+                        OpCounts *counts = nullptr);
 
 /// The flat graph of the module's `main` function (or its only function):
 /// arguments are inputs, `tsr.weight`s are weights, returned values outputs

@@ -113,10 +113,15 @@ struct GraphNode {
   int64_t tileRows = 0; ///< Attention: query rows per tile (0: search).
   /// FusedMatMul: a layernorm prologue on a's rows (epsilon above; gamma
   /// and beta inputs), the epilogue (a 1-D bias [N], GELU (tanhGelu above),
-  /// a residual of M*N elements) and the tile recorded in the IR (0: search).
+  /// a residual of M*N elements) and the tile recorded in the IR (0: search;
+  /// MatMul: the same fields).
   bool layerNormPrologue = false, biasEpilogue = false, geluEpilogue = false,
        residualEpilogue = false;
   int64_t tileM = 0, tileK = 0, tileN = 0;
+  /// MatMul: the tile above and the NPUs its output tiles are divided among
+  /// as recorded by tsr-select-tiling (`tsr.tiling`'s tm, tk, tn, npus;
+  /// 0: the code generator searches).
+  int64_t npuParts = 0;
   /// Fused nodes (graph extraction fills it from the tsr.group): what the
   /// kernel fuses and what it keeps out of DRAM against the unfused
   /// pipeline (docs/fusion.md, "In the report").

@@ -337,6 +337,45 @@ template <typename TilingT> struct Choice {
 std::optional<Choice<GemmTiling>> searchGemm(const arch::ChipConfig &chip,
                                              const GemmOp &op,
                                              const Constraints &c = {});
+/// How a GEMM kernel's output tiles are divided among the chip's NPUs
+/// (docs/lowering.md, "Two NPUs"). Part p runs the output tiles
+/// [starts[p], starts[p + 1]) of the loop order (batch, row tile, column
+/// tile) on NPU p, each part a GEMM of its own on the same tiling.
+struct GemmSplit {
+  GemmTiling tiling;  ///< The tiling every part runs (a split may re-tile M).
+  unsigned parts = 1; ///< 1: the whole product on NPU 0.
+  /// The loop divided: 0 the batch, 1 the row tiles, 2 the column tiles;
+  /// -1 when not divided.
+  int axis = -1;
+  std::vector<uint64_t> starts;
+  Kernel longest;         ///< The longest part's kernel (the whole: unsplit).
+  uint64_t cycles = 0;    ///< Modelled latency of the parts together.
+  uint64_t dramBytes = 0; ///< DRAM bytes of all parts together.
+  unsigned npuOf(uint64_t tile) const {
+    unsigned p = 0;
+    while (p + 2 < starts.size() && tile >= starts[p + 1])
+      ++p;
+    return p;
+  }
+};
+/// "batch", "rows", "cols" (axis 0, 1, 2); "" for -1.
+const char *gemmSplitAxisName(int axis);
+/// `op` tiled by `t` as `parts` contiguous parts (ceil(units / parts) units
+/// each, the last the rest) of the outermost loop with more than one
+/// iteration: the batch, else the row tiles, else the column tiles. The
+/// parts run at once sharing the DRAM bus: cycles = max(longest part, sum of
+/// the parts' bus cycles) + the bus cycles beyond the whole's (operands
+/// every part loads) + npu_sync_cycles. parts = 1, or no loop to divide:
+/// the whole kernel on one NPU.
+GemmSplit divideGemm(const arch::ChipConfig &chip, const GemmOp &op,
+                     const GemmTiling &t, unsigned parts);
+/// The split the cost model prefers: for 2 .. npus parts, on `t` and (a
+/// product of one row tile of at least 16 rows) re-tiled to one row tile
+/// per part, the lowest `cycles` when below the whole's latency; only a
+/// product the matrix unit bounds is divided. One part otherwise.
+GemmSplit chooseGemmSplit(const arch::ChipConfig &chip, const GemmOp &op,
+                          const GemmTiling &t);
+
 std::optional<Choice<RowTiling>> searchVector(const arch::ChipConfig &chip,
                                               const VectorOp &op,
                                               const Constraints &c = {});

@@ -10,10 +10,22 @@
 #ifndef TESSERA_TRANSFORMS_TILING_H
 #define TESSERA_TRANSFORMS_TILING_H
 
+#include "tessera/arch/ChipConfig.h"
+
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
 namespace tessera::tsr {
 
 /// Registers `tsr-select-tiling` and `tsr-verify-tiling`.
 void registerTilingPasses();
+
+/// `tsr-select-tiling` / `tsr-verify-tiling` for `chip` (the pipeline's).
+std::unique_ptr<mlir::Pass>
+createSelectTilingPass(const arch::ChipConfig &chip);
+std::unique_ptr<mlir::Pass>
+createVerifyTilingPass(const arch::ChipConfig &chip);
 
 } // namespace tessera::tsr
 
