@@ -11,6 +11,7 @@
 
 #include "tessera/Dialect/Chip/Chip.h"
 
+#include "tessera/Compiler/Codegen.h"
 #include "tessera/arch/Error.h"
 
 #include "mlir/IR/AsmState.h"
@@ -509,6 +510,31 @@ LogicalResult ProgramOp::verifyRegions() {
                  << kernel.getName() << "'";
       }
     }
+  }
+  // Every hazard is covered by a token: the code generator's dependency
+  // rule (codegen::HazardTracker, docs/lowering.md "Dependencies") gives,
+  // per other queue, the latest earlier instruction an instruction must
+  // wait for (RAW, WAR, WAW over the bytes its operands touch); waiting for
+  // it or for a later instruction of the same queue (in order) covers it.
+  codegen::HazardTracker hazards;
+  const unsigned kQueues = codegen::HazardTracker::kQueues;
+  auto queueOf = [](const arch::Instr &in) {
+    return in.npu * arch::kNumQueues + unsigned(in.queue());
+  };
+  for (uint32_t n = 0; n < prog.instrs.size(); ++n) {
+    const arch::Instr &in = prog.instrs[n];
+    int64_t waited[codegen::HazardTracker::kQueues];
+    std::fill(waited, waited + kQueues, -1);
+    for (uint32_t d : in.deps) {
+      unsigned q = queueOf(prog.instrs[d]);
+      waited[q] = std::max<int64_t>(waited[q], d);
+    }
+    for (uint32_t need : hazards.add(in, n))
+      if (waited[queueOf(prog.instrs[need])] < int64_t(need))
+        return ops[n]->emitOpError("does not wait for instruction ")
+               << need << " (" << arch::opcodeName(prog.instrs[need].op)
+               << "), which accesses bytes it "
+               << "touches: a missing dependency";
   }
   return success();
 }

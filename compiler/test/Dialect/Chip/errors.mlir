@@ -87,15 +87,46 @@ chip.program @main chip "reference" npus 1 sram 256 dram 64 {
 
 // -----
 
-// Waiting for an instruction that comes later (no cycle, no forward wait).
+// A missing dependency: the product reads bytes a load writes, and waits
+// for nothing (the code generator's hazard rule, codegen::HazardTracker).
 chip.program @main chip "reference" npus 1 sram 256 dram 64 {
   chip.tensor "x" input f16 [4, 8] at 0 bytes 64
   chip.kernel "k" {
     chip.buffer offset 0 bytes 128
+    %0 = chip.dma_load dram 0 stride 16 -> sram 0 stride 16 rows 4 x 16 on load
+    // expected-error @+1 {{'chip.vec' op does not wait for instruction 0 (dma.load), which accesses bytes it touches: a missing dependency}}
+    %1 = chip.vec "vec.gelu" f16 -> f16 rows 4 cols 8 a 0 a_stride 8 out 64 out_stride 8 on compute
+  }
+}
+
+// -----
+
+// A write after a read on another queue: the load that overwrites the
+// product's input must wait for the product (here it waits for the wrong
+// instruction of the compute queue: an earlier one).
+chip.program @main chip "reference" npus 1 sram 256 dram 64 {
+  chip.tensor "x" input f16 [4, 8] at 0 bytes 64
+  chip.kernel "k" {
+    chip.buffer offset 0 bytes 192
+    %0 = chip.dma_load dram 0 stride 16 -> sram 0 stride 16 rows 4 x 16 on load
+    %1 = chip.vec "vec.fill" f16 -> f16 rows 4 cols 8 out 128 out_stride 8 on compute
+    %2 = chip.vec "vec.gelu" f16 -> f16 rows 4 cols 8 a 0 a_stride 8 out 64 out_stride 8 on compute after(%0)
+    // expected-error @+1 {{'chip.dma_load' op does not wait for instruction 2 (vec.gelu), which accesses bytes it touches: a missing dependency}}
+    %3 = chip.dma_load dram 0 stride 16 -> sram 0 stride 16 rows 4 x 16 on load after(%1)
+  }
+}
+
+// -----
+
+// Waiting for an instruction that comes later (no cycle, no forward wait).
+chip.program @main chip "reference" npus 1 sram 256 dram 64 {
+  chip.tensor "x" input f16 [4, 8] at 0 bytes 64
+  chip.kernel "k" {
+    chip.buffer offset 0 bytes 192
     // expected-error @+1 {{operand #0 does not dominate this use}}
     %0 = chip.vec "vec.gelu" f16 -> f16 rows 4 cols 8 a 0 a_stride 8 out 64 out_stride 8 on compute after(%1)
     // expected-note @+1 {{operand defined here}}
-    %1 = chip.dma_load dram 0 stride 16 -> sram 0 stride 16 rows 4 x 16 on load
+    %1 = chip.dma_load dram 0 stride 16 -> sram 128 stride 16 rows 4 x 16 on load
   }
 }
 

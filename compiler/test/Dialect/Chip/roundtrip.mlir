@@ -29,7 +29,7 @@
 // CHECK-NEXT: chip.buffer offset 0 bytes 8
 // CHECK-NEXT: chip.buffer offset 64 bytes 32
 // CHECK-NEXT: %[[I:.+]] = chip.dma_load dram 192 stride 8 -> sram 0 stride 8 rows 1 x 8 on load after(%[[K]]#1)
-// CHECK-NEXT: chip.dma_gather table 64 rows 8 stride 16 index 0 -> sram 64 stride 16 rows 2 x 16 on load after(%[[I]], %[[K]]#0)
+// CHECK-NEXT: chip.dma_gather table 64 rows 8 stride 16 index 0 -> sram 64 stride 16 rows 2 x 16 on load after(%[[I]], %[[K]]#0, %[[K]]#1)
 // CHECK-NEXT: }
 
 // LIST: ; npus: 2
@@ -47,7 +47,7 @@
 // LIST-NEXT: 5 n0 S  dma.store dram=0x100 sram=0x100 rows=4 bytes=16 dram_stride=16 sram_stride=16 deps=3
 // LIST: ; layer 1: /Gather
 // LIST-NEXT: 6 n0 L  dma.load dram=0xc0 sram=0x0 rows=1 bytes=8 dram_stride=8 sram_stride=8 deps=4
-// LIST-NEXT: 7 n0 L  dma.gather table=0x40 table_rows=8 idx=0x0 sram=0x40 rows=2 bytes=16 dram_stride=16 sram_stride=16 deps=6,5
+// LIST-NEXT: 7 n0 L  dma.gather table=0x40 table_rows=8 idx=0x0 sram=0x40 rows=2 bytes=16 dram_stride=16 sram_stride=16 deps=6,5,4
 
 chip.program @main chip "reference" npus 2 sram 448 dram 320 {
   chip.tensor "x" input f16 [4, 8] at 0 bytes 64
@@ -70,6 +70,6 @@ chip.program @main chip "reference" npus 2 sram 448 dram 320 {
     chip.buffer offset 0 bytes 8
     chip.buffer offset 64 bytes 32
     %i = chip.dma_load dram 192 stride 8 -> sram 0 stride 8 rows 1 x 8 on load after(%k#1)
-    %g = chip.dma_gather table 64 rows 8 stride 16 index 0 -> sram 64 stride 16 rows 2 x 16 on load after(%i, %k#0)
+    %g = chip.dma_gather table 64 rows 8 stride 16 index 0 -> sram 64 stride 16 rows 2 x 16 on load after(%i, %k#0, %k#1)
   }
 }
