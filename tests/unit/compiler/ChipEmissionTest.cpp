@@ -105,9 +105,9 @@ using Case = std::tuple<std::string, compiler::Pipeline>;
 
 class ChipEmission : public ::testing::TestWithParam<Case> {};
 
-TEST_P(ChipEmission, ProgramIsByteIdenticalToCodegens) {
-  auto [model, pipeline] = GetParam();
-  arch::ChipConfig chip = arch::ChipConfig::reference();
+/// The chip.program of `model` for `chip` emits the code generator's bytes.
+void expectSameProgram(const std::string &model, compiler::Pipeline pipeline,
+                       const arch::ChipConfig &chip) {
   mlir::MLIRContext ctx;
   load(ctx);
   auto module = decided(ctx, modelPath(model), pipeline, chip);
@@ -120,6 +120,8 @@ TEST_P(ChipEmission, ProgramIsByteIdenticalToCodegens) {
   arch::Program emitted = chip::emitProgram(program);
   std::vector<uint8_t> got = emitted.serialize();
   EXPECT_EQ(got.size(), expected.size());
+  EXPECT_GT(emitted.npus, chip.npus > 1 ? 1u : 0u)
+      << model << ": no instruction on the second NPU";
   EXPECT_TRUE(got == expected)
       << model << ": the program emitted from the chip dialect differs from "
       << "the code generator's (" << emitted.instrs.size() << " instructions)";
@@ -132,6 +134,20 @@ TEST_P(ChipEmission, ProgramIsByteIdenticalToCodegens) {
   }
   EXPECT_EQ(kernels, emitted.layers.size());
   EXPECT_EQ(instrs, emitted.instrs.size());
+}
+
+TEST_P(ChipEmission, ProgramIsByteIdenticalToCodegens) {
+  auto [model, pipeline] = GetParam();
+  expectSameProgram(model, pipeline, arch::ChipConfig::reference());
+}
+
+TEST(ChipEmissionTwoNpus, PerceptionFusedAndUnfused) {
+  // Products split across two NPUs: npu fields and cross-NPU tokens.
+  arch::ChipConfig chip = arch::ChipConfig::load(
+      std::string(TESSERA_CONFIGS_DIR) + "/two-npus.cfg");
+  ASSERT_EQ(chip.npus, 2u);
+  expectSameProgram("perception", compiler::Pipeline::Fused, chip);
+  expectSameProgram("perception", compiler::Pipeline::Unfused, chip);
 }
 
 INSTANTIATE_TEST_SUITE_P(
