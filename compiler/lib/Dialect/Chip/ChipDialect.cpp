@@ -687,55 +687,105 @@ Operation *buildInstr(OpBuilder &b, Location loc, const arch::Instr &in,
 
 } // namespace
 
-FailureOr<ProgramOp> tessera::chip::buildProgram(OpBuilder &b, Location loc,
-                                                 arch::Program &&prog,
-                                                 StringRef name,
-                                                 std::string &error) {
-  if (!prog.hasSramBuffers) {
-    error = "the program has no buffer table";
-    return failure();
-  }
-  const size_t n = prog.instrs.size();
-  // Instructions must come layer by layer (each kernel's in one block).
-  for (size_t i = 0; i < n; ++i)
-    if (prog.instrs[i].layer >= prog.layers.size() ||
-        (i && prog.instrs[i].layer < prog.instrs[i - 1].layer)) {
-      error = "instruction " + std::to_string(i) + " of layer " +
-              std::to_string(prog.instrs[i].layer) +
-              " is not in layer order (or past the " +
-              std::to_string(prog.layers.size()) + " layers)";
-      return failure();
-    }
-  // The tokens each kernel passes on: the instructions a later layer waits
-  // for, numbered per kernel in program order.
-  std::vector<int32_t> exported(n, -1);
-  std::vector<uint32_t> exports(prog.layers.size(), 0);
-  for (size_t i = 0; i < n; ++i)
-    for (uint32_t d : prog.instrs[i].deps) {
-      if (d >= i) {
-        error = "instruction " + std::to_string(i) +
-                " depends on instruction " + std::to_string(d) +
-                ", which is not earlier";
-        return failure();
-      }
-      uint32_t layer = prog.instrs[d].layer;
-      if (layer != prog.instrs[i].layer && exported[d] < 0)
-        exported[d] = int32_t(exports[layer]++);
-    }
+ProgramBuilder::ProgramBuilder(OpBuilder &b, Location loc, StringRef name)
+    : loc(loc) {
+  program = b.create<ProgramOp>(loc, name, "", 1u, uint64_t(0), uint64_t(0));
+  program.getBody().push_back(new Block);
+}
 
-  MLIRContext *ctx = b.getContext();
-  auto program = b.create<ProgramOp>(loc, name, prog.chipName, prog.npus,
-                                     prog.sramBytesUsed, prog.dramBytes);
-  Block *body = new Block;
-  program.getBody().push_back(body);
-  OpBuilder pb = OpBuilder::atBlockEnd(body);
+void ProgramBuilder::fail(const std::string &why) {
+  throw codegen::CodegenError("internal error: " + why);
+}
+
+void ProgramBuilder::layer(uint32_t index, const std::string &name) {
+  if (index != kernels.size())
+    fail("layer " + std::to_string(index) + " after " +
+         std::to_string(kernels.size()) + " layers");
+  OpBuilder b = OpBuilder::atBlockEnd(&program.getBody().front());
+  kernels.push_back(b.create<KernelOp>(loc, name, 0u));
+  exported.emplace_back();
+  lastBuffer = nullptr;
+}
+
+void ProgramBuilder::buffer(uint64_t addr, uint64_t bytes) {
+  if (kernels.empty())
+    fail("a buffer before the first layer");
+  // The kernel's buffers come first, in the order they were allocated.
+  OpBuilder b(program.getContext());
+  if (lastBuffer)
+    b.setInsertionPointAfter(lastBuffer);
+  else
+    b.setInsertionPointToStart(&kernels.back().getBody().front());
+  lastBuffer = b.create<BufferOp>(loc, addr, bytes);
+}
+
+void ProgramBuilder::instr(const arch::Instr &in, uint32_t index) {
+  if (kernels.empty())
+    fail("an instruction before the first layer");
+  if (index != tokens.size())
+    fail("instruction " + std::to_string(index) + " after " +
+         std::to_string(tokens.size()) + " instructions");
+  uint32_t layer = uint32_t(kernels.size() - 1);
+  deps.clear();
+  for (uint32_t d : in.deps) {
+    if (d >= index)
+      fail("instruction " + std::to_string(index) + " depends on instruction " +
+           std::to_string(d) + ", which is not earlier");
+    // A token of an earlier kernel: that kernel passes it on (finish()).
+    if (layerOf[d] != layer && exportIndex.find(d) == exportIndex.end()) {
+      exportIndex[d] = uint32_t(exported[layerOf[d]].size());
+      exported[layerOf[d]].push_back(d);
+    }
+    deps.push_back(tokens[d]);
+  }
+  OpBuilder b = OpBuilder::atBlockEnd(&kernels.back().getBody().front());
+  Operation *op = buildInstr(b, loc, in, deps);
+  std::string field;
+  if (!sameInstr(instrOf(op), in, field))
+    fail("instruction " + std::to_string(index) + " (" +
+         arch::opcodeName(in.op) + "): its " + field +
+         " cannot be expressed by chip." + op->getName().stripDialect().str());
+  tokens.push_back(op->getResult(0));
+  layerOf.push_back(layer);
+}
+
+ProgramOp ProgramBuilder::finish(arch::Program &&prog) {
+  MLIRContext *ctx = program.getContext();
+  // Each kernel passes the tokens later kernels wait for out as results:
+  // the kernel is rebuilt with them and the later uses go through them.
+  for (size_t l = 0; l < kernels.size(); ++l) {
+    KernelOp old = kernels[l];
+    OpBuilder b(old);
+    if (exported[l].empty()) {
+      OpBuilder::atBlockEnd(&old.getBody().front())
+          .create<YieldOp>(loc, ValueRange{});
+      continue;
+    }
+    auto kernel =
+        b.create<KernelOp>(loc, old.getName(), unsigned(exported[l].size()));
+    kernel.getBody().takeBody(old.getBody());
+    SmallVector<Value> yielded;
+    for (uint32_t d : exported[l])
+      yielded.push_back(tokens[d]);
+    OpBuilder::atBlockEnd(&kernel.getBody().front())
+        .create<YieldOp>(loc, yielded);
+    for (auto [i, d] : llvm::enumerate(exported[l]))
+      tokens[d].replaceUsesWithIf(kernel.getResult(i), [&](OpOperand &use) {
+        return use.getOwner()->getParentOp() != kernel.getOperation();
+      });
+    old.erase();
+    kernels[l] = kernel;
+  }
+  // The tensor table, before the kernels; each weight's bytes move into a
+  // blob the attribute owns.
+  Block &body = program.getBody().front();
+  OpBuilder tb(&body, body.begin());
   for (arch::TensorInfo &t : prog.tensors) {
-    auto op = pb.create<TensorOp>(loc, t.name, TensorKind(uint32_t(t.kind)),
+    auto op = tb.create<TensorOp>(loc, t.name, TensorKind(uint32_t(t.kind)),
                                   chipType(t.dtype), t.shape, t.dramAddr,
                                   t.byteSize(), ElementsAttr());
     if (t.kind != arch::TensorKind::Weight)
       continue;
-    // The weight's bytes move into a blob the attribute owns.
     auto *bytes = new std::vector<uint8_t>(std::move(t.data));
     SmallVector<int64_t> shape(t.shape.begin(), t.shape.end());
     auto type =
@@ -749,49 +799,49 @@ FailureOr<ProgramOp> tessera::chip::buildProgram(OpBuilder &b, Location loc,
     op.setDataAttr(DenseResourceElementsAttr::get(type, resourceName(t.name),
                                                   std::move(blob)));
   }
-  // Every instruction's token, and each exported one's kernel result.
-  std::vector<Value> token(n);
-  size_t i = 0, buf = 0;
-  SmallVector<Value, 8> deps;
-  for (uint32_t layer = 0; layer < prog.layers.size(); ++layer) {
-    auto kernel = pb.create<KernelOp>(loc, prog.layers[layer], exports[layer]);
-    OpBuilder kb = OpBuilder::atBlockEnd(&kernel.getBody().front());
-    for (;
-         buf < prog.sramBuffers.size() && prog.sramBuffers[buf].layer == layer;
-         ++buf)
-      kb.create<BufferOp>(loc, prog.sramBuffers[buf].addr,
-                          prog.sramBuffers[buf].bytes);
-    SmallVector<Value> yielded(exports[layer]);
-    size_t first = i;
-    for (; i < n && prog.instrs[i].layer == layer; ++i) {
-      const arch::Instr &in = prog.instrs[i];
-      deps.clear();
-      for (uint32_t d : in.deps)
-        deps.push_back(token[d]);
-      Operation *op = buildInstr(kb, loc, in, deps);
-      std::string field;
-      if (!sameInstr(instrOf(op), in, field)) {
-        error = "instruction " + std::to_string(i) + " (" +
-                arch::opcodeName(in.op) + "): its " + field +
-                " cannot be expressed by chip." +
-                op->getName().stripDialect().str();
-        program.erase();
-        return failure();
-      }
-      token[i] = op->getResult(0);
-      if (exported[i] >= 0)
-        yielded[exported[i]] = token[i];
-    }
-    kb.create<YieldOp>(loc, yielded);
-    // Later kernels see this kernel's tokens through its results.
-    for (size_t j = first; j < i; ++j)
-      if (exported[j] >= 0)
-        token[j] = kernel.getResult(exported[j]);
-  }
-  if (buf != prog.sramBuffers.size()) {
-    error = "the buffer table is not ordered by layer";
-    program.erase();
+  program.setChip(prog.chipName);
+  program.setNpus(prog.npus);
+  program.setSramBytesUsed(prog.sramBytesUsed);
+  program.setDramBytes(prog.dramBytes);
+  return program;
+}
+
+FailureOr<ProgramOp> tessera::chip::buildProgram(OpBuilder &b, Location loc,
+                                                 arch::Program &&prog,
+                                                 StringRef name,
+                                                 std::string &error) {
+  if (!prog.hasSramBuffers) {
+    error = "the program has no buffer table";
     return failure();
   }
-  return program;
+  const size_t n = prog.instrs.size();
+  for (size_t i = 0; i < n; ++i)
+    if (prog.instrs[i].layer >= prog.layers.size() ||
+        (i && prog.instrs[i].layer < prog.instrs[i - 1].layer)) {
+      error = "instruction " + std::to_string(i) + " of layer " +
+              std::to_string(prog.instrs[i].layer) +
+              " is not in layer order (or past the " +
+              std::to_string(prog.layers.size()) + " layers)";
+      return failure();
+    }
+  ProgramBuilder pb(b, loc, name);
+  try {
+    size_t i = 0, buf = 0;
+    for (uint32_t layer = 0; layer < prog.layers.size(); ++layer) {
+      pb.layer(layer, prog.layers[layer]);
+      for (; buf < prog.sramBuffers.size() &&
+             prog.sramBuffers[buf].layer == layer;
+           ++buf)
+        pb.buffer(prog.sramBuffers[buf].addr, prog.sramBuffers[buf].bytes);
+      for (; i < n && prog.instrs[i].layer == layer; ++i)
+        pb.instr(prog.instrs[i], uint32_t(i));
+    }
+    if (buf != prog.sramBuffers.size())
+      throw codegen::CodegenError("the buffer table is not ordered by layer");
+  } catch (const codegen::CodegenError &e) {
+    error = e.what();
+    pb.program.erase();
+    return failure();
+  }
+  return pb.finish(std::move(prog));
 }

@@ -5,15 +5,15 @@
 //
 /// Algorithm: expand the remaining tsr.attention ops (tsr-expand-attention,
 /// as code generation always did), extract the graph (one node per op or
-/// fused group, carrying the group's recorded tiling and SRAM plan), run the
-/// code generator on it, then build the chip.program from its output
-/// (chip::buildProgram: each weight's bytes move into a resource blob, each
-/// layer becomes a kernel holding its buffers and one op per instruction,
-/// each dependency an SSA token) and replace the module's contents with it.
-/// The code generator's emitter still revises an instruction after emitting
-/// it (the gather's dependency on its index load, an alias renaming its
-/// tensor), so the program is built from its finished output; every field is
-/// checked to survive the op it becomes.
+/// fused group, carrying the group's recorded tiling and SRAM plan), and run
+/// the code generator on it with a chip::ProgramBuilder as its sink: each
+/// layer it begins becomes a chip.kernel, each buffer it allocates a
+/// chip.buffer, each instruction (with its final dependencies) one op whose
+/// operands are the tokens of the instructions it waits for; every field is
+/// checked to survive the op it becomes. Then the builder adds the tensor
+/// table (each weight's FP16 bytes moved into a resource blob) and makes
+/// each kernel pass on the tokens later kernels wait for. The chip.program
+/// replaces the module's contents.
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,20 +64,18 @@ struct LowerToChipPass
       module.emitError(llvm::toString(graph.takeError()));
       return signalPassFailure();
     }
-    arch::Program prog;
-    try {
-      prog = codegen::generateProgram(*graph, *chip, plans);
-    } catch (const codegen::CodegenError &e) {
-      module.emitError(e.what());
-      return signalPassFailure();
-    }
-    // The chip.program replaces the tsr IR it was generated from.
+    // The code generator emits straight into chip ops (its ProgramSink);
+    // the chip.program replaces the tsr IR it is generated from.
     module.getBody()->clear();
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    std::string error;
-    if (failed(chip::buildProgram(b, module.getLoc(), std::move(prog),
-                                  graph->name, error))) {
-      module.emitError("internal error: ") << error;
+    chip::ProgramBuilder builder(b, module.getLoc(), graph->name);
+    try {
+      arch::Program prog =
+          codegen::generateProgram(*graph, *chip, plans, builder);
+      builder.finish(std::move(prog));
+    } catch (const codegen::CodegenError &e) {
+      builder.program.erase();
+      module.emitError(e.what());
       return signalPassFailure();
     }
     if (graphOut)

@@ -28,11 +28,17 @@
 #define GET_OP_CLASSES
 #include "tessera/Dialect/Chip/ChipOps.h.inc"
 
+#include "tessera/Compiler/Codegen.h"
 #include "tessera/arch/Program.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace tessera::chip {
 
@@ -50,6 +56,39 @@ arch::Instr instrOf(mlir::Operation *op);
 /// program must have verified. Without `weightData` the weights' bytes are
 /// not copied (`weightDataElided`).
 arch::Program emitProgram(ProgramOp program, bool weightData = true);
+
+/// Builds a chip.program op by op as the code generator emits it
+/// (codegen::generateProgram's sink): a kernel per layer, its buffers first,
+/// one op per instruction, each dependency the producer's token. finish()
+/// adds the tensor table and the header, and makes each kernel pass the
+/// tokens later kernels wait for out as its results. An instruction a
+/// chip op cannot carry field for field throws codegen::CodegenError (an
+/// internal error naming the instruction and the field).
+class ProgramBuilder final : public codegen::ProgramSink {
+public:
+  ProgramBuilder(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name);
+  void layer(uint32_t index, const std::string &name) override;
+  void buffer(uint64_t addr, uint64_t bytes) override;
+  void instr(const arch::Instr &in, uint32_t index) override;
+  /// Completes the program with `prog`'s header and tensors (the weights'
+  /// bytes move into resource blobs, not copied).
+  ProgramOp finish(arch::Program &&prog);
+
+  ProgramOp program;
+
+private:
+  [[noreturn]] static void fail(const std::string &why);
+  mlir::Location loc;
+  std::vector<KernelOp> kernels;
+  mlir::Operation *lastBuffer = nullptr;
+  std::vector<mlir::Value> tokens; ///< Per instruction.
+  std::vector<uint32_t> layerOf;   ///< Per instruction.
+  /// Per layer: the instructions later layers wait for, in order of first
+  /// use; exportIndex: their result number.
+  std::vector<std::vector<uint32_t>> exported;
+  llvm::DenseMap<uint32_t, uint32_t> exportIndex;
+  llvm::SmallVector<mlir::Value, 8> deps;
+};
 
 /// Builds `prog` as a chip.program named `name` at the builder's insertion
 /// point: each weight's bytes move into a resource blob (not copied), each
