@@ -160,6 +160,12 @@ struct KeepKvPass : tessera::tsr::impl::TsrKeepKvBase<KeepKvPass> {
     };
     if (g.getHeadsOnChip() && *g.getHeadsOnChip())
       return; // Decided already.
+    if (chip->npus >= 2)
+      return notApplicable(
+          "the chip has " + std::to_string(chip->npus) +
+          " NPUs: the projection's row tiles may be divided among them "
+          "(docs/lowering.md, \"Two NPUs\") and a resident region is one "
+          "NPU's SRAM (a region per NPU is not built)");
     if (g.getInputs().size() != 1)
       return notApplicable("q, k and v are not columns of one packed "
                            "projection");
