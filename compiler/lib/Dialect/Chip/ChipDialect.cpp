@@ -25,6 +25,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 using namespace mlir;
@@ -103,6 +104,44 @@ static void printVecQueue(OpAsmPrinter &p, Operation *, StringAttr kind) {
 
 #define GET_OP_CLASSES
 #include "tessera/Dialect/Chip/ChipOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Result names: %ld, %st, %gt, %mm, %v for tokens, the kernel's name for its
+//===----------------------------------------------------------------------===//
+
+void KernelOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  if (getNumResults() == 0)
+    return;
+  // An identifier from the layer name ("/attn/MatMul" -> "attn_MatMul").
+  std::string name;
+  for (char c : getName()) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (ok)
+      name += c;
+    else if (!name.empty() && name.back() != '_')
+      name += '_';
+  }
+  while (!name.empty() && name.back() == '_')
+    name.pop_back();
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    name = "k" + name;
+  setName(getResult(0), name);
+}
+void DmaLoadOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getToken(), "ld");
+}
+void DmaStoreOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getToken(), "st");
+}
+void DmaGatherOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getToken(), "gt");
+}
+void MatMulOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getToken(), "mm");
+}
+void VecOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getToken(), "v");
+}
 
 //===----------------------------------------------------------------------===//
 // Builders and simple verifiers

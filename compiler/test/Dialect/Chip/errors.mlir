@@ -229,3 +229,26 @@ chip.program @main chip "reference" npus 1 sram 64 dram 64 {
     chip.yield %0 : !chip.token
   } -> !chip.token, !chip.token
 }
+
+// -----
+
+// A weight's resource that the file does not provide.
+chip.program @main chip "reference" npus 1 sram 0 dram 64 {
+  // expected-error @+1 {{'chip.tensor' op weight 'w': resource 'nowhere' has no data}}
+  chip.tensor "w" weight f16 [4, 8] at 0 bytes 64 data dense_resource<nowhere> : tensor<4x8xf16>
+}
+
+// -----
+
+// A weight's resource of the wrong size.
+chip.program @main chip "reference" npus 1 sram 0 dram 64 {
+  // expected-error @+1 {{'chip.tensor' op weight 'w': resource holds 2 bytes, expected 64}}
+  chip.tensor "w" weight f16 [4, 8] at 0 bytes 64 data dense_resource<small> : tensor<4x8xf16>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      small: "0x020000000038"
+    }
+  }
+#-}

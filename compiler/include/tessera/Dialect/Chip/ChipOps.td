@@ -19,6 +19,7 @@ include "mlir/IR/EnumAttr.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
 
 def Chip_Dialect : Dialect {
   let name = "chip";
@@ -131,7 +132,8 @@ def Chip_TensorOp : Chip_Op<"tensor", [HasParent<"ProgramOp">]> {
 }
 
 def Chip_KernelOp : Chip_Op<"kernel", [HasParent<"ProgramOp">,
-    SingleBlockImplicitTerminator<"YieldOp">]> {
+    SingleBlockImplicitTerminator<"YieldOp">,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
   let summary = "one program layer: its SRAM buffers and its instructions";
   let description = [{
     ```mlir
@@ -187,7 +189,8 @@ def Chip_BufferOp : Chip_Op<"buffer", [HasParent<"KernelOp">]> {
 //===----------------------------------------------------------------------===//
 
 class Chip_InstrOp<string mnemonic, list<Trait> traits = []>
-    : Chip_Op<mnemonic, !listconcat(traits, [HasParent<"KernelOp">])> {
+    : Chip_Op<mnemonic, !listconcat(traits, [HasParent<"KernelOp">,
+        DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>])> {
   let results = (outs Chip_TokenType:$token);
 }
 
