@@ -195,6 +195,30 @@ TEST(Program, VerifierNamesTheInstruction) {
   EXPECT_THROW(p.verify(), ContractError);
 }
 
+TEST(Program, ExpRoundTripsAndTheNextOpcodeIsRejected) {
+  // vec.exp (opcode 31, the last) is read back; 32 is an unknown opcode.
+  Program p = sample();
+  p.instrs[3].op = Opcode::VecExp;
+  p.instrs[3].dtype = DType::F32;
+  p.instrs[3].imm = 0;
+  p.verify();
+  std::vector<uint8_t> bytes = p.serialize();
+  Program q = Program::deserialize(bytes.data(), bytes.size(), "mem");
+  EXPECT_EQ(q.instrs[3].op, Opcode::VecExp);
+  EXPECT_EQ(q.instrs[3].toString(),
+            "vec.exp.f32 rows=4 cols=8 a=0x200/8 out=0x800/8:f16 deps=2");
+  EXPECT_EQ(unsigned(Opcode::VecExp), 31u);
+  EXPECT_EQ(kNumOpcodes, 32u);
+  // The last instruction (the store, no buffer table) is 68 + 4 bytes;
+  // the one before it, vec.exp, 68 + 4 more: its opcode byte.
+  size_t at = bytes.size() - 2 * (68 + 4);
+  ASSERT_EQ(bytes[at], 31);
+  bytes[at] = 32;
+  EXPECT_NE(errorOf(bytes).find("instruction 3: unknown opcode 32"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
 TEST(Program, MissingFileIsAClearError) {
   EXPECT_THROW(Program::load("/nonexistent.tsrp"), ContractError);
 }
