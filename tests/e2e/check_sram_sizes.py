@@ -56,7 +56,10 @@ def main():
         p = run([tessera, "compile", model, "-o",
                  os.path.join(work, "fused_%d.tsrp" % size), "--config", cfg,
                  "--pipeline", "fused", "--print-ir-after-all"])
-        last = p.stderr.rsplit("IR Dump After", 1)[-1]
+        # The tsr module as the pass pipeline left it (the dumps after it
+        # are the lowering to the chip dialect).
+        last = p.stderr.split("IR Dump After TsrVerifySram", 1)[-1]
+        last = last.split("IR Dump After", 1)[0]
         heads = sum(int(h) for h in re.findall(r"heads_on_chip = (\d+)", last))
         # Every fused group carries its SRAM plan (tsr-allocate-sram), inside
         # this SRAM (docs/lowering.md, "SRAM allocation").

@@ -188,8 +188,8 @@ struct GemmPlan {
 class Emitter {
 public:
   Emitter(const Graph &g, const arch::ChipConfig &chip,
-          std::vector<cost::Kernel> *plans)
-      : g(g), chip(chip), plans(plans) {}
+          std::vector<cost::Kernel> *plans, ProgramSink *sink = nullptr)
+      : g(g), chip(chip), plans(plans), sink(sink) {}
 
   arch::Program run();
 
@@ -197,7 +197,19 @@ private:
   const Graph &g;
   const arch::ChipConfig &chip;
   std::vector<cost::Kernel> *plans; ///< Per layer, for the cost model.
+  /// When set, receives layers, buffers and instructions instead of `prog`.
+  ProgramSink *sink;
   arch::Program prog;
+  uint32_t instrCount = 0; ///< Instructions emitted.
+  /// An instruction of the next emit()'s own queue it must wait for (the
+  /// gather's index load), -1 none.
+  int64_t extraDep = -1;
+  void addBuffer(uint64_t addr, uint64_t bytes) {
+    if (sink)
+      sink->buffer(addr, bytes);
+    else
+      prog.sramBuffers.push_back({layer, addr, bytes});
+  }
   HazardTracker hazards;
   std::vector<int> tensorOf; ///< Graph value -> program tensor (-1: none).
   uint64_t dramTop = 0;
@@ -232,7 +244,7 @@ private:
     sramTop = addr + bytes;
     prog.sramBytesUsed = std::max(prog.sramBytesUsed, sramTop);
     if (bytes) // The buffer table the simulator checks accesses against.
-      prog.sramBuffers.push_back({layer, addr, bytes});
+      addBuffer(addr, bytes);
     return addr;
   }
   /// Registers a buffer at `addr` that a pass placed (a fused group's
@@ -245,7 +257,7 @@ private:
                          std::to_string(chip.sram_bytes));
     prog.sramBytesUsed = std::max(prog.sramBytesUsed, addr + bytes);
     if (bytes)
-      prog.sramBuffers.push_back({layer, addr, bytes});
+      addBuffer(addr, bytes);
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
@@ -277,9 +289,11 @@ private:
       layerNames[unique] = 1;
     prog.layers.push_back(unique);
     layer = uint32_t(prog.layers.size() - 1);
+    if (sink)
+      sink->layer(layer, unique);
   }
   void emit(Instr in) {
-    if (prog.instrs.size() >= arch::Program::kMaxInstructions)
+    if (instrCount >= arch::Program::kMaxInstructions)
       throw CodegenError(where + ": the program would have more than " +
                          std::to_string(arch::Program::kMaxInstructions) +
                          " instructions, the limit of a program "
@@ -287,9 +301,18 @@ private:
     in.layer = layer;
     in.npu = npu;
     prog.npus = std::max<uint32_t>(prog.npus, npu + 1u);
-    uint32_t index = uint32_t(prog.instrs.size());
+    uint32_t index = instrCount++;
     in.deps = hazards.add(in, index);
-    prog.instrs.push_back(std::move(in));
+    if (extraDep >= 0 &&
+        std::find(in.deps.begin(), in.deps.end(), extraDep) == in.deps.end()) {
+      in.deps.push_back(uint32_t(extraDep));
+      std::sort(in.deps.begin(), in.deps.end());
+    }
+    extraDep = -1;
+    if (sink)
+      sink->instr(in, index);
+    else
+      prog.instrs.push_back(std::move(in));
   }
   /// DmaLoad / DmaStore of `rows` rows of `bytes` bytes.
   void dma(Opcode op, uint64_t dramAddr, uint64_t dramStride, uint64_t sramAddr,
@@ -676,6 +699,8 @@ arch::Program Emitter::run() {
     if (g.values[i].role == ValueRole::Output && tensorOf[i] < 0)
       throw CodegenError("output '" + g.values[i].name + "' was not placed");
   prog.dramBytes = alignUp(dramTop, chip.dram_burst_bytes);
+  if (sink)
+    return std::move(prog); // The sink's consumer verifies what it built.
   try {
     prog.verify("<generated program>");
   } catch (const arch::ContractError &e) {
@@ -2460,7 +2485,7 @@ void Emitter::embeddingKernel(const GraphNode &n) {
   for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
     int64_t nt = std::min(tn, count - r);
     load(idsAddr + r * 4, nt * 4, idBuf[i % 2], nt * 4, 1, nt * 4);
-    uint32_t idsLoad = uint32_t(prog.instrs.size() - 1);
+    uint32_t idsLoad = instrCount - 1;
     Instr gt;
     gt.op = Opcode::DmaGather;
     gt.addr[0] = tableAddr;
@@ -2470,15 +2495,11 @@ void Emitter::embeddingKernel(const GraphNode &n) {
     gt.dims[1] = uint32_t(rowBytes);
     gt.dims[2] = uint32_t(tableRows);
     gt.strides[0] = gt.strides[1] = uint32_t(rowBytes);
-    emit(gt);
     // The gather reads SRAM that a load of its own queue writes: the queue
     // keeps several descriptors in flight, so the order of issue does not
     // order the two (the hazard rule leaves same-queue pairs out).
-    std::vector<uint32_t> &deps = prog.instrs.back().deps;
-    if (std::find(deps.begin(), deps.end(), idsLoad) == deps.end()) {
-      deps.push_back(idsLoad);
-      std::sort(deps.begin(), deps.end());
-    }
+    extraDep = idsLoad;
+    emit(gt);
     store(out + r * rowBytes, rowBytes, rowBuf[i % 2], rowBytes, nt, rowBytes);
   }
 }
@@ -2673,6 +2694,18 @@ tessera::codegen::generateProgram(const Graph &graph,
     plans->clear();
   Graph normalized = normalizeForChip(normalizeMaskOps(graph));
   arch::Program prog = Emitter(normalized, chip, plans).run();
+  if (plans)
+    plans->resize(prog.layers.size());
+  return prog;
+}
+
+arch::Program tessera::codegen::generateProgram(
+    const Graph &graph, const arch::ChipConfig &chip,
+    std::vector<cost::Kernel> *plans, ProgramSink &sink) {
+  if (plans)
+    plans->clear();
+  Graph normalized = normalizeForChip(normalizeMaskOps(graph));
+  arch::Program prog = Emitter(normalized, chip, plans, &sink).run();
   if (plans)
     plans->resize(prog.layers.size());
   return prog;

@@ -7,6 +7,8 @@
 #include "tessera/Compiler/Compile.h"
 
 #include "tessera/Compiler/Codegen.h"
+#include "tessera/Dialect/Chip/Chip.h"
+#include "tessera/Dialect/Chip/Passes.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/Transforms/Fusion.h"
@@ -551,23 +553,36 @@ llvm::Error tessera::compiler::expandForChip(ModuleOp module) {
   return llvm::Error::success();
 }
 
-llvm::Expected<arch::Program>
-tessera::compiler::generate(ModuleOp module, const arch::ChipConfig &chip,
-                            const std::string &source, Graph *graphOut,
-                            std::vector<cost::Kernel> *plans) {
-  if (llvm::Error e = expandForChip(module))
-    return error(source + ": " + llvm::toString(std::move(e)));
-  llvm::Expected<Graph> graph = extractGraph(module);
-  if (!graph)
-    return error(source + ": " + llvm::toString(graph.takeError()));
-  try {
-    arch::Program prog = generateProgram(*graph, chip, plans);
-    if (graphOut)
-      *graphOut = std::move(*graph);
-    return prog;
-  } catch (const CodegenError &e) {
-    return error(source + ": " + e.what());
+llvm::Expected<arch::Program> tessera::compiler::generate(
+    ModuleOp module, const arch::ChipConfig &chip, const std::string &source,
+    Graph *graphOut, std::vector<cost::Kernel> *plans, bool printIrAfterAll) {
+  // The last rung of the ladder (docs/lowering.md): tsr -> chip.program by
+  // tsr-lower-to-chip, then the program file by a translation of it.
+  MLIRContext *ctx = module.getContext();
+  std::string diag;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (diag.empty())
+      diag = d.str();
+    return success();
+  });
+  PassManager pm(ctx);
+  pm.addPass(chip::createLowerToChipPass(chip, graphOut, plans));
+  if (printIrAfterAll) {
+    ctx->disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+        /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+        OpPrintingFlags().elideLargeElementsAttrs(8).elideLargeResourceString(
+            64));
   }
+  if (failed(pm.run(module)))
+    return error(source + ": " + diag);
+  auto programs = module.getOps<chip::ProgramOp>();
+  if (programs.empty())
+    return error(source + ": tsr-lower-to-chip produced no chip.program");
+  return chip::emitProgram(*programs.begin());
 }
 
 namespace {
@@ -584,7 +599,7 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     const std::string &path, const arch::ChipConfig &chip,
     const CompileOptions &opts, Graph *graph, OpCounts *opCounts) {
   MLIRContext ctx;
-  ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
+  ctx.loadDialect<tsr::TsrDialect, chip::ChipDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);
   if (!module)
     return module.takeError();
@@ -594,13 +609,14 @@ llvm::Expected<arch::Program> tessera::compiler::compileOnnxFile(
     return error(path + ": " + llvm::toString(std::move(e)));
   if (opCounts)
     countOps(**module, *opCounts);
-  return generate(**module, chip, path, graph, opts.plans);
+  return generate(**module, chip, path, graph, opts.plans,
+                  opts.printIrAfterAll);
 }
 
 llvm::Expected<Graph> tessera::compiler::importOnnxGraph(
     const std::string &path, const CompileOptions &opts, OpCounts *opCounts) {
   MLIRContext ctx;
-  ctx.loadDialect<tsr::TsrDialect, func::FuncDialect>();
+  ctx.loadDialect<tsr::TsrDialect, chip::ChipDialect, func::FuncDialect>();
   auto module = importer::importOnnxFile(ctx, path);
   if (!module)
     return module.takeError();

@@ -7,6 +7,7 @@
 // RUN: not tessera-opt %s --tsr-verify-tiling=chip-config=%t.missing.cfg 2>&1 | FileCheck %s
 // RUN: not tessera-opt %s --tsr-allocate-sram=chip-config=%t.missing.cfg 2>&1 | FileCheck %s
 // RUN: not tessera-opt %s --tsr-verify-sram=chip-config=%t.missing.cfg 2>&1 | FileCheck %s
+// RUN: not tessera-opt %s --tsr-lower-to-chip=chip-config=%t.missing.cfg 2>&1 | FileCheck %s
 
 // CHECK: error: {{.*}}.missing.cfg: cannot open chip config: No such file or directory
 func.func @f(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {

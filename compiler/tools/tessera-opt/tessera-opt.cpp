@@ -1,8 +1,8 @@
 //===- tessera-opt.cpp - mlir-opt with Tessera's dialects and passes ------===//
 //
-// Part of Tessera. Parses tsr (and func) IR, runs passes given on the command
-// line (e.g. --tsr-raise-gelu, --canonicalize) and prints the result, like
-// mlir-opt. The lit tests of the passes drive it.
+// Part of Tessera. Parses tsr, chip (and func) IR, runs passes given on the
+// command line (e.g. --tsr-raise-gelu, --canonicalize) and prints the result,
+// like mlir-opt. The lit tests of the passes drive it.
 //
 // Unlike plain mlir-opt, the input is read with a size bound, its bracket
 // nesting is checked before parsing, everything runs on a thread with a large
@@ -11,10 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tessera/Compiler/ToolInput.h"
+#include "tessera/Dialect/Chip/Chip.h"
+#include "tessera/Dialect/Chip/Passes.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/Transforms/Tiling.h"
 #include "tessera/arch/Error.h"
 #include "tessera/arch/FileIo.h"
-#include "tessera/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -27,11 +29,13 @@ using namespace tessera;
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<tessera::tsr::TsrDialect, mlir::func::FuncDialect>();
+  registry.insert<tessera::tsr::TsrDialect, tessera::chip::ChipDialect,
+                  mlir::func::FuncDialect>();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   tessera::tsr::registerPasses();
   tessera::tsr::registerTilingPasses();
+  tessera::chip::registerPasses();
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "Tessera optimizer driver (tsr dialect)\n", registry);
 

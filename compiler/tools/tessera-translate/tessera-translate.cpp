@@ -4,8 +4,12 @@
 //   --import-onnx      ONNX model file -> tsr module
 //   --tsr-to-listing   tsr module -> the chip program's readable listing
 //   --tsr-to-program   tsr module -> the binary program file
-// The last two run code generation only (no passes; run tessera-opt first),
-// for the chip given by --chip-config (the reference chip by default).
+//   --chip-to-listing  chip.program -> the program's listing
+//   --chip-to-program  chip.program -> the binary program file
+// The tsr translations run code generation only (no passes; run tessera-opt
+// first), for the chip given by --chip-config (the reference chip by
+// default); the chip translations emit the program the IR declares
+// (chip::emitProgram), one instruction per op.
 //
 // The driver is mlirTranslateMain's, reduced to what Tessera uses (input,
 // -o, --split-input-file, one translation) so that the input is read with a
@@ -16,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 #include "tessera/Compiler/Compile.h"
 #include "tessera/Compiler/ToolInput.h"
+#include "tessera/Dialect/Chip/Chip.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/arch/Error.h"
@@ -46,7 +51,24 @@ constexpr const char *kImportOnnxDescription =
     "import an ONNX model into the tsr dialect";
 
 void registerDialects(DialectRegistry &registry) {
-  registry.insert<tessera::tsr::TsrDialect, func::FuncDialect>();
+  registry.insert<tessera::tsr::TsrDialect, tessera::chip::ChipDialect,
+                  func::FuncDialect>();
+}
+
+/// The program the module's one chip.program declares, or an error.
+FailureOr<tessera::arch::Program> emitChip(Operation *op) {
+  auto fail = [](const char *msg) {
+    llvm::errs() << "tessera-translate: error: " << msg << "\n";
+    return failure();
+  };
+  auto module = dyn_cast<ModuleOp>(op);
+  if (!module)
+    return fail("expected a module");
+  auto programs = module.getOps<tessera::chip::ProgramOp>();
+  if (std::distance(programs.begin(), programs.end()) != 1)
+    return fail("expected exactly one chip.program (run tessera-opt "
+                "--tsr-lower-to-chip on a tsr module)");
+  return tessera::chip::emitProgram(*programs.begin());
 }
 
 /// Code generation for the module `op`, or an error on stderr.
@@ -108,6 +130,29 @@ int main(int argc, char **argv) {
       "tsr-to-program", "generate the chip program file (binary)",
       [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
         auto prog = generate(op);
+        if (failed(prog))
+          return failure();
+        std::vector<uint8_t> bytes = prog->serialize();
+        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+        return success();
+      },
+      registerDialects);
+
+  TranslateFromMLIRRegistration chipToListing(
+      "chip-to-listing", "emit the chip.program's listing",
+      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
+        auto prog = emitChip(op);
+        if (failed(prog))
+          return failure();
+        os << prog->listing();
+        return success();
+      },
+      registerDialects);
+
+  TranslateFromMLIRRegistration chipToProgram(
+      "chip-to-program", "emit the chip.program's program file (binary)",
+      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
+        auto prog = emitChip(op);
         if (failed(prog))
           return failure();
         std::vector<uint8_t> bytes = prog->serialize();

@@ -28,6 +28,30 @@ namespace tessera::codegen {
 arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip,
                               std::vector<cost::Kernel> *plans = nullptr);
 
+/// Receives the program's layers, SRAM buffers and instructions as the
+/// emitter produces them, in program order (tsr-lower-to-chip builds the
+/// chip dialect's ops from them, docs/lowering.md "The ladder").
+class ProgramSink {
+public:
+  virtual ~ProgramSink() = default;
+  /// Layer `index` named `name` begins: the buffers and instructions until
+  /// the next call are its.
+  virtual void layer(uint32_t index, const std::string &name) = 0;
+  /// A buffer of the current layer (its buffer table entry).
+  virtual void buffer(uint64_t addr, uint64_t bytes) = 0;
+  /// Instruction `index` of the current layer, with its final `deps`.
+  virtual void instr(const arch::Instr &in, uint32_t index) = 0;
+};
+
+/// generateProgram, sending the layers, buffers and instructions to `sink`
+/// instead of the program: the result holds the header, the layer names
+/// and the tensors (final names, weights' bytes) only, and is not verified
+/// (the sink's consumer verifies what it built). Throws CodegenError, and
+/// whatever the sink throws.
+arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip,
+                              std::vector<cost::Kernel> *plans,
+                              ProgramSink &sink);
+
 /// The kernels the code generator emits for the unfused ops a fused matmul
 /// group (cost::MatMulGroupOp) stands for, with the emitter's own tile
 /// choices under `sramBudget` bytes, in program order: the layernorm (with

@@ -1,8 +1,9 @@
 //===- Compile.h - the compiler driver ---------------------------*- C++
 //-*-===//
 //
-// Part of Tessera. ONNX file -> tsr module (importer) -> tsr passes -> flat
-// graph -> chip program (code generator). docs/compiler.md walks through it.
+// Part of Tessera. ONNX file -> tsr module (importer) -> tsr passes ->
+// chip.program (tsr-lower-to-chip: flat graph, code generator) -> program
+// file (chip::emitProgram). docs/compiler.md walks through it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TESSERA_COMPILER_COMPILE_H
@@ -94,12 +95,16 @@ llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts);
 /// node named by its location.
 llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
 
-/// Code generation for an already imported (and optimized) module; `plans`
-/// as CompileOptions::plans.
+/// Code generation for an already imported (and optimized) module: the
+/// module is lowered in place to one chip.program (tsr-lower-to-chip) and
+/// the program is emitted from it (chip::emitProgram); `plans` as
+/// CompileOptions::plans. With `printIrAfterAll` the chip IR is printed to
+/// stderr after the lowering (weights elided).
 llvm::Expected<arch::Program>
 generate(mlir::ModuleOp module, const arch::ChipConfig &chip,
          const std::string &source, codegen::Graph *graph = nullptr,
-         std::vector<cost::Kernel> *plans = nullptr);
+         std::vector<cost::Kernel> *plans = nullptr,
+         bool printIrAfterAll = false);
 
 } // namespace tessera::compiler
 
