@@ -6,18 +6,20 @@
 The reference perception network at depth 1 (768 tokens, width 448, 7
 heads; generated here) compiled with `--pipeline fused` for the reference
 chip with 32 MiB, 8 MiB, 2 MiB and 128 KiB of SRAM (every other field the
-reference chip's). For each size the test reads the number of attention
-heads the fusion passes put on chip (`heads_on_chip` of the `tsr.group`s in
-the IR after the pipeline, `--print-ir-after-all`) and the frame latency of
-the fused and unfused pipelines (`tessera compare --json`). It checks the
-expected direction as SRAM shrinks: the fused heads never increase (all 7
-at 32 MiB; none at 128 KiB, where K and V of one head and 8 query rows of
-scores do not fit), the fused frame never
-gets faster, at 32 MiB the fused frame beats the unfused one, and at every
-size the fused frame is not slower than the unfused one (the matmul fusions
-are cost-gated). Every fused group carries its SRAM plan (`tsr.sram`,
-tsr-allocate-sram) and every plan's total fits the SRAM. Prints the table (exact simulated cycles); exits 1 on a
-failure.
+reference chip's). For each size the test reads, from the IR after the
+pipeline (`--print-ir-after-all`), whether the attention is fused (a
+`tsr.group` of kind "attention") and how many of its heads keep K and V in
+SRAM from the QKV projection (`heads_on_chip`, tsr-keep-kv's k), and the
+frame latency of the fused and unfused pipelines (`tessera compare
+--json`). It checks the expected direction as SRAM shrinks: k never
+increases and the fused frame never gets faster; at some size the split is
+partial (0 < k < 7); at 128 KiB the attention is not fused (K and V of one
+head and 8 query rows of scores do not fit) and k = 0; at 32 MiB the fused
+frame beats the unfused one, and at every size the fused frame is not
+slower than the unfused one (every fusion is cost-gated). Every fused group
+carries its SRAM plan (`tsr.sram`, tsr-allocate-sram) and every plan's
+total fits the SRAM. Prints the table (exact simulated cycles); exits 1 on
+a failure.
 """
 import json
 import os
@@ -61,6 +63,7 @@ def main():
         last = p.stderr.split("IR Dump After TsrVerifySram", 1)[-1]
         last = last.split("IR Dump After", 1)[0]
         heads = sum(int(h) for h in re.findall(r"heads_on_chip = (\d+)", last))
+        attentions = len(re.findall(r'kind = "attention"', last))
         # Every fused group carries its SRAM plan (tsr-allocate-sram), inside
         # this SRAM (docs/lowering.md, "SRAM allocation").
         groups = len(re.findall(r"tsr\.group\(", last))
@@ -76,15 +79,21 @@ def main():
                                "--json"]).stdout)
         by = {r["pipeline"]: r for r in cmp_["pipelines"]}
         rows.append((label, heads, by["unfused"]["cycles"],
-                     by["fused"]["cycles"]))
-    print("%-8s %12s %16s %16s" % ("SRAM", "fused heads", "unfused cycles",
-                                   "fused cycles"))
-    for label, heads, unfused, fused in rows:
-        print("%-8s %12d %16d %16d" % (label, heads, unfused, fused))
-    check(rows[0][1] == 7, "32 MiB: all 7 heads fused")
-    check(rows[-1][1] == 0, "128 KiB: no head fused")
+                     by["fused"]["cycles"], attentions))
+    print("%-8s %10s %14s %16s %16s" % ("SRAM", "attention", "heads K/V kept",
+                                        "unfused cycles", "fused cycles"))
+    for label, heads, unfused, fused, attentions in rows:
+        print("%-8s %10s %14s %16d %16d" % (
+            label, "fused" if attentions else "unfused", "%d/7" % heads,
+            unfused, fused))
+    check(rows[0][4] == 1, "32 MiB: the attention is fused")
+    check(rows[-1][4] == 0 and rows[-1][1] == 0,
+          "128 KiB: the attention is not fused, no head kept")
+    check(any(0 < r[1] < 7 for r in rows),
+          "some size keeps K and V of some but not all heads (%s)"
+          % ", ".join("%s: %d" % (r[0], r[1]) for r in rows))
     for a, b in zip(rows, rows[1:]):
-        check(b[1] <= a[1], "%s -> %s: fused heads do not increase (%d -> %d)"
+        check(b[1] <= a[1], "%s -> %s: heads kept do not increase (%d -> %d)"
               % (a[0], b[0], a[1], b[1]))
         check(b[3] >= a[3], "%s -> %s: the fused frame is not faster "
               "(%d -> %d cycles)" % (a[0], b[0], a[3], b[3]))
@@ -94,7 +103,7 @@ def main():
     # The matmul fusion passes fuse only when the cost model prices the
     # fused kernel at or below the unfused kernels it replaces, so the
     # fused frame is never slower than the unfused one at any size.
-    for label, heads, unfused, fused in rows:
+    for label, heads, unfused, fused, _ in rows:
         check(fused <= unfused, "%s: fused is not slower than unfused "
               "(%d vs %d cycles, %.3fx)" % (label, fused, unfused,
                                             fused / unfused))

@@ -84,14 +84,19 @@ cost::AttentionOp tessera::codegen::attentionOpOf(const Graph &g,
   op.k = name(n.inputs[1]);
   op.v = name(n.inputs[2]);
   op.out = name(n.output);
+  op.kv = n.kv;
   return op;
 }
 
 void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
   const arch::ChipConfig &chip = sink.chip();
   cost::AttentionOp op = attentionOpOf(sink.graph(), n, &sink);
-  cost::Constraints c;
-  c.sramBytes = sink.sramBudget();
+  cost::Constraints full, c;
+  full.sramBytes = c.sramBytes = sink.sramBudget();
+  // With K and V of the first heads resident (tsr-keep-kv), the kernel's
+  // own buffers go below the region.
+  if (op.kv.heads)
+    c.sramBytes = op.kv.offset;
   // The tile recorded in the IR (tsr-fuse-attention) when it fits this
   // chip, else the cost model's choice.
   cost::AttentionTiling t{uint64_t(n.tileRows)};
@@ -114,10 +119,13 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
   sink.plan(cost::attentionKernel(op, t, c));
 
   // Every buffer where the SRAM plan puts it (tsr-allocate-sram).
-  cost::SramPlan plan =
-      placeBuffers(sink, n, cost::attentionSramPlan(op, t, c), recorded);
+  cost::SramPlan plan = placeBuffers(
+      sink, n,
+      cost::withResidentKv(cost::attentionSramPlan(op, t, c), op.kv, full),
+      recorded);
   auto at = [&](const char *name, unsigned slot = 0) {
-    return plan.find(name, slot)->offset;
+    const cost::SramBuffer *b = plan.find(name, slot);
+    return b ? b->offset : 0;
   };
   uint64_t kBuf[2], vBuf[2], qBuf[2], oBuf[2];
   for (unsigned s = 0; s < 2; ++s) {
@@ -133,14 +141,24 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
            vBase = sink.dramOf(n.inputs[2]), oBase = sink.dramOf(n.output);
   uint64_t width = op.heads * hd;
   (void)g;
-  unsigned headIndex = 0, tile = 0;
+  unsigned loaded = 0, tile = 0;
   for (uint64_t b = 0; b < op.batch; ++b)
-    for (uint64_t h = 0; h < op.heads; ++h, ++headIndex) {
-      int hs = headIndex % 2;
-      sink.load(kBase + (op.kOffset + b * op.kBatchStride + h * hd) * kEb,
-                op.kRowStride * kEb, kBuf[hs], hd * kEb, sk, hd * kEb);
-      sink.load(vBase + (op.vOffset + b * op.vBatchStride + h * hd) * kEb,
-                op.vRowStride * kEb, vBuf[hs], hd * kEb, sk, hd * kEb);
+    for (uint64_t h = 0; h < op.heads; ++h) {
+      // K_h and V_h: where the projection left them in SRAM (the first
+      // kv.heads heads, batch 1), else loaded into the next slot.
+      uint64_t kAt, vAt;
+      if (b == 0 && h < op.kv.heads) {
+        kAt = op.kv.kAddr(h);
+        vAt = op.kv.vAddr(h);
+      } else {
+        int hs = loaded++ % 2;
+        kAt = kBuf[hs];
+        vAt = vBuf[hs];
+        sink.load(kBase + (op.kOffset + b * op.kBatchStride + h * hd) * kEb,
+                  op.kRowStride * kEb, kAt, hd * kEb, sk, hd * kEb);
+        sink.load(vBase + (op.vOffset + b * op.vBatchStride + h * hd) * kEb,
+                  op.vRowStride * kEb, vAt, hd * kEb, sk, hd * kEb);
+      }
       for (uint64_t r = 0; r < op.sq; r += tq, ++tile) {
         uint64_t xq = std::min(tq, op.sq - r);
         int s = tile % 2;
@@ -168,7 +186,7 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
         mm.dims[1] = uint32_t(hd);
         mm.dims[2] = uint32_t(sk);
         mm.addr[0] = qsBuf;
-        mm.addr[1] = kBuf[hs];
+        mm.addr[1] = kAt;
         mm.addr[2] = sBuf;
         mm.strides[0] = uint32_t(hd);
         mm.strides[1] = uint32_t(hd);
@@ -194,7 +212,7 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
         pv.dims[1] = uint32_t(sk);
         pv.dims[2] = uint32_t(hd);
         pv.addr[0] = pBuf;
-        pv.addr[1] = vBuf[hs];
+        pv.addr[1] = vAt;
         pv.addr[2] = oBuf[s];
         pv.strides[0] = uint32_t(sk);
         pv.strides[1] = uint32_t(hd);
@@ -234,6 +252,7 @@ cost::MatMulGroupOp tessera::codegen::matmulGroupOpOf(const Graph &g,
     op.biasTensor = name(n.inputs[i++]);
   if (op.residual)
     op.residualTensor = name(n.inputs[i++]);
+  op.kv = n.kv;
   return op;
 }
 
@@ -241,8 +260,12 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   const arch::ChipConfig &chip = sink.chip();
   const Graph &g = sink.graph();
   cost::MatMulGroupOp op = matmulGroupOpOf(g, n, &sink);
-  cost::Constraints c;
-  c.sramBytes = sink.sramBudget();
+  cost::Constraints full, c;
+  full.sramBytes = c.sramBytes = sink.sramBudget();
+  // Columns kept in SRAM for the attention (tsr-keep-kv): the kernel's own
+  // buffers go below the resident region.
+  if (op.kv.heads)
+    c.sramBytes = op.kv.offset;
   // The tile recorded in the IR (tsr-fuse-epilogue / tsr-fuse-layernorm)
   // when it is legal on this chip, else the cost model's choice.
   cost::GemmTiling t{uint64_t(n.tileM), uint64_t(n.tileK), uint64_t(n.tileN)};
@@ -267,7 +290,8 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   // holds each part's first row tile.
   std::vector<uint64_t> starts{0};
   cost::Kernel planned = cost::matmulGroupKernel(op, t, c);
-  if (chip.npus >= 2) {
+  // (Not with a resident region: the attention reads it on NPU 0.)
+  if (chip.npus >= 2 && !op.kv.heads) {
     cost::Cost whole = cost::evaluate(chip, planned);
     uint64_t best = whole.latencyCycles;
     for (uint64_t parts = 2;
@@ -335,8 +359,10 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     resV = n.inputs[next++];
   // Every buffer where the SRAM plan puts it (tsr-allocate-sram); each
   // NPU's SRAM holds the same layout.
-  cost::SramPlan plan =
-      placeBuffers(sink, n, cost::matmulGroupSramPlan(op, t, c), recorded);
+  cost::SramPlan plan = placeBuffers(
+      sink, n,
+      cost::withResidentKv(cost::matmulGroupSramPlan(op, t, c), op.kv, full),
+      recorded);
   auto at = [&](const char *name, unsigned slot = 0) {
     const cost::SramBuffer *b = plan.find(name, slot);
     return b ? b->offset : 0;
@@ -432,24 +458,61 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
         sink.emit(mm);
       }
       // The epilogue, in place on the FP16 output tile (each step rounds to
-      // FP16 as the unfused kernels' outputs do).
-      if (op.bias) {
-        Instr ad = vecInPlace(Opcode::VecAdd, out, tm, tn);
-        ad.flags = arch::kFlagBroadcastRow;
-        ad.addr[1] = biasBuf + j * pn * kEb;
-        ad.strides[1] = uint32_t(tn);
-        sink.emit(ad);
-      }
+      // FP16 as the unfused kernels' outputs do). Its last instruction runs
+      // per column segment: kept columns (tsr-keep-kv) are written into the
+      // resident region instead (a vec.copy when there is no epilogue),
+      // the others in place, then stored.
+      enum { kBias, kGelu, kResidual };
+      std::vector<int> epi;
+      if (op.bias)
+        epi.push_back(kBias);
       if (op.gelu)
-        sink.emit(vecInPlace(
-            op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu, out, tm, tn));
-      if (op.residual) {
-        Instr ad = vecInPlace(Opcode::VecAdd, out, tm, tn);
-        ad.addr[1] = res;
-        ad.strides[1] = uint32_t(tn);
-        sink.emit(ad);
+        epi.push_back(kGelu);
+      if (op.residual)
+        epi.push_back(kResidual);
+      // Columns [c, c + cols) of the tile into dst (row stride dstStride).
+      auto epilogueOp = [&](int which, int64_t c, int64_t cols, uint64_t dst,
+                            uint64_t dstStride) {
+        Opcode opc = which != kGelu ? Opcode::VecAdd
+                     : op.tanhGelu  ? Opcode::VecGeluTanh
+                                    : Opcode::VecGelu;
+        Instr in = vecInPlace(opc, out + c * kEb, tm, cols);
+        in.strides[0] = uint32_t(tn);
+        in.addr[2] = dst;
+        in.strides[2] = uint32_t(dstStride);
+        if (which == kBias) {
+          in.flags = arch::kFlagBroadcastRow;
+          in.addr[1] = biasBuf + (j * pn + c) * kEb;
+          in.strides[1] = uint32_t(tn);
+        } else if (which == kResidual) {
+          in.addr[1] = res + c * kEb;
+          in.strides[1] = uint32_t(tn);
+        }
+        sink.emit(in);
+      };
+      for (size_t x = 0; x + 1 < epi.size(); ++x)
+        epilogueOp(epi[x], 0, tn, out, uint64_t(tn));
+      std::vector<cost::ColumnSegment> segs = cost::columnSegments(
+          op.kv, uint64_t(i * pm), uint64_t(j * pn), uint64_t(tn));
+      for (const cost::ColumnSegment &sg : segs) {
+        int64_t rel = int64_t(sg.col) - j * pn, cols = int64_t(sg.cols);
+        uint64_t dst = sg.kept ? sg.sram : out + rel * kEb;
+        uint64_t dstStride = sg.kept ? sg.sramStride : uint64_t(tn);
+        if (!epi.empty()) {
+          epilogueOp(epi.back(), rel, cols, dst, dstStride);
+        } else if (sg.kept) {
+          Instr cp = vecInPlace(Opcode::VecCopy, out + rel * kEb, tm, cols);
+          cp.strides[0] = uint32_t(tn);
+          cp.addr[2] = dst;
+          cp.strides[2] = uint32_t(dstStride);
+          sink.emit(cp);
+        }
       }
-      sink.store(oBase + (i * pm * nn + j * pn) * kEb, nn * kEb, out, tn * kEb,
-                 tm, tn * kEb);
+      for (const cost::ColumnSegment &sg : segs)
+        if (!sg.kept) {
+          int64_t rel = int64_t(sg.col) - j * pn;
+          sink.store(oBase + (i * pm * nn + j * pn + rel) * kEb, nn * kEb,
+                     out + rel * kEb, tn * kEb, tm, sg.cols * kEb);
+        }
     }
 }

@@ -159,10 +159,15 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
 /// The group's recorded SRAM plan (tsr-allocate-sram) into the node.
 llvm::Error readPlan(tsr::GroupOp group, const std::string &nodeName,
                      GraphNode &node) {
+  std::string why;
+  // The resident K/V region across the projection and the attention.
+  FailureOr<cost::ResidentKv> kv = tsr::residentKvOf(group, why);
+  if (failed(kv))
+    return error("group '" + nodeName + "': " + why);
+  node.kv = *kv;
   auto attr = group->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr);
   if (!attr)
     return llvm::Error::success();
-  std::string why;
   FailureOr<cost::SramPlan> plan = tsr::readSramPlan(attr, why);
   if (failed(plan))
     return error("group '" + nodeName + "': " + why);
@@ -361,9 +366,9 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       node.fusion = fusionOf(group, sharedInternals);
       node.fusion.applied = {"attention"};
       node.fusion.heads = node.heads;
-      node.fusion.headsFused = group.getHeadsOnChip()
-                                   ? int64_t(*group.getHeadsOnChip())
-                                   : node.heads;
+      // Heads whose K and V stay in SRAM from the projection (tsr-keep-kv).
+      node.fusion.headsFused =
+          group.getHeadsOnChip() ? int64_t(*group.getHeadsOnChip()) : 0;
       if (llvm::Error e = readPlan(group, nodeName, node))
         return std::move(e);
       GraphValue out;
@@ -519,6 +524,10 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
   }
   if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard) {
     pm.addPass(tsr::createFuseLayerNormPass(chip));
+    // K and V of the first heads kept in SRAM across the QKV projection ->
+    // attention boundary (the source's split, docs/fusion.md).
+    if (opts.pipeline == Pipeline::Fused)
+      pm.addPass(tsr::createKeepKvPass(chip));
     // The groups' SRAM placement, recorded and proved (docs/lowering.md).
     pm.addPass(tsr::createAllocateSramPass(chip));
     pm.addPass(tsr::createVerifySramPass(chip));

@@ -1112,6 +1112,47 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
 // Fused kernels
 //===----------------------------------------------------------------------===//
 
+std::vector<ColumnSegment>
+tessera::cost::columnSegments(const ResidentKv &kv, uint64_t row, uint64_t c0,
+                              uint64_t cn, const Constraints &c) {
+  // The kept column ranges with their region blocks, by column.
+  struct Range {
+    uint64_t col, sram;
+  };
+  std::vector<Range> kept;
+  for (uint64_t h = 0; h < kv.heads; ++h) {
+    kept.push_back({kv.kColumn + h * kv.headDim, kv.kAddr(h, c)});
+    kept.push_back({kv.vColumn + h * kv.headDim, kv.vAddr(h, c)});
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const Range &x, const Range &y) { return x.col < y.col; });
+  std::vector<ColumnSegment> segs;
+  uint64_t col = c0, end = c0 + cn;
+  while (col < end) {
+    ColumnSegment s;
+    s.col = col;
+    const Range *in = nullptr;
+    uint64_t next = end; // The next kept range's start after `col`.
+    for (const Range &r : kept) {
+      if (r.col <= col && col < r.col + kv.headDim)
+        in = &r;
+      else if (r.col > col)
+        next = std::min(next, r.col);
+    }
+    if (in) {
+      s.cols = std::min(end, in->col + kv.headDim) - col;
+      s.kept = true;
+      s.sram = in->sram + (row * kv.headDim + (col - in->col)) * c.elementBytes;
+      s.sramStride = kv.headDim;
+    } else {
+      s.cols = next - col;
+    }
+    segs.push_back(s);
+    col += s.cols;
+  }
+  return segs;
+}
+
 uint64_t tessera::cost::attentionSramBytes(const AttentionOp &op,
                                            const AttentionTiling &t,
                                            const Constraints &c) {
@@ -1128,11 +1169,15 @@ Kernel tessera::cost::attentionKernel(const AttentionOp &op,
   Kernel k;
   k.kind = "attention";
   uint64_t cols = op.heads * hd;
+  // Heads h < kv.heads read K_h and V_h from the resident region (batch 1).
+  uint64_t resident = std::min(op.kv.heads, op.heads);
+  uint64_t kvCols = (op.heads - resident) * hd;
   k.streams = {stream(op.q, false, op.batch * op.sq * cols * e),
-               stream(op.k, false, op.batch * op.sk * cols * e),
-               stream(op.v, false, op.batch * op.sk * cols * e),
+               stream(op.k, false, op.batch * op.sk * kvCols * e),
+               stream(op.v, false, op.batch * op.sk * kvCols * e),
                stream(op.out, true, op.batch * op.sq * cols * e)};
-  // One tile of query rows; the head's first tile loads K_h and V_h.
+  // One tile of query rows; the head's first tile loads K_h and V_h (not
+  // for a resident head).
   auto tile = [&](uint64_t xq, bool first) {
     Step st;
     if (first) {
@@ -1147,28 +1192,36 @@ Kernel tessera::cost::attentionKernel(const AttentionOp &op,
     st.stores.push_back({3, xfer(xq, hd * e, op.outRowStride * e)});
     return st;
   };
-  Seq head;
-  head.add(tile(eq.first(), true));
-  uint64_t fullAfter = eq.fullCount ? eq.fullCount - 1 : 0;
-  head.add(tile(eq.full, false), fullAfter);
-  if (eq.edgeCount && eq.fullCount)
-    head.add(tile(eq.edge, false));
-  k.loop.add(std::move(head), perHead);
+  auto headSeq = [&](bool loadKv) {
+    Seq head;
+    head.add(tile(eq.first(), loadKv));
+    uint64_t fullAfter = eq.fullCount ? eq.fullCount - 1 : 0;
+    head.add(tile(eq.full, false), fullAfter);
+    if (eq.edgeCount && eq.fullCount)
+      head.add(tile(eq.edge, false));
+    return head;
+  };
+  k.loop.add(headSeq(false), resident);
+  k.loop.add(headSeq(true), perHead - resident);
   // The first step loads K_h, V_h and Q into slot 0; the stores read the
   // output slots (the plan the emitter places its buffers by, SramPlan.h).
   SramPlan plan = attentionSramPlan(op, t, c);
   k.sramBytes = plan.total;
-  k.firstLoadSramEnd = std::max({plan.find("k")->offset + op.sk * hd * e,
-                                 plan.find("v")->offset + op.sk * hd * e,
-                                 plan.find("q")->offset + tq * hd * e});
+  k.firstLoadSramEnd = plan.find("q")->offset + tq * hd * e;
+  if (!resident)
+    k.firstLoadSramEnd =
+        std::max({k.firstLoadSramEnd, plan.find("k")->offset + op.sk * hd * e,
+                  plan.find("v")->offset + op.sk * hd * e});
   k.storeSramBegin =
       std::min(plan.find("o", 0)->offset, plan.find("o", 1)->offset);
   k.streams[0].firstNeedBytes =
       op.qOffset * e + (tq - 1) * op.qRowStride * e + hd * e;
-  k.streams[1].firstNeedBytes =
-      op.kOffset * e + (op.sk - 1) * op.kRowStride * e + hd * e;
-  k.streams[2].firstNeedBytes =
-      op.vOffset * e + (op.sk - 1) * op.vRowStride * e + hd * e;
+  k.streams[1].firstNeedBytes = op.kOffset * e +
+                                (op.sk - 1) * op.kRowStride * e +
+                                (resident + 1) * hd * e;
+  k.streams[2].firstNeedBytes = op.vOffset * e +
+                                (op.sk - 1) * op.vRowStride * e +
+                                (resident + 1) * hd * e;
   // Each head writes its own columns: rows are complete only at the end.
   k.streams[3].storesPerBlock = 0;
   finalize(k);
@@ -1213,9 +1266,10 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   k.kind = "matmul-group";
   SramPlan plan = matmulGroupSramPlan(op, t, c);
   k.sramBytes = plan.total;
+  uint64_t keptCols = 2 * op.kv.heads * op.kv.headDim;
   k.streams = {stream(op.a, false, op.m * op.k * e),
                stream(op.b, false, op.k * op.n * e),
-               stream(op.out, true, op.m * op.n * e)};
+               stream(op.out, true, op.m * (op.n - keptCols) * e)};
   auto add = [&](const std::string &name, uint64_t bytes, bool prologue) {
     k.streams.push_back(stream(name, false, bytes, prologue));
     return unsigned(k.streams.size() - 1);
@@ -1235,7 +1289,20 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   Opcode act = op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu;
   // As gemmKernel: two slots per operand, loop order (i, j, l).
   bool aEveryJ = nk > 2, bEveryI = nk * nn > 2;
-  auto tile = [&](uint64_t xm, uint64_t xn, bool loadA, bool loadB) {
+  // The epilogue in order; the last instruction runs per column segment,
+  // writing kept columns into the resident region (a vec.copy when there
+  // is no epilogue).
+  std::vector<Opcode> epi;
+  if (op.bias)
+    epi.push_back(Opcode::VecAdd);
+  if (op.gelu)
+    epi.push_back(act);
+  if (op.residual)
+    epi.push_back(Opcode::VecAdd);
+  uint64_t storesPerRow = 0;
+  auto tile = [&](uint64_t xm, uint64_t c0, uint64_t xn, bool loadA,
+                  bool loadB) {
+    std::vector<ColumnSegment> segs = columnSegments(op.kv, 0, c0, xn, c);
     Seq s;
     auto kstep = [&](uint64_t xk, bool last) {
       Step st;
@@ -1249,13 +1316,16 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
         st.compute.push_back(instr(Opcode::VecLayerNorm, xm, xk));
       st.compute.push_back(instr(Opcode::MatMul, xm, xk, xn));
       if (last) {
-        if (op.bias)
-          st.compute.push_back(instr(Opcode::VecAdd, xm, xn));
-        if (op.gelu)
-          st.compute.push_back(instr(act, xm, xn));
-        if (op.residual)
-          st.compute.push_back(instr(Opcode::VecAdd, xm, xn));
-        st.stores.push_back({2, xfer(xm, xn * e, op.n * e)});
+        for (size_t x = 0; x + 1 < epi.size(); ++x)
+          st.compute.push_back(instr(epi[x], xm, xn));
+        for (const ColumnSegment &g : segs)
+          if (!epi.empty())
+            st.compute.push_back(instr(epi.back(), xm, g.cols));
+          else if (g.kept)
+            st.compute.push_back(instr(Opcode::VecCopy, xm, g.cols));
+        for (const ColumnSegment &g : segs)
+          if (!g.kept)
+            st.stores.push_back({2, xfer(xm, g.cols * e, op.n * e)});
       }
       return st;
     };
@@ -1270,13 +1340,28 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   };
   auto row = [&](uint64_t xm, bool loadB) {
     Seq s;
-    s.add(tile(xm, en.first(), true, loadB));
+    if (op.kv.heads) {
+      // Kept columns: each column tile has its own segments.
+      for (uint64_t j = 0; j < nn; ++j) {
+        uint64_t c0 = j * en.first();
+        s.add(tile(xm, c0, std::min(en.first(), op.n - c0), !j || aEveryJ,
+                   loadB));
+      }
+      return s;
+    }
+    s.add(tile(xm, 0, en.first(), true, loadB));
     uint64_t fullAfter = en.fullCount ? en.fullCount - 1 : 0;
-    s.add(tile(xm, en.full, aEveryJ, loadB), fullAfter);
+    s.add(tile(xm, 0, en.full, aEveryJ, loadB), fullAfter);
     if (en.edgeCount && en.fullCount)
-      s.add(tile(xm, en.edge, aEveryJ, loadB));
+      s.add(tile(xm, 0, en.edge, aEveryJ, loadB));
     return s;
   };
+  for (uint64_t j = 0; j < nn; ++j) {
+    uint64_t c0 = j * en.first();
+    for (const ColumnSegment &g :
+         columnSegments(op.kv, 0, c0, std::min(en.first(), op.n - c0), c))
+      storesPerRow += !g.kept;
+  }
   Seq matrix;
   matrix.add(row(em.first(), true));
   uint64_t fullAfter = em.fullCount ? em.fullCount - 1 : 0;
@@ -1294,7 +1379,7 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   k.streams[0].firstNeedBytes = (tm - 1) * op.k * e + tk * e;
   k.streams[1].firstNeedBytes = (tk - 1) * op.n * e + tn * e;
   k.streams[2].blockBytes = tm * op.n * e;
-  k.streams[2].storesPerBlock = nn;
+  k.streams[2].storesPerBlock = storesPerRow;
   for (Stream &s : k.streams)
     if (s.prologue)
       s.firstNeedBytes = s.tensorBytes;

@@ -33,6 +33,8 @@ void tessera::cost::allocateSram(SramPlan &plan, uint64_t align) {
   std::vector<size_t> order(bs.size());
   std::iota(order.begin(), order.end(), size_t(0));
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    if (bs[x].fixed != bs[y].fixed)
+      return bs[x].fixed;
     if (bs[x].carried != bs[y].carried)
       return bs[x].carried;
     if (bs[x].carried)
@@ -43,6 +45,11 @@ void tessera::cost::allocateSram(SramPlan &plan, uint64_t align) {
   plan.total = 0;
   for (size_t i : order) {
     SramBuffer &b = bs[i];
+    if (b.fixed) {
+      placed.push_back(i);
+      plan.total = std::max(plan.total, alignUp(b.offset + b.bytes, align));
+      continue;
+    }
     // The placed buffers live at the same time, by offset.
     std::vector<size_t> live;
     for (size_t j : placed)
@@ -111,9 +118,13 @@ SramPlan tessera::cost::attentionSramPlan(const AttentionOp &op,
   };
   // The emitter's order: K, V, Q of slot 0, then slot 1, then the output
   // tiles. K_h/V_h alternate per head, Q and the output per query tile.
+  // When every head's K and V are resident (tsr-keep-kv), no K/V slots.
+  bool kvSlots = op.kv.heads < op.heads || op.batch > 1;
   for (unsigned s = 0; s < 2; ++s) {
-    ring("k", sk * hd * e, s);
-    ring("v", sk * hd * e, s);
+    if (kvSlots) {
+      ring("k", sk * hd * e, s);
+      ring("v", sk * hd * e, s);
+    }
     ring("q", tq * hd * e, s);
   }
   ring("o", tq * hd * e, 0);
@@ -125,6 +136,22 @@ SramPlan tessera::cost::attentionSramPlan(const AttentionOp &op,
   p.buffers.push_back({"p", 0, tq * sk * e, 0, 4, 5, false});
   allocateSram(p, c.alignBytes);
   return p;
+}
+
+SramPlan tessera::cost::withResidentKv(SramPlan plan, const ResidentKv &kv,
+                                       const Constraints &c) {
+  if (!kv.heads)
+    return plan;
+  SramBuffer r;
+  r.name = kResidentKvBuffer;
+  r.bytes = kv.bytes(c);
+  r.offset = kv.offset;
+  r.first = 0;
+  r.last = unsigned(plan.phases.size() - 1);
+  r.carried = r.fixed = true;
+  plan.buffers.insert(plan.buffers.begin(), r);
+  allocateSram(plan, c.alignBytes);
+  return plan;
 }
 
 SramPlan tessera::cost::matmulGroupSramPlan(const MatMulGroupOp &op,

@@ -122,6 +122,82 @@ FailureOr<cost::SramPlan> tessera::tsr::readSramPlan(DictionaryAttr attr,
   return plan;
 }
 
+DictionaryAttr tessera::tsr::keepKvAttr(MLIRContext *ctx,
+                                        const cost::ResidentKv &kv) {
+  Builder b(ctx);
+  auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+  return b.getDictionaryAttr({
+      b.getNamedAttr("heads", i64(kv.heads)),
+      b.getNamedAttr("head_dim", i64(kv.headDim)),
+      b.getNamedAttr("rows", i64(kv.rows)),
+      b.getNamedAttr("k_column", i64(kv.kColumn)),
+      b.getNamedAttr("v_column", i64(kv.vColumn)),
+      b.getNamedAttr("offset", i64(kv.offset)),
+      b.getNamedAttr("bytes", i64(kv.bytes())),
+  });
+}
+
+FailureOr<cost::ResidentKv> tessera::tsr::readKeepKv(DictionaryAttr attr,
+                                                     std::string &error) {
+  cost::ResidentKv kv;
+  uint64_t bytes = 0;
+  for (auto [field, out] :
+       {std::pair<const char *, uint64_t *>{"heads", &kv.heads},
+        {"head_dim", &kv.headDim},
+        {"rows", &kv.rows},
+        {"k_column", &kv.kColumn},
+        {"v_column", &kv.vColumn},
+        {"offset", &kv.offset},
+        {"bytes", &bytes}}) {
+    auto v = attr.getAs<IntegerAttr>(field);
+    if (!v || v.getInt() < 0) {
+      error = std::string("tsr.keep_kv needs a non-negative integer '") +
+              field + "'";
+      return failure();
+    }
+    *out = uint64_t(v.getInt());
+  }
+  if (bytes != kv.bytes()) {
+    error = "tsr.keep_kv: 'bytes' = " + std::to_string(bytes) + ", but " +
+            std::to_string(kv.heads) + " heads of K and V (" +
+            std::to_string(kv.rows) + " x " + std::to_string(kv.headDim) +
+            " each) take " + std::to_string(kv.bytes());
+    return failure();
+  }
+  return kv;
+}
+
+FailureOr<cost::ResidentKv> tessera::tsr::residentKvOf(Operation *op,
+                                                       std::string &error) {
+  auto g = cast<GroupOp>(op);
+  if (g.getKind() == "matmul") {
+    auto attr = g->getAttrOfType<DictionaryAttr>(kKeepKvAttr);
+    return attr ? readKeepKv(attr, error) : cost::ResidentKv{};
+  }
+  uint64_t heads = g.getHeadsOnChip() ? uint64_t(*g.getHeadsOnChip()) : 0;
+  if (g.getKind() != "attention" || !heads)
+    return cost::ResidentKv{};
+  GroupOp proj = g.getInputs().size() == 1
+                     ? g.getInputs()[0].getDefiningOp<GroupOp>()
+                     : GroupOp();
+  auto attr = proj ? proj->getAttrOfType<DictionaryAttr>(kKeepKvAttr)
+                   : DictionaryAttr();
+  if (!attr) {
+    error = "heads_on_chip = " + std::to_string(heads) +
+            " but the group's one input is not a projection group that keeps "
+            "K and V in SRAM (tsr.keep_kv)";
+    return failure();
+  }
+  FailureOr<cost::ResidentKv> kv = readKeepKv(attr, error);
+  if (succeeded(kv) && kv->heads != heads) {
+    error = "heads_on_chip = " + std::to_string(heads) +
+            " but the projection keeps K and V of " +
+            std::to_string(kv->heads) + " heads (tsr.keep_kv)";
+    return failure();
+  }
+  return kv;
+}
+
 namespace {
 
 /// "tsr.group 'name' (attention)" for messages: the ONNX node name the
@@ -156,6 +232,10 @@ int64_t tilingField(GroupOp g, StringRef name) {
 /// with an SRAM plan; `error` set when it is malformed).
 std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
   GroupKernel k;
+  FailureOr<cost::ResidentKv> kv = residentKvOf(g, error);
+  if (failed(kv))
+    return std::nullopt;
+  k.att.kv = k.mm.kv = *kv;
   if (g.getKind() == "attention") {
     auto attns = g.getBody().front().getOps<AttentionOp>();
     if (attns.empty())
@@ -193,10 +273,21 @@ std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
   return k;
 }
 
-/// The plan the kernel needs for its recorded tile, placed.
+/// The plan the kernel needs for its recorded tile, placed: the kernel's
+/// own buffers around the resident K/V region, when it has one.
 cost::SramPlan needOf(const GroupKernel &k, const cost::Constraints &c) {
-  return k.attention ? cost::attentionSramPlan(k.att, k.attTile, c)
-                     : cost::matmulGroupSramPlan(k.mm, k.mmTile, c);
+  return k.attention
+             ? cost::withResidentKv(
+                   cost::attentionSramPlan(k.att, k.attTile, c), k.att.kv, c)
+             : cost::withResidentKv(
+                   cost::matmulGroupSramPlan(k.mm, k.mmTile, c), k.mm.kv, c);
+}
+
+/// The kernel's own budget: the SRAM below the resident region.
+cost::Constraints ownBudget(const GroupKernel &k, cost::Constraints c) {
+  if (k.mm.kv.heads)
+    c.sramBytes = k.mm.kv.offset;
+  return c;
 }
 
 struct AllocateSramPass
@@ -230,14 +321,22 @@ struct AllocateSramPass
     g->setAttr("tsr.tiling", b.getDictionaryAttr(fields));
   }
 
-  LogicalResult allocate(GroupOp g, const cost::Constraints &c) {
+  LogicalResult allocate(GroupOp g, const cost::Constraints &full) {
     std::string error;
     std::optional<GroupKernel> k = kernelOf(g, error);
     if (!k) {
       if (!error.empty())
-        return g.emitOpError() << error;
+        return g.emitOpError() << groupName(g) << ": " << error;
       return success();
     }
+    const cost::ResidentKv &kv = k->mm.kv;
+    if (kv.heads && kv.offset + kv.bytes() > full.budget(*chip))
+      return g.emitOpError()
+             << groupName(g) << ": the resident K/V region [" << kv.offset
+             << ", " << kv.offset + kv.bytes() << ") ends past the "
+             << full.budget(*chip) << " bytes of SRAM";
+    // The tiles fit below the resident region (tsr-keep-kv).
+    cost::Constraints c = ownBudget(*k, full);
     uint64_t budget = c.budget(*chip);
     Builder b(g.getContext());
     auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
@@ -287,7 +386,7 @@ struct AllocateSramPass
                   best->cost);
       }
     }
-    cost::SramPlan plan = needOf(*k, c);
+    cost::SramPlan plan = needOf(*k, full);
     g->setAttr(kSramPlanAttr, sramPlanAttr(g.getContext(), plan));
     return success();
   }
@@ -342,8 +441,11 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
     // Every buffer the kernel needs for the recorded tile, large enough.
     std::optional<GroupKernel> k = kernelOf(g, error);
     if (!k)
-      return error.empty() ? success() : g.emitOpError() << error;
+      return error.empty() ? success()
+                           : g.emitOpError() << groupName(g) << ": " << error;
     cost::SramPlan need = needOf(*k, c);
+    if (failed(verifyResident(g, *k, *plan)))
+      return failure();
     for (const cost::SramBuffer &x : need.buffers) {
       const cost::SramBuffer *r = plan->find(x.name, x.slot);
       if (!r)
@@ -362,6 +464,54 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
                << r->last << ", the kernel uses it over " << x.first << ".."
                << x.last;
     }
+    return success();
+  }
+
+  /// The resident K/V region (tsr-keep-kv): where tsr.keep_kv puts it in
+  /// this plan; on the projection, the attention group comes next (no
+  /// kernel between the two touches the region), reads as many heads and
+  /// its plan places the region at the same bytes.
+  LogicalResult verifyResident(GroupOp g, const GroupKernel &k,
+                               const cost::SramPlan &plan) {
+    const cost::ResidentKv &kv = k.mm.kv;
+    if (!kv.heads)
+      return success();
+    auto range = [](uint64_t a, uint64_t n) {
+      return "[" + std::to_string(a) + ", " + std::to_string(a + n) + ")";
+    };
+    const cost::SramBuffer *r = plan.find(cost::kResidentKvBuffer);
+    if (!r)
+      return success(); // The buffer check names it.
+    if (r->offset != kv.offset || r->bytes != kv.bytes())
+      return g.emitOpError()
+             << groupName(g) << ": buffer 'kv' at "
+             << range(r->offset, r->bytes)
+             << ", but tsr.keep_kv places the resident K/V region at "
+             << range(kv.offset, kv.bytes());
+    if (g.getKind() != "matmul")
+      return success();
+    auto att = dyn_cast_or_null<GroupOp>(g->getNextNode());
+    if (!att || att.getKind() != "attention" || att.getInputs().size() != 1 ||
+        att.getInputs()[0] != g.getResult(0) || !g.getResult(0).hasOneUse())
+      return g.emitOpError()
+             << groupName(g)
+             << ": keeps K and V in SRAM (tsr.keep_kv) but the next op is "
+                "not the attention group reading its result alone (the "
+                "region must not be live across another kernel)";
+    auto attPlanAttr = att->getAttrOfType<DictionaryAttr>(kSramPlanAttr);
+    if (!attPlanAttr)
+      return success(); // A plan-less consumer: nothing to compare.
+    std::string error;
+    FailureOr<cost::SramPlan> attPlan = readSramPlan(attPlanAttr, error);
+    if (failed(attPlan))
+      return success(); // The attention group's own check reports it.
+    const cost::SramBuffer *ar = attPlan->find(cost::kResidentKvBuffer);
+    if (!ar || ar->offset != r->offset || ar->bytes != r->bytes)
+      return g.emitOpError()
+             << groupName(g) << " and " << groupName(att)
+             << " disagree on the resident K/V region: "
+             << range(r->offset, r->bytes) << " against "
+             << (ar ? range(ar->offset, ar->bytes) : std::string("none"));
     return success();
   }
 

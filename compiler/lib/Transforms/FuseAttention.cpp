@@ -10,8 +10,9 @@
 //       head's K and V plus a tile of whole score rows must fit SRAM;
 //     nothing fits: leave the attention unfused, with a remark saying the
 //       bytes; else move the attention (and the traced slices/transposes)
-//       into a tsr.group {kind = "attention", heads_on_chip, softmax = "row",
-//       why} carrying the chosen tile as `tsr.tiling`.
+//       into a tsr.group {kind = "attention", heads_on_chip = 0, softmax =
+//       "row", why} carrying the chosen tile as `tsr.tiling` (every head's K
+//       and V through DRAM; tsr-keep-kv may keep the first heads' on chip).
 //
 // The chip config is `chip-config` (default: the reference chip);
 // `sram-bytes` overrides its capacity.
@@ -72,6 +73,33 @@ OperandLayout tessera::tsr::traceAttentionOperand(Value x) {
   return l;
 }
 
+cost::AttentionOp tessera::tsr::attentionWorkload(Operation *attention) {
+  auto a = cast<AttentionOp>(attention);
+  OperandLayout l[3] = {traceAttentionOperand(a.getQuery()),
+                        traceAttentionOperand(a.getKey()),
+                        traceAttentionOperand(a.getValue())};
+  ArrayRef<int64_t> qs =
+      cast<RankedTensorType>(a.getQuery().getType()).getShape();
+  cost::AttentionOp op;
+  op.batch = uint64_t(qs[0]);
+  op.sq = uint64_t(qs[1]);
+  op.sk = uint64_t(cast<RankedTensorType>(a.getKey().getType()).getShape()[1]);
+  op.heads = uint64_t(a.getHeads());
+  op.headDim = uint64_t(a.getHeadDim());
+  op.qOffset = l[0].offset;
+  op.qBatchStride = l[0].batchStride;
+  op.qRowStride = l[0].rowStride;
+  op.kOffset = l[1].offset;
+  op.kBatchStride = l[1].batchStride;
+  op.kRowStride = l[1].rowStride;
+  op.vOffset = l[2].offset;
+  op.vBatchStride = l[2].batchStride;
+  op.vRowStride = l[2].rowStride;
+  op.outRowStride = op.heads * op.headDim;
+  op.outBatchStride = op.sq * op.outRowStride;
+  return op;
+}
+
 namespace {
 
 std::string mib(uint64_t bytes) {
@@ -107,26 +135,7 @@ struct FuseAttentionPass
     OperandLayout l[3] = {traceAttentionOperand(a.getQuery()),
                           traceAttentionOperand(a.getKey()),
                           traceAttentionOperand(a.getValue())};
-    ArrayRef<int64_t> qs =
-        cast<RankedTensorType>(a.getQuery().getType()).getShape();
-    cost::AttentionOp op;
-    op.batch = uint64_t(qs[0]);
-    op.sq = uint64_t(qs[1]);
-    op.sk =
-        uint64_t(cast<RankedTensorType>(a.getKey().getType()).getShape()[1]);
-    op.heads = uint64_t(a.getHeads());
-    op.headDim = uint64_t(a.getHeadDim());
-    op.qOffset = l[0].offset;
-    op.qBatchStride = l[0].batchStride;
-    op.qRowStride = l[0].rowStride;
-    op.kOffset = l[1].offset;
-    op.kBatchStride = l[1].batchStride;
-    op.kRowStride = l[1].rowStride;
-    op.vOffset = l[2].offset;
-    op.vBatchStride = l[2].batchStride;
-    op.vRowStride = l[2].rowStride;
-    op.outRowStride = op.heads * op.headDim;
-    op.outBatchStride = op.sq * op.outRowStride;
+    cost::AttentionOp op = attentionWorkload(a);
     cost::Constraints c;
     c.sramBytes = sramBytes;
     uint64_t budget = c.budget(*chip);
@@ -158,7 +167,7 @@ struct FuseAttentionPass
     OpBuilder b(a);
     auto group = b.create<GroupOp>(
         a.getLoc(), TypeRange{a.getType()}, inputs.getArrayRef(),
-        b.getStringAttr("attention"), b.getI64IntegerAttr(op.heads),
+        b.getStringAttr("attention"), b.getI64IntegerAttr(0),
         b.getStringAttr("row"), /*epilogue=*/ArrayAttr(),
         /*prologue=*/StringAttr(), b.getStringAttr(why));
     MLIRContext *ctx = a.getContext();

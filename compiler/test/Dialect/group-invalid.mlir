@@ -15,7 +15,7 @@ func.func @bad_softmax(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
 // -----
 
 func.func @too_many_heads(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
-  // expected-error @+1 {{'tsr.group' op heads_on_chip must be in [1, 2], got 3}}
+  // expected-error @+1 {{'tsr.group' op heads_on_chip must be in [0, 2], got 3}}
   %g = tsr.group(%q) {kind = "attention", heads_on_chip = 3 : i64, softmax = "row", why = ""} : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   ^bb0(%x: tensor<1x4x8xf32>):
     %a = tsr.attention %x, %x, %x {heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>

@@ -5,7 +5,7 @@
 
 // CHECK: group_1{{.*}}: the SRAM plan recorded in the IR (tsr.sram) has no buffer 'p'
 func.func @main(%q: tensor<1x16x32xf32> {tsr.name = "q"}, %k: tensor<1x16x32xf32> {tsr.name = "k"}, %v: tensor<1x16x32xf32> {tsr.name = "v"}) -> (tensor<1x16x32xf32> {tsr.name = "out"}) {
-  %g = tsr.group(%q, %k, %v) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row", why = "hand-written",
+  %g = tsr.group(%q, %k, %v) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row", why = "hand-written",
     tsr.tiling = {tq = 16 : i64},
     tsr.sram = {total = 5632, phases = ["load_kv", "load_q", "scale", "scores", "softmax", "context", "store"],
     buffers = [

@@ -16,7 +16,7 @@
 // CHECK-NEXT: vec.softmax.f32 rows=16 cols=16 a=0x1000/16 out=0x1400/16:f16
 // CHECK-NEXT: mm.matmul.f16 m=16 k=16 n=16 a=0x1400/16 b=0x200/16 out=0xc00/16:f16
 func.func @main(%q: tensor<1x16x32xf32> {tsr.name = "q"}, %k: tensor<1x16x32xf32> {tsr.name = "k"}, %v: tensor<1x16x32xf32> {tsr.name = "v"}) -> (tensor<1x16x32xf32> {tsr.name = "out"}) {
-  %g = tsr.group(%q, %k, %v) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row", why = "hand-written",
+  %g = tsr.group(%q, %k, %v) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row", why = "hand-written",
     tsr.tiling = {tq = 16 : i64},
     tsr.sram = {total = 6656, phases = ["load_kv", "load_q", "scale", "scores", "softmax", "context", "store"],
     buffers = [

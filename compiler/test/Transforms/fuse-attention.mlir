@@ -10,7 +10,7 @@
 
 // CHECK-LABEL: func.func @packed_seq_first
 // CHECK-SAME: (%[[X:.*]]: tensor<16x1x96xf32>)
-// CHECK: %[[G:.*]] = tsr.group(%[[X]]) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row",
+// CHECK: %[[G:.*]] = tsr.group(%[[X]]) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row",
 // CHECK-SAME: tsr.tiling = {cycles = {{[0-9]+}} : i64, dram_bytes = {{[0-9]+}} : i64, sram_bytes = {{[0-9]+}} : i64, tq = 16 : i64}
 // CHECK-SAME: why = "K and V of a head (2 x 512 B, double-buffered) and 16 query rows of whole score rows (FP32 1024 B, FP16 probabilities 512 B) fit 32.00 MiB of SRAM
 // CHECK-SAME: : (tensor<16x1x96xf32>) -> tensor<1x16x32xf32>
@@ -40,7 +40,7 @@ func.func @packed_seq_first(%x: tensor<16x1x96xf32>) -> tensor<1x16x32xf32> {
 // Separate batch-first q, k, v: three inputs, nothing else moves.
 // CHECK-LABEL: func.func @batch_first
 // CHECK-SAME: (%[[Q:.*]]: tensor<2x3x8xf32>, %[[K:.*]]: tensor<2x5x8xf32>, %[[V:.*]]: tensor<2x5x8xf32>)
-// CHECK: tsr.group(%[[Q]], %[[K]], %[[V]]) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row"
+// CHECK: tsr.group(%[[Q]], %[[K]], %[[V]]) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row"
 // CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<2x3x8xf32>, %[[B:.*]]: tensor<2x5x8xf32>, %[[C:.*]]: tensor<2x5x8xf32>):
 // CHECK-NEXT: tsr.attention %[[A]], %[[B]], %[[C]]
 func.func @batch_first(%q: tensor<2x3x8xf32>, %k: tensor<2x5x8xf32>, %v: tensor<2x5x8xf32>) -> tensor<2x3x8xf32> {

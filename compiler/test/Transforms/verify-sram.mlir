@@ -11,7 +11,7 @@
 // live ranges do not meet). It passes.
 // SMALL: error: 'tsr.group' op group (attention): buffer 'qs' at [5120, 5632) ends past the 4096 bytes of SRAM
 func.func @shared(%q: tensor<1x16x32xf32>, %k: tensor<1x16x32xf32>, %v: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
-  %g = tsr.group(%q, %k, %v) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row", why = "hand-written",
+  %g = tsr.group(%q, %k, %v) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row", why = "hand-written",
     tsr.tiling = {tq = 16 : i64},
     tsr.sram = {total = 5632, phases = ["load_kv", "load_q", "scale", "scores", "softmax", "context", "store"],
     buffers = [
@@ -38,7 +38,7 @@ func.func @shared(%q: tensor<1x16x32xf32>, %k: tensor<1x16x32xf32>, %v: tensor<1
 // The scaled Q moved onto the scores: both are live in phase "scores".
 func.func @overlap(%q: tensor<1x16x32xf32>, %k: tensor<1x16x32xf32>, %v: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
   // expected-error @+1 {{'tsr.group' op group (attention): buffers 'qs' [4096, 4608) and 's' [4096, 5120) overlap while both are live (phase 'scores')}}
-  %g = tsr.group(%q, %k, %v) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row", why = "hand-written",
+  %g = tsr.group(%q, %k, %v) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row", why = "hand-written",
     tsr.tiling = {tq = 16 : i64},
     tsr.sram = {total = 5632, phases = ["load_kv", "load_q", "scale", "scores", "softmax", "context", "store"],
     buffers = [
@@ -65,7 +65,7 @@ func.func @overlap(%q: tensor<1x16x32xf32>, %k: tensor<1x16x32xf32>, %v: tensor<
 // A plan for a smaller tile: the scores buffer has room for 8 rows only.
 func.func @stale(%q: tensor<1x16x32xf32>, %k: tensor<1x16x32xf32>, %v: tensor<1x16x32xf32>) -> tensor<1x16x32xf32> {
   // expected-error @+1 {{'tsr.group' op group (attention): buffer 's' has 512 bytes, the recorded tile needs 1024}}
-  %g = tsr.group(%q, %k, %v) {heads_on_chip = 2 : i64, kind = "attention", softmax = "row", why = "hand-written",
+  %g = tsr.group(%q, %k, %v) {heads_on_chip = 0 : i64, kind = "attention", softmax = "row", why = "hand-written",
     tsr.tiling = {tq = 16 : i64},
     tsr.sram = {total = 5632, phases = ["load_kv", "load_q", "scale", "scores", "softmax", "context", "store"],
     buffers = [

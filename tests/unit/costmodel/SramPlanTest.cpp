@@ -140,4 +140,109 @@ TEST(SramPlan, MatMulGroupMatchesTheDocumentedFootprint) {
         }
 }
 
+TEST(SramPlan, ResidentKvRegionIsFixedAndTheRestFitsAround) {
+  // tsr-keep-kv's region (docs/lowering.md, "SRAM allocation"): k x 2 x
+  // al(Sk hd e) bytes at the offset given, live over every phase; the
+  // kernel's own buffers keep the offsets they have without it when they
+  // fit below it, and never overlap it. With every head resident the
+  // attention has no K/V slots: 4 al(Sk hd e) less.
+  const uint64_t sram = 32u << 20;
+  for (uint64_t kept : {1, 4, 7}) {
+    ResidentKv kv;
+    kv.heads = kept;
+    kv.headDim = 64;
+    kv.rows = 768;
+    kv.kColumn = 448;
+    kv.vColumn = 896;
+    EXPECT_EQ(kv.blockBytes(), 98304u);
+    EXPECT_EQ(kv.bytes(), kept * 2 * 98304);
+    kv.offset = sram - kv.bytes();
+    EXPECT_EQ(kv.kAddr(1), kv.offset + 2 * 98304);
+    EXPECT_EQ(kv.vAddr(1), kv.offset + 3 * 98304);
+    AttentionOp att;
+    att.heads = 7;
+    att.headDim = 64;
+    att.sq = att.sk = 768;
+    att.kv = kv;
+    MatMulGroupOp mm;
+    mm.m = 768;
+    mm.k = 448;
+    mm.n = 1344;
+    mm.layernorm = mm.bias = true;
+    mm.kv = kv;
+    for (SramPlan own : {attentionSramPlan(att, {768}),
+                         matmulGroupSramPlan(mm, {768, 448, 96})}) {
+      SramPlan p = withResidentKv(own, kv);
+      const SramBuffer *r = p.find(kResidentKvBuffer);
+      ASSERT_NE(r, nullptr);
+      EXPECT_EQ(r->offset, kv.offset);
+      EXPECT_EQ(r->bytes, kv.bytes());
+      EXPECT_EQ(r->first, 0u);
+      EXPECT_EQ(r->last, p.phases.size() - 1);
+      EXPECT_EQ(p.total, sram);
+      EXPECT_EQ(checkSramPlan(p, sram), std::nullopt);
+      for (const SramBuffer &b : own.buffers)
+        EXPECT_EQ(p.find(b.name, b.slot)->offset, b.offset) << b.name;
+    }
+    AttentionOp all = att;
+    all.kv.heads = 0;
+    EXPECT_EQ(attentionSramPlan(all, {768}).total -
+                  attentionSramPlan(att, {768}).total,
+              kept == 7 ? 4 * 98304u : 0u);
+    EXPECT_EQ(attentionSramPlan(att, {768}).find("k") == nullptr, kept == 7);
+  }
+  // A region where the kernel's buffers would be: they move around it.
+  ResidentKv kv;
+  kv.heads = 1;
+  kv.headDim = 64;
+  kv.rows = 768;
+  kv.offset = 0;
+  AttentionOp att;
+  att.heads = 7;
+  att.headDim = 64;
+  att.sq = att.sk = 768;
+  SramPlan p = withResidentKv(attentionSramPlan(att, {768}), kv);
+  EXPECT_EQ(checkSramPlan(p, sram), std::nullopt);
+  EXPECT_EQ(p.find("kv")->offset, 0u);
+  EXPECT_GE(p.find("k")->offset, kv.bytes());
+}
+
+TEST(SramPlan, ColumnSegmentsCutAtTheKeptRanges) {
+  // Columns [384, 480) of a row tile starting at row 96, 2 heads of 64
+  // kept (K at columns 448.., V at 896..): [384, 448) stored, [448, 480)
+  // into K_0's block at row 96, column 0.
+  ResidentKv kv;
+  kv.heads = 2;
+  kv.headDim = 64;
+  kv.rows = 768;
+  kv.kColumn = 448;
+  kv.vColumn = 896;
+  kv.offset = 1 << 20;
+  std::vector<ColumnSegment> s = columnSegments(kv, 96, 384, 96);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].col, 384u);
+  EXPECT_EQ(s[0].cols, 64u);
+  EXPECT_FALSE(s[0].kept);
+  EXPECT_EQ(s[1].col, 448u);
+  EXPECT_EQ(s[1].cols, 32u);
+  EXPECT_TRUE(s[1].kept);
+  EXPECT_EQ(s[1].sram, kv.kAddr(0) + 96 * 64 * 2);
+  EXPECT_EQ(s[1].sramStride, 64u);
+  // [480, 608): the rest of K_0 and all of K_1 (kept), then columns
+  // 576..607 (head 2's K, not kept: stored).
+  s = columnSegments(kv, 0, 480, 128);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].cols, 32u); // K_0 columns 32..63
+  EXPECT_EQ(s[0].sram, kv.kAddr(0) + 32 * 2);
+  EXPECT_EQ(s[1].cols, 64u); // K_1
+  EXPECT_EQ(s[1].sram, kv.kAddr(1));
+  EXPECT_FALSE(s[2].kept); // columns 576..607: head 2's K, stored
+  EXPECT_EQ(s[2].cols, 32u);
+  // Nothing kept: one stored segment.
+  s = columnSegments(ResidentKv{}, 0, 0, 96);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_FALSE(s[0].kept);
+  EXPECT_EQ(s[0].cols, 96u);
+}
+
 } // namespace

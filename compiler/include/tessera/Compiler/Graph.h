@@ -135,6 +135,10 @@ struct GraphNode {
   /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
   /// takes its buffer addresses from it.
   cost::SramPlan sram;
+  /// FusedMatMul: the output columns it keeps in SRAM for the attention
+  /// right after it; Attention: the heads whose K and V it reads there
+  /// (tsr-keep-kv, `tsr.keep_kv`; no heads: none).
+  cost::ResidentKv kv;
 };
 
 struct Graph {

@@ -348,6 +348,46 @@ std::optional<Choice<RowTiling>> searchMove(const arch::ChipConfig &chip,
 // Fused kernels (docs/fusion.md)
 //===----------------------------------------------------------------------===//
 
+/// The source's split (docs/fusion.md, "tsr-keep-kv"): the K and V columns
+/// of the first `heads` heads of a packed QKV projection (`rows` rows, batch
+/// 1) stay in SRAM from the projection's kernel into the attention's, in a
+/// resident region at `offset`: K_h at kAddr(h), V_h at vAddr(h), each
+/// [rows, headDim] FP16 with row stride headDim, blocks 64-byte aligned.
+/// The projection's output columns [kColumn + h headDim, + headDim) and
+/// [vColumn + h headDim, + headDim) go there instead of DRAM.
+struct ResidentKv {
+  uint64_t heads = 0, headDim = 0, rows = 0, kColumn = 0, vColumn = 0;
+  uint64_t offset = 0;
+  uint64_t blockBytes(const Constraints &c = {}) const {
+    uint64_t b = rows * headDim * c.elementBytes;
+    return (b + c.alignBytes - 1) / c.alignBytes * c.alignBytes;
+  }
+  /// The region: heads x 2 blocks.
+  uint64_t bytes(const Constraints &c = {}) const {
+    return heads * 2 * blockBytes(c);
+  }
+  uint64_t kAddr(uint64_t h, const Constraints &c = {}) const {
+    return offset + 2 * h * blockBytes(c);
+  }
+  uint64_t vAddr(uint64_t h, const Constraints &c = {}) const {
+    return offset + (2 * h + 1) * blockBytes(c);
+  }
+};
+
+/// One column segment of a fused matmul's output tile: columns [col, col +
+/// cols) of the product; `kept`: they go to the resident region at `sram`
+/// (row stride `sramStride` elements, the tile's first row), else to DRAM.
+struct ColumnSegment {
+  uint64_t col = 0, cols = 0;
+  bool kept = false;
+  uint64_t sram = 0, sramStride = 0;
+};
+/// The segments of the output columns [c0, c0 + cn) of rows starting at
+/// `row`, in column order (one stored segment when nothing is kept).
+std::vector<ColumnSegment> columnSegments(const ResidentKv &kv, uint64_t row,
+                                          uint64_t c0, uint64_t cn,
+                                          const Constraints &c = {});
+
 /// Multi-head attention as one kernel (a `tsr.group` of kind "attention"):
 /// for each batch b and head h, K_h and V_h ([sk, headDim], strided columns
 /// of their DRAM tensors) stay in SRAM, and per tile of `tq` query rows the
@@ -363,6 +403,10 @@ struct AttentionOp {
   uint64_t qBatchStride = 0, kBatchStride = 0, vBatchStride = 0,
            outBatchStride = 0;
   std::string q = "q", k = "k", v = "v", out = "out"; ///< Tensor names.
+  /// K_h and V_h of heads h < kv.heads are read from the resident region
+  /// (batch 1): no DMA; when every head is resident the kernel has no K/V
+  /// slots.
+  ResidentKv kv;
 };
 /// Query rows per tile (a head's whole score rows are computed at once).
 struct AttentionTiling {
@@ -399,6 +443,11 @@ struct MatMulGroupOp {
        residual = false;
   std::string a = "a", b = "b", out = "out", gamma = "gamma", beta = "beta",
               biasTensor = "bias", residualTensor = "residual";
+  /// The output columns kept in SRAM for the next kernel (tsr-keep-kv):
+  /// each output tile's last epilogue instruction (a vec.copy without an
+  /// epilogue) writes those columns into the resident region instead of
+  /// the output slot, and they are not stored.
+  ResidentKv kv;
 };
 /// SRAM of the fused matmul kernel: the resident rows (bias al(N e), gamma
 /// and beta al(K e) each), then two slots each of A, B, the output tile, the

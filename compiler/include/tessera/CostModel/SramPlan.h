@@ -39,6 +39,9 @@ struct SramBuffer {
   /// reader's.
   unsigned first = 0, last = 0;
   bool carried = false;
+  /// Placed by the caller (the resident K/V region across two kernels):
+  /// allocateSram keeps its offset and places the others around it.
+  bool fixed = false;
   bool liveWith(const SramBuffer &o) const {
     return first <= o.last && o.first <= last;
   }
@@ -79,6 +82,14 @@ SramPlan attentionSramPlan(const AttentionOp &op, const AttentionTiling &t,
 /// The fused matmul kernel's buffers for tile `t`, placed.
 SramPlan matmulGroupSramPlan(const MatMulGroupOp &op, const GemmTiling &t,
                              const Constraints &c = {});
+
+/// The name of the resident K/V region's buffer in both kernels' plans.
+constexpr const char *kResidentKvBuffer = "kv";
+/// `plan` with the resident region of `kv` (when it has heads) as a fixed
+/// buffer "kv" at kv.offset, live over every phase, and the kernel's own
+/// buffers placed again first-fit around it.
+SramPlan withResidentKv(SramPlan plan, const ResidentKv &kv,
+                        const Constraints &c = {});
 
 /// "k[1]" for slot 1 of ring buffer k, "s" for a single buffer.
 std::string sramBufferName(const SramBuffer &b, const SramPlan &plan);

@@ -11,6 +11,8 @@
 #ifndef TESSERA_TRANSFORMS_FUSION_H
 #define TESSERA_TRANSFORMS_FUSION_H
 
+#include "tessera/CostModel/CostModel.h"
+
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -34,6 +36,10 @@ struct OperandLayout {
 /// the last axis (steps 1). With `stopAt` set, the trace stops at values
 /// that are block arguments of that block (graph extraction).
 OperandLayout traceAttentionOperand(mlir::Value x);
+
+/// The cost model's workload of a tsr.attention (shapes and the traced
+/// q/k/v layouts), as tsr-fuse-attention and tsr-keep-kv price it.
+cost::AttentionOp attentionWorkload(mlir::Operation *attention);
 
 } // namespace tessera::tsr
 

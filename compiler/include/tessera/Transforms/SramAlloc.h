@@ -22,6 +22,23 @@ namespace tessera::tsr {
 
 /// The attribute's name on a tsr.group.
 constexpr const char *kSramPlanAttr = "tsr.sram";
+/// tsr-keep-kv's record on the projection group (docs/fusion.md): `heads`,
+/// `head_dim`, `rows`, `k_column`, `v_column` (cost::ResidentKv) and the
+/// region's SRAM `offset` and `bytes`.
+constexpr const char *kKeepKvAttr = "tsr.keep_kv";
+
+mlir::DictionaryAttr keepKvAttr(mlir::MLIRContext *ctx,
+                                const cost::ResidentKv &kv);
+/// The resident region recorded on `attr`; fails with `error` when a field
+/// is missing or negative, or `bytes` is not heads x 2 blocks.
+mlir::FailureOr<cost::ResidentKv> readKeepKv(mlir::DictionaryAttr attr,
+                                             std::string &error);
+/// The resident region of a group: a matmul group's own `tsr.keep_kv`; an
+/// attention group's is its packed input's producer's (with
+/// `heads_on_chip` heads). No heads when there is none; fails with `error`
+/// when the record is malformed.
+mlir::FailureOr<cost::ResidentKv> residentKvOf(mlir::Operation *group,
+                                               std::string &error);
 
 /// `plan` as `{total, phases, buffers = [{name, slot, offset, bytes,
 /// live}]}`.

@@ -697,9 +697,9 @@ LogicalResult GroupOp::verify() {
                             "tsr.attention";
   AttentionOp a = *attns.begin();
   int64_t heads = static_cast<int64_t>(a.getHeads());
-  if (static_cast<int64_t>(*getHeadsOnChip()) < 1 ||
+  if (static_cast<int64_t>(*getHeadsOnChip()) < 0 ||
       static_cast<int64_t>(*getHeadsOnChip()) > heads)
-    return emitOpError() << "heads_on_chip must be in [1, " << heads
+    return emitOpError() << "heads_on_chip must be in [0, " << heads
                          << "], got " << *getHeadsOnChip();
   if (tiling && tile("tq") < 1)
     return emitOpError() << "tiling tq must be positive";

@@ -57,7 +57,9 @@ struct LayerFusion {
   /// "gelu", "residual"); empty: no fusion (the layer is what it would be
   /// unfused).
   std::vector<std::string> applied;
-  int64_t headsFused = 0, heads = 0; ///< Attention: heads on the fused path.
+  /// Attention: the heads whose K and V stay in SRAM from the QKV
+  /// projection's kernel (tsr-keep-kv, docs/fusion.md), of `heads`.
+  int64_t headsFused = 0, heads = 0;
   /// Intermediates kept in SRAM: each one DRAM store (storeBytes) and its
   /// loads (loads, loadBytes) that the unfused kernels would make.
   uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;

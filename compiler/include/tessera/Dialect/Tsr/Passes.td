@@ -128,6 +128,29 @@ def TsrFuseLayerNorm : Pass<"tsr-fuse-layernorm", "mlir::ModuleOp"> {
   ];
 }
 
+def TsrKeepKv : Pass<"tsr-keep-kv", "mlir::ModuleOp"> {
+  let summary = "Keep K and V of the first heads in SRAM from the QKV "
+                "projection into the attention (the source's split)";
+  let description = [{
+    For each attention group whose packed q/k/v operand is a fused matmul
+    group's result with no other user (batch 1): for k = heads .. 0, the
+    resident region (k heads x K and V, rows x head_dim FP16 each) is
+    reserved at the top of the SRAM, both kernels' tiles are searched again
+    under the rest, and both are priced back to back; the lowest modelled
+    latency wins, ties to the larger k. The projection group records the
+    region (`tsr.keep_kv`) and writes those columns there instead of DRAM;
+    the attention group's `heads_on_chip` becomes k and it reads those
+    heads' K and V from the region. The attention group moves right after
+    its projection. Both `why`s record k and the figures; k = 0 is a remark.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
 def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
   let summary = "Place each fused group's SRAM buffers by liveness (tsr.sram)";
   let description = [{

@@ -55,6 +55,9 @@ createFuseEpiloguePass(const arch::ChipConfig &chip);
 std::unique_ptr<mlir::Pass>
 createFuseLayerNormPass(const arch::ChipConfig &chip);
 
+/// `tsr-keep-kv` for `chip` (lib/Transforms/KeepKv.cpp, docs/fusion.md).
+std::unique_ptr<mlir::Pass> createKeepKvPass(const arch::ChipConfig &chip);
+
 /// `tsr-allocate-sram` / `tsr-verify-sram` for `chip`
 /// (lib/Transforms/AllocateSram.cpp, docs/lowering.md "SRAM allocation").
 std::unique_ptr<mlir::Pass>

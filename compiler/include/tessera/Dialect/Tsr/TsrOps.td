@@ -538,8 +538,10 @@ def Tsr_GroupOp : Tsr_Op<"group", [IsolatedFromAbove, SingleBlock]> {
       block argument of N elements), `"gelu"` (`tsr.gelu`), `"residual"`
       (a `tsr.add` of a same-shaped block argument), through free
       reshapes and transposes; its one result is the last of them.
-    * `heads_on_chip`: how many heads keep their K, V, scores and
-      probabilities in SRAM (every head for `"attention"`; attention only).
+    * `heads_on_chip`: how many heads, the first ones, have their K and V
+      kept in SRAM from the packed QKV projection's kernel (`tsr-keep-kv`;
+      0 to heads; the others load K and V from DRAM). Every head's scores
+      and probabilities stay on chip. Attention only.
     * `softmax`: `"row"` (a head's whole score rows fit SRAM) or `"online"`
       (streaming over K/V tiles); attention only.
     * `epilogue`, `prologue`: the ops fused around the matrix product
