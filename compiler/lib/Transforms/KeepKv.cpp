@@ -2,9 +2,9 @@
 //
 // Part of Tessera. `tsr-keep-kv`, the source's split (docs/fusion.md):
 //
-//   for every attention group whose one input (the packed q/k/v tensor) is
-//   a matmul group's result with no other user, batch 1, the projection's
-//   rows being the key rows:
+//   for every whole-row attention group (softmax = "row") whose one input
+//   (the packed q/k/v tensor) is a matmul group's result with no other
+//   user, batch 1, the projection's rows being the key rows, on one NPU:
 //     for k = heads .. 0: reserve the resident region of k heads' K and V
 //       (k x 2 x al(Sk hd e) bytes) at the top of the SRAM; search both
 //       kernels' tiles again under the rest (cost::searchMatMulGroup with
@@ -166,6 +166,10 @@ struct KeepKvPass : tessera::tsr::impl::TsrKeepKvBase<KeepKvPass> {
           " NPUs: the projection's row tiles may be divided among them "
           "(docs/lowering.md, \"Two NPUs\") and a resident region is one "
           "NPU's SRAM (a region per NPU is not built)");
+    if (!g.getSoftmax() || *g.getSoftmax() != "row")
+      return notApplicable("the attention kernel is not the whole-row one "
+                           "(softmax = \"row\"), the one that reads resident "
+                           "heads");
     if (g.getInputs().size() != 1)
       return notApplicable("q, k and v are not columns of one packed "
                            "projection");

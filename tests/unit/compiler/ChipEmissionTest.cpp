@@ -9,7 +9,10 @@
 //
 // The checked-in zoo models are read from models/; the generated ones
 // (perception at depth 2, resnet18) from the directory the fixture test
-// `compiler.chip_emission_models` writes (CHIP_TEST_MODELS_DIR).
+// `compiler.chip_emission_models` writes (CHIP_TEST_MODELS_DIR), or the
+// perception network named by CHIP_EMISSION_PERCEPTION (the 40 layers:
+// `CHIP_EMISSION_PERCEPTION=/tmp/p40/perception.onnx ChipEmissionTests
+// --gtest_filter='*perception*'`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +33,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <string>
 #include <tuple>
 
@@ -38,6 +43,11 @@ using namespace tessera;
 namespace {
 
 std::string modelPath(const std::string &model) {
+  // The full 40-layer network instead of depth 2 (docs/lowering.md,
+  // "Scale"): CHIP_EMISSION_PERCEPTION=/tmp/p40/perception.onnx.
+  if (const char *p = std::getenv("CHIP_EMISSION_PERCEPTION");
+      p && model == "perception")
+    return p;
   if (model == "perception" || model == "resnet18")
     return std::string(CHIP_TEST_MODELS_DIR) + "/" + model + "/" + model +
            ".onnx";
