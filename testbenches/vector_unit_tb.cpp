@@ -187,6 +187,9 @@ struct Bench : sc_module {
         case Opcode::VecTanh:
           v = std::tanh(x);
           break;
+        case Opcode::VecExp:
+          v = std::exp(x);
+          break;
         case Opcode::VecPow:
           v = std::pow(x, double(in.imm));
           break;
@@ -228,7 +231,8 @@ struct Bench : sc_module {
         Opcode::VecReduceMax, Opcode::VecGeluTanh,  Opcode::VecMax,
         Opcode::VecMaxImm,    Opcode::VecMinImm,    Opcode::VecAddImm,
         Opcode::VecSigmoid,   Opcode::VecHardSwish, Opcode::VecFill,
-        Opcode::VecGather,    Opcode::VecEqImm,     Opcode::VecSelect};
+        Opcode::VecGather,    Opcode::VecEqImm,     Opcode::VecSelect,
+        Opcode::VecExp};
     const uint32_t bcast[] = {0, arch::kFlagBroadcastRow,
                               arch::kFlagBroadcastCol,
                               arch::kFlagBroadcastScalar};

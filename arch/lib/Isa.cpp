@@ -70,6 +70,8 @@ const char *tessera::arch::opcodeName(Opcode op) {
     return "vec.eqimm";
   case Opcode::VecSelect:
     return "vec.select";
+  case Opcode::VecExp:
+    return "vec.exp";
   }
   return "?";
 }
@@ -173,6 +175,7 @@ std::vector<Operand> tessera::arch::operandsOf(const Instr &in) {
   case Opcode::VecTanh:
   case Opcode::VecPow:
   case Opcode::VecGeluTanh:
+  case Opcode::VecExp:
     view("a", false, 0, r, c, in.strides[0], in.dtype);
     view("out", true, 2, r, c, in.strides[2], in.outDtype);
     break;

@@ -464,6 +464,10 @@ void tessera::sim::vectorOp(const arch::Instr &in, const ConstView *aPtr,
     out = a;
     contiguousMath(MathFn::Tanh, out);
     return;
+  case Opcode::VecExp:
+    out = a;
+    contiguousMath(MathFn::Exp, out);
+    return;
   case Opcode::VecPow: {
     float p = in.imm;
     return unary([p](float x) { return std::pow(x, p); });

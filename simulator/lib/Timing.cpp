@@ -284,6 +284,7 @@ uint64_t timing::vectorPasses(const arch::ChipConfig &chip, arch::Opcode op) {
   case arch::Opcode::VecGather:
   case arch::Opcode::VecEqImm:
   case arch::Opcode::VecSelect:
+  case arch::Opcode::VecExp:
     return chip.vector_elementwise_passes;
   case arch::Opcode::DmaLoad:
   case arch::Opcode::DmaStore:

@@ -195,6 +195,39 @@ TEST(Program, VerifierNamesTheInstruction) {
   EXPECT_THROW(p.verify(), ContractError);
 }
 
+TEST(Program, ExpRoundTripsAndTheNextOpcodeIsRejected) {
+  // vec.exp (opcode 31, the last) is read back; 32 is an unknown opcode.
+  Program p = sample();
+  p.instrs[3].op = Opcode::VecExp;
+  p.instrs[3].dtype = DType::F32;
+  p.instrs[3].imm = 0;
+  p.verify();
+  std::vector<uint8_t> bytes = p.serialize();
+  Program q = Program::deserialize(bytes.data(), bytes.size(), "mem");
+  EXPECT_EQ(q.instrs[3].op, Opcode::VecExp);
+  EXPECT_EQ(q.instrs[3].toString(),
+            "vec.exp.f32 rows=4 cols=8 a=0x200/8 out=0x800/8:f16 deps=2");
+  EXPECT_EQ(unsigned(Opcode::VecExp), 31u);
+  EXPECT_EQ(kNumOpcodes, 32u);
+  // The opcode byte: the one byte that differs from the same program
+  // with vec.erf (11) there.
+  Program erf = p;
+  erf.instrs[3].op = Opcode::VecErf;
+  std::vector<uint8_t> other = erf.serialize();
+  ASSERT_EQ(other.size(), bytes.size());
+  size_t at = 0, differing = 0;
+  for (size_t i = 0; i < bytes.size(); ++i)
+    if (bytes[i] != other[i])
+      at = i, ++differing;
+  ASSERT_EQ(differing, 1u);
+  ASSERT_EQ(bytes[at], 31);
+  ASSERT_EQ(other[at], 11);
+  bytes[at] = 32;
+  EXPECT_NE(errorOf(bytes).find("instruction 3: unknown opcode 32"),
+            std::string::npos)
+      << errorOf(bytes);
+}
+
 TEST(Program, MissingFileIsAClearError) {
   EXPECT_THROW(Program::load("/nonexistent.tsrp"), ContractError);
 }

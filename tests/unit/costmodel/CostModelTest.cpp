@@ -105,6 +105,23 @@ TEST(CostModel, StridedTransferRoundsEachRow) {
   EXPECT_EQ(c.loadQueueCycles, 316u + 316u + 308u);
 }
 
+TEST(CostModel, ExpIsOneElementwisePass) {
+  // vec.exp (the online softmax's probabilities) over one 8 x 100 tile:
+  // 16 + 1 x ceil(800 / 64) = 29 vector cycles (timing-model.md), the same
+  // as vec.erf; a softmax over it is three passes.
+  VectorOp op;
+  op.op = Opcode::VecExp;
+  op.rows = 8;
+  op.cols = 100;
+  Cost c = evaluate(ref(), vectorKernel(op, {8, 100}));
+  EXPECT_EQ(c.vectorCycles, 29u);
+  op.op = Opcode::VecErf;
+  EXPECT_EQ(evaluate(ref(), vectorKernel(op, {8, 100})).vectorCycles, 29u);
+  op.op = Opcode::VecSoftmax;
+  EXPECT_EQ(evaluate(ref(), vectorKernel(op, {8, 100})).vectorCycles,
+            16u + 3 * 13);
+}
+
 /// The code generator's two-slot LRU tile cache (Codegen.cpp TileCache).
 struct Lru {
   int64_t key[2] = {-1, -1};

@@ -208,6 +208,8 @@ TEST(Functional, VectorUnaryOps) {
                return 0.5f * x * (1 + std::erf(x / std::sqrt(2.0f)));
              })),
              kF16, 1e-3);
+  expectNear(unaryOp(Opcode::VecExp, a),
+             Mat(a.unaryExpr([](float x) { return std::exp(x); })), kF16, 1e-3);
   expectNear(unaryOp(Opcode::VecTranspose, a), Mat(a.transpose()), 0, 0);
   expectNear(unaryOp(Opcode::VecCopy, a), a, 0, 0);
   Mat softmax(a.rows(), a.cols());

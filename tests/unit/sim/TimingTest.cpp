@@ -156,6 +156,8 @@ TEST(Timing, VectorWorkedExamples) {
   EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecAdd, 3, 5), 17u);
   EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecTranspose, 10, 10), 20u);
   EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecErf, 1, 129), 19u);
+  // exp is one elementwise pass: 16 + ceil(8 * 100 / 64) = 16 + 13.
+  EXPECT_EQ(timing::vectorCycles(ref(), Opcode::VecExp, 8, 100), 29u);
 }
 
 TEST(Timing, CodeMatchesTheFormulasOverManyShapes) {

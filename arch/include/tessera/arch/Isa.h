@@ -110,8 +110,11 @@ enum class Opcode : uint8_t {
   // out = (a != 0) ? b : c, with c at addr[3] (row stride strides[3]); a, b,
   // c and out all rows x cols (Where).
   VecSelect = 30,
+  // Online softmax (issue 10): out = exp(a), elementwise (libmvec's expf on
+  // the FP32 value, rounded to outDtype).
+  VecExp = 31,
 };
-constexpr unsigned kNumOpcodes = 31;
+constexpr unsigned kNumOpcodes = 32;
 const char *opcodeName(Opcode op);
 /// The queue an opcode is issued on.
 Queue opcodeQueue(Opcode op);
