@@ -13,8 +13,10 @@ SRAM from the QKV projection (`heads_on_chip`, tsr-keep-kv's k), and the
 frame latency of the fused and unfused pipelines (`tessera compare
 --json`). It checks the expected direction as SRAM shrinks: k never
 increases and the fused frame never gets faster; at some size the split is
-partial (0 < k < 7); at 128 KiB the attention is not fused (K and V of one
-head and 8 query rows of scores do not fit) and k = 0; at 32 MiB the fused
+partial (0 < k < 7); the softmax form is "row" (whole score rows) at 32, 8
+and 2 MiB and "online" (streamed over K/V tiles) at 128 KiB, where K and V
+of one head and 8 query rows of scores do not fit, and k = 0 there; at
+32 MiB the fused
 frame beats the unfused one, and at every size the fused frame is not
 slower than the unfused one (every fusion is cost-gated). Every fused group
 carries its SRAM plan (`tsr.sram`, tsr-allocate-sram) and every plan's
@@ -64,6 +66,8 @@ def main():
         last = last.split("IR Dump After", 1)[0]
         heads = sum(int(h) for h in re.findall(r"heads_on_chip = (\d+)", last))
         attentions = len(re.findall(r'kind = "attention"', last))
+        # Whole score rows ("row") or streamed over K/V tiles ("online").
+        forms = sorted(set(re.findall(r'softmax = "(\w+)"', last)))
         # Every fused group carries its SRAM plan (tsr-allocate-sram), inside
         # this SRAM (docs/lowering.md, "SRAM allocation").
         groups = len(re.findall(r"tsr\.group\(", last))
@@ -80,6 +84,9 @@ def main():
         by = {r["pipeline"]: r for r in cmp_["pipelines"]}
         rows.append((label, heads, by["unfused"]["cycles"],
                      by["fused"]["cycles"], attentions))
+        want = ["online"] if size < (1 << 20) else ["row"]
+        check(forms == want, "%s: softmax %s (expected %s)"
+              % (label, "/".join(forms) or "none", want[0]))
     print("%-8s %10s %14s %16s %16s" % ("SRAM", "attention", "heads K/V kept",
                                         "unfused cycles", "fused cycles"))
     for label, heads, unfused, fused, attentions in rows:
@@ -87,8 +94,9 @@ def main():
             label, "fused" if attentions else "unfused", "%d/7" % heads,
             unfused, fused))
     check(rows[0][4] == 1, "32 MiB: the attention is fused")
-    check(rows[-1][4] == 0 and rows[-1][1] == 0,
-          "128 KiB: the attention is not fused, no head kept")
+    check(rows[-1][4] == 1 and rows[-1][1] == 0,
+          "128 KiB: the attention is fused with the online softmax (whole "
+          "score rows do not fit), no head kept")
     check(any(0 < r[1] < 7 for r in rows),
           "some size keeps K and V of some but not all heads (%s)"
           % ", ".join("%s: %d" % (r[0], r[1]) for r in rows))

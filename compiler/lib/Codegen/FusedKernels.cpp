@@ -89,6 +89,8 @@ cost::AttentionOp tessera::codegen::attentionOpOf(const Graph &g,
 }
 
 void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
+  if (n.onlineSoftmax)
+    return emitOnlineAttention(sink, n);
   const arch::ChipConfig &chip = sink.chip();
   cost::AttentionOp op = attentionOpOf(sink.graph(), n, &sink);
   cost::Constraints full, c;
@@ -104,14 +106,19 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
   if (!t.tq || t.tq > op.sq || t.tq > chip.matrix_accumulator_rows ||
       cost::attentionSramBytes(op, t, c) > c.budget(chip)) {
     auto best = cost::searchAttention(chip, op, c);
+    // Whole score rows do not fit this chip: the online form, if it fits.
+    if (!best && cost::searchOnlineAttention(chip, op, c))
+      return emitOnlineAttention(sink, n);
     if (!best)
       throw CodegenError(
           sink.where() + ": the fused attention needs " +
           std::to_string(
               cost::attentionSramBytes(op, {std::min<uint64_t>(8, op.sq)}, c)) +
           " bytes of SRAM for 8 query rows (K and V of one head, " +
-          std::to_string(op.sk) + " score columns), the chip has " +
-          std::to_string(c.budget(chip)));
+          std::to_string(op.sk) + " score columns), the online form " +
+          std::to_string(cost::onlineAttentionSramBytes(
+              op, cost::onlineAttentionMinTiling(op), c)) +
+          " for 8x8 tiles, the chip has " + std::to_string(c.budget(chip)));
     t = best->tiling;
     recorded = false;
   }
@@ -222,6 +229,202 @@ void tessera::codegen::emitAttention(KernelSink &sink, const GraphNode &n) {
                    width * kEb, oBuf[s], hd * kEb, xq, hd * kEb);
       }
     }
+}
+
+void tessera::codegen::emitOnlineAttention(KernelSink &sink,
+                                           const GraphNode &n) {
+  const arch::ChipConfig &chip = sink.chip();
+  cost::AttentionOp op = attentionOpOf(sink.graph(), n, &sink);
+  cost::Constraints c;
+  c.sramBytes = sink.sramBudget();
+  // The tile recorded in the IR (tsr-fuse-attention) when it is legal on
+  // this chip, else the cost model's choice.
+  cost::OnlineAttentionTiling t{uint64_t(n.tileRows), uint64_t(n.tileKeys)};
+  bool recorded = n.onlineSoftmax;
+  if (!recorded || cost::checkOnlineAttention(chip, op, t, c)) {
+    auto best = cost::searchOnlineAttention(chip, op, c);
+    if (!best)
+      throw CodegenError(
+          sink.where() + ": the online-softmax attention needs " +
+          std::to_string(cost::onlineAttentionSramBytes(
+              op, cost::onlineAttentionMinTiling(op), c)) +
+          " bytes of SRAM for its smallest tile, the chip has " +
+          std::to_string(c.budget(chip)));
+    t = best->tiling;
+    recorded = false;
+  }
+  uint64_t tq = std::min(t.tq, op.sq), tk = std::min(t.tk, op.sk);
+  uint64_t hd = op.headDim;
+  sink.plan(cost::onlineAttentionKernel(op, t, c));
+
+  // Every buffer where the SRAM plan puts it (tsr-allocate-sram).
+  cost::SramPlan plan =
+      placeBuffers(sink, n, cost::onlineAttentionSramPlan(op, t, c), recorded);
+  auto at = [&](const char *name, unsigned slot = 0) {
+    return plan.find(name, slot)->offset;
+  };
+  uint64_t kBuf[2], vBuf[2], qBuf[2], mBuf[2];
+  for (unsigned s = 0; s < 2; ++s) {
+    kBuf[s] = at("k", s);
+    vBuf[s] = at("v", s);
+    qBuf[s] = at("q", s);
+    mBuf[s] = at("m", s);
+  }
+  uint64_t accBuf = at("acc"), lBuf = at("l"), sBuf = at("s"), pBuf = at("p"),
+           rsBuf = at("rs"), alphaBuf = at("alpha");
+
+  auto vec = [](Opcode o, uint64_t rows, uint64_t cols, DType in, DType out) {
+    Instr v;
+    v.op = o;
+    v.dtype = in;
+    v.outDtype = out;
+    v.dims[0] = uint32_t(rows);
+    v.dims[1] = uint32_t(cols);
+    return v;
+  };
+  // A [rows, cols] vector op out = a <op> b with every operand's row
+  // stride given (b broadcast per row when bcastCol).
+  auto binary = [&](Opcode o, uint64_t rows, uint64_t cols, uint64_t a,
+                    uint64_t sa, uint64_t b, uint64_t sb, uint64_t out,
+                    uint64_t so, DType outType, bool bcastCol) {
+    Instr v = vec(o, rows, cols, DType::F32, outType);
+    v.addr[0] = a;
+    v.addr[1] = b;
+    v.addr[2] = out;
+    v.strides[0] = uint32_t(sa);
+    v.strides[1] = uint32_t(sb);
+    v.strides[2] = uint32_t(so);
+    if (bcastCol)
+      v.flags = arch::kFlagBroadcastCol;
+    sink.emit(v);
+  };
+  // A row reduction of a [rows, cols] tile (row stride cols) to rows x 1.
+  auto reduce = [&](Opcode o, uint64_t rows, uint64_t cols, uint64_t a,
+                    DType in, uint64_t out) {
+    Instr v = vec(o, rows, cols, in, DType::F32);
+    v.addr[0] = a;
+    v.addr[2] = out;
+    v.strides[0] = uint32_t(tk);
+    v.strides[2] = 1;
+    v.imm = 1.0f;
+    sink.emit(v);
+  };
+
+  uint64_t qBase = sink.dramOf(n.inputs[0]), kBase = sink.dramOf(n.inputs[1]),
+           vBase = sink.dramOf(n.inputs[2]), oBase = sink.dramOf(n.output);
+  uint64_t width = op.heads * hd;
+  uint64_t qTile = 0, kvTile = 0;
+  for (uint64_t b = 0; b < op.batch; ++b)
+    for (uint64_t h = 0; h < op.heads; ++h)
+      for (uint64_t r = 0; r < op.sq; r += tq, ++qTile) {
+        uint64_t xq = std::min(tq, op.sq - r);
+        int qs = int(qTile % 2);
+        sink.load(qBase + (op.qOffset + b * op.qBatchStride +
+                           r * op.qRowStride + h * hd) *
+                              kEb,
+                  op.qRowStride * kEb, qBuf[qs], hd * kEb, xq, hd * kEb);
+        for (uint64_t j0 = 0, j = 0; j0 < op.sk; j0 += tk, ++j, ++kvTile) {
+          uint64_t xk = std::min(tk, op.sk - j0);
+          bool first = j0 == 0, last = j0 + xk == op.sk;
+          int ks = int(kvTile % 2);
+          sink.load(kBase + (op.kOffset + b * op.kBatchStride +
+                             j0 * op.kRowStride + h * hd) *
+                                kEb,
+                    op.kRowStride * kEb, kBuf[ks], hd * kEb, xk, hd * kEb);
+          sink.load(vBase + (op.vOffset + b * op.vBatchStride +
+                             j0 * op.vRowStride + h * hd) *
+                                kEb,
+                    op.vRowStride * kEb, vBuf[ks], hd * kEb, xk, hd * kEb);
+          if (first) {
+            // Q * scale in place (FP16, as the unfused path rounds it).
+            Instr sc = vec(Opcode::VecScale, xq, hd, DType::F16, DType::F16);
+            sc.addr[0] = sc.addr[2] = qBuf[qs];
+            sc.strides[0] = sc.strides[2] = uint32_t(hd);
+            sc.imm = n.scale;
+            sink.emit(sc);
+          }
+          // S [xq, xk] = Qs K_j^T, FP32.
+          Instr mm;
+          mm.op = Opcode::MatMul;
+          mm.dtype = DType::F16;
+          mm.outDtype = DType::F32;
+          mm.flags = arch::kFlagTransposeB;
+          mm.dims[0] = uint32_t(xq);
+          mm.dims[1] = uint32_t(hd);
+          mm.dims[2] = uint32_t(xk);
+          mm.addr[0] = qBuf[qs];
+          mm.addr[1] = kBuf[ks];
+          mm.addr[2] = sBuf;
+          mm.strides[0] = uint32_t(hd);
+          mm.strides[1] = uint32_t(hd);
+          mm.strides[2] = uint32_t(tk);
+          sink.emit(mm);
+          // The running maximum: m_new = max(m_old, rowmax(S)) (the first
+          // tile's rowmax is m).
+          uint64_t mNew = mBuf[j % 2], mOld = mBuf[(j + 1) % 2];
+          reduce(Opcode::VecReduceMax, xq, xk, sBuf, DType::F32, mNew);
+          if (!first)
+            binary(Opcode::VecMax, xq, 1, mNew, 1, mOld, 1, mNew, 1,
+                   DType::F32, false);
+          // P = exp(S - m_new), FP16; its row sums (of the rounded P the
+          // product uses), FP32.
+          binary(Opcode::VecSub, xq, xk, sBuf, tk, mNew, 1, sBuf, tk,
+                 DType::F32, true);
+          Instr ex = vec(Opcode::VecExp, xq, xk, DType::F32, DType::F16);
+          ex.addr[0] = sBuf;
+          ex.addr[2] = pBuf;
+          ex.strides[0] = ex.strides[2] = uint32_t(tk);
+          sink.emit(ex);
+          reduce(Opcode::VecReduceSum, xq, xk, pBuf, DType::F16,
+                 first ? lBuf : rsBuf);
+          if (!first) {
+            // alpha = exp(m_old - m_new); l = l alpha + rowsum(P);
+            // O = O alpha.
+            binary(Opcode::VecSub, xq, 1, mOld, 1, mNew, 1, alphaBuf, 1,
+                   DType::F32, false);
+            Instr ea = vec(Opcode::VecExp, xq, 1, DType::F32, DType::F32);
+            ea.addr[0] = ea.addr[2] = alphaBuf;
+            ea.strides[0] = ea.strides[2] = 1;
+            sink.emit(ea);
+            binary(Opcode::VecMul, xq, 1, lBuf, 1, alphaBuf, 1, lBuf, 1,
+                   DType::F32, false);
+            binary(Opcode::VecAdd, xq, 1, lBuf, 1, rsBuf, 1, lBuf, 1,
+                   DType::F32, false);
+            binary(Opcode::VecMul, xq, hd, accBuf, hd, alphaBuf, 1, accBuf, hd,
+                   DType::F32, true);
+          }
+          // O (+)= P V_j, FP32.
+          Instr pv;
+          pv.op = Opcode::MatMul;
+          pv.dtype = DType::F16;
+          pv.outDtype = DType::F32;
+          pv.accDtype = DType::F32;
+          pv.dims[0] = uint32_t(xq);
+          pv.dims[1] = uint32_t(xk);
+          pv.dims[2] = uint32_t(hd);
+          pv.addr[0] = pBuf;
+          pv.addr[1] = vBuf[ks];
+          pv.addr[2] = accBuf;
+          pv.strides[0] = uint32_t(tk);
+          pv.strides[1] = uint32_t(hd);
+          pv.strides[2] = uint32_t(hd);
+          if (!first) {
+            pv.flags = arch::kFlagAccumulate;
+            pv.addr[3] = accBuf;
+            pv.strides[3] = uint32_t(hd);
+          }
+          sink.emit(pv);
+          if (!last)
+            continue;
+          // The context O / l, FP16, into the Q slot (Q is dead after the
+          // tile's last score product), stored into the head's columns of
+          // [B, Sq, D].
+          binary(Opcode::VecDiv, xq, hd, accBuf, hd, lBuf, 1, qBuf[qs], hd,
+                 DType::F16, true);
+          sink.store(oBase + ((b * op.sq + r) * width + h * hd) * kEb,
+                     width * kEb, qBuf[qs], hd * kEb, xq, hd * kEb);
+        }
+      }
 }
 
 cost::MatMulGroupOp tessera::codegen::matmulGroupOpOf(const Graph &g,

@@ -96,6 +96,17 @@ cost::AttentionOp attentionOpOf(const Graph &g, const GraphNode &n,
 /// smallest tile fits SRAM, naming the node and the bytes it needs.
 void emitAttention(KernelSink &sink, const GraphNode &n);
 
+/// The online-softmax attention kernel (cost::onlineAttentionKernel is its
+/// model; docs/fusion.md, "The online kernel"): per batch, head and tile of
+/// query rows, K_h and V_h in double-buffered tiles of tk rows, the running
+/// row maximum, row sum and FP32 context rescaled per tile (vec.exp), the
+/// context divided by the row sums at the end and stored once. Uses the
+/// tile recorded in the IR when it is legal on this chip, else searches;
+/// throws CodegenError naming the node and the bytes when nothing fits.
+/// emitAttention dispatches to it for a node with `onlineSoftmax`, and
+/// when whole score rows do not fit.
+void emitOnlineAttention(KernelSink &sink, const GraphNode &n);
+
 /// The cost model's workload of a FusedMatMul node.
 cost::MatMulGroupOp matmulGroupOpOf(const Graph &g, const GraphNode &n,
                                     const KernelSink *sink = nullptr);

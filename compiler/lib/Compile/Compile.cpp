@@ -361,9 +361,14 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
             ids.lookup(group.getInputs()[arg.getArgNumber()]));
         node.qkvLayout.push_back({l.offset, l.batchStride, l.rowStride});
       }
-      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling"))
+      node.onlineSoftmax =
+          group.getSoftmax() && *group.getSoftmax() == "online";
+      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
         if (auto tq = tiling.getAs<IntegerAttr>("tq"))
           node.tileRows = tq.getInt();
+        if (auto tk = tiling.getAs<IntegerAttr>("tk"))
+          node.tileKeys = tk.getInt();
+      }
       node.fusion = fusionOf(group, sharedInternals);
       node.fusion.applied = {"attention"};
       node.fusion.heads = node.heads;

@@ -1350,6 +1350,150 @@ tessera::cost::searchAttention(const arch::ChipConfig &chip,
   return best;
 }
 
+uint64_t tessera::cost::onlineAttentionSramBytes(
+    const AttentionOp &op, const OnlineAttentionTiling &t,
+    const Constraints &c) {
+  return onlineAttentionSramPlan(op, t, c).total;
+}
+
+Kernel tessera::cost::onlineAttentionKernel(const AttentionOp &op,
+                                            const OnlineAttentionTiling &t,
+                                            const Constraints &c) {
+  uint64_t e = c.elementBytes, hd = op.headDim;
+  Extents eq = extents(op.sq, t.tq), ek = extents(op.sk, t.tk);
+  uint64_t tq = eq.first(), nk = ek.tiles();
+  Kernel k;
+  k.kind = "attention";
+  uint64_t cols = op.heads * hd;
+  k.streams = {stream(op.q, false, op.batch * op.sq * cols * e),
+               stream(op.k, false, op.batch * op.sk * cols * e),
+               stream(op.v, false, op.batch * op.sk * cols * e),
+               stream(op.out, true, op.batch * op.sq * cols * e)};
+  // One K/V step of a query tile of xq rows over xk keys (the emitter's
+  // instructions in its order). The first step loads the Q tile and scales
+  // it, and starts m, l and O from its own tile; every later one rescales
+  // them; the last divides O by l and stores the context.
+  auto step = [&](uint64_t xq, uint64_t xk, bool first, bool last) {
+    Step st;
+    if (first)
+      st.loads.push_back({0, xfer(xq, hd * e, op.qRowStride * e)});
+    st.loads.push_back({1, xfer(xk, hd * e, op.kRowStride * e)});
+    st.loads.push_back({2, xfer(xk, hd * e, op.vRowStride * e)});
+    if (first)
+      st.compute.push_back(instr(Opcode::VecScale, xq, hd));
+    st.compute.push_back(instr(Opcode::MatMul, xq, hd, xk));
+    st.compute.push_back(instr(Opcode::VecReduceMax, xq, xk));
+    if (!first)
+      st.compute.push_back(instr(Opcode::VecMax, xq, 1));
+    st.compute.push_back(instr(Opcode::VecSub, xq, xk));
+    st.compute.push_back(instr(Opcode::VecExp, xq, xk));
+    st.compute.push_back(instr(Opcode::VecReduceSum, xq, xk));
+    if (!first) {
+      st.compute.push_back(instr(Opcode::VecSub, xq, 1));
+      st.compute.push_back(instr(Opcode::VecExp, xq, 1));
+      st.compute.push_back(instr(Opcode::VecMul, xq, 1));
+      st.compute.push_back(instr(Opcode::VecAdd, xq, 1));
+      st.compute.push_back(instr(Opcode::VecMul, xq, hd));
+    }
+    st.compute.push_back(instr(Opcode::MatMul, xq, xk, hd));
+    if (last) {
+      st.compute.push_back(instr(Opcode::VecDiv, xq, hd));
+      st.stores.push_back({3, xfer(xq, hd * e, op.outRowStride * e)});
+    }
+    return st;
+  };
+  // A query tile: the first K tile (full unless there is only the edge),
+  // nk - 2 full ones, the last (the edge when there is one).
+  auto queryTile = [&](uint64_t xq) {
+    Seq s;
+    s.add(step(xq, ek.first(), true, nk == 1));
+    if (nk >= 2) {
+      s.add(step(xq, ek.full, false, false), nk - 2);
+      s.add(step(xq, ek.last(), false, true));
+    }
+    return s;
+  };
+  Seq head;
+  eq.each([&](uint64_t xq, uint64_t count) { head.add(queryTile(xq), count); });
+  k.loop.add(std::move(head), op.batch * op.heads);
+  SramPlan plan = onlineAttentionSramPlan(op, t, c);
+  uint64_t xk0 = ek.first();
+  k.sramBytes = plan.total;
+  k.firstLoadSramEnd = std::max({plan.find("k")->offset + xk0 * hd * e,
+                                 plan.find("v")->offset + xk0 * hd * e,
+                                 plan.find("q")->offset + tq * hd * e});
+  // The context is stored from the Q slots.
+  k.storeSramBegin =
+      std::min(plan.find("q", 0)->offset, plan.find("q", 1)->offset);
+  k.streams[0].firstNeedBytes =
+      op.qOffset * e + (tq - 1) * op.qRowStride * e + hd * e;
+  k.streams[1].firstNeedBytes =
+      op.kOffset * e + (xk0 - 1) * op.kRowStride * e + hd * e;
+  k.streams[2].firstNeedBytes =
+      op.vOffset * e + (xk0 - 1) * op.vRowStride * e + hd * e;
+  k.streams[3].storesPerBlock = 0;
+  finalize(k);
+  return k;
+}
+
+std::optional<std::string> tessera::cost::checkOnlineAttention(
+    const arch::ChipConfig &chip, const AttentionOp &op,
+    const OnlineAttentionTiling &t, const Constraints &c) {
+  if (t.tq < 1 || t.tq > op.sq)
+    return "tq = " + std::to_string(t.tq) + " is not a tile of the " +
+           std::to_string(op.sq) + " query rows";
+  if (t.tq > chip.matrix_accumulator_rows)
+    return "tq = " + std::to_string(t.tq) + " exceeds the " +
+           std::to_string(chip.matrix_accumulator_rows) +
+           " accumulator rows (matrix_accumulator_rows)";
+  if (t.tk < 1 || t.tk > op.sk)
+    return "tk = " + std::to_string(t.tk) + " is not a tile of the " +
+           std::to_string(op.sk) + " key rows";
+  uint64_t bytes = onlineAttentionSramBytes(op, t, c);
+  if (bytes > c.budget(chip))
+    return "tile " + std::to_string(t.tq) + "x" + std::to_string(t.tk) +
+           " needs " + std::to_string(bytes) + " bytes of SRAM, the budget is " +
+           std::to_string(c.budget(chip));
+  return std::nullopt;
+}
+
+OnlineAttentionTiling
+tessera::cost::onlineAttentionMinTiling(const AttentionOp &op) {
+  return {std::min<uint64_t>(8, op.sq), std::min<uint64_t>(8, op.sk)};
+}
+
+std::optional<Choice<OnlineAttentionTiling>>
+tessera::cost::searchOnlineAttention(const arch::ChipConfig &chip,
+                                     const AttentionOp &op,
+                                     const Constraints &c) {
+  std::vector<uint64_t> tqs = tileCandidates(op.sq, 32),
+                        tks = tileCandidates(op.sk, chip.matrix_cols);
+  for (uint64_t x : {uint64_t(16), uint64_t(8)}) {
+    if (x < op.sq && !std::count(tqs.begin(), tqs.end(), x))
+      tqs.push_back(x);
+    if (x < op.sk && !std::count(tks.begin(), tks.end(), x))
+      tks.push_back(x);
+  }
+  std::sort(tqs.rbegin(), tqs.rend());
+  std::sort(tks.rbegin(), tks.rend());
+  std::optional<Choice<OnlineAttentionTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tq : tqs) {
+    if (tq > chip.matrix_accumulator_rows)
+      continue;
+    for (uint64_t tk : tks)
+      consider(
+          chip, c, OnlineAttentionTiling{tq, tk},
+          [&](const OnlineAttentionTiling &t) {
+            return onlineAttentionKernel(op, t, c);
+          },
+          best, n);
+  }
+  if (best)
+    best->candidates = n;
+  return best;
+}
+
 uint64_t tessera::cost::matmulGroupSramBytes(const MatMulGroupOp &op,
                                              const GemmTiling &t,
                                              const Constraints &c) {

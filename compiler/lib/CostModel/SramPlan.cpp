@@ -154,6 +154,48 @@ SramPlan tessera::cost::withResidentKv(SramPlan plan, const ResidentKv &kv,
   return plan;
 }
 
+SramPlan tessera::cost::onlineAttentionSramPlan(const AttentionOp &op,
+                                                const OnlineAttentionTiling &t,
+                                                const Constraints &c) {
+  uint64_t e = c.elementBytes, hd = op.headDim;
+  uint64_t tq = std::min(t.tq, op.sq), tk = std::min(t.tk, op.sk);
+  SramPlan p;
+  // One K/V step of a query tile (FusedKernels.cpp, emitOnlineAttention):
+  // its loads; the scores and their new row maximum; the shifted exp and
+  // its row sums; the rescale of l and O; O += P V; on the tile's last
+  // step O / l; the store.
+  p.phases = {"load",    "scores",    "exp",  "rescale",
+              "context", "normalize", "store"};
+  unsigned last = unsigned(p.phases.size() - 1);
+  auto carried = [&](const char *name, uint64_t bytes, unsigned slot) {
+    p.buffers.push_back({name, slot, bytes, 0, 0, last, true});
+  };
+  // The DMA rings: K and V tiles alternate per K step, Q per query tile.
+  // The Q slot also holds the scaled Q (in place) and, after the tile's
+  // last score product, its FP16 context O / l, which the store drains:
+  // no output slots of their own. The accumulator, the running maximum
+  // (the new one and the old, alternating) and the running sum live over a
+  // query tile's K steps.
+  for (unsigned s = 0; s < 2; ++s) {
+    carried("k", tk * hd * e, s);
+    carried("v", tk * hd * e, s);
+    carried("q", tq * hd * e, s);
+  }
+  carried("acc", tq * hd * 4, 0);
+  carried("m", tq * 4, 0);
+  carried("m", tq * 4, 1);
+  carried("l", tq * 4, 0);
+  // The compute queue's own, within one step: FP32 scores (scores -> exp),
+  // FP16 probabilities (exp -> context), row sums (exp -> rescale), the
+  // rescale factor (rescale).
+  p.buffers.push_back({"s", 0, tq * tk * 4, 0, 1, 2, false});
+  p.buffers.push_back({"p", 0, tq * tk * e, 0, 2, 4, false});
+  p.buffers.push_back({"rs", 0, tq * 4, 0, 2, 3, false});
+  p.buffers.push_back({"alpha", 0, tq * 4, 0, 3, 3, false});
+  allocateSram(p, c.alignBytes);
+  return p;
+}
+
 SramPlan tessera::cost::matmulGroupSramPlan(const MatMulGroupOp &op,
                                             const GemmTiling &t,
                                             const Constraints &c) {

@@ -6,7 +6,9 @@
 //
 //   tsr-allocate-sram  for every tsr.group of kind "attention" or "matmul":
 //                      the kernel's buffers for the group's tsr.tiling
-//                      (cost::attentionSramPlan, cost::matmulGroupSramPlan:
+//                      (cost::attentionSramPlan, its online-softmax form
+//                      cost::onlineAttentionSramPlan,
+//                      cost::matmulGroupSramPlan:
 //                      bytes and live range over the kernel's phases),
 //                      placed by liveness (cost::allocateSram), recorded as
 //                      `tsr.sram`. A recorded tile that does not fit the
@@ -218,6 +220,9 @@ struct GroupKernel {
   bool attention = false;
   cost::AttentionOp att;
   cost::AttentionTiling attTile;
+  /// softmax = "online": the streaming kernel and its (tq, tk) tile.
+  bool online = false;
+  cost::OnlineAttentionTiling onlineTile;
   cost::MatMulGroupOp mm;
   cost::GemmTiling mmTile;
 };
@@ -252,6 +257,9 @@ std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
     k.att.heads = uint64_t(a.getHeads());
     k.att.headDim = uint64_t(a.getHeadDim());
     k.attTile.tq = uint64_t(std::max<int64_t>(0, tilingField(g, "tq")));
+    k.online = g.getSoftmax() && *g.getSoftmax() == "online";
+    k.onlineTile = {k.attTile.tq,
+                    uint64_t(std::max<int64_t>(0, tilingField(g, "tk")))};
     return k;
   }
   if (g.getKind() != "matmul")
@@ -276,6 +284,8 @@ std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
 /// The plan the kernel needs for its recorded tile, placed: the kernel's
 /// own buffers around the resident K/V region, when it has one.
 cost::SramPlan needOf(const GroupKernel &k, const cost::Constraints &c) {
+  if (k.online)
+    return cost::onlineAttentionSramPlan(k.att, k.onlineTile, c);
   return k.attention
              ? cost::withResidentKv(
                    cost::attentionSramPlan(k.att, k.attTile, c), k.att.kv, c)
@@ -342,7 +352,30 @@ struct AllocateSramPass
     auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
     // The recorded tile, unless the SRAM (or the chip) cannot run it: then
     // the cost model's choice for this SRAM, as the fusion passes make it.
-    if (k->attention) {
+    if (k->online) {
+      const cost::OnlineAttentionTiling t = k->onlineTile;
+      if (std::optional<std::string> why =
+              cost::checkOnlineAttention(*chip, k->att, t, c)) {
+        auto best = cost::searchOnlineAttention(*chip, k->att, c);
+        if (!best)
+          return g.emitOpError()
+                 << groupName(g) << ": no online-softmax tile fits " << budget
+                 << " bytes of SRAM; the smallest ("
+                 << cost::onlineAttentionMinTiling(k->att).tq << "x"
+                 << cost::onlineAttentionMinTiling(k->att).tk << ") needs "
+                 << cost::onlineAttentionSramBytes(
+                        k->att, cost::onlineAttentionMinTiling(k->att), c)
+                 << " bytes";
+        g.emitRemark() << groupName(g) << ": the recorded online tile "
+                       << *why << "; tile chosen again: tq = "
+                       << best->tiling.tq << ", tk = " << best->tiling.tk;
+        k->onlineTile = best->tiling;
+        setTiling(g,
+                  {b.getNamedAttr("tq", i64(best->tiling.tq)),
+                   b.getNamedAttr("tk", i64(best->tiling.tk))},
+                  best->cost);
+      }
+    } else if (k->attention) {
       const cost::AttentionTiling t = k->attTile;
       if (!t.tq || t.tq > chip->matrix_accumulator_rows ||
           cost::attentionSramPlan(k->att, t, c).total > budget) {

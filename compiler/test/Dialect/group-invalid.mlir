@@ -111,3 +111,41 @@ func.func @attention_attrs_on_matmul(%x: tensor<16x64xf32>, %w: tensor<64x32xf32
   }
   return %o : tensor<16x32xf32>
 }
+
+// -----
+
+// The online softmax walks K and V in tiles of tk rows: tk must be a tile
+// of the key rows.
+func.func @online_tk_too_large(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{'tsr.group' op the online softmax walks K and V in tiles of tk rows: tiling tk must be in [1, 4], got 5}}
+  %g = tsr.group(%q) {kind = "attention", heads_on_chip = 0 : i64, softmax = "online", why = "", tsr.tiling = {tq = 4 : i64, tk = 5 : i64}} : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    %a = tsr.attention %x, %x, %x {heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+    tsr.yield %a : tensor<1x4x8xf32>
+  }
+  return %g : tensor<1x4x8xf32>
+}
+
+// -----
+
+func.func @online_without_tk(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{'tsr.group' op the online softmax walks K and V in tiles of tk rows: tiling tk must be in [1, 4], got -1}}
+  %g = tsr.group(%q) {kind = "attention", heads_on_chip = 0 : i64, softmax = "online", why = "", tsr.tiling = {tq = 4 : i64}} : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    %a = tsr.attention %x, %x, %x {heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+    tsr.yield %a : tensor<1x4x8xf32>
+  }
+  return %g : tensor<1x4x8xf32>
+}
+
+// -----
+
+func.func @row_with_tk(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  // expected-error @+1 {{'tsr.group' op tiling tk is a tile of the online softmax; softmax = "row" computes whole score rows}}
+  %g = tsr.group(%q) {kind = "attention", heads_on_chip = 0 : i64, softmax = "row", why = "", tsr.tiling = {tq = 4 : i64, tk = 2 : i64}} : (tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+  ^bb0(%x: tensor<1x4x8xf32>):
+    %a = tsr.attention %x, %x, %x {heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+    tsr.yield %a : tensor<1x4x8xf32>
+  }
+  return %g : tensor<1x4x8xf32>
+}

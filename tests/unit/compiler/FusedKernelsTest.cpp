@@ -135,7 +135,8 @@ TEST(FusedAttentionErrors, NoTileFitsNamesTheNodeAndBytes) {
     EXPECT_STREQ(e.what(),
                  "attention 'attn': the fused attention needs 8064 bytes of "
                  "SRAM for 8 query rows (K and V of one head, 40 score "
-                 "columns), the chip has 2048");
+                 "columns), the online form 2688 for 8x8 tiles, the chip "
+                 "has 2048");
   }
 }
 
@@ -212,6 +213,183 @@ TEST(FusedAttentionSramPlan, StaleOrOverlappingPlanIsAnError) {
                        ") overlap while both are live (phase 'scores')";
     EXPECT_EQ(e.what(), want);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// The online (streaming) softmax form (softmax = "online")
+//===----------------------------------------------------------------------===//
+
+/// The cost model's workload of packedAttention(b, s, batch, d, heads).
+cost::AttentionOp packedOp(int64_t s, int64_t batch, int64_t d,
+                           int64_t heads) {
+  cost::AttentionOp op;
+  op.batch = uint64_t(batch);
+  op.sq = op.sk = uint64_t(s);
+  op.heads = uint64_t(heads);
+  op.headDim = uint64_t(d / heads);
+  op.qOffset = 0;
+  op.kOffset = uint64_t(d);
+  op.vOffset = uint64_t(2 * d);
+  op.qBatchStride = op.kBatchStride = op.vBatchStride = uint64_t(3 * d);
+  op.qRowStride = op.kRowStride = op.vRowStride = uint64_t(batch * 3 * d);
+  op.outRowStride = uint64_t(d);
+  op.outBatchStride = uint64_t(s * d);
+  return op;
+}
+
+/// Marks the attention node (the graph's last) as the online form with the
+/// recorded tile tq x tk.
+void markOnline(GraphBuilder &b, int64_t tq, int64_t tk) {
+  GraphNode &n = b.g.nodes.back();
+  n.onlineSoftmax = true;
+  n.tileRows = tq;
+  n.tileKeys = tk;
+}
+
+TEST_P(FusedAttention, OnlinePackedSequenceFirstMatchesReference) {
+  // 40 keys in tiles of 12 (three full, an edge of 4) and 40 query rows in
+  // tiles of 16 (an edge of 8): every step class of the kernel, m rescaled
+  // whenever a later tile holds a larger score.
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 2, 64, 4), "out");
+  markOnline(b, 16, 12);
+  arch::Program p = checkAgainstReference(b, GetParam());
+  EXPECT_GT(countOp(p, arch::Opcode::VecExp), 0u);
+  EXPECT_EQ(countOp(p, arch::Opcode::VecSoftmax), 0u);
+}
+
+TEST_P(FusedAttention, OnlineSeparateBatchFirstMatchesReference) {
+  // Sq != Sk; one K tile (tk = Sk: the first step is also the last) and
+  // tiles of 7 (ragged).
+  for (int64_t tk : {40, 7}) {
+    GraphBuilder b;
+    int q = b.input("q", {2, 24, 32}), k = b.input("k", {2, 40, 32}),
+        v = b.input("v", {2, 40, 32});
+    int o = b.node(NodeKind::Attention, "attn", {q, k, v}, {2, 24, 32});
+    GraphNode &n = b.last();
+    n.heads = 2;
+    n.seqK = 40;
+    n.scale = 0.25f;
+    n.qkvLayout = {{0, 24 * 32, 32}, {0, 40 * 32, 32}, {0, 40 * 32, 32}};
+    b.output(o, "out");
+    markOnline(b, 24, tk);
+    checkAgainstReference(b, GetParam());
+  }
+}
+
+TEST(FusedAttentionOnline, LargeLogitsAreRescaled) {
+  // Scores of several hundred (scale 4 on inputs of +-2 x 64 dims): exp
+  // without the running maximum would overflow FP32, and a later tile's
+  // larger maximum must rescale l and O exactly.
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 1, 64, 4), "out");
+  b.g.nodes.back().scale = 4.0f;
+  markOnline(b, 8, 8);
+  checkAgainstReference(b, arch::ChipConfig::reference());
+}
+
+TEST(FusedAttentionOnline, WholeRowsDoNotFitSoTheKernelStreams) {
+  // A graph built without the fusion pass (no recorded form): the row form
+  // needs 4 x 40 x 16 x 2 B of K and V plus whole score rows; at 4 KiB
+  // only the online form fits, and the code generator takes it.
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 1, 64, 4), "out");
+  arch::ChipConfig chip = chipWithSram(4096);
+  cost::AttentionOp op = packedOp(40, 1, 64, 4);
+  ASSERT_FALSE(cost::searchAttention(chip, op));
+  ASSERT_TRUE(cost::searchOnlineAttention(chip, op));
+  arch::Program p = checkAgainstReference(b, chip);
+  EXPECT_GT(countOp(p, arch::Opcode::VecExp), 0u);
+  EXPECT_LE(p.sramBytesUsed, 4096u);
+}
+
+TEST(FusedAttentionOnline, TrafficAndCostModelOnPerceptionHeads) {
+  // The perception network's attention (768 tokens, 7 heads of 64) at
+  // 128 KiB of SRAM, where whole score rows do not fit: DRAM traffic is
+  // Q once, K and V once per query tile, the context once; no scratch
+  // tensor. The cost model's kernel against the simulated cycles.
+  GraphBuilder b;
+  const uint64_t s = 768, d = 448, heads = 7, hd = 64;
+  b.output(packedAttention(b, int64_t(s), 1, int64_t(d), int64_t(heads)),
+           "out");
+  arch::ChipConfig chip = chipWithSram(128 << 10);
+  cost::AttentionOp op = packedOp(int64_t(s), 1, int64_t(d), int64_t(heads));
+  ASSERT_FALSE(cost::searchAttention(chip, op));
+  auto best = cost::searchOnlineAttention(chip, op);
+  ASSERT_TRUE(best);
+  uint64_t tq = best->tiling.tq, tk = best->tiling.tk;
+  markOnline(b, int64_t(tq), int64_t(tk));
+  std::vector<cost::Kernel> plans;
+  arch::Program prog = generateProgram(b.g, chip, &plans);
+  ASSERT_EQ(plans.size(), 1u);
+  uint64_t loaded = 0, stored = 0;
+  for (const arch::Instr &in : prog.instrs) {
+    if (in.op == arch::Opcode::DmaLoad)
+      loaded += in.dmaBytes();
+    if (in.op == arch::Opcode::DmaStore)
+      stored += in.dmaBytes();
+  }
+  uint64_t nq = (s + tq - 1) / tq;
+  EXPECT_EQ(loaded, heads * (s + 2 * nq * s) * hd * 2);
+  EXPECT_EQ(stored, s * d * 2);
+  for (const arch::TensorInfo &t : prog.tensors)
+    EXPECT_NE(t.kind, arch::TensorKind::Scratch) << t.name;
+  EXPECT_EQ(plans[0].sramBytes, prog.sramBytesUsed);
+  EXPECT_EQ(prog.sramBytesUsed,
+            cost::onlineAttentionSramBytes(op, best->tiling));
+  sim::SimOptions so;
+  so.functional = false;
+  sim::SimResult r = sim::simulateFrame(prog, chip, {}, so);
+  cost::SequenceCost est = cost::evaluateSequence(chip, plans);
+  double err = double(est.latencyCycles) / double(r.totalCycles) - 1;
+  std::printf("online attention 768x768, 7 heads, SRAM 128 KiB, tile "
+              "%llux%llu: simulated %llu, model %llu (%+.2f%%), SRAM used "
+              "%llu\n",
+              (unsigned long long)tq, (unsigned long long)tk,
+              (unsigned long long)r.totalCycles,
+              (unsigned long long)est.latencyCycles, 100 * err,
+              (unsigned long long)prog.sramBytesUsed);
+  EXPECT_LT(std::fabs(err), 0.02);
+}
+
+TEST(FusedAttentionOnline, SramPlanLivenessAndFormula) {
+  // The plan's total is the documented formula (docs/fusion.md): the
+  // carried buffers, then the scores, the probabilities and the row sums;
+  // alpha shares the scores' bytes (the scores are dead by then).
+  cost::AttentionOp op;
+  op.sq = op.sk = 768;
+  op.heads = 7;
+  op.headDim = 64;
+  auto al = [](uint64_t x) { return (x + 63) / 64 * 64; };
+  for (auto [tq, tk] : {std::pair<uint64_t, uint64_t>{64, 96}, {40, 24}}) {
+    cost::SramPlan p = cost::onlineAttentionSramPlan(op, {tq, tk});
+    uint64_t want = 4 * al(tk * 64 * 2) + 2 * al(tq * 64 * 2) +
+                    al(tq * 64 * 4) + 3 * al(tq * 4) + al(tq * tk * 4) +
+                    al(tq * tk * 2) + al(tq * 4);
+    EXPECT_EQ(p.total, want) << tq << "x" << tk;
+    EXPECT_EQ(p.find("alpha")->offset, p.find("s")->offset);
+    EXPECT_FALSE(cost::checkSramPlan(p, p.total));
+  }
+}
+
+TEST(FusedAttentionOnline, IllegalRecordedTileIsChosenAgain) {
+  // tk above Sk (a stale tile): checkOnlineAttention says why, and the
+  // code generator searches instead of emitting it.
+  cost::AttentionOp op;
+  op.sq = op.sk = 40;
+  op.heads = 4;
+  op.headDim = 16;
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  EXPECT_EQ(*cost::checkOnlineAttention(chip, op, {16, 41}),
+            "tk = 41 is not a tile of the 40 key rows");
+  EXPECT_EQ(*cost::checkOnlineAttention(chip, op, {0, 8}),
+            "tq = 0 is not a tile of the 40 query rows");
+  EXPECT_FALSE(cost::checkOnlineAttention(chip, op, {16, 8}));
+  GraphBuilder b;
+  b.output(packedAttention(b, 40, 1, 64, 4), "out");
+  markOnline(b, 16, 41);
+  arch::Program p = checkAgainstReference(b, chip);
+  EXPECT_GT(countOp(p, arch::Opcode::VecExp), 0u);
 }
 
 //===----------------------------------------------------------------------===//

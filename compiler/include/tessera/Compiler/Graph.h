@@ -111,6 +111,10 @@ struct GraphNode {
   float scale = 1.0f; ///< Attention: applied to Q.
   std::vector<std::vector<int64_t>> qkvLayout;
   int64_t tileRows = 0; ///< Attention: query rows per tile (0: search).
+  /// Attention: the online (streaming) softmax form (the group's `softmax =
+  /// "online"`) and its K/V rows per tile (tsr.tiling's tk; 0: search).
+  bool onlineSoftmax = false;
+  int64_t tileKeys = 0;
   /// FusedMatMul: a layernorm prologue on a's rows (epsilon above; gamma
   /// and beta inputs), the epilogue (a 1-D bias [N], GELU (tanhGelu above),
   /// a residual of M*N elements) and the tile recorded in the IR (0: search;

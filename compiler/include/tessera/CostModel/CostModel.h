@@ -464,6 +464,47 @@ std::optional<Choice<AttentionTiling>>
 searchAttention(const arch::ChipConfig &chip, const AttentionOp &op,
                 const Constraints &c = {});
 
+/// The online (streaming) softmax form of the fused attention (a group with
+/// `softmax = "online"`, docs/fusion.md): for each batch, head and tile of
+/// `tq` query rows, the kernel walks K_h and V_h in tiles of `tk` rows
+/// (double-buffered) and keeps per query row the running maximum m, the
+/// running sum l of exp(s - m) and an FP32 accumulator O of the
+/// probabilities times V, rescaling l and O by exp(m_old - m_new) whenever
+/// the maximum grows; at the end O / l is the tile's context. Scores and
+/// probabilities exist one [tq, tk] tile at a time, so long sequences fit
+/// small SRAMs.
+struct OnlineAttentionTiling {
+  uint64_t tq = 0, tk = 0;
+};
+/// SRAM of the online kernel: two slots each of the K and V tiles, the Q
+/// tile and the output tile, the FP32 accumulator, m (two slots) and l, and
+/// the compute queue's own FP32 scores, FP16 probabilities, row sums and
+/// rescale factors (placed by liveness: onlineAttentionSramPlan).
+uint64_t onlineAttentionSramBytes(const AttentionOp &op,
+                                  const OnlineAttentionTiling &t,
+                                  const Constraints &c = {});
+Kernel onlineAttentionKernel(const AttentionOp &op,
+                             const OnlineAttentionTiling &t,
+                             const Constraints &c = {});
+/// Why an online tiling is illegal (tq outside [1, Sq] or above
+/// matrix_accumulator_rows, tk outside [1, Sk], more SRAM than the budget),
+/// or nullopt.
+std::optional<std::string>
+checkOnlineAttention(const arch::ChipConfig &chip, const AttentionOp &op,
+                     const OnlineAttentionTiling &t,
+                     const Constraints &c = {});
+/// The smallest online tile the search considers (tq = tk = min(8, S)):
+/// its footprint is what a remark names when nothing fits.
+OnlineAttentionTiling onlineAttentionMinTiling(const AttentionOp &op);
+/// The lowest-latency online tiling that fits: tq from tileCandidates(Sq,
+/// 32) up to matrix_accumulator_rows, tk from tileCandidates(Sk,
+/// matrix_cols), each priced by tile class (so the search's cost does not
+/// depend on the number of tiles); ties to the larger tq, then the larger
+/// tk; nullopt when not even the smallest fits.
+std::optional<Choice<OnlineAttentionTiling>>
+searchOnlineAttention(const arch::ChipConfig &chip, const AttentionOp &op,
+                      const Constraints &c = {});
+
 /// A matrix product with its prologue and epilogue fused into one kernel (a
 /// `tsr.group` of kind "matmul", docs/fusion.md): out[M,N] = epilogue(
 /// prologue(A)[M,K] * B[K,N]), B shared (a weight; any batch of A folded

@@ -79,6 +79,11 @@ std::optional<std::string> checkSramPlan(const SramPlan &plan,
 /// (docs/lowering.md, "SRAM allocation").
 SramPlan attentionSramPlan(const AttentionOp &op, const AttentionTiling &t,
                            const Constraints &c = {});
+/// The online-softmax attention kernel's buffers for tile `t`, placed
+/// (docs/fusion.md, "The online kernel").
+SramPlan onlineAttentionSramPlan(const AttentionOp &op,
+                                 const OnlineAttentionTiling &t,
+                                 const Constraints &c = {});
 /// The fused matmul kernel's buffers for tile `t`, placed.
 SramPlan matmulGroupSramPlan(const MatMulGroupOp &op, const GemmTiling &t,
                              const Constraints &c = {});

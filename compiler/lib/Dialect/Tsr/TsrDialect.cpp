@@ -703,5 +703,21 @@ LogicalResult GroupOp::verify() {
                          << "], got " << *getHeadsOnChip();
   if (tiling && tile("tq") < 1)
     return emitOpError() << "tiling tq must be positive";
+  if (tiling && *getSoftmax() == "online") {
+    // The online form walks K and V in tiles of tk rows.
+    int64_t sq = cast<RankedTensorType>(a.getQuery().getType()).getShape()[1];
+    int64_t sk = cast<RankedTensorType>(a.getKey().getType()).getShape()[1];
+    int64_t tk = tile("tk");
+    if (tk < 1 || tk > sk)
+      return emitOpError() << "the online softmax walks K and V in tiles of "
+                              "tk rows: tiling tk must be in [1, "
+                           << sk << "], got " << tk;
+    if (tile("tq") > sq)
+      return emitOpError() << "tiling tq = " << tile("tq") << " exceeds the "
+                           << sq << " query rows";
+  } else if (tiling && tiling.get("tk")) {
+    return emitOpError() << "tiling tk is a tile of the online softmax; "
+                            "softmax = \"row\" computes whole score rows";
+  }
   return success();
 }
