@@ -107,9 +107,21 @@ def evaluate(model, args):
     row = {"model": model.name, "layers": model.layers, "status": "PASS",
            "problems": []}
     work = os.path.join(args.work, model.name + (
-        "" if args.pipeline == "fused" else "." + args.pipeline))
+        "" if args.pipeline == "fused" else "." + args.pipeline) + (
+        ".sram%d" % args.sram_bytes if args.sram_bytes else ""))
     os.makedirs(work, exist_ok=True)
     tessera = args.tessera
+    chip = []
+    if args.sram_bytes:
+        with open(os.path.join(ROOT, "arch", "configs", "reference.cfg")) as f:
+            text, n = re.subn(r"(?m)^sram_bytes\s*=.*$",
+                              "sram_bytes = %d" % args.sram_bytes, f.read())
+        if n != 1:
+            raise SystemExit("reference.cfg has no sram_bytes line")
+        cfg = os.path.join(work, "chip.cfg")
+        with open(cfg, "w") as f:
+            f.write(text)
+        chip = ["--config", cfg]
     try:
         if model.generate:
             generate(model, args.work, args.python, args.timeout)
@@ -130,7 +142,7 @@ def evaluate(model, args):
 
         prog = os.path.join(work, model.name + ".tsrp")
         out, row["compile_s"] = run([tessera, "compile", onnx, "-o", prog,
-                                     "--pipeline", args.pipeline],
+                                     "--pipeline", args.pipeline] + chip,
                                     "compile", args.timeout)
         ops = re.search(r"ops after the pass pipeline: (.*)", out)
         counts = dict((k, int(v)) for k, v in re.findall(
@@ -142,7 +154,7 @@ def evaluate(model, args):
         row["instructions"] = int(m.group(1)) if m else None
 
         chip_dir = os.path.join(work, "chip")
-        sim_args = [tessera, "simulate", prog, "--json"] + inputs
+        sim_args = [tessera, "simulate", prog, "--json"] + inputs + chip
         if args.timing_only:
             sim_args.append("--timing-only")
         else:
@@ -264,6 +276,10 @@ def main():
     ap.add_argument("--pipeline", default="fused",
                     help="tessera compile --pipeline (docs/fusion.md; "
                     "default: fused, the compiler's default)")
+    ap.add_argument("--sram-bytes", type=int, default=0,
+                    help="the reference chip with this SRAM capacity "
+                    "(a config derived from arch/configs/reference.cfg, "
+                    "passed to compile and simulate)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check", default="",
                     help="run this one model; exit 0 only if it passes")

@@ -244,12 +244,12 @@ void tessera::codegen::emitOnlineAttention(KernelSink &sink,
   if (!recorded || cost::checkOnlineAttention(chip, op, t, c)) {
     auto best = cost::searchOnlineAttention(chip, op, c);
     if (!best)
-      throw CodegenError(
-          sink.where() + ": the online-softmax attention needs " +
-          std::to_string(cost::onlineAttentionSramBytes(
-              op, cost::onlineAttentionMinTiling(op), c)) +
-          " bytes of SRAM for its smallest tile, the chip has " +
-          std::to_string(c.budget(chip)));
+      throw CodegenError(sink.where() +
+                         ": the online-softmax attention needs " +
+                         std::to_string(cost::onlineAttentionSramBytes(
+                             op, cost::onlineAttentionMinTiling(op), c)) +
+                         " bytes of SRAM for its smallest tile, the chip has " +
+                         std::to_string(c.budget(chip)));
     t = best->tiling;
     recorded = false;
   }
@@ -364,8 +364,8 @@ void tessera::codegen::emitOnlineAttention(KernelSink &sink,
           uint64_t mNew = mBuf[j % 2], mOld = mBuf[(j + 1) % 2];
           reduce(Opcode::VecReduceMax, xq, xk, sBuf, DType::F32, mNew);
           if (!first)
-            binary(Opcode::VecMax, xq, 1, mNew, 1, mOld, 1, mNew, 1,
-                   DType::F32, false);
+            binary(Opcode::VecMax, xq, 1, mNew, 1, mOld, 1, mNew, 1, DType::F32,
+                   false);
           // P = exp(S - m_new), FP16; its row sums (of the rounded P the
           // product uses), FP32.
           binary(Opcode::VecSub, xq, xk, sBuf, tk, mNew, 1, sBuf, tk,

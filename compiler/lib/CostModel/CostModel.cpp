@@ -1350,9 +1350,9 @@ tessera::cost::searchAttention(const arch::ChipConfig &chip,
   return best;
 }
 
-uint64_t tessera::cost::onlineAttentionSramBytes(
-    const AttentionOp &op, const OnlineAttentionTiling &t,
-    const Constraints &c) {
+uint64_t tessera::cost::onlineAttentionSramBytes(const AttentionOp &op,
+                                                 const OnlineAttentionTiling &t,
+                                                 const Constraints &c) {
   return onlineAttentionSramPlan(op, t, c).total;
 }
 
@@ -1452,8 +1452,8 @@ std::optional<std::string> tessera::cost::checkOnlineAttention(
   uint64_t bytes = onlineAttentionSramBytes(op, t, c);
   if (bytes > c.budget(chip))
     return "tile " + std::to_string(t.tq) + "x" + std::to_string(t.tk) +
-           " needs " + std::to_string(bytes) + " bytes of SRAM, the budget is " +
-           std::to_string(c.budget(chip));
+           " needs " + std::to_string(bytes) +
+           " bytes of SRAM, the budget is " + std::to_string(c.budget(chip));
   return std::nullopt;
 }
 

@@ -366,9 +366,9 @@ struct AllocateSramPass
                  << cost::onlineAttentionSramBytes(
                         k->att, cost::onlineAttentionMinTiling(k->att), c)
                  << " bytes";
-        g.emitRemark() << groupName(g) << ": the recorded online tile "
-                       << *why << "; tile chosen again: tq = "
-                       << best->tiling.tq << ", tk = " << best->tiling.tk;
+        g.emitRemark() << groupName(g) << ": the recorded online tile " << *why
+                       << "; tile chosen again: tq = " << best->tiling.tq
+                       << ", tk = " << best->tiling.tk;
         k->onlineTile = best->tiling;
         setTiling(g,
                   {b.getNamedAttr("tq", i64(best->tiling.tq)),

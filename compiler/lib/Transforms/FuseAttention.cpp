@@ -172,8 +172,7 @@ struct FuseAttentionPass
     uint64_t tq = useOnline ? online->tiling.tq : best->tiling.tq;
     const cost::Cost &chosen = useOnline ? online->cost : best->cost;
     std::string scores = std::to_string(op.batch * op.heads) + " x " +
-                         std::to_string(op.sq) + " x " +
-                         std::to_string(op.sk) +
+                         std::to_string(op.sq) + " x " + std::to_string(op.sk) +
                          " scores and probabilities stay on chip";
     if (!useOnline) {
       why = "K and V of a head (2 x " + std::to_string(op.sk * op.headDim * e) +
@@ -254,12 +253,12 @@ struct FuseAttentionPass
   };
   const Searched &search(const cost::AttentionOp &op,
                          const cost::Constraints &c) {
-    std::vector<uint64_t> key{op.batch,        op.heads,       op.sq,
-                              op.sk,           op.headDim,     op.qOffset,
-                              op.kOffset,      op.vOffset,     op.qRowStride,
-                              op.kRowStride,   op.vRowStride,  op.outRowStride,
-                              op.qBatchStride, op.kBatchStride, op.vBatchStride,
-                              op.outBatchStride, c.sramBytes};
+    std::vector<uint64_t> key{
+        op.batch,        op.heads,        op.sq,           op.sk,
+        op.headDim,      op.qOffset,      op.kOffset,      op.vOffset,
+        op.qRowStride,   op.kRowStride,   op.vRowStride,   op.outRowStride,
+        op.qBatchStride, op.kBatchStride, op.vBatchStride, op.outBatchStride,
+        c.sramBytes};
     auto it = searched.find(key);
     if (it != searched.end())
       return it->second;

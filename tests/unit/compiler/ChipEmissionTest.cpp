@@ -172,6 +172,15 @@ INSTANTIATE_TEST_SUITE_P(
              compiler::pipelineName(std::get<1>(info.param));
     });
 
+TEST(ChipEmissionSmallSram, PerceptionFusedOnlineSoftmax) {
+  // 128 KiB: whole score rows do not fit, the attention is the online
+  // (streaming) softmax kernel, with vec.exp (a chip.vec kind the dialect
+  // never named).
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  chip.sram_bytes = 128 << 10;
+  expectSameProgram("perception", compiler::Pipeline::Fused, chip);
+}
+
 /// Print the chip IR (weights in full), parse it in a fresh context and
 /// emit: the same bytes as the code generator's.
 void textRoundTrip(const std::string &model, compiler::Pipeline pipeline) {

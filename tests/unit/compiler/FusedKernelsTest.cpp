@@ -220,8 +220,7 @@ TEST(FusedAttentionSramPlan, StaleOrOverlappingPlanIsAnError) {
 //===----------------------------------------------------------------------===//
 
 /// The cost model's workload of packedAttention(b, s, batch, d, heads).
-cost::AttentionOp packedOp(int64_t s, int64_t batch, int64_t d,
-                           int64_t heads) {
+cost::AttentionOp packedOp(int64_t s, int64_t batch, int64_t d, int64_t heads) {
   cost::AttentionOp op;
   op.batch = uint64_t(batch);
   op.sq = op.sk = uint64_t(s);

@@ -489,10 +489,10 @@ Kernel onlineAttentionKernel(const AttentionOp &op,
 /// Why an online tiling is illegal (tq outside [1, Sq] or above
 /// matrix_accumulator_rows, tk outside [1, Sk], more SRAM than the budget),
 /// or nullopt.
-std::optional<std::string>
-checkOnlineAttention(const arch::ChipConfig &chip, const AttentionOp &op,
-                     const OnlineAttentionTiling &t,
-                     const Constraints &c = {});
+std::optional<std::string> checkOnlineAttention(const arch::ChipConfig &chip,
+                                                const AttentionOp &op,
+                                                const OnlineAttentionTiling &t,
+                                                const Constraints &c = {});
 /// The smallest online tile the search considers (tq = tk = min(8, S)):
 /// its footprint is what a remark names when nothing fits.
 OnlineAttentionTiling onlineAttentionMinTiling(const AttentionOp &op);
