@@ -12,6 +12,13 @@
 // RUN: tessera-opt %s --tsr-fuse-attention=sram-bytes=2097152 --tsr-fuse-epilogue=sram-bytes=2097152 --tsr-fuse-layernorm=sram-bytes=2097152 --tsr-keep-kv=sram-bytes=2097152 --tsr-allocate-sram=sram-bytes=2097152 --tsr-verify-sram=sram-bytes=2097152 2>&1 | FileCheck %s --check-prefix=SOME
 // RUN: tessera-opt %s --tsr-fuse-attention=sram-bytes=1048576 --tsr-fuse-epilogue=sram-bytes=1048576 --tsr-fuse-layernorm=sram-bytes=1048576 --tsr-keep-kv=sram-bytes=1048576 --tsr-allocate-sram=sram-bytes=1048576 --tsr-verify-sram=sram-bytes=1048576 2>&1 | FileCheck %s --check-prefix=SLOWER
 // RUN: tessera-opt %s --tsr-fuse-attention=sram-bytes=524288 --tsr-fuse-epilogue=sram-bytes=524288 --tsr-fuse-layernorm=sram-bytes=524288 --tsr-keep-kv=sram-bytes=524288 --tsr-allocate-sram=sram-bytes=524288 --tsr-verify-sram=sram-bytes=524288 2>&1 | FileCheck %s --check-prefix=NOFIT
+// On a chip of two NPUs the split is refused with a remark (the projection's
+// row tiles may be divided among the NPUs; the region is one NPU's SRAM).
+// RUN: tessera-opt %s --tsr-fuse-attention=chip-config=%models/../arch/configs/two-npus.cfg --tsr-fuse-epilogue=chip-config=%models/../arch/configs/two-npus.cfg --tsr-fuse-layernorm=chip-config=%models/../arch/configs/two-npus.cfg --tsr-keep-kv=chip-config=%models/../arch/configs/two-npus.cfg 2>&1 | FileCheck %s --check-prefix=NPUS
+// NPUS: remark: {{.*}}K and V not kept in SRAM: the chip has 2 NPUs
+// NPUS-NOT: tsr.keep_kv
+// NPUS: heads_on_chip = 0 : i64, kind = "attention"
+// NPUS-NOT: tsr.keep_kv
 
 // ALL-LABEL: func.func @layer
 // ALL: %[[P:.*]] = tsr.group({{.*}}) {epilogue = ["bias"], kind = "matmul", prologue = "layernorm"

@@ -665,8 +665,6 @@ TEST_P(KeepKv, ResidentHeadsMatchReference) {
   // to the no-split program's where the tiles are the same (32 MiB), and
   // only the heads not kept load K and V.
   const arch::ChipConfig &chip = GetParam();
-  if (chip.npus > 1)
-    GTEST_SKIP() << "the resident region is one NPU's SRAM";
   for (bool bias : {true, false}) {
     GraphBuilder b0;
     b0.output(projectionAndAttention(b0, 40, 64, 4, 0, chip.sram_bytes, bias),
@@ -699,7 +697,18 @@ TEST_P(KeepKv, ResidentHeadsMatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Chips, KeepKv, ::testing::ValuesIn(testChips()),
+/// The one-NPU test chips: on a chip of several NPUs tsr-keep-kv refuses
+/// (the resident region is one NPU's SRAM; lit Transforms/keep-kv.mlir,
+/// NPUS).
+std::vector<arch::ChipConfig> oneNpuChips() {
+  std::vector<arch::ChipConfig> chips;
+  for (const arch::ChipConfig &c : testChips())
+    if (c.npus == 1)
+      chips.push_back(c);
+  return chips;
+}
+
+INSTANTIATE_TEST_SUITE_P(Chips, KeepKv, ::testing::ValuesIn(oneNpuChips()),
                          [](const auto &info) { return info.param.name; });
 
 TEST(KeepKvTraffic, BytesRemovedAreTheFormula) {
