@@ -157,6 +157,23 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
   return f;
 }
 
+/// The matrix tile a pass recorded in `op`'s `tsr.tiling` (tm, tk, tn and,
+/// on a chip of several NPUs, npus; an absent field reads 0: the code
+/// generator searches).
+void readMatMulTiling(Operation *op, GraphNode &node) {
+  auto tiling = op->getAttrOfType<DictionaryAttr>("tsr.tiling");
+  if (!tiling)
+    return;
+  auto get = [&](StringRef k) {
+    auto v = tiling.getAs<IntegerAttr>(k);
+    return v ? v.getInt() : int64_t(0);
+  };
+  node.tileM = get("tm");
+  node.tileK = get("tk");
+  node.tileN = get("tn");
+  node.npuParts = get("npus");
+}
+
 /// The group's recorded SRAM plan (tsr-allocate-sram) into the node.
 llvm::Error readPlan(tsr::GroupOp group, const std::string &nodeName,
                      GraphNode &node) {
@@ -315,15 +332,7 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         node.fusion.applied.push_back(parts->tanhGelu ? "gelu(tanh)" : "gelu");
       if (parts->residual >= 0)
         node.fusion.applied.push_back("residual");
-      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
-        auto get = [&](StringRef k) {
-          auto v = tiling.getAs<IntegerAttr>(k);
-          return v ? v.getInt() : int64_t(0);
-        };
-        node.tileM = get("tm");
-        node.tileK = get("tk");
-        node.tileN = get("tn");
-      }
+      readMatMulTiling(group, node);
       if (llvm::Error e = readPlan(group, nodeName, node))
         return std::move(e);
       GraphValue out;
@@ -392,16 +401,7 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         .Case([&](tsr::MatMulOp o) {
           node.kind = NodeKind::MatMul;
           // The tiling and NPU split tsr-select-tiling recorded.
-          if (auto t = o->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
-            auto get = [&](StringRef k) {
-              auto v = t.getAs<IntegerAttr>(k);
-              return v ? v.getInt() : int64_t(0);
-            };
-            node.tileM = get("tm");
-            node.tileK = get("tk");
-            node.tileN = get("tn");
-            node.npuParts = get("npus");
-          }
+          readMatMulTiling(o, node);
         })
         .Case([&](tsr::AddOp) { node.kind = NodeKind::Add; })
         .Case([&](tsr::SubOp) { node.kind = NodeKind::Sub; })
