@@ -526,6 +526,21 @@ void countOps(ModuleOp module, compiler::OpCounts &counts) {
 }
 } // namespace
 
+namespace {
+/// `--print-ir-after-all`: the module after every pass of `pm` to stderr,
+/// large constants and weight blobs elided.
+void printIrAfterEachPass(PassManager &pm) {
+  pm.getContext()->disableMultithreading();
+  pm.enableIRPrinting(
+      /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+      /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
+      /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+      /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+      OpPrintingFlags().elideLargeElementsAttrs(8).elideLargeResourceString(
+          64));
+}
+} // namespace
+
 llvm::Error tessera::compiler::runPipeline(ModuleOp module,
                                            const CompileOptions &opts,
                                            OpCounts *counts) {
@@ -536,16 +551,9 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
       diag = d.str();
     return success();
   });
-  if (opts.printIrAfterAll)
-    ctx->disableMultithreading();
   auto withPrinting = [&](PassManager &pm) {
     if (opts.printIrAfterAll)
-      pm.enableIRPrinting(
-          /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
-          /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
-          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-          /*printAfterOnlyOnFailure=*/false, llvm::errs(),
-          OpPrintingFlags().elideLargeElementsAttrs(8));
+      printIrAfterEachPass(pm);
   };
   // The graph passes: raising, then the fusions of the pipeline.
   PassManager graph(ctx);
@@ -624,16 +632,8 @@ llvm::Expected<arch::Program> tessera::compiler::generate(
   });
   PassManager pm(ctx);
   pm.addPass(chip::createLowerToChipPass(chip, graphOut, plans));
-  if (printIrAfterAll) {
-    ctx->disableMultithreading();
-    pm.enableIRPrinting(
-        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
-        /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
-        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
-        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
-        OpPrintingFlags().elideLargeElementsAttrs(8).elideLargeResourceString(
-            64));
-  }
+  if (printIrAfterAll)
+    printIrAfterEachPass(pm);
   if (failed(pm.run(module)))
     return error(source + ": " + diag);
   auto programs = module.getOps<chip::ProgramOp>();
