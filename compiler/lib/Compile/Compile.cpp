@@ -27,6 +27,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 using namespace mlir;
@@ -74,8 +76,40 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 /// the projections it feeds: one tensor unfused, stored once and loaded by
 /// each) is counted once: `shared` holds those seen, and a repeat adds only
 /// its loads.
+///
+/// A product packed by tsr-pack-qkv (`tsr.packed`, k members) is k tensors
+/// unfused (the members' outputs, the same bytes in all), each loaded by its
+/// own reader. Slices of a packed projection's result (q, k and v of an
+/// attention, read in place) are the members' results unfused, stored and
+/// loaded there, while the fused program still stores the packed tensor
+/// once and its group loads it once: they remove one round trip and one
+/// load per slice beyond the first, and no bytes when they cover the tensor.
 using SharedKey =
     std::tuple<std::string, std::vector<const void *>, const void *>;
+
+/// The number of projections packed into `v`'s product: the `tsr.packed`
+/// of the tsr.matmul computing `v`, seen through its bias add and inside a
+/// matmul group; 0 when `v` is not a packed projection's result.
+size_t packedMembers(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return 0;
+  size_t n = 0;
+  auto count = [&](Operation *op) {
+    if (auto names = op->getAttrOfType<ArrayAttr>("tsr.packed"))
+      n = std::max<size_t>(n, names.size());
+  };
+  if (isa<tsr::GroupOp>(def))
+    def->walk([&](tsr::MatMulOp mm) { count(mm); });
+  else if (isa<tsr::MatMulOp>(def))
+    count(def);
+  else if (isa<tsr::AddOp>(def))
+    for (Value in : def->getOperands())
+      if (auto mm = in.getDefiningOp<tsr::MatMulOp>())
+        count(mm);
+  return n;
+}
+
 GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
   GraphNode::Fusion f;
   MLIRContext *ctx = group.getContext();
@@ -114,10 +148,26 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
         break;
       v = def->getOperand(0);
     }
+  // Slices of each packed projection's result: their bytes and loads.
+  struct PackedSource {
+    uint64_t bytes = 0, slices = 0, sliceBytes = 0, loads = 0, loadBytes = 0;
+  };
+  std::map<unsigned, PackedSource> packedSources;
   for (Operation &op : fn.getBody().front()) {
     if (op.getNumResults() != 1 || isa<tsr::WeightOp>(op) ||
         tsr::movesNoData(&op) || result.count(op.getResult(0)))
       continue;
+    // A packed product: one tensor per member unfused.
+    uint64_t members = 1;
+    if (auto names = op.getAttrOfType<ArrayAttr>("tsr.packed"))
+      members = std::max<uint64_t>(1, names.size());
+    // A slice of a packed projection's result read in place.
+    std::optional<unsigned> packedSource;
+    if (isa<tsr::SliceOp>(op))
+      if (auto arg = dyn_cast<BlockArgument>(op.getOperand(0));
+          arg && arg.getOwner() == entry &&
+          packedMembers(group.getInputs()[arg.getArgNumber()]) > 0)
+        packedSource = arg.getArgNumber();
     // Every kernel operand reading it, through aliases.
     uint64_t loads = 0;
     SmallVector<Value> work{op.getResult(0)};
@@ -134,7 +184,19 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
     uint64_t bytes = uint64_t(cast<RankedTensorType>(op.getResult(0).getType())
                                   .getNumElements()) *
                      2;
-    f.loads += loads;
+    if (packedSource) {
+      PackedSource &p = packedSources[*packedSource];
+      p.bytes = uint64_t(cast<RankedTensorType>(
+                             entry->getArgument(*packedSource).getType())
+                             .getNumElements()) *
+                2;
+      ++p.slices;
+      p.sliceBytes += bytes;
+      p.loads += loads;
+      p.loadBytes += loads * bytes;
+      continue;
+    }
+    f.loads += loads * members;
     f.loadBytes += loads * bytes;
     // Computed from the group's inputs alone: the same tensor as an
     // earlier group's copy of the op?
@@ -151,8 +213,16 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
     }
     if (fromInputs && !shared.insert(key).second)
       continue;
-    ++f.roundTrips;
+    f.roundTrips += members;
     f.storeBytes += bytes;
+  }
+  // The members' results against the packed tensor the fused program
+  // still stores once and its group loads once.
+  for (auto &[arg, p] : packedSources) {
+    f.roundTrips += p.slices - 1;
+    f.storeBytes += p.sliceBytes - std::min(p.sliceBytes, p.bytes);
+    f.loads += p.loads - std::min<uint64_t>(p.loads, 1);
+    f.loadBytes += p.loadBytes - std::min(p.loadBytes, p.bytes);
   }
   return f;
 }
@@ -476,6 +546,9 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         operand(parts->residual);
       }
       node.fusion = fusionOf(group, sharedInternals);
+      if (size_t members = packedMembers(group.getResult(0)))
+        node.fusion.applied.push_back("packed(" + std::to_string(members) +
+                                      ")");
       if (parts->layernorm)
         node.fusion.applied.push_back("layernorm");
       if (parts->bias >= 0)
@@ -616,6 +689,10 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
   // The fusion passes of the pipeline (docs/fusion.md).
   arch::ChipConfig chip =
       opts.chip ? *opts.chip : arch::ChipConfig::reference();
+  // Sibling projections of one input (hand-written q, k, v Linears) as one
+  // packed product, as nn.MultiheadAttention exports them.
+  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
+    graph.addPass(tsr::createPackQkvPass());
   if (opts.pipeline == Pipeline::Fused) {
     graph.addPass(tsr::createFuseAttentionPass(chip));
     graph.addPass(tsr::createFuseEpiloguePass(chip));
