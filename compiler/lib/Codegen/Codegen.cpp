@@ -857,22 +857,10 @@ void Emitter::vectorKernel(const GraphNode &n) {
     throw CodegenError(where + ": operand '" + g.values[v->y].name +
                        "' has no DRAM tensor");
   int64_t rows = int64_t(v->blockRows()), cols = int64_t(v->op.cols);
-  // Tiles: the legacy rule (the largest tile that fits).
+  // The tiling tsr-select-tiling recorded when legal here, else the same
+  // search (KernelDecisions.h).
   bool recorded = false;
-  cost::RowTiling rt;
-  {
-    uint64_t fixed = ln ? 2 * alignUp(cols * kEb, kSramAlign)
-                     : second == cost::Operand2::Row
-                         ? alignUp(cols * kEb, kSramAlign)
-                     : second == cost::Operand2::Scalar ? kSramAlign
-                                                        : 0;
-    uint64_t perElem = second == cost::Operand2::Full  ? 6 * kEb
-                       : second == cost::Operand2::Col ? 5 * kEb
-                                                       : 4 * kEb;
-    Tiles2D t2 = pickTiles(rows, cols, perElem, fixed, sramBudget(),
-                           v->op.rowWise(), where);
-    rt = {uint64_t(t2.tr), uint64_t(t2.tc)};
-  }
+  cost::RowTiling rt = rowTiling(n, recorded);
   Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
   v->op.x = tensorName(v->src);
   v->op.out = tensorName(n.output);
@@ -883,7 +871,8 @@ void Emitter::vectorKernel(const GraphNode &n) {
     v->op.y = tensorName(v->y);
   }
   plan(cost::vectorKernel(v->op, rt));
-  cost::SramPlan bufs = takeBuffers(n, cost::vectorSramPlan(v->op, rt), recorded);
+  cost::SramPlan bufs =
+      takeBuffers(n, cost::vectorSramPlan(v->op, rt), recorded);
   uint64_t gamma = 0, beta = 0, resident = 0;
   if (ln) {
     gamma = bufferAt(bufs, "gamma");
@@ -902,9 +891,8 @@ void Emitter::vectorKernel(const GraphNode &n) {
     if (perTileY)
       yBuf[s] = bufferAt(bufs, "y", s);
   }
-  uint32_t flag = second == cost::Operand2::Row ? arch::kFlagBroadcastRow
-                  : second == cost::Operand2::Col
-                      ? arch::kFlagBroadcastCol
+  uint32_t flag = second == cost::Operand2::Row   ? arch::kFlagBroadcastRow
+                  : second == cost::Operand2::Col ? arch::kFlagBroadcastCol
                   : second == cost::Operand2::Scalar
                       ? arch::kFlagBroadcastScalar
                       : 0;
@@ -1042,11 +1030,11 @@ void Emitter::matmulKernel(const GraphNode &n) {
 
   // The buffers of the tile it runs: the plan tsr-allocate-sram recorded
   // for the recorded tile, else the same plan placed here.
-  cost::SramPlan bufs = takeBuffers(
-      n,
-      cost::gemmSramPlan(op, {uint64_t(plan.tm), uint64_t(plan.tk),
-                              uint64_t(plan.tn)}),
-      recorded);
+  cost::SramPlan bufs =
+      takeBuffers(n,
+                  cost::gemmSramPlan(op, {uint64_t(plan.tm), uint64_t(plan.tk),
+                                          uint64_t(plan.tn)}),
+                  recorded);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
   for (unsigned s = 0; s < 2; ++s) {
     aSlot[s] = bufferAt(bufs, "a", s);
@@ -1336,18 +1324,21 @@ void Emitter::reduceKernel(const GraphNode &n) {
     if (n.axes[k] != int64_t(first + k))
       throw CodegenError(where + ": internal error: reduction over axes "
                                  "that are not trailing");
-  int64_t cols = product(xs, first), rows = product(xs, 0, first);
-  // Two input tiles and two (1/cols as large) output tiles.
-  Tiles2D t = pickTiles(rows, cols, 2 * kEb + 1, 2 * kSramAlign, sramBudget(),
-                        true, where);
-  uint64_t inBuf[2] = {sramAlloc(t.tr * cols * kEb),
-                       sramAlloc(t.tr * cols * kEb)};
-  uint64_t outBuf[2] = {sramAlloc(t.tr * kEb), sramAlloc(t.tr * kEb)};
-  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
-  Opcode op = n.kind == NodeKind::ReduceMax ? Opcode::VecReduceMax
-                                            : Opcode::VecReduceSum;
-  plan(cost::reduceKernel(op, uint64_t(rows), uint64_t(cols), uint64_t(t.tr),
+  ReduceView view = reduceViewOf(g, n);
+  int64_t cols = int64_t(view.cols), rows = int64_t(view.rows);
+  Opcode op = view.op;
+  // Tiles of whole rows: two input tiles, two (1/cols as large) output
+  // tiles, as tsr-select-tiling and tsr-allocate-sram recorded them.
+  bool recorded = false;
+  cost::RowTiling rt = rowTiling(n, recorded);
+  Tiles2D t{int64_t(rt.tr), cols};
+  plan(cost::reduceKernel(op, uint64_t(rows), uint64_t(cols), rt.tr,
                           tensorName(n.inputs[0]), tensorName(n.output)));
+  cost::SramPlan bufs = takeBuffers(
+      n, cost::reduceSramPlan(uint64_t(rows), uint64_t(cols), rt.tr), recorded);
+  uint64_t inBuf[2] = {bufferAt(bufs, "x", 0), bufferAt(bufs, "x", 1)};
+  uint64_t outBuf[2] = {bufferAt(bufs, "out", 0), bufferAt(bufs, "out", 1)};
+  uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
   float scale = n.kind == NodeKind::ReduceMean ? 1.0f / float(cols) : 1.0f;
   forEachTile(
       rows, cols, t, [&](int i, int64_t r, int64_t, int64_t nr, int64_t) {
@@ -1458,53 +1449,21 @@ uint64_t Emitter::addTensor(const std::string &name, const Shape &shape,
 ///   skipped); hardsigmoid = scale alpha, addimm beta, maximm 0, minimm 1;
 ///   sigmoid, hardswish: one instruction each.
 void Emitter::activationKernel(const GraphNode &n) {
-  std::vector<std::pair<Opcode, float>> chain;
-  switch (n.kind) {
-  case NodeKind::Relu:
-    chain = {{Opcode::VecMaxImm, 0.0f}};
-    break;
-  case NodeKind::Sigmoid:
-    chain = {{Opcode::VecSigmoid, 0.0f}};
-    break;
-  case NodeKind::HardSwish:
-    chain = {{Opcode::VecHardSwish, 0.0f}};
-    break;
-  case NodeKind::HardSigmoid:
-    chain = {{Opcode::VecScale, n.alpha},
-             {Opcode::VecAddImm, n.beta},
-             {Opcode::VecMaxImm, 0.0f},
-             {Opcode::VecMinImm, 1.0f}};
-    break;
-  default: // Clip
-    if (n.lo > -std::numeric_limits<float>::infinity())
-      chain.push_back({Opcode::VecMaxImm, n.lo});
-    if (n.hi < std::numeric_limits<float>::infinity())
-      chain.push_back({Opcode::VecMinImm, n.hi});
-    if (chain.empty())
-      chain.push_back({Opcode::VecCopy, 0.0f});
-    break;
-  }
-  int64_t total = g.values[n.inputs[0]].numElements();
-  int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
-  // Two FP16 input tiles and two FP32 work tiles.
-  Tiles2D t =
-      pickTiles(rows, cols, 2 * kEb + 2 * 4, 0, sramBudget(), false, where);
-  uint64_t inBuf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                       sramAlloc(t.tr * t.tc * kEb)};
-  uint64_t work[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
+  std::vector<std::pair<Opcode, float>> chain = activationChain(n);
+  cost::ChainOp c = activationChainOp(g, n);
+  int64_t rows = int64_t(c.rows), cols = int64_t(c.cols);
+  // Two FP16 input tiles and two FP32 work tiles, tiled and placed as the
+  // passes recorded (KernelDecisions.h).
+  bool recorded = false;
+  cost::RowTiling rt = rowTiling(n, recorded);
+  Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
+  c.inputs = {tensorName(n.inputs[0])};
+  c.out = tensorName(n.output);
+  plan(cost::chainKernel(c, rt));
+  cost::SramPlan bufs = takeBuffers(n, cost::chainSramPlan(c, rt), recorded);
+  uint64_t inBuf[2] = {bufferAt(bufs, "x", 0), bufferAt(bufs, "x", 1)};
+  uint64_t work[2] = {bufferAt(bufs, "work", 0), bufferAt(bufs, "work", 1)};
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
-  {
-    cost::ChainOp c;
-    c.rows = uint64_t(rows);
-    c.cols = uint64_t(cols);
-    c.inputs = {tensorName(n.inputs[0])};
-    c.inputBytes = {kEb};
-    for (const auto &[op, imm] : chain)
-      c.chain.push_back(op);
-    c.out = tensorName(n.output);
-    c.workBytes = 4;
-    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
-  }
   forEachTile(
       rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
         uint64_t off = (r * cols + c) * kEb;
@@ -2393,20 +2352,35 @@ arch::Program tessera::codegen::generateProgram(
 // The unfused kernels a fused matmul group replaces (docs/fusion.md)
 //===----------------------------------------------------------------------===//
 
-std::vector<cost::Kernel>
-tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
-                                       uint64_t budget,
-                                       const cost::MatMulGroupOp &op) {
+std::vector<cost::Kernel> tessera::codegen::unfusedMatMulKernels(
+    const arch::ChipConfig &chip, uint64_t budget,
+    const cost::MatMulGroupOp &op, VectorTilingMemo *memo) {
   const std::string where = "unfused " + std::to_string(op.m) + "x" +
                             std::to_string(op.k) + "x" + std::to_string(op.n) +
                             " product";
   int64_t m = int64_t(op.m), k = int64_t(op.k), n = int64_t(op.n);
   std::vector<cost::Kernel> kernels;
   std::string a = op.a;
+  cost::Constraints c;
+  c.sramBytes = budget;
+  // vectorKernel: the search the passes record for it (KernelDecisions.h).
+  auto tiled = [&](const cost::VectorOp &v) {
+    auto key = std::make_tuple(int(v.op), v.rows, v.cols, int(v.second));
+    if (memo)
+      if (auto hit = memo->find(key); hit != memo->end())
+        return cost::vectorKernel(v, hit->second, c);
+    std::optional<cost::Choice<cost::RowTiling>> best =
+        cost::searchVector(chip, v, c);
+    if (!best)
+      throw CodegenError(where + ": no tile of its " + std::to_string(v.rows) +
+                         "x" + std::to_string(v.cols) +
+                         " vector kernels fits " + std::to_string(budget) +
+                         " bytes of SRAM");
+    if (memo)
+      (*memo)[key] = best->tiling;
+    return cost::vectorKernel(v, best->tiling, c);
+  };
   if (op.layernorm) {
-    // rowKernel: four tile buffers per element, gamma and beta resident.
-    Tiles2D t = pickTiles(m, k, 4 * kEb, 2 * alignUp(k * kEb, kSramAlign),
-                          budget, /*wholeRows=*/true, where);
     cost::VectorOp v;
     v.op = Opcode::VecLayerNorm;
     v.rows = op.m;
@@ -2415,7 +2389,7 @@ tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
     v.y = op.gamma;
     v.beta = op.beta;
     v.out = a = op.a + ".normalized";
-    kernels.push_back(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+    kernels.push_back(tiled(v));
   }
   // matmulKernel: the searched tile (one NPU).
   GemmPlan plan = planGemm(1, m, k, n, chip, budget, where);
@@ -2423,14 +2397,10 @@ tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
   kernels.push_back(cost::gemmKernel(
       {1, op.m, op.k, op.n, a, op.b, cur},
       {uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)}));
-  // binaryKernel (bias: a resident row; residual: a full second operand)
-  // and rowKernel (GELU) on the [m, n] view.
+  // The bias add (a resident row), the GELU and the residual add (a full
+  // second operand) on the [m, n] view.
   auto vector = [&](Opcode opc, cost::Operand2 second, const std::string &y,
                     const std::string &out) {
-    uint64_t perElem = second == cost::Operand2::Full ? 6 * kEb : 4 * kEb;
-    uint64_t fixed =
-        second == cost::Operand2::Row ? alignUp(n * kEb, kSramAlign) : 0;
-    Tiles2D t = pickTiles(m, n, perElem, fixed, budget, false, where);
     cost::VectorOp v;
     v.op = opc;
     v.rows = op.m;
@@ -2439,7 +2409,7 @@ tessera::codegen::unfusedMatMulKernels(const arch::ChipConfig &chip,
     v.x = cur;
     v.y = y;
     v.out = cur = out;
-    kernels.push_back(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+    kernels.push_back(tiled(v));
   };
   if (op.bias)
     vector(Opcode::VecAdd, cost::Operand2::Row, op.biasTensor,

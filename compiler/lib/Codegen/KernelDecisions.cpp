@@ -100,17 +100,17 @@ DecisionKind tessera::codegen::decisionKindOf(const GraphNode &n) {
   case NodeKind::Neg:
   case NodeKind::Tanh:
   case NodeKind::Equal:
+    return DecisionKind::Vector;
   case NodeKind::ReduceSum:
   case NodeKind::ReduceMean:
   case NodeKind::ReduceMax:
+    return DecisionKind::Reduce;
   case NodeKind::Relu:
   case NodeKind::Sigmoid:
   case NodeKind::HardSwish:
   case NodeKind::HardSigmoid:
   case NodeKind::Clip:
-    // The vector family (DecisionKind Vector, Reduce, Chain): their
-    // emitters still choose the largest tile that fits (next step).
-    return DecisionKind::None;
+    return DecisionKind::Chain;
   default:
     // Still decided at emission: conv (im2col), pools, transpose, slice,
     // concat, copies, embedding, where, expand; free reshapes; fused groups

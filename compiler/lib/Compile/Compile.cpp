@@ -332,8 +332,7 @@ bool fillNode(Operation &op, GraphNode &node) {
         node.kind = NodeKind::Conv;
         node.strides.assign(o.getStrides().begin(), o.getStrides().end());
         node.pads.assign(o.getPads().begin(), o.getPads().end());
-        node.dilations.assign(o.getDilations().begin(),
-                              o.getDilations().end());
+        node.dilations.assign(o.getDilations().begin(), o.getDilations().end());
         node.groups = int64_t(o.getGroups());
       })
       .Case([&](tsr::MaxPoolOp o) {

@@ -1171,6 +1171,125 @@ std::vector<uint64_t> rowCandidates(uint64_t rows) {
   return v;
 }
 
+/// The former emitter's tile buffer cap (docs/lowering.md, "SRAM
+/// allocation").
+constexpr uint64_t kFormerTileCap = 128 << 10;
+
+/// The row counts near the largest that fits for whole-row tiles (tc =
+/// the row): the largest whose kernel (`footprint(tr)` bytes) fits the
+/// budget and the eight below it, and the largest whose tile of `rowBytes`
+/// rows stays within 128 KiB. The tiles the code generator chose before
+/// the search (the largest that fit, less a few rows of alignment slack,
+/// under that cap) are among them, so the search never models a kernel
+/// slower than they did. Descending; those rowCandidates already has are
+/// left out.
+template <typename Footprint>
+std::vector<uint64_t> largestRows(const arch::ChipConfig &chip,
+                                  const Constraints &c, uint64_t rows,
+                                  uint64_t rowBytes, Footprint footprint) {
+  std::vector<uint64_t> base = rowCandidates(rows), v;
+  uint64_t budget = c.budget(chip);
+  // The footprint grows with tr: the largest that fits, by bisection.
+  uint64_t lo = 0, hi = rows;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (footprint(mid) <= budget)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  for (uint64_t k = 0; k <= 8 && k < lo; ++k)
+    v.push_back(lo - k);
+  uint64_t capped = rowBytes ? kFormerTileCap / rowBytes : 0;
+  if (capped >= 1 && capped < lo)
+    v.push_back(capped);
+  std::sort(v.rbegin(), v.rend());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](uint64_t t) {
+                           return std::count(base.begin(), base.end(), t);
+                         }),
+          v.end());
+  return v;
+}
+
+/// The vector family's searches (searchVector, searchReduce, searchChain;
+/// docs/cost-model.md, "Tiling search"): every candidate of at most
+/// kVectorTileElements that fits is priced, and among those whose modelled
+/// latency is within kVectorTolerancePercent of the lowest, whole-row tiles
+/// win over partial rows, then the fewest tiles (then the lowest latency,
+/// fewer bus bytes, the smaller footprint, the earlier candidate). The
+/// model prices a kernel alone and underprices the fixed costs of a tile
+/// (an instruction's startup, a short transfer's latency behind the
+/// descriptors in flight, short strided DMA rows): left to the lowest
+/// latency alone it takes many small tiles the simulator runs slower (the
+/// 40-layer perception network's GELU [768, 1792]: 128 x 32 tiles modelled
+/// 162 824 cycles, whole-row 36 x 1792 tiles 165 303; simulated 177 222 and
+/// 158 125; the unfused frame 128 504 234 -> 129 512 453 cycles), and
+/// without the cap a few very large tiles whose last store the next
+/// kernel's loads wait behind (128 624 340). With the cap, the 5% band and
+/// whole rows first: 128 499 978.
+constexpr uint64_t kVectorTolerancePercent = 5;
+/// The largest tile of the vector family's searches but for one row (which
+/// may be longer): 64 Ki elements, 128 KiB of FP16, the code generator's
+/// cap before the search.
+constexpr uint64_t kVectorTileElements = 64 << 10;
+template <typename Build> struct VectorSearch {
+  const arch::ChipConfig &chip;
+  const Constraints &c;
+  Build build;
+  struct Priced {
+    RowTiling tiling;
+    Cost cost;
+    uint64_t tiles;
+  };
+  std::vector<Priced> fit;
+  uint64_t lowest = UINT64_MAX, n = 0;
+  bool within(uint64_t cycles) const {
+    return lowest == UINT64_MAX ||
+           cycles * 100 <= lowest * (100 + kVectorTolerancePercent);
+  }
+  void add(const RowTiling &t) {
+    ++n;
+    // A tile of at most 64 Ki elements (128 KiB of FP16), but for a single
+    // row: see kVectorTileElements.
+    if (t.tr > 1 && t.tr * t.tc > kVectorTileElements)
+      return;
+    Kernel k = build(t);
+    if (k.sramBytes > c.budget(chip))
+      return;
+    // The lower bound of consider(): a candidate bounded above the
+    // tolerance cannot be picked.
+    Cost lb = totals(chip, k, {}, c);
+    if (!within(std::max(lb.computeQueueCycles, busBound(chip, lb))))
+      return;
+    Cost cost = evaluate(chip, k, {}, c);
+    lowest = std::min(lowest, cost.latencyCycles);
+    fit.push_back({t, cost, k.tiles});
+  }
+  std::optional<Choice<RowTiling>> result(uint64_t cols) const {
+    const Priced *pick = nullptr;
+    auto key = [&](const Priced &p) {
+      return std::make_tuple(p.tiling.tc != cols, p.tiles);
+    };
+    for (const Priced &p : fit) {
+      if (!within(p.cost.latencyCycles))
+        continue;
+      if (!pick || key(p) < key(*pick) ||
+          (key(p) == key(*pick) && better(p.cost, pick->cost)))
+        pick = &p;
+    }
+    if (!pick)
+      return std::nullopt;
+    return Choice<RowTiling>{pick->tiling, pick->cost, n};
+  }
+};
+template <typename Build>
+VectorSearch<Build> vectorSearch(const arch::ChipConfig &chip,
+                                 const Constraints &c, Build build) {
+  return VectorSearch<Build>{chip, c, build, {}, UINT64_MAX, 0};
+}
+
 } // namespace
 
 std::optional<Choice<RowTiling>>
@@ -1181,16 +1300,17 @@ tessera::cost::searchVector(const arch::ChipConfig &chip, const VectorOp &op,
     std::vector<uint64_t> more = tileCandidates(op.cols, 64);
     cols.assign(more.rbegin(), more.rend());
   }
-  std::optional<Choice<RowTiling>> best;
-  uint64_t n = 0;
+  auto build = [&](const RowTiling &t) { return vectorKernel(op, t, c); };
+  auto search = vectorSearch(chip, c, build);
   for (uint64_t tr : rowCandidates(op.rows))
     for (uint64_t tc : cols)
-      consider(
-          chip, c, RowTiling{tr, tc},
-          [&](const RowTiling &t) { return vectorKernel(op, t, c); }, best, n);
-  if (best)
-    best->candidates = n;
-  return best;
+      search.add({tr, tc});
+  for (uint64_t tr : largestRows(chip, c, op.rows, op.cols * c.elementBytes,
+                                 [&](uint64_t tr) {
+                                   return build({tr, op.cols}).sramBytes;
+                                 }))
+    search.add({tr, op.cols});
+  return search.result(op.cols);
 }
 
 std::optional<Choice<RowTiling>>
@@ -1214,18 +1334,18 @@ std::optional<Choice<RowTiling>>
 tessera::cost::searchReduce(const arch::ChipConfig &chip, Opcode op,
                             uint64_t rows, uint64_t cols,
                             const Constraints &c) {
-  std::optional<Choice<RowTiling>> best;
-  uint64_t n = 0;
+  auto build = [&](const RowTiling &t) {
+    return reduceKernel(op, rows, cols, t.tr, "x", "out", c);
+  };
+  auto search = vectorSearch(chip, c, build);
   for (uint64_t tr : rowCandidates(rows))
-    consider(
-        chip, c, RowTiling{tr, cols},
-        [&](const RowTiling &t) {
-          return reduceKernel(op, rows, cols, t.tr, "x", "out", c);
-        },
-        best, n);
-  if (best)
-    best->candidates = n;
-  return best;
+    search.add({tr, cols});
+  for (uint64_t tr :
+       largestRows(chip, c, rows, cols * c.elementBytes, [&](uint64_t tr) {
+         return build({tr, cols}).sramBytes;
+       }))
+    search.add({tr, cols});
+  return search.result(cols);
 }
 
 std::optional<Choice<RowTiling>>
@@ -1233,16 +1353,20 @@ tessera::cost::searchChain(const arch::ChipConfig &chip, const ChainOp &op,
                            const Constraints &c) {
   std::vector<uint64_t> more = tileCandidates(op.cols, 64);
   std::vector<uint64_t> cols(more.rbegin(), more.rend());
-  std::optional<Choice<RowTiling>> best;
-  uint64_t n = 0;
+  uint64_t elemBytes = 0;
+  for (uint64_t b : op.inputBytes)
+    elemBytes = std::max(elemBytes, b);
+  auto build = [&](const RowTiling &t) { return chainKernel(op, t, c); };
+  auto search = vectorSearch(chip, c, build);
   for (uint64_t tr : rowCandidates(op.rows))
     for (uint64_t tc : cols)
-      consider(
-          chip, c, RowTiling{tr, tc},
-          [&](const RowTiling &t) { return chainKernel(op, t, c); }, best, n);
-  if (best)
-    best->candidates = n;
-  return best;
+      search.add({tr, tc});
+  for (uint64_t tr :
+       largestRows(chip, c, op.rows, op.cols * elemBytes, [&](uint64_t tr) {
+         return build({tr, op.cols}).sramBytes;
+       }))
+    search.add({tr, op.cols});
+  return search.result(op.cols);
 }
 
 RowTiling tessera::cost::smallestRowTiling(uint64_t rows, uint64_t cols,

@@ -62,6 +62,8 @@ struct Planner {
   using Key =
       std::tuple<uint64_t, uint64_t, uint64_t, bool, bool, bool, bool, bool>;
   std::map<Key, std::optional<cost::Choice<cost::GemmTiling>>> memo;
+  /// The unfused side's vector tilings (codegen::unfusedMatMulKernels).
+  mutable codegen::VectorTilingMemo vectorTilings;
 
   LogicalResult init(ModuleOp module, const std::string &config) {
     if (!chip)
@@ -92,7 +94,7 @@ struct Planner {
   /// when one of them does not fit the budget: the group is the only way).
   std::vector<cost::Kernel> unfused(const cost::MatMulGroupOp &op) const {
     try {
-      return codegen::unfusedMatMulKernels(*chip, budget(), op);
+      return codegen::unfusedMatMulKernels(*chip, budget(), op, &vectorTilings);
     } catch (const std::exception &) {
       return {};
     }

@@ -198,9 +198,10 @@ struct SelectTilingPass
       std::optional<tsr::BareKernel> k = tsr::bareKernelOf(op);
       if (!k)
         return WalkResult::advance();
-      std::vector<const void *> key{op->getName().getAsOpaquePointer(),
-                                    op->getAttrDictionary().getAsOpaquePointer(),
-                                    op->getResult(0).getType().getAsOpaquePointer()};
+      std::vector<const void *> key{
+          op->getName().getAsOpaquePointer(),
+          op->getAttrDictionary().getAsOpaquePointer(),
+          op->getResult(0).getType().getAsOpaquePointer()};
       for (Value v : op->getOperands()) {
         key.push_back(v.getType().getAsOpaquePointer());
         auto w = v.getDefiningOp<tsr::WeightOp>();
@@ -217,8 +218,8 @@ struct SelectTilingPass
       if (!choice) {
         if (error.empty())
           return WalkResult::advance();
-        op->emitOpError(error.rfind(k->who(), 0) == 0 ? error
-                                                      : k->who() + ": " + error);
+        op->emitOpError(
+            error.rfind(k->who(), 0) == 0 ? error : k->who() + ": " + error);
         return WalkResult::interrupt();
       }
       Builder b(op->getContext());
@@ -228,8 +229,8 @@ struct SelectTilingPass
         fields.push_back(b.getNamedAttr(name, i64(v)));
       fields.push_back(
           b.getNamedAttr("sram_bytes", i64(int64_t(choice->cost.sramBytes))));
-      fields.push_back(b.getNamedAttr(
-          "dram_bytes", i64(int64_t(choice->cost.dramBytes()))));
+      fields.push_back(
+          b.getNamedAttr("dram_bytes", i64(int64_t(choice->cost.dramBytes()))));
       fields.push_back(
           b.getNamedAttr("cycles", i64(int64_t(choice->cost.latencyCycles))));
       op->setAttr(kTilingAttr, b.getDictionaryAttr(fields));

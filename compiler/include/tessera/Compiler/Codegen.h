@@ -17,6 +17,7 @@
 #include "tessera/arch/Program.h"
 
 #include <map>
+#include <tuple>
 
 namespace tessera::codegen {
 
@@ -52,17 +53,25 @@ arch::Program generateProgram(const Graph &graph, const arch::ChipConfig &chip,
                               std::vector<cost::Kernel> *plans,
                               ProgramSink &sink);
 
+/// The vector tilings unfusedMatMulKernels searched, by (opcode, rows,
+/// cols, second operand), for one chip and budget: a caller pricing many
+/// groups passes one map so each shape is searched once.
+using VectorTilingMemo =
+    std::map<std::tuple<int, uint64_t, uint64_t, int>, cost::RowTiling>;
 /// The kernels the code generator emits for the unfused ops a fused matmul
 /// group (cost::MatMulGroupOp) stands for, with the emitter's own tile
-/// choices under `sramBudget` bytes, in program order: the layernorm (with
-/// `op.layernorm`), the GEMM, the bias add, the GELU, the residual add,
-/// each reading the previous one's DRAM output. The fusion passes price
-/// them (cost::evaluateSequence) against cost::matmulGroupKernel before
-/// fusing (docs/fusion.md). One NPU. Throws CodegenError when one does not
-/// fit.
-std::vector<cost::Kernel> unfusedMatMulKernels(const arch::ChipConfig &chip,
-                                               uint64_t sramBudget,
-                                               const cost::MatMulGroupOp &op);
+/// choices under `sramBudget` bytes (the searches tsr-select-tiling
+/// records), in program order: the layernorm (with `op.layernorm`), the
+/// GEMM, the bias add, the GELU, the residual add, each reading the
+/// previous one's DRAM output. The fusion passes price them
+/// (cost::evaluateSequence) against cost::matmulGroupKernel before fusing
+/// (docs/fusion.md). One NPU. Throws CodegenError when one does not fit.
+/// `memo` (optional) holds the vector tilings already searched for this
+/// chip and budget.
+std::vector<cost::Kernel>
+unfusedMatMulKernels(const arch::ChipConfig &chip, uint64_t sramBudget,
+                     const cost::MatMulGroupOp &op,
+                     VectorTilingMemo *memo = nullptr);
 
 /// The dependency rule of the code generator, exposed for tests: for each
 /// instruction, the earlier instructions it must wait for so that every read

@@ -168,7 +168,8 @@ def TsrKeepKv : Pass<"tsr-keep-kv", "mlir::ModuleOp"> {
 }
 
 def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
-  let summary = "Place each fused group's SRAM buffers by liveness (tsr.sram)";
+  let summary = "Place the SRAM buffers of each fused group and bare kernel "
+                "by liveness (tsr.sram)";
   let description = [{
     For every `tsr.group` of kind `"attention"` or `"matmul"`, lists the
     kernel's SRAM buffers for the group's `tsr.tiling` (each ring slot of
@@ -181,6 +182,15 @@ def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
     recorded tile does not fit the SRAM, the tile is chosen again by the
     cost model (a remark says so); when nothing fits, an error names the
     group and the bytes.
+
+    For every op outside a group whose kernel records its decisions in the
+    IR (docs/lowering.md, "Decisions of the unfused kernels": the bare
+    `tsr.matmul`; the vector family: elementwise ops, layernorm, softmax,
+    binary ops with broadcasting, reductions, activations), the kernel's
+    buffers for its recorded `tsr.tiling` (the per-kind builders of
+    cost/SramPlan.h: double-buffered rings and resident rows, all live
+    over the whole loop), placed and recorded as `tsr.sram` the same way;
+    an error names the op when the recorded tiling does not fit.
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
@@ -191,12 +201,13 @@ def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
 }
 
 def TsrVerifySram : Pass<"tsr-verify-sram", "mlir::ModuleOp"> {
-  let summary = "Prove no two live SRAM buffers of a group overlap";
+  let summary = "Prove no two live SRAM buffers of a kernel overlap";
   let description = [{
-    Checks every recorded `tsr.sram`: well formed, each buffer large enough
-    for the group's `tsr.tiling`, no two buffers live in a common phase
-    sharing a byte, everything inside the SRAM. The error names the group
-    and both buffers.
+    Checks every recorded `tsr.sram` (of a group or of a bare kernel): well
+    formed, each buffer the kernel needs for the op's `tsr.tiling` present
+    and large enough, no two buffers live in a common phase sharing a byte,
+    everything inside the SRAM. The error names the group or op and both
+    buffers.
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",

@@ -543,15 +543,25 @@ def Tsr_GroupOp : Tsr_Op<"group", [IsolatedFromAbove, SingleBlock]> {
       0 to heads; the others load K and V from DRAM). Every head's scores
       and probabilities stay on chip. Attention only.
     * `softmax`: `"row"` (a head's whole score rows fit SRAM) or `"online"`
-      (streaming over K/V tiles); attention only.
+      (streaming over K/V tiles: K_h and V_h are walked in tiles of `tk`
+      rows, so a head's scores exist one [tq, tk] tile at a time, and per
+      query row the kernel keeps the running maximum m, the running sum l
+      of exp(s - m) and an FP32 context accumulator O, rescaled by
+      exp(m_old - m_new) whenever a later tile holds a larger score; at the
+      end O / l is softmax(Qs K^T) V; docs/fusion.md, "The online
+      kernel"); attention only.
     * `epilogue`, `prologue`: the ops fused around the matrix product
       (matmul only).
     * `why`: the pass's reason, with the bytes it weighed.
 
-    A `tsr.tiling` dictionary (tm, tk, tn for "matmul", tq for "attention")
+    A `tsr.tiling` dictionary (tm, tk, tn for "matmul"; tq for
+    "attention" and, with `softmax = "online"`, tk, the K/V rows per step)
     records the tile the cost model chose; the verifier rejects a
-    non-positive tile, one larger than the product, and for a layernorm
-    prologue a tk that is not the whole K (a row is normalized at once).
+    non-positive tile, one larger than the product, for a layernorm
+    prologue a tk that is not the whole K (a row is normalized at once),
+    for the online softmax a tk outside [1, Sk] or a tq above Sq, and a tk
+    with `softmax = "row"` (it computes whole score rows). `tsr.sram`
+    (tsr-allocate-sram) records the kernel's SRAM plan for that tile.
 
     ```mlir
     %o = tsr.group(%qkv) {kind = "attention", heads_on_chip = 2 : i64,
