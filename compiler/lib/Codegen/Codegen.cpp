@@ -11,6 +11,7 @@
 #include "tessera/Compiler/Codegen.h"
 
 #include "FusedKernels.h"
+#include "tessera/CostModel/MovementKernels.h"
 
 #include "tessera/arch/Error.h"
 
@@ -157,10 +158,7 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Row-major element strides.
 std::vector<int64_t> stridesOf(const Shape &s) {
-  std::vector<int64_t> st(s.size(), 1);
-  for (size_t d = s.size(); d-- > 1;)
-    st[d - 1] = st[d] * s[d];
-  return st;
+  return cost::rowMajorStrides(s);
 }
 
 /// Calls f(index) for every multi-index of `dims`, last dimension fastest.
@@ -258,6 +256,33 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
+  /// Registers every buffer of a kernel's SRAM plan (placed by liveness,
+  /// cost::allocateSram) with the program's buffer table and returns it.
+  const cost::SramPlan &placePlan(const cost::SramPlan &p) {
+    for (const cost::SramBuffer &b : p.buffers)
+      sramPlace(b.offset, b.bytes);
+    sramTop = std::max(sramTop, p.total);
+    return p;
+  }
+  /// The offset of buffer `name` (slot `slot`) of a placed plan.
+  uint64_t at(const cost::SramPlan &p, const char *name, unsigned slot = 0) {
+    const cost::SramBuffer *b = p.find(name, slot);
+    if (!b)
+      throw CodegenError(where + ": internal error: the kernel's SRAM plan "
+                                 "has no buffer '" +
+                         std::string(name) + "'");
+    return b->offset;
+  }
+  /// The cost model's tile of a copy or transpose (cost::searchMove), one
+  /// search per workload.
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool>,
+           cost::RowTiling>
+      moveTiles;
+  cost::RowTiling moveTiling(const cost::MoveOp &op);
+  /// A strided copy of `v` from DRAM `src` to DRAM `dst` as one kernel
+  /// (tiled by the search; a tiling `t` given when recorded).
+  void copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
+                  const std::string &srcName, const std::string &dstName);
 
   /// The DRAM tensor holding graph value `v` (aliases share it).
   std::string tensorName(int v) const {
@@ -415,6 +440,10 @@ private:
             const std::string &outName);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
+  /// The band tilings of the im2col and pooling kernels: the cost model's
+  /// searches (cost::searchIm2col, cost::searchPool).
+  cost::BandTiling im2colTiling(const cost::ConvOp &op);
+  cost::BandTiling poolTiling(const cost::PoolOp &op);
   /// A fused group (FusedKernels.cpp, docs/fusion.md).
   void fusedKernel(const GraphNode &n);
   // Embeddings and masks (BERT).
@@ -615,11 +644,7 @@ void Emitter::lowerNode(const GraphNode &n) {
   bool identity = n.kind == NodeKind::Reshape;
   if (n.kind == NodeKind::Transpose) {
     // Moving only axes of extent 1 keeps the element order.
-    std::vector<int64_t> kept;
-    for (int64_t p : n.perm)
-      if (g.values[in0].shape[p] != 1)
-        kept.push_back(p);
-    identity = std::is_sorted(kept.begin(), kept.end());
+    identity = cost::transposeView(g.values[in0].shape, n.perm).identity;
   }
   if (identity) {
     // Same bytes, new shape. An intermediate is renamed in place; inputs,
@@ -807,23 +832,62 @@ Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
   return {1, int64_t(maxElems / 32 * 32)};
 }
 
-void Emitter::copyKernel(int src, int dst) {
+cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
+  auto key = std::make_tuple(op.batch, op.rows, op.cols, op.srcStrideBytes,
+                             op.dstStrideBytes, op.transpose);
+  auto hit = moveTiles.find(key);
+  if (hit != moveTiles.end())
+    return hit->second;
+  cost::Constraints c;
+  c.sramBytes = sramBudget();
+  std::optional<cost::Choice<cost::RowTiling>> best =
+      cost::searchMove(chip, op, c);
+  if (!best) {
+    cost::MoveOp one = op;
+    uint64_t least = cost::moveSramPlan(one, {1, 1}, c).total;
+    throw CodegenError(where + ": no tile of the " + std::to_string(op.rows) +
+                       "x" + std::to_string(op.cols) + " " +
+                       (op.transpose ? "transpose" : "copy") + " fits " +
+                       std::to_string(sramBudget()) +
+                       " bytes of SRAM; the smallest needs " +
+                       std::to_string(least) + " bytes");
+  }
+  return moveTiles[key] = best->tiling;
+}
+
+void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
+                         const std::string &srcName,
+                         const std::string &dstName) {
   beginKernel();
-  int64_t n = g.values[src].numElements();
-  // Rows of 64 elements (any split of a contiguous tensor will do).
-  int64_t cols = n % 64 == 0 ? 64 : n, rows = n / cols;
-  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
-  plan(cost::moveKernel({1, uint64_t(rows), uint64_t(cols), cols * kEb,
-                         cols * kEb, false, tensorName(src), tensorName(dst)},
-                        {uint64_t(t.tr), uint64_t(t.tc)}));
-  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                     sramAlloc(t.tr * t.tc * kEb)};
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(dram(src) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-        store(dram(dst) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-      });
+  cost::MoveOp op = v.move(srcName, dstName, kEb);
+  cost::RowTiling rt = moveTiling(op);
+  plan(cost::moveKernel(op, rt));
+  const cost::SramPlan &p = placePlan(cost::moveSramPlan(op, rt));
+  uint64_t buf[2] = {at(p, "buf", 0), at(p, "buf", 1)};
+  Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
+  int64_t rows = v.rows, cols = v.cols;
+  int i = 0;
+  forEachIndex(v.outer, [&](const std::vector<int64_t> &idx) {
+    int64_t so = 0, dof = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      so += idx[d] * v.outerSrc[d];
+      dof += idx[d] * v.outerDst[d];
+    }
+    forEachTile(rows, cols, t,
+                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+                  uint64_t slot = buf[i++ % 2];
+                  load(src + (so + r * v.rowSrc + c) * kEb, v.rowSrc * kEb,
+                       slot, nc * kEb, nr, nc * kEb);
+                  store(dst + (dof + r * v.rowDst + c) * kEb, v.rowDst * kEb,
+                        slot, nc * kEb, nr, nc * kEb);
+                });
+  });
+}
+
+void Emitter::copyKernel(int src, int dst) {
+  copyWindow(dram(src), dram(dst),
+             cost::contiguousView(g.values[src].numElements()),
+             tensorName(src), tensorName(dst));
 }
 
 /// Elementwise unary ops (and VecScale by `imm`) and row-wise
@@ -1226,110 +1290,47 @@ void Emitter::matmulKernel(const GraphNode &n) {
 /// loaded (strided), transposed by the vector unit and stored (strided).
 void Emitter::transposeKernel(const GraphNode &n) {
   const Shape &xs = g.values[n.inputs[0]].shape;
-  const Shape &os = g.values[n.output].shape;
-  size_t rank = xs.size();
-  std::vector<int64_t> inSt = stridesOf(xs), outSt = stridesOf(os);
+  cost::TransposeView tv = cost::transposeView(xs, n.perm);
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
-  int64_t last = int64_t(rank) - 1;
-
-  if (n.perm[last] == last) {
-    // Whole rows of C elements move. The DMAs walk the longest other output
-    // axis (a strided run on both sides); the remaining axes are iterated.
-    int64_t c = xs[last];
-    int64_t rowsAxis = 0;
-    for (int64_t d = 1; d < last; ++d)
-      if (os[d] >= os[rowsAxis])
-        rowsAxis = d;
-    int64_t rows = os[rowsAxis];
-    int64_t inRowStride = inSt[n.perm[rowsAxis]],
-            outRowStride = outSt[rowsAxis];
-    Shape outer;
-    std::vector<int64_t> outerAxes;
-    for (int64_t d = 0; d < last; ++d)
-      if (d != rowsAxis) {
-        outer.push_back(os[d]);
-        outerAxes.push_back(d);
-      }
-    Tiles2D t = pickTiles(rows, c, 2 * kEb, 0, sramBudget(), false, where);
-    plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
-                           uint64_t(c), uint64_t(inRowStride) * kEb,
-                           uint64_t(outRowStride) * kEb, false,
-                           tensorName(n.inputs[0]), tensorName(n.output)},
-                          {uint64_t(t.tr), uint64_t(t.tc)}));
-    uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                       sramAlloc(t.tr * t.tc * kEb)};
-    int i = 0;
-    forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
-      int64_t inOff = 0, outOff = 0;
-      for (size_t d = 0; d < idx.size(); ++d) {
-        inOff += idx[d] * inSt[n.perm[outerAxes[d]]];
-        outOff += idx[d] * outSt[outerAxes[d]];
-      }
-      for (int64_t r = 0; r < rows; r += t.tr)
-        for (int64_t c0 = 0; c0 < c; c0 += t.tc, ++i) {
-          int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, c - c0);
-          load(src + (inOff + r * inRowStride + c0) * kEb, inRowStride * kEb,
-               buf[i % 2], nc * kEb, nr, nc * kEb);
-          store(dst + (outOff + r * outRowStride + c0) * kEb,
-                outRowStride * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-        }
-    });
+  if (!tv.transpose) {
+    // Whole rows of C elements move (a strided copy).
+    copyWindow(src, dst, tv.view, tensorName(n.inputs[0]),
+               tensorName(n.output));
     return;
   }
-
-  // Out's last axis reads in axis q; in's last axis lands on out axis j.
-  int64_t q = n.perm[last];
-  int64_t j = std::find(n.perm.begin(), n.perm.end(), last) - n.perm.begin();
-  int64_t rowsIn = xs[q], colsIn = xs[last];
-  Shape outer;
-  std::vector<int64_t> outerAxes;
-  for (int64_t d = 0; d < int64_t(rank); ++d)
-    if (d != j && d != last) {
-      outer.push_back(os[d]);
-      outerAxes.push_back(d);
-    }
-  // Square-ish blocks: input tile tr x tc, output tile tc x tr, two of each.
-  // Four buffers, each possibly losing 63 bytes to alignment.
-  uint64_t usable =
-      sramBudget() > 4 * kSramAlign ? sramBudget() - 4 * kSramAlign : 0;
-  uint64_t maxElems = std::min(usable / (4 * kEb), kMaxTileBytes / kEb);
-  int64_t tr = rowsIn, tc = colsIn;
-  while (uint64_t(tr * tc) > maxElems && (tr > 1 || tc > 1)) {
-    if (tr >= tc)
-      tr = (tr + 1) / 2;
-    else
-      tc = (tc + 1) / 2;
-  }
-  if (uint64_t(tr * tc) > maxElems)
-    throw CodegenError(where + ": SRAM too small for a transpose tile");
-  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rowsIn),
-                         uint64_t(colsIn), uint64_t(inSt[q]) * kEb,
-                         uint64_t(outSt[j]) * kEb, true,
-                         tensorName(n.inputs[0]), tensorName(n.output)},
-                        {uint64_t(tr), uint64_t(tc)}));
-  uint64_t inBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
-  uint64_t outBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
+  // Each [rowsIn, colsIn] slice: load (strided), vec.transpose, store
+  // (strided) in tiles the search chose.
+  const cost::CopyView &v = tv.view;
+  int64_t rowsIn = v.rows, colsIn = v.cols;
+  cost::MoveOp op = v.move(tensorName(n.inputs[0]), tensorName(n.output), kEb);
+  op.transpose = true;
+  cost::RowTiling rt = moveTiling(op);
+  int64_t tr = int64_t(rt.tr), tc = int64_t(rt.tc);
+  plan(cost::moveKernel(op, rt));
+  const cost::SramPlan &p = placePlan(cost::moveSramPlan(op, rt));
+  uint64_t inBuf[2] = {at(p, "in", 0), at(p, "in", 1)};
+  uint64_t outBuf[2] = {at(p, "out", 0), at(p, "out", 1)};
   int i = 0;
-  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
+  forEachIndex(v.outer, [&](const std::vector<int64_t> &idx) {
     int64_t inOff = 0, outOff = 0;
     for (size_t d = 0; d < idx.size(); ++d) {
-      inOff += idx[d] * inSt[n.perm[outerAxes[d]]];
-      outOff += idx[d] * outSt[outerAxes[d]];
+      inOff += idx[d] * v.outerSrc[d];
+      outOff += idx[d] * v.outerDst[d];
     }
     for (int64_t r = 0; r < rowsIn; r += tr)
       for (int64_t c = 0; c < colsIn; c += tc, ++i) {
         int64_t nr = std::min(tr, rowsIn - r), nc = std::min(tc, colsIn - c);
-        load(src + (inOff + r * inSt[q] + c) * kEb, inSt[q] * kEb, inBuf[i % 2],
-             nc * kEb, nr, nc * kEb);
+        load(src + (inOff + r * v.rowSrc + c) * kEb, v.rowSrc * kEb,
+             inBuf[i % 2], nc * kEb, nr, nc * kEb);
         Instr in = vec(Opcode::VecTranspose, nr, nc);
         in.addr[0] = inBuf[i % 2];
         in.addr[2] = outBuf[i % 2];
         in.strides[0] = uint32_t(nc);
         in.strides[2] = uint32_t(nr);
         emit(in);
-        // Out row (in's column c') starts at c' * outSt[j]; its elements
+        // Out row (in's column c') starts at c' * rowDst; its elements
         // (in's rows) are contiguous along out's last axis.
-        store(dst + (outOff + c * outSt[j] + r) * kEb, outSt[j] * kEb,
+        store(dst + (outOff + c * v.rowDst + r) * kEb, v.rowDst * kEb,
               outBuf[i % 2], nr * kEb, nc, nr * kEb);
       }
   });
@@ -1349,59 +1350,8 @@ void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
                           uint64_t dst, std::vector<int64_t> dstStrides,
                           Shape shape, const std::string &srcName,
                           const std::string &dstName) {
-  Shape sh;
-  std::vector<int64_t> ss, ds;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1)
-      continue;
-    if (!sh.empty() && ss.back() == srcStrides[d] * shape[d] &&
-        ds.back() == dstStrides[d] * shape[d]) {
-      sh.back() *= shape[d];
-      ss.back() = srcStrides[d];
-      ds.back() = dstStrides[d];
-      continue;
-    }
-    sh.push_back(shape[d]);
-    ss.push_back(srcStrides[d]);
-    ds.push_back(dstStrides[d]);
-  }
-  if (sh.empty() || ss.back() != 1 || ds.back() != 1) {
-    sh.push_back(1);
-    ss.push_back(1);
-    ds.push_back(1);
-  }
-  if (sh.size() == 1) {
-    sh.insert(sh.begin(), 1);
-    ss.insert(ss.begin(), 0);
-    ds.insert(ds.begin(), 0);
-  }
-  size_t rowAxis = sh.size() - 2;
-  int64_t rows = sh[rowAxis], cols = sh.back();
-  Shape outer(sh.begin(), sh.begin() + rowAxis);
-  beginKernel();
-  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
-  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
-                         uint64_t(cols), uint64_t(ss[rowAxis]) * kEb,
-                         uint64_t(ds[rowAxis]) * kEb, false, srcName, dstName},
-                        {uint64_t(t.tr), uint64_t(t.tc)}));
-  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                     sramAlloc(t.tr * t.tc * kEb)};
-  int i = 0;
-  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
-    int64_t so = 0, dof = 0;
-    for (size_t d = 0; d < idx.size(); ++d) {
-      so += idx[d] * ss[d];
-      dof += idx[d] * ds[d];
-    }
-    forEachTile(rows, cols, t,
-                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-                  uint64_t slot = buf[i++ % 2];
-                  load(src + (so + r * ss[rowAxis] + c) * kEb,
-                       ss[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
-                  store(dst + (dof + r * ds[rowAxis] + c) * kEb,
-                        ds[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
-                });
-  });
+  copyWindow(src, dst, cost::copyView(shape, srcStrides, dstStrides), srcName,
+             dstName);
 }
 
 void Emitter::sliceKernel(const GraphNode &n) {
@@ -1692,99 +1642,32 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
   npu = 0;
 }
 
-namespace {
-
-/// The output rows [lo, hi) of a window tap whose input index
-/// `o * stride - pad + offset` falls inside [0, extent), clipped to
-/// [from, to).
-std::pair<int64_t, int64_t> validRange(int64_t from, int64_t to, int64_t stride,
-                                       int64_t pad, int64_t offset,
-                                       int64_t extent) {
-  int64_t lo = from, hi = to;
-  while (lo < hi && lo * stride - pad + offset < 0)
-    ++lo;
-  while (hi > lo && (hi - 1) * stride - pad + offset >= extent)
-    --hi;
-  return {lo, hi};
+cost::BandTiling Emitter::im2colTiling(const cost::ConvOp &op) {
+  cost::Constraints c;
+  c.sramBytes = sramBudget();
+  std::optional<cost::Choice<cost::BandTiling>> best =
+      cost::searchIm2col(chip, op, c);
+  if (!best)
+    throw CodegenError(
+        where + ": no band of the im2col kernel fits " +
+        std::to_string(sramBudget()) +
+        " bytes of SRAM; one output row of one channel needs " +
+        std::to_string(cost::im2colSramPlan(op, {1, 1}, c).total) + " bytes");
+  return best->tiling;
 }
 
-/// A band tiling of a windowed op: `cb` channels (planes) by `toh` output
-/// rows, chosen so that the double-buffered staging rows and tiles fit.
-struct WindowTiles {
-  int64_t cb = 1, toh = 1;
-};
-
-} // namespace
-
-/// The loop of a band kernel (im2col, pooling) for the cost model, built
-/// step by step as the kernel is emitted: a step equal to the one before
-/// becomes a repeat of it, so the interior bands of a layer are one class
-/// (docs/cost-model.md, "Band kernels").
-struct StepLoop {
-  cost::Seq seq;
-  cost::Step cur;
-  static cost::Transfer xfer(uint64_t rows, uint64_t bytes, uint64_t stride) {
-    return {rows, bytes, rows > 1 ? stride : bytes};
-  }
-  void load(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
-    cur.loads.push_back({s, xfer(rows, bytes, stride)});
-  }
-  void store(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
-    cur.stores.push_back({s, xfer(rows, bytes, stride)});
-  }
-  void compute(Opcode op, uint64_t d0, uint64_t d1) {
-    if (!cur.compute.empty() && cur.compute.back().op == op &&
-        cur.compute.back().dims[0] == d0 && cur.compute.back().dims[1] == d1) {
-      ++cur.compute.back().count;
-      return;
-    }
-    cost::ComputeClass c;
-    c.op = op;
-    c.dims[0] = d0;
-    c.dims[1] = d1;
-    c.count = 1;
-    cur.compute.push_back(c);
-  }
-  static bool same(const cost::Transfer &a, const cost::Transfer &b) {
-    return a.rows == b.rows && a.rowBytes == b.rowBytes &&
-           a.dramStrideBytes == b.dramStrideBytes && a.gather == b.gather;
-  }
-  static bool same(const cost::Step &a, const cost::Step &b) {
-    auto xs = [](const auto &x, const auto &y) {
-      if (x.size() != y.size())
-        return false;
-      for (size_t i = 0; i < x.size(); ++i)
-        if (x[i].first != y[i].first || !same(x[i].second, y[i].second))
-          return false;
-      return true;
-    };
-    if (!xs(a.loads, b.loads) || !xs(a.stores, b.stores) ||
-        a.compute.size() != b.compute.size())
-      return false;
-    for (size_t i = 0; i < a.compute.size(); ++i)
-      if (a.compute[i].op != b.compute[i].op ||
-          a.compute[i].count != b.compute[i].count ||
-          !std::equal(a.compute[i].dims, a.compute[i].dims + 3,
-                      b.compute[i].dims))
-        return false;
-    return true;
-  }
-  void next() {
-    if (!seq.items.empty() && !seq.items.back().body &&
-        same(seq.items.back().step, cur))
-      ++seq.items.back().repeat;
-    else
-      seq.add(cur);
-    cur = cost::Step();
-  }
-};
-
-cost::Stream costStream(const std::string &tensor, bool store, uint64_t bytes) {
-  cost::Stream s;
-  s.tensor = tensor;
-  s.store = store;
-  s.tensorBytes = bytes;
-  return s;
+cost::BandTiling Emitter::poolTiling(const cost::PoolOp &op) {
+  cost::Constraints c;
+  c.sramBytes = sramBudget();
+  std::optional<cost::Choice<cost::BandTiling>> best =
+      cost::searchPool(chip, op, c);
+  if (!best)
+    throw CodegenError(
+        where + ": no band of the pooling kernel fits " +
+        std::to_string(sramBudget()) +
+        " bytes of SRAM; one output row of one plane needs " +
+        std::to_string(cost::poolSramPlan(op, {1, 1}, c).total) + " bytes");
+  return best->tiling;
 }
 
 /// Conv as im2col + GEMM (docs/lowering.md, "Conv"): for each batch image,
@@ -1820,83 +1703,70 @@ void Emitter::convKernel(const GraphNode &n) {
                             arch::TensorKind::Scratch, nullptr);
   uint64_t x0 = dram(n.inputs[0]), out0 = dram(n.output);
 
-  // Band tiling: staged input rows [cb, nih, W] and im2col tiles
-  // [cb * taps, toh * OW], two of each; channels are halved first (the
-  // number of gathers does not depend on them), then rows.
-  auto nihOf = [&](int64_t toh) {
-    return std::min(H, (toh - 1) * sh + (KH - 1) * dh + 1);
-  };
-  uint64_t slack = 8 * kSramAlign + kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  WindowTiles t{Cg, OH};
-  auto bytes = [&](const WindowTiles &w) {
-    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
-    uint64_t tile = w.cb * taps * w.toh * OW * kEb;
-    return std::make_pair(stage, tile);
-  };
-  for (;;) {
-    auto [stage, tile] = bytes(t);
-    bool fits = 2 * stage + 2 * tile <= budget && stage <= 2 * kMaxTileBytes &&
-                tile <= 2 * kMaxTileBytes;
-    if (fits)
-      break;
-    if (t.cb > 1)
-      t.cb = (t.cb + 1) / 2;
-    else if (t.toh > 1)
-      t.toh = (t.toh + 1) / 2;
-    else if (2 * stage + 2 * tile <= budget)
-      break; // One row of one channel above the tile cap, but it fits.
-    else
-      throw CodegenError(where + ": one output row of one channel needs " +
-                         std::to_string(2 * stage + 2 * tile) +
-                         " bytes of SRAM, the chip has " +
-                         std::to_string(sramBudget()));
-  }
+  // The band tiling: the cost model's search (cost::searchIm2col).
+  cost::ConvOp op;
+  op.batch = uint64_t(N);
+  op.channels = uint64_t(C);
+  op.height = uint64_t(H);
+  op.width = uint64_t(W);
+  op.outChannels = uint64_t(O);
+  op.groups = uint64_t(G);
+  op.kernelH = uint64_t(KH);
+  op.kernelW = uint64_t(KW);
+  op.outH = uint64_t(OH);
+  op.outW = uint64_t(OW);
+  op.strideH = sh;
+  op.strideW = sw;
+  op.dilationH = dh;
+  op.dilationW = dw;
+  op.padTop = pt;
+  op.padLeft = pl;
+  op.x = tensorName(n.inputs[0]);
+  op.im2col = n.name + ".im2col";
+  op.wmat = n.name + ".wmat";
+  op.out = tensorName(n.output);
+  cost::BandTiling t = im2colTiling(op);
   int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
 
   for (int64_t b = 0; b < N; ++b) {
     uint64_t x = x0 + b * C * H * W * kEb, out = out0 + b * O * P * kEb;
-    // im2col.
+    // im2col, its buffers placed by the kernel's plan.
     beginKernel();
-    auto [stageBytes, tileBytes] = bytes(t);
-    uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
-    uint64_t tileBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-    uint64_t onesBuf = sramAlloc(ones * kEb);
-    StepLoop steps;
+    plan(cost::im2colKernel(op, t));
+    const cost::SramPlan &sp = placePlan(cost::im2colSramPlan(op, t));
+    uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
+    uint64_t tileBuf[2] = {at(sp, "tile", 0), at(sp, "tile", 1)};
+    uint64_t onesBuf = at(sp, "ones");
     Instr fill = vec(Opcode::VecFill, 1, ones);
     fill.addr[2] = onesBuf;
     fill.strides[2] = uint32_t(ones);
     fill.imm = 1.0f;
     emit(fill);
-    steps.compute(Opcode::VecFill, 1, ones);
     for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t p = 0; p < P; p += ones) {
+      for (int64_t p = 0; p < P; p += ones)
         store(cols + ((gi * K1 + K) * P + p) * kEb, P * kEb, onesBuf,
               ones * kEb, 1, std::min(ones, P - p) * kEb);
-        steps.store(1, 1, std::min(ones, P - p) * kEb, P * kEb);
-      }
-    steps.next();
     int slot = 0;
-    for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh) {
-      int64_t toh = std::min(t.toh, OH - oh0);
+    int64_t tcb = int64_t(t.cb), ttoh = int64_t(t.toh);
+    for (int64_t oh0 = 0; oh0 < OH; oh0 += ttoh) {
+      int64_t toh = std::min(ttoh, OH - oh0);
       int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
       int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + (KH - 1) * dh + 1);
       int64_t nih = std::max<int64_t>(ihHi - ihLo, 0);
       for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t c0 = 0; c0 < Cg; c0 += t.cb, ++slot) {
-          int64_t cb = std::min(t.cb, Cg - c0);
+        for (int64_t c0 = 0; c0 < Cg; c0 += tcb, ++slot) {
+          int64_t cb = std::min(tcb, Cg - c0);
           uint64_t st = stage[slot % 2], tb = tileBuf[slot % 2];
-          if (nih > 0) {
+          if (nih > 0)
             load(x + ((gi * Cg + c0) * H + ihLo) * W * kEb, H * W * kEb, st,
                  nih * W * kEb, cb, nih * W * kEb);
-            steps.load(0, cb, nih * W * kEb, H * W * kEb);
-          }
           // Zero the tile when a tap reads padding.
           bool padded = false;
           for (int64_t ky = 0; ky < KH && !padded; ++ky)
             for (int64_t kx = 0; kx < KW && !padded; ++kx) {
-              auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
-              auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+              auto [a0, a1] =
+                  cost::windowRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+              auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx * dw, W);
               padded = a0 != oh0 || a1 != oh0 + toh || b0 != 0 || b1 != OW;
             }
           if (padded) {
@@ -1905,13 +1775,13 @@ void Emitter::convKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(toh * OW);
             z.imm = 0.0f;
             emit(z);
-            steps.compute(Opcode::VecFill, cb * taps, toh * OW);
           }
           for (int64_t c = 0; c < cb; ++c)
             for (int64_t ky = 0; ky < KH; ++ky)
               for (int64_t kx = 0; kx < KW; ++kx) {
-                auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
-                auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+                auto [a0, a1] =
+                    cost::windowRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+                auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx * dw, W);
                 if (a0 >= a1 || b0 >= b1)
                   continue;
                 int64_t ih = a0 * sh - pt + ky * dh - ihLo;
@@ -1924,28 +1794,10 @@ void Emitter::convKernel(const GraphNode &n) {
                 in.addr[2] = tb + (row * toh * OW + (a0 - oh0) * OW + b0) * kEb;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
-                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
           store(cols + ((gi * K1 + c0 * taps) * P + oh0 * OW) * kEb, P * kEb,
                 tb, toh * OW * kEb, cb * taps, toh * OW * kEb);
-          steps.store(1, cb * taps, toh * OW * kEb, P * kEb);
-          steps.next();
         }
-    }
-    {
-      // The im2col kernel as the cost model prices it: the ones rows, then
-      // one step per (band, group, channel block).
-      cost::Kernel kk;
-      kk.kind = "im2col";
-      kk.streams = {costStream(tensorName(n.inputs[0]), false, C * H * W * kEb),
-                    costStream(n.name + ".im2col", true, G * K1 * P * kEb)};
-      kk.loop = std::move(steps.seq);
-      kk.sramBytes = sramTop; // stage and tile rings, the ones row
-      kk.firstLoadSramEnd = stageBytes;
-      kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
-      kk.streams[0].firstNeedBytes = C * H * W * kEb;
-      cost::finalizeKernel(kk);
-      plan(std::move(kk));
     }
     // One GEMM per group.
     for (int64_t gi = 0; gi < G; ++gi)
@@ -1990,8 +1842,8 @@ void Emitter::poolKernel(const GraphNode &n) {
     std::vector<float> inv(size_t(OH * OW));
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
-        auto [a0, a1] = validRange(0, KH, 1, -(oh * sh - pt), 0, H);
-        auto [b0, b1] = validRange(0, KW, 1, -(ow * sw - pl), 0, W);
+        auto [a0, a1] = cost::windowRange(0, KH, 1, -(oh * sh - pt), 0, H);
+        auto [b0, b1] = cost::windowRange(0, KW, 1, -(ow * sw - pl), 0, W);
         inv[oh * OW + ow] =
             1.0f / float(std::max<int64_t>((a1 - a0) * (b1 - b0), 1));
       }
@@ -1999,53 +1851,42 @@ void Emitter::poolKernel(const GraphNode &n) {
                          arch::TensorKind::Weight, &inv);
   }
 
-  auto nihOf = [&](int64_t toh) { return std::min(H, (toh - 1) * sh + KH); };
-  // Per band: staged rows (FP16) x2, tap tile (FP32), accumulator (FP32),
-  // output tile (FP16) x2, divisor row (FP16) x2.
-  uint64_t slack = 10 * kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  WindowTiles t{NC, OH};
-  auto need = [&](const WindowTiles &w) {
-    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
-    uint64_t tile = w.cb * w.toh * OW;
-    return std::make_tuple(stage, tile,
-                           2 * stage + tile * (4 + 4 + 2 * kEb) +
-                               2 * w.toh * OW * kEb);
-  };
-  for (;;) {
-    auto [stage, tile, total] = need(t);
-    if (total <= budget && stage <= 2 * kMaxTileBytes &&
-        tile * 4 <= 2 * kMaxTileBytes)
-      break;
-    if (t.cb > 1)
-      t.cb = (t.cb + 1) / 2;
-    else if (t.toh > 1)
-      t.toh = (t.toh + 1) / 2;
-    else if (total <= budget)
-      break;
-    else
-      throw CodegenError(where + ": one output row of one plane needs " +
-                         std::to_string(total) +
-                         " bytes of SRAM, the chip has " +
-                         std::to_string(sramBudget()));
-  }
-  auto [stageBytes, tileElems, total] = need(t);
-  (void)total;
-  uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
-  uint64_t tap = sramAlloc(tileElems * 4);
-  uint64_t acc = sramAlloc(tileElems * 4);
-  uint64_t outBuf[2] = {sramAlloc(tileElems * kEb), sramAlloc(tileElems * kEb)};
+  // The band tiling: the cost model's search (cost::searchPool); the
+  // buffers from the kernel's plan.
+  cost::PoolOp op;
+  op.planes = uint64_t(NC);
+  op.height = uint64_t(H);
+  op.width = uint64_t(W);
+  op.outH = uint64_t(OH);
+  op.outW = uint64_t(OW);
+  op.kernelH = uint64_t(KH);
+  op.kernelW = uint64_t(KW);
+  op.strideH = sh;
+  op.strideW = sw;
+  op.padTop = pt;
+  op.padLeft = pl;
+  op.max = isMax;
+  op.countIncludePad = n.countIncludePad;
+  op.x = tensorName(n.inputs[0]);
+  op.divisors = n.name + ".divisors";
+  op.out = tensorName(n.output);
+  cost::BandTiling t = poolTiling(op);
+  plan(cost::poolKernel(op, t));
+  const cost::SramPlan &sp = placePlan(cost::poolSramPlan(op, t));
+  uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
+  uint64_t tap = at(sp, "tap"), acc = at(sp, "acc");
+  uint64_t outBuf[2] = {at(sp, "out", 0), at(sp, "out", 1)};
   uint64_t divBuf[2] = {0, 0};
   if (divisors) {
-    divBuf[0] = sramAlloc(t.toh * OW * kEb);
-    divBuf[1] = sramAlloc(t.toh * OW * kEb);
+    divBuf[0] = at(sp, "div", 0);
+    divBuf[1] = at(sp, "div", 1);
   }
   float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
   int slot = 0;
-  StepLoop steps;
-  for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh)
-    for (int64_t c0 = 0; c0 < NC; c0 += t.cb, ++slot) {
-      int64_t toh = std::min(t.toh, OH - oh0), cb = std::min(t.cb, NC - c0);
+  for (int64_t oh0 = 0; oh0 < OH; oh0 += int64_t(t.toh))
+    for (int64_t c0 = 0; c0 < NC; c0 += int64_t(t.cb), ++slot) {
+      int64_t toh = std::min(int64_t(t.toh), OH - oh0),
+              cb = std::min(int64_t(t.cb), NC - c0);
       int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
       int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + KH);
       int64_t nih = std::max<int64_t>(ihHi - ihLo, 0), cols = toh * OW;
@@ -2053,13 +1894,12 @@ void Emitter::poolKernel(const GraphNode &n) {
       if (nih > 0) {
         load(src + (c0 * H + ihLo) * W * kEb, H * W * kEb, st, nih * W * kEb,
              cb, nih * W * kEb);
-        steps.load(0, cb, nih * W * kEb, H * W * kEb);
       }
       bool first = true;
       for (int64_t ky = 0; ky < KH; ++ky)
         for (int64_t kx = 0; kx < KW; ++kx) {
-          auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky, H);
-          auto [b0, b1] = validRange(0, OW, sw, pl, kx, W);
+          auto [a0, a1] = cost::windowRange(oh0, oh0 + toh, sh, pt, ky, H);
+          auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx, W);
           bool full = a0 == oh0 && a1 == oh0 + toh && b0 == 0 && b1 == OW;
           if (!full) {
             Instr z = vec(Opcode::VecFill, cb, cols);
@@ -2068,7 +1908,6 @@ void Emitter::poolKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(cols);
             z.imm = padValue;
             emit(z);
-            steps.compute(Opcode::VecFill, cb, cols);
           }
           if (a0 < a1 && b0 < b1) {
             int64_t ih = a0 * sh - pt + ky - ihLo, iw = b0 * sw - pl + kx;
@@ -2084,7 +1923,6 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + (c * cols + (a0 - oh0) * OW + b0) * 4;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
-                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
             } else {
               for (int64_t r = 0; r < a1 - a0; ++r) {
@@ -2096,7 +1934,6 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + ((a0 - oh0 + r) * OW + b0) * 4;
                 in.strides[2] = uint32_t(cols);
                 emit(in);
-                steps.compute(Opcode::VecGather, cb, b1 - b0);
               }
             }
           }
@@ -2117,7 +1954,6 @@ void Emitter::poolKernel(const GraphNode &n) {
             f.strides[1] = uint32_t(cols);
           }
           emit(f);
-          steps.compute(f.op, cb, cols);
           first = false;
         }
       // Round to FP16 (an average including padding scales on the way);
@@ -2133,12 +1969,10 @@ void Emitter::poolKernel(const GraphNode &n) {
       fin.strides[2] = uint32_t(cols);
       fin.imm = 1.0f / float(KH * KW);
       emit(fin);
-      steps.compute(fin.op, cb, cols);
       if (!isMax && !n.countIncludePad) {
         uint64_t db = divBuf[slot % 2];
         load(divisors + oh0 * OW * kEb, cols * kEb, db, cols * kEb, 1,
              cols * kEb);
-        steps.load(1, 1, cols * kEb, cols * kEb);
         Instr d = vec(Opcode::VecMul, cb, cols);
         d.flags = arch::kFlagBroadcastRow;
         d.addr[0] = ob;
@@ -2148,30 +1982,10 @@ void Emitter::poolKernel(const GraphNode &n) {
         d.addr[2] = ob;
         d.strides[2] = uint32_t(cols);
         emit(d);
-        steps.compute(Opcode::VecMul, cb, cols);
       }
       store(dst + (c0 * OH * OW + oh0 * OW) * kEb, OH * OW * kEb, ob,
             cols * kEb, cb, cols * kEb);
-      steps.store(2, cb, cols * kEb, OH * OW * kEb);
-      steps.next();
     }
-  {
-    // The pooling kernel as the cost model prices it: one step per (band,
-    // plane block).
-    cost::Kernel kk;
-    kk.kind = "pool";
-    kk.streams = {
-        costStream(tensorName(n.inputs[0]), false, NC * H * W * kEb),
-        costStream(n.name + ".divisors", false, divisors ? OH * OW * kEb : 0),
-        costStream(tensorName(n.output), true, NC * OH * OW * kEb)};
-    kk.loop = std::move(steps.seq);
-    kk.sramBytes = sramTop;
-    kk.firstLoadSramEnd = stageBytes;
-    kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
-    kk.streams[0].firstNeedBytes = NC * H * W * kEb;
-    cost::finalizeKernel(kk);
-    plan(std::move(kk));
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -2244,24 +2058,29 @@ void Emitter::embeddingKernel(const GraphNode &n) {
                        " is beyond the gather's 32-bit row count and row "
                        "size");
   int64_t count = g.values[ids].numElements();
-  uint64_t slack = 4 * kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  uint64_t per = 2 * (4 + rowBytes); // Two index slots, two row slots.
-  if (per > budget)
+  // Ids per tile: the cost model's search (cost::searchGather); the index
+  // and row rings from the kernel's plan.
+  cost::Constraints c;
+  c.sramBytes = sramBudget();
+  std::optional<cost::Choice<uint64_t>> best =
+      cost::searchGather(chip, uint64_t(count), rowBytes, c);
+  if (!best)
     throw CodegenError(
         where + ": one table row of " + std::to_string(rowBytes) +
-        " bytes needs " + std::to_string(per + slack) +
+        " bytes needs " +
+        std::to_string(
+            cost::gatherSramPlan(uint64_t(count), 1, rowBytes, c).total) +
         " bytes of SRAM, the chip has " + std::to_string(sramBudget()));
-  int64_t tn = std::min<int64_t>(
-      count, int64_t(std::max<uint64_t>(
-                 1, std::min(budget / per, kMaxTileBytes / rowBytes))));
+  int64_t tn = int64_t(best->tiling);
   uint64_t idsAddr = prog.tensors[it->second].dramAddr;
   plan(cost::gatherKernel(uint64_t(count), uint64_t(tn), rowBytes,
                           prog.tensors[it->second].name, tensorName(table),
                           tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
-  uint64_t idBuf[2] = {sramAlloc(tn * 4), sramAlloc(tn * 4)};
-  uint64_t rowBuf[2] = {sramAlloc(tn * rowBytes), sramAlloc(tn * rowBytes)};
+  const cost::SramPlan &sp =
+      placePlan(cost::gatherSramPlan(uint64_t(count), uint64_t(tn), rowBytes));
+  uint64_t idBuf[2] = {at(sp, "ids", 0), at(sp, "ids", 1)};
+  uint64_t rowBuf[2] = {at(sp, "rows", 0), at(sp, "rows", 1)};
   for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
     int64_t nt = std::min(tn, count - r);
     load(idsAddr + r * 4, nt * 4, idBuf[i % 2], nt * 4, 1, nt * 4);
@@ -2295,24 +2114,37 @@ void Emitter::whereKernel(const GraphNode &n) {
                          " is not the result's shape " + shapeString(os));
   int64_t total = g.values[n.output].numElements();
   int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
-  Tiles2D t = pickTiles(rows, cols, 8 * kEb, 0, sramBudget(), false, where);
-  {
-    cost::ChainOp c;
-    c.rows = uint64_t(rows);
-    c.cols = uint64_t(cols);
-    for (int in : n.inputs) {
-      c.inputs.push_back(tensorName(in));
-      c.inputBytes.push_back(kEb);
-    }
-    c.chain = {Opcode::VecSelect};
-    c.out = tensorName(n.output);
-    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
+  // Tiles: the cost model's search (cost::searchChain); four rings of two
+  // (the condition, both branches, the result) from the kernel's plan.
+  cost::ChainOp op;
+  op.rows = uint64_t(rows);
+  op.cols = uint64_t(cols);
+  for (int in : n.inputs) {
+    op.inputs.push_back(tensorName(in));
+    op.inputBytes.push_back(kEb);
   }
-  uint64_t tileBytes = t.tr * t.tc * kEb;
+  op.chain = {Opcode::VecSelect};
+  op.out = tensorName(n.output);
+  cost::Constraints cons;
+  cons.sramBytes = sramBudget();
+  std::optional<cost::Choice<cost::RowTiling>> best =
+      cost::searchChain(chip, op, cons);
+  if (!best)
+    throw CodegenError(where + ": no tile of the where fits " +
+                       std::to_string(sramBudget()) +
+                       " bytes of SRAM; the smallest needs " +
+                       std::to_string(
+                           cost::chainSramPlan(op, {1, 1}, cons).total) +
+                       " bytes");
+  Tiles2D t{int64_t(best->tiling.tr), int64_t(best->tiling.tc)};
+  plan(cost::chainKernel(op, best->tiling));
+  const cost::SramPlan &sp = placePlan(cost::chainSramPlan(op, best->tiling));
   uint64_t buf[4][2];
-  for (auto &b : buf)
-    for (uint64_t &slot : b)
-      slot = sramAlloc(tileBytes);
+  for (unsigned s = 0; s < 2; ++s) {
+    for (unsigned k = 0; k < 3; ++k)
+      buf[k][s] = at(sp, ("in" + std::to_string(k)).c_str(), s);
+    buf[3][s] = at(sp, "work", s);
+  }
   uint64_t src[3] = {dram(n.inputs[0]), dram(n.inputs[1]), dram(n.inputs[2])};
   uint64_t dst = dram(n.output);
   forEachTile(
