@@ -258,7 +258,7 @@ private:
   uint64_t sramBudget() const { return chip.sram_bytes; }
   /// Registers every buffer of a kernel's SRAM plan (placed by liveness,
   /// cost::allocateSram) with the program's buffer table and returns it.
-  const cost::SramPlan &placePlan(const cost::SramPlan &p) {
+  cost::SramPlan placePlan(cost::SramPlan p) {
     for (const cost::SramBuffer &b : p.buffers)
       sramPlace(b.offset, b.bytes);
     sramTop = std::max(sramTop, p.total);
@@ -862,7 +862,7 @@ void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
   cost::MoveOp op = v.move(srcName, dstName, kEb);
   cost::RowTiling rt = moveTiling(op);
   plan(cost::moveKernel(op, rt));
-  const cost::SramPlan &p = placePlan(cost::moveSramPlan(op, rt));
+  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt));
   uint64_t buf[2] = {at(p, "buf", 0), at(p, "buf", 1)};
   Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
   int64_t rows = v.rows, cols = v.cols;
@@ -1307,7 +1307,7 @@ void Emitter::transposeKernel(const GraphNode &n) {
   cost::RowTiling rt = moveTiling(op);
   int64_t tr = int64_t(rt.tr), tc = int64_t(rt.tc);
   plan(cost::moveKernel(op, rt));
-  const cost::SramPlan &p = placePlan(cost::moveSramPlan(op, rt));
+  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt));
   uint64_t inBuf[2] = {at(p, "in", 0), at(p, "in", 1)};
   uint64_t outBuf[2] = {at(p, "out", 0), at(p, "out", 1)};
   int i = 0;
@@ -1733,7 +1733,7 @@ void Emitter::convKernel(const GraphNode &n) {
     // im2col, its buffers placed by the kernel's plan.
     beginKernel();
     plan(cost::im2colKernel(op, t));
-    const cost::SramPlan &sp = placePlan(cost::im2colSramPlan(op, t));
+    cost::SramPlan sp = placePlan(cost::im2colSramPlan(op, t));
     uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
     uint64_t tileBuf[2] = {at(sp, "tile", 0), at(sp, "tile", 1)};
     uint64_t onesBuf = at(sp, "ones");
@@ -1872,7 +1872,7 @@ void Emitter::poolKernel(const GraphNode &n) {
   op.out = tensorName(n.output);
   cost::BandTiling t = poolTiling(op);
   plan(cost::poolKernel(op, t));
-  const cost::SramPlan &sp = placePlan(cost::poolSramPlan(op, t));
+  cost::SramPlan sp = placePlan(cost::poolSramPlan(op, t));
   uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
   uint64_t tap = at(sp, "tap"), acc = at(sp, "acc");
   uint64_t outBuf[2] = {at(sp, "out", 0), at(sp, "out", 1)};
@@ -2077,7 +2077,7 @@ void Emitter::embeddingKernel(const GraphNode &n) {
                           prog.tensors[it->second].name, tensorName(table),
                           tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
-  const cost::SramPlan &sp =
+  cost::SramPlan sp =
       placePlan(cost::gatherSramPlan(uint64_t(count), uint64_t(tn), rowBytes));
   uint64_t idBuf[2] = {at(sp, "ids", 0), at(sp, "ids", 1)};
   uint64_t rowBuf[2] = {at(sp, "rows", 0), at(sp, "rows", 1)};
@@ -2138,7 +2138,7 @@ void Emitter::whereKernel(const GraphNode &n) {
                        " bytes");
   Tiles2D t{int64_t(best->tiling.tr), int64_t(best->tiling.tc)};
   plan(cost::chainKernel(op, best->tiling));
-  const cost::SramPlan &sp = placePlan(cost::chainSramPlan(op, best->tiling));
+  cost::SramPlan sp = placePlan(cost::chainSramPlan(op, best->tiling));
   uint64_t buf[4][2];
   for (unsigned s = 0; s < 2; ++s) {
     for (unsigned k = 0; k < 3; ++k)
