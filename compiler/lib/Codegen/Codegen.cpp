@@ -256,13 +256,48 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
-  /// Registers every buffer of a kernel's SRAM plan (placed by liveness,
-  /// cost::allocateSram) with the program's buffer table and returns it.
-  cost::SramPlan placePlan(cost::SramPlan p) {
-    for (const cost::SramBuffer &b : p.buffers)
+  /// A kernel's buffers: `need` (the plan of the tile it runs, placed by
+  /// liveness) at the offsets of `recorded`, the plan tsr-allocate-sram
+  /// recorded for that tile, when given (every buffer there with at least
+  /// its bytes, the whole proved again); registered with the program's
+  /// buffer table.
+  cost::SramPlan placePlan(cost::SramPlan need,
+                           const cost::SramPlan *recorded = nullptr) {
+    if (recorded && !recorded->empty()) {
+      for (cost::SramBuffer &b : need.buffers) {
+        std::string name = "'" + cost::sramBufferName(b, need) + "'";
+        const cost::SramBuffer *r = recorded->find(b.name, b.slot);
+        if (!r)
+          throw CodegenError(where +
+                             ": the SRAM plan recorded in the IR (tsr.sram) "
+                             "has no buffer " +
+                             name);
+        if (r->bytes < b.bytes)
+          throw CodegenError(where +
+                             ": the SRAM plan recorded in the IR (tsr.sram) "
+                             "gives buffer " +
+                             name + " " + std::to_string(r->bytes) +
+                             " bytes, the kernel needs " +
+                             std::to_string(b.bytes));
+        b.offset = r->offset;
+      }
+      if (std::optional<std::string> why =
+              cost::checkSramPlan(need, sramBudget()))
+        throw CodegenError(where +
+                           ": the SRAM plan recorded in the IR (tsr.sram): " +
+                           *why);
+    }
+    for (const cost::SramBuffer &b : need.buffers) {
       sramPlace(b.offset, b.bytes);
-    sramTop = std::max(sramTop, p.total);
-    return p;
+      sramTop = std::max(sramTop, b.offset + b.bytes);
+    }
+    return need;
+  }
+  /// The budget as the cost model's constraints.
+  cost::Constraints budget() const {
+    cost::Constraints c;
+    c.sramBytes = sramBudget();
+    return c;
   }
   /// The offset of buffer `name` (slot `slot`) of a placed plan.
   uint64_t at(const cost::SramPlan &p, const char *name, unsigned slot = 0) {
@@ -278,11 +313,25 @@ private:
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool>,
            cost::RowTiling>
       moveTiles;
-  cost::RowTiling moveTiling(const cost::MoveOp &op);
-  /// A strided copy of `v` from DRAM `src` to DRAM `dst` as one kernel
-  /// (tiled by the search; a tiling `t` given when recorded).
+  /// `n`'s recorded tile of its copy kernel `part` when it fits, else the
+  /// search's (`recordedUsed` says which).
+  cost::RowTiling moveTiling(const cost::MoveOp &op,
+                             const GraphNode *n = nullptr, size_t part = 0,
+                             bool *recordedUsed = nullptr);
+  /// `n`'s recorded plan of its kernel `part` (concat: one per input).
+  static const cost::SramPlan *recordedPlan(const GraphNode *n,
+                                            size_t part = 0) {
+    if (!n)
+      return nullptr;
+    if (part < n->partSram.size())
+      return &n->partSram[part];
+    return n->sram.empty() ? nullptr : &n->sram;
+  }
+  /// A strided copy of `v` from DRAM `src` to DRAM `dst` as one kernel,
+  /// tiled and placed as `n` records for its copy `part` (or by the search).
   void copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
-                  const std::string &srcName, const std::string &dstName);
+                  const std::string &srcName, const std::string &dstName,
+                  const GraphNode *n = nullptr, size_t part = 0);
 
   /// The DRAM tensor holding graph value `v` (aliases share it).
   std::string tensorName(int v) const {
@@ -420,9 +469,6 @@ private:
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
   // Transformer ops (issue 9, part 2).
-  void stridedCopy(uint64_t src, std::vector<int64_t> srcStrides, uint64_t dst,
-                   std::vector<int64_t> dstStrides, Shape shape,
-                   const std::string &srcName, const std::string &dstName);
   void sliceKernel(const GraphNode &n);
   void concatKernel(const GraphNode &n);
   void reduceKernel(const GraphNode &n);
@@ -437,13 +483,16 @@ private:
   void gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb, uint64_t out,
             int64_t ldo, int64_t m, int64_t k, int64_t n,
             const std::string &aName, const std::string &bName,
-            const std::string &outName);
+            const std::string &outName, const GraphNode *node = nullptr);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
   /// The band tilings of the im2col and pooling kernels: the cost model's
   /// searches (cost::searchIm2col, cost::searchPool).
-  cost::BandTiling im2colTiling(const cost::ConvOp &op);
-  cost::BandTiling poolTiling(const cost::PoolOp &op);
+  /// `n`'s recorded band when it fits (`recorded` set), else the search's.
+  cost::BandTiling im2colTiling(const cost::ConvOp &op, const GraphNode &n,
+                                bool &recorded);
+  cost::BandTiling poolTiling(const cost::PoolOp &op, const GraphNode &n,
+                              bool &recorded);
   /// A fused group (FusedKernels.cpp, docs/fusion.md).
   void fusedKernel(const GraphNode &n);
   // Embeddings and masks (BERT).
@@ -832,37 +881,49 @@ Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
   return {1, int64_t(maxElems / 32 * 32)};
 }
 
-cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
+cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op, const GraphNode *n,
+                                    size_t part, bool *recordedUsed) {
+  if (recordedUsed)
+    *recordedUsed = false;
+  if (n && part < n->moveTiles.size() && n->moveTiles[part].first > 0 &&
+      n->moveTiles[part].second > 0) {
+    cost::RowTiling t{uint64_t(n->moveTiles[part].first),
+                      uint64_t(n->moveTiles[part].second)};
+    if (!cost::checkFits(chip, cost::moveKernel(op, t, budget()), budget())) {
+      if (recordedUsed)
+        *recordedUsed = true;
+      return t;
+    }
+  }
   auto key = std::make_tuple(op.batch, op.rows, op.cols, op.srcStrideBytes,
                              op.dstStrideBytes, op.transpose);
   auto hit = moveTiles.find(key);
   if (hit != moveTiles.end())
     return hit->second;
-  cost::Constraints c;
-  c.sramBytes = sramBudget();
   std::optional<cost::Choice<cost::RowTiling>> best =
-      cost::searchMove(chip, op, c);
-  if (!best) {
-    cost::MoveOp one = op;
-    uint64_t least = cost::moveSramPlan(one, {1, 1}, c).total;
+      cost::searchMove(chip, op, budget());
+  if (!best)
     throw CodegenError(where + ": no tile of the " + std::to_string(op.rows) +
                        "x" + std::to_string(op.cols) + " " +
                        (op.transpose ? "transpose" : "copy") + " fits " +
                        std::to_string(sramBudget()) +
                        " bytes of SRAM; the smallest needs " +
-                       std::to_string(least) + " bytes");
-  }
+                       std::to_string(
+                           cost::moveSramPlan(op, {1, 1}, budget()).total) +
+                       " bytes");
   return moveTiles[key] = best->tiling;
 }
 
 void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
-                         const std::string &srcName,
-                         const std::string &dstName) {
+                         const std::string &srcName, const std::string &dstName,
+                         const GraphNode *n, size_t part) {
   beginKernel();
   cost::MoveOp op = v.move(srcName, dstName, kEb);
-  cost::RowTiling rt = moveTiling(op);
+  bool recorded = false;
+  cost::RowTiling rt = moveTiling(op, n, part, &recorded);
   plan(cost::moveKernel(op, rt));
-  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt));
+  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt),
+                               recorded ? recordedPlan(n, part) : nullptr);
   uint64_t buf[2] = {at(p, "buf", 0), at(p, "buf", 1)};
   Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
   int64_t rows = v.rows, cols = v.cols;
@@ -1295,7 +1356,7 @@ void Emitter::transposeKernel(const GraphNode &n) {
   if (!tv.transpose) {
     // Whole rows of C elements move (a strided copy).
     copyWindow(src, dst, tv.view, tensorName(n.inputs[0]),
-               tensorName(n.output));
+               tensorName(n.output), &n);
     return;
   }
   // Each [rowsIn, colsIn] slice: load (strided), vec.transpose, store
@@ -1304,10 +1365,12 @@ void Emitter::transposeKernel(const GraphNode &n) {
   int64_t rowsIn = v.rows, colsIn = v.cols;
   cost::MoveOp op = v.move(tensorName(n.inputs[0]), tensorName(n.output), kEb);
   op.transpose = true;
-  cost::RowTiling rt = moveTiling(op);
+  bool recorded = false;
+  cost::RowTiling rt = moveTiling(op, &n, 0, &recorded);
   int64_t tr = int64_t(rt.tr), tc = int64_t(rt.tc);
   plan(cost::moveKernel(op, rt));
-  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt));
+  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt),
+                               recorded ? recordedPlan(&n) : nullptr);
   uint64_t inBuf[2] = {at(p, "in", 0), at(p, "in", 1)};
   uint64_t outBuf[2] = {at(p, "out", 0), at(p, "out", 1)};
   int i = 0;
@@ -1340,20 +1403,10 @@ void Emitter::transposeKernel(const GraphNode &n) {
 // Slice, Concat: strided DMA; reductions: the vector unit's row reductions
 //===----------------------------------------------------------------------===//
 
-/// Copies a `shape` window between two DRAM tensors through SRAM: element i
-/// (a multi-index) moves from src + i . srcStrides to dst + i . dstStrides
-/// (element strides). Axes of extent 1 are dropped and axes contiguous on
-/// both sides merged; the last remaining axis is the DMA row (a row of one
-/// element when it is strided) and the one before it the DMA's strided
-/// rows, so a window costs one load and one store per tile.
-void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
-                          uint64_t dst, std::vector<int64_t> dstStrides,
-                          Shape shape, const std::string &srcName,
-                          const std::string &dstName) {
-  copyWindow(src, dst, cost::copyView(shape, srcStrides, dstStrides), srcName,
-             dstName);
-}
-
+/// A slice, each input of a concat, each index of an expand: one strided
+/// copy (cost::copyView: axes of extent 1 dropped, axes contiguous on both
+/// sides merged, the last the DMA row, the one before it the DMA's strided
+/// rows), so a window costs one load and one store per tile.
 void Emitter::sliceKernel(const GraphNode &n) {
   const Shape &xs = g.values[n.inputs[0]].shape;
   const Shape &os = g.values[n.output].shape;
@@ -1363,22 +1416,24 @@ void Emitter::sliceKernel(const GraphNode &n) {
     base += n.offsets[d] * in[d];
     step[d] = in[d] * n.steps[d];
   }
-  stridedCopy(dram(n.inputs[0]) + base * kEb, step, dram(n.output),
-              stridesOf(os), os, tensorName(n.inputs[0]), tensorName(n.output));
+  copyWindow(dram(n.inputs[0]) + base * kEb, dram(n.output),
+             cost::copyView(os, step, stridesOf(os)), tensorName(n.inputs[0]),
+             tensorName(n.output), &n);
 }
 
 void Emitter::concatKernel(const GraphNode &n) {
   const Shape &os = g.values[n.output].shape;
   std::vector<int64_t> outSt = stridesOf(os);
   int64_t pos = 0;
-  for (int in : n.inputs) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    int in = n.inputs[i];
     const Shape &s = g.values[in].shape;
     if (tensorOf[in] < 0)
       throw CodegenError(where + ": operand '" + g.values[in].name +
                          "' has no DRAM tensor");
-    stridedCopy(dram(in), stridesOf(s),
-                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s,
-                tensorName(in), tensorName(n.output));
+    copyWindow(dram(in), dram(n.output) + pos * outSt[n.axis] * kEb,
+               cost::copyView(s, stridesOf(s), outSt), tensorName(in),
+               tensorName(n.output), &n, i);
     pos += s[n.axis];
   }
 }
@@ -1582,20 +1637,35 @@ void Emitter::activationKernel(const GraphNode &n) {
 void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                    uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n,
                    const std::string &aName, const std::string &bName,
-                   const std::string &outName) {
+                   const std::string &outName, const GraphNode *node) {
   beginKernel();
-  auto key = std::make_tuple(m, k, n);
-  auto cached = gemmPlans.find(key);
-  GemmPlan plan = cached != gemmPlans.end()
-                      ? cached->second
-                      : planGemm(1, m, k, n, chip, sramBudget(), where);
-  gemmPlans[key] = plan;
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
   // global average's column).
   cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
                   aName, bName,       outName};
-  cost::GemmSplit split = splitGemm(op, plan);
+  // The tile and NPU split `node` records (tsr-select-tiling on the conv or
+  // the global average) when legal here, else the search (once per shape).
+  GemmPlan plan{node ? node->tileM : 0, node ? node->tileK : 0,
+                node ? node->tileN : 0};
+  int64_t parts = node ? node->npuParts : 0;
+  if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 ||
+      uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
+      cost::checkFits(chip,
+                      cost::gemmKernel(op,
+                                       {uint64_t(plan.tm), uint64_t(plan.tk),
+                                        uint64_t(plan.tn)},
+                                       budget()),
+                      budget())) {
+    auto key = std::make_tuple(m, k, n);
+    auto cached = gemmPlans.find(key);
+    plan = cached != gemmPlans.end()
+               ? cached->second
+               : planGemm(1, m, k, n, chip, sramBudget(), where);
+    gemmPlans[key] = plan;
+    parts = 0;
+  }
+  cost::GemmSplit split = splitGemm(op, plan, parts);
   plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
           int64_t(split.tiling.tn)};
   this->plan(split.longest);
@@ -1642,31 +1712,43 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
   npu = 0;
 }
 
-cost::BandTiling Emitter::im2colTiling(const cost::ConvOp &op) {
-  cost::Constraints c;
-  c.sramBytes = sramBudget();
+cost::BandTiling Emitter::im2colTiling(const cost::ConvOp &op,
+                                       const GraphNode &n, bool &recorded) {
+  cost::BandTiling t{uint64_t(std::max<int64_t>(0, n.bandChannels)),
+                     uint64_t(std::max<int64_t>(0, n.bandRows))};
+  recorded = t.cb > 0 && t.toh > 0 &&
+             cost::im2colSramPlan(op, t, budget()).total <= sramBudget();
+  if (recorded)
+    return t;
   std::optional<cost::Choice<cost::BandTiling>> best =
-      cost::searchIm2col(chip, op, c);
+      cost::searchIm2col(chip, op, budget());
   if (!best)
     throw CodegenError(
         where + ": no band of the im2col kernel fits " +
         std::to_string(sramBudget()) +
         " bytes of SRAM; one output row of one channel needs " +
-        std::to_string(cost::im2colSramPlan(op, {1, 1}, c).total) + " bytes");
+        std::to_string(cost::im2colSramPlan(op, {1, 1}, budget()).total) +
+        " bytes");
   return best->tiling;
 }
 
-cost::BandTiling Emitter::poolTiling(const cost::PoolOp &op) {
-  cost::Constraints c;
-  c.sramBytes = sramBudget();
+cost::BandTiling Emitter::poolTiling(const cost::PoolOp &op,
+                                     const GraphNode &n, bool &recorded) {
+  cost::BandTiling t{uint64_t(std::max<int64_t>(0, n.bandChannels)),
+                     uint64_t(std::max<int64_t>(0, n.bandRows))};
+  recorded = t.cb > 0 && t.toh > 0 &&
+             cost::poolSramPlan(op, t, budget()).total <= sramBudget();
+  if (recorded)
+    return t;
   std::optional<cost::Choice<cost::BandTiling>> best =
-      cost::searchPool(chip, op, c);
+      cost::searchPool(chip, op, budget());
   if (!best)
     throw CodegenError(
         where + ": no band of the pooling kernel fits " +
         std::to_string(sramBudget()) +
         " bytes of SRAM; one output row of one plane needs " +
-        std::to_string(cost::poolSramPlan(op, {1, 1}, c).total) + " bytes");
+        std::to_string(cost::poolSramPlan(op, {1, 1}, budget()).total) +
+        " bytes");
   return best->tiling;
 }
 
@@ -1725,7 +1807,8 @@ void Emitter::convKernel(const GraphNode &n) {
   op.im2col = n.name + ".im2col";
   op.wmat = n.name + ".wmat";
   op.out = tensorName(n.output);
-  cost::BandTiling t = im2colTiling(op);
+  bool recorded = false;
+  cost::BandTiling t = im2colTiling(op, n, recorded);
   int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
 
   for (int64_t b = 0; b < N; ++b) {
@@ -1733,7 +1816,8 @@ void Emitter::convKernel(const GraphNode &n) {
     // im2col, its buffers placed by the kernel's plan.
     beginKernel();
     plan(cost::im2colKernel(op, t));
-    cost::SramPlan sp = placePlan(cost::im2colSramPlan(op, t));
+    cost::SramPlan sp = placePlan(cost::im2colSramPlan(op, t),
+                                  recorded ? recordedPlan(&n) : nullptr);
     uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
     uint64_t tileBuf[2] = {at(sp, "tile", 0), at(sp, "tile", 1)};
     uint64_t onesBuf = at(sp, "ones");
@@ -1803,7 +1887,7 @@ void Emitter::convKernel(const GraphNode &n) {
     for (int64_t gi = 0; gi < G; ++gi)
       gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
            out + gi * Og * P * kEb, P, Og, K1, P, n.name + ".wmat",
-           n.name + ".im2col", tensorName(n.output));
+           n.name + ".im2col", tensorName(n.output), &n);
   }
 }
 
@@ -1831,7 +1915,7 @@ void Emitter::poolKernel(const GraphNode &n) {
     uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
                            arch::TensorKind::Weight, &mean);
     gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1, tensorName(n.inputs[0]),
-         n.name + ".mean", tensorName(n.output));
+         n.name + ".mean", tensorName(n.output), &n);
     return;
   }
 
@@ -1870,9 +1954,11 @@ void Emitter::poolKernel(const GraphNode &n) {
   op.x = tensorName(n.inputs[0]);
   op.divisors = n.name + ".divisors";
   op.out = tensorName(n.output);
-  cost::BandTiling t = poolTiling(op);
+  bool recorded = false;
+  cost::BandTiling t = poolTiling(op, n, recorded);
   plan(cost::poolKernel(op, t));
-  cost::SramPlan sp = placePlan(cost::poolSramPlan(op, t));
+  cost::SramPlan sp = placePlan(cost::poolSramPlan(op, t),
+                                recorded ? recordedPlan(&n) : nullptr);
   uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
   uint64_t tap = at(sp, "tap"), acc = at(sp, "acc");
   uint64_t outBuf[2] = {at(sp, "out", 0), at(sp, "out", 1)};
@@ -2060,10 +2146,18 @@ void Emitter::embeddingKernel(const GraphNode &n) {
   int64_t count = g.values[ids].numElements();
   // Ids per tile: the cost model's search (cost::searchGather); the index
   // and row rings from the kernel's plan.
-  cost::Constraints c;
-  c.sramBytes = sramBudget();
-  std::optional<cost::Choice<uint64_t>> best =
-      cost::searchGather(chip, uint64_t(count), rowBytes, c);
+  cost::Constraints c = budget();
+  // The recorded tile when it fits, else the search's.
+  bool recorded =
+      !n.moveTiles.empty() && n.moveTiles[0].first > 0 &&
+      cost::gatherSramPlan(uint64_t(count), uint64_t(n.moveTiles[0].first),
+                           rowBytes, c)
+              .total <= sramBudget();
+  std::optional<cost::Choice<uint64_t>> best;
+  if (recorded)
+    best = cost::Choice<uint64_t>{uint64_t(n.moveTiles[0].first), {}, 1};
+  else
+    best = cost::searchGather(chip, uint64_t(count), rowBytes, c);
   if (!best)
     throw CodegenError(
         where + ": one table row of " + std::to_string(rowBytes) +
@@ -2078,7 +2172,8 @@ void Emitter::embeddingKernel(const GraphNode &n) {
                           tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
   cost::SramPlan sp =
-      placePlan(cost::gatherSramPlan(uint64_t(count), uint64_t(tn), rowBytes));
+      placePlan(cost::gatherSramPlan(uint64_t(count), uint64_t(tn), rowBytes),
+                recorded ? recordedPlan(&n) : nullptr);
   uint64_t idBuf[2] = {at(sp, "ids", 0), at(sp, "ids", 1)};
   uint64_t rowBuf[2] = {at(sp, "rows", 0), at(sp, "rows", 1)};
   for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
@@ -2125,10 +2220,21 @@ void Emitter::whereKernel(const GraphNode &n) {
   }
   op.chain = {Opcode::VecSelect};
   op.out = tensorName(n.output);
-  cost::Constraints cons;
-  cons.sramBytes = sramBudget();
-  std::optional<cost::Choice<cost::RowTiling>> best =
-      cost::searchChain(chip, op, cons);
+  cost::Constraints cons = budget();
+  // The recorded tile when it fits, else the search's.
+  std::optional<cost::Choice<cost::RowTiling>> best;
+  bool recorded = false;
+  if (!n.moveTiles.empty() && n.moveTiles[0].first > 0 &&
+      n.moveTiles[0].second > 0) {
+    cost::RowTiling r{uint64_t(n.moveTiles[0].first),
+                      uint64_t(n.moveTiles[0].second)};
+    if (!cost::checkFits(chip, cost::chainKernel(op, r, cons), cons)) {
+      best = cost::Choice<cost::RowTiling>{r, {}, 1};
+      recorded = true;
+    }
+  }
+  if (!best)
+    best = cost::searchChain(chip, op, cons);
   if (!best)
     throw CodegenError(where + ": no tile of the where fits " +
                        std::to_string(sramBudget()) +
@@ -2138,7 +2244,8 @@ void Emitter::whereKernel(const GraphNode &n) {
                        " bytes");
   Tiles2D t{int64_t(best->tiling.tr), int64_t(best->tiling.tc)};
   plan(cost::chainKernel(op, best->tiling));
-  cost::SramPlan sp = placePlan(cost::chainSramPlan(op, best->tiling));
+  cost::SramPlan sp = placePlan(cost::chainSramPlan(op, best->tiling),
+                                recorded ? recordedPlan(&n) : nullptr);
   uint64_t buf[4][2];
   for (unsigned s = 0; s < 2; ++s) {
     for (unsigned k = 0; k < 3; ++k)
@@ -2186,8 +2293,8 @@ void Emitter::expandKernel(const GraphNode &n) {
     int64_t off = 0;
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
-    stridedCopy(src, xst, dst + off * kEb, ost, window, tensorName(n.inputs[0]),
-                tensorName(n.output));
+    copyWindow(src, dst + off * kEb, cost::copyView(window, xst, ost),
+               tensorName(n.inputs[0]), tensorName(n.output), &n);
   });
 }
 

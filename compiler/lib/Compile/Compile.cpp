@@ -13,6 +13,7 @@
 #include "tessera/Import/OnnxImporter.h"
 #include "tessera/Transforms/Fusion.h"
 #include "tessera/Transforms/SramAlloc.h"
+#include "tessera/Transforms/MovementTiling.h"
 #include "tessera/Transforms/Tiling.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -500,6 +501,28 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
     if (!known || op.getNumResults() != 1)
       return error("op '" + op.getName().getStringRef().str() + "' (node '" +
                    nodeName + "') has no lowering to the chip");
+    // The movement and CNN kernels' recorded tiles and SRAM plans.
+    if (tsr::isMovementOp(&op)) {
+      std::string why;
+      FailureOr<tsr::MovementDecision> d =
+          tsr::readMovementDecision(&op, why);
+      if (failed(d))
+        return error("node '" + nodeName + "': " + why);
+      for (const cost::RowTiling &t : d->tiles)
+        node.moveTiles.push_back({int64_t(t.tr), int64_t(t.tc)});
+      node.bandChannels = int64_t(d->band.cb);
+      node.bandRows = int64_t(d->band.toh);
+      if (d->gemm.tm) {
+        node.tileM = int64_t(d->gemm.tm);
+        node.tileK = int64_t(d->gemm.tk);
+        node.tileN = int64_t(d->gemm.tn);
+        node.npuParts = int64_t(d->npus);
+      }
+      if (op.getName().getStringRef() == "tsr.concat")
+        node.partSram = std::move(d->plans);
+      else if (!d->plans.empty())
+        node.sram = std::move(d->plans.front());
+    }
     for (Value operand : op.getOperands())
       node.inputs.push_back(ids.lookup(operand));
     GraphValue out;

@@ -707,6 +707,7 @@ void tessera::cost::appendPart(Kernel &layer, Kernel part) {
     Kernel first = std::move(layer);
     layer = Kernel();
     layer.kind = "parts";
+    layer.sramBytes = first.sramBytes;
     layer.parts.push_back(std::move(first));
   }
   layer.sramBytes = std::max(layer.sramBytes, part.sramBytes);

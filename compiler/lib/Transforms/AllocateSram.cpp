@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "PassChip.h"
+#include "tessera/Transforms/MovementTiling.h"
 #include "tessera/Transforms/SramAlloc.h"
 
 #include "tessera/CostModel/CostModel.h"
@@ -316,6 +317,14 @@ struct AllocateSramPass
                                        : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
+      return signalPassFailure();
+    // The movement and CNN kernels (MovementTiling.cpp).
+    r = module.walk([&](Operation *op) {
+      return succeeded(allocateMovementSram(op, *chip, c))
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
       signalPassFailure();
   }
 
@@ -440,6 +449,13 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
     WalkResult r = module.walk([&](GroupOp g) {
       return succeeded(verify(g, c)) ? WalkResult::advance()
                                      : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    r = module.walk([&](Operation *op) {
+      return succeeded(verifyMovementSram(op, *chip, c))
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
       signalPassFailure();

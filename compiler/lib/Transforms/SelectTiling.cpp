@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "PassChip.h"
+#include "tessera/Transforms/MovementTiling.h"
 #include "tessera/Transforms/Tiling.h"
 
 #include "tessera/CostModel/CostModel.h"
@@ -167,6 +168,16 @@ struct SelectTilingPass
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
+      return signalPassFailure();
+    // The movement and CNN kernels (MovementTiling.cpp).
+    r = getOperation().walk([&](Operation *op) {
+      if (op->getParentOfType<tsr::GroupOp>())
+        return WalkResult::advance();
+      return succeeded(tsr::selectMovementTiling(op, *c, cons))
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
       signalPassFailure();
   }
 };
@@ -232,6 +243,13 @@ struct VerifyTilingPass
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    r = getOperation().walk([&](Operation *op) {
+      return succeeded(tsr::verifyMovementTiling(op, *c, cons))
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
       signalPassFailure();

@@ -144,6 +144,17 @@ struct GraphNode {
   /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
   /// takes its buffer addresses from it.
   cost::SramPlan sram;
+  /// Movement and CNN kernels (conv, pooling, transpose, slice, concat,
+  /// expand, embedding, where): the tiles tsr-select-tiling recorded
+  /// (empty / 0: the code generator searches): `moveTiles` one tr x tc per
+  /// copy kernel (concat: one per input; embedding: tr ids per tile),
+  /// `band` the im2col or pooling band (channels x output rows); a conv's
+  /// and a global average's GEMM tile in tileM/K/N and npuParts above. Their
+  /// SRAM plans (tsr-allocate-sram) in `sram` (concat: `partSram`, one per
+  /// input).
+  std::vector<std::pair<int64_t, int64_t>> moveTiles;
+  int64_t bandChannels = 0, bandRows = 0;
+  std::vector<cost::SramPlan> partSram;
   /// FusedMatMul: the output columns it keeps in SRAM for the attention
   /// right after it; Attention: the heads whose K and V it reads there
   /// (tsr-keep-kv, `tsr.keep_kv`; no heads: none).
