@@ -13,6 +13,7 @@
 #include "FusedKernels.h"
 #include "tessera/CostModel/MovementKernels.h"
 
+#include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/arch/Error.h"
 
 #include <Eigen/Core>
@@ -256,82 +257,80 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
-  /// A kernel's buffers: `need` (the plan of the tile it runs, placed by
-  /// liveness) at the offsets of `recorded`, the plan tsr-allocate-sram
-  /// recorded for that tile, when given (every buffer there with at least
-  /// its bytes, the whole proved again); registered with the program's
-  /// buffer table.
-  cost::SramPlan placePlan(cost::SramPlan need,
-                           const cost::SramPlan *recorded = nullptr) {
-    if (recorded && !recorded->empty()) {
-      for (cost::SramBuffer &b : need.buffers) {
-        std::string name = "'" + cost::sramBufferName(b, need) + "'";
-        const cost::SramBuffer *r = recorded->find(b.name, b.slot);
-        if (!r)
-          throw CodegenError(where +
-                             ": the SRAM plan recorded in the IR (tsr.sram) "
-                             "has no buffer " +
-                             name);
-        if (r->bytes < b.bytes)
-          throw CodegenError(where +
-                             ": the SRAM plan recorded in the IR (tsr.sram) "
-                             "gives buffer " +
-                             name + " " + std::to_string(r->bytes) +
-                             " bytes, the kernel needs " +
-                             std::to_string(b.bytes));
-        b.offset = r->offset;
-      }
-      if (std::optional<std::string> why =
-              cost::checkSramPlan(need, sramBudget()))
-        throw CodegenError(where +
-                           ": the SRAM plan recorded in the IR (tsr.sram): " +
-                           *why);
-    }
-    for (const cost::SramBuffer &b : need.buffers) {
-      sramPlace(b.offset, b.bytes);
-      sramTop = std::max(sramTop, b.offset + b.bytes);
-    }
-    return need;
-  }
   /// The budget as the cost model's constraints.
   cost::Constraints budget() const {
     cost::Constraints c;
     c.sramBytes = sramBudget();
     return c;
   }
-  /// The offset of buffer `name` (slot `slot`) of a placed plan.
-  uint64_t at(const cost::SramPlan &p, const char *name, unsigned slot = 0) {
-    const cost::SramBuffer *b = p.find(name, slot);
+  /// A kernel's buffers (docs/lowering.md, "Decisions of the unfused
+  /// kernels"): `need` (its plan builder's, placed) with the offsets of the
+  /// plan recorded in the IR when the kernel runs the recorded tiling, else
+  /// `need`'s own; each registered in the buffer table, in listing order.
+  cost::SramPlan takeBuffers(const GraphNode &n, cost::SramPlan need,
+                             bool recordedTile) {
+    need = applyRecordedPlan(where, n, std::move(need), recordedTile,
+                             sramBudget());
+    for (const cost::SramBuffer &b : need.buffers)
+      sramPlace(b.offset, b.bytes);
+    return need;
+  }
+  /// The address of buffer `name`, slot `slot`, of a plan the kernel took.
+  static uint64_t bufferAt(const cost::SramPlan &plan, const char *name,
+                           unsigned slot = 0) {
+    const cost::SramBuffer *b = plan.find(name, slot);
     if (!b)
-      throw CodegenError(where + ": internal error: the kernel's SRAM plan "
-                                 "has no buffer '" +
-                         std::string(name) + "'");
+      throw CodegenError(std::string("internal error: no buffer '") + name +
+                         "' in the kernel's SRAM plan");
     return b->offset;
+  }
+  /// The (tr, tc) tiling of node `n`'s kernel: the one recorded in the IR
+  /// when it is legal on this chip (`recorded` set), else the cost model's
+  /// search (KernelDecisions.h); CodegenError naming the node and the bytes
+  /// when nothing fits.
+  cost::RowTiling rowTiling(const GraphNode &n, bool &recorded) {
+    recorded = false;
+    if (!n.tiling.empty() && !checkTiling(g, n, chip, budget())) {
+      recorded = true;
+      return {uint64_t(n.tile("tr")), uint64_t(n.tile("tc"))};
+    }
+    std::string error;
+    std::optional<TilingChoice> t = chooseTiling(g, n, chip, budget(), error);
+    if (!t)
+      throw CodegenError(where + ": " +
+                         (error.empty() ? "internal error: no tiling" : error));
+    cost::RowTiling r;
+    for (const auto &[field, v] : t->fields)
+      (field == "tr" ? r.tr : r.tc) = uint64_t(v);
+    return r;
+  }
+  /// Registers the buffers of a plan no pass recorded (a kernel no graph
+  /// node decides: a reshape's copy, a conv's GEMMs).
+  cost::SramPlan placeOwn(cost::SramPlan p) {
+    for (const cost::SramBuffer &b : p.buffers)
+      sramPlace(b.offset, b.bytes);
+    return p;
   }
   /// The cost model's tile of a copy or transpose (cost::searchMove), one
   /// search per workload.
   std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool>,
            cost::RowTiling>
       moveTiles;
-  /// `n`'s recorded tile of its copy kernel `part` when it fits, else the
-  /// search's (`recordedUsed` says which).
-  cost::RowTiling moveTiling(const cost::MoveOp &op,
-                             const GraphNode *n = nullptr, size_t part = 0,
-                             bool *recordedUsed = nullptr);
-  /// `n`'s recorded plan of its kernel `part` (concat: one per input).
-  static const cost::SramPlan *recordedPlan(const GraphNode *n,
-                                            size_t part = 0) {
-    if (!n)
-      return nullptr;
-    if (part < n->partSram.size())
-      return &n->partSram[part];
-    return n->sram.empty() ? nullptr : &n->sram;
-  }
-  /// A strided copy of `v` from DRAM `src` to DRAM `dst` as one kernel,
-  /// tiled and placed as `n` records for its copy `part` (or by the search).
+  cost::RowTiling moveTiling(const cost::MoveOp &op);
+  /// The decision of a movement or CNN node (KernelDecisions.h): the one
+  /// recorded in the IR when it is legal on this chip (`recorded` set),
+  /// else the cost model's search; CodegenError naming the bytes when
+  /// nothing fits.
+  MovementDecision movementDecision(const MovementView &v, const GraphNode &n,
+                                    bool &recorded);
+  /// `n`'s view with the DRAM tensors' names (aliases share a tensor).
+  MovementView movementView(const GraphNode &n);
+  /// The copy `op` of window `v` from DRAM `src` to DRAM `dst` in tiles
+  /// `t`, through the ring `buf` (the store drains the slot the load
+  /// filled); records its kernel.
   void copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
-                  const std::string &srcName, const std::string &dstName,
-                  const GraphNode *n = nullptr, size_t part = 0);
+                  const cost::MoveOp &op, const cost::RowTiling &t,
+                  const uint64_t buf[2]);
 
   /// The DRAM tensor holding graph value `v` (aliases share it).
   std::string tensorName(int v) const {
@@ -446,25 +445,9 @@ private:
     return in;
   }
 
-  /// The scalar weight of a Mul or Div that becomes a VecScale immediate
-  /// (the other operand has the result's shape), or -1.
-  int immOperand(const GraphNode &n) const {
-    if (n.kind != NodeKind::Mul && n.kind != NodeKind::Div)
-      return -1;
-    const Shape &os = g.values[n.output].shape;
-    for (int i = 1; i >= (n.kind == NodeKind::Mul ? 0 : 1); --i) {
-      int c = n.inputs[i], x = n.inputs[1 - i];
-      if (g.values[c].role == ValueRole::Weight &&
-          g.values[c].numElements() == 1 && g.values[x].shape == os)
-        return c;
-    }
-    return -1;
-  }
-
   // -- Kernels --------------------------------------------------------------
   void lowerNode(const GraphNode &n);
-  void rowKernel(const GraphNode &n, int src, Opcode op, float imm);
-  void binaryKernel(const GraphNode &n);
+  void vectorKernel(const GraphNode &n);
   void matmulKernel(const GraphNode &n);
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
@@ -483,14 +466,12 @@ private:
   void gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb, uint64_t out,
             int64_t ldo, int64_t m, int64_t k, int64_t n,
             const std::string &aName, const std::string &bName,
-            const std::string &outName, const GraphNode *node = nullptr);
+            const std::string &outName, const cost::GemmTiling &tile,
+            uint64_t npus, const GraphNode *recorded = nullptr);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
   /// The band tilings of the im2col and pooling kernels: the cost model's
   /// searches (cost::searchIm2col, cost::searchPool).
-  /// `n`'s recorded band when it fits (`recorded` set), else the search's.
-  cost::BandTiling im2colTiling(const cost::ConvOp &op, const GraphNode &n,
-                                bool &recorded);
   cost::BandTiling poolTiling(const cost::PoolOp &op, const GraphNode &n,
                               bool &recorded);
   /// A fused group (FusedKernels.cpp, docs/fusion.md).
@@ -503,9 +484,6 @@ private:
   void embeddingKernel(const GraphNode &n);
   void whereKernel(const GraphNode &n);
   void expandKernel(const GraphNode &n);
-  /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
-  /// channel.
-  std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
   /// How the GEMM `op` (tiled by `plan`) runs on the chip's NPUs: `parts`
   /// recorded in the IR (tsr-select-tiling) when positive and legal here,
   /// else the cost model's choice (docs/lowering.md, "Two NPUs").
@@ -658,7 +636,7 @@ arch::Program Emitter::run() {
     // instruction's immediate.
     for (int in : n.inputs)
       if (tensorOf[in] < 0 && g.values[in].role == ValueRole::Weight &&
-          in != immOperand(n))
+          in != immOperand(g, n))
         placeTensor(in, arch::TensorKind::Weight);
     // An integer input read as data (not as a gather's indices) is
     // converted to FP16 once, before its first such use.
@@ -740,21 +718,16 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Sub:
   case NodeKind::Mul:
   case NodeKind::Div:
-    return binaryKernel(n);
   case NodeKind::LayerNorm:
-    return rowKernel(n, in0, Opcode::VecLayerNorm, n.epsilon);
   case NodeKind::Softmax:
-    if (n.axis != int64_t(g.values[in0].shape.size()) - 1)
-      throw CodegenError(where + ": softmax over axis " +
-                         std::to_string(n.axis) + " of " +
-                         shapeString(g.values[in0].shape) +
-                         "; the vector unit normalizes the last axis only");
-    return rowKernel(n, in0, Opcode::VecSoftmax, 0);
   case NodeKind::Erf:
-    return rowKernel(n, in0, Opcode::VecErf, 0);
   case NodeKind::Gelu:
-    return rowKernel(n, in0, n.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu,
-                     0);
+  case NodeKind::Pow:
+  case NodeKind::Sqrt:
+  case NodeKind::Neg:
+  case NodeKind::Tanh:
+  case NodeKind::Equal:
+    return vectorKernel(n);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
@@ -763,14 +736,6 @@ void Emitter::lowerNode(const GraphNode &n) {
     return sliceKernel(n);
   case NodeKind::Concat:
     return concatKernel(n);
-  case NodeKind::Pow:
-    return rowKernel(n, in0, Opcode::VecPow, n.exponent);
-  case NodeKind::Sqrt:
-    return rowKernel(n, in0, Opcode::VecSqrt, 0);
-  case NodeKind::Neg:
-    return rowKernel(n, in0, Opcode::VecScale, -1.0f);
-  case NodeKind::Tanh:
-    return rowKernel(n, in0, Opcode::VecTanh, 0);
   case NodeKind::ReduceSum:
   case NodeKind::ReduceMean:
   case NodeKind::ReduceMax:
@@ -788,11 +753,6 @@ void Emitter::lowerNode(const GraphNode &n) {
     return activationKernel(n);
   case NodeKind::Embedding:
     return embeddingKernel(n);
-  case NodeKind::Equal:
-    // normalizeMaskOps leaves x == c with c a scalar weight; the vector
-    // unit compares the FP16 value with c rounded to FP16.
-    return rowKernel(n, in0, Opcode::VecEqImm,
-                     float(Eigen::half(g.values[n.inputs[1]].data[0])));
   case NodeKind::Where:
     return whereKernel(n);
   case NodeKind::Expand:
@@ -881,20 +841,7 @@ Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
   return {1, int64_t(maxElems / 32 * 32)};
 }
 
-cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op, const GraphNode *n,
-                                    size_t part, bool *recordedUsed) {
-  if (recordedUsed)
-    *recordedUsed = false;
-  if (n && part < n->moveTiles.size() && n->moveTiles[part].first > 0 &&
-      n->moveTiles[part].second > 0) {
-    cost::RowTiling t{uint64_t(n->moveTiles[part].first),
-                      uint64_t(n->moveTiles[part].second)};
-    if (!cost::checkFits(chip, cost::moveKernel(op, t, budget()), budget())) {
-      if (recordedUsed)
-        *recordedUsed = true;
-      return t;
-    }
-  }
+cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
   auto key = std::make_tuple(op.batch, op.rows, op.cols, op.srcStrideBytes,
                              op.dstStrideBytes, op.transpose);
   auto hit = moveTiles.find(key);
@@ -903,8 +850,7 @@ cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op, const GraphNode *n,
   std::optional<cost::Choice<cost::RowTiling>> best =
       cost::searchMove(chip, op, budget());
   if (!best)
-    throw CodegenError(where + ": no tile of the " + std::to_string(op.rows) +
-                       "x" + std::to_string(op.cols) + " " +
+    throw CodegenError(where + ": no tiling of the " +
                        (op.transpose ? "transpose" : "copy") + " fits " +
                        std::to_string(sramBudget()) +
                        " bytes of SRAM; the smallest needs " +
@@ -914,17 +860,55 @@ cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op, const GraphNode *n,
   return moveTiles[key] = best->tiling;
 }
 
+MovementView Emitter::movementView(const GraphNode &n) {
+  std::optional<MovementView> v = movementViewOf(g, n);
+  if (!v)
+    throw CodegenError(where + ": internal error: no kernel view");
+  // The DRAM tensors' names (the cost model matches loads with the stores
+  // before them by name).
+  for (size_t i = 0; i < v->moves.size(); ++i) {
+    v->moves[i].x = tensorName(n.inputs[std::min(i, n.inputs.size() - 1)]);
+    v->moves[i].out = tensorName(n.output);
+  }
+  v->conv.x = v->pool.x = tensorName(n.inputs[0]);
+  v->conv.out = v->pool.out = v->chain.out = tensorName(n.output);
+  v->gemm.out = tensorName(n.output);
+  if (v->kind == DecisionKind::Pool)
+    v->gemm.a = tensorName(n.inputs[0]);
+  for (size_t i = 0; i < v->chain.inputs.size(); ++i)
+    v->chain.inputs[i] = tensorName(n.inputs[i]);
+  return *v;
+}
+
+MovementDecision Emitter::movementDecision(const MovementView &v,
+                                           const GraphNode &n, bool &recorded) {
+  recorded = false;
+  std::string error;
+  if (!n.tiling.empty()) {
+    std::optional<MovementDecision> d = recordedMovement(v, n, error);
+    if (d && !checkMovement(v, *d, chip, budget())) {
+      recorded = true;
+      return *d;
+    }
+  }
+  if (v.kind == DecisionKind::Move) {
+    // One search per copy workload (an expand's many, BERT's slices).
+    MovementDecision d;
+    for (const cost::MoveOp &m : v.moves)
+      d.tiles.push_back(moveTiling(m));
+    return d;
+  }
+  std::optional<MovementDecision> d =
+      searchMovement(v, chip, budget(), error);
+  if (!d)
+    throw CodegenError(where + ": " + error);
+  return *d;
+}
+
 void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
-                         const std::string &srcName, const std::string &dstName,
-                         const GraphNode *n, size_t part) {
-  beginKernel();
-  cost::MoveOp op = v.move(srcName, dstName, kEb);
-  bool recorded = false;
-  cost::RowTiling rt = moveTiling(op, n, part, &recorded);
+                         const cost::MoveOp &op, const cost::RowTiling &rt,
+                         const uint64_t buf[2]) {
   plan(cost::moveKernel(op, rt));
-  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt),
-                               recorded ? recordedPlan(n, part) : nullptr);
-  uint64_t buf[2] = {at(p, "buf", 0), at(p, "buf", 1)};
   Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
   int64_t rows = v.rows, cols = v.cols;
   int i = 0;
@@ -946,257 +930,131 @@ void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
 }
 
 void Emitter::copyKernel(int src, int dst) {
-  copyWindow(dram(src), dram(dst),
-             cost::contiguousView(g.values[src].numElements()),
-             tensorName(src), tensorName(dst));
+  beginKernel();
+  cost::CopyView v = cost::contiguousView(g.values[src].numElements());
+  cost::MoveOp op = v.move(tensorName(src), tensorName(dst), kEb);
+  cost::RowTiling rt = moveTiling(op);
+  cost::SramPlan p = placeOwn(cost::moveSramPlan(op, rt));
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+  copyWindow(dram(src), dram(dst), v, op, rt, buf);
 }
 
-/// Elementwise unary ops (and VecScale by `imm`) and row-wise
-/// normalizations of `src` on a [rows, cols] view (cols: the trailing axes
-/// from `axis` for layernorm, the last axis otherwise), double-buffered input
-/// and output tiles.
-void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
-                        float imm) {
-  const Shape &xs = g.values[srcValue].shape;
-  bool rowWise = op == Opcode::VecLayerNorm || op == Opcode::VecSoftmax;
-  size_t splitAt = op == Opcode::VecLayerNorm
-                       ? size_t(n.axis)
-                       : (xs.empty() ? 0 : xs.size() - 1);
-  int64_t cols = product(xs, splitAt), rows = product(xs, 0, splitAt);
-  uint64_t fixed = 0;
-  uint64_t gamma = 0, beta = 0;
-  if (op == Opcode::VecLayerNorm)
-    fixed = 2 * alignUp(cols * kEb, kSramAlign);
-  Tiles2D t =
-      pickTiles(rows, cols, 4 * kEb, fixed, sramBudget(), rowWise, where);
+/// The vector family (docs/lowering.md): elementwise unary ops (and VecScale
+/// by an immediate), the row-wise normalizations (layernorm, softmax) and
+/// the binary ops with broadcasting, on the [rows, cols] view
+/// KernelDecisions.h's vectorViewOf gives (cols: the trailing axes from
+/// `axis` for layernorm, the last axis otherwise); double-buffered x, y and
+/// output tiles. A binary op whose second operand repeats over leading axes
+/// runs the view once per block, reloading a resident row or scalar.
+void Emitter::vectorKernel(const GraphNode &n) {
+  std::string error;
+  std::optional<VectorView> v = vectorViewOf(g, n, error);
+  if (!v)
+    throw CodegenError(error);
+  cost::Operand2 second = v->op.second;
+  bool ln = v->op.op == Opcode::VecLayerNorm;
+  if (v->y >= 0 && tensorOf[v->y] < 0)
+    throw CodegenError(where + ": operand '" + g.values[v->y].name +
+                       "' has no DRAM tensor");
+  int64_t rows = int64_t(v->blockRows()), cols = int64_t(v->op.cols);
+  // Tiles: the legacy rule (the largest tile that fits).
+  bool recorded = false;
+  cost::RowTiling rt;
   {
-    cost::VectorOp v;
-    v.op = op;
-    v.rows = uint64_t(rows);
-    v.cols = uint64_t(cols);
-    v.x = tensorName(srcValue);
-    v.out = tensorName(n.output);
-    if (op == Opcode::VecLayerNorm) {
-      v.y = tensorName(n.inputs[1]);
-      v.beta = tensorName(n.inputs[2]);
-    }
-    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+    uint64_t fixed = ln ? 2 * alignUp(cols * kEb, kSramAlign)
+                     : second == cost::Operand2::Row
+                         ? alignUp(cols * kEb, kSramAlign)
+                     : second == cost::Operand2::Scalar ? kSramAlign
+                                                        : 0;
+    uint64_t perElem = second == cost::Operand2::Full  ? 6 * kEb
+                       : second == cost::Operand2::Col ? 5 * kEb
+                                                       : 4 * kEb;
+    Tiles2D t2 = pickTiles(rows, cols, perElem, fixed, sramBudget(),
+                           v->op.rowWise(), where);
+    rt = {uint64_t(t2.tr), uint64_t(t2.tc)};
   }
-  if (op == Opcode::VecLayerNorm) {
-    gamma = sramAlloc(cols * kEb);
-    beta = sramAlloc(cols * kEb);
+  Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
+  v->op.x = tensorName(v->src);
+  v->op.out = tensorName(n.output);
+  if (ln) {
+    v->op.y = tensorName(n.inputs[1]);
+    v->op.beta = tensorName(n.inputs[2]);
+  } else if (v->y >= 0) {
+    v->op.y = tensorName(v->y);
+  }
+  plan(cost::vectorKernel(v->op, rt));
+  cost::SramPlan bufs = takeBuffers(n, cost::vectorSramPlan(v->op, rt), recorded);
+  uint64_t gamma = 0, beta = 0, resident = 0;
+  if (ln) {
+    gamma = bufferAt(bufs, "gamma");
+    beta = bufferAt(bufs, "beta");
     load(dram(n.inputs[1]), cols * kEb, gamma, cols * kEb, 1, cols * kEb);
     load(dram(n.inputs[2]), cols * kEb, beta, cols * kEb, 1, cols * kEb);
   }
-  uint64_t tileBytes = t.tr * t.tc * kEb;
-  uint64_t inBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t src = dram(srcValue), dst = dram(n.output);
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
-        Instr in = vec(op, nr, nc);
-        in.addr[0] = inBuf[i % 2];
-        in.addr[2] = outBuf[i % 2];
-        in.strides[0] = in.strides[2] = uint32_t(nc);
-        in.imm = imm;
-        if (op == Opcode::VecLayerNorm) {
-          in.addr[1] = gamma;
-          in.addr[3] = beta;
-          in.strides[1] = in.strides[3] = uint32_t(nc);
-        }
-        emit(in);
-        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-      });
-}
-
-/// a <op> b with numpy broadcasting, on the output's [rows, cols] view
-/// (cols: the last axis). `b` must be the full shape, a row (broadcast over
-/// the leading axes), a column (broadcast over the last axis) or a scalar;
-/// for + and * the operands swap when `a` is the broadcast one. A product
-/// with, or a quotient by, a scalar weight is a VecScale by a constant.
-/// When `b` matches the output on some leading axes and is one of those
-/// kinds on the rest (a padding mask [B, 1, 1, S] added to scores
-/// [B, H, S, S]), the kernel repeats per index of those leading axes.
-void Emitter::binaryKernel(const GraphNode &n) {
-  const Shape &os = g.values[n.output].shape;
-  int a = n.inputs[0], b = n.inputs[1];
-  bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
+  bool perTileY =
+      second == cost::Operand2::Full || second == cost::Operand2::Col;
+  if (second == cost::Operand2::Row || second == cost::Operand2::Scalar)
+    resident = bufferAt(bufs, "y");
+  uint64_t xBuf[2], yBuf[2] = {0, 0}, outBuf[2];
+  for (unsigned s = 0; s < 2; ++s) {
+    xBuf[s] = bufferAt(bufs, "x", s);
+    outBuf[s] = bufferAt(bufs, "out", s);
+    if (perTileY)
+      yBuf[s] = bufferAt(bufs, "y", s);
+  }
+  uint32_t flag = second == cost::Operand2::Row ? arch::kFlagBroadcastRow
+                  : second == cost::Operand2::Col
+                      ? arch::kFlagBroadcastCol
+                  : second == cost::Operand2::Scalar
+                      ? arch::kFlagBroadcastScalar
+                      : 0;
   uint64_t dst = dram(n.output);
-
-  // Broadcast class of operand v against the output's axes from `lead`
-  // (v must equal the output on the axes before it).
-  enum Kind { Full, Row, Col, Scalar, Other };
-  auto kindOf = [&](int v, size_t lead) {
-    const Shape &s = g.values[v].shape;
-    Shape pad(os.size() - s.size(), 1);
-    pad.insert(pad.end(), s.begin(), s.end());
-    for (size_t d = 0; d < lead; ++d)
-      if (pad[d] != os[d])
-        return Other;
-    Shape ps(pad.begin() + lead, pad.end()), sub(os.begin() + lead, os.end());
-    int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
-    if (ps == sub)
-      return Full;
-    if (product(ps) == 1)
-      return Scalar;
-    if (ps.back() == cols && product(ps) == cols)
-      return Row;
-    if (ps.back() == 1 && product(ps) == rows) {
-      for (size_t d = 0; d + 1 < sub.size(); ++d)
-        if (ps[d] != sub[d])
-          return Other;
-      return Col;
-    }
-    return Other;
-  };
-  int imm = immOperand(n);
-  if (imm >= 0 ? imm == a : (kindOf(a, 0) != Full && commutes))
-    std::swap(a, b);
-
-  if (imm >= 0) {
-    float c = g.values[b].data[0];
-    if (n.kind == NodeKind::Div && c == 0.0f)
-      throw CodegenError(where + ": division by the constant 0");
-    return rowKernel(n, a, Opcode::VecScale,
-                     n.kind == NodeKind::Div ? 1.0f / c : c);
-  }
-
-  size_t lead = 0;
-  while (lead + 1 < os.size() && kindOf(b, lead) == Other)
-    ++lead;
-  Kind kb = kindOf(b, lead);
-  // A block of trailing axes broadcast over the leading ones (a position
-  // embedding [1, S, D] added to [B, S, D]) is a row of the [R, S*D] view.
-  int64_t viewCols = 0;
-  if (kb == Other) {
-    const Shape &bs = g.values[b].shape;
-    Shape pad(os.size() - bs.size(), 1);
-    pad.insert(pad.end(), bs.begin(), bs.end());
-    size_t j = os.size();
-    while (j > 0 && pad[j - 1] == os[j - 1])
-      --j;
-    if (j < os.size() && product(pad, 0, j) == 1) {
-      kb = Row;
-      lead = 0;
-      viewCols = product(os, j);
-    }
-  }
-  if (kb == Other && kindOf(a, 0) == Full) {
-    // A per-channel operand ([C, 1, 1] against [N, C, H, W]: batch norm's
-    // scale, a squeeze-excitation gate) is a column of the view whose rows
-    // are the axes up to b's last non-unit axis.
-    const Shape &s = g.values[b].shape;
-    Shape pad(os.size() - s.size(), 1);
-    pad.insert(pad.end(), s.begin(), s.end());
-    size_t j = pad.size();
-    while (j > 0 && pad[j - 1] == 1)
-      --j;
-    if (j > 0 && j < os.size() &&
-        std::equal(pad.begin(), pad.begin() + j, os.begin())) {
-      kb = Col;
-      lead = 0;
-      viewCols = product(os, j);
-    }
-  }
-  if (kindOf(a, 0) != Full || kb == Other)
-    throw CodegenError(where + ": broadcasting " +
-                       shapeString(g.values[n.inputs[0]].shape) + " with " +
-                       shapeString(g.values[n.inputs[1]].shape) +
-                       " is not supported (the second operand must be the "
-                       "full shape, a row, a column or a scalar, after "
-                       "leading axes it matches)");
-  if (tensorOf[b] < 0)
-    throw CodegenError(where + ": operand '" + g.values[b].name +
-                       "' has no DRAM tensor");
-  Shape sub(os.begin() + lead, os.end());
-  int64_t cols = viewCols ? viewCols : sub.empty() ? 1 : sub.back();
-  int64_t rows = product(sub) / cols;
-  int64_t blocks = product(os, 0, lead);
-  int64_t bBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
-  Opcode op = n.kind == NodeKind::Add   ? Opcode::VecAdd
-              : n.kind == NodeKind::Sub ? Opcode::VecSub
-              : n.kind == NodeKind::Mul ? Opcode::VecMul
-                                        : Opcode::VecDiv;
-  uint32_t flag = kb == Row      ? arch::kFlagBroadcastRow
-                  : kb == Col    ? arch::kFlagBroadcastCol
-                  : kb == Scalar ? arch::kFlagBroadcastScalar
-                                 : 0;
-  // Resident operand: the whole row or the scalar, loaded once per block.
-  uint64_t fixed = kb == Row      ? alignUp(cols * kEb, kSramAlign)
-                   : kb == Scalar ? kSramAlign
-                                  : 0;
-  // Rings of two for a, out and (full) b; a column's two buffers are at
-  // most a fifth of the rest.
-  uint64_t perElem = kb == Full ? 6 * kEb : kb == Col ? 5 * kEb : 4 * kEb;
-  Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false, where);
-  {
-    cost::VectorOp v;
-    v.op = op;
-    v.rows = uint64_t(rows * blocks); // Every block's tiles.
-    v.cols = uint64_t(cols);
-    v.second = kb == Full  ? cost::Operand2::Full
-               : kb == Row ? cost::Operand2::Row
-               : kb == Col ? cost::Operand2::Col
-                           : cost::Operand2::Scalar;
-    v.x = tensorName(a);
-    v.y = tensorName(b);
-    v.out = tensorName(n.output);
-    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
-  }
-  uint64_t resident = 0;
-  if (kb == Row || kb == Scalar)
-    resident = sramAlloc((kb == Row ? cols : 1) * kEb);
-  uint64_t tileBytes = t.tr * t.tc * kEb;
-  uint64_t aBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t bBuf[2] = {0, 0};
-  if (kb == Full) {
-    bBuf[0] = sramAlloc(tileBytes);
-    bBuf[1] = sramAlloc(tileBytes);
-  } else if (kb == Col) {
-    bBuf[0] = sramAlloc(t.tr * kEb);
-    bBuf[1] = sramAlloc(t.tr * kEb);
-  }
-  uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   int tile = 0;
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    uint64_t aBase = dram(a) + blk * rows * cols * kEb;
-    uint64_t bBase = dram(b) + blk * bBlock * kEb;
+  for (uint64_t blk = 0; blk < v->blocks; ++blk) {
+    uint64_t aBase = dram(v->src) + blk * rows * cols * kEb;
+    uint64_t bBase = v->y >= 0 ? dram(v->y) + blk * v->yBlock * kEb : 0;
     uint64_t oBase = dst + blk * rows * cols * kEb;
-    if (kb == Row || kb == Scalar) {
-      uint64_t bytes = (kb == Row ? cols : 1) * kEb;
+    if (second == cost::Operand2::Row || second == cost::Operand2::Scalar) {
+      uint64_t bytes = (second == cost::Operand2::Row ? cols : 1) * kEb;
       load(bBase, bytes, resident, bytes, 1, bytes);
     }
     forEachTile(
         rows, cols, t, [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
           int i = tile++;
           uint64_t off = (r * cols + c) * kEb;
-          load(aBase + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
-          Instr in = vec(op, nr, nc);
+          load(aBase + off, cols * kEb, xBuf[i % 2], nc * kEb, nr, nc * kEb);
+          Instr in = vec(v->op.op, nr, nc);
           in.flags = flag;
-          in.addr[0] = aBuf[i % 2];
+          in.addr[0] = xBuf[i % 2];
           in.addr[2] = outBuf[i % 2];
           in.strides[0] = in.strides[2] = uint32_t(nc);
-          switch (kb) {
-          case Full:
-            load(bBase + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
-            in.addr[1] = bBuf[i % 2];
+          in.imm = v->imm;
+          switch (second) {
+          case cost::Operand2::Full:
+            load(bBase + off, cols * kEb, yBuf[i % 2], nc * kEb, nr, nc * kEb);
+            in.addr[1] = yBuf[i % 2];
             in.strides[1] = uint32_t(nc);
             break;
-          case Row:
+          case cost::Operand2::Row:
             in.addr[1] = resident + c * kEb;
             in.strides[1] = uint32_t(nc);
             break;
-          case Col:
+          case cost::Operand2::Col:
             // Reloaded for every column tile of the same rows.
-            load(bBase + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
-            in.addr[1] = bBuf[i % 2];
+            load(bBase + r * kEb, kEb, yBuf[i % 2], kEb, 1, nr * kEb);
+            in.addr[1] = yBuf[i % 2];
             in.strides[1] = 1;
             break;
-          default:
+          case cost::Operand2::Scalar:
             in.addr[1] = resident;
             in.strides[1] = 1;
+            break;
+          case cost::Operand2::None:
+            if (ln) {
+              in.addr[1] = gamma;
+              in.addr[3] = beta;
+              in.strides[1] = in.strides[3] = uint32_t(nc);
+            }
             break;
           }
           emit(in);
@@ -1257,8 +1115,8 @@ void Emitter::matmulKernel(const GraphNode &n) {
   // are legal on this chip, else the same search here.
   GemmPlan plan{n.tileM, n.tileK, n.tileN};
   int64_t parts = n.npuParts;
-  cost::Constraints budget;
-  budget.sramBytes = sramBudget();
+  bool recorded = true;
+  cost::Constraints fit = budget();
   if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 || plan.tm > m ||
       plan.tk > k || plan.tn > nn ||
       uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
@@ -1266,25 +1124,36 @@ void Emitter::matmulKernel(const GraphNode &n) {
                       cost::gemmKernel(op,
                                        {uint64_t(plan.tm), uint64_t(plan.tk),
                                         uint64_t(plan.tn)},
-                                       budget),
-                      budget)) {
+                                       fit),
+                      fit)) {
     plan = planGemm(product(batch), m, k, nn, chip, sramBudget(), where);
     parts = 0;
+    recorded = false;
   }
   cost::GemmSplit split = splitGemm(op, plan, parts);
+  recorded = recorded && split.tiling == cost::GemmTiling{uint64_t(n.tileM),
+                                                          uint64_t(n.tileK),
+                                                          uint64_t(n.tileN)};
   plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
           int64_t(split.tiling.tn)};
   this->plan(split.longest);
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
 
+  // The buffers of the tile it runs: the plan tsr-allocate-sram recorded
+  // for the recorded tile, else the same plan placed here.
+  cost::SramPlan bufs = takeBuffers(
+      n,
+      cost::gemmSramPlan(op, {uint64_t(plan.tm), uint64_t(plan.tk),
+                              uint64_t(plan.tn)}),
+      recorded);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
-  for (int s = 0; s < 2; ++s) {
-    aSlot[s] = sramAlloc(plan.tm * plan.tk * kEb);
-    bSlot[s] = sramAlloc(plan.tk * plan.tn * kEb);
-    outSlot[s] = sramAlloc(plan.tm * plan.tn * kEb);
+  for (unsigned s = 0; s < 2; ++s) {
+    aSlot[s] = bufferAt(bufs, "a", s);
+    bSlot[s] = bufferAt(bufs, "b", s);
+    outSlot[s] = bufferAt(bufs, "out", s);
     if (nkT > 1)
-      accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
+      accSlot[s] = bufferAt(bufs, "acc", s);
   }
 
   // Batch offsets (in matrices) of A and B for each output batch index,
@@ -1350,29 +1219,28 @@ void Emitter::matmulKernel(const GraphNode &n) {
 /// Otherwise each 2-D slice [in axis feeding out's last, in's last axis] is
 /// loaded (strided), transposed by the vector unit and stored (strided).
 void Emitter::transposeKernel(const GraphNode &n) {
-  const Shape &xs = g.values[n.inputs[0]].shape;
-  cost::TransposeView tv = cost::transposeView(xs, n.perm);
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
-  if (!tv.transpose) {
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  const cost::CopyView &v = mv.views[0];
+  const cost::MoveOp &op = mv.moves[0];
+  cost::RowTiling rt = d.tiles[0];
+  if (!op.transpose) {
     // Whole rows of C elements move (a strided copy).
-    copyWindow(src, dst, tv.view, tensorName(n.inputs[0]),
-               tensorName(n.output), &n);
+    uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+    copyWindow(src, dst, v, op, rt, buf);
     return;
   }
   // Each [rowsIn, colsIn] slice: load (strided), vec.transpose, store
-  // (strided) in tiles the search chose.
-  const cost::CopyView &v = tv.view;
+  // (strided), in the decided tiles.
   int64_t rowsIn = v.rows, colsIn = v.cols;
-  cost::MoveOp op = v.move(tensorName(n.inputs[0]), tensorName(n.output), kEb);
-  op.transpose = true;
-  bool recorded = false;
-  cost::RowTiling rt = moveTiling(op, &n, 0, &recorded);
   int64_t tr = int64_t(rt.tr), tc = int64_t(rt.tc);
   plan(cost::moveKernel(op, rt));
-  cost::SramPlan p = placePlan(cost::moveSramPlan(op, rt),
-                               recorded ? recordedPlan(&n) : nullptr);
-  uint64_t inBuf[2] = {at(p, "in", 0), at(p, "in", 1)};
-  uint64_t outBuf[2] = {at(p, "out", 0), at(p, "out", 1)};
+  uint64_t inBuf[2] = {bufferAt(p, "in", 0), bufferAt(p, "in", 1)};
+  uint64_t outBuf[2] = {bufferAt(p, "out", 0), bufferAt(p, "out", 1)};
   int i = 0;
   forEachIndex(v.outer, [&](const std::vector<int64_t> &idx) {
     int64_t inOff = 0, outOff = 0;
@@ -1409,31 +1277,43 @@ void Emitter::transposeKernel(const GraphNode &n) {
 /// rows), so a window costs one load and one store per tile.
 void Emitter::sliceKernel(const GraphNode &n) {
   const Shape &xs = g.values[n.inputs[0]].shape;
-  const Shape &os = g.values[n.output].shape;
-  std::vector<int64_t> in = stridesOf(xs), step(xs.size());
+  std::vector<int64_t> in = stridesOf(xs);
   int64_t base = 0;
-  for (size_t d = 0; d < xs.size(); ++d) {
+  for (size_t d = 0; d < xs.size(); ++d)
     base += n.offsets[d] * in[d];
-    step[d] = in[d] * n.steps[d];
-  }
-  copyWindow(dram(n.inputs[0]) + base * kEb, dram(n.output),
-             cost::copyView(os, step, stridesOf(os)), tensorName(n.inputs[0]),
-             tensorName(n.output), &n);
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+  copyWindow(dram(n.inputs[0]) + base * kEb, dram(n.output), mv.views[0],
+             mv.moves[0], d.tiles[0], buf);
 }
 
 void Emitter::concatKernel(const GraphNode &n) {
   const Shape &os = g.values[n.output].shape;
   std::vector<int64_t> outSt = stridesOf(os);
-  int64_t pos = 0;
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    int in = n.inputs[i];
-    const Shape &s = g.values[in].shape;
+  for (int in : n.inputs)
     if (tensorOf[in] < 0)
       throw CodegenError(where + ": operand '" + g.values[in].name +
                          "' has no DRAM tensor");
-    copyWindow(dram(in), dram(n.output) + pos * outSt[n.axis] * kEb,
-               cost::copyView(s, stridesOf(s), outSt), tensorName(in),
-               tensorName(n.output), &n, i);
+  // One copy per input, one after another: their rings from one plan.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  int64_t pos = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Shape &s = g.values[n.inputs[i]].shape;
+    std::string ring = n.inputs.size() > 1 ? "in" + std::to_string(i) + ".buf"
+                                           : std::string("buf");
+    uint64_t buf[2] = {bufferAt(p, ring.c_str(), 0),
+                       bufferAt(p, ring.c_str(), 1)};
+    beginKernel();
+    copyWindow(dram(n.inputs[i]), dram(n.output) + pos * outSt[n.axis] * kEb,
+               mv.views[i], mv.moves[i], d.tiles[i], buf);
     pos += s[n.axis];
   }
 }
@@ -1637,47 +1517,33 @@ void Emitter::activationKernel(const GraphNode &n) {
 void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                    uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n,
                    const std::string &aName, const std::string &bName,
-                   const std::string &outName, const GraphNode *node) {
+                   const std::string &outName, const cost::GemmTiling &tile,
+                   uint64_t npus, const GraphNode *recorded) {
   beginKernel();
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
-  // global average's column).
+  // global average's column), on the tile and NPU split the node's decision
+  // gives (KernelDecisions.h); its slots from cost::gemmSramPlan, at the
+  // offsets of the plan `recorded` carries in the IR when given.
   cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
                   aName, bName,       outName};
-  // The tile and NPU split `node` records (tsr-select-tiling on the conv or
-  // the global average) when legal here, else the search (once per shape).
-  GemmPlan plan{node ? node->tileM : 0, node ? node->tileK : 0,
-                node ? node->tileN : 0};
-  int64_t parts = node ? node->npuParts : 0;
-  if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 ||
-      uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
-      cost::checkFits(chip,
-                      cost::gemmKernel(op,
-                                       {uint64_t(plan.tm), uint64_t(plan.tk),
-                                        uint64_t(plan.tn)},
-                                       budget()),
-                      budget())) {
-    auto key = std::make_tuple(m, k, n);
-    auto cached = gemmPlans.find(key);
-    plan = cached != gemmPlans.end()
-               ? cached->second
-               : planGemm(1, m, k, n, chip, sramBudget(), where);
-    gemmPlans[key] = plan;
-    parts = 0;
-  }
-  cost::GemmSplit split = splitGemm(op, plan, parts);
+  GemmPlan plan{int64_t(tile.tm), int64_t(tile.tk), int64_t(tile.tn)};
+  cost::GemmSplit split = splitGemm(op, plan, int64_t(npus));
   plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
           int64_t(split.tiling.tn)};
   this->plan(split.longest);
+  cost::SramPlan slots = cost::gemmSramPlan(op, split.tiling, budget());
+  slots = recorded ? takeBuffers(*recorded, std::move(slots), true)
+                   : placeOwn(std::move(slots));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
-  for (int s = 0; s < 2; ++s) {
-    aSlot[s] = sramAlloc(plan.tm * plan.tk * kEb);
-    bSlot[s] = sramAlloc(plan.tk * plan.tn * kEb);
-    outSlot[s] = sramAlloc(plan.tm * plan.tn * kEb);
+  for (unsigned s = 0; s < 2; ++s) {
+    aSlot[s] = bufferAt(slots, "a", s);
+    bSlot[s] = bufferAt(slots, "b", s);
+    outSlot[s] = bufferAt(slots, "out", s);
     if (nkT > 1)
-      accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
+      accSlot[s] = bufferAt(slots, "acc", s);
   }
   // Each NPU runs its part with its own tile slots (its own SRAM).
   TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
@@ -1710,46 +1576,6 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
       ++tile;
     }
   npu = 0;
-}
-
-cost::BandTiling Emitter::im2colTiling(const cost::ConvOp &op,
-                                       const GraphNode &n, bool &recorded) {
-  cost::BandTiling t{uint64_t(std::max<int64_t>(0, n.bandChannels)),
-                     uint64_t(std::max<int64_t>(0, n.bandRows))};
-  recorded = t.cb > 0 && t.toh > 0 &&
-             cost::im2colSramPlan(op, t, budget()).total <= sramBudget();
-  if (recorded)
-    return t;
-  std::optional<cost::Choice<cost::BandTiling>> best =
-      cost::searchIm2col(chip, op, budget());
-  if (!best)
-    throw CodegenError(
-        where + ": no band of the im2col kernel fits " +
-        std::to_string(sramBudget()) +
-        " bytes of SRAM; one output row of one channel needs " +
-        std::to_string(cost::im2colSramPlan(op, {1, 1}, budget()).total) +
-        " bytes");
-  return best->tiling;
-}
-
-cost::BandTiling Emitter::poolTiling(const cost::PoolOp &op,
-                                     const GraphNode &n, bool &recorded) {
-  cost::BandTiling t{uint64_t(std::max<int64_t>(0, n.bandChannels)),
-                     uint64_t(std::max<int64_t>(0, n.bandRows))};
-  recorded = t.cb > 0 && t.toh > 0 &&
-             cost::poolSramPlan(op, t, budget()).total <= sramBudget();
-  if (recorded)
-    return t;
-  std::optional<cost::Choice<cost::BandTiling>> best =
-      cost::searchPool(chip, op, budget());
-  if (!best)
-    throw CodegenError(
-        where + ": no band of the pooling kernel fits " +
-        std::to_string(sramBudget()) +
-        " bytes of SRAM; one output row of one plane needs " +
-        std::to_string(cost::poolSramPlan(op, {1, 1}, budget()).total) +
-        " bytes");
-  return best->tiling;
 }
 
 /// Conv as im2col + GEMM (docs/lowering.md, "Conv"): for each batch image,
@@ -1785,30 +1611,13 @@ void Emitter::convKernel(const GraphNode &n) {
                             arch::TensorKind::Scratch, nullptr);
   uint64_t x0 = dram(n.inputs[0]), out0 = dram(n.output);
 
-  // The band tiling: the cost model's search (cost::searchIm2col).
-  cost::ConvOp op;
-  op.batch = uint64_t(N);
-  op.channels = uint64_t(C);
-  op.height = uint64_t(H);
-  op.width = uint64_t(W);
-  op.outChannels = uint64_t(O);
-  op.groups = uint64_t(G);
-  op.kernelH = uint64_t(KH);
-  op.kernelW = uint64_t(KW);
-  op.outH = uint64_t(OH);
-  op.outW = uint64_t(OW);
-  op.strideH = sh;
-  op.strideW = sw;
-  op.dilationH = dh;
-  op.dilationW = dw;
-  op.padTop = pt;
-  op.padLeft = pl;
-  op.x = tensorName(n.inputs[0]);
-  op.im2col = n.name + ".im2col";
-  op.wmat = n.name + ".wmat";
-  op.out = tensorName(n.output);
+  // The band and the GEMM tile: recorded in the IR (tsr-select-tiling)
+  // when legal here, else the cost model's search (KernelDecisions.h).
+  MovementView mv = movementView(n);
   bool recorded = false;
-  cost::BandTiling t = im2colTiling(op, n, recorded);
+  MovementDecision d = movementDecision(mv, n, recorded);
+  const cost::ConvOp &op = mv.conv;
+  cost::BandTiling t = d.band;
   int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
 
   for (int64_t b = 0; b < N; ++b) {
@@ -1816,11 +1625,11 @@ void Emitter::convKernel(const GraphNode &n) {
     // im2col, its buffers placed by the kernel's plan.
     beginKernel();
     plan(cost::im2colKernel(op, t));
-    cost::SramPlan sp = placePlan(cost::im2colSramPlan(op, t),
-                                  recorded ? recordedPlan(&n) : nullptr);
-    uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
-    uint64_t tileBuf[2] = {at(sp, "tile", 0), at(sp, "tile", 1)};
-    uint64_t onesBuf = at(sp, "ones");
+    cost::SramPlan sp =
+        takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+    uint64_t stage[2] = {bufferAt(sp, "stage", 0), bufferAt(sp, "stage", 1)};
+    uint64_t tileBuf[2] = {bufferAt(sp, "tile", 0), bufferAt(sp, "tile", 1)};
+    uint64_t onesBuf = bufferAt(sp, "ones");
     Instr fill = vec(Opcode::VecFill, 1, ones);
     fill.addr[2] = onesBuf;
     fill.strides[2] = uint32_t(ones);
@@ -1887,7 +1696,7 @@ void Emitter::convKernel(const GraphNode &n) {
     for (int64_t gi = 0; gi < G; ++gi)
       gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
            out + gi * Og * P * kEb, P, Og, K1, P, n.name + ".wmat",
-           n.name + ".im2col", tensorName(n.output), &n);
+           n.name + ".im2col", tensorName(n.output), d.gemm, d.npus);
   }
 }
 
@@ -1907,6 +1716,9 @@ void Emitter::poolKernel(const GraphNode &n) {
           sw = n.strides[1], pt = n.pads[0], pl = n.pads[1];
   bool isMax = n.kind == NodeKind::MaxPool;
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
 
   if (!isMax && OH == 1 && OW == 1 && KH == H && KW == W &&
       std::all_of(n.pads.begin(), n.pads.end(),
@@ -1915,7 +1727,8 @@ void Emitter::poolKernel(const GraphNode &n) {
     uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
                            arch::TensorKind::Weight, &mean);
     gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1, tensorName(n.inputs[0]),
-         n.name + ".mean", tensorName(n.output), &n);
+         n.name + ".mean", tensorName(n.output), d.gemm, d.npus,
+         recorded ? &n : nullptr);
     return;
   }
 
@@ -1935,37 +1748,20 @@ void Emitter::poolKernel(const GraphNode &n) {
                          arch::TensorKind::Weight, &inv);
   }
 
-  // The band tiling: the cost model's search (cost::searchPool); the
-  // buffers from the kernel's plan.
-  cost::PoolOp op;
-  op.planes = uint64_t(NC);
-  op.height = uint64_t(H);
-  op.width = uint64_t(W);
-  op.outH = uint64_t(OH);
-  op.outW = uint64_t(OW);
-  op.kernelH = uint64_t(KH);
-  op.kernelW = uint64_t(KW);
-  op.strideH = sh;
-  op.strideW = sw;
-  op.padTop = pt;
-  op.padLeft = pl;
-  op.max = isMax;
-  op.countIncludePad = n.countIncludePad;
-  op.x = tensorName(n.inputs[0]);
-  op.divisors = n.name + ".divisors";
-  op.out = tensorName(n.output);
-  bool recorded = false;
-  cost::BandTiling t = poolTiling(op, n, recorded);
+  // The band: recorded in the IR (tsr-select-tiling) when legal here, else
+  // the cost model's search; the buffers from the kernel's plan.
+  const cost::PoolOp &op = mv.pool;
+  cost::BandTiling t = d.band;
   plan(cost::poolKernel(op, t));
-  cost::SramPlan sp = placePlan(cost::poolSramPlan(op, t),
-                                recorded ? recordedPlan(&n) : nullptr);
-  uint64_t stage[2] = {at(sp, "stage", 0), at(sp, "stage", 1)};
-  uint64_t tap = at(sp, "tap"), acc = at(sp, "acc");
-  uint64_t outBuf[2] = {at(sp, "out", 0), at(sp, "out", 1)};
+  cost::SramPlan sp =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t stage[2] = {bufferAt(sp, "stage", 0), bufferAt(sp, "stage", 1)};
+  uint64_t tap = bufferAt(sp, "tap"), acc = bufferAt(sp, "acc");
+  uint64_t outBuf[2] = {bufferAt(sp, "out", 0), bufferAt(sp, "out", 1)};
   uint64_t divBuf[2] = {0, 0};
   if (divisors) {
-    divBuf[0] = at(sp, "div", 0);
-    divBuf[1] = at(sp, "div", 1);
+    divBuf[0] = bufferAt(sp, "div", 0);
+    divBuf[1] = bufferAt(sp, "div", 1);
   }
   float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
   int slot = 0;
@@ -2144,38 +1940,21 @@ void Emitter::embeddingKernel(const GraphNode &n) {
                        " is beyond the gather's 32-bit row count and row "
                        "size");
   int64_t count = g.values[ids].numElements();
-  // Ids per tile: the cost model's search (cost::searchGather); the index
-  // and row rings from the kernel's plan.
-  cost::Constraints c = budget();
-  // The recorded tile when it fits, else the search's.
-  bool recorded =
-      !n.moveTiles.empty() && n.moveTiles[0].first > 0 &&
-      cost::gatherSramPlan(uint64_t(count), uint64_t(n.moveTiles[0].first),
-                           rowBytes, c)
-              .total <= sramBudget();
-  std::optional<cost::Choice<uint64_t>> best;
-  if (recorded)
-    best = cost::Choice<uint64_t>{uint64_t(n.moveTiles[0].first), {}, 1};
-  else
-    best = cost::searchGather(chip, uint64_t(count), rowBytes, c);
-  if (!best)
-    throw CodegenError(
-        where + ": one table row of " + std::to_string(rowBytes) +
-        " bytes needs " +
-        std::to_string(
-            cost::gatherSramPlan(uint64_t(count), 1, rowBytes, c).total) +
-        " bytes of SRAM, the chip has " + std::to_string(sramBudget()));
-  int64_t tn = int64_t(best->tiling);
+  // Ids per tile: recorded in the IR (tsr-select-tiling) when legal here,
+  // else the cost model's search; the index and row rings from the plan.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  int64_t tn = int64_t(d.tiles[0].tr);
   uint64_t idsAddr = prog.tensors[it->second].dramAddr;
   plan(cost::gatherKernel(uint64_t(count), uint64_t(tn), rowBytes,
                           prog.tensors[it->second].name, tensorName(table),
                           tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
   cost::SramPlan sp =
-      placePlan(cost::gatherSramPlan(uint64_t(count), uint64_t(tn), rowBytes),
-                recorded ? recordedPlan(&n) : nullptr);
-  uint64_t idBuf[2] = {at(sp, "ids", 0), at(sp, "ids", 1)};
-  uint64_t rowBuf[2] = {at(sp, "rows", 0), at(sp, "rows", 1)};
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t idBuf[2] = {bufferAt(sp, "ids", 0), bufferAt(sp, "ids", 1)};
+  uint64_t rowBuf[2] = {bufferAt(sp, "rows", 0), bufferAt(sp, "rows", 1)};
   for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
     int64_t nt = std::min(tn, count - r);
     load(idsAddr + r * 4, nt * 4, idBuf[i % 2], nt * 4, 1, nt * 4);
@@ -2209,48 +1988,21 @@ void Emitter::whereKernel(const GraphNode &n) {
                          " is not the result's shape " + shapeString(os));
   int64_t total = g.values[n.output].numElements();
   int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
-  // Tiles: the cost model's search (cost::searchChain); four rings of two
-  // (the condition, both branches, the result) from the kernel's plan.
-  cost::ChainOp op;
-  op.rows = uint64_t(rows);
-  op.cols = uint64_t(cols);
-  for (int in : n.inputs) {
-    op.inputs.push_back(tensorName(in));
-    op.inputBytes.push_back(kEb);
-  }
-  op.chain = {Opcode::VecSelect};
-  op.out = tensorName(n.output);
-  cost::Constraints cons = budget();
-  // The recorded tile when it fits, else the search's.
-  std::optional<cost::Choice<cost::RowTiling>> best;
+  // Tiles: recorded in the IR (tsr-select-tiling) when legal here, else the
+  // cost model's search; four rings of two (the condition, both branches,
+  // the result) from the kernel's plan.
+  MovementView mv = movementView(n);
   bool recorded = false;
-  if (!n.moveTiles.empty() && n.moveTiles[0].first > 0 &&
-      n.moveTiles[0].second > 0) {
-    cost::RowTiling r{uint64_t(n.moveTiles[0].first),
-                      uint64_t(n.moveTiles[0].second)};
-    if (!cost::checkFits(chip, cost::chainKernel(op, r, cons), cons)) {
-      best = cost::Choice<cost::RowTiling>{r, {}, 1};
-      recorded = true;
-    }
-  }
-  if (!best)
-    best = cost::searchChain(chip, op, cons);
-  if (!best)
-    throw CodegenError(where + ": no tile of the where fits " +
-                       std::to_string(sramBudget()) +
-                       " bytes of SRAM; the smallest needs " +
-                       std::to_string(
-                           cost::chainSramPlan(op, {1, 1}, cons).total) +
-                       " bytes");
-  Tiles2D t{int64_t(best->tiling.tr), int64_t(best->tiling.tc)};
-  plan(cost::chainKernel(op, best->tiling));
-  cost::SramPlan sp = placePlan(cost::chainSramPlan(op, best->tiling),
-                                recorded ? recordedPlan(&n) : nullptr);
+  MovementDecision d = movementDecision(mv, n, recorded);
+  Tiles2D t{int64_t(d.tiles[0].tr), int64_t(d.tiles[0].tc)};
+  plan(cost::chainKernel(mv.chain, d.tiles[0]));
+  cost::SramPlan sp =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
   uint64_t buf[4][2];
   for (unsigned s = 0; s < 2; ++s) {
     for (unsigned k = 0; k < 3; ++k)
-      buf[k][s] = at(sp, ("in" + std::to_string(k)).c_str(), s);
-    buf[3][s] = at(sp, "work", s);
+      buf[k][s] = bufferAt(sp, ("x" + std::to_string(k)).c_str(), s);
+    buf[3][s] = bufferAt(sp, "work", s);
   }
   uint64_t src[3] = {dram(n.inputs[0]), dram(n.inputs[1]), dram(n.inputs[2])};
   uint64_t dst = dram(n.output);
@@ -2289,12 +2041,20 @@ void Emitter::expandKernel(const GraphNode &n) {
       window[d] = 1;
     }
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  // Every copy the same window: one decision, one ring.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
   forEachIndex(bdims, [&](const std::vector<int64_t> &idx) {
     int64_t off = 0;
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
-    copyWindow(src, dst + off * kEb, cost::copyView(window, xst, ost),
-               tensorName(n.inputs[0]), tensorName(n.output), &n);
+    beginKernel();
+    copyWindow(src, dst + off * kEb, mv.views[0], mv.moves[0], d.tiles[0],
+               buf);
   });
 }
 
@@ -2404,6 +2164,10 @@ Graph normalizeMaskOps(const Graph &graph) {
 }
 
 } // namespace
+
+Graph tessera::codegen::normalizeGraph(const Graph &graph) {
+  return normalizeForChip(normalizeMaskOps(graph));
+}
 
 arch::Program
 tessera::codegen::generateProgram(const Graph &graph,

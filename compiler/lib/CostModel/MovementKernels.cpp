@@ -33,8 +33,7 @@ Stream stream(const std::string &tensor, bool store, uint64_t bytes) {
 
 /// Appends `count` instructions of one shape, merged with the previous
 /// class when it has the same shape (the step's compute time is their sum).
-void compute(Step &s, Opcode op, uint64_t d0, uint64_t d1,
-             uint64_t count = 1) {
+void compute(Step &s, Opcode op, uint64_t d0, uint64_t d1, uint64_t count = 1) {
   if (!count)
     return;
   if (!s.compute.empty() && s.compute.back().op == op &&
@@ -260,10 +259,11 @@ TransposeView tessera::cost::transposeView(const std::vector<int64_t> &xs,
 // Heuristic tiles and searches
 //===----------------------------------------------------------------------===//
 
-std::optional<RowTiling>
-tessera::cost::cappedTile(uint64_t rows, uint64_t cols, uint64_t bytesPerElem,
-                          uint64_t fixed, uint64_t budget,
-                          const Constraints &c) {
+std::optional<RowTiling> tessera::cost::cappedTile(uint64_t rows, uint64_t cols,
+                                                   uint64_t bytesPerElem,
+                                                   uint64_t fixed,
+                                                   uint64_t budget,
+                                                   const Constraints &c) {
   // Each of a kernel's (at most eight) buffers may lose up to align - 1
   // bytes to alignment.
   uint64_t slack = fixed + 8 * c.alignBytes;
@@ -306,9 +306,9 @@ std::optional<uint64_t> tessera::cost::cappedGatherTile(uint64_t count,
   uint64_t per = 2 * (4 + rowBytes); // Two index slots, two row slots.
   if (per > avail)
     return std::nullopt;
-  return std::min(count,
-                  std::max<uint64_t>(
-                      1, std::min(avail / per, kTileCapBytes / rowBytes)));
+  return std::min(
+      count,
+      std::max<uint64_t>(1, std::min(avail / per, kTileCapBytes / rowBytes)));
 }
 
 std::optional<Choice<uint64_t>>
@@ -332,43 +332,13 @@ tessera::cost::searchGather(const arch::ChipConfig &chip, uint64_t count,
   return best;
 }
 
-std::optional<Choice<RowTiling>>
-tessera::cost::searchChain(const arch::ChipConfig &chip, const ChainOp &op,
-                           const Constraints &c) {
-  std::vector<uint64_t> rows = bandCandidates(op.rows);
-  std::vector<uint64_t> cols = tileCandidates(op.cols, 64);
-  std::reverse(cols.begin(), cols.end());
-  std::vector<RowTiling> ts;
-  for (uint64_t tr : rows)
-    for (uint64_t tc : cols)
-      ts.push_back({tr, tc});
-  uint64_t perElem = op.workSlots * op.workBytes;
-  for (uint64_t b : op.inputBytes)
-    perElem += 2 * b;
-  if (std::optional<RowTiling> h =
-          cappedTile(op.rows, op.cols, perElem, 0, c.budget(chip), c))
-    ts.push_back(*h);
-  std::optional<Choice<RowTiling>> best;
-  uint64_t n = 0;
-  for (const RowTiling &t : ts)
-    consider(
-        chip, c, t, [&](const RowTiling &x) { return chainKernel(op, x, c); },
-        best, n);
-  if (best)
-    best->candidates = n;
-  return best;
-}
-
 //===----------------------------------------------------------------------===//
 // Conv and pooling
 //===----------------------------------------------------------------------===//
 
-std::pair<int64_t, int64_t> tessera::cost::windowRange(int64_t from,
-                                                       int64_t to,
-                                                       int64_t stride,
-                                                       int64_t pad,
-                                                       int64_t offset,
-                                                       int64_t extent) {
+std::pair<int64_t, int64_t>
+tessera::cost::windowRange(int64_t from, int64_t to, int64_t stride,
+                           int64_t pad, int64_t offset, int64_t extent) {
   int64_t lo = from, hi = to;
   while (lo < hi && lo * stride - pad + offset < 0)
     ++lo;
@@ -378,9 +348,8 @@ std::pair<int64_t, int64_t> tessera::cost::windowRange(int64_t from,
 }
 
 uint64_t tessera::cost::im2colStagedRows(const ConvOp &op, uint64_t toh) {
-  return std::min<uint64_t>(
-      op.height,
-      (toh - 1) * uint64_t(op.strideH) + (op.kernelH - 1) * op.dilationH + 1);
+  return std::min<uint64_t>(op.height, (toh - 1) * uint64_t(op.strideH) +
+                                           (op.kernelH - 1) * op.dilationH + 1);
 }
 
 GemmOp tessera::cost::convGemm(const ConvOp &op) {
@@ -433,9 +402,8 @@ Kernel tessera::cost::im2colKernel(const ConvOp &op, const BandTiling &t,
 
   Kernel k;
   k.kind = "im2col";
-  k.streams = {
-      stream(op.x, false, op.channels * op.height * op.width * e),
-      stream(op.im2col, true, G * K1 * P * e)};
+  k.streams = {stream(op.x, false, op.channels * op.height * op.width * e),
+               stream(op.im2col, true, G * K1 * P * e)};
   // The first step: the row of ones, stored into each group's last row.
   uint64_t ones = std::min<uint64_t>(P, kTileCapBytes / e);
   Step first;
@@ -493,7 +461,8 @@ Kernel tessera::cost::im2colKernel(const ConvOp &op, const BandTiling &t,
     k.loop.items.push_back(std::move(it));
 
   k.sramBytes = plan.total;
-  k.firstLoadSramEnd = plan.find("stage", 0)->offset + plan.find("stage")->bytes;
+  k.firstLoadSramEnd =
+      plan.find("stage", 0)->offset + plan.find("stage")->bytes;
   k.storeSramBegin = plan.find("tile", 0)->offset;
   k.streams[0].firstNeedBytes = op.channels * op.height * op.width * e;
   finalizeKernel(k);
@@ -521,8 +490,7 @@ tessera::cost::searchIm2col(const arch::ChipConfig &chip, const ConvOp &op,
     for (uint64_t toh : bandCandidates(op.outH))
       consider(
           chip, c, BandTiling{cb, toh},
-          [&](const BandTiling &x) { return im2colKernel(op, x, c); }, best,
-          n);
+          [&](const BandTiling &x) { return im2colKernel(op, x, c); }, best, n);
   if (best)
     best->candidates = n;
   return best;
@@ -594,10 +562,10 @@ Kernel tessera::cost::poolKernel(const PoolOp &op, const BandTiling &t,
 
   Kernel k;
   k.kind = "pool";
-  k.streams = {stream(op.x, false, NC * op.height * op.width * e),
-               stream(op.divisors, false,
-                      op.divides() ? op.outH * op.outW * e : 0),
-               stream(op.out, true, NC * op.outH * op.outW * e)};
+  k.streams = {
+      stream(op.x, false, NC * op.height * op.width * e),
+      stream(op.divisors, false, op.divides() ? op.outH * op.outW * e : 0),
+      stream(op.out, true, NC * op.outH * op.outW * e)};
   BandSeq bands;
   for (int64_t oh0 = 0; oh0 < OH; oh0 += tohT) {
     int64_t toh = std::min(tohT, OH - oh0);
@@ -632,10 +600,9 @@ Kernel tessera::cost::poolKernel(const PoolOp &op, const BandTiling &t,
                   cb, cols);
           first = false;
         }
-      compute(s,
-              !op.max && op.countIncludePad ? Opcode::VecScale
-                                            : Opcode::VecCopy,
-              cb, cols);
+      compute(
+          s, !op.max && op.countIncludePad ? Opcode::VecScale : Opcode::VecCopy,
+          cb, cols);
       if (op.divides()) {
         s.loads.push_back({1, xfer(1, cols * e, cols * e)});
         compute(s, Opcode::VecMul, cb, cols);
@@ -656,7 +623,8 @@ Kernel tessera::cost::poolKernel(const PoolOp &op, const BandTiling &t,
   bands.flush();
   k.loop = std::move(bands.seq);
   k.sramBytes = plan.total;
-  k.firstLoadSramEnd = plan.find("stage", 0)->offset + plan.find("stage")->bytes;
+  k.firstLoadSramEnd =
+      plan.find("stage", 0)->offset + plan.find("stage")->bytes;
   k.storeSramBegin = plan.find("out", 0)->offset;
   k.streams[0].firstNeedBytes = NC * op.height * op.width * e;
   finalizeKernel(k);
@@ -716,21 +684,6 @@ SramPlan tessera::cost::gatherSramPlan(uint64_t count, uint64_t tn,
   return p;
 }
 
-SramPlan tessera::cost::chainSramPlan(const ChainOp &op, const RowTiling &t,
-                                      const Constraints &c) {
-  uint64_t elems = std::min(t.tr, op.rows) * std::min(t.tc, op.cols);
-  SramPlan p;
-  p.phases = {"load", "compute", "store"};
-  for (size_t i = 0; i < op.inputs.size(); ++i)
-    for (unsigned s = 0; s < 2; ++s)
-      p.buffers.push_back({"in" + std::to_string(i), s,
-                           elems * op.inputBytes[i], 0, 0, 2, true});
-  for (unsigned s = 0; s < op.workSlots; ++s)
-    p.buffers.push_back({"work", s, elems * op.workBytes, 0, 0, 2, true});
-  allocateSram(p, c.alignBytes);
-  return p;
-}
-
 std::optional<Choice<RowTiling>>
 tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
                           const Constraints &c) {
@@ -758,4 +711,24 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
   if (best)
     best->candidates = n;
   return best;
+}
+
+SramPlan tessera::cost::sequenceSramPlan(const std::vector<SramPlan> &parts,
+                                         const Constraints &c) {
+  SramPlan p;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    unsigned base = unsigned(p.phases.size());
+    for (const std::string &ph : parts[i].phases)
+      p.phases.push_back(std::to_string(i) + ":" + ph);
+    for (SramBuffer b : parts[i].buffers) {
+      b.name = "in" + std::to_string(i) + "." + b.name;
+      b.first += base;
+      b.last += base;
+      b.carried = false;
+      b.offset = 0;
+      p.buffers.push_back(std::move(b));
+    }
+  }
+  allocateSram(p, c.alignBytes);
+  return p;
 }

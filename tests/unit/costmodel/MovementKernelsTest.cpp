@@ -394,7 +394,7 @@ TEST(MovementKernels, OtherPlansByHand) {
   w.inputBytes = {2, 2, 2};
   w.chain = {Opcode::VecSelect};
   SramPlan wp = chainSramPlan(w, {8, 64});
-  EXPECT_EQ(wp.find("in2", 1)->offset, 5u * 1024);
+  EXPECT_EQ(wp.find("x2", 1)->offset, 5u * 1024);
   EXPECT_EQ(wp.find("work", 1)->offset, 7u * 1024);
   EXPECT_EQ(wp.total, 8u * 1024);
   EXPECT_EQ(wp.total, chainKernel(w, {8, 64}).sramBytes);

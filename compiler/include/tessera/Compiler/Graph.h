@@ -140,21 +140,23 @@ struct GraphNode {
     /// and its consuming kernels load (loads, loadBytes).
     uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;
   } fusion;
-  /// Attention, FusedMatMul: the SRAM plan recorded in the IR for the
-  /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
+  /// Every integer field of the op's `tsr.tiling` as a pass recorded it
+  /// (graph extraction reads it for every node, one reader for every kind:
+  /// tm, tk, tn, npus of a matmul; tr, tc of a row tiling; tq, tk of an
+  /// attention ...). Empty: nothing recorded, the code generator decides
+  /// with the same search (docs/lowering.md, "Decisions of the unfused
+  /// kernels"). The named fields above (tileM ..., tileRows, tileKeys,
+  /// npuParts) are filled from it.
+  std::map<std::string, int64_t> tiling;
+  /// A field of `tiling`, 0 when absent.
+  int64_t tile(const std::string &field) const {
+    auto it = tiling.find(field);
+    return it == tiling.end() ? 0 : it->second;
+  }
+  /// The SRAM plan recorded in the IR for the recorded tiling
+  /// (tsr-allocate-sram, `tsr.sram`; empty: none), on any node: the kernel
   /// takes its buffer addresses from it.
   cost::SramPlan sram;
-  /// Movement and CNN kernels (conv, pooling, transpose, slice, concat,
-  /// expand, embedding, where): the tiles tsr-select-tiling recorded
-  /// (empty / 0: the code generator searches): `moveTiles` one tr x tc per
-  /// copy kernel (concat: one per input; embedding: tr ids per tile),
-  /// `band` the im2col or pooling band (channels x output rows); a conv's
-  /// and a global average's GEMM tile in tileM/K/N and npuParts above. Their
-  /// SRAM plans (tsr-allocate-sram) in `sram` (concat: `partSram`, one per
-  /// input).
-  std::vector<std::pair<int64_t, int64_t>> moveTiles;
-  int64_t bandChannels = 0, bandRows = 0;
-  std::vector<cost::SramPlan> partSram;
   /// FusedMatMul: the output columns it keeps in SRAM for the attention
   /// right after it; Attention: the heads whose K and V it reads there
   /// (tsr-keep-kv, `tsr.keep_kv`; no heads: none).

@@ -14,8 +14,8 @@
 //               last axis): moveKernel, searchMove, moveSramPlan;
 //   transposes  a transpose moving the last axis: the same, `transpose` set;
 //   embedding   gatherKernel, searchGather, gatherSramPlan;
-//   where       chainKernel (three inputs, one vec.select), searchChain,
-//               chainSramPlan;
+//   where       chainKernel (three inputs, one vec.select): searchChain
+//               and chainSramPlan (CostModel.h, SramPlan.h);
 //   conv        the im2col band kernel (im2colKernel, searchIm2col,
 //               im2colSramPlan) and one GEMM per group (convGemm, tiled by
 //               searchGemm);
@@ -102,8 +102,7 @@ TransposeView transposeView(const std::vector<int64_t> &in,
 /// elements fit.
 std::optional<RowTiling> cappedTile(uint64_t rows, uint64_t cols,
                                     uint64_t bytesPerElem, uint64_t fixed,
-                                    uint64_t budget,
-                                    const Constraints &c = {});
+                                    uint64_t budget, const Constraints &c = {});
 /// The heuristic tile of a transpose moving the last axis: the [rows,
 /// cols] slice, halving its longer side until four FP16 buffers fit the
 /// tile cap and the budget.
@@ -122,13 +121,6 @@ std::optional<uint64_t> cappedGatherTile(uint64_t count, uint64_t rowBytes,
 /// the larger tile; nullopt when not one row fits.
 std::optional<Choice<uint64_t>> searchGather(const arch::ChipConfig &chip,
                                              uint64_t count, uint64_t rowBytes,
-                                             const Constraints &c = {});
-
-/// The lowest-latency tiling of a chain kernel (chainKernel: `where`):
-/// rows as searchVector's, columns from tileCandidates(cols, 64), plus the
-/// heuristic tile; nullopt when nothing fits.
-std::optional<Choice<RowTiling>> searchChain(const arch::ChipConfig &chip,
-                                             const ChainOp &op,
                                              const Constraints &c = {});
 
 //===----------------------------------------------------------------------===//
@@ -236,11 +228,13 @@ SramPlan moveSramPlan(const MoveOp &op, const RowTiling &t,
 /// slots) and `rows` (tn rowBytes, two slots), carried.
 SramPlan gatherSramPlan(uint64_t count, uint64_t tn, uint64_t rowBytes,
                         const Constraints &c = {});
-/// A chain kernel (phases `load, compute, store`): `in<i>` (tr tc bytes of
-/// input i, two slots each) and `work` (tr tc workBytes, workSlots slots),
-/// carried.
-SramPlan chainSramPlan(const ChainOp &op, const RowTiling &t,
-                       const Constraints &c = {});
+/// Kernels run one after another within one layer (a concat's copies): part
+/// i's buffers renamed `in<i>.<name>`, its phases `<i>:<phase>`, each live
+/// over its own part's phases only (the parts share bytes), placed by
+/// liveness.
+SramPlan sequenceSramPlan(const std::vector<SramPlan> &parts,
+                          const Constraints &c = {});
+
 } // namespace tessera::cost
 
 #endif // TESSERA_COSTMODEL_MOVEMENTKERNELS_H
