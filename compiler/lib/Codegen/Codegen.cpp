@@ -850,13 +850,12 @@ cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
   std::optional<cost::Choice<cost::RowTiling>> best =
       cost::searchMove(chip, op, budget());
   if (!best)
-    throw CodegenError(where + ": no tiling of the " +
-                       (op.transpose ? "transpose" : "copy") + " fits " +
-                       std::to_string(sramBudget()) +
-                       " bytes of SRAM; the smallest needs " +
-                       std::to_string(
-                           cost::moveSramPlan(op, {1, 1}, budget()).total) +
-                       " bytes");
+    throw CodegenError(
+        where + ": no tiling of the " + (op.transpose ? "transpose" : "copy") +
+        " fits " + std::to_string(sramBudget()) +
+        " bytes of SRAM; the smallest needs " +
+        std::to_string(cost::moveSramPlan(op, {1, 1}, budget()).total) +
+        " bytes");
   return moveTiles[key] = best->tiling;
 }
 
@@ -898,8 +897,7 @@ MovementDecision Emitter::movementDecision(const MovementView &v,
       d.tiles.push_back(moveTiling(m));
     return d;
   }
-  std::optional<MovementDecision> d =
-      searchMovement(v, chip, budget(), error);
+  std::optional<MovementDecision> d = searchMovement(v, chip, budget(), error);
   if (!d)
     throw CodegenError(where + ": " + error);
   return *d;
@@ -2053,8 +2051,7 @@ void Emitter::expandKernel(const GraphNode &n) {
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
     beginKernel();
-    copyWindow(src, dst + off * kEb, mv.views[0], mv.moves[0], d.tiles[0],
-               buf);
+    copyWindow(src, dst + off * kEb, mv.views[0], mv.moves[0], d.tiles[0], buf);
   });
 }
 
