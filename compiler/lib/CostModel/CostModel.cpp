@@ -1266,7 +1266,7 @@ template <typename Build> struct VectorSearch {
       if (!within(p.cost.latencyCycles))
         continue;
       if (!pick || key(p) < key(*pick) ||
-          (key(p) == key(*pick) && better(p.cost, pick->cost)))
+          (key(p) == key(*pick) && betterCost(p.cost, pick->cost)))
         pick = &p;
     }
     if (!pick)
