@@ -283,7 +283,8 @@ std::string tessera::sim::formatReport(const SimResult &r,
      << std::setw(12) << "cycles" << std::setw(11) << "ms" << std::setw(8)
      << "share";
   if (cm)
-    os << std::setw(12) << "model" << std::setw(8) << "error";
+    os << std::setw(12) << "model" << std::setw(8) << "error" << std::setw(12)
+       << "bound";
   os << std::setw(12) << "matrix" << std::setw(12) << "vector" << std::setw(12)
      << "DRAM read" << std::setw(12) << "DRAM write" << std::setw(12)
      << "cq busy" << std::setw(12) << "dep wait" << std::setw(12) << "DRAM wait"
@@ -301,6 +302,10 @@ std::string tessera::sim::formatReport(const SimResult &r,
                 100 * modelError(cm->layerCycles[li], l.attributedCycles));
     else if (cm)
       os << std::setw(12) << "-" << std::setw(8) << "-";
+    if (cm && li < cm->layerRooflineCycles.size())
+      os << std::setw(12) << fmt("%.0f", cm->layerRooflineCycles[li]);
+    else if (cm)
+      os << std::setw(12) << "-";
     os << std::setw(12) << l.matrixCycles << std::setw(12) << l.vectorCycles
        << std::setw(12) << bytes(l.dramBytesRead) << std::setw(12)
        << bytes(l.dramBytesWritten) << std::setw(12)
@@ -323,7 +328,8 @@ std::string tessera::sim::formatReport(const SimResult &r,
      << fmt("%.6f", r.frameMs) << std::setw(8) << pct(1);
   if (cm)
     os << std::setw(12) << cm->frameCycles << std::setw(8)
-       << fmt("%+.0f%%", 100 * modelError(cm->frameCycles, r.totalCycles));
+       << fmt("%+.0f%%", 100 * modelError(cm->frameCycles, r.totalCycles))
+       << std::setw(12) << fmt("%.0f", cm->rooflineCycles());
   os << std::setw(12) << r.matrixBusyCycles << std::setw(12)
      << r.vectorBusyCycles << std::setw(12) << bytes(r.dramBytesRead)
      << std::setw(12) << bytes(r.dramBytesWritten) << std::setw(12) << cq.busy
@@ -332,14 +338,16 @@ std::string tessera::sim::formatReport(const SimResult &r,
      << fmt("%.6f", r.energyJ * 1e3) << "\n";
   os << "  (cq busy, dep wait, DRAM wait, idle: the compute queue inside the "
         "layer's cycles; they sum to its cycles)\n";
+  if (cm)
+    os << "  (bound: the layer's roofline, max(compute at peak, unavoidable "
+          "DRAM bytes at peak bandwidth); total: the frame's)\n";
 
   if (hasFusion(r, info)) {
     // Per fused layer: what it fuses and what stays out of DRAM against
     // the unfused pipeline; the other layers are as they would be unfused.
     FusionTotals t = fusionTotals(info);
     std::string frameLabel = std::to_string(t.fusedLayers) + " of " +
-                             std::to_string(r.layers.size()) +
-                             " layers fused";
+                             std::to_string(r.layers.size()) + " layers fused";
     size_t appliedWidth = frameLabel.size();
     for (const LayerFusion &f : info.fusion)
       appliedWidth = std::max(appliedWidth, appliedText(f).size());
@@ -530,6 +538,8 @@ std::string tessera::sim::reportJson(const SimResult &r,
                   {"cycles", l.attributedCycles}};
     if (info.costModel && i < info.costModel->layerCycles.size())
       layer["model_cycles"] = info.costModel->layerCycles[i];
+    if (info.costModel && i < info.costModel->layerRooflineCycles.size())
+      layer["roofline_cycles"] = info.costModel->layerRooflineCycles[i];
     layer.update(json{{"ms", chip.cyclesToMs(l.attributedCycles)},
                       {"share", share(l.attributedCycles, r.totalCycles)},
                       {"busy_cycles", l.busyCycles},

@@ -4,7 +4,8 @@
   check_fusion_report.py TESSERA MODELS_DIR
 
 The bundled encoder layer (128 tokens, width 256, 4 heads, MLP 1024, batch
-1; a pre-norm block with separate q, k, v projections) through `tessera run
+1; a pre-norm block with separate q, k, v projections, packed by
+tsr-pack-qkv) through `tessera run
 --timing-only` on the default (fused) pipeline. Every fused kernel's record
 is computed here by hand from those shapes: each intermediate the unfused
 pipeline would write to DRAM (one store) and read back (one load per
@@ -35,19 +36,20 @@ def rec(applied, trips, loads, store, load, heads=(0, 0)):
 
 
 EXPECTED = {
-    # ln1 out (stored once unfused, read by q, k and v: its store is
-    # counted with q) and the q product (read by the bias add).
-    "/attn/q/Add": rec(["layernorm", "bias"], 2, 2, 2 * SD, 2 * SD),
-    # Their own product; the shared ln1 out is one more load each.
-    "/attn/k/Add": rec(["layernorm", "bias"], 1, 2, SD, 2 * SD),
-    "/attn/v/Add": rec(["layernorm", "bias"], 1, 2, SD, 2 * SD),
+    # tsr-pack-qkv packs the separate q, k and v projections into one
+    # product [S, 3D]: unfused, ln1 out (one tensor, read by the three
+    # products) and the three products q, k, v (each read by its bias add).
+    "/attn/q/Add": rec(["packed(3)", "layernorm", "bias"], 4, 4, 4 * SD,
+                       4 * SD),
     # tsr-expand-attention's intermediates: q heads, scaled q, k heads
     # transposed, v heads, context ([S, D] each), scores and probabilities
-    # ([H, S, S] each); each read by one kernel. No head keeps K and V in
-    # SRAM from a projection: q, k and v are three projections here, not
-    # one packed one (tsr-keep-kv does not apply): 0 of H.
-    "/attn/Softmax": rec(["attention"], 7, 7, 5 * SD + 2 * SS,
-                         5 * SD + 2 * SS, (0, H)),
+    # ([H, S, S] each); each read by one kernel. Then q, k and v: three
+    # tensors unfused (each stored and read by its head split), one packed
+    # tensor of the same bytes here, still stored once and read once in
+    # place: 2 round trips and 2 loads removed, no bytes. K and V of every
+    # head stay in SRAM from the packed projection (tsr-keep-kv): H of H.
+    "/attn/Softmax": rec(["attention"], 7 + 2, 7 + 2, 5 * SD + 2 * SS,
+                         5 * SD + 2 * SS, (H, H)),
     # Out-projection product and the biased product.
     "/Add": rec(["bias", "residual"], 2, 2, 2 * SD, 2 * SD),
     # ln2 out, the MLP1 product and the biased product.
@@ -85,7 +87,7 @@ def main():
             "load_bytes_removed", "dram_bytes_removed"]
     want = {k: sum(r[k] for r in EXPECTED.values()) for k in keys}
     want.update({"fused_layers": len(EXPECTED), "attention_layers": 1,
-                 "heads_fused": 0, "heads": H})
+                 "heads_fused": H, "heads": H})
     check(total == {k: want[k] for k in total} and set(total) == set(want),
           "frame totals %s" % json.dumps(total))
     print("frame: %d round trips (%d loads), %d bytes removed (%d stored, "
@@ -116,7 +118,7 @@ def main():
         lines = section[1].splitlines()
         row = next((l for l in lines if l.lstrip().startswith("/attn/Softmax")),
                    "")
-        check(row.split()[1:] == ["attention", "0/4", "7", "7",
+        check(row.split()[1:] == ["attention", "4/4", "9", "9",
                                   str(5 * SD + 2 * SS), str(5 * SD + 2 * SS),
                                   str(2 * (5 * SD + 2 * SS))],
               "text row: %s" % row.strip())

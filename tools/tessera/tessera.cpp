@@ -234,10 +234,11 @@ void checkOptions(bool isRun) {
   bool clip = isRun && !clipPath.empty();
   if (!clip) {
     // The clip options mean nothing without --clip.
-    const cl::Option *clipOnly[] = {&clipFrames,  &clipFps,
-                                    &clipDevice,  std::addressof(clipStorageParams),
-                                    &clipWorkers, &clipPrefetch,
-                                    &clipKeyFile};
+    const cl::Option *clipOnly[] = {
+        &clipFrames,  &clipFps,
+        &clipDevice,  std::addressof(clipStorageParams),
+        &clipWorkers, &clipPrefetch,
+        &clipKeyFile};
     for (const cl::Option *o : clipOnly)
       if (o->getNumOccurrences())
         usage("--" + o->ArgStr.str() + " needs --clip");
@@ -390,7 +391,7 @@ bindings(const std::vector<std::string> &args, const std::string &flag,
       known = known || t.name == name;
     if (!known)
       usage(flag + " '" + name + "' is not " + what + " of the model; its " +
-           what.substr(what.find(' ') + 1) + "s: " + describe(valid));
+            what.substr(what.find(' ') + 1) + "s: " + describe(valid));
     out[name] = file;
   }
   return out;
@@ -544,7 +545,7 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
     expectedFiles[name] = file;
   if (timingOnly && (!outputBindings.empty() || !outputDir.empty()))
     usage("--output and --output-dir need the outputs' values: drop "
-         "--timing-only");
+          "--timing-only");
   std::map<std::string, std::string> targets =
       outputTargets(programTensors(prog, arch::TensorKind::Output));
   prog.checkFits(chip, progName);
@@ -588,6 +589,8 @@ int simulate(const arch::Program &prog, const arch::ChipConfig &chip,
     cost::SequenceCost est = cost::evaluateSequence(chip, *plans);
     sim::CostEstimate ce;
     ce.layerCycles = est.attributedCycles;
+    for (const cost::Cost &k : est.kernels)
+      ce.layerRooflineCycles.push_back(k.roofline.boundCycles());
     ce.frameCycles = est.latencyCycles;
     ce.rooflineComputeCycles = est.roofline.computeCycles;
     ce.rooflineMemoryCycles = est.roofline.memoryCycles;

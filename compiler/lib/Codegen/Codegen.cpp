@@ -12,6 +12,7 @@
 
 #include "FusedKernels.h"
 
+#include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/arch/Error.h"
 
 #include <Eigen/Core>
@@ -258,6 +259,52 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
+  cost::Constraints budget() const {
+    cost::Constraints c;
+    c.sramBytes = sramBudget();
+    return c;
+  }
+  /// A kernel's buffers (docs/lowering.md, "Decisions of the unfused
+  /// kernels"): `need` (its plan builder's, placed) with the offsets of the
+  /// plan recorded in the IR when the kernel runs the recorded tiling, else
+  /// `need`'s own; each registered in the buffer table, in listing order.
+  cost::SramPlan takeBuffers(const GraphNode &n, cost::SramPlan need,
+                             bool recordedTile) {
+    need = applyRecordedPlan(where, n, std::move(need), recordedTile,
+                             sramBudget());
+    for (const cost::SramBuffer &b : need.buffers)
+      sramPlace(b.offset, b.bytes);
+    return need;
+  }
+  /// The address of buffer `name`, slot `slot`, of a plan the kernel took.
+  static uint64_t bufferAt(const cost::SramPlan &plan, const char *name,
+                           unsigned slot = 0) {
+    const cost::SramBuffer *b = plan.find(name, slot);
+    if (!b)
+      throw CodegenError(std::string("internal error: no buffer '") + name +
+                         "' in the kernel's SRAM plan");
+    return b->offset;
+  }
+  /// The (tr, tc) tiling of node `n`'s kernel: the one recorded in the IR
+  /// when it is legal on this chip (`recorded` set), else the cost model's
+  /// search (KernelDecisions.h); CodegenError naming the node and the bytes
+  /// when nothing fits.
+  cost::RowTiling rowTiling(const GraphNode &n, bool &recorded) {
+    recorded = false;
+    if (!n.tiling.empty() && !checkTiling(g, n, chip, budget())) {
+      recorded = true;
+      return {uint64_t(n.tile("tr")), uint64_t(n.tile("tc"))};
+    }
+    std::string error;
+    std::optional<TilingChoice> t = chooseTiling(g, n, chip, budget(), error);
+    if (!t)
+      throw CodegenError(where + ": " +
+                         (error.empty() ? "internal error: no tiling" : error));
+    cost::RowTiling r;
+    for (const auto &[field, v] : t->fields)
+      (field == "tr" ? r.tr : r.tc) = uint64_t(v);
+    return r;
+  }
 
   /// The DRAM tensor holding graph value `v` (aliases share it).
   std::string tensorName(int v) const {
@@ -372,25 +419,9 @@ private:
     return in;
   }
 
-  /// The scalar weight of a Mul or Div that becomes a VecScale immediate
-  /// (the other operand has the result's shape), or -1.
-  int immOperand(const GraphNode &n) const {
-    if (n.kind != NodeKind::Mul && n.kind != NodeKind::Div)
-      return -1;
-    const Shape &os = g.values[n.output].shape;
-    for (int i = 1; i >= (n.kind == NodeKind::Mul ? 0 : 1); --i) {
-      int c = n.inputs[i], x = n.inputs[1 - i];
-      if (g.values[c].role == ValueRole::Weight &&
-          g.values[c].numElements() == 1 && g.values[x].shape == os)
-        return c;
-    }
-    return -1;
-  }
-
   // -- Kernels --------------------------------------------------------------
   void lowerNode(const GraphNode &n);
-  void rowKernel(const GraphNode &n, int src, Opcode op, float imm);
-  void binaryKernel(const GraphNode &n);
+  void vectorKernel(const GraphNode &n);
   void matmulKernel(const GraphNode &n);
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
@@ -580,7 +611,7 @@ arch::Program Emitter::run() {
     // instruction's immediate.
     for (int in : n.inputs)
       if (tensorOf[in] < 0 && g.values[in].role == ValueRole::Weight &&
-          in != immOperand(n))
+          in != immOperand(g, n))
         placeTensor(in, arch::TensorKind::Weight);
     // An integer input read as data (not as a gather's indices) is
     // converted to FP16 once, before its first such use.
@@ -666,21 +697,16 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Sub:
   case NodeKind::Mul:
   case NodeKind::Div:
-    return binaryKernel(n);
   case NodeKind::LayerNorm:
-    return rowKernel(n, in0, Opcode::VecLayerNorm, n.epsilon);
   case NodeKind::Softmax:
-    if (n.axis != int64_t(g.values[in0].shape.size()) - 1)
-      throw CodegenError(where + ": softmax over axis " +
-                         std::to_string(n.axis) + " of " +
-                         shapeString(g.values[in0].shape) +
-                         "; the vector unit normalizes the last axis only");
-    return rowKernel(n, in0, Opcode::VecSoftmax, 0);
   case NodeKind::Erf:
-    return rowKernel(n, in0, Opcode::VecErf, 0);
   case NodeKind::Gelu:
-    return rowKernel(n, in0, n.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu,
-                     0);
+  case NodeKind::Pow:
+  case NodeKind::Sqrt:
+  case NodeKind::Neg:
+  case NodeKind::Tanh:
+  case NodeKind::Equal:
+    return vectorKernel(n);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
@@ -689,14 +715,6 @@ void Emitter::lowerNode(const GraphNode &n) {
     return sliceKernel(n);
   case NodeKind::Concat:
     return concatKernel(n);
-  case NodeKind::Pow:
-    return rowKernel(n, in0, Opcode::VecPow, n.exponent);
-  case NodeKind::Sqrt:
-    return rowKernel(n, in0, Opcode::VecSqrt, 0);
-  case NodeKind::Neg:
-    return rowKernel(n, in0, Opcode::VecScale, -1.0f);
-  case NodeKind::Tanh:
-    return rowKernel(n, in0, Opcode::VecTanh, 0);
   case NodeKind::ReduceSum:
   case NodeKind::ReduceMean:
   case NodeKind::ReduceMax:
@@ -714,11 +732,6 @@ void Emitter::lowerNode(const GraphNode &n) {
     return activationKernel(n);
   case NodeKind::Embedding:
     return embeddingKernel(n);
-  case NodeKind::Equal:
-    // normalizeMaskOps leaves x == c with c a scalar weight; the vector
-    // unit compares the FP16 value with c rounded to FP16.
-    return rowKernel(n, in0, Opcode::VecEqImm,
-                     float(Eigen::half(g.values[n.inputs[1]].data[0])));
   case NodeKind::Where:
     return whereKernel(n);
   case NodeKind::Expand:
@@ -826,252 +839,122 @@ void Emitter::copyKernel(int src, int dst) {
       });
 }
 
-/// Elementwise unary ops (and VecScale by `imm`) and row-wise
-/// normalizations of `src` on a [rows, cols] view (cols: the trailing axes
-/// from `axis` for layernorm, the last axis otherwise), double-buffered input
-/// and output tiles.
-void Emitter::rowKernel(const GraphNode &n, int srcValue, Opcode op,
-                        float imm) {
-  const Shape &xs = g.values[srcValue].shape;
-  bool rowWise = op == Opcode::VecLayerNorm || op == Opcode::VecSoftmax;
-  size_t splitAt = op == Opcode::VecLayerNorm
-                       ? size_t(n.axis)
-                       : (xs.empty() ? 0 : xs.size() - 1);
-  int64_t cols = product(xs, splitAt), rows = product(xs, 0, splitAt);
-  uint64_t fixed = 0;
-  uint64_t gamma = 0, beta = 0;
-  if (op == Opcode::VecLayerNorm)
-    fixed = 2 * alignUp(cols * kEb, kSramAlign);
-  Tiles2D t =
-      pickTiles(rows, cols, 4 * kEb, fixed, sramBudget(), rowWise, where);
+/// The vector family (docs/lowering.md): elementwise unary ops (and VecScale
+/// by an immediate), the row-wise normalizations (layernorm, softmax) and
+/// the binary ops with broadcasting, on the [rows, cols] view
+/// KernelDecisions.h's vectorViewOf gives (cols: the trailing axes from
+/// `axis` for layernorm, the last axis otherwise); double-buffered x, y and
+/// output tiles. A binary op whose second operand repeats over leading axes
+/// runs the view once per block, reloading a resident row or scalar.
+void Emitter::vectorKernel(const GraphNode &n) {
+  std::string error;
+  std::optional<VectorView> v = vectorViewOf(g, n, error);
+  if (!v)
+    throw CodegenError(error);
+  cost::Operand2 second = v->op.second;
+  bool ln = v->op.op == Opcode::VecLayerNorm;
+  if (v->y >= 0 && tensorOf[v->y] < 0)
+    throw CodegenError(where + ": operand '" + g.values[v->y].name +
+                       "' has no DRAM tensor");
+  int64_t rows = int64_t(v->blockRows()), cols = int64_t(v->op.cols);
+  // Tiles: the legacy rule (the largest tile that fits).
+  bool recorded = false;
+  cost::RowTiling rt;
   {
-    cost::VectorOp v;
-    v.op = op;
-    v.rows = uint64_t(rows);
-    v.cols = uint64_t(cols);
-    v.x = tensorName(srcValue);
-    v.out = tensorName(n.output);
-    if (op == Opcode::VecLayerNorm) {
-      v.y = tensorName(n.inputs[1]);
-      v.beta = tensorName(n.inputs[2]);
-    }
-    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
+    uint64_t fixed = ln ? 2 * alignUp(cols * kEb, kSramAlign)
+                     : second == cost::Operand2::Row
+                         ? alignUp(cols * kEb, kSramAlign)
+                     : second == cost::Operand2::Scalar ? kSramAlign
+                                                        : 0;
+    uint64_t perElem = second == cost::Operand2::Full  ? 6 * kEb
+                       : second == cost::Operand2::Col ? 5 * kEb
+                                                       : 4 * kEb;
+    Tiles2D t2 = pickTiles(rows, cols, perElem, fixed, sramBudget(),
+                           v->op.rowWise(), where);
+    rt = {uint64_t(t2.tr), uint64_t(t2.tc)};
   }
-  if (op == Opcode::VecLayerNorm) {
-    gamma = sramAlloc(cols * kEb);
-    beta = sramAlloc(cols * kEb);
+  Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
+  v->op.x = tensorName(v->src);
+  v->op.out = tensorName(n.output);
+  if (ln) {
+    v->op.y = tensorName(n.inputs[1]);
+    v->op.beta = tensorName(n.inputs[2]);
+  } else if (v->y >= 0) {
+    v->op.y = tensorName(v->y);
+  }
+  plan(cost::vectorKernel(v->op, rt));
+  cost::SramPlan bufs = takeBuffers(n, cost::vectorSramPlan(v->op, rt), recorded);
+  uint64_t gamma = 0, beta = 0, resident = 0;
+  if (ln) {
+    gamma = bufferAt(bufs, "gamma");
+    beta = bufferAt(bufs, "beta");
     load(dram(n.inputs[1]), cols * kEb, gamma, cols * kEb, 1, cols * kEb);
     load(dram(n.inputs[2]), cols * kEb, beta, cols * kEb, 1, cols * kEb);
   }
-  uint64_t tileBytes = t.tr * t.tc * kEb;
-  uint64_t inBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t src = dram(srcValue), dst = dram(n.output);
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
-        Instr in = vec(op, nr, nc);
-        in.addr[0] = inBuf[i % 2];
-        in.addr[2] = outBuf[i % 2];
-        in.strides[0] = in.strides[2] = uint32_t(nc);
-        in.imm = imm;
-        if (op == Opcode::VecLayerNorm) {
-          in.addr[1] = gamma;
-          in.addr[3] = beta;
-          in.strides[1] = in.strides[3] = uint32_t(nc);
-        }
-        emit(in);
-        store(dst + off, cols * kEb, outBuf[i % 2], nc * kEb, nr, nc * kEb);
-      });
-}
-
-/// a <op> b with numpy broadcasting, on the output's [rows, cols] view
-/// (cols: the last axis). `b` must be the full shape, a row (broadcast over
-/// the leading axes), a column (broadcast over the last axis) or a scalar;
-/// for + and * the operands swap when `a` is the broadcast one. A product
-/// with, or a quotient by, a scalar weight is a VecScale by a constant.
-/// When `b` matches the output on some leading axes and is one of those
-/// kinds on the rest (a padding mask [B, 1, 1, S] added to scores
-/// [B, H, S, S]), the kernel repeats per index of those leading axes.
-void Emitter::binaryKernel(const GraphNode &n) {
-  const Shape &os = g.values[n.output].shape;
-  int a = n.inputs[0], b = n.inputs[1];
-  bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
+  bool perTileY =
+      second == cost::Operand2::Full || second == cost::Operand2::Col;
+  if (second == cost::Operand2::Row || second == cost::Operand2::Scalar)
+    resident = bufferAt(bufs, "y");
+  uint64_t xBuf[2], yBuf[2] = {0, 0}, outBuf[2];
+  for (unsigned s = 0; s < 2; ++s) {
+    xBuf[s] = bufferAt(bufs, "x", s);
+    outBuf[s] = bufferAt(bufs, "out", s);
+    if (perTileY)
+      yBuf[s] = bufferAt(bufs, "y", s);
+  }
+  uint32_t flag = second == cost::Operand2::Row ? arch::kFlagBroadcastRow
+                  : second == cost::Operand2::Col
+                      ? arch::kFlagBroadcastCol
+                  : second == cost::Operand2::Scalar
+                      ? arch::kFlagBroadcastScalar
+                      : 0;
   uint64_t dst = dram(n.output);
-
-  // Broadcast class of operand v against the output's axes from `lead`
-  // (v must equal the output on the axes before it).
-  enum Kind { Full, Row, Col, Scalar, Other };
-  auto kindOf = [&](int v, size_t lead) {
-    const Shape &s = g.values[v].shape;
-    Shape pad(os.size() - s.size(), 1);
-    pad.insert(pad.end(), s.begin(), s.end());
-    for (size_t d = 0; d < lead; ++d)
-      if (pad[d] != os[d])
-        return Other;
-    Shape ps(pad.begin() + lead, pad.end()), sub(os.begin() + lead, os.end());
-    int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
-    if (ps == sub)
-      return Full;
-    if (product(ps) == 1)
-      return Scalar;
-    if (ps.back() == cols && product(ps) == cols)
-      return Row;
-    if (ps.back() == 1 && product(ps) == rows) {
-      for (size_t d = 0; d + 1 < sub.size(); ++d)
-        if (ps[d] != sub[d])
-          return Other;
-      return Col;
-    }
-    return Other;
-  };
-  int imm = immOperand(n);
-  if (imm >= 0 ? imm == a : (kindOf(a, 0) != Full && commutes))
-    std::swap(a, b);
-
-  if (imm >= 0) {
-    float c = g.values[b].data[0];
-    if (n.kind == NodeKind::Div && c == 0.0f)
-      throw CodegenError(where + ": division by the constant 0");
-    return rowKernel(n, a, Opcode::VecScale,
-                     n.kind == NodeKind::Div ? 1.0f / c : c);
-  }
-
-  size_t lead = 0;
-  while (lead + 1 < os.size() && kindOf(b, lead) == Other)
-    ++lead;
-  Kind kb = kindOf(b, lead);
-  // A block of trailing axes broadcast over the leading ones (a position
-  // embedding [1, S, D] added to [B, S, D]) is a row of the [R, S*D] view.
-  int64_t viewCols = 0;
-  if (kb == Other) {
-    const Shape &bs = g.values[b].shape;
-    Shape pad(os.size() - bs.size(), 1);
-    pad.insert(pad.end(), bs.begin(), bs.end());
-    size_t j = os.size();
-    while (j > 0 && pad[j - 1] == os[j - 1])
-      --j;
-    if (j < os.size() && product(pad, 0, j) == 1) {
-      kb = Row;
-      lead = 0;
-      viewCols = product(os, j);
-    }
-  }
-  if (kb == Other && kindOf(a, 0) == Full) {
-    // A per-channel operand ([C, 1, 1] against [N, C, H, W]: batch norm's
-    // scale, a squeeze-excitation gate) is a column of the view whose rows
-    // are the axes up to b's last non-unit axis.
-    const Shape &s = g.values[b].shape;
-    Shape pad(os.size() - s.size(), 1);
-    pad.insert(pad.end(), s.begin(), s.end());
-    size_t j = pad.size();
-    while (j > 0 && pad[j - 1] == 1)
-      --j;
-    if (j > 0 && j < os.size() &&
-        std::equal(pad.begin(), pad.begin() + j, os.begin())) {
-      kb = Col;
-      lead = 0;
-      viewCols = product(os, j);
-    }
-  }
-  if (kindOf(a, 0) != Full || kb == Other)
-    throw CodegenError(where + ": broadcasting " +
-                       shapeString(g.values[n.inputs[0]].shape) + " with " +
-                       shapeString(g.values[n.inputs[1]].shape) +
-                       " is not supported (the second operand must be the "
-                       "full shape, a row, a column or a scalar, after "
-                       "leading axes it matches)");
-  if (tensorOf[b] < 0)
-    throw CodegenError(where + ": operand '" + g.values[b].name +
-                       "' has no DRAM tensor");
-  Shape sub(os.begin() + lead, os.end());
-  int64_t cols = viewCols ? viewCols : sub.empty() ? 1 : sub.back();
-  int64_t rows = product(sub) / cols;
-  int64_t blocks = product(os, 0, lead);
-  int64_t bBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
-  Opcode op = n.kind == NodeKind::Add   ? Opcode::VecAdd
-              : n.kind == NodeKind::Sub ? Opcode::VecSub
-              : n.kind == NodeKind::Mul ? Opcode::VecMul
-                                        : Opcode::VecDiv;
-  uint32_t flag = kb == Row      ? arch::kFlagBroadcastRow
-                  : kb == Col    ? arch::kFlagBroadcastCol
-                  : kb == Scalar ? arch::kFlagBroadcastScalar
-                                 : 0;
-  // Resident operand: the whole row or the scalar, loaded once per block.
-  uint64_t fixed = kb == Row      ? alignUp(cols * kEb, kSramAlign)
-                   : kb == Scalar ? kSramAlign
-                                  : 0;
-  // Rings of two for a, out and (full) b; a column's two buffers are at
-  // most a fifth of the rest.
-  uint64_t perElem = kb == Full ? 6 * kEb : kb == Col ? 5 * kEb : 4 * kEb;
-  Tiles2D t = pickTiles(rows, cols, perElem, fixed, sramBudget(), false, where);
-  {
-    cost::VectorOp v;
-    v.op = op;
-    v.rows = uint64_t(rows * blocks); // Every block's tiles.
-    v.cols = uint64_t(cols);
-    v.second = kb == Full  ? cost::Operand2::Full
-               : kb == Row ? cost::Operand2::Row
-               : kb == Col ? cost::Operand2::Col
-                           : cost::Operand2::Scalar;
-    v.x = tensorName(a);
-    v.y = tensorName(b);
-    v.out = tensorName(n.output);
-    plan(cost::vectorKernel(v, {uint64_t(t.tr), uint64_t(t.tc)}));
-  }
-  uint64_t resident = 0;
-  if (kb == Row || kb == Scalar)
-    resident = sramAlloc((kb == Row ? cols : 1) * kEb);
-  uint64_t tileBytes = t.tr * t.tc * kEb;
-  uint64_t aBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-  uint64_t bBuf[2] = {0, 0};
-  if (kb == Full) {
-    bBuf[0] = sramAlloc(tileBytes);
-    bBuf[1] = sramAlloc(tileBytes);
-  } else if (kb == Col) {
-    bBuf[0] = sramAlloc(t.tr * kEb);
-    bBuf[1] = sramAlloc(t.tr * kEb);
-  }
-  uint64_t outBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
   int tile = 0;
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    uint64_t aBase = dram(a) + blk * rows * cols * kEb;
-    uint64_t bBase = dram(b) + blk * bBlock * kEb;
+  for (uint64_t blk = 0; blk < v->blocks; ++blk) {
+    uint64_t aBase = dram(v->src) + blk * rows * cols * kEb;
+    uint64_t bBase = v->y >= 0 ? dram(v->y) + blk * v->yBlock * kEb : 0;
     uint64_t oBase = dst + blk * rows * cols * kEb;
-    if (kb == Row || kb == Scalar) {
-      uint64_t bytes = (kb == Row ? cols : 1) * kEb;
+    if (second == cost::Operand2::Row || second == cost::Operand2::Scalar) {
+      uint64_t bytes = (second == cost::Operand2::Row ? cols : 1) * kEb;
       load(bBase, bytes, resident, bytes, 1, bytes);
     }
     forEachTile(
         rows, cols, t, [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
           int i = tile++;
           uint64_t off = (r * cols + c) * kEb;
-          load(aBase + off, cols * kEb, aBuf[i % 2], nc * kEb, nr, nc * kEb);
-          Instr in = vec(op, nr, nc);
+          load(aBase + off, cols * kEb, xBuf[i % 2], nc * kEb, nr, nc * kEb);
+          Instr in = vec(v->op.op, nr, nc);
           in.flags = flag;
-          in.addr[0] = aBuf[i % 2];
+          in.addr[0] = xBuf[i % 2];
           in.addr[2] = outBuf[i % 2];
           in.strides[0] = in.strides[2] = uint32_t(nc);
-          switch (kb) {
-          case Full:
-            load(bBase + off, cols * kEb, bBuf[i % 2], nc * kEb, nr, nc * kEb);
-            in.addr[1] = bBuf[i % 2];
+          in.imm = v->imm;
+          switch (second) {
+          case cost::Operand2::Full:
+            load(bBase + off, cols * kEb, yBuf[i % 2], nc * kEb, nr, nc * kEb);
+            in.addr[1] = yBuf[i % 2];
             in.strides[1] = uint32_t(nc);
             break;
-          case Row:
+          case cost::Operand2::Row:
             in.addr[1] = resident + c * kEb;
             in.strides[1] = uint32_t(nc);
             break;
-          case Col:
+          case cost::Operand2::Col:
             // Reloaded for every column tile of the same rows.
-            load(bBase + r * kEb, kEb, bBuf[i % 2], kEb, 1, nr * kEb);
-            in.addr[1] = bBuf[i % 2];
+            load(bBase + r * kEb, kEb, yBuf[i % 2], kEb, 1, nr * kEb);
+            in.addr[1] = yBuf[i % 2];
             in.strides[1] = 1;
             break;
-          default:
+          case cost::Operand2::Scalar:
             in.addr[1] = resident;
             in.strides[1] = 1;
+            break;
+          case cost::Operand2::None:
+            if (ln) {
+              in.addr[1] = gamma;
+              in.addr[3] = beta;
+              in.strides[1] = in.strides[3] = uint32_t(nc);
+            }
             break;
           }
           emit(in);
@@ -1132,8 +1015,8 @@ void Emitter::matmulKernel(const GraphNode &n) {
   // are legal on this chip, else the same search here.
   GemmPlan plan{n.tileM, n.tileK, n.tileN};
   int64_t parts = n.npuParts;
-  cost::Constraints budget;
-  budget.sramBytes = sramBudget();
+  bool recorded = true;
+  cost::Constraints fit = budget();
   if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 || plan.tm > m ||
       plan.tk > k || plan.tn > nn ||
       uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
@@ -1141,25 +1024,36 @@ void Emitter::matmulKernel(const GraphNode &n) {
                       cost::gemmKernel(op,
                                        {uint64_t(plan.tm), uint64_t(plan.tk),
                                         uint64_t(plan.tn)},
-                                       budget),
-                      budget)) {
+                                       fit),
+                      fit)) {
     plan = planGemm(product(batch), m, k, nn, chip, sramBudget(), where);
     parts = 0;
+    recorded = false;
   }
   cost::GemmSplit split = splitGemm(op, plan, parts);
+  recorded = recorded && split.tiling == cost::GemmTiling{uint64_t(n.tileM),
+                                                          uint64_t(n.tileK),
+                                                          uint64_t(n.tileN)};
   plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
           int64_t(split.tiling.tn)};
   this->plan(split.longest);
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
 
+  // The buffers of the tile it runs: the plan tsr-allocate-sram recorded
+  // for the recorded tile, else the same plan placed here.
+  cost::SramPlan bufs = takeBuffers(
+      n,
+      cost::gemmSramPlan(op, {uint64_t(plan.tm), uint64_t(plan.tk),
+                              uint64_t(plan.tn)}),
+      recorded);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
-  for (int s = 0; s < 2; ++s) {
-    aSlot[s] = sramAlloc(plan.tm * plan.tk * kEb);
-    bSlot[s] = sramAlloc(plan.tk * plan.tn * kEb);
-    outSlot[s] = sramAlloc(plan.tm * plan.tn * kEb);
+  for (unsigned s = 0; s < 2; ++s) {
+    aSlot[s] = bufferAt(bufs, "a", s);
+    bSlot[s] = bufferAt(bufs, "b", s);
+    outSlot[s] = bufferAt(bufs, "out", s);
     if (nkT > 1)
-      accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
+      accSlot[s] = bufferAt(bufs, "acc", s);
   }
 
   // Batch offsets (in matrices) of A and B for each output batch index,
@@ -2465,6 +2359,10 @@ Graph normalizeMaskOps(const Graph &graph) {
 }
 
 } // namespace
+
+Graph tessera::codegen::normalizeGraph(const Graph &graph) {
+  return normalizeForChip(normalizeMaskOps(graph));
+}
 
 arch::Program
 tessera::codegen::generateProgram(const Graph &graph,

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "FusedKernels.h"
 
+#include "tessera/Compiler/KernelDecisions.h"
+
 #include "tessera/CostModel/SramPlan.h"
 #include "tessera/arch/Program.h"
 
@@ -24,31 +26,9 @@ cost::SramPlan tessera::codegen::placeBuffers(KernelSink &sink,
                                               const GraphNode &n,
                                               cost::SramPlan need,
                                               bool recordedTile) {
-  if (recordedTile && !n.sram.empty()) {
-    for (cost::SramBuffer &b : need.buffers) {
-      std::string name = "'" + cost::sramBufferName(b, need) + "'";
-      const cost::SramBuffer *r = n.sram.find(b.name, b.slot);
-      if (!r)
-        throw CodegenError(sink.where() +
-                           ": the SRAM plan recorded in the IR (tsr.sram) "
-                           "has no buffer " +
-                           name);
-      if (r->bytes < b.bytes)
-        throw CodegenError(sink.where() +
-                           ": the SRAM plan recorded in the IR "
-                           "(tsr.sram) gives buffer " +
-                           name + " " + std::to_string(r->bytes) +
-                           " bytes, the kernel needs " +
-                           std::to_string(b.bytes));
-      b.offset = r->offset;
-    }
-    if (std::optional<std::string> why =
-            cost::checkSramPlan(need, sink.sramBudget()))
-      throw CodegenError(sink.where() +
-                         ": the SRAM plan recorded in the IR "
-                         "(tsr.sram): " +
-                         *why);
-  }
+  // The one rule of every kernel (KernelDecisions.h).
+  need = applyRecordedPlan(sink.where(), n, std::move(need), recordedTile,
+                           sink.sramBudget());
   for (const cost::SramBuffer &b : need.buffers)
     sink.sramPlace(b.offset, b.bytes);
   return need;

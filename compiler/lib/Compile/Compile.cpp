@@ -27,6 +27,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 using namespace mlir;
@@ -74,8 +76,40 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 /// the projections it feeds: one tensor unfused, stored once and loaded by
 /// each) is counted once: `shared` holds those seen, and a repeat adds only
 /// its loads.
+///
+/// A product packed by tsr-pack-qkv (`tsr.packed`, k members) is k tensors
+/// unfused (the members' outputs, the same bytes in all), each loaded by its
+/// own reader. Slices of a packed projection's result (q, k and v of an
+/// attention, read in place) are the members' results unfused, stored and
+/// loaded there, while the fused program still stores the packed tensor
+/// once and its group loads it once: they remove one round trip and one
+/// load per slice beyond the first, and no bytes when they cover the tensor.
 using SharedKey =
     std::tuple<std::string, std::vector<const void *>, const void *>;
+
+/// The number of projections packed into `v`'s product: the `tsr.packed`
+/// of the tsr.matmul computing `v`, seen through its bias add and inside a
+/// matmul group; 0 when `v` is not a packed projection's result.
+size_t packedMembers(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return 0;
+  size_t n = 0;
+  auto count = [&](Operation *op) {
+    if (auto names = op->getAttrOfType<ArrayAttr>("tsr.packed"))
+      n = std::max<size_t>(n, names.size());
+  };
+  if (isa<tsr::GroupOp>(def))
+    def->walk([&](tsr::MatMulOp mm) { count(mm); });
+  else if (isa<tsr::MatMulOp>(def))
+    count(def);
+  else if (isa<tsr::AddOp>(def))
+    for (Value in : def->getOperands())
+      if (auto mm = in.getDefiningOp<tsr::MatMulOp>())
+        count(mm);
+  return n;
+}
+
 GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
   GraphNode::Fusion f;
   MLIRContext *ctx = group.getContext();
@@ -114,10 +148,26 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
         break;
       v = def->getOperand(0);
     }
+  // Slices of each packed projection's result: their bytes and loads.
+  struct PackedSource {
+    uint64_t bytes = 0, slices = 0, sliceBytes = 0, loads = 0, loadBytes = 0;
+  };
+  std::map<unsigned, PackedSource> packedSources;
   for (Operation &op : fn.getBody().front()) {
     if (op.getNumResults() != 1 || isa<tsr::WeightOp>(op) ||
         tsr::movesNoData(&op) || result.count(op.getResult(0)))
       continue;
+    // A packed product: one tensor per member unfused.
+    uint64_t members = 1;
+    if (auto names = op.getAttrOfType<ArrayAttr>("tsr.packed"))
+      members = std::max<uint64_t>(1, names.size());
+    // A slice of a packed projection's result read in place.
+    std::optional<unsigned> packedSource;
+    if (isa<tsr::SliceOp>(op))
+      if (auto arg = dyn_cast<BlockArgument>(op.getOperand(0));
+          arg && arg.getOwner() == entry &&
+          packedMembers(group.getInputs()[arg.getArgNumber()]) > 0)
+        packedSource = arg.getArgNumber();
     // Every kernel operand reading it, through aliases.
     uint64_t loads = 0;
     SmallVector<Value> work{op.getResult(0)};
@@ -134,7 +184,19 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
     uint64_t bytes = uint64_t(cast<RankedTensorType>(op.getResult(0).getType())
                                   .getNumElements()) *
                      2;
-    f.loads += loads;
+    if (packedSource) {
+      PackedSource &p = packedSources[*packedSource];
+      p.bytes = uint64_t(cast<RankedTensorType>(
+                             entry->getArgument(*packedSource).getType())
+                             .getNumElements()) *
+                2;
+      ++p.slices;
+      p.sliceBytes += bytes;
+      p.loads += loads;
+      p.loadBytes += loads * bytes;
+      continue;
+    }
+    f.loads += loads * members;
     f.loadBytes += loads * bytes;
     // Computed from the group's inputs alone: the same tensor as an
     // earlier group's copy of the op?
@@ -151,27 +213,46 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
     }
     if (fromInputs && !shared.insert(key).second)
       continue;
-    ++f.roundTrips;
+    f.roundTrips += members;
     f.storeBytes += bytes;
+  }
+  // The members' results against the packed tensor the fused program
+  // still stores once and its group loads once.
+  for (auto &[arg, p] : packedSources) {
+    f.roundTrips += p.slices - 1;
+    f.storeBytes += p.sliceBytes - std::min(p.sliceBytes, p.bytes);
+    f.loads += p.loads - std::min<uint64_t>(p.loads, 1);
+    f.loadBytes += p.loadBytes - std::min(p.loadBytes, p.bytes);
   }
   return f;
 }
 
-/// The matrix tile a pass recorded in `op`'s `tsr.tiling` (tm, tk, tn and,
-/// on a chip of several NPUs, npus; an absent field reads 0: the code
-/// generator searches).
-void readMatMulTiling(Operation *op, GraphNode &node) {
-  auto tiling = op->getAttrOfType<DictionaryAttr>("tsr.tiling");
-  if (!tiling)
-    return;
-  auto get = [&](StringRef k) {
-    auto v = tiling.getAs<IntegerAttr>(k);
-    return v ? v.getInt() : int64_t(0);
-  };
-  node.tileM = get("tm");
-  node.tileK = get("tk");
-  node.tileN = get("tn");
-  node.npuParts = get("npus");
+/// The decisions a pass recorded on `op` into the node, one reader for every
+/// kind (docs/lowering.md, "Decisions of the unfused kernels"): every
+/// integer field of `tsr.tiling` (the named tile fields filled from them:
+/// tm, tk, tn, npus of a matmul; tq, tk of an attention) and the SRAM plan
+/// `tsr.sram`.
+llvm::Error readDecisions(Operation *op, const std::string &nodeName,
+                          GraphNode &node) {
+  if (auto tiling = op->getAttrOfType<DictionaryAttr>("tsr.tiling"))
+    for (NamedAttribute f : tiling)
+      if (auto v = dyn_cast<IntegerAttr>(f.getValue()))
+        node.tiling[f.getName().str()] = v.getInt();
+  node.tileM = node.tile("tm");
+  node.tileK = node.tile("tk");
+  node.tileN = node.tile("tn");
+  node.npuParts = node.tile("npus");
+  node.tileRows = node.tile("tq");
+  node.tileKeys = node.tile("tk");
+  auto attr = op->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr);
+  if (!attr)
+    return llvm::Error::success();
+  std::string why;
+  FailureOr<cost::SramPlan> plan = tsr::readSramPlan(attr, why);
+  if (failed(plan))
+    return error(nodeName + ": " + why);
+  node.sram = std::move(*plan);
+  return llvm::Error::success();
 }
 
 /// The group's recorded SRAM plan (tsr-allocate-sram) into the node.
@@ -183,14 +264,110 @@ llvm::Error readPlan(tsr::GroupOp group, const std::string &nodeName,
   if (failed(kv))
     return error("group '" + nodeName + "': " + why);
   node.kv = *kv;
-  auto attr = group->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr);
-  if (!attr)
-    return llvm::Error::success();
-  FailureOr<cost::SramPlan> plan = tsr::readSramPlan(attr, why);
-  if (failed(plan))
-    return error("group '" + nodeName + "': " + why);
-  node.sram = std::move(*plan);
-  return llvm::Error::success();
+  return readDecisions(group, "group '" + nodeName + "'", node);
+}
+
+/// The node kind and attributes of a tsr op outside a group (not its
+/// inputs and output); false when the op has no lowering to the chip.
+bool fillNode(Operation &op, GraphNode &node) {
+  bool known = true;
+  llvm::TypeSwitch<Operation *>(&op)
+      .Case([&](tsr::MatMulOp) { node.kind = NodeKind::MatMul; })
+      .Case([&](tsr::AddOp) { node.kind = NodeKind::Add; })
+      .Case([&](tsr::SubOp) { node.kind = NodeKind::Sub; })
+      .Case([&](tsr::MulOp) { node.kind = NodeKind::Mul; })
+      .Case([&](tsr::DivOp) { node.kind = NodeKind::Div; })
+      .Case([&](tsr::LayerNormOp o) {
+        node.kind = NodeKind::LayerNorm;
+        node.axis =
+            normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
+        node.epsilon = o.getEpsilon().convertToFloat();
+      })
+      .Case([&](tsr::SoftmaxOp o) {
+        node.kind = NodeKind::Softmax;
+        node.axis =
+            normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
+      })
+      // Transformer ops (issue 9, part 2).
+      .Case([&](tsr::SliceOp o) {
+        node.kind = NodeKind::Slice;
+        node.offsets.assign(o.getOffsets().begin(), o.getOffsets().end());
+        node.steps.assign(o.getSteps().begin(), o.getSteps().end());
+      })
+      .Case([&](tsr::ConcatOp o) {
+        node.kind = NodeKind::Concat;
+        node.axis = int64_t(o.getAxis());
+      })
+      .Case([&](tsr::PowOp o) {
+        node.kind = NodeKind::Pow;
+        node.exponent = o.getExponent().convertToFloat();
+      })
+      .Case([&](tsr::SqrtOp) { node.kind = NodeKind::Sqrt; })
+      .Case([&](tsr::NegOp) { node.kind = NodeKind::Neg; })
+      .Case([&](tsr::TanhOp) { node.kind = NodeKind::Tanh; })
+      .Case([&](tsr::ReduceSumOp o) {
+        node.kind = NodeKind::ReduceSum;
+        node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+      })
+      .Case([&](tsr::ReduceMeanOp o) {
+        node.kind = NodeKind::ReduceMean;
+        node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+      })
+      .Case([&](tsr::ReduceMaxOp o) {
+        node.kind = NodeKind::ReduceMax;
+        node.axes.assign(o.getAxes().begin(), o.getAxes().end());
+      })
+      .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
+      .Case([&](tsr::GeluOp o) {
+        node.kind = NodeKind::Gelu;
+        node.tanhGelu = o.getApproximate() == "tanh";
+      })
+      .Case([&](tsr::TransposeOp o) {
+        node.kind = NodeKind::Transpose;
+        node.perm.assign(o.getPerm().begin(), o.getPerm().end());
+      })
+      .Case([&](tsr::ReshapeOp) { node.kind = NodeKind::Reshape; })
+      // CNN and miscellaneous ops.
+      .Case([&](tsr::ConvOp o) {
+        node.kind = NodeKind::Conv;
+        node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+        node.pads.assign(o.getPads().begin(), o.getPads().end());
+        node.dilations.assign(o.getDilations().begin(),
+                              o.getDilations().end());
+        node.groups = int64_t(o.getGroups());
+      })
+      .Case([&](tsr::MaxPoolOp o) {
+        node.kind = NodeKind::MaxPool;
+        node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+        node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+        node.pads.assign(o.getPads().begin(), o.getPads().end());
+      })
+      .Case([&](tsr::AvgPoolOp o) {
+        node.kind = NodeKind::AvgPool;
+        node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
+        node.strides.assign(o.getStrides().begin(), o.getStrides().end());
+        node.pads.assign(o.getPads().begin(), o.getPads().end());
+        node.countIncludePad = o.getCountIncludePad();
+      })
+      .Case([&](tsr::ReluOp) { node.kind = NodeKind::Relu; })
+      .Case([&](tsr::SigmoidOp) { node.kind = NodeKind::Sigmoid; })
+      .Case([&](tsr::HardSwishOp) { node.kind = NodeKind::HardSwish; })
+      .Case([&](tsr::HardSigmoidOp o) {
+        node.kind = NodeKind::HardSigmoid;
+        node.alpha = o.getAlpha().convertToFloat();
+        node.beta = o.getBeta().convertToFloat();
+      })
+      .Case([&](tsr::ClipOp o) {
+        node.kind = NodeKind::Clip;
+        node.lo = o.getMin().convertToFloat();
+        node.hi = o.getMax().convertToFloat();
+      })
+      .Case([&](tsr::EmbeddingOp) { node.kind = NodeKind::Embedding; })
+      .Case([&](tsr::EqualOp) { node.kind = NodeKind::Equal; })
+      .Case([&](tsr::WhereOp) { node.kind = NodeKind::Where; })
+      .Case([&](tsr::ExpandOp) { node.kind = NodeKind::Expand; })
+      .Default([&](Operation *) { known = false; });
+  return known;
 }
 
 } // namespace
@@ -214,6 +391,51 @@ bool tessera::compiler::parsePipeline(const std::string &name, Pipeline &out) {
       return true;
     }
   return false;
+}
+
+llvm::Expected<Graph> tessera::compiler::opGraph(Operation *op) {
+  Graph g;
+  GraphNode node;
+  node.name = nameOf(op->getLoc());
+  if (node.name.empty())
+    node.name = op->getName().stripDialect().str();
+  if (op->getNumResults() != 1 || !fillNode(*op, node))
+    return error("op '" + op->getName().getStringRef().str() +
+                 "' has no lowering to the chip");
+  // Constants the kernels read at compile time: scalars (an immediate), and
+  // the operands of the mask ops, which graph normalization may broadcast.
+  bool maskOp = isa<tsr::WhereOp, tsr::EqualOp>(op);
+  for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
+    GraphValue v;
+    v.name = "operand" + std::to_string(i);
+    if (!isa<RankedTensorType>(operand.getType()))
+      return error("operand " + std::to_string(i) + " is not a ranked tensor");
+    v.shape = shapeOf(operand);
+    if (auto w = operand.getDefiningOp<tsr::WeightOp>()) {
+      v.role = ValueRole::Weight;
+      auto dense = dyn_cast<DenseElementsAttr>(w.getValue());
+      if (dense && (maskOp || dense.getNumElements() <= 1))
+        for (float f : dense.getValues<float>())
+          v.data.push_back(f);
+    } else if (auto arg = dyn_cast<BlockArgument>(operand)) {
+      v.role = ValueRole::Input;
+      if (auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+        v.integer = bool(
+            fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.dtype"));
+    }
+    node.inputs.push_back(g.addValue(std::move(v)));
+  }
+  GraphValue out;
+  out.name = node.name;
+  out.shape = shapeOf(op->getResult(0));
+  for (Operation *user : op->getResult(0).getUsers())
+    if (isa<func::ReturnOp>(user))
+      out.role = ValueRole::Output;
+  node.output = g.addValue(std::move(out));
+  if (llvm::Error e = readDecisions(op, "'" + node.name + "'", node))
+    return std::move(e);
+  g.nodes.push_back(std::move(node));
+  return g;
 }
 
 llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
@@ -324,6 +546,9 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         operand(parts->residual);
       }
       node.fusion = fusionOf(group, sharedInternals);
+      if (size_t members = packedMembers(group.getResult(0)))
+        node.fusion.applied.push_back("packed(" + std::to_string(members) +
+                                      ")");
       if (parts->layernorm)
         node.fusion.applied.push_back("layernorm");
       if (parts->bias >= 0)
@@ -332,7 +557,6 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
         node.fusion.applied.push_back(parts->tanhGelu ? "gelu(tanh)" : "gelu");
       if (parts->residual >= 0)
         node.fusion.applied.push_back("residual");
-      readMatMulTiling(group, node);
       if (llvm::Error e = readPlan(group, nodeName, node))
         return std::move(e);
       GraphValue out;
@@ -372,12 +596,6 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       }
       node.onlineSoftmax =
           group.getSoftmax() && *group.getSoftmax() == "online";
-      if (auto tiling = group->getAttrOfType<DictionaryAttr>("tsr.tiling")) {
-        if (auto tq = tiling.getAs<IntegerAttr>("tq"))
-          node.tileRows = tq.getInt();
-        if (auto tk = tiling.getAs<IntegerAttr>("tk"))
-          node.tileKeys = tk.getInt();
-      }
       node.fusion = fusionOf(group, sharedInternals);
       node.fusion.applied = {"attention"};
       node.fusion.heads = node.heads;
@@ -396,112 +614,14 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
 
     GraphNode node;
     node.name = nodeName;
-    bool known = true;
-    llvm::TypeSwitch<Operation *>(&op)
-        .Case([&](tsr::MatMulOp o) {
-          node.kind = NodeKind::MatMul;
-          // The tiling and NPU split tsr-select-tiling recorded.
-          readMatMulTiling(o, node);
-        })
-        .Case([&](tsr::AddOp) { node.kind = NodeKind::Add; })
-        .Case([&](tsr::SubOp) { node.kind = NodeKind::Sub; })
-        .Case([&](tsr::MulOp) { node.kind = NodeKind::Mul; })
-        .Case([&](tsr::DivOp) { node.kind = NodeKind::Div; })
-        .Case([&](tsr::LayerNormOp o) {
-          node.kind = NodeKind::LayerNorm;
-          node.axis =
-              normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
-          node.epsilon = o.getEpsilon().convertToFloat();
-        })
-        .Case([&](tsr::SoftmaxOp o) {
-          node.kind = NodeKind::Softmax;
-          node.axis =
-              normalizeAxis(int64_t(o.getAxis()), shapeOf(o.getInput()).size());
-        })
-        // Transformer ops (issue 9, part 2).
-        .Case([&](tsr::SliceOp o) {
-          node.kind = NodeKind::Slice;
-          node.offsets.assign(o.getOffsets().begin(), o.getOffsets().end());
-          node.steps.assign(o.getSteps().begin(), o.getSteps().end());
-        })
-        .Case([&](tsr::ConcatOp o) {
-          node.kind = NodeKind::Concat;
-          node.axis = int64_t(o.getAxis());
-        })
-        .Case([&](tsr::PowOp o) {
-          node.kind = NodeKind::Pow;
-          node.exponent = o.getExponent().convertToFloat();
-        })
-        .Case([&](tsr::SqrtOp) { node.kind = NodeKind::Sqrt; })
-        .Case([&](tsr::NegOp) { node.kind = NodeKind::Neg; })
-        .Case([&](tsr::TanhOp) { node.kind = NodeKind::Tanh; })
-        .Case([&](tsr::ReduceSumOp o) {
-          node.kind = NodeKind::ReduceSum;
-          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
-        })
-        .Case([&](tsr::ReduceMeanOp o) {
-          node.kind = NodeKind::ReduceMean;
-          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
-        })
-        .Case([&](tsr::ReduceMaxOp o) {
-          node.kind = NodeKind::ReduceMax;
-          node.axes.assign(o.getAxes().begin(), o.getAxes().end());
-        })
-        .Case([&](tsr::ErfOp) { node.kind = NodeKind::Erf; })
-        .Case([&](tsr::GeluOp o) {
-          node.kind = NodeKind::Gelu;
-          node.tanhGelu = o.getApproximate() == "tanh";
-        })
-        .Case([&](tsr::TransposeOp o) {
-          node.kind = NodeKind::Transpose;
-          node.perm.assign(o.getPerm().begin(), o.getPerm().end());
-        })
-        .Case([&](tsr::ReshapeOp) { node.kind = NodeKind::Reshape; })
-        // CNN and miscellaneous ops.
-        .Case([&](tsr::ConvOp o) {
-          node.kind = NodeKind::Conv;
-          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
-          node.pads.assign(o.getPads().begin(), o.getPads().end());
-          node.dilations.assign(o.getDilations().begin(),
-                                o.getDilations().end());
-          node.groups = int64_t(o.getGroups());
-        })
-        .Case([&](tsr::MaxPoolOp o) {
-          node.kind = NodeKind::MaxPool;
-          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
-          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
-          node.pads.assign(o.getPads().begin(), o.getPads().end());
-        })
-        .Case([&](tsr::AvgPoolOp o) {
-          node.kind = NodeKind::AvgPool;
-          node.kernel.assign(o.getKernel().begin(), o.getKernel().end());
-          node.strides.assign(o.getStrides().begin(), o.getStrides().end());
-          node.pads.assign(o.getPads().begin(), o.getPads().end());
-          node.countIncludePad = o.getCountIncludePad();
-        })
-        .Case([&](tsr::ReluOp) { node.kind = NodeKind::Relu; })
-        .Case([&](tsr::SigmoidOp) { node.kind = NodeKind::Sigmoid; })
-        .Case([&](tsr::HardSwishOp) { node.kind = NodeKind::HardSwish; })
-        .Case([&](tsr::HardSigmoidOp o) {
-          node.kind = NodeKind::HardSigmoid;
-          node.alpha = o.getAlpha().convertToFloat();
-          node.beta = o.getBeta().convertToFloat();
-        })
-        .Case([&](tsr::ClipOp o) {
-          node.kind = NodeKind::Clip;
-          node.lo = o.getMin().convertToFloat();
-          node.hi = o.getMax().convertToFloat();
-        })
-        .Case([&](tsr::EmbeddingOp) { node.kind = NodeKind::Embedding; })
-        .Case([&](tsr::EqualOp) { node.kind = NodeKind::Equal; })
-        .Case([&](tsr::WhereOp) { node.kind = NodeKind::Where; })
-        .Case([&](tsr::ExpandOp) { node.kind = NodeKind::Expand; })
-        .Default([&](Operation *) { known = false; });
+    bool known = fillNode(op, node);
     if (!known || op.getNumResults() != 1)
       return error("op '" + op.getName().getStringRef().str() + "' (node '" +
                    nodeName + "') has no lowering to the chip");
     for (Value operand : op.getOperands())
       node.inputs.push_back(ids.lookup(operand));
+    if (llvm::Error e = readDecisions(&op, "'" + nodeName + "'", node))
+      return std::move(e);
     GraphValue out;
     out.name = uniqueName(nodeName);
     out.shape = shapeOf(op.getResult(0));
@@ -569,6 +689,10 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
   // The fusion passes of the pipeline (docs/fusion.md).
   arch::ChipConfig chip =
       opts.chip ? *opts.chip : arch::ChipConfig::reference();
+  // Sibling projections of one input (hand-written q, k, v Linears) as one
+  // packed product, as nn.MultiheadAttention exports them.
+  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
+    graph.addPass(tsr::createPackQkvPass());
   if (opts.pipeline == Pipeline::Fused) {
     graph.addPass(tsr::createFuseAttentionPass(chip));
     graph.addPass(tsr::createFuseEpiloguePass(chip));
@@ -587,16 +711,16 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
     countOps(module, *counts);
   // The kernels' decisions (docs/lowering.md): an attention no group took
   // becomes the chip's kernels, every remaining matrix product gets its
-  // tiling and NPU split, every group its SRAM placement, each proved.
+  // tiling and NPU split (and every bare kernel whose kind records its
+  // decisions its tiling), every group and bare kernel its SRAM placement,
+  // each proved.
   PassManager kernels(ctx);
   withPrinting(kernels);
   kernels.addPass(tsr::createExpandAttentionPass());
   kernels.addPass(tsr::createSelectTilingPass(chip));
   kernels.addPass(tsr::createVerifyTilingPass(chip));
-  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard) {
-    kernels.addPass(tsr::createAllocateSramPass(chip));
-    kernels.addPass(tsr::createVerifySramPass(chip));
-  }
+  kernels.addPass(tsr::createAllocateSramPass(chip));
+  kernels.addPass(tsr::createVerifySramPass(chip));
   if (failed(kernels.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();

@@ -1394,6 +1394,47 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
   return best;
 }
 
+std::optional<Choice<RowTiling>>
+tessera::cost::searchReduce(const arch::ChipConfig &chip, Opcode op,
+                            uint64_t rows, uint64_t cols,
+                            const Constraints &c) {
+  std::optional<Choice<RowTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tr : rowCandidates(rows))
+    consider(
+        chip, c, RowTiling{tr, cols},
+        [&](const RowTiling &t) {
+          return reduceKernel(op, rows, cols, t.tr, "x", "out", c);
+        },
+        best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}
+
+std::optional<Choice<RowTiling>>
+tessera::cost::searchChain(const arch::ChipConfig &chip, const ChainOp &op,
+                           const Constraints &c) {
+  std::vector<uint64_t> more = tileCandidates(op.cols, 64);
+  std::vector<uint64_t> cols(more.rbegin(), more.rend());
+  std::optional<Choice<RowTiling>> best;
+  uint64_t n = 0;
+  for (uint64_t tr : rowCandidates(op.rows))
+    for (uint64_t tc : cols)
+      consider(
+          chip, c, RowTiling{tr, tc},
+          [&](const RowTiling &t) { return chainKernel(op, t, c); }, best, n);
+  if (best)
+    best->candidates = n;
+  return best;
+}
+
+RowTiling tessera::cost::smallestRowTiling(uint64_t rows, uint64_t cols,
+                                           bool wholeRows) {
+  return {std::min<uint64_t>(rows, 1),
+          wholeRows ? cols : std::min<uint64_t>(cols, 8)};
+}
+
 //===----------------------------------------------------------------------===//
 // Fused kernels
 //===----------------------------------------------------------------------===//

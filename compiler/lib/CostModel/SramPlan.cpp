@@ -233,3 +233,93 @@ SramPlan tessera::cost::matmulGroupSramPlan(const MatMulGroupOp &op,
   allocateSram(p, c.alignBytes);
   return p;
 }
+
+//===----------------------------------------------------------------------===//
+// Bare kernels
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A plan of carried buffers over the phases load, <compute>, store, placed
+/// in listing order.
+struct CarriedPlan {
+  SramPlan p;
+  explicit CarriedPlan(const char *compute) {
+    p.phases = {"load", compute, "store"};
+  }
+  void add(const std::string &name, uint64_t bytes, unsigned slot = 0) {
+    p.buffers.push_back({name, slot, bytes, 0, 0, 2, true});
+  }
+  void ring(const std::string &name, uint64_t bytes) {
+    add(name, bytes, 0);
+    add(name, bytes, 1);
+  }
+  SramPlan done(const Constraints &c) {
+    allocateSram(p, c.alignBytes);
+    return std::move(p);
+  }
+};
+} // namespace
+
+SramPlan tessera::cost::gemmSramPlan(const GemmOp &op, const GemmTiling &t,
+                                     const Constraints &c) {
+  uint64_t e = c.elementBytes;
+  uint64_t tm = std::min(t.tm, op.m), tk = std::min(t.tk, op.k),
+           tn = std::min(t.tn, op.n);
+  bool steps = tk && op.k > tk;
+  CarriedPlan p("matmul");
+  for (unsigned s = 0; s < 2; ++s) {
+    p.add("a", tm * tk * e, s);
+    p.add("b", tk * tn * e, s);
+    p.add("out", tm * tn * e, s);
+    if (steps)
+      p.add("acc", tm * tn * 4, s);
+  }
+  return p.done(c);
+}
+
+SramPlan tessera::cost::vectorSramPlan(const VectorOp &op, const RowTiling &t,
+                                       const Constraints &c) {
+  uint64_t e = c.elementBytes;
+  uint64_t tr = std::min(t.tr, op.rows), tc = std::min(t.tc, op.cols);
+  uint64_t tile = tr * tc * e;
+  CarriedPlan p("compute");
+  bool ln = op.op == arch::Opcode::VecLayerNorm;
+  Operand2 second = ln ? Operand2::None : op.second;
+  if (ln) {
+    p.add("gamma", op.cols * e);
+    p.add("beta", op.cols * e);
+  } else if (second == Operand2::Row) {
+    p.add("y", op.cols * e);
+  } else if (second == Operand2::Scalar) {
+    p.add("y", e);
+  }
+  p.ring("x", tile);
+  if (second == Operand2::Full)
+    p.ring("y", tile);
+  else if (second == Operand2::Col)
+    p.ring("y", tr * e);
+  p.ring("out", tile);
+  return p.done(c);
+}
+
+SramPlan tessera::cost::reduceSramPlan(uint64_t rows, uint64_t cols,
+                                       uint64_t tr, const Constraints &c) {
+  uint64_t e = c.elementBytes;
+  tr = std::min(tr, rows);
+  CarriedPlan p("reduce");
+  p.ring("x", tr * cols * e);
+  p.ring("out", tr * e);
+  return p.done(c);
+}
+
+SramPlan tessera::cost::chainSramPlan(const ChainOp &op, const RowTiling &t,
+                                      const Constraints &c) {
+  uint64_t tr = std::min(t.tr, op.rows), tc = std::min(t.tc, op.cols);
+  CarriedPlan p("chain");
+  for (size_t i = 0; i < op.inputs.size(); ++i)
+    p.ring(op.inputs.size() == 1 ? "x" : "x" + std::to_string(i),
+           tr * tc * op.inputBytes[i]);
+  for (unsigned s = 0; s < op.workSlots; ++s)
+    p.add("work", tr * tc * op.workBytes, s);
+  return p.done(c);
+}

@@ -14,6 +14,13 @@
 //                      `tsr.sram`. A recorded tile that does not fit the
 //                      SRAM is chosen again by the cost model (a remark);
 //                      nothing fits: an error naming the group and bytes.
+//                      For every op outside a group whose kernel kind
+//                      records its decisions (codegen::decisionKindOf: the
+//                      bare matmul, the vector family), the plan of its
+//                      recorded tsr.tiling (codegen::sramPlanOf: the
+//                      per-kind builders of cost/SramPlan.h), recorded the
+//                      same way; a tiling that does not fit: an error
+//                      naming the op and the bytes.
 //   tsr-verify-sram    every recorded `tsr.sram` is well formed, holds
 //                      every buffer the tiling needs, fits the SRAM, and no
 //                      two buffers live in a common phase share a byte.
@@ -25,6 +32,7 @@
 #include "PassChip.h"
 #include "tessera/Transforms/SramAlloc.h"
 
+#include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 
@@ -316,7 +324,36 @@ struct AllocateSramPass
                                        : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
+      return signalPassFailure();
+    r = module.walk([&](Operation *op) {
+      return succeeded(allocateBare(op, c)) ? WalkResult::advance()
+                                            : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
       signalPassFailure();
+  }
+
+  /// An op outside any group: the plan of its kernel for its recorded
+  /// tiling (none recorded: nothing to place).
+  LogicalResult allocateBare(Operation *op, const cost::Constraints &c) {
+    if (!op->hasAttr("tsr.tiling"))
+      return success();
+    std::optional<BareKernel> k = bareKernelOf(op);
+    if (!k)
+      return success();
+    std::string error;
+    std::optional<cost::SramPlan> plan =
+        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
+    if (!plan)
+      return error.empty() ? success()
+                           : op->emitOpError() << k->who() << ": " << error;
+    uint64_t budget = c.budget(*chip);
+    if (plan->total > budget)
+      return op->emitOpError()
+             << k->who() << ": the recorded tiling's buffers need "
+             << plan->total << " bytes of SRAM, the budget is " << budget;
+    op->setAttr(kSramPlanAttr, sramPlanAttr(op->getContext(), *plan));
+    return success();
   }
 
   /// Records the tile's cost as tsr-fuse-* do.
@@ -442,7 +479,73 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
                                      : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
+      return signalPassFailure();
+    r = module.walk([&](Operation *op) {
+      return succeeded(verifyBare(op, c)) ? WalkResult::advance()
+                                          : WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
       signalPassFailure();
+  }
+
+  /// The recorded plan of `op` (named `who` in messages) read and proved
+  /// on its own: well formed, no two live buffers overlapping, inside the
+  /// total and the budget. nullopt after reporting.
+  std::optional<cost::SramPlan> readAndCheck(Operation *op,
+                                             const std::string &who,
+                                             DictionaryAttr attr,
+                                             const cost::Constraints &c) {
+    std::string error;
+    FailureOr<cost::SramPlan> plan = readSramPlan(attr, error);
+    if (failed(plan)) {
+      op->emitOpError() << who << ": " << error;
+      return std::nullopt;
+    }
+    uint64_t budget = c.budget(*chip);
+    if (std::optional<std::string> why = cost::checkSramPlan(*plan, budget)) {
+      op->emitOpError() << who << ": " << *why;
+      return std::nullopt;
+    }
+    for (const cost::SramBuffer &x : plan->buffers)
+      if (x.offset + x.bytes > plan->total) {
+        op->emitOpError() << who << ": buffer '"
+                          << cost::sramBufferName(x, *plan) << "' ends at "
+                          << x.offset + x.bytes << ", past the recorded total "
+                          << plan->total;
+        return std::nullopt;
+      }
+    if (plan->total > budget) {
+      op->emitOpError() << who << ": the plan needs " << plan->total
+                        << " bytes of SRAM, the budget is " << budget;
+      return std::nullopt;
+    }
+    return std::move(*plan);
+  }
+
+  /// Every buffer the kernel needs for the recorded tile (`need`) is in the
+  /// recorded plan, large enough, live at least as long.
+  static LogicalResult covers(Operation *op, const std::string &who,
+                              const cost::SramPlan &plan,
+                              const cost::SramPlan &need) {
+    for (const cost::SramBuffer &x : need.buffers) {
+      const cost::SramBuffer *r = plan.find(x.name, x.slot);
+      if (!r)
+        return op->emitOpError() << who << ": tsr.sram has no buffer '"
+                                 << cost::sramBufferName(x, need) << "' ("
+                                 << x.bytes << " bytes for the recorded tile)";
+      if (r->bytes < x.bytes)
+        return op->emitOpError()
+               << who << ": buffer '" << cost::sramBufferName(x, need)
+               << "' has " << r->bytes << " bytes, the recorded tile needs "
+               << x.bytes;
+      if (r->first > x.first || r->last < x.last)
+        return op->emitOpError()
+               << who << ": buffer '" << cost::sramBufferName(x, need)
+               << "' is recorded live over phases " << r->first << ".."
+               << r->last << ", the kernel uses it over " << x.first << ".."
+               << x.last;
+    }
+    return success();
   }
 
   LogicalResult verify(GroupOp g, const cost::Constraints &c) {
@@ -454,24 +557,11 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
                                   "dictionary";
       return success();
     }
-    std::string error;
-    FailureOr<cost::SramPlan> plan = readSramPlan(attr, error);
-    if (failed(plan))
-      return g.emitOpError() << groupName(g) << ": " << error;
-    uint64_t budget = c.budget(*chip);
-    if (std::optional<std::string> why = cost::checkSramPlan(*plan, budget))
-      return g.emitOpError() << groupName(g) << ": " << *why;
-    for (const cost::SramBuffer &x : plan->buffers)
-      if (x.offset + x.bytes > plan->total)
-        return g.emitOpError()
-               << groupName(g) << ": buffer '" << cost::sramBufferName(x, *plan)
-               << "' ends at " << x.offset + x.bytes
-               << ", past the recorded total " << plan->total;
-    if (plan->total > budget)
-      return g.emitOpError()
-             << groupName(g) << ": the plan needs " << plan->total
-             << " bytes of SRAM, the budget is " << budget;
+    std::optional<cost::SramPlan> plan = readAndCheck(g, groupName(g), attr, c);
+    if (!plan)
+      return failure();
     // Every buffer the kernel needs for the recorded tile, large enough.
+    std::string error;
     std::optional<GroupKernel> k = kernelOf(g, error);
     if (!k)
       return error.empty() ? success()
@@ -479,25 +569,31 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
     cost::SramPlan need = needOf(*k, c);
     if (failed(verifyResident(g, *k, *plan)))
       return failure();
-    for (const cost::SramBuffer &x : need.buffers) {
-      const cost::SramBuffer *r = plan->find(x.name, x.slot);
-      if (!r)
-        return g.emitOpError() << groupName(g) << ": tsr.sram has no buffer '"
-                               << cost::sramBufferName(x, need) << "' ("
-                               << x.bytes << " bytes for the recorded tile)";
-      if (r->bytes < x.bytes)
-        return g.emitOpError()
-               << groupName(g) << ": buffer '" << cost::sramBufferName(x, need)
-               << "' has " << r->bytes << " bytes, the recorded tile needs "
-               << x.bytes;
-      if (r->first > x.first || r->last < x.last)
-        return g.emitOpError()
-               << groupName(g) << ": buffer '" << cost::sramBufferName(x, need)
-               << "' is recorded live over phases " << r->first << ".."
-               << r->last << ", the kernel uses it over " << x.first << ".."
-               << x.last;
-    }
-    return success();
+    return covers(g, groupName(g), *plan, need);
+  }
+
+  /// An op outside any group (the bare kernels, KernelDecisions.h).
+  LogicalResult verifyBare(Operation *op, const cost::Constraints &c) {
+    if (isa<GroupOp>(op) || !op->hasAttr(kSramPlanAttr) ||
+        op->getParentOfType<GroupOp>())
+      return success();
+    std::optional<BareKernel> k = bareKernelOf(op);
+    std::string who = k ? k->who() : op->getName().getStringRef().str();
+    auto attr = op->getAttrOfType<DictionaryAttr>(kSramPlanAttr);
+    if (!attr)
+      return op->emitOpError() << who << ": tsr.sram must be a dictionary";
+    std::optional<cost::SramPlan> plan = readAndCheck(op, who, attr, c);
+    if (!plan)
+      return failure();
+    if (!k)
+      return success();
+    std::string error;
+    std::optional<cost::SramPlan> need =
+        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
+    if (!need)
+      return error.empty() ? success()
+                           : op->emitOpError() << who << ": " << error;
+    return covers(op, who, *plan, *need);
   }
 
   /// The resident K/V region (tsr-keep-kv): where tsr.keep_kv puts it in

@@ -9,6 +9,7 @@
 #ifndef TESSERA_TRANSFORMS_PASSCHIP_H
 #define TESSERA_TRANSFORMS_PASSCHIP_H
 
+#include "tessera/Compiler/Graph.h"
 #include "tessera/arch/ChipConfig.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -22,6 +23,24 @@ namespace tessera::tsr {
 /// after reporting on `m` why it could not be read.
 std::optional<arch::ChipConfig> loadPassChip(mlir::ModuleOp m,
                                              const std::string &path);
+
+/// The kernel a tsr op outside any group becomes, as the code generator
+/// will emit it (docs/lowering.md, "Decisions of the unfused kernels"): the
+/// op's graph (compiler::opGraph) normalized as the emitter's
+/// (codegen::normalizeGraph), and the node that carries the op's decisions
+/// (the last one that is not a Reshape).
+struct BareKernel {
+  codegen::Graph graph;
+  size_t index = 0;
+  const codegen::GraphNode &node() const { return graph.nodes[index]; }
+  /// "softmax 'name'", for messages.
+  std::string who() const;
+};
+/// The op's kernel when its kind records decisions in the IR
+/// (codegen::decisionKindOf is not None), else nullopt: a group or an op
+/// inside one, a weight, an op the chip does not lower (graph extraction
+/// reports it), a free reshape.
+std::optional<BareKernel> bareKernelOf(mlir::Operation *op);
 
 } // namespace tessera::tsr
 

@@ -1,7 +1,7 @@
 //===- SelectTiling.cpp - tiling chosen by the cost model, kept in the IR -===//
 //
 // Part of Tessera. The select/verify pair of issue 10, IREE
-// `lowering_config` style, for the matrix products:
+// `lowering_config` style, for the unfused kernels:
 //
 //   tsr-select-tiling  for every tsr.matmul, fold its batch as the code
 //                      generator does (a B shared by every batch makes one
@@ -9,11 +9,17 @@
 //                      SRAM and keep the cost model's lowest-latency one
 //                      (cost::searchGemm); record it with its modelled
 //                      cost as `tsr.tiling = {tm, tk, tn, sram_bytes,
-//                      dram_bytes, cycles}`. No tiling fits: an error naming
-//                      the op, the budget and the smallest footprint.
+//                      dram_bytes, cycles}`. For every other op outside a
+//                      group whose kernel kind records its decisions
+//                      (codegen::decisionKindOf: the vector family), the
+//                      search of its kind (codegen::chooseTiling), recorded
+//                      as `tsr.tiling = {tr, tc, sram_bytes, dram_bytes,
+//                      cycles}`. No tiling fits: an error naming the op and
+//                      the bytes the smallest tile needs.
 //   tsr-verify-tiling  every recorded `tsr.tiling` has positive tile sizes
-//                      and fits the SRAM budget, else an error naming the op
-//                      and the bytes it needs.
+//                      and fits the SRAM budget (codegen::checkTiling for
+//                      the kinds beyond the matmul), else an error naming
+//                      the op and the bytes it needs.
 //
 // Both read the chip config given by `chip-config` (default: the reference
 // chip); `sram-bytes` overrides its capacity.
@@ -22,6 +28,8 @@
 #include "PassChip.h"
 #include "tessera/Transforms/Tiling.h"
 
+#include "tessera/Compiler/Compile.h"
+#include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 #include "tessera/arch/Error.h"
@@ -35,6 +43,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <vector>
 
 using namespace mlir;
 using namespace tessera;
@@ -95,8 +104,11 @@ struct SelectTilingPass
   std::optional<arch::ChipConfig> chip; ///< Given by the pipeline.
   StringRef getArgument() const final { return "tsr-select-tiling"; }
   StringRef getDescription() const final {
-    return "Record the cost model's tiling, NPU split and modelled cost on "
-           "every tsr.matmul outside a fused group (tsr.tiling)";
+    return "Record the cost model's tiling and modelled cost (tsr.tiling) "
+           "on every op outside a fused group whose kernel records its "
+           "decisions: tsr.matmul (tm, tk, tn and the NPU split), the vector "
+           "family (elementwise, layernorm, softmax, binary with "
+           "broadcasting, reductions, activations: tr, tc)";
   }
 
   void runOnOperation() override {
@@ -167,7 +179,63 @@ struct SelectTilingPass
       return WalkResult::advance();
     });
     if (r.wasInterrupted())
+      return signalPassFailure();
+    if (failed(selectBare(*c, cons)))
       signalPassFailure();
+  }
+
+  /// Every other kernel kind with its decisions in the IR: its own search
+  /// (codegen::chooseTiling), once per workload (op, operand and result
+  /// types, which operands are weights, attributes).
+  LogicalResult selectBare(const arch::ChipConfig &chip,
+                           const cost::Constraints &cons) {
+    std::map<std::vector<const void *>,
+             std::pair<std::optional<codegen::TilingChoice>, std::string>>
+        chosen;
+    WalkResult r = getOperation().walk([&](Operation *op) {
+      if (isa<tsr::MatMulOp>(op))
+        return WalkResult::advance();
+      std::optional<tsr::BareKernel> k = tsr::bareKernelOf(op);
+      if (!k)
+        return WalkResult::advance();
+      std::vector<const void *> key{op->getName().getAsOpaquePointer(),
+                                    op->getAttrDictionary().getAsOpaquePointer(),
+                                    op->getResult(0).getType().getAsOpaquePointer()};
+      for (Value v : op->getOperands()) {
+        key.push_back(v.getType().getAsOpaquePointer());
+        auto w = v.getDefiningOp<tsr::WeightOp>();
+        key.push_back(w ? w.getValue().getAsOpaquePointer() : nullptr);
+      }
+      auto hit = chosen.find(key);
+      if (hit == chosen.end()) {
+        std::string error;
+        std::optional<codegen::TilingChoice> t =
+            codegen::chooseTiling(k->graph, k->node(), chip, cons, error);
+        hit = chosen.emplace(key, std::make_pair(std::move(t), error)).first;
+      }
+      const auto &[choice, error] = hit->second;
+      if (!choice) {
+        if (error.empty())
+          return WalkResult::advance();
+        op->emitOpError(error.rfind(k->who(), 0) == 0 ? error
+                                                      : k->who() + ": " + error);
+        return WalkResult::interrupt();
+      }
+      Builder b(op->getContext());
+      auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+      SmallVector<NamedAttribute> fields;
+      for (const auto &[name, v] : choice->fields)
+        fields.push_back(b.getNamedAttr(name, i64(v)));
+      fields.push_back(
+          b.getNamedAttr("sram_bytes", i64(int64_t(choice->cost.sramBytes))));
+      fields.push_back(b.getNamedAttr(
+          "dram_bytes", i64(int64_t(choice->cost.dramBytes()))));
+      fields.push_back(
+          b.getNamedAttr("cycles", i64(int64_t(choice->cost.latencyCycles))));
+      op->setAttr(kTilingAttr, b.getDictionaryAttr(fields));
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
   }
 };
 
@@ -190,6 +258,21 @@ struct VerifyTilingPass
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
+    WalkResult bare = getOperation().walk([&](Operation *op) {
+      if (isa<tsr::MatMulOp>(op) || !op->hasAttr(kTilingAttr))
+        return WalkResult::advance();
+      std::optional<tsr::BareKernel> k = tsr::bareKernelOf(op);
+      if (!k)
+        return WalkResult::advance();
+      if (std::optional<std::string> why =
+              codegen::checkTiling(k->graph, k->node(), *c, cons)) {
+        op->emitOpError(k->who() + ": " + *why);
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (bare.wasInterrupted())
+      return signalPassFailure();
     WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
       auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
       if (!t)
@@ -264,4 +347,33 @@ tessera::tsr::loadPassChip(mlir::ModuleOp m, const std::string &path) {
     m.emitError() << e.what();
     return std::nullopt;
   }
+}
+
+std::string tessera::tsr::BareKernel::who() const {
+  return std::string(codegen::nodeKindName(node().kind)) + " '" + node().name +
+         "'";
+}
+
+std::optional<tessera::tsr::BareKernel>
+tessera::tsr::bareKernelOf(Operation *op) {
+  if (!op->getDialect() || !isa<tsr::TsrDialect>(op->getDialect()) ||
+      isa<tsr::GroupOp, tsr::WeightOp, tsr::YieldOp>(op) ||
+      op->getParentOfType<tsr::GroupOp>())
+    return std::nullopt;
+  llvm::Expected<codegen::Graph> g = compiler::opGraph(op);
+  if (!g) {
+    llvm::consumeError(g.takeError());
+    return std::nullopt;
+  }
+  BareKernel k;
+  k.graph = codegen::normalizeGraph(*g);
+  size_t i = k.graph.nodes.size();
+  while (i > 0 && k.graph.nodes[i - 1].kind == codegen::NodeKind::Reshape)
+    --i;
+  if (i == 0)
+    return std::nullopt;
+  k.index = i - 1;
+  if (codegen::decisionKindOf(k.node()) == codegen::DecisionKind::None)
+    return std::nullopt;
+  return k;
 }

@@ -95,6 +95,29 @@ FailureOr<tessera::arch::Program> generate(Operation *op) {
   return std::move(*prog);
 }
 
+/// A program source: the tsr module lowered (`generate`) or the chip IR
+/// emitted (`emitChip`).
+using ProgramOf = FailureOr<tessera::arch::Program> (*)(Operation *);
+
+/// Translations printing the program's listing / writing its file.
+template <ProgramOf programOf>
+LogicalResult printListing(Operation *op, llvm::raw_ostream &os) {
+  auto prog = programOf(op);
+  if (failed(prog))
+    return failure();
+  os << prog->listing();
+  return success();
+}
+template <ProgramOf programOf>
+LogicalResult writeProgram(Operation *op, llvm::raw_ostream &os) {
+  auto prog = programOf(op);
+  if (failed(prog))
+    return failure();
+  std::vector<uint8_t> bytes = prog->serialize();
+  os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -115,51 +138,20 @@ int main(int argc, char **argv) {
       },
       registerDialects);
 
+  // The listing and the program file, from the tsr graph (through the
+  // compiler's lowering) or from chip IR (emission alone).
   TranslateFromMLIRRegistration toListing(
       "tsr-to-listing", "generate the chip program and print its listing",
-      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
-        auto prog = generate(op);
-        if (failed(prog))
-          return failure();
-        os << prog->listing();
-        return success();
-      },
-      registerDialects);
-
+      printListing<generate>, registerDialects);
   TranslateFromMLIRRegistration toProgram(
       "tsr-to-program", "generate the chip program file (binary)",
-      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
-        auto prog = generate(op);
-        if (failed(prog))
-          return failure();
-        std::vector<uint8_t> bytes = prog->serialize();
-        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-        return success();
-      },
-      registerDialects);
-
+      writeProgram<generate>, registerDialects);
   TranslateFromMLIRRegistration chipToListing(
       "chip-to-listing", "emit the chip.program's listing",
-      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
-        auto prog = emitChip(op);
-        if (failed(prog))
-          return failure();
-        os << prog->listing();
-        return success();
-      },
-      registerDialects);
-
+      printListing<emitChip>, registerDialects);
   TranslateFromMLIRRegistration chipToProgram(
       "chip-to-program", "emit the chip.program's program file (binary)",
-      [](Operation *op, llvm::raw_ostream &os) -> LogicalResult {
-        auto prog = emitChip(op);
-        if (failed(prog))
-          return failure();
-        std::vector<uint8_t> bytes = prog->serialize();
-        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-        return success();
-      },
-      registerDialects);
+      writeProgram<emitChip>, registerDialects);
 
   static llvm::cl::opt<std::string> inputPath(llvm::cl::Positional,
                                               llvm::cl::desc("<input file>"),

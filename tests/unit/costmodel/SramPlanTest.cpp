@@ -245,4 +245,103 @@ TEST(SramPlan, ColumnSegmentsCutAtTheKeptRanges) {
   EXPECT_EQ(s[0].cols, 96u);
 }
 
+// The bare kernels' plans (docs/lowering.md, "Decisions of the unfused
+// kernels"): every buffer carried, placed in listing order one after the
+// other (the emitter's bump allocation), the total equal to the footprint
+// the cost model prices, over many shapes and tiles.
+TEST(SramPlan, BareKernelPlansMatchTheModelledFootprint) {
+  for (uint64_t m : {1u, 7u, 64u, 200u})
+    for (uint64_t k : {8u, 96u, 300u})
+      for (uint64_t n : {16u, 128u})
+        for (uint64_t t : {8u, 32u, 96u}) {
+          GemmOp op{1, m, k, n};
+          GemmTiling tile{std::min(t, m), std::min(t, k), std::min(t, n)};
+          SramPlan p = gemmSramPlan(op, tile);
+          EXPECT_EQ(p.total, gemmKernel(op, tile).sramBytes)
+              << m << "x" << k << "x" << n << " tile " << t;
+          EXPECT_EQ(checkSramPlan(p, p.total), std::nullopt);
+          EXPECT_EQ(p.find("acc") != nullptr, k > tile.tk);
+          uint64_t end = 0;
+          for (const SramBuffer &b : p.buffers) {
+            EXPECT_TRUE(b.carried);
+            EXPECT_EQ(b.offset, al(end)) << b.name << b.slot;
+            end = b.offset + b.bytes;
+          }
+        }
+  for (arch::Opcode opc : {arch::Opcode::VecErf, arch::Opcode::VecLayerNorm,
+                           arch::Opcode::VecSoftmax, arch::Opcode::VecAdd})
+    for (Operand2 second : {Operand2::None, Operand2::Full, Operand2::Row,
+                            Operand2::Col, Operand2::Scalar})
+      for (uint64_t rows : {1u, 9u, 1024u})
+        for (uint64_t cols : {5u, 64u, 768u})
+          for (RowTiling t : {RowTiling{1, 8}, RowTiling{8, 64},
+                              RowTiling{32, 768}}) {
+            VectorOp op;
+            op.op = opc;
+            op.rows = rows;
+            op.cols = cols;
+            op.second = opc == arch::Opcode::VecAdd ? second : Operand2::None;
+            SramPlan p = vectorSramPlan(op, t);
+            EXPECT_EQ(p.total, vectorKernel(op, t).sramBytes)
+                << rows << "x" << cols << " tile " << t.tr << "x" << t.tc;
+            EXPECT_EQ(checkSramPlan(p, p.total), std::nullopt);
+          }
+  for (uint64_t rows : {1u, 33u, 4096u})
+    for (uint64_t cols : {3u, 768u})
+      for (uint64_t tr : {1u, 8u, 64u}) {
+        SramPlan p = reduceSramPlan(rows, cols, tr);
+        EXPECT_EQ(p.total, reduceKernel(arch::Opcode::VecReduceSum, rows, cols,
+                                        tr, "x", "out")
+                               .sramBytes);
+      }
+  ChainOp act;
+  act.rows = 100;
+  act.cols = 64;
+  act.inputs = {"x"};
+  act.inputBytes = {2};
+  act.chain = {arch::Opcode::VecMaxImm};
+  act.workBytes = 4;
+  ChainOp where = act;
+  where.inputs = {"c", "a", "b"};
+  where.inputBytes = {2, 2, 2};
+  where.workBytes = 2;
+  for (const ChainOp &op : {act, where})
+    for (RowTiling t : {RowTiling{1, 8}, RowTiling{16, 64}, RowTiling{100, 64}}) {
+      SramPlan p = chainSramPlan(op, t);
+      EXPECT_EQ(p.total, chainKernel(op, t).sramBytes);
+      EXPECT_EQ(p.find("work", 1)->bytes, t.tr * t.tc * op.workBytes);
+    }
+}
+
+// The searches of the reductions and chains keep the lowest modelled
+// latency among the tiles that fit, and say nothing fits below the smallest
+// tile's footprint.
+TEST(SramPlan, ReduceAndChainSearchesRespectTheBudget) {
+  arch::ChipConfig chip = arch::ChipConfig::reference();
+  auto r = searchReduce(chip, arch::Opcode::VecReduceSum, 4096, 768);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tiling.tc, 768u);
+  Constraints small;
+  small.sramBytes =
+      reduceKernel(arch::Opcode::VecReduceSum, 4096, 768, 1, "x", "out")
+          .sramBytes -
+      1;
+  EXPECT_FALSE(searchReduce(chip, arch::Opcode::VecReduceSum, 4096, 768, small));
+  ChainOp op;
+  op.rows = 12288;
+  op.cols = 64;
+  op.inputs = {"x"};
+  op.inputBytes = {2};
+  op.chain = {arch::Opcode::VecMaxImm};
+  op.workBytes = 4;
+  auto c = searchChain(chip, op);
+  ASSERT_TRUE(c);
+  EXPECT_LE(c->cost.sramBytes, chip.sram_bytes);
+  for (RowTiling t : {RowTiling{8, 64}, RowTiling{64, 64}, RowTiling{1024, 64}})
+    EXPECT_LE(c->cost.latencyCycles,
+              evaluate(chip, chainKernel(op, t)).latencyCycles);
+  EXPECT_EQ(smallestRowTiling(9, 768, false), (RowTiling{1, 8}));
+  EXPECT_EQ(smallestRowTiling(9, 768, true), (RowTiling{1, 768}));
+}
+
 } // namespace

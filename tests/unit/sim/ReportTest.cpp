@@ -108,9 +108,9 @@ TEST(Report, JsonCarriesTheFiguresAndEscapes) {
     keys.push_back(it.key());
   std::sort(keys.begin(), keys.end());
   std::vector<std::string> expected = {
-      "accuracy", "accuracy_passed", "budget", "chip",       "dma",
-      "dram",     "energy",          "frame",  "layers",     "matrix_unit",
-      "model",    "program",         "sram",   "stalls",     "vector_unit"};
+      "accuracy", "accuracy_passed", "budget", "chip",   "dma",
+      "dram",     "energy",          "frame",  "layers", "matrix_unit",
+      "model",    "program",         "sram",   "stalls", "vector_unit"};
   EXPECT_EQ(keys, expected);
   for (const char *k :
        {"name", "start_cycle", "end_cycle", "cycles", "ms", "share",
@@ -128,6 +128,7 @@ TEST(Report, CostModelColumnAndRoofline) {
   ReportInfo info;
   CostEstimate ce;
   ce.layerCycles = {5500000, 14250000};
+  ce.layerRooflineCycles = {2500000, 5500000};
   ce.frameCycles = 19750000;
   ce.rooflineComputeCycles = 4000000;
   ce.rooflineMemoryCycles = 8000000;
@@ -144,8 +145,12 @@ TEST(Report, CostModelColumnAndRoofline) {
                               "8000000); the frame takes 2.50x the bound"))
       << table;
   // Per layer: 5.5e6 vs 5e6 is +10%, 14.25e6 vs 15e6 is -5%.
-  EXPECT_TRUE(contains(table, "     5500000    +10%")) << table;
-  EXPECT_TRUE(contains(table, "    14250000     -5%")) << table;
+  // Per layer: 5.5e6 vs 5e6 is +10%, 14.25e6 vs 15e6 is -5%; then each
+  // layer's roofline bound, and the frame's (8e6, not the layers' sum).
+  EXPECT_TRUE(contains(table, "     5500000    +10%     2500000")) << table;
+  EXPECT_TRUE(contains(table, "    14250000     -5%     5500000")) << table;
+  EXPECT_TRUE(contains(table, "    19750000     -1%     8000000")) << table;
+  EXPECT_TRUE(contains(table, "(bound: the layer's roofline")) << table;
   nlohmann::json json = nlohmann::json::parse(reportJson(r, chip, info));
   EXPECT_EQ(json["cost_model"]["cycles"], 19750000);
   EXPECT_DOUBLE_EQ(json["cost_model"]["error"].get<double>(), -0.0125);
@@ -153,9 +158,12 @@ TEST(Report, CostModelColumnAndRoofline) {
   EXPECT_EQ(json["cost_model"]["roofline"]["frame_over_bound"], 2.5);
   EXPECT_EQ(json["layers"][0]["cycles"], 5000000);
   EXPECT_EQ(json["layers"][0]["model_cycles"], 5500000);
+  EXPECT_EQ(json["layers"][1]["roofline_cycles"], 5500000.0);
   // Without an estimate: no column, no lines, no keys.
   EXPECT_FALSE(contains(formatReport(r, chip, {}), "cost model"));
   EXPECT_FALSE(contains(reportJson(r, chip, {}), "model_cycles"));
+  EXPECT_FALSE(contains(reportJson(r, chip, {}), "roofline_cycles"));
+  EXPECT_FALSE(contains(formatReport(r, chip, {}), "bound"));
 }
 
 TEST(Report, FusionSection) {

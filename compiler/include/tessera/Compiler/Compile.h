@@ -22,6 +22,7 @@
 
 namespace mlir {
 class ModuleOp;
+class Operation;
 } // namespace mlir
 
 namespace tessera::compiler {
@@ -88,8 +89,8 @@ llvm::Error expandForChip(mlir::ModuleOp module);
 
 /// Runs the tsr pass pipeline on `module` in place: the graph passes
 /// (raising, the pipeline's fusions), then the kernels' decisions
-/// (tsr-expand-attention, tsr-select-tiling, tsr-verify-tiling and, with
-/// fusion, tsr-allocate-sram and tsr-verify-sram). With `counts`: the ops
+/// (tsr-expand-attention, tsr-select-tiling, tsr-verify-tiling,
+/// tsr-allocate-sram and tsr-verify-sram). With `counts`: the ops
 /// after the graph passes, by name.
 llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts,
                         OpCounts *counts = nullptr);
@@ -100,6 +101,14 @@ llvm::Error runPipeline(mlir::ModuleOp module, const CompileOptions &opts,
 /// node named by its location.
 llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
 
+/// The graph of one tsr op outside any group, as the passes that decide
+/// its kernel see it (tsr-select-tiling, tsr-allocate-sram and their
+/// verifiers; KernelDecisions.h): its operands as values (function
+/// arguments are inputs, `tsr.weight`s weights, with their data when they
+/// are scalars), the op as the one node with the decisions recorded on it
+/// (`tsr.tiling`, `tsr.sram`), its result. An error when the op has no
+/// lowering to the chip or a recorded plan is malformed.
+llvm::Expected<codegen::Graph> opGraph(mlir::Operation *op);
 /// Code generation for an already imported (and optimized) module: the
 /// module is lowered in place to one chip.program (tsr-lower-to-chip) and
 /// the program is emitted from it (chip::emitProgram); `plans` as

@@ -140,8 +140,21 @@ struct GraphNode {
     /// and its consuming kernels load (loads, loadBytes).
     uint64_t roundTrips = 0, loads = 0, storeBytes = 0, loadBytes = 0;
   } fusion;
-  /// Attention, FusedMatMul: the SRAM plan recorded in the IR for the
-  /// recorded tile (tsr-allocate-sram, `tsr.sram`; empty: none). The kernel
+  /// Every integer field of the op's `tsr.tiling` as a pass recorded it
+  /// (graph extraction reads it for every node, one reader for every kind:
+  /// tm, tk, tn, npus of a matmul; tr, tc of a row tiling; tq, tk of an
+  /// attention ...). Empty: nothing recorded, the code generator decides
+  /// with the same search (docs/lowering.md, "Decisions of the unfused
+  /// kernels"). The named fields above (tileM ..., tileRows, tileKeys,
+  /// npuParts) are filled from it.
+  std::map<std::string, int64_t> tiling;
+  /// A field of `tiling`, 0 when absent.
+  int64_t tile(const std::string &field) const {
+    auto it = tiling.find(field);
+    return it == tiling.end() ? 0 : it->second;
+  }
+  /// The SRAM plan recorded in the IR for the recorded tiling
+  /// (tsr-allocate-sram, `tsr.sram`; empty: none), on any node: the kernel
   /// takes its buffer addresses from it.
   cost::SramPlan sram;
   /// FusedMatMul: the output columns it keeps in SRAM for the attention

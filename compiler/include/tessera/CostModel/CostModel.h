@@ -388,6 +388,21 @@ std::optional<Choice<RowTiling>> searchVector(const arch::ChipConfig &chip,
 std::optional<Choice<RowTiling>> searchMove(const arch::ChipConfig &chip,
                                             const MoveOp &op,
                                             const Constraints &c = {});
+/// A row reduction (reduceKernel) of `rows` x `cols`: tiles of tr whole
+/// rows (tc = cols), tr from the vector row candidates.
+std::optional<Choice<RowTiling>> searchReduce(const arch::ChipConfig &chip,
+                                              arch::Opcode op, uint64_t rows,
+                                              uint64_t cols,
+                                              const Constraints &c = {});
+/// An elementwise chain (chainKernel): the row candidates times the column
+/// candidates (unit 64), as searchVector's elementwise ops.
+std::optional<Choice<RowTiling>> searchChain(const arch::ChipConfig &chip,
+                                             const ChainOp &op,
+                                             const Constraints &c = {});
+/// The smallest tile the row searches consider (what a "nothing fits"
+/// message names): one row, and `cols` when whole rows are needed, else
+/// the smallest column candidate (min(cols, 8)).
+RowTiling smallestRowTiling(uint64_t rows, uint64_t cols, bool wholeRows);
 
 //===----------------------------------------------------------------------===//
 // Fused kernels (docs/fusion.md)

@@ -96,6 +96,43 @@ constexpr const char *kResidentKvBuffer = "kv";
 SramPlan withResidentKv(SramPlan plan, const ResidentKv &kv,
                         const Constraints &c = {});
 
+//===----------------------------------------------------------------------===//
+// The bare (unfused) kernels: one plan builder per kernel kind
+//===----------------------------------------------------------------------===//
+//
+// Every kernel the code generator emits for a single graph op takes its
+// SRAM from a plan of these builders (docs/lowering.md, "Decisions of the
+// unfused kernels"): tsr-allocate-sram records it on the op (`tsr.sram`),
+// tsr-verify-sram proves it, the emitter uses the recorded offsets (or
+// places the same plan itself when nothing is recorded). A new kernel kind
+// adds its builder here and a case in codegen::sramPlanOf
+// (compiler/lib/Codegen/KernelDecisions.cpp). The buffers of these kernels
+// are rings the DMA queues fill and drain, or rows resident for the whole
+// loop: all carried, so the plan is their listing order, each slot at the
+// next aligned offset (the emitter's bump allocation before plans).
+
+/// The bare matmul kernel: per slot s = 0, 1, in this order, `a` (tm tk e),
+/// `b` (tk tn e), `out` (tm tn e) and, when K takes several steps, `acc`
+/// (tm tn 4, FP32 partial sums); phases load, matmul, store.
+SramPlan gemmSramPlan(const GemmOp &op, const GemmTiling &t,
+                      const Constraints &c = {});
+/// A vector kernel (vectorKernel: elementwise, row-wise, binary): the
+/// resident rows first (layernorm's `gamma`, `beta`; a broadcast row or
+/// scalar `y`), then two slots of `x` (tr tc e), two of a per-tile second
+/// operand `y` (Full: tr tc e; Col: tr e), two of `out` (tr tc e); phases
+/// load, compute, store.
+SramPlan vectorSramPlan(const VectorOp &op, const RowTiling &t,
+                        const Constraints &c = {});
+/// A row reduction (reduceKernel) of `rows` x `cols` in tiles of `tr` whole
+/// rows: two slots of `x` (tr cols e), two of `out` (tr e).
+SramPlan reduceSramPlan(uint64_t rows, uint64_t cols, uint64_t tr,
+                        const Constraints &c = {});
+/// An elementwise chain (chainKernel: activations, int32-to-FP16, where):
+/// two slots per input (`x`, or `x0`, `x1`, ... for several; tr tc times
+/// its element size), then `workSlots` slots of `work` (tr tc workBytes).
+SramPlan chainSramPlan(const ChainOp &op, const RowTiling &t,
+                       const Constraints &c = {});
+
 /// "k[1]" for slot 1 of ring buffer k, "s" for a single buffer.
 std::string sramBufferName(const SramBuffer &b, const SramPlan &plan);
 

@@ -281,18 +281,9 @@ LogicalResult YieldOp::verify() {
 arch::Instr tessera::chip::instrOf(Operation *op) {
   arch::Instr in;
   llvm::TypeSwitch<Operation *>(op)
-      .Case([&](DmaLoadOp o) {
-        in.op = arch::Opcode::DmaLoad;
-        in.addr[0] = o.getDram();
-        in.addr[1] = o.getSram();
-        in.dims[0] = o.getRows();
-        in.dims[1] = o.getRowBytes();
-        in.strides[0] = o.getDramStride();
-        in.strides[1] = o.getSramStride();
-        in.npu = uint8_t(o.getNpu());
-      })
-      .Case([&](DmaStoreOp o) {
-        in.op = arch::Opcode::DmaStore;
+      .Case<DmaLoadOp, DmaStoreOp>([&](auto o) {
+        in.op =
+            isa<DmaLoadOp>(o) ? arch::Opcode::DmaLoad : arch::Opcode::DmaStore;
         in.addr[0] = o.getDram();
         in.addr[1] = o.getSram();
         in.dims[0] = o.getRows();

@@ -38,6 +38,9 @@ struct CostEstimate {
   /// Modelled cycles per layer, in SimResult::layers' order (the
   /// simulator's attributed cycles are what they estimate).
   std::vector<uint64_t> layerCycles;
+  /// Roofline bound per layer, in the same order: its kernel's compute at
+  /// peak vs its unavoidable DRAM bytes at peak bandwidth.
+  std::vector<double> layerRooflineCycles;
   uint64_t frameCycles = 0;
   /// Roofline bound of the frame: compute at peak, unavoidable DRAM bytes
   /// at peak bandwidth.

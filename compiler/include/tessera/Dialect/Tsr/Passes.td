@@ -45,6 +45,22 @@ def TsrRaiseAttention : Pass<"tsr-raise-attention"> {
   }];
 }
 
+def TsrPackQkv : Pass<"tsr-pack-qkv"> {
+  let summary = "Pack sibling projections of one input (Q, K, V) into one "
+                "matmul";
+  let description = [{
+    Two or more `tsr.matmul` whose A is the same value and whose B is a 2-D
+    `tsr.weight` (attention's q, k and v projections written as separate
+    `nn.Linear`s) become one product against the packed weight
+    [K, N_1 + N_2 + ...] (columns side by side, in program order), one add
+    of the packed bias when every member is followed by its own bias add,
+    and one `tsr.slice` along the last axis per member: the form
+    nn.MultiheadAttention exports. The packed product carries `tsr.packed`
+    (the packed weights' names). The same dot products of the same
+    operands: outputs are unchanged.
+  }];
+}
+
 def TsrExpandAttention : Pass<"tsr-expand-attention"> {
   let summary = "Expand tsr.attention into matmul, softmax and data movement";
   let description = [{

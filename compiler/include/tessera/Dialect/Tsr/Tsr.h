@@ -41,6 +41,9 @@ std::unique_ptr<mlir::Pass> createRaiseGeluPass();
 std::unique_ptr<mlir::Pass> createRaiseLayerNormPass();
 /// `tsr-raise-attention`: multi-head attention as one `tsr.attention`.
 std::unique_ptr<mlir::Pass> createRaiseAttentionPass();
+/// `tsr-pack-qkv`: sibling projections of one input as one packed matmul
+/// (lib/Transforms/PackQkv.cpp, docs/fusion.md).
+std::unique_ptr<mlir::Pass> createPackQkvPass();
 /// `tsr-expand-attention`: `tsr.attention` back into the chip's kernels.
 std::unique_ptr<mlir::Pass> createExpandAttentionPass();
 

@@ -1,0 +1,150 @@
+//===- KernelDecisions.h - the decisions of the unfused kernels --*- C++
+//-*-===//
+//
+// Part of Tessera. What the kernel of a single graph node (an op outside any
+// fused group) needs decided before it is emitted, and the one rule each
+// decision follows, shared by the passes that record it in the IR and by
+// the code generator that consumes it (docs/lowering.md, "Decisions of the
+// unfused kernels"):
+//
+//   tiling     the cost model's search (lowest modelled latency under the
+//              SRAM budget): tsr-select-tiling records it as `tsr.tiling`,
+//              tsr-verify-tiling checks a recorded one (checkTiling);
+//   SRAM plan  the kernel's buffers for that tiling, placed by
+//              cost::allocateSram: tsr-allocate-sram records it as
+//              `tsr.sram`, tsr-verify-sram proves it.
+//
+// The code generator runs the recorded tiling when it is legal on the chip
+// it compiles for (else the same search), and takes the recorded offsets
+// when it runs the recorded tiling (else places the same plan itself), so a
+// graph built without the passes (unit tests) gets the same program.
+//
+// Adding a kernel kind: give it a DecisionKind (decisionKindOf), a case in
+// chooseTiling, checkTiling and sramPlanOf below (KernelDecisions.cpp), a
+// plan builder in cost/SramPlan.h and, when it has one, a tiling search in
+// CostModel.h; its emitter then calls Emitter::rowTiling (or reads its own
+// recorded fields) and Emitter::takeBuffers (Codegen.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TESSERA_COMPILER_KERNELDECISIONS_H
+#define TESSERA_COMPILER_KERNELDECISIONS_H
+
+#include "tessera/Compiler/Graph.h"
+#include "tessera/CostModel/CostModel.h"
+#include "tessera/CostModel/SramPlan.h"
+#include "tessera/arch/ChipConfig.h"
+#include "tessera/arch/Isa.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tessera::codegen {
+
+/// The families of unfused kernels whose decisions live in the IR.
+enum class DecisionKind {
+  None,   ///< No kernel (free reshapes), a fused group, or a kind whose
+          ///< decisions are still made at emission.
+  MatMul, ///< matmulKernel: tiling by tsr-select-tiling's own matmul code
+          ///< (tm, tk, tn, npus), SRAM plan here (cost::gemmSramPlan).
+  Vector, ///< rowKernel, binaryKernel: cost::vectorKernel on a [rows, cols]
+          ///< view, tiling (tr, tc).
+  Reduce, ///< reduceKernel: tiles of tr whole rows (tc = cols).
+  Chain,  ///< activationKernel: cost::chainKernel, tiling (tr, tc).
+};
+DecisionKind decisionKindOf(const GraphNode &n);
+
+/// A tiling as `tsr.tiling` records it: its fields in order (tr, tc, ...)
+/// and the modelled cost of the kernel it gives.
+struct TilingChoice {
+  std::vector<std::pair<std::string, int64_t>> fields;
+  cost::Cost cost;
+};
+
+/// The cost model's tiling for node `n` of `g` (a node of the normalized
+/// graph, normalizeGraph). nullopt: with `error` empty, the node's kind
+/// has no tiling here (DecisionKind None or MatMul); else no tiling fits and
+/// `error` names the bytes the smallest one needs.
+std::optional<TilingChoice> chooseTiling(const Graph &g, const GraphNode &n,
+                                         const arch::ChipConfig &chip,
+                                         const cost::Constraints &c,
+                                         std::string &error);
+/// Why the tiling recorded in `n.tiling` cannot run on `chip` (a missing or
+/// non-positive field, a tile larger than the view, a partial row for a
+/// row-wise op, more SRAM than the budget), or nullopt. Kinds without a
+/// tiling here: nullopt.
+std::optional<std::string> checkTiling(const Graph &g, const GraphNode &n,
+                                       const arch::ChipConfig &chip,
+                                       const cost::Constraints &c);
+/// The kernel's buffers for the tiling recorded in `n.tiling`, placed by
+/// cost::allocateSram. nullopt: with `error` empty, the kind has no plan;
+/// else why (no tiling recorded, an illegal one).
+std::optional<cost::SramPlan> sramPlanOf(const Graph &g, const GraphNode &n,
+                                         const arch::ChipConfig &chip,
+                                         const cost::Constraints &c,
+                                         std::string &error);
+
+/// The buffers a kernel runs with: `need` (the plan builder's, placed) with
+/// the offsets of the plan recorded in the IR (`n.sram`) when the kernel
+/// runs the recorded tiling (`recordedTile`) and a plan is recorded. Every
+/// buffer of `need` must be in the recorded plan with at least its bytes,
+/// and the result must fit `budget` with no two live buffers overlapping,
+/// else CodegenError "<where>: the SRAM plan recorded in the IR (tsr.sram)
+/// ...". The one rule of the fused and the unfused kernels.
+cost::SramPlan applyRecordedPlan(const std::string &where, const GraphNode &n,
+                                 cost::SramPlan need, bool recordedTile,
+                                 uint64_t budget);
+
+/// The graph as the emitter lowers it (mask ops rewritten, reductions over
+/// non-trailing axes moved last): the nodes the decisions are made for. A
+/// node rewritten into several keeps its recorded decisions on the last one
+/// that is not a Reshape (the others decide at emission).
+Graph normalizeGraph(const Graph &graph);
+
+//===----------------------------------------------------------------------===//
+// The vector family's views (shared by the decisions and the emitter)
+//===----------------------------------------------------------------------===//
+
+/// The scalar weight of a Mul or Div that becomes a VecScale immediate (the
+/// other operand has the result's shape), or -1.
+int immOperand(const Graph &g, const GraphNode &n);
+
+/// How a binary op's second operand is read (binaryKernel).
+enum class Broadcast { Full, Row, Col, Scalar, Other };
+
+/// The vector-unit kernel of an elementwise, row-wise or binary node:
+/// `op` on the [rows, cols] view (op.rows counts every block's rows),
+/// `src` the value read as x (and for a binary op `y` the second operand,
+/// `kind` how it is read, repeated over `blocks` blocks of op.rows / blocks
+/// rows, y advancing `yBlock` elements per block); `imm` the instruction's
+/// immediate.
+struct VectorView {
+  cost::VectorOp op;
+  int src = -1, y = -1;
+  float imm = 0;
+  Broadcast kind = Broadcast::Full;
+  uint64_t blocks = 1;
+  int64_t yBlock = 0;
+  uint64_t blockRows() const { return blocks ? op.rows / blocks : op.rows; }
+};
+/// The view of node `n`, or nullopt with `error` (a softmax not over the
+/// last axis, an unsupported broadcast); tensor names are the graph
+/// values'.
+std::optional<VectorView> vectorViewOf(const Graph &g, const GraphNode &n,
+                                       std::string &error);
+/// The view of a reduction over the trailing axes: [rows, cols] in, rows
+/// out.
+struct ReduceView {
+  arch::Opcode op = arch::Opcode::VecReduceSum;
+  uint64_t rows = 0, cols = 0;
+};
+ReduceView reduceViewOf(const Graph &g, const GraphNode &n);
+/// An activation's instructions per tile (opcode, immediate) and its chain
+/// kernel on the [rows, 64] view (FP32 work tiles).
+std::vector<std::pair<arch::Opcode, float>> activationChain(const GraphNode &n);
+cost::ChainOp activationChainOp(const Graph &g, const GraphNode &n);
+
+} // namespace tessera::codegen
+
+#endif // TESSERA_COMPILER_KERNELDECISIONS_H

@@ -1,0 +1,595 @@
+//===- KernelDecisions.cpp - the decisions of the unfused kernels ---------===//
+//
+// Part of Tessera. See KernelDecisions.h and docs/lowering.md ("Decisions of
+// the unfused kernels"). The dispatch points by kernel kind are
+// decisionKindOf, chooseTiling, checkTiling and sramPlanOf.
+//
+//===----------------------------------------------------------------------===//
+#include "tessera/Compiler/KernelDecisions.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <limits>
+
+using namespace tessera;
+using namespace tessera::codegen;
+using arch::Opcode;
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+int64_t product(const Shape &s, size_t from = 0, size_t to = SIZE_MAX) {
+  int64_t p = 1;
+  for (size_t i = from; i < std::min(to, s.size()); ++i)
+    p *= s[i];
+  return p;
+}
+
+std::string str(uint64_t v) { return std::to_string(v); }
+
+/// The recorded (tr, tc), or nullopt when a field is missing or not
+/// positive (`error` names it).
+std::optional<cost::RowTiling> recordedRowTiling(const GraphNode &n,
+                                                 std::string &error) {
+  cost::RowTiling t;
+  for (auto [name, out] :
+       {std::pair<const char *, uint64_t *>{"tr", &t.tr}, {"tc", &t.tc}}) {
+    auto it = n.tiling.find(name);
+    if (it == n.tiling.end() || it->second <= 0) {
+      error = std::string("tsr.tiling needs a positive integer '") + name + "'";
+      return std::nullopt;
+    }
+    *out = uint64_t(it->second);
+  }
+  return t;
+}
+
+TilingChoice rowChoice(const cost::RowTiling &t, const cost::Cost &k) {
+  return {{{"tr", int64_t(t.tr)}, {"tc", int64_t(t.tc)}}, k};
+}
+
+/// "the smallest tile (1 x 8) needs N bytes of SRAM, the chip has B", or for
+/// whole rows "one row of C elements needs N bytes ...".
+std::string noFit(const cost::RowTiling &least, bool wholeRows,
+                  uint64_t leastBytes, uint64_t budget) {
+  std::string what = wholeRows ? "one row of " + str(least.tc) + " elements"
+                               : "the smallest tile (" + str(least.tr) + " x " +
+                                     str(least.tc) + ")";
+  return what + " needs " + str(leastBytes) + " bytes of SRAM, the chip has " +
+         str(budget);
+}
+
+/// A [rows, cols] view of the output for elementwise chains: rows of 64
+/// elements when they divide the tensor (any split of a contiguous tensor
+/// will do).
+std::pair<int64_t, int64_t> flatView(int64_t total) {
+  int64_t cols = total % 64 == 0 ? 64 : total;
+  return {cols ? total / cols : 0, cols};
+}
+
+/// The vector kernel of a view as the cost model prices it (its rows those
+/// of one block when it repeats over blocks: the search tiles one block).
+cost::VectorOp blockOp(const VectorView &v) {
+  cost::VectorOp op = v.op;
+  op.rows = v.blockRows();
+  return op;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The dispatch
+//===----------------------------------------------------------------------===//
+
+DecisionKind tessera::codegen::decisionKindOf(const GraphNode &n) {
+  switch (n.kind) {
+  case NodeKind::MatMul:
+    return DecisionKind::MatMul;
+  case NodeKind::Add:
+  case NodeKind::Sub:
+  case NodeKind::Mul:
+  case NodeKind::Div:
+  case NodeKind::LayerNorm:
+  case NodeKind::Softmax:
+  case NodeKind::Erf:
+  case NodeKind::Gelu:
+  case NodeKind::Pow:
+  case NodeKind::Sqrt:
+  case NodeKind::Neg:
+  case NodeKind::Tanh:
+  case NodeKind::Equal:
+  case NodeKind::ReduceSum:
+  case NodeKind::ReduceMean:
+  case NodeKind::ReduceMax:
+  case NodeKind::Relu:
+  case NodeKind::Sigmoid:
+  case NodeKind::HardSwish:
+  case NodeKind::HardSigmoid:
+  case NodeKind::Clip:
+    // The vector family (DecisionKind Vector, Reduce, Chain): their
+    // emitters still choose the largest tile that fits (next step).
+    return DecisionKind::None;
+  default:
+    // Still decided at emission: conv (im2col), pools, transpose, slice,
+    // concat, copies, embedding, where, expand; free reshapes; fused groups
+    // (their own passes and FusedKernels.cpp).
+    return DecisionKind::None;
+  }
+}
+
+std::optional<TilingChoice>
+tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
+                               const arch::ChipConfig &chip,
+                               const cost::Constraints &c, std::string &error) {
+  error.clear();
+  uint64_t budget = c.budget(chip);
+  switch (decisionKindOf(n)) {
+  case DecisionKind::Vector: {
+    std::optional<VectorView> v = vectorViewOf(g, n, error);
+    if (!v)
+      return std::nullopt;
+    // The search tiles one block; the recorded cost is every block's.
+    auto best = cost::searchVector(chip, blockOp(*v), c);
+    if (!best) {
+      bool whole = v->op.rowWise();
+      cost::RowTiling least =
+          cost::smallestRowTiling(v->blockRows(), v->op.cols, whole);
+      error =
+          noFit(least, whole,
+                cost::vectorKernel(blockOp(*v), least, c).sramBytes, budget);
+      return std::nullopt;
+    }
+    if (v->blocks > 1)
+      best->cost = cost::evaluate(
+          chip, cost::vectorKernel(v->op, best->tiling, c), {}, c);
+    return rowChoice(best->tiling, best->cost);
+  }
+  case DecisionKind::Reduce: {
+    ReduceView r = reduceViewOf(g, n);
+    auto best = cost::searchReduce(chip, r.op, r.rows, r.cols, c);
+    if (!best) {
+      cost::RowTiling least = cost::smallestRowTiling(r.rows, r.cols, true);
+      error = noFit(
+          least, true,
+          cost::reduceKernel(r.op, r.rows, r.cols, least.tr, "x", "out", c)
+              .sramBytes,
+          budget);
+      return std::nullopt;
+    }
+    return rowChoice(best->tiling, best->cost);
+  }
+  case DecisionKind::Chain: {
+    cost::ChainOp op = activationChainOp(g, n);
+    auto best = cost::searchChain(chip, op, c);
+    if (!best) {
+      cost::RowTiling least = cost::smallestRowTiling(op.rows, op.cols, false);
+      error = noFit(least, false, cost::chainKernel(op, least, c).sramBytes,
+                    budget);
+      return std::nullopt;
+    }
+    return rowChoice(best->tiling, best->cost);
+  }
+  case DecisionKind::MatMul: // SelectTiling.cpp's own (npus, split).
+  case DecisionKind::None:
+    break;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string>
+tessera::codegen::checkTiling(const Graph &g, const GraphNode &n,
+                              const arch::ChipConfig &chip,
+                              const cost::Constraints &c) {
+  std::string error;
+  DecisionKind kind = decisionKindOf(n);
+  if (kind != DecisionKind::Vector && kind != DecisionKind::Reduce &&
+      kind != DecisionKind::Chain)
+    return std::nullopt;
+  std::optional<cost::RowTiling> t = recordedRowTiling(n, error);
+  if (!t)
+    return error;
+  std::string tile = "tiling " + str(t->tr) + "x" + str(t->tc);
+  uint64_t rows = 0, cols = 0;
+  bool whole = false;
+  cost::Kernel k;
+  switch (kind) {
+  case DecisionKind::Vector: {
+    std::optional<VectorView> v = vectorViewOf(g, n, error);
+    if (!v)
+      return error;
+    rows = v->blockRows(), cols = v->op.cols, whole = v->op.rowWise();
+    k = cost::vectorKernel(blockOp(*v), *t, c);
+    break;
+  }
+  case DecisionKind::Reduce: {
+    ReduceView r = reduceViewOf(g, n);
+    rows = r.rows, cols = r.cols, whole = true;
+    k = cost::reduceKernel(r.op, r.rows, r.cols, t->tr, "x", "out", c);
+    break;
+  }
+  default: {
+    cost::ChainOp op = activationChainOp(g, n);
+    rows = op.rows, cols = op.cols;
+    k = cost::chainKernel(op, *t, c);
+    break;
+  }
+  }
+  if (t->tr > rows || t->tc > cols)
+    return tile + " is larger than the " + str(rows) + "x" + str(cols) +
+           " view";
+  if (whole && t->tc != cols)
+    return tile + ": a row-wise kernel needs whole rows (tc = " + str(cols) +
+           ")";
+  if (std::optional<std::string> why = cost::checkFits(chip, k, c))
+    return tile + " " + *why;
+  return std::nullopt;
+}
+
+std::optional<cost::SramPlan>
+tessera::codegen::sramPlanOf(const Graph &g, const GraphNode &n,
+                             const arch::ChipConfig &chip,
+                             const cost::Constraints &c, std::string &error) {
+  error.clear();
+  DecisionKind kind = decisionKindOf(n);
+  if (kind == DecisionKind::None)
+    return std::nullopt;
+  if (n.tiling.empty()) {
+    error = "no tiling recorded (tsr.tiling): run tsr-select-tiling first";
+    return std::nullopt;
+  }
+  if (kind == DecisionKind::MatMul) {
+    // The product as matmulKernel runs it (a B shared by every batch folds
+    // the batch into M), on the recorded tile.
+    const Shape &as = g.values[n.inputs[0]].shape;
+    const Shape &bs = g.values[n.inputs[1]].shape;
+    const Shape &os = g.values[n.output].shape;
+    cost::GemmOp op;
+    op.m = uint64_t(as[as.size() - 2]);
+    op.k = uint64_t(as.back());
+    op.n = uint64_t(bs.back());
+    op.batch = uint64_t(product(os, 0, os.size() - 2));
+    if (product(bs, 0, bs.size() - 2) == 1) {
+      op.m *= uint64_t(product(as, 0, as.size() - 2));
+      op.batch = 1;
+    }
+    cost::GemmTiling t{uint64_t(std::max<int64_t>(0, n.tile("tm"))),
+                       uint64_t(std::max<int64_t>(0, n.tile("tk"))),
+                       uint64_t(std::max<int64_t>(0, n.tile("tn")))};
+    if (!t.tm || !t.tk || !t.tn) {
+      error = "tsr.tiling needs positive integers 'tm', 'tk', 'tn'";
+      return std::nullopt;
+    }
+    return cost::gemmSramPlan(op, t, c);
+  }
+  if (std::optional<std::string> why = checkTiling(g, n, chip, c)) {
+    error = *why;
+    return std::nullopt;
+  }
+  cost::RowTiling t{uint64_t(n.tile("tr")), uint64_t(n.tile("tc"))};
+  switch (kind) {
+  case DecisionKind::Vector: {
+    std::optional<VectorView> v = vectorViewOf(g, n, error);
+    if (!v)
+      return std::nullopt;
+    return cost::vectorSramPlan(v->op, t, c);
+  }
+  case DecisionKind::Reduce: {
+    ReduceView r = reduceViewOf(g, n);
+    return cost::reduceSramPlan(r.rows, r.cols, t.tr, c);
+  }
+  case DecisionKind::Chain:
+    return cost::chainSramPlan(activationChainOp(g, n), t, c);
+  default:
+    return std::nullopt;
+  }
+}
+
+cost::SramPlan tessera::codegen::applyRecordedPlan(const std::string &where,
+                                                   const GraphNode &n,
+                                                   cost::SramPlan need,
+                                                   bool recordedTile,
+                                                   uint64_t budget) {
+  if (!recordedTile || n.sram.empty())
+    return need;
+  for (cost::SramBuffer &b : need.buffers) {
+    std::string name = "'" + cost::sramBufferName(b, need) + "'";
+    const cost::SramBuffer *r = n.sram.find(b.name, b.slot);
+    if (!r)
+      throw CodegenError(where +
+                         ": the SRAM plan recorded in the IR (tsr.sram) "
+                         "has no buffer " +
+                         name);
+    if (r->bytes < b.bytes)
+      throw CodegenError(where +
+                         ": the SRAM plan recorded in the IR "
+                         "(tsr.sram) gives buffer " +
+                         name + " " + std::to_string(r->bytes) +
+                         " bytes, the kernel needs " + std::to_string(b.bytes));
+    b.offset = r->offset;
+  }
+  if (std::optional<std::string> why = cost::checkSramPlan(need, budget))
+    throw CodegenError(where +
+                       ": the SRAM plan recorded in the IR "
+                       "(tsr.sram): " +
+                       *why);
+  return need;
+}
+
+//===----------------------------------------------------------------------===//
+// Views
+//===----------------------------------------------------------------------===//
+
+int tessera::codegen::immOperand(const Graph &g, const GraphNode &n) {
+  if (n.kind != NodeKind::Mul && n.kind != NodeKind::Div)
+    return -1;
+  const Shape &os = g.values[n.output].shape;
+  for (int i = 1; i >= (n.kind == NodeKind::Mul ? 0 : 1); --i) {
+    int c = n.inputs[i], x = n.inputs[1 - i];
+    if (g.values[c].role == ValueRole::Weight &&
+        g.values[c].numElements() == 1 && g.values[x].shape == os)
+      return c;
+  }
+  return -1;
+}
+
+namespace {
+
+/// Elementwise unary ops and the row-wise normalizations of `src` (the
+/// emitter's rowKernel): cols the trailing axes from `axis` for layernorm,
+/// the last axis otherwise.
+VectorView unaryView(const Graph &g, const GraphNode &n, int src, Opcode op,
+                     float imm) {
+  const Shape &xs = g.values[src].shape;
+  size_t splitAt = op == Opcode::VecLayerNorm
+                       ? size_t(n.axis)
+                       : (xs.empty() ? 0 : xs.size() - 1);
+  VectorView v;
+  v.op.op = op;
+  v.op.cols = uint64_t(product(xs, splitAt));
+  v.op.rows = uint64_t(product(xs, 0, splitAt));
+  v.op.x = g.values[src].name;
+  v.op.out = g.values[n.output].name;
+  v.src = src;
+  v.imm = imm;
+  if (op == Opcode::VecLayerNorm) {
+    v.y = n.inputs[1];
+    v.op.y = g.values[n.inputs[1]].name;
+    v.op.beta = g.values[n.inputs[2]].name;
+  }
+  return v;
+}
+
+/// a <op> b with numpy broadcasting (the emitter's binaryKernel), on the
+/// output's [rows, cols] view (cols: the last axis). `b` must be the full
+/// shape, a row (broadcast over the leading axes), a column (broadcast over
+/// the last axis) or a scalar; for + and * the operands swap when `a` is the
+/// broadcast one. A product with, or a quotient by, a scalar weight is a
+/// VecScale by a constant. When `b` matches the output on some leading axes
+/// and is one of those kinds on the rest (a padding mask [B, 1, 1, S] added
+/// to scores [B, H, S, S]), the kernel repeats per index of those leading
+/// axes.
+std::optional<VectorView> binaryView(const Graph &g, const GraphNode &n,
+                                     std::string &error) {
+  const Shape &os = g.values[n.output].shape;
+  int a = n.inputs[0], b = n.inputs[1];
+  bool commutes = n.kind == NodeKind::Add || n.kind == NodeKind::Mul;
+  std::string where = std::string(nodeKindName(n.kind)) + " '" + n.name + "'";
+  using Kind = Broadcast;
+  // Broadcast class of operand v against the output's axes from `lead`
+  // (v must equal the output on the axes before it).
+  auto kindOf = [&](int v, size_t lead) {
+    const Shape &s = g.values[v].shape;
+    Shape pad(os.size() - s.size(), 1);
+    pad.insert(pad.end(), s.begin(), s.end());
+    for (size_t d = 0; d < lead; ++d)
+      if (pad[d] != os[d])
+        return Kind::Other;
+    Shape ps(pad.begin() + lead, pad.end()), sub(os.begin() + lead, os.end());
+    int64_t cols = sub.empty() ? 1 : sub.back(), rows = product(sub) / cols;
+    if (ps == sub)
+      return Kind::Full;
+    if (product(ps) == 1)
+      return Kind::Scalar;
+    if (ps.back() == cols && product(ps) == cols)
+      return Kind::Row;
+    if (ps.back() == 1 && product(ps) == rows) {
+      for (size_t d = 0; d + 1 < sub.size(); ++d)
+        if (ps[d] != sub[d])
+          return Kind::Other;
+      return Kind::Col;
+    }
+    return Kind::Other;
+  };
+  int imm = immOperand(g, n);
+  if (imm >= 0 ? imm == a : (kindOf(a, 0) != Kind::Full && commutes))
+    std::swap(a, b);
+
+  if (imm >= 0) {
+    float c = g.values[b].data.empty() ? 1.0f : g.values[b].data[0];
+    if (n.kind == NodeKind::Div && c == 0.0f) {
+      error = where + ": division by the constant 0";
+      return std::nullopt;
+    }
+    return unaryView(g, n, a, Opcode::VecScale,
+                     n.kind == NodeKind::Div ? 1.0f / c : c);
+  }
+
+  size_t lead = 0;
+  while (lead + 1 < os.size() && kindOf(b, lead) == Kind::Other)
+    ++lead;
+  Kind kb = kindOf(b, lead);
+  // A block of trailing axes broadcast over the leading ones (a position
+  // embedding [1, S, D] added to [B, S, D]) is a row of the [R, S*D] view.
+  int64_t viewCols = 0;
+  if (kb == Kind::Other) {
+    const Shape &bs = g.values[b].shape;
+    Shape pad(os.size() - bs.size(), 1);
+    pad.insert(pad.end(), bs.begin(), bs.end());
+    size_t j = os.size();
+    while (j > 0 && pad[j - 1] == os[j - 1])
+      --j;
+    if (j < os.size() && product(pad, 0, j) == 1) {
+      kb = Kind::Row;
+      lead = 0;
+      viewCols = product(os, j);
+    }
+  }
+  if (kb == Kind::Other && kindOf(a, 0) == Kind::Full) {
+    // A per-channel operand ([C, 1, 1] against [N, C, H, W]: batch norm's
+    // scale, a squeeze-excitation gate) is a column of the view whose rows
+    // are the axes up to b's last non-unit axis.
+    const Shape &s = g.values[b].shape;
+    Shape pad(os.size() - s.size(), 1);
+    pad.insert(pad.end(), s.begin(), s.end());
+    size_t j = pad.size();
+    while (j > 0 && pad[j - 1] == 1)
+      --j;
+    if (j > 0 && j < os.size() &&
+        std::equal(pad.begin(), pad.begin() + j, os.begin())) {
+      kb = Kind::Col;
+      lead = 0;
+      viewCols = product(os, j);
+    }
+  }
+  if (kindOf(a, 0) != Kind::Full || kb == Kind::Other) {
+    error = where + ": broadcasting " +
+            shapeString(g.values[n.inputs[0]].shape) + " with " +
+            shapeString(g.values[n.inputs[1]].shape) +
+            " is not supported (the second operand must be the full shape, "
+            "a row, a column or a scalar, after leading axes it matches)";
+    return std::nullopt;
+  }
+  Shape sub(os.begin() + lead, os.end());
+  int64_t cols = viewCols ? viewCols : sub.empty() ? 1 : sub.back();
+  int64_t rows = product(sub) / cols;
+  int64_t blocks = product(os, 0, lead);
+  VectorView v;
+  v.src = a;
+  v.y = b;
+  v.kind = kb;
+  v.blocks = uint64_t(blocks);
+  v.yBlock = blocks > 0 ? g.values[b].numElements() / blocks : 0;
+  v.op.op = n.kind == NodeKind::Add   ? Opcode::VecAdd
+            : n.kind == NodeKind::Sub ? Opcode::VecSub
+            : n.kind == NodeKind::Mul ? Opcode::VecMul
+                                      : Opcode::VecDiv;
+  v.op.rows = uint64_t(rows * blocks); // Every block's tiles.
+  v.op.cols = uint64_t(cols);
+  v.op.second = kb == Kind::Full  ? cost::Operand2::Full
+                : kb == Kind::Row ? cost::Operand2::Row
+                : kb == Kind::Col ? cost::Operand2::Col
+                                  : cost::Operand2::Scalar;
+  v.op.x = g.values[a].name;
+  v.op.y = g.values[b].name;
+  v.op.out = g.values[n.output].name;
+  return v;
+}
+
+} // namespace
+
+std::optional<VectorView> tessera::codegen::vectorViewOf(const Graph &g,
+                                                         const GraphNode &n,
+                                                         std::string &error) {
+  int in0 = n.inputs[0];
+  switch (n.kind) {
+  case NodeKind::Add:
+  case NodeKind::Sub:
+  case NodeKind::Mul:
+  case NodeKind::Div:
+    return binaryView(g, n, error);
+  case NodeKind::LayerNorm:
+    return unaryView(g, n, in0, Opcode::VecLayerNorm, n.epsilon);
+  case NodeKind::Softmax:
+    if (n.axis != int64_t(g.values[in0].shape.size()) - 1) {
+      error = "softmax '" + n.name + "': softmax over axis " +
+              std::to_string(n.axis) + " of " +
+              shapeString(g.values[in0].shape) +
+              "; the vector unit normalizes the last axis only";
+      return std::nullopt;
+    }
+    return unaryView(g, n, in0, Opcode::VecSoftmax, 0);
+  case NodeKind::Erf:
+    return unaryView(g, n, in0, Opcode::VecErf, 0);
+  case NodeKind::Gelu:
+    return unaryView(g, n, in0,
+                     n.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu, 0);
+  case NodeKind::Pow:
+    return unaryView(g, n, in0, Opcode::VecPow, n.exponent);
+  case NodeKind::Sqrt:
+    return unaryView(g, n, in0, Opcode::VecSqrt, 0);
+  case NodeKind::Neg:
+    return unaryView(g, n, in0, Opcode::VecScale, -1.0f);
+  case NodeKind::Tanh:
+    return unaryView(g, n, in0, Opcode::VecTanh, 0);
+  case NodeKind::Equal: {
+    // normalizeMaskOps leaves x == c with c a scalar weight; the vector
+    // unit compares the FP16 value with c rounded to FP16.
+    const std::vector<float> &c = g.values[n.inputs[1]].data;
+    return unaryView(g, n, in0, Opcode::VecEqImm,
+                     c.empty() ? 0.0f : float(Eigen::half(c[0])));
+  }
+  default:
+    error = std::string(nodeKindName(n.kind)) + " '" + n.name +
+            "' is not a vector-unit kernel";
+    return std::nullopt;
+  }
+}
+
+ReduceView tessera::codegen::reduceViewOf(const Graph &g, const GraphNode &n) {
+  const Shape &xs = g.values[n.inputs[0]].shape;
+  size_t first = xs.size() - n.axes.size();
+  ReduceView r;
+  r.op = n.kind == NodeKind::ReduceMax ? Opcode::VecReduceMax
+                                       : Opcode::VecReduceSum;
+  r.cols = uint64_t(product(xs, first));
+  r.rows = uint64_t(product(xs, 0, first));
+  return r;
+}
+
+std::vector<std::pair<Opcode, float>>
+tessera::codegen::activationChain(const GraphNode &n) {
+  std::vector<std::pair<Opcode, float>> chain;
+  switch (n.kind) {
+  case NodeKind::Relu:
+    chain = {{Opcode::VecMaxImm, 0.0f}};
+    break;
+  case NodeKind::Sigmoid:
+    chain = {{Opcode::VecSigmoid, 0.0f}};
+    break;
+  case NodeKind::HardSwish:
+    chain = {{Opcode::VecHardSwish, 0.0f}};
+    break;
+  case NodeKind::HardSigmoid:
+    chain = {{Opcode::VecScale, n.alpha},
+             {Opcode::VecAddImm, n.beta},
+             {Opcode::VecMaxImm, 0.0f},
+             {Opcode::VecMinImm, 1.0f}};
+    break;
+  default: // Clip
+    if (n.lo > -std::numeric_limits<float>::infinity())
+      chain.push_back({Opcode::VecMaxImm, n.lo});
+    if (n.hi < std::numeric_limits<float>::infinity())
+      chain.push_back({Opcode::VecMinImm, n.hi});
+    if (chain.empty())
+      chain.push_back({Opcode::VecCopy, 0.0f});
+    break;
+  }
+  return chain;
+}
+
+cost::ChainOp tessera::codegen::activationChainOp(const Graph &g,
+                                                  const GraphNode &n) {
+  auto [rows, cols] = flatView(g.values[n.inputs[0]].numElements());
+  cost::ChainOp c;
+  c.rows = uint64_t(rows);
+  c.cols = uint64_t(cols);
+  c.inputs = {g.values[n.inputs[0]].name};
+  c.inputBytes = {2};
+  for (const auto &[op, imm] : activationChain(n))
+    c.chain.push_back(op);
+  c.out = g.values[n.output].name;
+  c.workBytes = 4;
+  return c;
+}
