@@ -22,6 +22,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -332,8 +334,7 @@ bool fillNode(Operation &op, GraphNode &node) {
         node.kind = NodeKind::Conv;
         node.strides.assign(o.getStrides().begin(), o.getStrides().end());
         node.pads.assign(o.getPads().begin(), o.getPads().end());
-        node.dilations.assign(o.getDilations().begin(),
-                              o.getDilations().end());
+        node.dilations.assign(o.getDilations().begin(), o.getDilations().end());
         node.groups = int64_t(o.getGroups());
       })
       .Case([&](tsr::MaxPoolOp o) {
@@ -661,6 +662,103 @@ void printIrAfterEachPass(PassManager &pm) {
 }
 } // namespace
 
+void tessera::compiler::addGraphPasses(OpPassManager &pm,
+                                       const CompileOptions &opts,
+                                       const arch::ChipConfig &chip) {
+  // Layernorm first: its chain contains a Pow the GELU pattern never
+  // matches, and attention last, after the MLPs are named.
+  if (opts.raiseLayerNorm)
+    pm.addPass(tsr::createRaiseLayerNormPass());
+  if (opts.raiseGelu)
+    pm.addPass(tsr::createRaiseGeluPass());
+  if (opts.raiseAttention)
+    pm.addPass(tsr::createRaiseAttentionPass());
+  // The fusion passes of the pipeline (docs/fusion.md). Sibling projections
+  // of one input (hand-written q, k, v Linears) as one packed product, as
+  // nn.MultiheadAttention exports them.
+  bool standard =
+      opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard;
+  if (standard)
+    pm.addPass(tsr::createPackQkvPass());
+  if (opts.pipeline == Pipeline::Fused) {
+    pm.addPass(tsr::createFuseAttentionPass(chip));
+    pm.addPass(tsr::createFuseEpiloguePass(chip));
+  }
+  if (standard)
+    pm.addPass(tsr::createFuseLayerNormPass(chip));
+  // K and V of the first heads kept in SRAM across the QKV projection ->
+  // attention boundary (the source's split, docs/fusion.md).
+  if (opts.pipeline == Pipeline::Fused)
+    pm.addPass(tsr::createKeepKvPass(chip));
+}
+
+void tessera::compiler::addKernelPasses(OpPassManager &pm,
+                                        const arch::ChipConfig &chip) {
+  // The kernels' decisions (docs/lowering.md): an attention no group took
+  // becomes the chip's kernels, every remaining matrix product gets its
+  // tiling and NPU split (and every bare kernel whose kind records its
+  // decisions its tiling), every group and bare kernel its SRAM placement,
+  // each proved.
+  pm.addPass(tsr::createExpandAttentionPass());
+  pm.addPass(tsr::createSelectTilingPass(chip));
+  pm.addPass(tsr::createVerifyTilingPass(chip));
+  pm.addPass(tsr::createAllocateSramPass(chip));
+  pm.addPass(tsr::createVerifySramPass(chip));
+}
+
+namespace {
+/// `tsr-pipeline`'s options (tessera-opt).
+struct PipelineOptions : mlir::PassPipelineOptions<PipelineOptions> {
+  Option<std::string> pipeline{
+      *this, "pipeline",
+      llvm::cl::desc("Fusion pipeline: fused (default), standard or unfused"),
+      llvm::cl::init("fused")};
+  Option<std::string> chipConfig{
+      *this, "chip-config",
+      llvm::cl::desc("Chip config file (default: the reference chip)"),
+      llvm::cl::init("")};
+  Option<uint64_t> sramBytes{
+      *this, "sram-bytes",
+      llvm::cl::desc("SRAM capacity in bytes, overriding the chip config's"),
+      llvm::cl::init(0)};
+};
+} // namespace
+
+void tessera::compiler::registerPipelines() {
+  mlir::registerPassPipeline(
+      "tsr-pipeline",
+      "Every pass tessera compile runs before tsr-lower-to-chip: raising, "
+      "the fusions of the named pipeline, then the kernels' decisions "
+      "(tiling, SRAM placement) and their verifiers (docs/compiler.md)",
+      [](OpPassManager &pm, StringRef text,
+         llvm::function_ref<LogicalResult(const llvm::Twine &)> fail)
+          -> LogicalResult {
+        auto options = PipelineOptions::createFromString(text);
+        if (!options)
+          return failure();
+        CompileOptions opts;
+        if (!parsePipeline(options->pipeline, opts.pipeline))
+          return fail("tsr-pipeline: pipeline must be unfused, standard or "
+                      "fused, got '" +
+                      options->pipeline + "'");
+        arch::ChipConfig chip = arch::ChipConfig::reference();
+        try {
+          if (!options->chipConfig.empty())
+            chip = arch::ChipConfig::load(options->chipConfig);
+        } catch (const std::exception &e) {
+          return fail(llvm::Twine("tsr-pipeline: ") + e.what());
+        }
+        if (options->sramBytes)
+          chip.sram_bytes = options->sramBytes;
+        addGraphPasses(pm, opts, chip);
+        addKernelPasses(pm, chip);
+        return success();
+      },
+      [](llvm::function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(PipelineOptions());
+      });
+}
+
 llvm::Error tessera::compiler::runPipeline(ModuleOp module,
                                            const CompileOptions &opts,
                                            OpCounts *counts) {
@@ -676,51 +774,20 @@ llvm::Error tessera::compiler::runPipeline(ModuleOp module,
       printIrAfterEachPass(pm);
   };
   // The graph passes: raising, then the fusions of the pipeline.
-  PassManager graph(ctx);
-  withPrinting(graph);
-  // Layernorm first: its chain contains a Pow the GELU pattern never
-  // matches, and attention last, after the MLPs are named.
-  if (opts.raiseLayerNorm)
-    graph.addPass(tsr::createRaiseLayerNormPass());
-  if (opts.raiseGelu)
-    graph.addPass(tsr::createRaiseGeluPass());
-  if (opts.raiseAttention)
-    graph.addPass(tsr::createRaiseAttentionPass());
-  // The fusion passes of the pipeline (docs/fusion.md).
   arch::ChipConfig chip =
       opts.chip ? *opts.chip : arch::ChipConfig::reference();
-  // Sibling projections of one input (hand-written q, k, v Linears) as one
-  // packed product, as nn.MultiheadAttention exports them.
-  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
-    graph.addPass(tsr::createPackQkvPass());
-  if (opts.pipeline == Pipeline::Fused) {
-    graph.addPass(tsr::createFuseAttentionPass(chip));
-    graph.addPass(tsr::createFuseEpiloguePass(chip));
-  }
-  if (opts.pipeline == Pipeline::Fused || opts.pipeline == Pipeline::Standard)
-    graph.addPass(tsr::createFuseLayerNormPass(chip));
-  // K and V of the first heads kept in SRAM across the QKV projection ->
-  // attention boundary (the source's split, docs/fusion.md).
-  if (opts.pipeline == Pipeline::Fused)
-    graph.addPass(tsr::createKeepKvPass(chip));
+  PassManager graph(ctx);
+  withPrinting(graph);
+  addGraphPasses(graph, opts, chip);
   if (failed(graph.run(module)))
     return error("pass pipeline failed: " + diag);
   // What the graph passes made of the model (an attention left unfused is
   // still one op here).
   if (counts)
     countOps(module, *counts);
-  // The kernels' decisions (docs/lowering.md): an attention no group took
-  // becomes the chip's kernels, every remaining matrix product gets its
-  // tiling and NPU split (and every bare kernel whose kind records its
-  // decisions its tiling), every group and bare kernel its SRAM placement,
-  // each proved.
   PassManager kernels(ctx);
   withPrinting(kernels);
-  kernels.addPass(tsr::createExpandAttentionPass());
-  kernels.addPass(tsr::createSelectTilingPass(chip));
-  kernels.addPass(tsr::createVerifyTilingPass(chip));
-  kernels.addPass(tsr::createAllocateSramPass(chip));
-  kernels.addPass(tsr::createVerifySramPass(chip));
+  addKernelPasses(kernels, chip);
   if (failed(kernels.run(module)))
     return error("pass pipeline failed: " + diag);
   return llvm::Error::success();

@@ -10,6 +10,7 @@
 // is an error naming the path). See ToolInput.h and FileIo.h.
 //
 //===----------------------------------------------------------------------===//
+#include "tessera/Compiler/Compile.h"
 #include "tessera/Compiler/ToolInput.h"
 #include "tessera/Dialect/Chip/Chip.h"
 #include "tessera/Dialect/Chip/Passes.h"
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
   tessera::tsr::registerPasses();
   tessera::tsr::registerTilingPasses();
   tessera::chip::registerPasses();
+  compiler::registerPipelines();
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "Tessera optimizer driver (tsr dialect)\n", registry);
 

@@ -23,6 +23,7 @@
 namespace mlir {
 class ModuleOp;
 class Operation;
+class OpPassManager;
 } // namespace mlir
 
 namespace tessera::compiler {
@@ -86,6 +87,19 @@ llvm::Expected<codegen::Graph> importOnnxGraph(const std::string &path,
 /// Runs `tsr-expand-attention` on `module` in place: what code generation
 /// (and the reference executor's graph) need until attention has a kernel.
 llvm::Error expandForChip(mlir::ModuleOp module);
+
+/// Adds the graph passes of `opts.pipeline` to `pm`: raising (as `opts`
+/// says), then the pipeline's fusions (docs/fusion.md), deciding for `chip`.
+void addGraphPasses(mlir::OpPassManager &pm, const CompileOptions &opts,
+                    const arch::ChipConfig &chip);
+/// Adds the kernels' decisions to `pm`: tsr-expand-attention,
+/// tsr-select-tiling, tsr-verify-tiling, tsr-allocate-sram and
+/// tsr-verify-sram, deciding for `chip`.
+void addKernelPasses(mlir::OpPassManager &pm, const arch::ChipConfig &chip);
+/// Registers `tsr-pipeline{pipeline=P chip-config=F sram-bytes=N}` (the
+/// graph and kernel passes above; tessera-opt), the pass list
+/// `tessera compile` runs before tsr-lower-to-chip.
+void registerPipelines();
 
 /// Runs the tsr pass pipeline on `module` in place: the graph passes
 /// (raising, the pipeline's fusions), then the kernels' decisions
