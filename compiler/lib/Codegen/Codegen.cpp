@@ -11,6 +11,7 @@
 #include "tessera/Compiler/Codegen.h"
 
 #include "FusedKernels.h"
+#include "tessera/CostModel/MovementKernels.h"
 
 #include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/arch/Error.h"
@@ -158,10 +159,7 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Row-major element strides.
 std::vector<int64_t> stridesOf(const Shape &s) {
-  std::vector<int64_t> st(s.size(), 1);
-  for (size_t d = s.size(); d-- > 1;)
-    st[d - 1] = st[d] * s[d];
-  return st;
+  return cost::rowMajorStrides(s);
 }
 
 /// Calls f(index) for every multi-index of `dims`, last dimension fastest.
@@ -259,6 +257,7 @@ private:
   }
   /// Bytes available for a kernel's buffers.
   uint64_t sramBudget() const { return chip.sram_bytes; }
+  /// The budget as the cost model's constraints.
   cost::Constraints budget() const {
     cost::Constraints c;
     c.sramBytes = sramBudget();
@@ -305,6 +304,33 @@ private:
       (field == "tr" ? r.tr : r.tc) = uint64_t(v);
     return r;
   }
+  /// Registers the buffers of a plan no pass recorded (a kernel no graph
+  /// node decides: a reshape's copy, a conv's GEMMs).
+  cost::SramPlan placeOwn(cost::SramPlan p) {
+    for (const cost::SramBuffer &b : p.buffers)
+      sramPlace(b.offset, b.bytes);
+    return p;
+  }
+  /// The cost model's tile of a copy or transpose (cost::searchMove), one
+  /// search per workload.
+  std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, bool>,
+           cost::RowTiling>
+      moveTiles;
+  cost::RowTiling moveTiling(const cost::MoveOp &op);
+  /// The decision of a movement or CNN node (KernelDecisions.h): the one
+  /// recorded in the IR when it is legal on this chip (`recorded` set),
+  /// else the cost model's search; CodegenError naming the bytes when
+  /// nothing fits.
+  MovementDecision movementDecision(const MovementView &v, const GraphNode &n,
+                                    bool &recorded);
+  /// `n`'s view with the DRAM tensors' names (aliases share a tensor).
+  MovementView movementView(const GraphNode &n);
+  /// The copy `op` of window `v` from DRAM `src` to DRAM `dst` in tiles
+  /// `t`, through the ring `buf` (the store drains the slot the load
+  /// filled); records its kernel.
+  void copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
+                  const cost::MoveOp &op, const cost::RowTiling &t,
+                  const uint64_t buf[2]);
 
   /// The DRAM tensor holding graph value `v` (aliases share it).
   std::string tensorName(int v) const {
@@ -426,9 +452,6 @@ private:
   void transposeKernel(const GraphNode &n);
   void copyKernel(int src, int dst);
   // Transformer ops (issue 9, part 2).
-  void stridedCopy(uint64_t src, std::vector<int64_t> srcStrides, uint64_t dst,
-                   std::vector<int64_t> dstStrides, Shape shape,
-                   const std::string &srcName, const std::string &dstName);
   void sliceKernel(const GraphNode &n);
   void concatKernel(const GraphNode &n);
   void reduceKernel(const GraphNode &n);
@@ -443,9 +466,14 @@ private:
   void gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb, uint64_t out,
             int64_t ldo, int64_t m, int64_t k, int64_t n,
             const std::string &aName, const std::string &bName,
-            const std::string &outName);
+            const std::string &outName, const cost::GemmTiling &tile,
+            uint64_t npus, const GraphNode *recorded = nullptr);
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
+  /// The band tilings of the im2col and pooling kernels: the cost model's
+  /// searches (cost::searchIm2col, cost::searchPool).
+  cost::BandTiling poolTiling(const cost::PoolOp &op, const GraphNode &n,
+                              bool &recorded);
   /// A fused group (FusedKernels.cpp, docs/fusion.md).
   void fusedKernel(const GraphNode &n);
   // Embeddings and masks (BERT).
@@ -456,9 +484,6 @@ private:
   void embeddingKernel(const GraphNode &n);
   void whereKernel(const GraphNode &n);
   void expandKernel(const GraphNode &n);
-  /// GEMM plans by (m, k, n): a depthwise conv plans the same GEMM once per
-  /// channel.
-  std::map<std::tuple<int64_t, int64_t, int64_t>, GemmPlan> gemmPlans;
   /// How the GEMM `op` (tiled by `plan`) runs on the chip's NPUs: `parts`
   /// recorded in the IR (tsr-select-tiling) when positive and legal here,
   /// else the cost model's choice (docs/lowering.md, "Two NPUs").
@@ -646,11 +671,7 @@ void Emitter::lowerNode(const GraphNode &n) {
   bool identity = n.kind == NodeKind::Reshape;
   if (n.kind == NodeKind::Transpose) {
     // Moving only axes of extent 1 keeps the element order.
-    std::vector<int64_t> kept;
-    for (int64_t p : n.perm)
-      if (g.values[in0].shape[p] != 1)
-        kept.push_back(p);
-    identity = std::is_sorted(kept.begin(), kept.end());
+    identity = cost::transposeView(g.values[in0].shape, n.perm).identity;
   }
   if (identity) {
     // Same bytes, new shape. An intermediate is renamed in place; inputs,
@@ -820,23 +841,100 @@ Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
   return {1, int64_t(maxElems / 32 * 32)};
 }
 
+cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
+  auto key = std::make_tuple(op.batch, op.rows, op.cols, op.srcStrideBytes,
+                             op.dstStrideBytes, op.transpose);
+  auto hit = moveTiles.find(key);
+  if (hit != moveTiles.end())
+    return hit->second;
+  std::optional<cost::Choice<cost::RowTiling>> best =
+      cost::searchMove(chip, op, budget());
+  if (!best)
+    throw CodegenError(
+        where + ": no tiling of the " + (op.transpose ? "transpose" : "copy") +
+        " fits " + std::to_string(sramBudget()) +
+        " bytes of SRAM; the smallest needs " +
+        std::to_string(cost::moveSramPlan(op, {1, 1}, budget()).total) +
+        " bytes");
+  return moveTiles[key] = best->tiling;
+}
+
+MovementView Emitter::movementView(const GraphNode &n) {
+  std::optional<MovementView> v = movementViewOf(g, n);
+  if (!v)
+    throw CodegenError(where + ": internal error: no kernel view");
+  // The DRAM tensors' names (the cost model matches loads with the stores
+  // before them by name).
+  for (size_t i = 0; i < v->moves.size(); ++i) {
+    v->moves[i].x = tensorName(n.inputs[std::min(i, n.inputs.size() - 1)]);
+    v->moves[i].out = tensorName(n.output);
+  }
+  v->conv.x = v->pool.x = tensorName(n.inputs[0]);
+  v->conv.out = v->pool.out = v->chain.out = tensorName(n.output);
+  v->gemm.out = tensorName(n.output);
+  if (v->kind == DecisionKind::Pool)
+    v->gemm.a = tensorName(n.inputs[0]);
+  for (size_t i = 0; i < v->chain.inputs.size(); ++i)
+    v->chain.inputs[i] = tensorName(n.inputs[i]);
+  return *v;
+}
+
+MovementDecision Emitter::movementDecision(const MovementView &v,
+                                           const GraphNode &n, bool &recorded) {
+  recorded = false;
+  std::string error;
+  if (!n.tiling.empty()) {
+    std::optional<MovementDecision> d = recordedMovement(v, n, error);
+    if (d && !checkMovement(v, *d, chip, budget())) {
+      recorded = true;
+      return *d;
+    }
+  }
+  if (v.kind == DecisionKind::Move) {
+    // One search per copy workload (an expand's many, BERT's slices).
+    MovementDecision d;
+    for (const cost::MoveOp &m : v.moves)
+      d.tiles.push_back(moveTiling(m));
+    return d;
+  }
+  std::optional<MovementDecision> d = searchMovement(v, chip, budget(), error);
+  if (!d)
+    throw CodegenError(where + ": " + error);
+  return *d;
+}
+
+void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
+                         const cost::MoveOp &op, const cost::RowTiling &rt,
+                         const uint64_t buf[2]) {
+  plan(cost::moveKernel(op, rt));
+  Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
+  int64_t rows = v.rows, cols = v.cols;
+  int i = 0;
+  forEachIndex(v.outer, [&](const std::vector<int64_t> &idx) {
+    int64_t so = 0, dof = 0;
+    for (size_t d = 0; d < idx.size(); ++d) {
+      so += idx[d] * v.outerSrc[d];
+      dof += idx[d] * v.outerDst[d];
+    }
+    forEachTile(rows, cols, t,
+                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
+                  uint64_t slot = buf[i++ % 2];
+                  load(src + (so + r * v.rowSrc + c) * kEb, v.rowSrc * kEb,
+                       slot, nc * kEb, nr, nc * kEb);
+                  store(dst + (dof + r * v.rowDst + c) * kEb, v.rowDst * kEb,
+                        slot, nc * kEb, nr, nc * kEb);
+                });
+  });
+}
+
 void Emitter::copyKernel(int src, int dst) {
   beginKernel();
-  int64_t n = g.values[src].numElements();
-  // Rows of 64 elements (any split of a contiguous tensor will do).
-  int64_t cols = n % 64 == 0 ? 64 : n, rows = n / cols;
-  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
-  plan(cost::moveKernel({1, uint64_t(rows), uint64_t(cols), cols * kEb,
-                         cols * kEb, false, tensorName(src), tensorName(dst)},
-                        {uint64_t(t.tr), uint64_t(t.tc)}));
-  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                     sramAlloc(t.tr * t.tc * kEb)};
-  forEachTile(
-      rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(dram(src) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-        store(dram(dst) + off, cols * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-      });
+  cost::CopyView v = cost::contiguousView(g.values[src].numElements());
+  cost::MoveOp op = v.move(tensorName(src), tensorName(dst), kEb);
+  cost::RowTiling rt = moveTiling(op);
+  cost::SramPlan p = placeOwn(cost::moveSramPlan(op, rt));
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+  copyWindow(dram(src), dram(dst), v, op, rt, buf);
 }
 
 /// The vector family (docs/lowering.md): elementwise unary ops (and VecScale
@@ -1119,111 +1217,49 @@ void Emitter::matmulKernel(const GraphNode &n) {
 /// Otherwise each 2-D slice [in axis feeding out's last, in's last axis] is
 /// loaded (strided), transposed by the vector unit and stored (strided).
 void Emitter::transposeKernel(const GraphNode &n) {
-  const Shape &xs = g.values[n.inputs[0]].shape;
-  const Shape &os = g.values[n.output].shape;
-  size_t rank = xs.size();
-  std::vector<int64_t> inSt = stridesOf(xs), outSt = stridesOf(os);
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
-  int64_t last = int64_t(rank) - 1;
-
-  if (n.perm[last] == last) {
-    // Whole rows of C elements move. The DMAs walk the longest other output
-    // axis (a strided run on both sides); the remaining axes are iterated.
-    int64_t c = xs[last];
-    int64_t rowsAxis = 0;
-    for (int64_t d = 1; d < last; ++d)
-      if (os[d] >= os[rowsAxis])
-        rowsAxis = d;
-    int64_t rows = os[rowsAxis];
-    int64_t inRowStride = inSt[n.perm[rowsAxis]],
-            outRowStride = outSt[rowsAxis];
-    Shape outer;
-    std::vector<int64_t> outerAxes;
-    for (int64_t d = 0; d < last; ++d)
-      if (d != rowsAxis) {
-        outer.push_back(os[d]);
-        outerAxes.push_back(d);
-      }
-    Tiles2D t = pickTiles(rows, c, 2 * kEb, 0, sramBudget(), false, where);
-    plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
-                           uint64_t(c), uint64_t(inRowStride) * kEb,
-                           uint64_t(outRowStride) * kEb, false,
-                           tensorName(n.inputs[0]), tensorName(n.output)},
-                          {uint64_t(t.tr), uint64_t(t.tc)}));
-    uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                       sramAlloc(t.tr * t.tc * kEb)};
-    int i = 0;
-    forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
-      int64_t inOff = 0, outOff = 0;
-      for (size_t d = 0; d < idx.size(); ++d) {
-        inOff += idx[d] * inSt[n.perm[outerAxes[d]]];
-        outOff += idx[d] * outSt[outerAxes[d]];
-      }
-      for (int64_t r = 0; r < rows; r += t.tr)
-        for (int64_t c0 = 0; c0 < c; c0 += t.tc, ++i) {
-          int64_t nr = std::min(t.tr, rows - r), nc = std::min(t.tc, c - c0);
-          load(src + (inOff + r * inRowStride + c0) * kEb, inRowStride * kEb,
-               buf[i % 2], nc * kEb, nr, nc * kEb);
-          store(dst + (outOff + r * outRowStride + c0) * kEb,
-                outRowStride * kEb, buf[i % 2], nc * kEb, nr, nc * kEb);
-        }
-    });
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  const cost::CopyView &v = mv.views[0];
+  const cost::MoveOp &op = mv.moves[0];
+  cost::RowTiling rt = d.tiles[0];
+  if (!op.transpose) {
+    // Whole rows of C elements move (a strided copy).
+    uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+    copyWindow(src, dst, v, op, rt, buf);
     return;
   }
-
-  // Out's last axis reads in axis q; in's last axis lands on out axis j.
-  int64_t q = n.perm[last];
-  int64_t j = std::find(n.perm.begin(), n.perm.end(), last) - n.perm.begin();
-  int64_t rowsIn = xs[q], colsIn = xs[last];
-  Shape outer;
-  std::vector<int64_t> outerAxes;
-  for (int64_t d = 0; d < int64_t(rank); ++d)
-    if (d != j && d != last) {
-      outer.push_back(os[d]);
-      outerAxes.push_back(d);
-    }
-  // Square-ish blocks: input tile tr x tc, output tile tc x tr, two of each.
-  // Four buffers, each possibly losing 63 bytes to alignment.
-  uint64_t usable =
-      sramBudget() > 4 * kSramAlign ? sramBudget() - 4 * kSramAlign : 0;
-  uint64_t maxElems = std::min(usable / (4 * kEb), kMaxTileBytes / kEb);
-  int64_t tr = rowsIn, tc = colsIn;
-  while (uint64_t(tr * tc) > maxElems && (tr > 1 || tc > 1)) {
-    if (tr >= tc)
-      tr = (tr + 1) / 2;
-    else
-      tc = (tc + 1) / 2;
-  }
-  if (uint64_t(tr * tc) > maxElems)
-    throw CodegenError(where + ": SRAM too small for a transpose tile");
-  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rowsIn),
-                         uint64_t(colsIn), uint64_t(inSt[q]) * kEb,
-                         uint64_t(outSt[j]) * kEb, true,
-                         tensorName(n.inputs[0]), tensorName(n.output)},
-                        {uint64_t(tr), uint64_t(tc)}));
-  uint64_t inBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
-  uint64_t outBuf[2] = {sramAlloc(tr * tc * kEb), sramAlloc(tr * tc * kEb)};
+  // Each [rowsIn, colsIn] slice: load (strided), vec.transpose, store
+  // (strided), in the decided tiles.
+  int64_t rowsIn = v.rows, colsIn = v.cols;
+  int64_t tr = int64_t(rt.tr), tc = int64_t(rt.tc);
+  plan(cost::moveKernel(op, rt));
+  uint64_t inBuf[2] = {bufferAt(p, "in", 0), bufferAt(p, "in", 1)};
+  uint64_t outBuf[2] = {bufferAt(p, "out", 0), bufferAt(p, "out", 1)};
   int i = 0;
-  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
+  forEachIndex(v.outer, [&](const std::vector<int64_t> &idx) {
     int64_t inOff = 0, outOff = 0;
     for (size_t d = 0; d < idx.size(); ++d) {
-      inOff += idx[d] * inSt[n.perm[outerAxes[d]]];
-      outOff += idx[d] * outSt[outerAxes[d]];
+      inOff += idx[d] * v.outerSrc[d];
+      outOff += idx[d] * v.outerDst[d];
     }
     for (int64_t r = 0; r < rowsIn; r += tr)
       for (int64_t c = 0; c < colsIn; c += tc, ++i) {
         int64_t nr = std::min(tr, rowsIn - r), nc = std::min(tc, colsIn - c);
-        load(src + (inOff + r * inSt[q] + c) * kEb, inSt[q] * kEb, inBuf[i % 2],
-             nc * kEb, nr, nc * kEb);
+        load(src + (inOff + r * v.rowSrc + c) * kEb, v.rowSrc * kEb,
+             inBuf[i % 2], nc * kEb, nr, nc * kEb);
         Instr in = vec(Opcode::VecTranspose, nr, nc);
         in.addr[0] = inBuf[i % 2];
         in.addr[2] = outBuf[i % 2];
         in.strides[0] = uint32_t(nc);
         in.strides[2] = uint32_t(nr);
         emit(in);
-        // Out row (in's column c') starts at c' * outSt[j]; its elements
+        // Out row (in's column c') starts at c' * rowDst; its elements
         // (in's rows) are contiguous along out's last axis.
-        store(dst + (outOff + c * outSt[j] + r) * kEb, outSt[j] * kEb,
+        store(dst + (outOff + c * v.rowDst + r) * kEb, v.rowDst * kEb,
               outBuf[i % 2], nr * kEb, nc, nr * kEb);
       }
   });
@@ -1233,96 +1269,49 @@ void Emitter::transposeKernel(const GraphNode &n) {
 // Slice, Concat: strided DMA; reductions: the vector unit's row reductions
 //===----------------------------------------------------------------------===//
 
-/// Copies a `shape` window between two DRAM tensors through SRAM: element i
-/// (a multi-index) moves from src + i . srcStrides to dst + i . dstStrides
-/// (element strides). Axes of extent 1 are dropped and axes contiguous on
-/// both sides merged; the last remaining axis is the DMA row (a row of one
-/// element when it is strided) and the one before it the DMA's strided
-/// rows, so a window costs one load and one store per tile.
-void Emitter::stridedCopy(uint64_t src, std::vector<int64_t> srcStrides,
-                          uint64_t dst, std::vector<int64_t> dstStrides,
-                          Shape shape, const std::string &srcName,
-                          const std::string &dstName) {
-  Shape sh;
-  std::vector<int64_t> ss, ds;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1)
-      continue;
-    if (!sh.empty() && ss.back() == srcStrides[d] * shape[d] &&
-        ds.back() == dstStrides[d] * shape[d]) {
-      sh.back() *= shape[d];
-      ss.back() = srcStrides[d];
-      ds.back() = dstStrides[d];
-      continue;
-    }
-    sh.push_back(shape[d]);
-    ss.push_back(srcStrides[d]);
-    ds.push_back(dstStrides[d]);
-  }
-  if (sh.empty() || ss.back() != 1 || ds.back() != 1) {
-    sh.push_back(1);
-    ss.push_back(1);
-    ds.push_back(1);
-  }
-  if (sh.size() == 1) {
-    sh.insert(sh.begin(), 1);
-    ss.insert(ss.begin(), 0);
-    ds.insert(ds.begin(), 0);
-  }
-  size_t rowAxis = sh.size() - 2;
-  int64_t rows = sh[rowAxis], cols = sh.back();
-  Shape outer(sh.begin(), sh.begin() + rowAxis);
-  beginKernel();
-  Tiles2D t = pickTiles(rows, cols, 2 * kEb, 0, sramBudget(), false, where);
-  plan(cost::moveKernel({uint64_t(product(outer)), uint64_t(rows),
-                         uint64_t(cols), uint64_t(ss[rowAxis]) * kEb,
-                         uint64_t(ds[rowAxis]) * kEb, false, srcName, dstName},
-                        {uint64_t(t.tr), uint64_t(t.tc)}));
-  uint64_t buf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                     sramAlloc(t.tr * t.tc * kEb)};
-  int i = 0;
-  forEachIndex(outer, [&](const std::vector<int64_t> &idx) {
-    int64_t so = 0, dof = 0;
-    for (size_t d = 0; d < idx.size(); ++d) {
-      so += idx[d] * ss[d];
-      dof += idx[d] * ds[d];
-    }
-    forEachTile(rows, cols, t,
-                [&](int, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-                  uint64_t slot = buf[i++ % 2];
-                  load(src + (so + r * ss[rowAxis] + c) * kEb,
-                       ss[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
-                  store(dst + (dof + r * ds[rowAxis] + c) * kEb,
-                        ds[rowAxis] * kEb, slot, nc * kEb, nr, nc * kEb);
-                });
-  });
-}
-
+/// A slice, each input of a concat, each index of an expand: one strided
+/// copy (cost::copyView: axes of extent 1 dropped, axes contiguous on both
+/// sides merged, the last the DMA row, the one before it the DMA's strided
+/// rows), so a window costs one load and one store per tile.
 void Emitter::sliceKernel(const GraphNode &n) {
   const Shape &xs = g.values[n.inputs[0]].shape;
-  const Shape &os = g.values[n.output].shape;
-  std::vector<int64_t> in = stridesOf(xs), step(xs.size());
+  std::vector<int64_t> in = stridesOf(xs);
   int64_t base = 0;
-  for (size_t d = 0; d < xs.size(); ++d) {
+  for (size_t d = 0; d < xs.size(); ++d)
     base += n.offsets[d] * in[d];
-    step[d] = in[d] * n.steps[d];
-  }
-  stridedCopy(dram(n.inputs[0]) + base * kEb, step, dram(n.output),
-              stridesOf(os), os, tensorName(n.inputs[0]), tensorName(n.output));
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
+  copyWindow(dram(n.inputs[0]) + base * kEb, dram(n.output), mv.views[0],
+             mv.moves[0], d.tiles[0], buf);
 }
 
 void Emitter::concatKernel(const GraphNode &n) {
   const Shape &os = g.values[n.output].shape;
   std::vector<int64_t> outSt = stridesOf(os);
-  int64_t pos = 0;
-  for (int in : n.inputs) {
-    const Shape &s = g.values[in].shape;
+  for (int in : n.inputs)
     if (tensorOf[in] < 0)
       throw CodegenError(where + ": operand '" + g.values[in].name +
                          "' has no DRAM tensor");
-    stridedCopy(dram(in), stridesOf(s),
-                dram(n.output) + pos * outSt[n.axis] * kEb, outSt, s,
-                tensorName(in), tensorName(n.output));
+  // One copy per input, one after another: their rings from one plan.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  int64_t pos = 0;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Shape &s = g.values[n.inputs[i]].shape;
+    std::string ring = n.inputs.size() > 1 ? "in" + std::to_string(i) + ".buf"
+                                           : std::string("buf");
+    uint64_t buf[2] = {bufferAt(p, ring.c_str(), 0),
+                       bufferAt(p, ring.c_str(), 1)};
+    beginKernel();
+    copyWindow(dram(n.inputs[i]), dram(n.output) + pos * outSt[n.axis] * kEb,
+               mv.views[i], mv.moves[i], d.tiles[i], buf);
     pos += s[n.axis];
   }
 }
@@ -1526,32 +1515,33 @@ void Emitter::activationKernel(const GraphNode &n) {
 void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                    uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n,
                    const std::string &aName, const std::string &bName,
-                   const std::string &outName) {
+                   const std::string &outName, const cost::GemmTiling &tile,
+                   uint64_t npus, const GraphNode *recorded) {
   beginKernel();
-  auto key = std::make_tuple(m, k, n);
-  auto cached = gemmPlans.find(key);
-  GemmPlan plan = cached != gemmPlans.end()
-                      ? cached->second
-                      : planGemm(1, m, k, n, chip, sramBudget(), where);
-  gemmPlans[key] = plan;
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
-  // global average's column).
+  // global average's column), on the tile and NPU split the node's decision
+  // gives (KernelDecisions.h); its slots from cost::gemmSramPlan, at the
+  // offsets of the plan `recorded` carries in the IR when given.
   cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
                   aName, bName,       outName};
-  cost::GemmSplit split = splitGemm(op, plan);
+  GemmPlan plan{int64_t(tile.tm), int64_t(tile.tk), int64_t(tile.tn)};
+  cost::GemmSplit split = splitGemm(op, plan, int64_t(npus));
   plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
           int64_t(split.tiling.tn)};
   this->plan(split.longest);
+  cost::SramPlan slots = cost::gemmSramPlan(op, split.tiling, budget());
+  slots = recorded ? takeBuffers(*recorded, std::move(slots), true)
+                   : placeOwn(std::move(slots));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
-  for (int s = 0; s < 2; ++s) {
-    aSlot[s] = sramAlloc(plan.tm * plan.tk * kEb);
-    bSlot[s] = sramAlloc(plan.tk * plan.tn * kEb);
-    outSlot[s] = sramAlloc(plan.tm * plan.tn * kEb);
+  for (unsigned s = 0; s < 2; ++s) {
+    aSlot[s] = bufferAt(slots, "a", s);
+    bSlot[s] = bufferAt(slots, "b", s);
+    outSlot[s] = bufferAt(slots, "out", s);
     if (nkT > 1)
-      accSlot[s] = sramAlloc(plan.tm * plan.tn * 4);
+      accSlot[s] = bufferAt(slots, "acc", s);
   }
   // Each NPU runs its part with its own tile slots (its own SRAM).
   TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
@@ -1584,101 +1574,6 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
       ++tile;
     }
   npu = 0;
-}
-
-namespace {
-
-/// The output rows [lo, hi) of a window tap whose input index
-/// `o * stride - pad + offset` falls inside [0, extent), clipped to
-/// [from, to).
-std::pair<int64_t, int64_t> validRange(int64_t from, int64_t to, int64_t stride,
-                                       int64_t pad, int64_t offset,
-                                       int64_t extent) {
-  int64_t lo = from, hi = to;
-  while (lo < hi && lo * stride - pad + offset < 0)
-    ++lo;
-  while (hi > lo && (hi - 1) * stride - pad + offset >= extent)
-    --hi;
-  return {lo, hi};
-}
-
-/// A band tiling of a windowed op: `cb` channels (planes) by `toh` output
-/// rows, chosen so that the double-buffered staging rows and tiles fit.
-struct WindowTiles {
-  int64_t cb = 1, toh = 1;
-};
-
-} // namespace
-
-/// The loop of a band kernel (im2col, pooling) for the cost model, built
-/// step by step as the kernel is emitted: a step equal to the one before
-/// becomes a repeat of it, so the interior bands of a layer are one class
-/// (docs/cost-model.md, "Band kernels").
-struct StepLoop {
-  cost::Seq seq;
-  cost::Step cur;
-  static cost::Transfer xfer(uint64_t rows, uint64_t bytes, uint64_t stride) {
-    return {rows, bytes, rows > 1 ? stride : bytes};
-  }
-  void load(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
-    cur.loads.push_back({s, xfer(rows, bytes, stride)});
-  }
-  void store(unsigned s, uint64_t rows, uint64_t bytes, uint64_t stride) {
-    cur.stores.push_back({s, xfer(rows, bytes, stride)});
-  }
-  void compute(Opcode op, uint64_t d0, uint64_t d1) {
-    if (!cur.compute.empty() && cur.compute.back().op == op &&
-        cur.compute.back().dims[0] == d0 && cur.compute.back().dims[1] == d1) {
-      ++cur.compute.back().count;
-      return;
-    }
-    cost::ComputeClass c;
-    c.op = op;
-    c.dims[0] = d0;
-    c.dims[1] = d1;
-    c.count = 1;
-    cur.compute.push_back(c);
-  }
-  static bool same(const cost::Transfer &a, const cost::Transfer &b) {
-    return a.rows == b.rows && a.rowBytes == b.rowBytes &&
-           a.dramStrideBytes == b.dramStrideBytes && a.gather == b.gather;
-  }
-  static bool same(const cost::Step &a, const cost::Step &b) {
-    auto xs = [](const auto &x, const auto &y) {
-      if (x.size() != y.size())
-        return false;
-      for (size_t i = 0; i < x.size(); ++i)
-        if (x[i].first != y[i].first || !same(x[i].second, y[i].second))
-          return false;
-      return true;
-    };
-    if (!xs(a.loads, b.loads) || !xs(a.stores, b.stores) ||
-        a.compute.size() != b.compute.size())
-      return false;
-    for (size_t i = 0; i < a.compute.size(); ++i)
-      if (a.compute[i].op != b.compute[i].op ||
-          a.compute[i].count != b.compute[i].count ||
-          !std::equal(a.compute[i].dims, a.compute[i].dims + 3,
-                      b.compute[i].dims))
-        return false;
-    return true;
-  }
-  void next() {
-    if (!seq.items.empty() && !seq.items.back().body &&
-        same(seq.items.back().step, cur))
-      ++seq.items.back().repeat;
-    else
-      seq.add(cur);
-    cur = cost::Step();
-  }
-};
-
-cost::Stream costStream(const std::string &tensor, bool store, uint64_t bytes) {
-  cost::Stream s;
-  s.tensor = tensor;
-  s.store = store;
-  s.tensorBytes = bytes;
-  return s;
 }
 
 /// Conv as im2col + GEMM (docs/lowering.md, "Conv"): for each batch image,
@@ -1714,83 +1609,55 @@ void Emitter::convKernel(const GraphNode &n) {
                             arch::TensorKind::Scratch, nullptr);
   uint64_t x0 = dram(n.inputs[0]), out0 = dram(n.output);
 
-  // Band tiling: staged input rows [cb, nih, W] and im2col tiles
-  // [cb * taps, toh * OW], two of each; channels are halved first (the
-  // number of gathers does not depend on them), then rows.
-  auto nihOf = [&](int64_t toh) {
-    return std::min(H, (toh - 1) * sh + (KH - 1) * dh + 1);
-  };
-  uint64_t slack = 8 * kSramAlign + kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  WindowTiles t{Cg, OH};
-  auto bytes = [&](const WindowTiles &w) {
-    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
-    uint64_t tile = w.cb * taps * w.toh * OW * kEb;
-    return std::make_pair(stage, tile);
-  };
-  for (;;) {
-    auto [stage, tile] = bytes(t);
-    bool fits = 2 * stage + 2 * tile <= budget && stage <= 2 * kMaxTileBytes &&
-                tile <= 2 * kMaxTileBytes;
-    if (fits)
-      break;
-    if (t.cb > 1)
-      t.cb = (t.cb + 1) / 2;
-    else if (t.toh > 1)
-      t.toh = (t.toh + 1) / 2;
-    else if (2 * stage + 2 * tile <= budget)
-      break; // One row of one channel above the tile cap, but it fits.
-    else
-      throw CodegenError(where + ": one output row of one channel needs " +
-                         std::to_string(2 * stage + 2 * tile) +
-                         " bytes of SRAM, the chip has " +
-                         std::to_string(sramBudget()));
-  }
+  // The band and the GEMM tile: recorded in the IR (tsr-select-tiling)
+  // when legal here, else the cost model's search (KernelDecisions.h).
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  const cost::ConvOp &op = mv.conv;
+  cost::BandTiling t = d.band;
   int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
 
   for (int64_t b = 0; b < N; ++b) {
     uint64_t x = x0 + b * C * H * W * kEb, out = out0 + b * O * P * kEb;
-    // im2col.
+    // im2col, its buffers placed by the kernel's plan.
     beginKernel();
-    auto [stageBytes, tileBytes] = bytes(t);
-    uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
-    uint64_t tileBuf[2] = {sramAlloc(tileBytes), sramAlloc(tileBytes)};
-    uint64_t onesBuf = sramAlloc(ones * kEb);
-    StepLoop steps;
+    plan(cost::im2colKernel(op, t));
+    cost::SramPlan sp =
+        takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+    uint64_t stage[2] = {bufferAt(sp, "stage", 0), bufferAt(sp, "stage", 1)};
+    uint64_t tileBuf[2] = {bufferAt(sp, "tile", 0), bufferAt(sp, "tile", 1)};
+    uint64_t onesBuf = bufferAt(sp, "ones");
     Instr fill = vec(Opcode::VecFill, 1, ones);
     fill.addr[2] = onesBuf;
     fill.strides[2] = uint32_t(ones);
     fill.imm = 1.0f;
     emit(fill);
-    steps.compute(Opcode::VecFill, 1, ones);
     for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t p = 0; p < P; p += ones) {
+      for (int64_t p = 0; p < P; p += ones)
         store(cols + ((gi * K1 + K) * P + p) * kEb, P * kEb, onesBuf,
               ones * kEb, 1, std::min(ones, P - p) * kEb);
-        steps.store(1, 1, std::min(ones, P - p) * kEb, P * kEb);
-      }
-    steps.next();
     int slot = 0;
-    for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh) {
-      int64_t toh = std::min(t.toh, OH - oh0);
+    int64_t tcb = int64_t(t.cb), ttoh = int64_t(t.toh);
+    for (int64_t oh0 = 0; oh0 < OH; oh0 += ttoh) {
+      int64_t toh = std::min(ttoh, OH - oh0);
       int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
       int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + (KH - 1) * dh + 1);
       int64_t nih = std::max<int64_t>(ihHi - ihLo, 0);
       for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t c0 = 0; c0 < Cg; c0 += t.cb, ++slot) {
-          int64_t cb = std::min(t.cb, Cg - c0);
+        for (int64_t c0 = 0; c0 < Cg; c0 += tcb, ++slot) {
+          int64_t cb = std::min(tcb, Cg - c0);
           uint64_t st = stage[slot % 2], tb = tileBuf[slot % 2];
-          if (nih > 0) {
+          if (nih > 0)
             load(x + ((gi * Cg + c0) * H + ihLo) * W * kEb, H * W * kEb, st,
                  nih * W * kEb, cb, nih * W * kEb);
-            steps.load(0, cb, nih * W * kEb, H * W * kEb);
-          }
           // Zero the tile when a tap reads padding.
           bool padded = false;
           for (int64_t ky = 0; ky < KH && !padded; ++ky)
             for (int64_t kx = 0; kx < KW && !padded; ++kx) {
-              auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
-              auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+              auto [a0, a1] =
+                  cost::windowRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+              auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx * dw, W);
               padded = a0 != oh0 || a1 != oh0 + toh || b0 != 0 || b1 != OW;
             }
           if (padded) {
@@ -1799,13 +1666,13 @@ void Emitter::convKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(toh * OW);
             z.imm = 0.0f;
             emit(z);
-            steps.compute(Opcode::VecFill, cb * taps, toh * OW);
           }
           for (int64_t c = 0; c < cb; ++c)
             for (int64_t ky = 0; ky < KH; ++ky)
               for (int64_t kx = 0; kx < KW; ++kx) {
-                auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
-                auto [b0, b1] = validRange(0, OW, sw, pl, kx * dw, W);
+                auto [a0, a1] =
+                    cost::windowRange(oh0, oh0 + toh, sh, pt, ky * dh, H);
+                auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx * dw, W);
                 if (a0 >= a1 || b0 >= b1)
                   continue;
                 int64_t ih = a0 * sh - pt + ky * dh - ihLo;
@@ -1818,34 +1685,16 @@ void Emitter::convKernel(const GraphNode &n) {
                 in.addr[2] = tb + (row * toh * OW + (a0 - oh0) * OW + b0) * kEb;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
-                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
           store(cols + ((gi * K1 + c0 * taps) * P + oh0 * OW) * kEb, P * kEb,
                 tb, toh * OW * kEb, cb * taps, toh * OW * kEb);
-          steps.store(1, cb * taps, toh * OW * kEb, P * kEb);
-          steps.next();
         }
-    }
-    {
-      // The im2col kernel as the cost model prices it: the ones rows, then
-      // one step per (band, group, channel block).
-      cost::Kernel kk;
-      kk.kind = "im2col";
-      kk.streams = {costStream(tensorName(n.inputs[0]), false, C * H * W * kEb),
-                    costStream(n.name + ".im2col", true, G * K1 * P * kEb)};
-      kk.loop = std::move(steps.seq);
-      kk.sramBytes = sramTop; // stage and tile rings, the ones row
-      kk.firstLoadSramEnd = stageBytes;
-      kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
-      kk.streams[0].firstNeedBytes = C * H * W * kEb;
-      cost::finalizeKernel(kk);
-      plan(std::move(kk));
     }
     // One GEMM per group.
     for (int64_t gi = 0; gi < G; ++gi)
       gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
            out + gi * Og * P * kEb, P, Og, K1, P, n.name + ".wmat",
-           n.name + ".im2col", tensorName(n.output));
+           n.name + ".im2col", tensorName(n.output), d.gemm, d.npus);
   }
 }
 
@@ -1865,6 +1714,9 @@ void Emitter::poolKernel(const GraphNode &n) {
           sw = n.strides[1], pt = n.pads[0], pl = n.pads[1];
   bool isMax = n.kind == NodeKind::MaxPool;
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
 
   if (!isMax && OH == 1 && OW == 1 && KH == H && KW == W &&
       std::all_of(n.pads.begin(), n.pads.end(),
@@ -1873,7 +1725,8 @@ void Emitter::poolKernel(const GraphNode &n) {
     uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
                            arch::TensorKind::Weight, &mean);
     gemm(src, H * W, m, 1, dst, 1, NC, H * W, 1, tensorName(n.inputs[0]),
-         n.name + ".mean", tensorName(n.output));
+         n.name + ".mean", tensorName(n.output), d.gemm, d.npus,
+         recorded ? &n : nullptr);
     return;
   }
 
@@ -1884,8 +1737,8 @@ void Emitter::poolKernel(const GraphNode &n) {
     std::vector<float> inv(size_t(OH * OW));
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
-        auto [a0, a1] = validRange(0, KH, 1, -(oh * sh - pt), 0, H);
-        auto [b0, b1] = validRange(0, KW, 1, -(ow * sw - pl), 0, W);
+        auto [a0, a1] = cost::windowRange(0, KH, 1, -(oh * sh - pt), 0, H);
+        auto [b0, b1] = cost::windowRange(0, KW, 1, -(ow * sw - pl), 0, W);
         inv[oh * OW + ow] =
             1.0f / float(std::max<int64_t>((a1 - a0) * (b1 - b0), 1));
       }
@@ -1893,53 +1746,27 @@ void Emitter::poolKernel(const GraphNode &n) {
                          arch::TensorKind::Weight, &inv);
   }
 
-  auto nihOf = [&](int64_t toh) { return std::min(H, (toh - 1) * sh + KH); };
-  // Per band: staged rows (FP16) x2, tap tile (FP32), accumulator (FP32),
-  // output tile (FP16) x2, divisor row (FP16) x2.
-  uint64_t slack = 10 * kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  WindowTiles t{NC, OH};
-  auto need = [&](const WindowTiles &w) {
-    uint64_t stage = w.cb * nihOf(w.toh) * W * kEb;
-    uint64_t tile = w.cb * w.toh * OW;
-    return std::make_tuple(stage, tile,
-                           2 * stage + tile * (4 + 4 + 2 * kEb) +
-                               2 * w.toh * OW * kEb);
-  };
-  for (;;) {
-    auto [stage, tile, total] = need(t);
-    if (total <= budget && stage <= 2 * kMaxTileBytes &&
-        tile * 4 <= 2 * kMaxTileBytes)
-      break;
-    if (t.cb > 1)
-      t.cb = (t.cb + 1) / 2;
-    else if (t.toh > 1)
-      t.toh = (t.toh + 1) / 2;
-    else if (total <= budget)
-      break;
-    else
-      throw CodegenError(where + ": one output row of one plane needs " +
-                         std::to_string(total) +
-                         " bytes of SRAM, the chip has " +
-                         std::to_string(sramBudget()));
-  }
-  auto [stageBytes, tileElems, total] = need(t);
-  (void)total;
-  uint64_t stage[2] = {sramAlloc(stageBytes), sramAlloc(stageBytes)};
-  uint64_t tap = sramAlloc(tileElems * 4);
-  uint64_t acc = sramAlloc(tileElems * 4);
-  uint64_t outBuf[2] = {sramAlloc(tileElems * kEb), sramAlloc(tileElems * kEb)};
+  // The band: recorded in the IR (tsr-select-tiling) when legal here, else
+  // the cost model's search; the buffers from the kernel's plan.
+  const cost::PoolOp &op = mv.pool;
+  cost::BandTiling t = d.band;
+  plan(cost::poolKernel(op, t));
+  cost::SramPlan sp =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t stage[2] = {bufferAt(sp, "stage", 0), bufferAt(sp, "stage", 1)};
+  uint64_t tap = bufferAt(sp, "tap"), acc = bufferAt(sp, "acc");
+  uint64_t outBuf[2] = {bufferAt(sp, "out", 0), bufferAt(sp, "out", 1)};
   uint64_t divBuf[2] = {0, 0};
   if (divisors) {
-    divBuf[0] = sramAlloc(t.toh * OW * kEb);
-    divBuf[1] = sramAlloc(t.toh * OW * kEb);
+    divBuf[0] = bufferAt(sp, "div", 0);
+    divBuf[1] = bufferAt(sp, "div", 1);
   }
   float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
   int slot = 0;
-  StepLoop steps;
-  for (int64_t oh0 = 0; oh0 < OH; oh0 += t.toh)
-    for (int64_t c0 = 0; c0 < NC; c0 += t.cb, ++slot) {
-      int64_t toh = std::min(t.toh, OH - oh0), cb = std::min(t.cb, NC - c0);
+  for (int64_t oh0 = 0; oh0 < OH; oh0 += int64_t(t.toh))
+    for (int64_t c0 = 0; c0 < NC; c0 += int64_t(t.cb), ++slot) {
+      int64_t toh = std::min(int64_t(t.toh), OH - oh0),
+              cb = std::min(int64_t(t.cb), NC - c0);
       int64_t ihLo = std::max<int64_t>(0, oh0 * sh - pt);
       int64_t ihHi = std::min(H, (oh0 + toh - 1) * sh - pt + KH);
       int64_t nih = std::max<int64_t>(ihHi - ihLo, 0), cols = toh * OW;
@@ -1947,13 +1774,12 @@ void Emitter::poolKernel(const GraphNode &n) {
       if (nih > 0) {
         load(src + (c0 * H + ihLo) * W * kEb, H * W * kEb, st, nih * W * kEb,
              cb, nih * W * kEb);
-        steps.load(0, cb, nih * W * kEb, H * W * kEb);
       }
       bool first = true;
       for (int64_t ky = 0; ky < KH; ++ky)
         for (int64_t kx = 0; kx < KW; ++kx) {
-          auto [a0, a1] = validRange(oh0, oh0 + toh, sh, pt, ky, H);
-          auto [b0, b1] = validRange(0, OW, sw, pl, kx, W);
+          auto [a0, a1] = cost::windowRange(oh0, oh0 + toh, sh, pt, ky, H);
+          auto [b0, b1] = cost::windowRange(0, OW, sw, pl, kx, W);
           bool full = a0 == oh0 && a1 == oh0 + toh && b0 == 0 && b1 == OW;
           if (!full) {
             Instr z = vec(Opcode::VecFill, cb, cols);
@@ -1962,7 +1788,6 @@ void Emitter::poolKernel(const GraphNode &n) {
             z.strides[2] = uint32_t(cols);
             z.imm = padValue;
             emit(z);
-            steps.compute(Opcode::VecFill, cb, cols);
           }
           if (a0 < a1 && b0 < b1) {
             int64_t ih = a0 * sh - pt + ky - ihLo, iw = b0 * sw - pl + kx;
@@ -1978,7 +1803,6 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + (c * cols + (a0 - oh0) * OW + b0) * 4;
                 in.strides[2] = uint32_t(OW);
                 emit(in);
-                steps.compute(Opcode::VecGather, a1 - a0, b1 - b0);
               }
             } else {
               for (int64_t r = 0; r < a1 - a0; ++r) {
@@ -1990,7 +1814,6 @@ void Emitter::poolKernel(const GraphNode &n) {
                 in.addr[2] = tap + ((a0 - oh0 + r) * OW + b0) * 4;
                 in.strides[2] = uint32_t(cols);
                 emit(in);
-                steps.compute(Opcode::VecGather, cb, b1 - b0);
               }
             }
           }
@@ -2011,7 +1834,6 @@ void Emitter::poolKernel(const GraphNode &n) {
             f.strides[1] = uint32_t(cols);
           }
           emit(f);
-          steps.compute(f.op, cb, cols);
           first = false;
         }
       // Round to FP16 (an average including padding scales on the way);
@@ -2027,12 +1849,10 @@ void Emitter::poolKernel(const GraphNode &n) {
       fin.strides[2] = uint32_t(cols);
       fin.imm = 1.0f / float(KH * KW);
       emit(fin);
-      steps.compute(fin.op, cb, cols);
       if (!isMax && !n.countIncludePad) {
         uint64_t db = divBuf[slot % 2];
         load(divisors + oh0 * OW * kEb, cols * kEb, db, cols * kEb, 1,
              cols * kEb);
-        steps.load(1, 1, cols * kEb, cols * kEb);
         Instr d = vec(Opcode::VecMul, cb, cols);
         d.flags = arch::kFlagBroadcastRow;
         d.addr[0] = ob;
@@ -2042,30 +1862,10 @@ void Emitter::poolKernel(const GraphNode &n) {
         d.addr[2] = ob;
         d.strides[2] = uint32_t(cols);
         emit(d);
-        steps.compute(Opcode::VecMul, cb, cols);
       }
       store(dst + (c0 * OH * OW + oh0 * OW) * kEb, OH * OW * kEb, ob,
             cols * kEb, cb, cols * kEb);
-      steps.store(2, cb, cols * kEb, OH * OW * kEb);
-      steps.next();
     }
-  {
-    // The pooling kernel as the cost model prices it: one step per (band,
-    // plane block).
-    cost::Kernel kk;
-    kk.kind = "pool";
-    kk.streams = {
-        costStream(tensorName(n.inputs[0]), false, NC * H * W * kEb),
-        costStream(n.name + ".divisors", false, divisors ? OH * OW * kEb : 0),
-        costStream(tensorName(n.output), true, NC * OH * OW * kEb)};
-    kk.loop = std::move(steps.seq);
-    kk.sramBytes = sramTop;
-    kk.firstLoadSramEnd = stageBytes;
-    kk.storeSramBegin = 2 * alignUp(stageBytes, kSramAlign);
-    kk.streams[0].firstNeedBytes = NC * H * W * kEb;
-    cost::finalizeKernel(kk);
-    plan(std::move(kk));
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -2138,24 +1938,21 @@ void Emitter::embeddingKernel(const GraphNode &n) {
                        " is beyond the gather's 32-bit row count and row "
                        "size");
   int64_t count = g.values[ids].numElements();
-  uint64_t slack = 4 * kSramAlign;
-  uint64_t budget = sramBudget() > slack ? sramBudget() - slack : 0;
-  uint64_t per = 2 * (4 + rowBytes); // Two index slots, two row slots.
-  if (per > budget)
-    throw CodegenError(
-        where + ": one table row of " + std::to_string(rowBytes) +
-        " bytes needs " + std::to_string(per + slack) +
-        " bytes of SRAM, the chip has " + std::to_string(sramBudget()));
-  int64_t tn = std::min<int64_t>(
-      count, int64_t(std::max<uint64_t>(
-                 1, std::min(budget / per, kMaxTileBytes / rowBytes))));
+  // Ids per tile: recorded in the IR (tsr-select-tiling) when legal here,
+  // else the cost model's search; the index and row rings from the plan.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  int64_t tn = int64_t(d.tiles[0].tr);
   uint64_t idsAddr = prog.tensors[it->second].dramAddr;
   plan(cost::gatherKernel(uint64_t(count), uint64_t(tn), rowBytes,
                           prog.tensors[it->second].name, tensorName(table),
                           tensorName(n.output)));
   uint64_t tableAddr = dram(table), out = dram(n.output);
-  uint64_t idBuf[2] = {sramAlloc(tn * 4), sramAlloc(tn * 4)};
-  uint64_t rowBuf[2] = {sramAlloc(tn * rowBytes), sramAlloc(tn * rowBytes)};
+  cost::SramPlan sp =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t idBuf[2] = {bufferAt(sp, "ids", 0), bufferAt(sp, "ids", 1)};
+  uint64_t rowBuf[2] = {bufferAt(sp, "rows", 0), bufferAt(sp, "rows", 1)};
   for (int64_t r = 0, i = 0; r < count; r += tn, ++i) {
     int64_t nt = std::min(tn, count - r);
     load(idsAddr + r * 4, nt * 4, idBuf[i % 2], nt * 4, 1, nt * 4);
@@ -2189,24 +1986,22 @@ void Emitter::whereKernel(const GraphNode &n) {
                          " is not the result's shape " + shapeString(os));
   int64_t total = g.values[n.output].numElements();
   int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
-  Tiles2D t = pickTiles(rows, cols, 8 * kEb, 0, sramBudget(), false, where);
-  {
-    cost::ChainOp c;
-    c.rows = uint64_t(rows);
-    c.cols = uint64_t(cols);
-    for (int in : n.inputs) {
-      c.inputs.push_back(tensorName(in));
-      c.inputBytes.push_back(kEb);
-    }
-    c.chain = {Opcode::VecSelect};
-    c.out = tensorName(n.output);
-    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
-  }
-  uint64_t tileBytes = t.tr * t.tc * kEb;
+  // Tiles: recorded in the IR (tsr-select-tiling) when legal here, else the
+  // cost model's search; four rings of two (the condition, both branches,
+  // the result) from the kernel's plan.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  Tiles2D t{int64_t(d.tiles[0].tr), int64_t(d.tiles[0].tc)};
+  plan(cost::chainKernel(mv.chain, d.tiles[0]));
+  cost::SramPlan sp =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
   uint64_t buf[4][2];
-  for (auto &b : buf)
-    for (uint64_t &slot : b)
-      slot = sramAlloc(tileBytes);
+  for (unsigned s = 0; s < 2; ++s) {
+    for (unsigned k = 0; k < 3; ++k)
+      buf[k][s] = bufferAt(sp, ("x" + std::to_string(k)).c_str(), s);
+    buf[3][s] = bufferAt(sp, "work", s);
+  }
   uint64_t src[3] = {dram(n.inputs[0]), dram(n.inputs[1]), dram(n.inputs[2])};
   uint64_t dst = dram(n.output);
   forEachTile(
@@ -2244,12 +2039,19 @@ void Emitter::expandKernel(const GraphNode &n) {
       window[d] = 1;
     }
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
+  // Every copy the same window: one decision, one ring.
+  MovementView mv = movementView(n);
+  bool recorded = false;
+  MovementDecision d = movementDecision(mv, n, recorded);
+  cost::SramPlan p =
+      takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
+  uint64_t buf[2] = {bufferAt(p, "buf", 0), bufferAt(p, "buf", 1)};
   forEachIndex(bdims, [&](const std::vector<int64_t> &idx) {
     int64_t off = 0;
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
-    stridedCopy(src, xst, dst + off * kEb, ost, window, tensorName(n.inputs[0]),
-                tensorName(n.output));
+    beginKernel();
+    copyWindow(src, dst + off * kEb, mv.views[0], mv.moves[0], d.tiles[0], buf);
   });
 }
 

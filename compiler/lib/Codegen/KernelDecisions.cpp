@@ -112,10 +112,9 @@ DecisionKind tessera::codegen::decisionKindOf(const GraphNode &n) {
     // emitters still choose the largest tile that fits (next step).
     return DecisionKind::None;
   default:
-    // Still decided at emission: conv (im2col), pools, transpose, slice,
-    // concat, copies, embedding, where, expand; free reshapes; fused groups
-    // (their own passes and FusedKernels.cpp).
-    return DecisionKind::None;
+    // The movement and CNN kernels (MovementDecisions.cpp); free reshapes
+    // and fused groups (their own passes and FusedKernels.cpp): None.
+    return movementKindOf(n);
   }
 }
 
@@ -171,6 +170,19 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
     }
     return rowChoice(best->tiling, best->cost);
   }
+  case DecisionKind::Move:
+  case DecisionKind::Conv:
+  case DecisionKind::Pool:
+  case DecisionKind::Gather:
+  case DecisionKind::Where: {
+    std::optional<MovementView> v = movementViewOf(g, n);
+    if (!v)
+      return std::nullopt; // No kernel (a relabelling transpose).
+    std::optional<MovementDecision> d = searchMovement(*v, chip, c, error);
+    if (!d)
+      return std::nullopt;
+    return movementChoice(*v, *d, chip, c);
+  }
   case DecisionKind::MatMul: // SelectTiling.cpp's own (npus, split).
   case DecisionKind::None:
     break;
@@ -184,6 +196,12 @@ tessera::codegen::checkTiling(const Graph &g, const GraphNode &n,
                               const cost::Constraints &c) {
   std::string error;
   DecisionKind kind = decisionKindOf(n);
+  if (std::optional<MovementView> v = movementViewOf(g, n)) {
+    std::optional<MovementDecision> d = recordedMovement(*v, n, error);
+    if (!d)
+      return error;
+    return checkMovement(*v, *d, chip, c);
+  }
   if (kind != DecisionKind::Vector && kind != DecisionKind::Reduce &&
       kind != DecisionKind::Chain)
     return std::nullopt;
@@ -266,6 +284,12 @@ tessera::codegen::sramPlanOf(const Graph &g, const GraphNode &n,
   if (std::optional<std::string> why = checkTiling(g, n, chip, c)) {
     error = *why;
     return std::nullopt;
+  }
+  if (std::optional<MovementView> v = movementViewOf(g, n)) {
+    std::optional<MovementDecision> d = recordedMovement(*v, n, error);
+    if (!d)
+      return std::nullopt;
+    return movementSramPlan(*v, *d, c);
   }
   cost::RowTiling t{uint64_t(n.tile("tr")), uint64_t(n.tile("tc"))};
   switch (kind) {

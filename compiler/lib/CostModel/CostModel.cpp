@@ -116,7 +116,7 @@ void walk(Kernel &k, const Seq &seq, uint64_t times) {
     for (const auto &[i, t] : it.step.stores)
       addTransfer(k.streams[i], t, n);
     for (const ComputeClass &c : it.step.compute)
-      addCompute(k.compute, c, n);
+      addCompute(k.compute, c, n * c.count);
   }
 }
 void finalize(Kernel &k) {
@@ -891,6 +891,7 @@ void tessera::cost::appendPart(Kernel &layer, Kernel part) {
     Kernel first = std::move(layer);
     layer = Kernel();
     layer.kind = "parts";
+    layer.sramBytes = first.sramBytes;
     layer.parts.push_back(std::move(first));
   }
   layer.sramBytes = std::max(layer.sramBytes, part.sramBytes);
@@ -1180,24 +1181,17 @@ std::vector<uint64_t> tessera::cost::tileCandidates(uint64_t d, uint64_t unit) {
   return v;
 }
 
-namespace {
-
-/// Strictly better: lower latency, then fewer bus bytes, then a smaller
-/// footprint; equal costs keep the earlier candidate (the search visits
-/// larger tiles first).
-bool better(const Cost &a, const Cost &b) {
+bool tessera::cost::betterCost(const Cost &a, const Cost &b) {
   return std::make_tuple(a.latencyCycles, a.dramBusBytes, a.sramBytes) <
          std::make_tuple(b.latencyCycles, b.dramBusBytes, b.sramBytes);
 }
 
-template <typename TilingT, typename Build>
-void consider(const arch::ChipConfig &chip, const Constraints &c,
-              const TilingT &t, Build build,
-              std::optional<Choice<TilingT>> &best, uint64_t &n) {
-  ++n;
-  Kernel k = build(t);
+std::optional<Cost> tessera::cost::priceCandidate(const arch::ChipConfig &chip,
+                                                  const Kernel &k,
+                                                  const Constraints &c,
+                                                  const Cost *best) {
   if (k.sramBytes > c.budget(chip))
-    return;
+    return std::nullopt;
   if (best && k.parts.empty()) {
     // A lower bound without the recurrence: the compute queue runs its
     // instructions one at a time and the bus its data phases back to back,
@@ -1206,15 +1200,11 @@ void consider(const arch::ChipConfig &chip, const Constraints &c,
     // pricing of most candidates.
     Cost lb = totals(chip, k, {}, c);
     if (std::max(lb.computeQueueCycles, busBound(chip, lb)) >
-        best->cost.latencyCycles)
-      return;
+        best->latencyCycles)
+      return std::nullopt;
   }
-  Cost cost = evaluate(chip, k, {}, c);
-  if (!best || better(cost, best->cost))
-    best = Choice<TilingT>{t, cost, 0};
+  return evaluate(chip, k, {}, c);
 }
-
-} // namespace
 
 std::optional<Choice<GemmTiling>>
 tessera::cost::searchGemm(const arch::ChipConfig &chip, const GemmOp &op,
@@ -1372,23 +1362,6 @@ tessera::cost::searchVector(const arch::ChipConfig &chip, const VectorOp &op,
       consider(
           chip, c, RowTiling{tr, tc},
           [&](const RowTiling &t) { return vectorKernel(op, t, c); }, best, n);
-  if (best)
-    best->candidates = n;
-  return best;
-}
-
-std::optional<Choice<RowTiling>>
-tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
-                          const Constraints &c) {
-  std::vector<uint64_t> more = tileCandidates(op.cols, 64);
-  std::vector<uint64_t> cols(more.rbegin(), more.rend());
-  std::optional<Choice<RowTiling>> best;
-  uint64_t n = 0;
-  for (uint64_t tr : rowCandidates(op.rows))
-    for (uint64_t tc : cols)
-      consider(
-          chip, c, RowTiling{tr, tc},
-          [&](const RowTiling &t) { return moveKernel(op, t, c); }, best, n);
   if (best)
     best->candidates = n;
   return best;

@@ -31,6 +31,7 @@
 
 #include "tessera/Compiler/Graph.h"
 #include "tessera/CostModel/CostModel.h"
+#include "tessera/CostModel/MovementKernels.h"
 #include "tessera/CostModel/SramPlan.h"
 #include "tessera/arch/ChipConfig.h"
 #include "tessera/arch/Isa.h"
@@ -52,6 +53,14 @@ enum class DecisionKind {
           ///< view, tiling (tr, tc).
   Reduce, ///< reduceKernel: tiles of tr whole rows (tc = cols).
   Chain,  ///< activationKernel: cost::chainKernel, tiling (tr, tc).
+  // The movement and CNN kernels (MovementDecisions.cpp):
+  Move,   ///< Slice, Transpose, Expand (tr, tc), Concat (tr<i>, tc<i>
+          ///< per input): cost::moveKernel.
+  Conv,   ///< im2col band (cb, toh) and the GEMM per group (tm, tk, tn,
+          ///< npus).
+  Pool,   ///< Pooling band (cb, toh); a global average's GEMM (tm, tk, tn).
+  Gather, ///< Embedding: tr ids per tile.
+  Where,  ///< cost::chainKernel of vec.select (tr, tc).
 };
 DecisionKind decisionKindOf(const GraphNode &n);
 
@@ -144,6 +153,73 @@ ReduceView reduceViewOf(const Graph &g, const GraphNode &n);
 /// kernel on the [rows, 64] view (FP32 work tiles).
 std::vector<std::pair<arch::Opcode, float>> activationChain(const GraphNode &n);
 cost::ChainOp activationChainOp(const Graph &g, const GraphNode &n);
+
+//===----------------------------------------------------------------------===//
+// The movement and CNN kernels (MovementDecisions.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The kernel(s) of a Move, Conv, Pool, Gather or Where node, as the
+/// emitter runs them (the views of cost/MovementKernels.h).
+struct MovementView {
+  DecisionKind kind = DecisionKind::None;
+  /// Move: one copy per entry (Concat: per input), each `repeat` times (an
+  /// Expand: once per broadcast index); `views` the copies' windows.
+  std::vector<cost::CopyView> views;
+  std::vector<cost::MoveOp> moves;
+  uint64_t repeat = 1;
+  cost::ConvOp conv;
+  cost::PoolOp pool;
+  bool global = false; ///< Pool: a global average (a GEMM).
+  cost::GemmOp gemm;   ///< Conv: one group's GEMM; a global average's.
+  uint64_t count = 0, rowBytes = 0; ///< Gather.
+  cost::ChainOp chain;              ///< Where.
+};
+/// The view of node `n` (nullopt: not one of these kinds, or a transpose
+/// that only relabels axes of extent 1: no kernel). Tensor names are the
+/// graph values'.
+std::optional<MovementView> movementViewOf(const Graph &g, const GraphNode &n);
+DecisionKind movementKindOf(const GraphNode &n);
+
+/// A decision of these kinds: the copies' tiles (Concat: one per input;
+/// Gather: tr ids), the band and the GEMM tile with its NPU split.
+struct MovementDecision {
+  std::vector<cost::RowTiling> tiles;
+  cost::BandTiling band;
+  cost::GemmTiling gemm;
+  uint64_t npus = 0;
+};
+/// The decision recorded in `n.tiling`, or nullopt with `error` (a missing
+/// or non-positive field).
+std::optional<MovementDecision>
+recordedMovement(const MovementView &v, const GraphNode &n, std::string &error);
+/// The cost model's search for `v`; nullopt with `error` naming the bytes
+/// the smallest tile needs when nothing fits.
+std::optional<MovementDecision> searchMovement(const MovementView &v,
+                                               const arch::ChipConfig &chip,
+                                               const cost::Constraints &c,
+                                               std::string &error);
+/// Why decision `d` cannot run on `chip` (a tile above the accumulator
+/// rows, an NPU count above the chip's, more SRAM than the budget), or
+/// nullopt.
+std::optional<std::string> checkMovement(const MovementView &v,
+                                         const MovementDecision &d,
+                                         const arch::ChipConfig &chip,
+                                         const cost::Constraints &c);
+/// `d` as `tsr.tiling` records it, with the modelled cost of the layer.
+TilingChoice movementChoice(const MovementView &v, const MovementDecision &d,
+                            const arch::ChipConfig &chip,
+                            const cost::Constraints &c);
+/// The kernel of the whole layer (parts for several kernels; one NPU).
+cost::Kernel movementKernel(const MovementView &v, const MovementDecision &d,
+                            const cost::Constraints &c = {});
+/// The SRAM plan of `v` under `d`: the copy's, the im2col kernel's (a
+/// conv's GEMMs place gemmSramPlan themselves), the pooling kernel's or the
+/// global average's GEMM's, the gather's, the where's; a concat's copies
+/// one after another in one plan (cost::sequenceSramPlan: input i's ring
+/// `in<i>.buf`).
+cost::SramPlan movementSramPlan(const MovementView &v,
+                                const MovementDecision &d,
+                                const cost::Constraints &c = {});
 
 } // namespace tessera::codegen
 

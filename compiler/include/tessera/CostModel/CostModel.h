@@ -332,11 +332,37 @@ std::optional<std::string> checkFits(const arch::ChipConfig &chip,
 /// down to 8; ascending, unique.
 std::vector<uint64_t> tileCandidates(uint64_t d, uint64_t unit);
 
+/// The order of every tiling search: lower latency, then fewer DRAM bus
+/// bytes, then a smaller footprint (strictly better; equal costs keep the
+/// earlier candidate, and searches visit larger tiles first).
+bool betterCost(const Cost &a, const Cost &b);
+/// One candidate of a tiling search: its cost, or nullopt when it does not
+/// fit the budget or cannot beat `best` (its lower bound, the compute
+/// queue's instructions back to back or the DRAM bus's data phases back to
+/// back, is above best's latency; such a candidate can neither win nor
+/// tie).
+std::optional<Cost> priceCandidate(const arch::ChipConfig &chip,
+                                   const Kernel &k, const Constraints &c,
+                                   const Cost *best);
+
 template <typename TilingT> struct Choice {
   TilingT tiling;
   Cost cost;
   uint64_t candidates = 0; ///< Tilings considered (fitting or not).
 };
+/// One candidate of a search: builds its kernel, prices it
+/// (priceCandidate) and keeps it in `best` when strictly better (betterCost;
+/// equal costs keep the earlier candidate); `n` counts the candidates.
+template <typename TilingT, typename Build>
+void consider(const arch::ChipConfig &chip, const Constraints &c,
+              const TilingT &t, Build build,
+              std::optional<Choice<TilingT>> &best, uint64_t &n) {
+  ++n;
+  std::optional<Cost> cost =
+      priceCandidate(chip, build(t), c, best ? &best->cost : nullptr);
+  if (cost && (!best || betterCost(*cost, best->cost)))
+    best = Choice<TilingT>{t, *cost, 0};
+}
 /// The lowest-latency tiling that fits; ties go to fewer DRAM bus bytes,
 /// then the smaller footprint, then the larger tiles (lexicographic tm, tk,
 /// tn / tr, tc). nullopt when no tiling fits.
