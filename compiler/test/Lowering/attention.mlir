@@ -15,13 +15,15 @@
 
 // CHECK-LABEL: ; layer 1: scores
 // CHECK-COUNT-4: mm.matmul.f16 m=32 k=16 n=32
-// The softmax over the 128 rows of 32 in two row tiles the vector search
-// chose (the second tile's load overlaps the first's compute).
+// The scale and the softmax over the 128 rows of 32, each in two row tiles
+// the vector search chose (the second tile's load overlaps the first's
+// compute).
 // CHECK-LABEL: ; layer 2: scale
-// CHECK: vec.scale.f16 rows=128 cols=32 {{.*}} imm=0.25
+// CHECK: vec.scale.f16 rows=64 cols=32 {{.*}} imm=0.25
+// CHECK: vec.scale.f16 rows=64 cols=32 {{.*}} imm=0.25
 // CHECK-LABEL: ; layer 3: softmax
-// CHECK: vec.softmax.f16 rows=88 cols=32
-// CHECK: vec.softmax.f16 rows=40 cols=32
+// CHECK: vec.softmax.f16 rows=64 cols=32
+// CHECK: vec.softmax.f16 rows=64 cols=32
 
 func.func @main(%q: tensor<1x4x32x16xf32> {tsr.name = "q"}, %k: tensor<1x32x4x16xf32> {tsr.name = "k"}) -> (tensor<1x4x32x32xf32> {tsr.name = "p"}) {
   %scale = tsr.weight "four" dense<4.0> : tensor<f32> -> tensor<f32>

@@ -25,17 +25,17 @@
 // CHECK-NEXT: 6 S  dma.store dram=0xa000 sram=0x7800 rows=64 bytes=192 {{.*}} deps=5{{$}}
 
 // The bias row is loaded once into the bytes the first product read (WAR
-// on 2); the activation, in row tiles of 48 and 16 (the vector search: the
+// on 2); the activation, in two row tiles of 32 (the vector search: the
 // second tile's load overlaps the first's add and store), waits for the
 // store that wrote it (RAW on 6).
 // CHECK-LABEL: ; layer 1: bias
 // CHECK-NEXT: 7 L  dma.load dram=0xd000 sram=0x0 rows=1 bytes=192 {{.*}} deps=2{{$}}
-// CHECK-NEXT: 8 L  dma.load dram=0xa000 sram=0xc0 rows=48 bytes=192 {{.*}} deps=2,6{{$}}
-// CHECK-NEXT: 9 C  vec.add.f16 rows=48 cols=96 a=0xc0/96 b=0x0/96 out=0x48c0/96:f16 bcast=row deps=8{{$}}
-// CHECK-NEXT: 10 S dma.store dram=0xd0c0 sram=0x48c0 rows=48 bytes=192 {{.*}} deps=9{{$}}
-// CHECK-NEXT: 11 L dma.load dram=0xc400 sram=0x24c0 rows=16 bytes=192 {{.*}} deps=2,6{{$}}
-// CHECK-NEXT: 12 C vec.add.f16 rows=16 cols=96 a=0x24c0/96 b=0x0/96 out=0x6cc0/96:f16 bcast=row deps=6,11{{$}}
-// CHECK-NEXT: 13 S dma.store dram=0xf4c0 sram=0x6cc0 rows=16 bytes=192 {{.*}} deps=12{{$}}
+// CHECK-NEXT: 8 L  dma.load dram=0xa000 sram=0xc0 rows=32 bytes=192 {{.*}} deps=2,6{{$}}
+// CHECK-NEXT: 9 C  vec.add.f16 rows=32 cols=96 a=0xc0/96 b=0x0/96 out=0x30c0/96:f16 bcast=row deps=8{{$}}
+// CHECK-NEXT: 10 S dma.store dram=0xd0c0 sram=0x30c0 rows=32 bytes=192 {{.*}} deps=9{{$}}
+// CHECK-NEXT: 11 L dma.load dram=0xb800 sram=0x18c0 rows=32 bytes=192 {{.*}} deps=2,6{{$}}
+// CHECK-NEXT: 12 C vec.add.f16 rows=32 cols=96 a=0x18c0/96 b=0x0/96 out=0x48c0/96:f16 bcast=row deps=11{{$}}
+// CHECK-NEXT: 13 S dma.store dram=0xe8c0 sram=0x48c0 rows=32 bytes=192 {{.*}} deps=12{{$}}
 
 func.func @main(%x: tensor<64x128xf32> {tsr.name = "x"}) -> (tensor<64x96xf32> {tsr.name = "y"}) {
   %w = tsr.weight "w" dense<0.5> : tensor<128x96xf32> -> tensor<128x96xf32>
