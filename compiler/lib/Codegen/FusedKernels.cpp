@@ -505,7 +505,7 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
       }
       uint64_t extra =
           bus > whole.dramBusCycles ? bus - whole.dramBusCycles : 0;
-      uint64_t together = std::max(longest, bus) + extra + chip.npu_sync_cycles;
+      uint64_t together = std::max(longest + extra, bus) + chip.npu_sync_cycles;
       if (together < best) {
         best = together;
         starts = st;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <tuple>
 
 using namespace tessera;
@@ -168,24 +169,29 @@ constexpr int64_t kNegInf = std::numeric_limits<int64_t>::min() / 4;
 
 /// What the recurrence carries from one instruction to the next
 /// (docs/cost-model.md, "Latency"): per DMA queue the start of its last
-/// transfer and the ends of its last N (the descriptor ring), the ends of
-/// the last two computes, when the DRAM data bus is next free, and two
-/// boundary waits set between kernels.
+/// transfer and the ends of its last N (the descriptor ring), the end of the
+/// last compute, when the loads the next compute reads were done, when the
+/// one DRAM data bus is next free, and two boundary waits set between
+/// kernels.
 struct Layout {
   int n; ///< dma_outstanding_transfers.
   int ls() const { return 0; }
   int le(int i) const { return 1 + i; } ///< i-th most recent load end.
   int c() const { return n + 1; }
-  int cp() const { return n + 2; }
+  /// The latest load end before the step ahead's loads were issued: the
+  /// loads of the step whose compute comes next.
+  int lq() const { return n + 2; }
   int ss() const { return n + 3; }
   int se(int i) const { return n + 4 + i; }
-  /// The DRAM data bus as the load (store) queue sees it: its own
-  /// transfers' data phases serialize; the other queue's are left to the
-  /// bus bound (docs/cost-model.md).
-  int bus(bool store) const { return 2 * n + 4 + (store ? 1 : 0); }
-  int waitS() const { return 2 * n + 6; }
-  int waitSp() const { return 2 * n + 7; }
-  int size() const { return 2 * n + 8; }
+  /// The DRAM data bus, shared by both queues in issue order.
+  int bus() const { return 2 * n + 4; }
+  int waitS() const { return 2 * n + 5; }
+  int waitSp() const { return 2 * n + 6; }
+  /// Scratch: a load's write-after-read dependency inside a group.
+  int war() const { return 2 * n + 7; }
+  /// The end of the load before the last one in lq's step.
+  int lq2() const { return 2 * n + 8; }
+  int size() const { return 2 * n + 9; }
 };
 
 /// A max-plus matrix: new[i] = max_j (m[i][j] + old[j]).
@@ -236,6 +242,9 @@ struct Builder {
   MaxPlus t;
   explicit Builder(int k) : t(MaxPlus::identity(k)) {}
   void set(int dst, std::initializer_list<std::pair<int, int64_t>> srcs) {
+    setFrom(dst, std::vector<std::pair<int, int64_t>>(srcs));
+  }
+  void setFrom(int dst, const std::vector<std::pair<int, int64_t>> &srcs) {
     std::vector<int64_t> row(size_t(t.k), kNegInf);
     for (const auto &[src, w] : srcs)
       for (int j = 0; j < t.k; ++j) {
@@ -270,18 +279,21 @@ struct Pricer {
   /// One transfer on a DMA queue: it issues after the queue's previous
   /// transfer has issued, the transfer N before it has completed (ring
   /// slot) and `dep` has completed; its DRAM data phase starts L after
-  /// issue or when the bus is free, whichever is later.
+  /// issue or when the bus is free, whichever is later, and holds the bus
+  /// for its data cycles (both queues, in the order the groups below issue
+  /// them).
   void dma(Builder &b, unsigned stream, const Transfer &t, bool store,
            int dep) const {
     if (keptStream(stream))
       return;
-    uint64_t bus = busBytesOf(chip, t);
-    int64_t d = int64_t(timing::dramDataCycles(chip, bus));
+    uint64_t bytes = busBytesOf(chip, t);
+    int64_t d = int64_t(timing::dramDataCycles(chip, bytes));
     int64_t lat = int64_t(chip.dramLatencyCycles());
     int64_t sram = int64_t(timing::sramAccessCycles(chip, t.bytes()));
     int n = lay.n;
     int start = store ? lay.ss() : lay.ls();
     auto end = [&](int i) { return store ? lay.se(i) : lay.le(i); };
+    int bus = lay.bus();
     if (t.gather) {
       // The indices come first (their SRAM read delays both sides), and the
       // gather waits for the load of its own queue that wrote them.
@@ -289,9 +301,8 @@ struct Pricer {
       b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}, {end(0), 0}});
       for (int i = n - 1; i > 0; --i)
         b.copy(end(i), end(i - 1));
-      int busy = lay.bus(false);
-      b.set(end(0), {{start, idx + std::max(sram, lat + d)}, {busy, d}});
-      b.set(busy, {{start, idx + lat + d}, {busy, d}});
+      b.set(end(0), {{start, idx + std::max(sram, lat + d)}, {bus, d}});
+      b.set(bus, {{start, idx + lat + d}, {bus, d}});
       return;
     }
     if (!store && waitS.count(stream))
@@ -302,62 +313,235 @@ struct Pricer {
       b.set(start, {{start, 0}, {end(n - 1), 0}, {dep, 0}});
     for (int i = n - 1; i > 0; --i)
       b.copy(end(i), end(i - 1));
-    int busy = lay.bus(store);
-    b.set(end(0), {{start, std::max(sram, lat + d)}, {busy, d}});
-    b.set(busy, {{start, lat + d}, {busy, d}});
-    if (store)
-      b.set(lay.bus(false), {{lay.bus(false), d}});
+    b.set(end(0), {{start, std::max(sram, lat + d)}, {bus, d}});
+    b.set(bus, {{start, lat + d}, {bus, d}});
   }
 
-  /// One step (docs/cost-model.md): its loads (each waiting for the compute
-  /// two steps back, which read the ring slot it fills; for a copy, the
-  /// store two steps back), its compute (after its loads and, when it
-  /// writes an output slot, the store two stores back), its stores (after
-  /// the compute, or the load for a copy).
-  MaxPlus stepMatrix(const Step &s) const {
-    Builder b(lay.size());
-    // A step without compute that stores stores from its load's buffer (a
-    // copy): that slot is free once the store two steps back is done.
-    int war = k.storeReadsLoadBuffer || (s.compute.empty() && !s.stores.empty())
-                  ? lay.se(1)
-                  : lay.cp();
+  /// A step whose store reads its load's buffer (a copy: a storing step
+  /// without compute): its load slots are freed by the store two steps
+  /// back, not by a compute.
+  bool copyLike(const Step &s) const {
+    return k.storeReadsLoadBuffer || (s.compute.empty() && !s.stores.empty());
+  }
+
+  void loadsOf(Builder &b, const Step &s, int war) const {
     for (const auto &[i, t] : s.loads)
       dma(b, i, t, false, war);
+  }
+
+  /// The compute cycles of a step.
+  int64_t computeOf(const Step &s) const {
+    int64_t c = 0;
+    for (const ComputeClass &cc : s.compute)
+      c += int64_t(computeCycles(chip, cc) * cc.count);
+    return c;
+  }
+
+  /// How long before the end of step `s`'s compute its last reader of
+  /// stream `i`'s load slot ends: the cycles of the instructions after it
+  /// (ComputeClass::reads; an instruction without the mask reads every
+  /// slot). When no instruction of `s` reads the slot, its last reader is
+  /// older: the start of `s`'s compute bounds it.
+  int64_t readTail(const Step &s, unsigned i) const {
+    int64_t tail = 0;
+    for (auto it = s.compute.rbegin(); it != s.compute.rend(); ++it) {
+      if (!it->reads || (i < 64 && (it->reads >> i) & 1))
+        return tail;
+      tail += int64_t(computeCycles(chip, *it) * it->count);
+    }
+    return tail;
+  }
+
+  /// A step's compute: the in-order compute queue runs its instructions one
+  /// after another, each once the loads it reads have ended
+  /// (ComputeClass::reads) and the first once the store two stores back
+  /// has drained its output slot (when the step stores). The step's last
+  /// load ended at `lq`, the one before at `lq2` (an earlier one before
+  /// that), so the compute ends at
+  ///   max(C, lq + [from the first reader of the last load],
+  ///          lq2 + [from the first reader of another load]) + ...
+  /// where [from j] is the cycles of instruction j and those after it.
+  void computeStep(Builder &b, const Step &s, bool stores) const {
+    int64_t c = computeOf(s);
+    std::vector<unsigned> ids;
+    for (const auto &[i, t] : s.loads)
+      if (!keptStream(i))
+        ids.push_back(i);
+    auto reads = [&](const ComputeClass &cc, unsigned i) {
+      return !cc.reads || (i < 64 && ((cc.reads >> i) & 1));
+    };
+    int64_t fromLast = -1, fromOther = -1, rest = c;
+    for (const ComputeClass &cc : s.compute) {
+      if (fromLast < 0 && !ids.empty() && reads(cc, ids.back()))
+        fromLast = rest;
+      for (size_t x = 0; fromOther < 0 && x + 1 < ids.size(); ++x)
+        if (reads(cc, ids[x]))
+          fromOther = rest;
+      rest -= int64_t(computeCycles(chip, cc) * cc.count);
+    }
+    std::vector<std::pair<int, int64_t>> srcs{{lay.c(), c}};
+    if (stores)
+      srcs.push_back({lay.se(1), c});
+    if (fromLast >= 0)
+      srcs.push_back({lay.lq(), fromLast});
+    if (fromOther > fromLast)
+      srcs.push_back({lay.lq2(), fromOther});
+    b.setFrom(lay.c(), srcs);
+  }
+
+  /// One group of the recurrence (docs/cost-model.md, "Latency"): step i's
+  /// compute (after its loads, whose end `lq` holds, and, when it writes an
+  /// output slot, the store two stores back), its stores (after the
+  /// compute, or its loads for a copy) and the loads of step i + 2
+  /// (`ahead`, when there is one), each of which waits for the last
+  /// instruction of step i that read its ring slot (for a copy, step i's
+  /// store). The DRAM bus takes them in issue order: the loads whose slot
+  /// was free before the compute ended first (a prefix of the load queue),
+  /// then the stores, then the loads that issue with them when the compute
+  /// ends (the stores first, which is the order the emitter's GEMMs run
+  /// in). `lq` moves to the end of step i + 1's loads (the latest before
+  /// step i + 2's) for the next group's compute.
+  MaxPlus groupMatrix(const Step &s, const Step *ahead) const {
+    Builder b(lay.size());
     bool stores = false;
     for (const auto &[i, t] : s.stores)
       stores |= !keptStream(i);
-    if (!s.compute.empty()) {
-      int64_t c = 0;
-      for (const ComputeClass &cc : s.compute)
-        c += int64_t(computeCycles(chip, cc) * cc.count);
-      b.copy(lay.cp(), lay.c());
-      if (stores)
-        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}, {lay.se(1), c}});
-      else
-        b.set(lay.c(), {{lay.c(), c}, {lay.le(0), c}});
+    if (!s.compute.empty())
+      computeStep(b, s, stores);
+    // A step without compute stores what it loaded: its stores wait for
+    // its loads (lq, kept in the scratch row before lq moves on).
+    int after = lay.c();
+    if (s.compute.empty()) {
+      b.copy(lay.war(), lay.lq());
+      after = lay.war();
     }
-    int after = s.compute.empty() ? lay.le(0) : lay.c();
+    // Step i + 1's loads end here (read by the next group's compute).
+    b.copy(lay.lq(), lay.le(0));
+    b.copy(lay.lq2(), lay.le(std::min(1, lay.n - 1)));
+    bool copy = ahead && copyLike(*ahead);
+    size_t early = 0;
+    if (ahead && !copy && !s.compute.empty())
+      while (early < ahead->loads.size() &&
+             readTail(s, ahead->loads[early].first) > 0)
+        ++early;
+    auto load = [&](size_t x) {
+      const auto &[i, t] = ahead->loads[x];
+      if (copy)
+        return dma(b, i, t, false, lay.se(0));
+      int64_t tail = s.compute.empty() ? 0 : readTail(s, i);
+      if (!tail)
+        return dma(b, i, t, false, lay.c());
+      // The dependency as an offset from the compute's end, through a
+      // scratch row of the state.
+      b.set(lay.war(), {{lay.c(), -tail}});
+      dma(b, i, t, false, lay.war());
+    };
+    for (size_t x = 0; x < early; ++x)
+      load(x);
     for (const auto &[i, t] : s.stores)
       dma(b, i, t, true, after);
+    for (size_t x = early; ahead && x < ahead->loads.size(); ++x)
+      load(x);
     return b.t;
   }
-  MaxPlus seqMatrix(const Seq &seq) const {
-    MaxPlus m = MaxPlus::identity(lay.size());
-    for (const Seq::Item &it : seq.items) {
-      MaxPlus x = it.body ? seqMatrix(*it.body) : stepMatrix(it.step);
-      m = x.pow(it.repeat) * m;
+
+  /// Appends the steps of the first `reps` repetitions of an item to `out`
+  /// until it holds `k`.
+  static void collect(const Seq::Item &it, std::vector<const Step *> &out,
+                      size_t k, uint64_t reps) {
+    for (uint64_t r = 0; r < reps && out.size() < k; ++r) {
+      if (!it.body) {
+        out.push_back(&it.step);
+        continue;
+      }
+      size_t before = out.size();
+      for (const Seq::Item &c : it.body->items)
+        collect(c, out, k, c.repeat);
+      if (out.size() == before)
+        return; // An empty body: no steps in any repetition.
     }
+  }
+
+  /// The groups of `seq`'s steps, given the (up to two) steps that follow
+  /// it: each step's group needs the step two ahead. An item repeated n
+  /// times is one matrix to the power of its uniform repetitions (those
+  /// whose following steps are the item's own first steps) and the last
+  /// repetitions one by one (one, or two for a single-step item), whose
+  /// following steps reach past the item.
+  MaxPlus seqMatrix(const Seq &seq, const Step *f0, const Step *f1) const {
+    auto key = std::make_tuple(&seq, f0, f1);
+    auto memo = memo_.find(key);
+    if (memo != memo_.end())
+      return memo->second;
+    MaxPlus m = MaxPlus::identity(lay.size());
+    for (size_t i = 0; i < seq.items.size(); ++i) {
+      const Seq::Item &it = seq.items[i];
+      // The first two steps of one repetition; none: nothing to price.
+      std::vector<const Step *> own;
+      collect(it, own, 2, 1);
+      if (own.empty() || !it.repeat)
+        continue;
+      // The two steps after this item.
+      std::vector<const Step *> fol;
+      for (size_t j = i + 1; j < seq.items.size() && fol.size() < 2; ++j)
+        collect(seq.items[j], fol, 2, seq.items[j].repeat);
+      for (const Step *f : {f0, f1})
+        if (fol.size() < 2 && f)
+          fol.push_back(f);
+      fol.resize(2, nullptr);
+      // One repetition with its two following steps.
+      auto once = [&](const Step *a, const Step *b) {
+        if (it.body)
+          return seqMatrix(*it.body, a, b);
+        return groupMatrix(it.step, b);
+      };
+      // The repetitions whose following steps are the item's own first two
+      // (all but the last, or the last two when the item is one step).
+      uint64_t tail = std::min<uint64_t>(own.size() >= 2 ? 1 : 2, it.repeat);
+      if (it.repeat > tail) {
+        std::vector<const Step *> uni;
+        collect(it, uni, 2, 2);
+        uni.resize(2, nullptr);
+        m = once(uni[0], uni[1]).pow(it.repeat - tail) * m;
+      }
+      for (uint64_t q = tail; q >= 1; --q) {
+        // q - 1 repetitions follow this one, then the item's followers.
+        std::vector<const Step *> f;
+        collect(it, f, 2, q - 1);
+        for (const Step *x : fol)
+          if (f.size() < 2 && x)
+            f.push_back(x);
+        f.resize(2, nullptr);
+        m = once(f[0], f[1]) * m;
+      }
+    }
+    memo_.emplace(key, m);
     return m;
   }
+
   /// The whole kernel: prologue loads (resident operands; their buffers
-  /// come first, so they also wait for the compute two steps back), then
-  /// the loop.
+  /// come first, so they also wait for the latest compute) and the first
+  /// two steps' loads (`lq` the end of the first's), then the loop's
+  /// groups.
   MaxPlus kernelMatrix() const {
     Builder b(lay.size());
     for (const auto &[i, t] : k.prologue)
-      dma(b, i, t, false, lay.cp());
-    return seqMatrix(k.loop) * b.t;
+      dma(b, i, t, false, lay.c());
+    std::vector<const Step *> first;
+    for (const Seq::Item &it : k.loop.items)
+      collect(it, first, 2, it.repeat);
+    if (first.empty())
+      return b.t;
+    loadsOf(b, *first[0], copyLike(*first[0]) ? lay.se(1) : lay.c());
+    b.copy(lay.lq(), lay.le(0));
+    b.copy(lay.lq2(), lay.le(std::min(1, lay.n - 1)));
+    if (first.size() > 1)
+      loadsOf(b, *first[1], copyLike(*first[1]) ? lay.se(0) : lay.c());
+    return seqMatrix(k.loop, nullptr, nullptr) * b.t;
   }
+
+  mutable std::map<std::tuple<const Seq *, const Step *, const Step *>, MaxPlus>
+      memo_;
 };
 
 /// Applies m to state x.
@@ -1301,10 +1485,16 @@ Kernel tessera::cost::attentionKernel(const AttentionOp &op,
       st.loads.push_back({2, xfer(op.sk, hd * e, op.vRowStride * e)});
     }
     st.loads.push_back({0, xfer(xq, hd * e, op.qRowStride * e)});
-    st.compute.push_back(instr(Opcode::VecScale, xq, hd));
-    st.compute.push_back(instr(Opcode::MatMul, xq, hd, op.sk));
-    st.compute.push_back(instr(Opcode::VecSoftmax, xq, op.sk));
-    st.compute.push_back(instr(Opcode::MatMul, xq, op.sk, hd));
+    // The load slots each instruction reads (ComputeClass::reads): the
+    // scale Q, the score product K, the context product V.
+    auto reading = [](ComputeClass cc, uint64_t mask) {
+      cc.reads = mask ? mask : ComputeClass::kReadsNoSlot;
+      return cc;
+    };
+    st.compute.push_back(reading(instr(Opcode::VecScale, xq, hd), 1));
+    st.compute.push_back(reading(instr(Opcode::MatMul, xq, hd, op.sk), 2));
+    st.compute.push_back(reading(instr(Opcode::VecSoftmax, xq, op.sk), 0));
+    st.compute.push_back(reading(instr(Opcode::MatMul, xq, op.sk, hd), 4));
     st.stores.push_back({3, xfer(xq, hd * e, op.outRowStride * e)});
     return st;
   };
@@ -1572,17 +1762,29 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
         st.loads.push_back({1, xfer(xk, xn * e, op.n * e)});
       if (last && op.residual)
         st.loads.push_back({res, xfer(xm, xn * e, op.n * e)});
+      // Which load slots each instruction reads (ComputeClass::reads): the
+      // layernorm A, the product A and B, the residual add its tile; the
+      // bias add and the activation only resident and output data.
+      auto reading = [](ComputeClass cc, uint64_t mask) {
+        cc.reads = mask ? mask : ComputeClass::kReadsNoSlot;
+        return cc;
+      };
       if (loadA && op.layernorm)
-        st.compute.push_back(instr(Opcode::VecLayerNorm, xm, xk));
-      st.compute.push_back(instr(Opcode::MatMul, xm, xk, xn));
+        st.compute.push_back(
+            reading(instr(Opcode::VecLayerNorm, xm, xk), uint64_t(1) << 0));
+      st.compute.push_back(
+          reading(instr(Opcode::MatMul, xm, xk, xn), uint64_t(3)));
       if (last) {
+        uint64_t lastReads = op.residual ? uint64_t(1) << res : 0;
         for (size_t x = 0; x + 1 < epi.size(); ++x)
-          st.compute.push_back(instr(epi[x], xm, xn));
+          st.compute.push_back(reading(instr(epi[x], xm, xn), 0));
         for (const ColumnSegment &g : segs)
           if (!epi.empty())
-            st.compute.push_back(instr(epi.back(), xm, g.cols));
+            st.compute.push_back(
+                reading(instr(epi.back(), xm, g.cols), lastReads));
           else if (g.kept)
-            st.compute.push_back(instr(Opcode::VecCopy, xm, g.cols));
+            st.compute.push_back(
+                reading(instr(Opcode::VecCopy, xm, g.cols), 0));
         for (const ColumnSegment &g : segs)
           if (!g.kept)
             st.stores.push_back({2, xfer(xm, g.cols * e, op.n * e)});

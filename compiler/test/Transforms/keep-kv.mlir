@@ -31,23 +31,23 @@
 // ALL-SAME: tsr.sram = {buffers = [{bytes = 1376256 : i64, live = array<i64: 0, 6>, name = "kv", offset = 32178176 : i64, slot = 0 : i64}, {bytes = 98304 : i64, live = array<i64: 0, 6>, name = "q"
 // ALL-NOT: name = "k"
 // ALL-SAME: tsr.tiling = {cycles = 572208 : i64, dram_bytes = 1376256 : i64, sram_bytes = 3932160 : i64, tq = 768 : i64}
-// ALL-SAME: why = "{{.*}}; K and V of the first 7 of 7 heads (1376256 B) stay in SRAM from the projection at [32178176, 33554432) of 32.00 MiB: 1376256 B neither stored nor loaded; modelled 857752 cycles (projection 285544 + attention 572208) against 868013 with every head's K and V through DRAM (projection 290021 + attention 577992)"
+// ALL-SAME: why = "{{.*}}; K and V of the first 7 of 7 heads (1376256 B) stay in SRAM from the projection at [32178176, 33554432) of 32.00 MiB: 1376256 B neither stored nor loaded; modelled 854022 cycles (projection 281814 + attention 572208) against 865483 with every head's K and V through DRAM (projection 287491 + attention 577992)"
 // ALL: return %[[A]]
 
 // SOME-LABEL: func.func @layer
 // SOME: tsr.keep_kv = {bytes = 196608 : i64, head_dim = 64 : i64, heads = 1 : i64, k_column = 448 : i64, offset = 1900544 : i64
 // SOME: tsr.group(%{{.*}}) {heads_on_chip = 1 : i64, kind = "attention"
 // SOME-SAME: name = "k", offset
-// SOME-SAME: why = "{{.*}}; K and V of the first 1 of 7 heads (196608 B) stay in SRAM from the projection at [1900544, 2097152) of 2.00 MiB: 196608 B neither stored nor loaded; modelled 903997 cycles (projection 290069 + attention 613928) against 909612 with every head's K and V through DRAM (projection 290021 + attention 619591)"
+// SOME-SAME: why = "{{.*}}; K and V of the first 1 of 7 heads (196608 B) stay in SRAM from the projection at [1900544, 2097152) of 2.00 MiB: 196608 B neither stored nor loaded; modelled 901467 cycles (projection 287539 + attention 613928) against 907082 with every head's K and V through DRAM (projection 287491 + attention 619591)"
 
-// SLOWER: remark: {{.*}}K and V not kept in SRAM: K and V of every head through DRAM: no resident split is faster; modelled 983661 cycles (projection 296249 + attention 687412) against 1124682 with the fastest resident split (1 heads: projection 307833 + attention 816849)
+// SLOWER: remark: {{.*}}K and V not kept in SRAM: K and V of every head through DRAM: no resident split is faster; modelled 982708 cycles (projection 295296 + attention 687412) against 1125595 with the fastest resident split (1 heads: projection 307661 + attention 817934)
 // SLOWER-LABEL: func.func @layer
 // SLOWER-NOT: tsr.keep_kv
 // SLOWER: tsr.group(%{{.*}}) {heads_on_chip = 0 : i64, kind = "attention"
 // SLOWER-NOT: name = "kv"
 // SLOWER-SAME: why = "{{.*}}; K and V of every head through DRAM: no resident split is faster
 
-// NOFIT: remark: {{.*}}K and V not kept in SRAM: K and V of every head through DRAM: no resident split fits (one head's K and V take 196608 B of the 524288 B of SRAM; the rest holds no tiles of both kernels); modelled 2113421 cycles (projection 311805 + attention 1801616)
+// NOFIT: remark: {{.*}}K and V not kept in SRAM: K and V of every head through DRAM: no resident split fits (one head's K and V take 196608 B of the 524288 B of SRAM; the rest holds no tiles of both kernels); modelled 2108381 cycles (projection 311667 + attention 1796714)
 // NOFIT-LABEL: func.func @layer
 // NOFIT-NOT: tsr.keep_kv
 // NOFIT: heads_on_chip = 0 : i64

@@ -133,6 +133,12 @@ struct ComputeClass {
   arch::Opcode op = arch::Opcode::VecCopy;
   uint64_t dims[3] = {0, 0, 0};
   uint64_t count = 0;
+  /// Bit i set: the instruction reads stream i's load slot (a later load
+  /// into that slot waits for it, docs/cost-model.md "Latency"); 0: it may
+  /// read any, so loads wait for the step's last instruction.
+  /// kReadsNoSlot: it reads none (only resident or accumulated data).
+  uint64_t reads = 0;
+  static constexpr uint64_t kReadsNoSlot = uint64_t(1) << 63;
 };
 /// One step of a kernel's tile loop: its loads (in queue order), its compute
 /// instructions (in order, count 1 each) and its stores, each transfer with
