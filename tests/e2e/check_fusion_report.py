@@ -37,10 +37,11 @@ def rec(applied, trips, loads, store, load, heads=(0, 0)):
 
 EXPECTED = {
     # tsr-pack-qkv packs the separate q, k and v projections into one
-    # product [S, 3D]: unfused, ln1 out (one tensor, read by the three
-    # products) and the three products q, k, v (each read by its bias add).
-    "/attn/q/Add": rec(["packed(3)", "layernorm", "bias"], 4, 4, 4 * SD,
-                       4 * SD),
+    # product [S, 3D]: unfused, ln1 out (one tensor, stored once, read by
+    # the three products) and the three products q, k, v (each read by its
+    # bias add): 4 round trips, 3 + 3 loads.
+    "/attn/q/Add": rec(["packed(3)", "layernorm", "bias"], 4, 6, 4 * SD,
+                       6 * SD),
     # tsr-expand-attention's intermediates: q heads, scaled q, k heads
     # transposed, v heads, context ([S, D] each), scores and probabilities
     # ([H, S, S] each); each read by one kernel. Then q, k and v: three

@@ -216,8 +216,9 @@ tessera::codegen::recordedMovement(const MovementView &v, const GraphNode &n,
   switch (v.kind) {
   case DecisionKind::Move:
     for (size_t i = 0; i < v.moves.size(); ++i) {
-      // A concat's copies: tr0, tc0, tr1, ...; one copy: tr, tc.
-      std::string k = n.kind == NodeKind::Concat ? str(i) : "";
+      // Several copies (a concat's inputs): tr0, tc0, tr1, ...; one copy
+      // (a one-input concat too): tr, tc. As movementChoice records them.
+      std::string k = v.moves.size() > 1 ? str(i) : "";
       cost::RowTiling t;
       if (!field("tr" + k, t.tr) || !field("tc" + k, t.tc))
         return std::nullopt;
@@ -385,6 +386,12 @@ std::optional<std::string> tessera::codegen::checkMovement(
     break;
   }
   tile = "tiling " + tile;
+  // A copy's tile within its view (rows x cols of one copy).
+  if (v.kind == DecisionKind::Move)
+    for (size_t i = 0; i < d.tiles.size() && i < v.moves.size(); ++i)
+      if (d.tiles[i].tr > v.moves[i].rows || d.tiles[i].tc > v.moves[i].cols)
+        return tile + ": a tile is larger than its copy's " +
+               str(v.moves[i].rows) + "x" + str(v.moves[i].cols);
   if (hasGemm(v) && d.gemm.tm > chip.matrix_accumulator_rows)
     return tile + ": tm " + str(d.gemm.tm) +
            " exceeds matrix_accumulator_rows " +
@@ -392,6 +399,10 @@ std::optional<std::string> tessera::codegen::checkMovement(
   if (d.npus > chip.npus)
     return tile + ": npus " + str(d.npus) + " exceeds the chip's " +
            str(chip.npus);
+  if (hasGemm(v) &&
+      (d.gemm.tm > v.gemm.m || d.gemm.tk > v.gemm.k || d.gemm.tn > v.gemm.n))
+    return tile + ": the GEMM tile is larger than its " + str(v.gemm.m) + "x" +
+           str(v.gemm.k) + "x" + str(v.gemm.n) + " product";
   cost::Kernel k = movementKernel(v, d, c);
   uint64_t need = k.sramBytes;
   for (const cost::Kernel &p : k.parts)

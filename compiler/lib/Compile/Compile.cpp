@@ -81,7 +81,7 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 ///
 /// A product packed by tsr-pack-qkv (`tsr.packed`, k members) is k tensors
 /// unfused (the members' outputs, the same bytes in all), each loaded by its
-/// own reader. Slices of a packed projection's result (q, k and v of an
+/// own reader, and its A is loaded by each of the k products. Slices of a packed projection's result (q, k and v of an
 /// attention, read in place) are the members' results unfused, stored and
 /// loaded there, while the fused program still stores the packed tensor
 /// once and its group loads it once: they remove one round trip and one
@@ -170,7 +170,8 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
           arg && arg.getOwner() == entry &&
           packedMembers(group.getInputs()[arg.getArgNumber()]) > 0)
         packedSource = arg.getArgNumber();
-    // Every kernel operand reading it, through aliases.
+    // Every kernel operand reading it, through aliases (a packed product's
+    // A: each of its members' products reads it unfused).
     uint64_t loads = 0;
     SmallVector<Value> work{op.getResult(0)};
     while (!work.empty()) {
@@ -179,6 +180,8 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
         Operation *user = use.getOwner();
         if (tsr::movesNoData(user))
           work.push_back(user->getResult(0));
+        else if (auto names = user->getAttrOfType<ArrayAttr>("tsr.packed"))
+          loads += std::max<uint64_t>(1, names.size());
         else if (!isa<func::ReturnOp>(user))
           ++loads;
       }

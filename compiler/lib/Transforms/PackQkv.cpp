@@ -9,7 +9,8 @@
 //   q = x W_q + b_q,   k = x W_k + b_k,   v = x W_v + b_v
 //
 // tsr-pack-qkv replaces every such set of sibling projections (two or more
-// `tsr.matmul` whose A is the same value and whose B is a 2-D `tsr.weight`)
+// `tsr.matmul` whose A is the same value, whose B is a 2-D `tsr.weight` and
+// whose result, through its bias add, an attention reads as q, k or v)
 // with one product against the packed weight [K, N_q + N_k + N_v] (the
 // columns side by side, in program order), one add of the packed bias when
 // every member has one, and a `tsr.slice` along the last axis per member —
@@ -32,6 +33,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 
 namespace tessera::tsr {
@@ -196,17 +198,47 @@ void pack(Value x, SmallVector<Member> &ms) {
   }
 }
 
+/// The values attentions read as q, k or v, seen back through the ops that
+/// move no data and a [1, 0, 2] transpose (a sequence-first export), as
+/// tsr-fuse-attention traces them: the projections worth packing.
+llvm::DenseSet<Value> attentionOperands(Operation *root) {
+  llvm::DenseSet<Value> out;
+  root->walk([&](AttentionOp a) {
+    for (Value v : {a.getQuery(), a.getKey(), a.getValue()})
+      for (;;) {
+        out.insert(v);
+        Operation *def = v.getDefiningOp();
+        if (!def || !(movesNoData(def) || isa<TransposeOp>(def)))
+          break;
+        v = def->getOperand(0);
+      }
+  });
+  return out;
+}
+
 struct PackQkvPass : tessera::tsr::impl::TsrPackQkvBase<PackQkvPass> {
   void runOnOperation() override {
+    // Only projections an attention reads: their slices are read in place
+    // by the fused attention (tsr-fuse-attention); other siblings' slices
+    // would be copy kernels.
+    llvm::DenseSet<Value> qkv = attentionOperands(getOperation());
     // The candidate products of each A, in program order (deterministic).
     llvm::MapVector<Value, SmallVector<Member>> byInput;
     getOperation()->walk([&](MatMulOp mm) {
       if (std::optional<Member> m = asMember(mm))
-        byInput[mm.getLhs()].push_back(*m);
+        if (qkv.contains(m->result()))
+          byInput[mm.getLhs()].push_back(*m);
     });
-    for (auto &[x, ms] : byInput) {
+    for (auto &entry : byInput) {
+      SmallVector<Member> &ms = entry.second;
+      if (ms.size() < 2)
+        continue;
+      // A is read from the members now: an earlier packing may have
+      // replaced the value the map was keyed by (a packed projection's
+      // result that is itself the A of these) with its slice.
+      Value x = ms.front().matmul.getLhs();
       auto xType = dyn_cast<RankedTensorType>(x.getType());
-      if (ms.size() < 2 || !xType || !xType.hasStaticShape())
+      if (!xType || !xType.hasStaticShape())
         continue;
       pack(x, ms);
     }
