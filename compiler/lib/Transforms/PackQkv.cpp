@@ -35,6 +35,7 @@
 #include "mlir/Pass/Pass.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace tessera::tsr {
 #define GEN_PASS_DEF_TSRPACKQKV
@@ -185,17 +186,21 @@ void pack(Value x, SmallVector<Member> &ms) {
     else
       old.replaceAllUsesWith(slice);
   }
+  // The members' ops, then their weights once no op reads them (members
+  // may share a weight: an exporter deduplicates equal initializers).
+  llvm::SetVector<Operation *> weights;
   for (Member &m : ms) {
     if (m.bias && biased) {
       m.bias.erase();
-      if (m.biasWeight->use_empty())
-        m.biasWeight.erase();
+      weights.insert(m.biasWeight);
     }
     if (m.matmul->use_empty())
       m.matmul.erase();
-    if (m.weight->use_empty())
-      m.weight.erase();
+    weights.insert(m.weight);
   }
+  for (Operation *w : weights)
+    if (w->use_empty())
+      w->erase();
 }
 
 /// The values attentions read as q, k or v, seen back through the ops that

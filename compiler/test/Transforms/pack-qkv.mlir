@@ -96,6 +96,29 @@ func.func @mixed_bias(%x: tensor<1x4x2xf32>) -> tensor<1x4x2xf32> {
 
 // -----
 
+// Members sharing one bias weight (an exporter deduplicates equal
+// initializers): packed once per member, the shared weight erased once.
+// CHECK-LABEL: func.func @shared_bias
+// CHECK: tsr.weight "b0+b0+b0.packed" {{.*}} -> tensor<6xf32>
+// CHECK-NOT: tsr.weight "b0" 
+// CHECK: tsr.attention
+func.func @shared_bias(%x: tensor<1x4x2xf32>) -> tensor<1x4x2xf32> {
+  %b0 = tsr.weight "b0" dense<0.0> : tensor<2xf32> -> tensor<2xf32>
+  %wq = tsr.weight "wq" dense<1.0> : tensor<2x2xf32> -> tensor<2x2xf32>
+  %q0 = tsr.matmul %x, %wq : tensor<1x4x2xf32>, tensor<2x2xf32> -> tensor<1x4x2xf32>
+  %q = tsr.add %b0, %q0 : tensor<2xf32>, tensor<1x4x2xf32> -> tensor<1x4x2xf32>
+  %wk = tsr.weight "wk" dense<2.0> : tensor<2x2xf32> -> tensor<2x2xf32>
+  %k0 = tsr.matmul %x, %wk : tensor<1x4x2xf32>, tensor<2x2xf32> -> tensor<1x4x2xf32>
+  %k = tsr.add %b0, %k0 : tensor<2xf32>, tensor<1x4x2xf32> -> tensor<1x4x2xf32>
+  %wv = tsr.weight "wv" dense<3.0> : tensor<2x2xf32> -> tensor<2x2xf32>
+  %v0 = tsr.matmul %x, %wv : tensor<1x4x2xf32>, tensor<2x2xf32> -> tensor<1x4x2xf32>
+  %v = tsr.add %b0, %v0 : tensor<2xf32>, tensor<1x4x2xf32> -> tensor<1x4x2xf32>
+  %o = tsr.attention %q, %k, %v {heads = 1 : i64, head_dim = 2 : i64, scale = 1.0 : f32} : tensor<1x4x2xf32>, tensor<1x4x2xf32>, tensor<1x4x2xf32> -> tensor<1x4x2xf32>
+  return %o : tensor<1x4x2xf32>
+}
+
+// -----
+
 // Chained: a packed member's result is itself the input of the next
 // attention's projections (both packings happen; the second reads the
 // first's slice).
