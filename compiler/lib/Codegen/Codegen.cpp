@@ -219,7 +219,6 @@ private:
   /// Returns the DRAM of scratch tensors none of whose values is read after
   /// node `node` (docs/lowering.md, "DRAM reuse").
   void releaseDead(const GraphNode &n, int node);
-  uint64_t sramTop = 0;
   uint32_t layer = 0;
   /// The NPU whose queues the instructions being emitted run on (0 but
   /// inside a GEMM split across the NPUs; docs/lowering.md, "Two NPUs").
@@ -230,19 +229,6 @@ private:
   // -- Memory ---------------------------------------------------------------
   int placeTensor(int value, arch::TensorKind kind);
   uint64_t dram(int value) { return prog.tensors[tensorOf[value]].dramAddr; }
-  void beginKernel() { sramTop = 0; }
-  uint64_t sramAlloc(uint64_t bytes) {
-    uint64_t addr = alignUp(sramTop, kSramAlign);
-    if (addr + bytes > chip.sram_bytes)
-      throw CodegenError(where + ": needs " + std::to_string(addr + bytes) +
-                         " bytes of SRAM, the chip has " +
-                         std::to_string(chip.sram_bytes));
-    sramTop = addr + bytes;
-    prog.sramBytesUsed = std::max(prog.sramBytesUsed, sramTop);
-    if (bytes) // The buffer table the simulator checks accesses against.
-      addBuffer(addr, bytes);
-    return addr;
-  }
   /// Registers a buffer at `addr` that a pass placed (a fused group's
   /// recorded SRAM plan, docs/lowering.md "SRAM allocation").
   void sramPlace(uint64_t addr, uint64_t bytes) {
@@ -478,9 +464,8 @@ private:
   void fusedKernel(const GraphNode &n);
   // Embeddings and masks (BERT).
   /// An integer input's int32 tensor, for the gather DMA's indices; other
-  /// consumers read its FP16 copy (convertInteger).
+  /// readers take its FP16 copy (a Convert node, normalizeGraph).
   std::map<int, int> intTensor;
-  void convertInteger(int value);
   void embeddingKernel(const GraphNode &n);
   void whereKernel(const GraphNode &n);
   void expandKernel(const GraphNode &n);
@@ -638,15 +623,6 @@ arch::Program Emitter::run() {
       if (tensorOf[in] < 0 && g.values[in].role == ValueRole::Weight &&
           in != immOperand(g, n))
         placeTensor(in, arch::TensorKind::Weight);
-    // An integer input read as data (not as a gather's indices) is
-    // converted to FP16 once, before its first such use.
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      int in = n.inputs[k];
-      if (g.values[in].role == ValueRole::Input && g.values[in].integer &&
-          !(n.kind == NodeKind::Embedding && k == 1) &&
-          tensorOf[in] == intTensor.at(in))
-        convertInteger(in);
-    }
     lowerNode(n);
     releaseDead(n, int(node));
   }
@@ -710,7 +686,6 @@ void Emitter::lowerNode(const GraphNode &n) {
                             ? arch::TensorKind::Output
                             : arch::TensorKind::Scratch);
   beginLayer(n.name);
-  beginKernel();
   switch (n.kind) {
   case NodeKind::MatMul:
     return matmulKernel(n);
@@ -750,6 +725,7 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::HardSwish:
   case NodeKind::HardSigmoid:
   case NodeKind::Clip:
+  case NodeKind::Convert:
     return activationKernel(n);
   case NodeKind::Embedding:
     return embeddingKernel(n);
@@ -796,9 +772,7 @@ void Emitter::fusedKernel(const GraphNode &n) {
   npu = 0;
 }
 
-/// Tiles of a [rows, cols] view for a kernel whose buffers per tile element
-/// cost `bytesPerElem` bytes in total (all rings included) after `fixed`
-/// bytes of resident data. With `wholeRows`, a tile spans every column.
+/// A tile of `tr` rows x `tc` columns of a [rows, cols] view.
 struct Tiles2D {
   int64_t tr, tc;
 };
@@ -810,35 +784,6 @@ void forEachTile(int64_t rows, int64_t cols, Tiles2D t, F f) {
   for (int64_t r = 0; r < rows; r += t.tr)
     for (int64_t c = 0; c < cols; c += t.tc, ++tile)
       f(tile, r, c, std::min(t.tr, rows - r), std::min(t.tc, cols - c));
-}
-
-Tiles2D pickTiles(int64_t rows, int64_t cols, uint64_t bytesPerElem,
-                  uint64_t fixed, uint64_t budget, bool wholeRows,
-                  const std::string &where) {
-  // Each of a kernel's (at most eight) buffers may lose up to 63 bytes to
-  // alignment.
-  uint64_t slack = fixed + 8 * kSramAlign;
-  uint64_t avail = budget > slack ? budget - slack : 0;
-  // Each buffer stays under the tile cap, and together they fit what SRAM
-  // has left.
-  uint64_t maxElems = std::min(avail / bytesPerElem, kMaxTileBytes / kEb);
-  if (int64_t(maxElems) >= cols) {
-    int64_t tr = std::max<int64_t>(1, std::min<int64_t>(rows, maxElems / cols));
-    return {tr, cols};
-  }
-  if (wholeRows) {
-    // One row must fit, even above the tile cap.
-    if (avail / bytesPerElem >= uint64_t(cols))
-      return {1, cols};
-    throw CodegenError(
-        where + ": one row of " + std::to_string(cols) + " elements needs " +
-        std::to_string(cols * bytesPerElem + fixed) +
-        " bytes of SRAM, the chip has " + std::to_string(budget));
-  }
-  if (maxElems < 32)
-    throw CodegenError(where + ": SRAM of " + std::to_string(budget) +
-                       " bytes leaves no room for a tile");
-  return {1, int64_t(maxElems / 32 * 32)};
 }
 
 cost::RowTiling Emitter::moveTiling(const cost::MoveOp &op) {
@@ -928,7 +873,6 @@ void Emitter::copyWindow(uint64_t src, uint64_t dst, const cost::CopyView &v,
 }
 
 void Emitter::copyKernel(int src, int dst) {
-  beginKernel();
   cost::CopyView v = cost::contiguousView(g.values[src].numElements());
   cost::MoveOp op = v.move(tensorName(src), tensorName(dst), kEb);
   cost::RowTiling rt = moveTiling(op);
@@ -1297,7 +1241,6 @@ void Emitter::concatKernel(const GraphNode &n) {
                                            : std::string("buf");
     uint64_t buf[2] = {bufferAt(p, ring.c_str(), 0),
                        bufferAt(p, ring.c_str(), 1)};
-    beginKernel();
     copyWindow(dram(n.inputs[i]), dram(n.output) + pos * outSt[n.axis] * kEb,
                mv.views[i], mv.moves[i], d.tiles[i], buf);
     pos += s[n.axis];
@@ -1441,8 +1384,12 @@ void Emitter::activationKernel(const GraphNode &n) {
   std::vector<std::pair<Opcode, float>> chain = activationChain(n);
   cost::ChainOp c = activationChainOp(g, n);
   int64_t rows = int64_t(c.rows), cols = int64_t(c.cols);
-  // Two FP16 input tiles and two FP32 work tiles, tiled and placed as the
-  // passes recorded (KernelDecisions.h).
+  // An integer input's conversion reads int32 (vec.copy i32 -> f16, exact
+  // up to 2048 in magnitude).
+  bool i32 = n.kind == NodeKind::Convert;
+  int64_t ib = int64_t(c.inputBytes[0]);
+  // Two input tiles and two work tiles (FP32; the conversion's FP16), tiled
+  // and placed as the passes recorded (KernelDecisions.h).
   bool recorded = false;
   cost::RowTiling rt = rowTiling(n, recorded);
   Tiles2D t{int64_t(rt.tr), int64_t(rt.tc)};
@@ -1455,11 +1402,11 @@ void Emitter::activationKernel(const GraphNode &n) {
   uint64_t src = dram(n.inputs[0]), dst = dram(n.output);
   forEachTile(
       rows, cols, t, [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-        uint64_t off = (r * cols + c) * kEb;
-        load(src + off, cols * kEb, inBuf[i % 2], nc * kEb, nr, nc * kEb);
+        uint64_t el = uint64_t(r * cols + c), off = el * kEb;
+        load(src + el * ib, cols * ib, inBuf[i % 2], nc * ib, nr, nc * ib);
         for (size_t k = 0; k < chain.size(); ++k) {
           Instr in = vec(chain[k].first, nr, nc);
-          in.dtype = k == 0 ? kAct : DType::F32;
+          in.dtype = k > 0 ? DType::F32 : i32 ? DType::I32 : kAct;
           in.outDtype = k + 1 == chain.size() ? kAct : DType::F32;
           in.addr[0] = k == 0 ? inBuf[i % 2] : work[i % 2];
           in.addr[2] = work[i % 2];
@@ -1476,7 +1423,6 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                    const std::string &aName, const std::string &bName,
                    const std::string &outName, const cost::GemmTiling &tile,
                    uint64_t npus, const GraphNode *recorded) {
-  beginKernel();
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
   // global average's column), on the tile and NPU split the node's decision
@@ -1580,7 +1526,6 @@ void Emitter::convKernel(const GraphNode &n) {
   for (int64_t b = 0; b < N; ++b) {
     uint64_t x = x0 + b * C * H * W * kEb, out = out0 + b * O * P * kEb;
     // im2col, its buffers placed by the kernel's plan.
-    beginKernel();
     plan(cost::im2colKernel(op, t));
     cost::SramPlan sp =
         takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
@@ -1831,53 +1776,6 @@ void Emitter::poolKernel(const GraphNode &n) {
 // Embeddings and masks: integer inputs, gather DMA, equal, where, expand
 //===----------------------------------------------------------------------===//
 
-/// The FP16 copy of integer input `value` ("<name>.f16"): tiles of int32
-/// loaded, converted by vec.copy (i32 -> f16, exact up to 2048 in magnitude)
-/// and stored; every later non-gather use reads the copy.
-void Emitter::convertInteger(int value) {
-  const GraphValue &v = g.values[value];
-  std::string saved = where;
-  where = "input '" + v.name + "'";
-  beginLayer(v.name + " (int32 to fp16)");
-  beginKernel();
-  uint64_t src = dram(value);
-  uint64_t dst =
-      addTensor(v.name + ".f16", v.shape, arch::TensorKind::Scratch, nullptr);
-  int64_t total = v.numElements();
-  int64_t cols = total % 64 == 0 ? 64 : total, rows = total / cols;
-  // Two int32 input tiles and two FP16 output tiles.
-  Tiles2D t =
-      pickTiles(rows, cols, 2 * 4 + 2 * kEb, 0, sramBudget(), false, where);
-  {
-    cost::ChainOp c;
-    c.rows = uint64_t(rows);
-    c.cols = uint64_t(cols);
-    c.inputs = {v.name};
-    c.inputBytes = {4};
-    c.chain = {Opcode::VecCopy};
-    c.out = v.name + ".f16";
-    plan(cost::chainKernel(c, {uint64_t(t.tr), uint64_t(t.tc)}));
-  }
-  uint64_t inBuf[2] = {sramAlloc(t.tr * t.tc * 4), sramAlloc(t.tr * t.tc * 4)};
-  uint64_t outBuf[2] = {sramAlloc(t.tr * t.tc * kEb),
-                        sramAlloc(t.tr * t.tc * kEb)};
-  forEachTile(rows, cols, t,
-              [&](int i, int64_t r, int64_t c, int64_t nr, int64_t nc) {
-                uint64_t el = r * cols + c;
-                load(src + el * 4, cols * 4, inBuf[i % 2], nc * 4, nr, nc * 4);
-                Instr in = vec(Opcode::VecCopy, nr, nc);
-                in.dtype = DType::I32;
-                in.addr[0] = inBuf[i % 2];
-                in.addr[2] = outBuf[i % 2];
-                in.strides[0] = in.strides[2] = uint32_t(nc);
-                emit(in);
-                store(dst + el * kEb, cols * kEb, outBuf[i % 2], nc * kEb, nr,
-                      nc * kEb);
-              });
-  tensorOf[value] = int(prog.tensors.size()) - 1;
-  where = saved;
-}
-
 /// Embedding lookup (docs/lowering.md, "Embedding"): tiles of ids; per tile
 /// one dma.load of the int32 ids into SRAM, one dma.gather of the table rows
 /// they name (the DMA reads the indices from SRAM: data-dependent addresses)
@@ -2009,7 +1907,6 @@ void Emitter::expandKernel(const GraphNode &n) {
     int64_t off = 0;
     for (size_t k = 0; k < idx.size(); ++k)
       off += idx[k] * ost[baxes[k]];
-    beginKernel();
     copyWindow(src, dst + off * kEb, mv.views[0], mv.moves[0], d.tiles[0], buf);
   });
 }
@@ -2119,10 +2016,38 @@ Graph normalizeMaskOps(const Graph &graph) {
   return g;
 }
 
+/// A Convert node before the first node that reads an integer input as data
+/// (readsAsData), and every such reader taking the FP16 copy; an
+/// embedding's ids stay int32 (docs/lowering.md, "Integer inputs").
+Graph insertConversions(const Graph &graph) {
+  Graph g;
+  g.name = graph.name;
+  g.values = graph.values;
+  std::map<int, int> copyOf; // Integer input -> its FP16 copy.
+  for (const GraphNode &n : graph.nodes) {
+    GraphNode reader = n;
+    for (size_t k = 0; k < reader.inputs.size(); ++k) {
+      int in = reader.inputs[k];
+      if (g.values[in].role != ValueRole::Input || !g.values[in].integer ||
+          !readsAsData(n.kind, k))
+        continue;
+      auto it = copyOf.find(in);
+      if (it == copyOf.end()) {
+        GraphNode convert = conversionNode(g, in);
+        it = copyOf.emplace(in, convert.output).first;
+        g.nodes.push_back(std::move(convert));
+      }
+      reader.inputs[k] = it->second;
+    }
+    g.nodes.push_back(std::move(reader));
+  }
+  return g;
+}
+
 } // namespace
 
 Graph tessera::codegen::normalizeGraph(const Graph &graph) {
-  return normalizeForChip(normalizeMaskOps(graph));
+  return insertConversions(normalizeForChip(normalizeMaskOps(graph)));
 }
 
 arch::Program
@@ -2131,7 +2056,7 @@ tessera::codegen::generateProgram(const Graph &graph,
                                   std::vector<cost::Kernel> *plans) {
   if (plans)
     plans->clear();
-  Graph normalized = normalizeForChip(normalizeMaskOps(graph));
+  Graph normalized = normalizeGraph(graph);
   arch::Program prog = Emitter(normalized, chip, plans).run();
   if (plans)
     plans->resize(prog.layers.size());
@@ -2143,7 +2068,7 @@ arch::Program tessera::codegen::generateProgram(
     std::vector<cost::Kernel> *plans, ProgramSink &sink) {
   if (plans)
     plans->clear();
-  Graph normalized = normalizeForChip(normalizeMaskOps(graph));
+  Graph normalized = normalizeGraph(graph);
   arch::Program prog = Emitter(normalized, chip, plans, &sink).run();
   if (plans)
     plans->resize(prog.layers.size());

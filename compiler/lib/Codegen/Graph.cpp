@@ -82,6 +82,8 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
     return "where";
   case NodeKind::Expand:
     return "expand";
+  case NodeKind::Convert:
+    return "convert";
   case NodeKind::Attention:
     return "attention";
   case NodeKind::FusedMatMul:
@@ -321,6 +323,13 @@ void Graph::verify() const {
     case NodeKind::HardSwish:
     case NodeKind::HardSigmoid:
     case NodeKind::Clip:
+      expect(x);
+      break;
+    case NodeKind::Convert:
+      if (values[n.inputs[0]].role != ValueRole::Input ||
+          !values[n.inputs[0]].integer)
+        throw CodegenError(where + ": converts '" + values[n.inputs[0]].name +
+                           "', which is not an integer graph input");
       expect(x);
       break;
     case NodeKind::Embedding: {

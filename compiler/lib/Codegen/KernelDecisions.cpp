@@ -110,6 +110,7 @@ DecisionKind tessera::codegen::decisionKindOf(const GraphNode &n) {
   case NodeKind::HardSwish:
   case NodeKind::HardSigmoid:
   case NodeKind::Clip:
+  case NodeKind::Convert:
     return DecisionKind::Chain;
   default:
     // The movement and CNN kernels (MovementDecisions.cpp); free reshapes
@@ -576,6 +577,9 @@ std::vector<std::pair<Opcode, float>>
 tessera::codegen::activationChain(const GraphNode &n) {
   std::vector<std::pair<Opcode, float>> chain;
   switch (n.kind) {
+  case NodeKind::Convert: // vec.copy int32 -> FP16.
+    chain = {{Opcode::VecCopy, 0.0f}};
+    break;
   case NodeKind::Relu:
     chain = {{Opcode::VecMaxImm, 0.0f}};
     break;
@@ -610,10 +614,34 @@ cost::ChainOp tessera::codegen::activationChainOp(const Graph &g,
   c.rows = uint64_t(rows);
   c.cols = uint64_t(cols);
   c.inputs = {g.values[n.inputs[0]].name};
-  c.inputBytes = {2};
+  // The conversion reads int32 and writes its FP16 result straight into the
+  // work tile; the activations work in FP32.
+  bool convert = n.kind == NodeKind::Convert;
+  c.inputBytes = {convert ? 4u : 2u};
   for (const auto &[op, imm] : activationChain(n))
     c.chain.push_back(op);
   c.out = g.values[n.output].name;
-  c.workBytes = 4;
+  c.workBytes = convert ? 2 : 4;
   return c;
+}
+
+bool tessera::codegen::readsAsData(NodeKind kind, size_t operand) {
+  // An embedding's ids are row indices the gather DMA reads as int32; a
+  // conversion reads the int32 tensor it converts.
+  return !(kind == NodeKind::Embedding && operand == 1) &&
+         kind != NodeKind::Convert;
+}
+
+GraphNode tessera::codegen::conversionNode(Graph &g, int value) {
+  GraphValue copy;
+  copy.name = g.values[value].name + ".f16";
+  copy.shape = g.values[value].shape;
+  GraphNode n;
+  n.kind = NodeKind::Convert;
+  n.name = g.values[value].name + " (int32 to fp16)";
+  n.inputs = {value};
+  n.tiling = g.values[value].convertTiling;
+  n.sram = g.values[value].convertSram;
+  n.output = g.addValue(std::move(copy));
+  return n;
 }

@@ -7,6 +7,7 @@
 #include "tessera/Compiler/Compile.h"
 
 #include "tessera/Compiler/Codegen.h"
+#include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/Dialect/Chip/Chip.h"
 #include "tessera/Dialect/Chip/Passes.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
@@ -81,11 +82,12 @@ int64_t normalizeAxis(int64_t axis, size_t rank) {
 ///
 /// A product packed by tsr-pack-qkv (`tsr.packed`, k members) is k tensors
 /// unfused (the members' outputs, the same bytes in all), each loaded by its
-/// own reader, and its A is loaded by each of the k products. Slices of a packed projection's result (q, k and v of an
-/// attention, read in place) are the members' results unfused, stored and
-/// loaded there, while the fused program still stores the packed tensor
-/// once and its group loads it once: they remove one round trip and one
-/// load per slice beyond the first, and no bytes when they cover the tensor.
+/// own reader, and its A is loaded by each of the k products. Slices of a
+/// packed projection's result (q, k and v of an attention, read in place) are
+/// the members' results unfused, stored and loaded there, while the fused
+/// program still stores the packed tensor once and its group loads it once:
+/// they remove one round trip and one load per slice beyond the first, and no
+/// bytes when they cover the tensor.
 using SharedKey =
     std::tuple<std::string, std::vector<const void *>, const void *>;
 
@@ -237,27 +239,47 @@ GraphNode::Fusion fusionOf(tsr::GroupOp group, std::set<SharedKey> &shared) {
 /// integer field of `tsr.tiling` (the named tile fields filled from them:
 /// tm, tk, tn, npus of a matmul; tq, tk of an attention) and the SRAM plan
 /// `tsr.sram`.
-llvm::Error readDecisions(Operation *op, const std::string &nodeName,
-                          GraphNode &node) {
-  if (auto tiling = op->getAttrOfType<DictionaryAttr>("tsr.tiling"))
+llvm::Error readRecorded(DictionaryAttr tiling, DictionaryAttr sram,
+                         const std::string &who,
+                         std::map<std::string, int64_t> &fields,
+                         cost::SramPlan &plan) {
+  if (tiling)
     for (NamedAttribute f : tiling)
       if (auto v = dyn_cast<IntegerAttr>(f.getValue()))
-        node.tiling[f.getName().str()] = v.getInt();
+        fields[f.getName().str()] = v.getInt();
+  if (!sram)
+    return llvm::Error::success();
+  std::string why;
+  FailureOr<cost::SramPlan> read = tsr::readSramPlan(sram, why);
+  if (failed(read))
+    return error(who + ": " + why);
+  plan = std::move(*read);
+  return llvm::Error::success();
+}
+
+llvm::Error readDecisions(Operation *op, const std::string &nodeName,
+                          GraphNode &node) {
+  if (llvm::Error e =
+          readRecorded(op->getAttrOfType<DictionaryAttr>("tsr.tiling"),
+                       op->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr),
+                       nodeName, node.tiling, node.sram))
+    return e;
   node.tileM = node.tile("tm");
   node.tileK = node.tile("tk");
   node.tileN = node.tile("tn");
   node.npuParts = node.tile("npus");
   node.tileRows = node.tile("tq");
   node.tileKeys = node.tile("tk");
-  auto attr = op->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr);
-  if (!attr)
-    return llvm::Error::success();
-  std::string why;
-  FailureOr<cost::SramPlan> plan = tsr::readSramPlan(attr, why);
-  if (failed(plan))
-    return error(nodeName + ": " + why);
-  node.sram = std::move(*plan);
   return llvm::Error::success();
+}
+
+/// The decisions recorded on argument `arg` of `fn` for an integer input's
+/// FP16 conversion (its `tsr.tiling`, `tsr.sram` argument attributes).
+llvm::Error readConversion(func::FuncOp fn, unsigned arg, GraphValue &v) {
+  return readRecorded(
+      fn.getArgAttrOfType<DictionaryAttr>(arg, "tsr.tiling"),
+      fn.getArgAttrOfType<DictionaryAttr>(arg, tsr::kSramPlanAttr),
+      "input '" + v.name + "'", v.convertTiling, v.convertSram);
 }
 
 /// The group's recorded SRAM plan (tsr-allocate-sram) into the node.
@@ -442,6 +464,37 @@ llvm::Expected<Graph> tessera::compiler::opGraph(Operation *op) {
   return g;
 }
 
+llvm::Expected<std::optional<Graph>>
+tessera::compiler::conversionGraph(BlockArgument arg) {
+  auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!fn || !fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.dtype"))
+    return std::nullopt;
+  // Read as data by some op (codegen::readsAsData; a group reads its
+  // operands as data, a return is no kernel).
+  bool data = false;
+  for (OpOperand &use : arg.getUses()) {
+    GraphNode reader;
+    if (fillNode(*use.getOwner(), reader))
+      data |= codegen::readsAsData(reader.kind, use.getOperandNumber());
+    else
+      data |= isa<tsr::GroupOp>(use.getOwner());
+  }
+  if (!data)
+    return std::nullopt;
+  Graph g;
+  GraphValue v;
+  auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.name");
+  v.name = name ? name.str() : "arg" + std::to_string(arg.getArgNumber());
+  v.shape = shapeOf(arg);
+  v.role = ValueRole::Input;
+  v.integer = true;
+  if (llvm::Error e = readConversion(fn, arg.getArgNumber(), v))
+    return std::move(e);
+  int in = g.addValue(std::move(v));
+  g.nodes.push_back(codegen::conversionNode(g, in));
+  return std::optional<Graph>(std::move(g));
+}
+
 llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
   func::FuncOp fn = module.lookupSymbol<func::FuncOp>("main");
   if (!fn) {
@@ -474,6 +527,9 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
     v.role = ValueRole::Input;
     v.integer =
         bool(fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.dtype"));
+    if (v.integer)
+      if (llvm::Error e = readConversion(fn, arg.getArgNumber(), v))
+        return std::move(e);
     ids[arg] = g.addValue(std::move(v));
   }
 

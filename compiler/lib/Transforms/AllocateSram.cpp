@@ -20,7 +20,9 @@
 //                      recorded tsr.tiling (codegen::sramPlanOf: the
 //                      per-kind builders of cost/SramPlan.h), recorded the
 //                      same way; a tiling that does not fit: an error
-//                      naming the op and the bytes.
+//                      naming the op and the bytes. An integer input's FP16
+//                      conversion: its plan recorded on the function
+//                      argument, next to its tsr.tiling.
 //   tsr-verify-sram    every recorded `tsr.sram` is well formed, holds
 //                      every buffer the tiling needs, fits the SRAM, and no
 //                      two buffers live in a common phase share a byte.
@@ -37,6 +39,7 @@
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -326,7 +329,31 @@ struct AllocateSramPass
                                             : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
-      signalPassFailure();
+      return signalPassFailure();
+    for (auto fn : module.getOps<func::FuncOp>())
+      for (BlockArgument arg : fn.getArguments())
+        if (failed(allocateConversion(fn, arg, c)))
+          return signalPassFailure();
+  }
+
+  /// An integer input read as data: the plan of its FP16 conversion for
+  /// the tiling recorded on the argument, recorded there too.
+  LogicalResult allocateConversion(func::FuncOp fn, BlockArgument arg,
+                                   const cost::Constraints &c) {
+    if (!fn.getArgAttr(arg.getArgNumber(), "tsr.tiling"))
+      return success();
+    std::optional<BareKernel> k = conversionKernelOf(arg);
+    if (!k)
+      return success();
+    std::string error;
+    std::optional<cost::SramPlan> plan =
+        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
+    if (!plan)
+      return error.empty() ? success()
+                           : fn.emitOpError() << k->who() << ": " << error;
+    fn.setArgAttr(arg.getArgNumber(), kSramPlanAttr,
+                  sramPlanAttr(fn.getContext(), *plan));
+    return success();
   }
 
   /// An op outside any group: the plan of its kernel for its recorded
@@ -481,7 +508,36 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
                                           : WalkResult::interrupt();
     });
     if (r.wasInterrupted())
-      signalPassFailure();
+      return signalPassFailure();
+    for (auto fn : module.getOps<func::FuncOp>())
+      for (BlockArgument arg : fn.getArguments())
+        if (failed(verifyConversion(fn, arg, c)))
+          return signalPassFailure();
+  }
+
+  /// The plan recorded on an integer input for its FP16 conversion.
+  LogicalResult verifyConversion(func::FuncOp fn, BlockArgument arg,
+                                 const cost::Constraints &c) {
+    Attribute any = fn.getArgAttr(arg.getArgNumber(), kSramPlanAttr);
+    if (!any)
+      return success();
+    std::optional<BareKernel> k = conversionKernelOf(arg);
+    std::string who = k ? k->who() : inputName(arg);
+    auto attr = dyn_cast<DictionaryAttr>(any);
+    if (!attr)
+      return fn.emitOpError() << who << ": tsr.sram must be a dictionary";
+    std::optional<cost::SramPlan> plan = readAndCheck(fn, who, attr, c);
+    if (!plan)
+      return failure();
+    if (!k)
+      return success();
+    std::string error;
+    std::optional<cost::SramPlan> need =
+        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
+    if (!need)
+      return error.empty() ? success()
+                           : fn.emitOpError() << who << ": " << error;
+    return covers(fn, who, *plan, *need);
   }
 
   /// The recorded plan of `op` (named `who` in messages) read and proved

@@ -41,6 +41,14 @@ struct BareKernel {
 /// inside one, a weight, an op the chip does not lower (graph extraction
 /// reports it), a free reshape.
 std::optional<BareKernel> bareKernelOf(mlir::Operation *op);
+/// The FP16 conversion kernel of function argument `arg` when it is an
+/// integer input some op reads as data (compiler::conversionGraph: the
+/// Convert node, with the decisions recorded on the argument), else
+/// nullopt (also when a recorded plan is malformed: tsr-verify-sram reads
+/// and reports it). Its decisions are recorded as argument attributes.
+std::optional<BareKernel> conversionKernelOf(mlir::BlockArgument arg);
+/// "input 'name'": argument `arg` of its function, for messages.
+std::string inputName(mlir::BlockArgument arg);
 
 } // namespace tessera::tsr
 

@@ -15,7 +15,10 @@
 //                      search of its kind (codegen::chooseTiling), recorded
 //                      as `tsr.tiling = {tr, tc, sram_bytes, dram_bytes,
 //                      cycles}`. No tiling fits: an error naming the op and
-//                      the bytes the smallest tile needs.
+//                      the bytes the smallest tile needs. The FP16
+//                      conversion of an integer input read as data is such a
+//                      kernel (codegen::conversionNode): its tiling is
+//                      recorded on the function argument.
 //   tsr-verify-tiling  every recorded `tsr.tiling` has positive tile sizes
 //                      and fits the SRAM budget (codegen::checkTiling for
 //                      the kinds beyond the matmul), else an error naming
@@ -108,7 +111,9 @@ struct SelectTilingPass
            "on every op outside a fused group whose kernel records its "
            "decisions: tsr.matmul (tm, tk, tn and the NPU split), the vector "
            "family (elementwise, layernorm, softmax, binary with "
-           "broadcasting, reductions, activations: tr, tc)";
+           "broadcasting, reductions, activations: tr, tc), the movement and "
+           "CNN kernels; and on each integer input read as data, its FP16 "
+           "conversion's (tr, tc)";
   }
 
   void runOnOperation() override {
@@ -180,8 +185,47 @@ struct SelectTilingPass
     });
     if (r.wasInterrupted())
       return signalPassFailure();
-    if (failed(selectBare(*c, cons)))
+    if (failed(selectBare(*c, cons)) || failed(selectConversions(*c, cons)))
       signalPassFailure();
+  }
+
+  /// The integer inputs read as data: their FP16 conversion's tiling
+  /// (codegen::chooseTiling), recorded on the function argument.
+  LogicalResult selectConversions(const arch::ChipConfig &chip,
+                                  const cost::Constraints &cons) {
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      for (BlockArgument arg : fn.getArguments()) {
+        std::optional<tsr::BareKernel> k = tsr::conversionKernelOf(arg);
+        if (!k)
+          continue;
+        std::string error;
+        std::optional<codegen::TilingChoice> t =
+            codegen::chooseTiling(k->graph, k->node(), chip, cons, error);
+        if (!t)
+          return fn.emitOpError()
+                 << k->who() << ": " << (error.empty() ? "no tiling" : error);
+        fn.setArgAttr(arg.getArgNumber(), kTilingAttr,
+                      tilingAttr(fn.getContext(), *t));
+      }
+    return success();
+  }
+
+  /// `tsr.tiling` of a choice: its fields in order, then its modelled
+  /// cost.
+  static DictionaryAttr tilingAttr(MLIRContext *ctx,
+                                   const codegen::TilingChoice &choice) {
+    Builder b(ctx);
+    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+    SmallVector<NamedAttribute> fields;
+    for (const auto &[name, v] : choice.fields)
+      fields.push_back(b.getNamedAttr(name, i64(v)));
+    fields.push_back(
+        b.getNamedAttr("sram_bytes", i64(int64_t(choice.cost.sramBytes))));
+    fields.push_back(
+        b.getNamedAttr("dram_bytes", i64(int64_t(choice.cost.dramBytes()))));
+    fields.push_back(
+        b.getNamedAttr("cycles", i64(int64_t(choice.cost.latencyCycles))));
+    return b.getDictionaryAttr(fields);
   }
 
   /// Every other kernel kind with its decisions in the IR: its own search
@@ -222,18 +266,7 @@ struct SelectTilingPass
             error.rfind(k->who(), 0) == 0 ? error : k->who() + ": " + error);
         return WalkResult::interrupt();
       }
-      Builder b(op->getContext());
-      auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
-      SmallVector<NamedAttribute> fields;
-      for (const auto &[name, v] : choice->fields)
-        fields.push_back(b.getNamedAttr(name, i64(v)));
-      fields.push_back(
-          b.getNamedAttr("sram_bytes", i64(int64_t(choice->cost.sramBytes))));
-      fields.push_back(
-          b.getNamedAttr("dram_bytes", i64(int64_t(choice->cost.dramBytes()))));
-      fields.push_back(
-          b.getNamedAttr("cycles", i64(int64_t(choice->cost.latencyCycles))));
-      op->setAttr(kTilingAttr, b.getDictionaryAttr(fields));
+      op->setAttr(kTilingAttr, tilingAttr(op->getContext(), *choice));
       return WalkResult::advance();
     });
     return failure(r.wasInterrupted());
@@ -274,6 +307,20 @@ struct VerifyTilingPass
     });
     if (bare.wasInterrupted())
       return signalPassFailure();
+    // The integer inputs' conversions, recorded on the arguments.
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      for (BlockArgument arg : fn.getArguments()) {
+        if (!fn.getArgAttr(arg.getArgNumber(), kTilingAttr))
+          continue;
+        std::optional<tsr::BareKernel> k = tsr::conversionKernelOf(arg);
+        if (!k)
+          continue;
+        if (std::optional<std::string> why =
+                codegen::checkTiling(k->graph, k->node(), *c, cons)) {
+          fn.emitOpError() << k->who() << ": " << *why;
+          return signalPassFailure();
+        }
+      }
     WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
       auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
       if (!t)
@@ -356,6 +403,31 @@ std::string tessera::tsr::BareKernel::who() const {
 }
 
 std::optional<tessera::tsr::BareKernel>
+tessera::tsr::conversionKernelOf(BlockArgument arg) {
+  llvm::Expected<std::optional<codegen::Graph>> g =
+      compiler::conversionGraph(arg);
+  if (!g) {
+    llvm::consumeError(g.takeError());
+    return std::nullopt;
+  }
+  if (!*g)
+    return std::nullopt;
+  BareKernel k;
+  k.graph = std::move(**g);
+  k.index = 0;
+  return k;
+}
+
+std::string tessera::tsr::inputName(BlockArgument arg) {
+  auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  auto name =
+      fn ? fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tsr.name")
+         : StringAttr();
+  return "input '" +
+         (name ? name.str() : "arg" + std::to_string(arg.getArgNumber())) + "'";
+}
+
+std::optional<tessera::tsr::BareKernel>
 tessera::tsr::bareKernelOf(Operation *op) {
   if (!op->getDialect() || !isa<tsr::TsrDialect>(op->getDialect()) ||
       isa<tsr::GroupOp, tsr::WeightOp, tsr::YieldOp>(op) ||
@@ -369,7 +441,10 @@ tessera::tsr::bareKernelOf(Operation *op) {
   BareKernel k;
   k.graph = codegen::normalizeGraph(*g);
   size_t i = k.graph.nodes.size();
-  while (i > 0 && k.graph.nodes[i - 1].kind == codegen::NodeKind::Reshape)
+  // A Convert node carries its input's decisions, recorded on the argument
+  // (conversionKernelOf), not the reader's.
+  while (i > 0 && (k.graph.nodes[i - 1].kind == codegen::NodeKind::Reshape ||
+                   k.graph.nodes[i - 1].kind == codegen::NodeKind::Convert))
     --i;
   if (i == 0)
     return std::nullopt;

@@ -18,9 +18,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace mlir {
+class BlockArgument;
 class ModuleOp;
 class Operation;
 class OpPassManager;
@@ -126,6 +128,15 @@ llvm::Expected<codegen::Graph> extractGraph(mlir::ModuleOp module);
 /// (`tsr.tiling`, `tsr.sram`), its result. An error when the op has no
 /// lowering to the chip or a recorded plan is malformed.
 llvm::Expected<codegen::Graph> opGraph(mlir::Operation *op);
+/// The graph of an integer input's FP16 conversion kernel, as the passes
+/// that decide it see it: function argument `arg` as the integer input,
+/// with the decisions recorded on the argument (its `tsr.tiling` and
+/// `tsr.sram` attributes), and its Convert node (codegen::conversionNode).
+/// nullopt when the argument is not an integer input (`tsr.dtype`) some op
+/// reads as data (codegen::readsAsData); an error when a recorded plan is
+/// malformed.
+llvm::Expected<std::optional<codegen::Graph>>
+conversionGraph(mlir::BlockArgument arg);
 /// Code generation for an already imported (and optimized) module: the
 /// module is lowered in place to one chip.program (tsr-lower-to-chip) and
 /// the program is emitted from it (chip::emitProgram); `plans` as

@@ -30,6 +30,12 @@ struct GraphValue {
   /// Input role only: an integer ONNX input (int64, int32, bool; the
   /// argument's tsr.dtype), held as int32 in the chip's DRAM.
   bool integer = false;
+  /// Integer inputs read as data: the decisions recorded in the IR for
+  /// their FP16 conversion kernel (the argument's `tsr.tiling` and
+  /// `tsr.sram`, by tsr-select-tiling and tsr-allocate-sram; empty: none).
+  /// normalizeGraph's Convert node carries them.
+  std::map<std::string, int64_t> convertTiling;
+  cost::SramPlan convertSram;
 
   int64_t numElements() const;
 };
@@ -69,6 +75,10 @@ enum class NodeKind : uint8_t {
   Equal,       ///< inputs {a, b}: 1 where a == b, else 0; broadcasting.
   Where,       ///< inputs {cond, a, b}: cond != 0 ? a : b; broadcasting.
   Expand,      ///< inputs {x}: broadcast to the output's shape.
+  /// inputs {x}: the FP16 copy of an integer input (int32 in DRAM) that its
+  /// readers of data take; inserted by normalizeGraph before the first one
+  /// (docs/lowering.md, "Integer inputs").
+  Convert,
   // Fused kernels (issue 10, docs/fusion.md).
   Attention, ///< inputs {q, k, v}: a tsr.group of kind "attention".
   /// inputs {a, b[, gamma, beta][, bias][, residual]}: a tsr.group of kind

@@ -52,7 +52,8 @@ enum class DecisionKind {
   Vector, ///< rowKernel, binaryKernel: cost::vectorKernel on a [rows, cols]
           ///< view, tiling (tr, tc).
   Reduce, ///< reduceKernel: tiles of tr whole rows (tc = cols).
-  Chain,  ///< activationKernel: cost::chainKernel, tiling (tr, tc).
+  Chain,  ///< activationKernel: cost::chainKernel, tiling (tr, tc); also an
+          ///< integer input's int32 -> FP16 conversion (NodeKind::Convert).
   // The movement and CNN kernels (MovementDecisions.cpp):
   Move,   ///< Slice, Transpose, Expand (tr, tc), Concat (tr<i>, tc<i>
           ///< per input): cost::moveKernel.
@@ -106,10 +107,24 @@ cost::SramPlan applyRecordedPlan(const std::string &where, const GraphNode &n,
                                  uint64_t budget);
 
 /// The graph as the emitter lowers it (mask ops rewritten, reductions over
-/// non-trailing axes moved last): the nodes the decisions are made for. A
-/// node rewritten into several keeps its recorded decisions on the last one
-/// that is not a Reshape (the others decide at emission).
+/// non-trailing axes moved last, a Convert node before the first node that
+/// reads an integer input as data, every such reader taking its FP16 copy):
+/// the nodes the decisions are made for. A node rewritten into several
+/// keeps its recorded decisions on the last one that is not a Reshape (the
+/// others decide at emission); a Convert node carries those recorded for
+/// its input (GraphValue::convertTiling, convertSram).
 Graph normalizeGraph(const Graph &graph);
+
+/// Whether operand `operand` of a `kind` node reads an integer input as
+/// data, i.e. takes its FP16 copy: every operand but an embedding's ids
+/// (and a conversion's own input).
+bool readsAsData(NodeKind kind, size_t operand);
+/// The Convert node of integer input `value` (its output value added to
+/// `g`, the node not): named "<input> (int32 to fp16)" (its layer), output
+/// "<input>.f16", with the decisions recorded for the input's conversion.
+/// Its kernel is a chain (DecisionKind::Chain: vec.copy of int32 tiles
+/// into FP16 tiles, activationChainOp).
+GraphNode conversionNode(Graph &g, int value);
 
 //===----------------------------------------------------------------------===//
 // The vector family's views (shared by the decisions and the emitter)
@@ -150,7 +165,8 @@ struct ReduceView {
 };
 ReduceView reduceViewOf(const Graph &g, const GraphNode &n);
 /// An activation's instructions per tile (opcode, immediate) and its chain
-/// kernel on the [rows, 64] view (FP32 work tiles).
+/// kernel on the [rows, 64] view (FP16 input tiles, FP32 work tiles; a
+/// conversion: int32 input tiles, FP16 work tiles).
 std::vector<std::pair<arch::Opcode, float>> activationChain(const GraphNode &n);
 cost::ChainOp activationChainOp(const Graph &g, const GraphNode &n);
 

@@ -215,7 +215,10 @@ def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
     buffers for its recorded `tsr.tiling` (the per-kind builders of
     cost/SramPlan.h: double-buffered rings and resident rows, all live
     over the whole loop), placed and recorded as `tsr.sram` the same way;
-    an error names the op when the recorded tiling does not fit.
+    an error names the op when the recorded tiling does not fit. The FP16
+    conversion of an integer input read as data (`tsr.dtype`) is such a
+    kernel too: its plan is recorded on the function argument, next to the
+    `tsr.tiling` tsr-select-tiling recorded there.
   }];
   let options = [
     Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
@@ -228,7 +231,8 @@ def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
 def TsrVerifySram : Pass<"tsr-verify-sram", "mlir::ModuleOp"> {
   let summary = "Prove no two live SRAM buffers of a kernel overlap";
   let description = [{
-    Checks every recorded `tsr.sram` (of a group or of a bare kernel): well
+    Checks every recorded `tsr.sram` (of a group, of a bare kernel or, on a
+    function argument, of an integer input's FP16 conversion): well
     formed, each buffer the kernel needs for the op's `tsr.tiling` present
     and large enough, no two buffers live in a common phase sharing a byte,
     everything inside the SRAM. The error names the group or op and both
