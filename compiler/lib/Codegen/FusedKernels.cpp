@@ -467,54 +467,17 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     }
     t = best->tiling;
   }
-  // On a chip of several NPUs, a compute-bound group's row tiles are divided
-  // among them when the cost model prices the parts (sharing the DRAM bus,
-  // each loading the resident rows and all of B) below the whole on one
-  // NPU, as the GEMM kernel does (docs/lowering.md, "Two NPUs"). `starts`
-  // holds each part's first row tile.
-  std::vector<uint64_t> starts{0};
-  cost::Kernel planned = cost::matmulGroupKernel(op, t, c);
-  // (Not with a resident region: the attention reads it on NPU 0.)
-  if (chip.npus >= 2 && !op.kv.heads) {
-    cost::Cost whole = cost::evaluate(chip, planned);
-    uint64_t best = whole.latencyCycles;
-    for (uint64_t parts = 2;
-         whole.bottleneck == cost::Bottleneck::Compute && parts <= chip.npus;
-         ++parts) {
-      cost::GemmTiling pt = t;
-      uint64_t nm = (op.m + t.tm - 1) / t.tm;
-      if (nm < parts && op.m >= 16) {
-        pt.tm = ((op.m + parts - 1) / parts + 7) / 8 * 8;
-        nm = (op.m + pt.tm - 1) / pt.tm;
-      }
-      if (nm < 2)
-        continue;
-      uint64_t per = (nm + parts - 1) / parts, longest = 0, bus = 0;
-      std::vector<uint64_t> st;
-      cost::Kernel longestK;
-      for (uint64_t r0 = 0; r0 < nm; r0 += per) {
-        cost::MatMulGroupOp part = op;
-        part.m = std::min(op.m, (r0 + per) * pt.tm) - r0 * pt.tm;
-        cost::Kernel pk = cost::matmulGroupKernel(part, pt, c);
-        cost::Cost pc = cost::evaluate(chip, pk);
-        if (pc.latencyCycles > longest || st.empty()) {
-          longest = pc.latencyCycles;
-          longestK = std::move(pk);
-        }
-        bus += pc.dramBusCycles;
-        st.push_back(r0);
-      }
-      uint64_t extra =
-          bus > whole.dramBusCycles ? bus - whole.dramBusCycles : 0;
-      uint64_t together = std::max(longest + extra, bus) + chip.npu_sync_cycles;
-      if (together < best) {
-        best = together;
-        starts = st;
-        t = pt;
-        planned = std::move(longestK);
-      }
-    }
-  }
+  // On a chip of several NPUs, the row tiles divided among them as
+  // tsr-select-tiling recorded (`npus`, cost::chooseMatMulGroupSplit:
+  // docs/lowering.md, "Two NPUs"); the same choice here without a legal
+  // recorded tile or split. `split.starts` holds each part's first row
+  // tile.
+  cost::GemmSplit split =
+      recorded && n.npuParts > 0
+          ? cost::divideMatMulGroup(chip, op, t, unsigned(n.npuParts), c)
+          : cost::chooseMatMulGroupSplit(chip, op, t, c);
+  t = split.tiling;
+  cost::Kernel planned = std::move(split.longest);
   int64_t m = int64_t(op.m), k = int64_t(op.k), nn = int64_t(op.n);
   int64_t pm = int64_t(std::min(t.tm, op.m)),
           pk = int64_t(std::min(t.tk, op.k)),
@@ -522,12 +485,6 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   sink.plan(std::move(planned));
   int64_t nmT = (m + pm - 1) / pm, nkT = (k + pk - 1) / pk,
           nnT = (nn + pn - 1) / pn;
-  auto npuOfRow = [&](int64_t i) {
-    unsigned p = 0;
-    while (p + 1 < starts.size() && uint64_t(i) >= starts[p + 1])
-      ++p;
-    return p;
-  };
 
   // Buffers in the cost model's order: the resident rows, then per slot A,
   // B, the output tile, the accumulator and the residual tile.
@@ -611,9 +568,9 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   int tiles[arch::Program::kMaxNpus] = {};
   for (int64_t i = 0; i < nmT; ++i)
     for (int64_t j = 0; j < nnT; ++j) {
-      unsigned npu = npuOfRow(i);
+      unsigned npu = split.npuOf(uint64_t(i));
       sink.setNpu(npu);
-      if (j == 0 && uint64_t(i) == starts[npu])
+      if (j == 0 && uint64_t(i) == split.starts[npu])
         prologue();
       TileCache &ca = cas[npu], &cb = cbs[npu];
       int tile = tiles[npu]++;

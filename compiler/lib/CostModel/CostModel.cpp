@@ -2065,3 +2065,75 @@ tessera::cost::searchMatMulGroup(const arch::ChipConfig &chip,
     best->candidates = n;
   return best;
 }
+
+GemmSplit tessera::cost::divideMatMulGroup(const arch::ChipConfig &chip,
+                                           const MatMulGroupOp &op,
+                                           const GemmTiling &t, unsigned parts,
+                                           const Constraints &c) {
+  GemmSplit split;
+  split.tiling = t;
+  split.longest = matmulGroupKernel(op, t, c);
+  Cost whole = evaluate(chip, split.longest);
+  split.cycles = whole.latencyCycles;
+  split.dramBytes = whole.dramBytes();
+  uint64_t nm = (op.m + t.tm - 1) / t.tm;
+  split.starts = {0, nm};
+  if (parts < 2 || op.kv.heads)
+    return split;
+  GemmTiling pt = t;
+  // One row tile is re-tiled into one per part (rows a multiple of 8).
+  if (nm < parts && op.m >= 16) {
+    pt.tm = ((op.m + parts - 1) / parts + 7) / 8 * 8;
+    nm = (op.m + pt.tm - 1) / pt.tm;
+  }
+  if (nm < 2)
+    return split;
+  uint64_t per = (nm + parts - 1) / parts, longest = 0, bus = 0, bytes = 0;
+  std::vector<uint64_t> starts;
+  Kernel longestK;
+  for (uint64_t r0 = 0; r0 < nm; r0 += per) {
+    MatMulGroupOp part = op;
+    part.m = std::min(op.m, (r0 + per) * pt.tm) - r0 * pt.tm;
+    Kernel pk = matmulGroupKernel(part, pt, c);
+    Cost pc = evaluate(chip, pk);
+    if (pc.latencyCycles > longest || starts.empty()) {
+      longest = pc.latencyCycles;
+      longestK = std::move(pk);
+    }
+    bus += pc.dramBusCycles;
+    bytes += pc.dramBytes();
+    starts.push_back(r0);
+  }
+  uint64_t extra = bus > whole.dramBusCycles ? bus - whole.dramBusCycles : 0;
+  split.tiling = pt;
+  split.parts = unsigned(starts.size());
+  split.axis = 1;
+  starts.push_back(nm);
+  split.starts = std::move(starts);
+  split.longest = std::move(longestK);
+  split.cycles = std::max(longest + extra, bus) + chip.npu_sync_cycles;
+  split.dramBytes = bytes;
+  return split;
+}
+
+GemmSplit tessera::cost::chooseMatMulGroupSplit(const arch::ChipConfig &chip,
+                                                const MatMulGroupOp &op,
+                                                const GemmTiling &t,
+                                                const Constraints &c) {
+  GemmSplit none = divideMatMulGroup(chip, op, t, 1, c);
+  // Not with a resident region (the attention reads it on NPU 0), and only
+  // a product the matrix unit bounds gains from a second NPU.
+  if (chip.npus < 2 || op.kv.heads ||
+      evaluate(chip, none.longest).bottleneck != Bottleneck::Compute)
+    return none;
+  GemmSplit best = none;
+  for (unsigned parts = 2; parts <= chip.npus; ++parts) {
+    GemmSplit split = divideMatMulGroup(chip, op, t, parts, c);
+    // As recorded (npus = the parts it made), so emission divides alike.
+    if (split.parts >= 2 && split.parts != parts)
+      split = divideMatMulGroup(chip, op, split.tiling, split.parts, c);
+    if (split.parts >= 2 && split.cycles < best.cycles)
+      best = std::move(split);
+  }
+  return best;
+}

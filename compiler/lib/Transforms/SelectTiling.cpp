@@ -18,11 +18,18 @@
 //                      the bytes the smallest tile needs. The FP16
 //                      conversion of an integer input read as data is such a
 //                      kernel (codegen::conversionNode): its tiling is
-//                      recorded on the function argument.
+//                      recorded on the function argument. On a chip of
+//                      several NPUs, each fused matmul group's division of
+//                      its row tiles among them (cost::
+//                      chooseMatMulGroupSplit) is added to the tsr.tiling
+//                      its fusion pass recorded: `npus`, `split = "rows"`,
+//                      the tile the parts run and their modelled cost.
 //   tsr-verify-tiling  every recorded `tsr.tiling` has positive tile sizes
 //                      and fits the SRAM budget (codegen::checkTiling for
 //                      the kinds beyond the matmul), else an error naming
-//                      the op and the bytes it needs.
+//                      the op and the bytes it needs; a group's `npus` is
+//                      within the chip's, and 1 with a resident K/V
+//                      region.
 //
 // Both read the chip config given by `chip-config` (default: the reference
 // chip); `sram-bytes` overrides its capacity.
@@ -35,6 +42,8 @@
 #include "tessera/Compiler/KernelDecisions.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/Transforms/Fusion.h"
+#include "tessera/Transforms/SramAlloc.h"
 #include "tessera/arch/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -185,8 +194,66 @@ struct SelectTilingPass
     });
     if (r.wasInterrupted())
       return signalPassFailure();
-    if (failed(selectBare(*c, cons)) || failed(selectConversions(*c, cons)))
+    if (failed(selectBare(*c, cons)) || failed(selectConversions(*c, cons)) ||
+        failed(selectGroupSplits(*c, cons)))
       signalPassFailure();
+  }
+
+  /// On a chip of several NPUs, each fused matmul group's division of its
+  /// row tiles among them (cost::chooseMatMulGroupSplit, docs/lowering.md
+  /// "Two NPUs"), recorded in the tsr.tiling its fusion pass chose: `npus`
+  /// (1: the whole on NPU 0) and, when divided, `split = "rows"`, the tile
+  /// the parts run (a split may re-tile the rows) and their modelled cost.
+  /// A group without a legal recorded tile is left to tsr-allocate-sram,
+  /// which chooses it again or names the bytes.
+  LogicalResult selectGroupSplits(const arch::ChipConfig &chip,
+                                  const cost::Constraints &cons) {
+    if (chip.npus < 2)
+      return success();
+    WalkResult r = getOperation().walk([&](tsr::GroupOp g) {
+      auto t = g->getAttrOfType<DictionaryAttr>(kTilingAttr);
+      if (g.getKind() != "matmul" || !t)
+        return WalkResult::advance();
+      std::string error;
+      FailureOr<tsr::MatMulGroupParts> parts = tsr::matchMatMulGroup(g, error);
+      FailureOr<cost::ResidentKv> kv =
+          failed(parts) ? FailureOr<cost::ResidentKv>(failure())
+                        : tsr::residentKvOf(g, error);
+      if (failed(kv)) {
+        g.emitOpError() << error;
+        return WalkResult::interrupt();
+      }
+      cost::MatMulGroupOp op = tsr::matmulGroupWorkload(*parts);
+      op.kv = *kv;
+      cost::Constraints c = cons;
+      if (kv->heads)
+        c.sramBytes = kv->offset;
+      auto field = [&](StringRef name) -> uint64_t {
+        auto v = t.getAs<IntegerAttr>(name);
+        return v && v.getInt() > 0 ? uint64_t(v.getInt()) : 0;
+      };
+      cost::GemmTiling tile{field("tm"), field("tk"), field("tn")};
+      if (cost::checkMatMulGroup(chip, op, tile, c))
+        return WalkResult::advance();
+      cost::GemmSplit split = cost::chooseMatMulGroupSplit(chip, op, tile, c);
+      Builder b(g.getContext());
+      auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+      NamedAttrList fields(t);
+      fields.set("npus", i64(split.parts));
+      if (split.parts > 1) {
+        fields.set("tm", i64(split.tiling.tm));
+        fields.set("tk", i64(split.tiling.tk));
+        fields.set("tn", i64(split.tiling.tn));
+        fields.set("sram_bytes", i64(split.longest.sramBytes));
+        fields.set("dram_bytes", i64(split.dramBytes));
+        fields.set("cycles", i64(split.cycles));
+        fields.set("split", b.getStringAttr(
+                                cost::gemmSplitAxisName(split.axis)));
+      }
+      g->setAttr(kTilingAttr, fields.getDictionary(g.getContext()));
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
   }
 
   /// The integer inputs read as data: their FP16 conversion's tiling
@@ -321,6 +388,30 @@ struct VerifyTilingPass
           return signalPassFailure();
         }
       }
+    // A fused matmul group's NPU split (its tile is checked by
+    // tsr-allocate-sram, which places its buffers).
+    WalkResult groups = getOperation().walk([&](tsr::GroupOp g) {
+      auto t = g->getAttrOfType<DictionaryAttr>(kTilingAttr);
+      Attribute parts = t ? t.get("npus") : Attribute();
+      if (!parts)
+        return WalkResult::advance();
+      auto v = dyn_cast<IntegerAttr>(parts);
+      if (!v || v.getInt() < 1 || uint64_t(v.getInt()) > c->npus) {
+        g.emitOpError("tsr.tiling 'npus' must be an integer in [1, ")
+            << c->npus << "] (the chip's npus)";
+        return WalkResult::interrupt();
+      }
+      if (v.getInt() > 1 && g->hasAttr(tsr::kKeepKvAttr)) {
+        g.emitOpError("tsr.tiling 'npus' = ")
+            << v.getInt()
+            << " with tsr.keep_kv: the resident K/V region is one NPU's "
+               "SRAM, the group runs on one NPU";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (groups.wasInterrupted())
+      return signalPassFailure();
     WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
       auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
       if (!t)

@@ -612,6 +612,25 @@ uint64_t matmulGroupMinSramBytes(const arch::ChipConfig &chip,
 std::optional<Choice<GemmTiling>>
 searchMatMulGroup(const arch::ChipConfig &chip, const MatMulGroupOp &op,
                   const Constraints &c = {});
+/// The fused matmul tiled by `t` with its row tiles divided into `parts`
+/// contiguous parts (ceil(row tiles / parts) each, the last the rest), one
+/// per NPU; a product of one row tile (of at least 16 rows) is first
+/// re-tiled into one row tile per part (rows a multiple of 8). Each part
+/// loads B and the resident rows itself. The parts run at once sharing the
+/// DRAM bus: cycles = max(longest part + extra, bus) + npu_sync_cycles,
+/// `bus` the parts' bus cycles together and `extra` what that exceeds the
+/// whole's by (the operands every part loads delay each part). parts < 2,
+/// a resident K/V region, or one row tile: the whole on one NPU.
+GemmSplit divideMatMulGroup(const arch::ChipConfig &chip,
+                            const MatMulGroupOp &op, const GemmTiling &t,
+                            unsigned parts, const Constraints &c = {});
+/// The split tsr-select-tiling records for a fused matmul: for 2 .. npus
+/// parts the lowest `cycles` when below the whole's latency; only a group
+/// the matrix unit bounds, and none with a resident K/V region (the
+/// attention reads it on NPU 0). One part otherwise.
+GemmSplit chooseMatMulGroupSplit(const arch::ChipConfig &chip,
+                                 const MatMulGroupOp &op, const GemmTiling &t,
+                                 const Constraints &c = {});
 
 } // namespace tessera::cost
 
