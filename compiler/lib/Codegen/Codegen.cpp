@@ -1256,15 +1256,16 @@ void Emitter::reduceKernel(const GraphNode &n) {
 /// the trailing ones becomes a transpose that moves them last, then a
 /// reduction over the trailing axes (the kept axes stay in order, so the
 /// result's elements are the same).
-Graph normalizeForChip(const Graph &graph) {
+Graph normalizeForChip(Graph graph) {
+  // The values move (the weights' data is most of a network's memory).
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   for (const GraphNode &n : graph.nodes) {
     bool reduce = n.kind == NodeKind::ReduceSum ||
                   n.kind == NodeKind::ReduceMean ||
                   n.kind == NodeKind::ReduceMax;
-    const Shape &xs = graph.values[n.inputs[0]].shape;
+    const Shape xs = g.values[n.inputs[0]].shape; // g.values grows below.
     size_t first = xs.size() - n.axes.size();
     bool trailing = true;
     for (size_t k = 0; reduce && k < n.axes.size(); ++k)
@@ -1285,7 +1286,7 @@ Graph normalizeForChip(const Graph &graph) {
           perm.perm.push_back(int64_t(d));
     perm.inputs = {n.inputs[0]};
     GraphValue moved;
-    moved.name = graph.values[n.output].name + ".moved";
+    moved.name = g.values[n.output].name + ".moved";
     for (int64_t p : perm.perm)
       moved.shape.push_back(xs[p]);
     perm.output = g.addValue(std::move(moved));
@@ -1297,7 +1298,7 @@ Graph normalizeForChip(const Graph &graph) {
     for (size_t k = 0; k < n.axes.size(); ++k)
       red.axes.push_back(int64_t(first + k));
     GraphValue kept;
-    kept.name = graph.values[n.output].name + ".kept";
+    kept.name = g.values[n.output].name + ".kept";
     kept.shape.assign(g.values[perm.output].shape.begin(),
                       g.values[perm.output].shape.begin() + first);
     red.output = g.addValue(std::move(kept));
@@ -1895,10 +1896,10 @@ void Emitter::expandKernel(const GraphNode &n) {
 ///  * where: an operand not of the result's shape is broadcast first, a
 ///    constant at compile time (a new weight), a run-time value by an
 ///    expand node.
-Graph normalizeMaskOps(const Graph &graph) {
+Graph normalizeMaskOps(Graph graph) {
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   auto scalarWeight = [&](int v) {
     return g.values[v].role == ValueRole::Weight &&
            g.values[v].numElements() == 1;
@@ -1995,10 +1996,10 @@ Graph normalizeMaskOps(const Graph &graph) {
 /// A Convert node before the first node that reads an integer input as data
 /// (readsAsData), and every such reader taking the FP16 copy; an
 /// embedding's ids stay int32 (docs/lowering.md, "Integer inputs").
-Graph insertConversions(const Graph &graph) {
+Graph insertConversions(Graph graph) {
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   std::map<int, int> copyOf; // Integer input -> its FP16 copy.
   for (const GraphNode &n : graph.nodes) {
     GraphNode reader = n;
@@ -2023,6 +2024,7 @@ Graph insertConversions(const Graph &graph) {
 } // namespace
 
 Graph tessera::codegen::normalizeGraph(const Graph &graph) {
+  // One copy of the graph (each step moves the values on).
   return insertConversions(normalizeForChip(normalizeMaskOps(graph)));
 }
 
