@@ -161,6 +161,11 @@ cl::opt<bool>
                      cl::desc("Keep exported attention as separate ops (skip "
                               "tsr-raise-attention)"),
                      cl::init(false), cl::cat(cat));
+cl::opt<bool> noFoldBias(
+    "no-fold-bias", cl::sub(runCmd), cl::sub(compileCmd), cl::sub(compareCmd),
+    cl::desc("Keep each fused product's bias a vector add (skip "
+             "tsr-fold-bias)"),
+    cl::init(false), cl::cat(cat));
 #ifdef TESSERA_WITH_REPLAY
 cl::OptionCategory clipCat("tessera run --clip options (a .smol clip "
                            "through the storage model into the chip)");
@@ -475,6 +480,7 @@ arch::Program compile(const std::string &model, const arch::ChipConfig &chip,
   activity = "compiling " + model;
   opts.raiseLayerNorm = !noRaiseLayerNorm;
   opts.raiseAttention = !noRaiseAttention;
+  opts.foldBias = !noFoldBias;
   opts.plans = plans;
   compiler::OpCounts counts;
   llvm::Expected<arch::Program> prog =

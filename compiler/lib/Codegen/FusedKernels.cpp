@@ -417,6 +417,7 @@ cost::MatMulGroupOp tessera::codegen::matmulGroupOpOf(const Graph &g,
   op.m = uint64_t(g.values[n.inputs[0]].numElements()) / op.k;
   op.layernorm = n.layerNormPrologue;
   op.bias = n.biasEpilogue;
+  op.foldBias = n.biasEpilogue && n.foldBias;
   op.gelu = n.geluEpilogue;
   op.tanhGelu = n.tanhGelu;
   op.residual = n.residualEpilogue;
@@ -559,10 +560,31 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
     resSlot[s] = at("res", s);
   }
   uint64_t acc = at("acc");
-  // The resident rows, in each NPU's own SRAM before its first tile.
+  // A folded bias (tsr-fold-bias): A slots of row stride pk + 1 whose last
+  // column holds ones, B slots of pk + 1 rows whose last row takes the
+  // bias segment of the tile's columns; the last K step's columns and rows
+  // sit right-aligned against them, so its product multiplies one more.
+  const bool fold = op.foldBias;
+  // The resident rows, in each NPU's own SRAM before its first tile; the
+  // A slots' column of ones.
   auto prologue = [&]() {
-    if (op.bias)
+    if (op.bias && !fold)
       sink.load(sink.dramOf(biasV), nn * kEb, biasBuf, nn * kEb, 1, nn * kEb);
+    // (One slot when the kernel has one A tile: the cache never uses the
+    // other.)
+    if (fold)
+      for (int s = 0; s < (nmT * nkT > 1 ? 2 : 1); ++s) {
+        uint64_t slot = aSlot[s];
+        Instr fill;
+        fill.op = Opcode::VecFill;
+        fill.dtype = fill.outDtype = DType::F16;
+        fill.dims[0] = uint32_t(pm);
+        fill.dims[1] = 1;
+        fill.addr[2] = slot + pk * kEb;
+        fill.strides[2] = uint32_t(pk + 1);
+        fill.imm = 1.0f;
+        sink.emit(fill);
+      }
     if (op.layernorm) {
       sink.load(sink.dramOf(gammaV), k * kEb, gammaBuf, k * kEb, 1, k * kEb);
       sink.load(sink.dramOf(betaV), k * kEb, betaBuf, k * kEb, 1, k * kEb);
@@ -600,20 +622,31 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
       for (int64_t l = 0; l < nkT; ++l) {
         int64_t tk = std::min(pk, k - l * pk);
         bool last = l == nkT - 1, hitA, hitB;
+        // Where this step's columns of A and rows of B start in their slots.
+        int64_t shift = fold && last ? pk - tk : 0;
+        int64_t aStride = fold ? pk + 1 : tk;
+        uint64_t aAt, bAt;
         int sa = ca.get(i * nkT + l, hitA);
+        aAt = aSlot[sa] + shift * kEb;
         if (!hitA)
-          sink.load(aBase + (i * pm * k + l * pk) * kEb, k * kEb, aSlot[sa],
-                    tk * kEb, tm, tk * kEb);
+          sink.load(aBase + (i * pm * k + l * pk) * kEb, k * kEb, aAt,
+                    aStride * kEb, tm, tk * kEb);
         int sb = cb.get(l * nnT + j, hitB);
-        if (!hitB)
-          sink.load(bBase + (l * pk * nn + j * pn) * kEb, nn * kEb, bSlot[sb],
+        bAt = bSlot[sb] + shift * tn * kEb;
+        if (!hitB) {
+          sink.load(bBase + (l * pk * nn + j * pn) * kEb, nn * kEb, bAt,
                     tn * kEb, tk, tn * kEb);
+          if (fold && last)
+            sink.load(sink.dramOf(biasV) + j * pn * kEb, nn * kEb,
+                      bSlot[sb] + pk * tn * kEb, tn * kEb, 1, tn * kEb);
+        }
         if (last && op.residual)
           sink.load(rBase + (i * pm * nn + j * pn) * kEb, nn * kEb, res,
                     tn * kEb, tm, tn * kEb);
         if (!hitA && op.layernorm) {
           // The A row tile (whole rows of K) normalized in place.
-          Instr ln = vecInPlace(Opcode::VecLayerNorm, aSlot[sa], tm, tk);
+          Instr ln = vecInPlace(Opcode::VecLayerNorm, aAt, tm, tk);
+          ln.strides[0] = ln.strides[2] = uint32_t(aStride);
           ln.addr[1] = gammaBuf;
           ln.addr[3] = betaBuf;
           ln.imm = n.epsilon;
@@ -625,12 +658,12 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
         mm.accDtype = DType::F32;
         mm.outDtype = last ? DType::F16 : DType::F32;
         mm.dims[0] = uint32_t(tm);
-        mm.dims[1] = uint32_t(tk);
+        mm.dims[1] = uint32_t(tk + (fold && last ? 1 : 0));
         mm.dims[2] = uint32_t(tn);
-        mm.addr[0] = aSlot[sa];
-        mm.addr[1] = bSlot[sb];
+        mm.addr[0] = aAt;
+        mm.addr[1] = bAt;
         mm.addr[2] = last ? out : acc;
-        mm.strides[0] = uint32_t(tk);
+        mm.strides[0] = uint32_t(aStride);
         mm.strides[1] = uint32_t(tn);
         mm.strides[2] = uint32_t(tn);
         if (l) {
@@ -647,7 +680,7 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
       // the others in place, then stored.
       enum { kBias, kGelu, kResidual };
       std::vector<int> epi;
-      if (op.bias)
+      if (op.bias && !fold)
         epi.push_back(kBias);
       if (op.gelu)
         epi.push_back(kGelu);

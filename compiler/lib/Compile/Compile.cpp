@@ -600,6 +600,7 @@ llvm::Expected<Graph> tessera::compiler::extractGraph(ModuleOp module) {
       }
       if (parts->bias >= 0) {
         node.biasEpilogue = true;
+        node.foldBias = parts->foldBias;
         operand(parts->bias);
       }
       node.geluEpilogue = parts->gelu;
@@ -750,8 +751,13 @@ void tessera::compiler::addGraphPasses(OpPassManager &pm,
     pm.addPass(tsr::createFuseLayerNormPass(chip));
   // K and V of the first heads kept in SRAM across the QKV projection ->
   // attention boundary (the source's split, docs/fusion.md).
-  if (opts.pipeline == Pipeline::Fused)
+  if (opts.pipeline == Pipeline::Fused) {
     pm.addPass(tsr::createKeepKvPass(chip));
+    // Each matmul group's bias added by the matrix unit where the cost
+    // model finds it faster than a vec.add per output tile.
+    if (opts.foldBias)
+      pm.addPass(tsr::createFoldBiasPass(chip));
+  }
 }
 
 void tessera::compiler::addKernelPasses(OpPassManager &pm,

@@ -1849,7 +1849,8 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
     return unsigned(k.streams.size() - 1);
   };
   // The resident rows, loaded before the loop in the emitter's order.
-  if (op.bias)
+  bool fold = op.bias && op.foldBias;
+  if (op.bias && !fold)
     k.prologue.push_back(
         {add(op.biasTensor, op.n * e, true), xfer(1, op.n * e, op.n * e)});
   if (op.layernorm) {
@@ -1860,6 +1861,8 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   }
   unsigned res =
       op.residual ? add(op.residualTensor, op.m * op.n * e, false) : 0;
+  // The folded bias: a segment of the row after each last-step B load.
+  unsigned biasRow = fold ? add(op.biasTensor, op.n * e, false) : 0;
   Opcode act = op.tanhGelu ? Opcode::VecGeluTanh : Opcode::VecGelu;
   // As gemmKernel: two slots per operand, loop order (i, j, l).
   bool aEveryJ = nk > 2, bEveryI = nk * nn > 2;
@@ -1867,23 +1870,33 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
   // writing kept columns into the resident region (a vec.copy when there
   // is no epilogue).
   std::vector<Opcode> epi;
-  if (op.bias)
+  if (op.bias && !fold)
     epi.push_back(Opcode::VecAdd);
   if (op.gelu)
     epi.push_back(act);
   if (op.residual)
     epi.push_back(Opcode::VecAdd);
   uint64_t storesPerRow = 0;
+  // `fills`: the kernel's first step, which fills the A slots' column of
+  // ones of a folded bias (vec.fill of tm x 1 per slot) before its loads.
   auto tile = [&](uint64_t xm, uint64_t c0, uint64_t xn, bool loadA,
-                  bool loadB) {
+                  bool loadB, bool fills) {
     std::vector<ColumnSegment> segs = columnSegments(op.kv, 0, c0, xn, c);
     Seq s;
-    auto kstep = [&](uint64_t xk, bool last) {
+    auto kstep = [&](uint64_t xk, bool last, bool fillsNow) {
       Step st;
+      if (fillsNow && fold)
+        for (uint64_t slot = 0; slot < (em.tiles() * nk > 1 ? 2 : 1);
+             ++slot) {
+          st.compute.push_back(instr(Opcode::VecFill, tm, 1));
+          st.compute.back().reads = ComputeClass::kReadsNoSlot;
+        }
       if (loadA)
         st.loads.push_back({0, xfer(xm, xk * e, op.k * e)});
       if (loadB)
         st.loads.push_back({1, xfer(xk, xn * e, op.n * e)});
+      if (last && loadB && fold)
+        st.loads.push_back({biasRow, xfer(1, xn * e, op.n * e)});
       if (last && op.residual)
         st.loads.push_back({res, xfer(xm, xn * e, op.n * e)});
       // Which load slots each instruction reads (ComputeClass::reads): the
@@ -1896,8 +1909,9 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
       if (loadA && op.layernorm)
         st.compute.push_back(
             reading(instr(Opcode::VecLayerNorm, xm, xk), uint64_t(1) << 0));
-      st.compute.push_back(
-          reading(instr(Opcode::MatMul, xm, xk, xn), uint64_t(3)));
+      st.compute.push_back(reading(
+          instr(Opcode::MatMul, xm, xk + (last && fold ? 1 : 0), xn),
+          uint64_t(3) | (last && fold ? uint64_t(1) << biasRow : 0)));
       if (last) {
         uint64_t lastReads = op.residual ? uint64_t(1) << res : 0;
         for (size_t x = 0; x + 1 < epi.size(); ++x)
@@ -1915,31 +1929,32 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
       }
       return st;
     };
-    if (ek.edgeCount) {
-      s.add(kstep(ek.full, false), ek.fullCount);
-      s.add(kstep(ek.edge, true));
+    uint64_t before = ek.edgeCount ? ek.fullCount : ek.fullCount - 1;
+    if (before && fills) {
+      s.add(kstep(ek.full, false, true));
+      s.add(kstep(ek.full, false, false), before - 1);
     } else {
-      s.add(kstep(ek.full, false), ek.fullCount - 1);
-      s.add(kstep(ek.full, true));
+      s.add(kstep(ek.full, false, false), before);
     }
+    s.add(kstep(ek.edgeCount ? ek.edge : ek.full, true, fills && !before));
     return s;
   };
-  auto row = [&](uint64_t xm, bool loadB) {
+  auto row = [&](uint64_t xm, bool loadB, bool fills) {
     Seq s;
     if (op.kv.heads) {
       // Kept columns: each column tile has its own segments.
       for (uint64_t j = 0; j < nn; ++j) {
         uint64_t c0 = j * en.first();
         s.add(tile(xm, c0, std::min(en.first(), op.n - c0), !j || aEveryJ,
-                   loadB));
+                   loadB, fills && !j));
       }
       return s;
     }
-    s.add(tile(xm, 0, en.first(), true, loadB));
+    s.add(tile(xm, 0, en.first(), true, loadB, fills));
     uint64_t fullAfter = en.fullCount ? en.fullCount - 1 : 0;
-    s.add(tile(xm, 0, en.full, aEveryJ, loadB), fullAfter);
+    s.add(tile(xm, 0, en.full, aEveryJ, loadB, false), fullAfter);
     if (en.edgeCount && en.fullCount)
-      s.add(tile(xm, 0, en.edge, aEveryJ, loadB));
+      s.add(tile(xm, 0, en.edge, aEveryJ, loadB, false));
     return s;
   };
   for (uint64_t j = 0; j < nn; ++j) {
@@ -1949,18 +1964,18 @@ Kernel tessera::cost::matmulGroupKernel(const MatMulGroupOp &op,
       storesPerRow += !g.kept;
   }
   Seq matrix;
-  matrix.add(row(em.first(), true));
+  matrix.add(row(em.first(), true, true));
   uint64_t fullAfter = em.fullCount ? em.fullCount - 1 : 0;
-  matrix.add(row(em.full, bEveryI), fullAfter);
+  matrix.add(row(em.full, bEveryI, false), fullAfter);
   if (em.edgeCount && em.fullCount)
-    matrix.add(row(em.edge, bEveryI));
+    matrix.add(row(em.edge, bEveryI, false));
   k.loop.add(std::move(matrix));
   // Where the first step's loads end and the first output slot begins, in
   // the plan the emitter places its buffers by (SramPlan.h).
   const SramBuffer &b0 = *plan.find("b"), &out0 = *plan.find("out");
   k.firstLoadSramEnd = op.residual && nk == 1
                            ? plan.find("res")->offset + tm * tn * e
-                           : b0.offset + tk * tn * e;
+                           : b0.offset + (tk + (fold && nk == 1)) * tn * e;
   k.storeSramBegin = out0.offset;
   k.streams[0].firstNeedBytes = (tm - 1) * op.k * e + tk * e;
   k.streams[1].firstNeedBytes = (tk - 1) * op.n * e + tn * e;

@@ -211,17 +211,19 @@ SramPlan tessera::cost::matmulGroupSramPlan(const MatMulGroupOp &op,
                  unsigned first) {
     p.buffers.push_back({name, slot, bytes, 0, first, last, true});
   };
-  if (op.bias)
+  if (op.bias && !op.foldBias)
     add("bias", op.n * e, 0, 0);
   if (op.layernorm) {
     add("gamma", op.k * e, 0, 0);
     add("beta", op.k * e, 0, 0);
   }
   // Two slots of each operand, output and residual tile (the DMA queues
-  // fill and drain one while the compute queue works on the other).
+  // fill and drain one while the compute queue works on the other); with
+  // the bias folded into the product, A's column of ones and B's bias row.
+  uint64_t fold = op.foldBias ? 1 : 0;
   for (unsigned s = 0; s < 2; ++s) {
-    add("a", tm * tk * e, s, 1);
-    add("b", tk * tn * e, s, 1);
+    add("a", tm * (tk + fold) * e, s, 1);
+    add("b", (tk + fold) * tn * e, s, 1);
     add("out", tm * tn * e, s, 1);
     if (op.residual)
       add("res", tm * tn * e, s, 1);

@@ -32,6 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "PassChip.h"
+#include "tessera/Transforms/Fusion.h"
 #include "tessera/Transforms/SramAlloc.h"
 
 #include "tessera/Compiler/KernelDecisions.h"
@@ -278,14 +279,9 @@ std::optional<GroupKernel> kernelOf(GroupOp g, std::string &error) {
   FailureOr<MatMulGroupParts> parts = matchMatMulGroup(g, error);
   if (failed(parts))
     return std::nullopt;
-  k.mm.m = uint64_t(parts->m);
-  k.mm.k = uint64_t(parts->k);
-  k.mm.n = uint64_t(parts->n);
-  k.mm.layernorm = bool(parts->layernorm);
-  k.mm.bias = parts->bias >= 0;
-  k.mm.gelu = parts->gelu;
-  k.mm.tanhGelu = parts->tanhGelu;
-  k.mm.residual = parts->residual >= 0;
+  cost::ResidentKv kept = k.mm.kv;
+  k.mm = matmulGroupWorkload(*parts);
+  k.mm.kv = kept;
   k.mmTile = {uint64_t(std::max<int64_t>(0, tilingField(g, "tm"))),
               uint64_t(std::max<int64_t>(0, tilingField(g, "tk"))),
               uint64_t(std::max<int64_t>(0, tilingField(g, "tn")))};

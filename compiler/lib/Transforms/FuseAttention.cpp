@@ -79,6 +79,21 @@ OperandLayout tessera::tsr::traceAttentionOperand(Value x) {
   return l;
 }
 
+cost::MatMulGroupOp
+tessera::tsr::matmulGroupWorkload(const MatMulGroupParts &parts) {
+  cost::MatMulGroupOp op;
+  op.m = uint64_t(parts.m);
+  op.k = uint64_t(parts.k);
+  op.n = uint64_t(parts.n);
+  op.layernorm = bool(parts.layernorm);
+  op.bias = parts.bias >= 0;
+  op.gelu = parts.gelu;
+  op.tanhGelu = parts.tanhGelu;
+  op.residual = parts.residual >= 0;
+  op.foldBias = parts.foldBias;
+  return op;
+}
+
 cost::AttentionOp tessera::tsr::attentionWorkload(Operation *attention) {
   auto a = cast<AttentionOp>(attention);
   OperandLayout l[3] = {traceAttentionOperand(a.getQuery()),

@@ -25,6 +25,7 @@
 #include "tessera/Compiler/Codegen.h"
 #include "tessera/CostModel/CostModel.h"
 #include "tessera/Dialect/Tsr/Tsr.h"
+#include "tessera/Transforms/Fusion.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -685,14 +686,8 @@ struct FuseLayerNormPass
     if (!g.getBody().front().getArgument(parts->a).hasOneUse())
       return false;
     c.product = g;
-    c.op.m = uint64_t(parts->m);
-    c.op.k = uint64_t(parts->k);
-    c.op.n = uint64_t(parts->n);
+    c.op = matmulGroupWorkload(*parts);
     c.op.layernorm = true;
-    c.op.bias = parts->bias >= 0;
-    c.op.gelu = parts->gelu;
-    c.op.tanhGelu = parts->tanhGelu;
-    c.op.residual = parts->residual >= 0;
     return true;
   }
 

@@ -196,15 +196,7 @@ struct KeepKvPass : tessera::tsr::impl::TsrKeepKvBase<KeepKvPass> {
     if (att.kRowStride != n || att.vRowStride != n ||
         uint64_t(parts->m) != att.sk)
       return notApplicable("the projection's rows are not the key rows");
-    cost::MatMulGroupOp mm;
-    mm.m = uint64_t(parts->m);
-    mm.k = uint64_t(parts->k);
-    mm.n = n;
-    mm.layernorm = bool(parts->layernorm);
-    mm.bias = parts->bias >= 0;
-    mm.gelu = parts->gelu;
-    mm.tanhGelu = parts->tanhGelu;
-    mm.residual = parts->residual >= 0;
+    cost::MatMulGroupOp mm = matmulGroupWorkload(*parts);
     // One tensor between the two kernels: the sequence model sees the
     // attention read what the projection stores.
     mm.out = att.q = att.k = att.v = "qkv";

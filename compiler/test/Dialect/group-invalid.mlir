@@ -149,3 +149,31 @@ func.func @row_with_tk(%q: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   }
   return %g : tensor<1x4x8xf32>
 }
+
+// -----
+
+// tsr.fold_bias (tsr-fold-bias) says the matrix unit adds the bias: a group
+// without a "bias" epilogue has none to fold.
+func.func @fold_bias_without_bias(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>, %r: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op tsr.fold_bias needs a "bias" epilogue}}
+  %o = tsr.group(%x, %w, %r) {kind = "matmul", epilogue = ["residual"], tsr.fold_bias, why = ""} : (tensor<16x64xf32>, tensor<64x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>, %a2: tensor<16x32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    %s = tsr.add %m, %a2 : tensor<16x32xf32>, tensor<16x32xf32> -> tensor<16x32xf32>
+    tsr.yield %s : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}
+
+// -----
+
+func.func @fold_bias_not_unit(%x: tensor<16x64xf32>, %w: tensor<64x32xf32>, %c: tensor<32xf32>) -> tensor<16x32xf32> {
+  // expected-error @+1 {{'tsr.group' op tsr.fold_bias is a unit attribute}}
+  %o = tsr.group(%x, %w, %c) {kind = "matmul", epilogue = ["bias"], tsr.fold_bias = 1 : i64, why = ""} : (tensor<16x64xf32>, tensor<64x32xf32>, tensor<32xf32>) -> tensor<16x32xf32> {
+  ^bb0(%a0: tensor<16x64xf32>, %a1: tensor<64x32xf32>, %a2: tensor<32xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<16x64xf32>, tensor<64x32xf32> -> tensor<16x32xf32>
+    %s = tsr.add %m, %a2 : tensor<16x32xf32>, tensor<32xf32> -> tensor<16x32xf32>
+    tsr.yield %s : tensor<16x32xf32>
+  }
+  return %o : tensor<16x32xf32>
+}

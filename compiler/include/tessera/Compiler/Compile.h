@@ -59,6 +59,9 @@ struct CompileOptions {
   /// Run `tsr-raise-attention` (multi-head attention as one tsr.attention;
   /// code generation expands it again until a fused kernel exists).
   bool raiseAttention = true;
+  /// Run `tsr-fold-bias` in the fused pipeline (each matmul group's bias
+  /// added by the matrix unit where the cost model finds it faster).
+  bool foldBias = true;
   /// When set, receives the kernel the code generator emitted for each
   /// program layer, for the cost model (docs/cost-model.md).
   std::vector<cost::Kernel> *plans = nullptr;

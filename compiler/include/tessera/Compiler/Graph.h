@@ -131,6 +131,9 @@ struct GraphNode {
   /// MatMul: the same fields).
   bool layerNormPrologue = false, biasEpilogue = false, geluEpilogue = false,
        residualEpilogue = false;
+  /// FusedMatMul: the bias added by the matrix unit (the group's
+  /// `tsr.fold_bias`, tsr-fold-bias; cost::MatMulGroupOp::foldBias).
+  bool foldBias = false;
   int64_t tileM = 0, tileK = 0, tileN = 0;
   /// MatMul: the tile above and the NPUs its output tiles are divided among
   /// as recorded by tsr-select-tiling (`tsr.tiling`'s tm, tk, tn, npus;

@@ -563,11 +563,21 @@ searchOnlineAttention(const arch::ChipConfig &chip, const AttentionOp &op,
 ///  * on each output tile, after its last K step, in place in the output
 ///    slot: `bias` (vec.add of the resident 1 x N row), `gelu` (vec.gelu,
 ///    or vec.gelu_tanh with `tanhGelu`), `residual` (vec.add of an [M, N]
-///    tile loaded by DMA into its own two slots), then the one store.
+///    tile loaded by DMA into its own two slots), then the one store;
+///  * `foldBias` (tsr-fold-bias, with `bias`): the matrix unit adds the
+///    bias instead of a vec.add. Each A slot has one column more (row stride
+///    tk + 1), a column of ones filled once (vec.fill) that no load touches;
+///    each B slot one row more, into which the bias segment of the tile's
+///    columns is loaded after each last-K-step B load. The last K step's
+///    columns sit right-aligned against those (A columns and B rows
+///    [tk - k_last, tk)), and its product multiplies k_last + 1: the bias
+///    row times the ones column is added in the same folds, rounded once.
+///    Free on the weight-stationary array when k_last mod matrix_rows != 0
+///    (the last fold has a spare row); the cost model prices it either way.
 struct MatMulGroupOp {
   uint64_t m = 0, k = 0, n = 0;
   bool layernorm = false, bias = false, gelu = false, tanhGelu = false,
-       residual = false;
+       residual = false, foldBias = false;
   std::string a = "a", b = "b", out = "out", gamma = "gamma", beta = "beta",
               biasTensor = "bias", residualTensor = "residual";
   /// The output columns kept in SRAM for the next kernel (tsr-keep-kv):
@@ -579,6 +589,8 @@ struct MatMulGroupOp {
 /// SRAM of the fused matmul kernel: the resident rows (bias al(N e), gamma
 /// and beta al(K e) each), then two slots each of A, B, the output tile, the
 /// FP32 accumulator (when K takes several steps) and the residual tile.
+/// With `foldBias` there is no resident bias row, and the A and B slots are
+/// tm (tk + 1) and (tk + 1) tn elements.
 uint64_t matmulGroupSramBytes(const MatMulGroupOp &op, const GemmTiling &t,
                               const Constraints &c = {});
 Kernel matmulGroupKernel(const MatMulGroupOp &op, const GemmTiling &t,

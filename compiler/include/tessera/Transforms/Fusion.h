@@ -12,6 +12,7 @@
 #define TESSERA_TRANSFORMS_FUSION_H
 
 #include "tessera/CostModel/CostModel.h"
+#include "tessera/Dialect/Tsr/Tsr.h"
 
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
@@ -40,6 +41,11 @@ OperandLayout traceAttentionOperand(mlir::Value x);
 /// The cost model's workload of a tsr.attention (shapes and the traced
 /// q/k/v layouts), as tsr-fuse-attention and tsr-keep-kv price it.
 cost::AttentionOp attentionWorkload(mlir::Operation *attention);
+
+/// The cost model's workload of a matched matmul group (shapes, prologue,
+/// epilogue, a folded bias; not its resident K/V region), as the passes
+/// that price or place it read it.
+cost::MatMulGroupOp matmulGroupWorkload(const MatMulGroupParts &parts);
 
 } // namespace tessera::tsr
 

@@ -634,6 +634,13 @@ FailureOr<MatMulGroupParts> tessera::tsr::matchMatMulGroup(GroupOp g,
   if (used + 1 != body.getOperations().size())
     return fail("the region holds ops that are neither the prologue, the "
                 "matmul nor the epilogue");
+  if (Attribute fold = g->getAttr(kFoldBiasAttr)) {
+    if (!isa<UnitAttr>(fold))
+      return fail("tsr.fold_bias is a unit attribute");
+    if (parts.bias < 0)
+      return fail("tsr.fold_bias needs a \"bias\" epilogue");
+    parts.foldBias = true;
+  }
   return parts;
 }
 

@@ -167,6 +167,31 @@ def TsrKeepKv : Pass<"tsr-keep-kv", "mlir::ModuleOp"> {
   ];
 }
 
+def TsrFoldBias : Pass<"tsr-fold-bias", "mlir::ModuleOp"> {
+  let summary = "Add a matmul group's bias in the matrix unit (a column of "
+                "ones in A, the bias as a row of B) instead of a vec.add";
+  let description = [{
+    For each `tsr.group` of kind `"matmul"` with a `"bias"` epilogue, the
+    cost model prices the kernel as recorded (the bias a vec.add on each
+    output tile) and with the bias folded into the product: each A slot
+    carries a column of ones after its columns (filled once), each B slot
+    one more row into which the bias segment of the tile's columns is
+    loaded, and the last K step's product multiplies one more row, which
+    the weight-stationary array does in the same folds when that step
+    leaves a spare array row (k_last mod matrix_rows != 0). The folded
+    kernel's tile is searched again under the same budget (the SRAM below a
+    resident K/V region). When it is modelled strictly faster the group
+    records the unit attribute `tsr.fold_bias` and the new `tsr.tiling`,
+    and its `why` gives both figures; otherwise a remark says why not.
+  }];
+  let options = [
+    Option<"chipConfig", "chip-config", "std::string", /*default=*/"",
+           "chip config file (default: the reference chip)">,
+    Option<"sramBytes", "sram-bytes", "uint64_t", /*default=*/"0",
+           "SRAM capacity in bytes, overriding the chip config's">,
+  ];
+}
+
 def TsrAllocateSram : Pass<"tsr-allocate-sram", "mlir::ModuleOp"> {
   let summary = "Place the SRAM buffers of each fused group and bare kernel "
                 "by liveness (tsr.sram)";

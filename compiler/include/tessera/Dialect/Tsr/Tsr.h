@@ -61,6 +61,9 @@ createFuseLayerNormPass(const arch::ChipConfig &chip);
 /// `tsr-keep-kv` for `chip` (lib/Transforms/KeepKv.cpp, docs/fusion.md).
 std::unique_ptr<mlir::Pass> createKeepKvPass(const arch::ChipConfig &chip);
 
+/// `tsr-fold-bias` for `chip` (lib/Transforms/FoldBias.cpp, docs/fusion.md).
+std::unique_ptr<mlir::Pass> createFoldBiasPass(const arch::ChipConfig &chip);
+
 /// `tsr-allocate-sram` / `tsr-verify-sram` for `chip`
 /// (lib/Transforms/AllocateSram.cpp, docs/lowering.md "SRAM allocation").
 std::unique_ptr<mlir::Pass>
@@ -80,8 +83,13 @@ struct MatMulGroupParts {
   LayerNormOp layernorm; ///< Null without a prologue.
   int a = -1, b = -1, gamma = -1, beta = -1, bias = -1, residual = -1;
   bool gelu = false, tanhGelu = false;
+  /// `tsr.fold_bias` (tsr-fold-bias): the matrix unit adds the bias.
+  bool foldBias = false;
   int64_t m = 0, k = 0, n = 0; ///< The product, A's rows folded into M.
 };
+/// The unit attribute tsr-fold-bias sets on a matmul group whose bias the
+/// matrix unit adds (cost::MatMulGroupOp::foldBias, docs/fusion.md).
+inline constexpr llvm::StringLiteral kFoldBiasAttr = "tsr.fold_bias";
 /// Fails with a message (for the verifier) when the region does not hold
 /// what the attributes say.
 mlir::FailureOr<MatMulGroupParts> matchMatMulGroup(GroupOp g,
