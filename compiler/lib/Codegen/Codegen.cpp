@@ -146,13 +146,6 @@ constexpr uint64_t kEb = 2; // Bytes per FP16 element.
 
 using Shape = std::vector<int64_t>;
 
-int64_t product(const Shape &s, size_t from = 0, size_t to = SIZE_MAX) {
-  int64_t n = 1;
-  for (size_t i = from; i < std::min(to, s.size()); ++i)
-    n *= s[i];
-  return n;
-}
-
 uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -453,7 +446,8 @@ private:
             int64_t ldo, int64_t m, int64_t k, int64_t n,
             const std::string &aName, const std::string &bName,
             const std::string &outName, const cost::GemmTiling &tile,
-            uint64_t npus, const GraphNode *recorded = nullptr);
+            uint64_t npus, const GraphNode *recorded = nullptr,
+            const std::string &prefix = "");
   void convKernel(const GraphNode &n);
   void poolKernel(const GraphNode &n);
   /// The band tilings of the im2col and pooling kernels: the cost model's
@@ -469,20 +463,7 @@ private:
   void embeddingKernel(const GraphNode &n);
   void whereKernel(const GraphNode &n);
   void expandKernel(const GraphNode &n);
-  /// How the GEMM `op` (tiled by `plan`) runs on the chip's NPUs: `parts`
-  /// recorded in the IR (tsr-select-tiling) when positive and legal here,
-  /// else the cost model's choice (docs/lowering.md, "Two NPUs").
-  cost::GemmSplit splitGemm(const cost::GemmOp &op, const GemmPlan &plan,
-                            int64_t parts = 0);
 };
-
-cost::GemmSplit Emitter::splitGemm(const cost::GemmOp &op, const GemmPlan &plan,
-                                   int64_t parts) {
-  cost::GemmTiling t{uint64_t(plan.tm), uint64_t(plan.tk), uint64_t(plan.tn)};
-  if (parts > 0 && uint64_t(parts) <= chip.npus)
-    return cost::divideGemm(chip, op, t, unsigned(parts));
-  return cost::chooseGemmSplit(chip, op, t);
-}
 
 int Emitter::placeTensor(int value, arch::TensorKind kind) {
   const GraphValue &v = g.values[value];
@@ -686,23 +667,21 @@ void Emitter::lowerNode(const GraphNode &n) {
                             ? arch::TensorKind::Output
                             : arch::TensorKind::Scratch);
   beginLayer(n.name);
+  // The vector family's kernels by their decision kind (decisionKindOf:
+  // one classification for the passes and the emitter).
+  switch (decisionKindOf(n)) {
+  case DecisionKind::Vector:
+    return vectorKernel(n);
+  case DecisionKind::Reduce:
+    return reduceKernel(n);
+  case DecisionKind::Chain:
+    return activationKernel(n);
+  default:
+    break;
+  }
   switch (n.kind) {
   case NodeKind::MatMul:
     return matmulKernel(n);
-  case NodeKind::Add:
-  case NodeKind::Sub:
-  case NodeKind::Mul:
-  case NodeKind::Div:
-  case NodeKind::LayerNorm:
-  case NodeKind::Softmax:
-  case NodeKind::Erf:
-  case NodeKind::Gelu:
-  case NodeKind::Pow:
-  case NodeKind::Sqrt:
-  case NodeKind::Neg:
-  case NodeKind::Tanh:
-  case NodeKind::Equal:
-    return vectorKernel(n);
   case NodeKind::Transpose:
     return transposeKernel(n);
   case NodeKind::Reshape:
@@ -711,22 +690,11 @@ void Emitter::lowerNode(const GraphNode &n) {
     return sliceKernel(n);
   case NodeKind::Concat:
     return concatKernel(n);
-  case NodeKind::ReduceSum:
-  case NodeKind::ReduceMean:
-  case NodeKind::ReduceMax:
-    return reduceKernel(n);
   case NodeKind::Conv:
     return convKernel(n);
   case NodeKind::MaxPool:
   case NodeKind::AvgPool:
     return poolKernel(n);
-  case NodeKind::Relu:
-  case NodeKind::Sigmoid:
-  case NodeKind::HardSwish:
-  case NodeKind::HardSigmoid:
-  case NodeKind::Clip:
-  case NodeKind::Convert:
-    return activationKernel(n);
   case NodeKind::Embedding:
     return embeddingKernel(n);
   case NodeKind::Where:
@@ -736,6 +704,9 @@ void Emitter::lowerNode(const GraphNode &n) {
   case NodeKind::Attention:
   case NodeKind::FusedMatMul:
     return fusedKernel(n);
+  default: // The vector family, above.
+    throw CodegenError(where + ": internal error: no kernel for a " +
+                       nodeKindName(n.kind) + " node");
   }
 }
 
@@ -1034,38 +1005,32 @@ void Emitter::matmulKernel(const GraphNode &n) {
     batch.clear();
     ab.clear();
   }
-  cost::GemmOp op{uint64_t(product(batch)),
-                  uint64_t(m),
-                  uint64_t(k),
-                  uint64_t(nn),
-                  tensorName(n.inputs[0]),
-                  tensorName(n.inputs[1]),
-                  tensorName(n.output)};
-  // The tiling and NPU split tsr-select-tiling recorded in the IR when they
-  // are legal on this chip, else the same search here.
-  GemmPlan plan{n.tileM, n.tileK, n.tileN};
-  int64_t parts = n.npuParts;
-  bool recorded = true;
-  cost::Constraints fit = budget();
-  if (plan.tm <= 0 || plan.tk <= 0 || plan.tn <= 0 || plan.tm > m ||
-      plan.tk > k || plan.tn > nn ||
-      uint64_t(plan.tm) > chip.matrix_accumulator_rows ||
-      cost::checkFits(chip,
-                      cost::gemmKernel(op,
-                                       {uint64_t(plan.tm), uint64_t(plan.tk),
-                                        uint64_t(plan.tn)},
-                                       fit),
-                      fit)) {
-    plan = planGemm(product(batch), m, k, nn, chip, sramBudget(), where);
-    parts = 0;
-    recorded = false;
+  cost::GemmOp op = matmulGemmOf(g, n);
+  op.a = tensorName(n.inputs[0]);
+  op.b = tensorName(n.inputs[1]);
+  op.out = tensorName(n.output);
+  // The tile and NPU split tsr-select-tiling recorded in the IR when they
+  // are legal on this chip (a tiling recorded without `npus`, for a chip of
+  // one NPU, runs on one), else the same decision here (KernelDecisions.h).
+  // Either way the split is decided with the tile: dividing the product
+  // never re-tiles it, so the recorded SRAM plan is the one of the tile
+  // that runs.
+  bool recorded = !n.tiling.empty() && !checkTiling(g, n, chip, budget());
+  std::map<std::string, int64_t> decided = n.tiling;
+  if (!recorded) {
+    std::string error;
+    std::optional<TilingChoice> t = chooseTiling(g, n, chip, budget(), error);
+    if (!t)
+      throw CodegenError(where + ": " +
+                         (error.empty() ? "internal error: no tiling" : error));
+    decided =
+        std::map<std::string, int64_t>(t->fields.begin(), t->fields.end());
   }
-  cost::GemmSplit split = splitGemm(op, plan, parts);
-  recorded = recorded && split.tiling == cost::GemmTiling{uint64_t(n.tileM),
-                                                          uint64_t(n.tileK),
-                                                          uint64_t(n.tileN)};
-  plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
-          int64_t(split.tiling.tn)};
+  cost::GemmTiling tile{uint64_t(decided["tm"]), uint64_t(decided["tk"]),
+                        uint64_t(decided["tn"])};
+  cost::GemmSplit split = cost::divideGemm(
+      chip, op, tile, unsigned(std::max<int64_t>(1, decided["npus"])));
+  GemmPlan plan{int64_t(tile.tm), int64_t(tile.tk), int64_t(tile.tn)};
   this->plan(split.longest);
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(nn, plan.tn);
@@ -1291,15 +1256,16 @@ void Emitter::reduceKernel(const GraphNode &n) {
 /// the trailing ones becomes a transpose that moves them last, then a
 /// reduction over the trailing axes (the kept axes stay in order, so the
 /// result's elements are the same).
-Graph normalizeForChip(const Graph &graph) {
+Graph normalizeForChip(Graph graph) {
+  // The values move (the weights' data is most of a network's memory).
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   for (const GraphNode &n : graph.nodes) {
     bool reduce = n.kind == NodeKind::ReduceSum ||
                   n.kind == NodeKind::ReduceMean ||
                   n.kind == NodeKind::ReduceMax;
-    const Shape &xs = graph.values[n.inputs[0]].shape;
+    const Shape xs = g.values[n.inputs[0]].shape; // g.values grows below.
     size_t first = xs.size() - n.axes.size();
     bool trailing = true;
     for (size_t k = 0; reduce && k < n.axes.size(); ++k)
@@ -1320,7 +1286,7 @@ Graph normalizeForChip(const Graph &graph) {
           perm.perm.push_back(int64_t(d));
     perm.inputs = {n.inputs[0]};
     GraphValue moved;
-    moved.name = graph.values[n.output].name + ".moved";
+    moved.name = g.values[n.output].name + ".moved";
     for (int64_t p : perm.perm)
       moved.shape.push_back(xs[p]);
     perm.output = g.addValue(std::move(moved));
@@ -1332,7 +1298,7 @@ Graph normalizeForChip(const Graph &graph) {
     for (size_t k = 0; k < n.axes.size(); ++k)
       red.axes.push_back(int64_t(first + k));
     GraphValue kept;
-    kept.name = graph.values[n.output].name + ".kept";
+    kept.name = g.values[n.output].name + ".kept";
     kept.shape.assign(g.values[perm.output].shape.begin(),
                       g.values[perm.output].shape.begin() + first);
     red.output = g.addValue(std::move(kept));
@@ -1422,31 +1388,37 @@ void Emitter::gemm(uint64_t a, int64_t lda, uint64_t b, int64_t ldb,
                    uint64_t out, int64_t ldo, int64_t m, int64_t k, int64_t n,
                    const std::string &aName, const std::string &bName,
                    const std::string &outName, const cost::GemmTiling &tile,
-                   uint64_t npus, const GraphNode *recorded) {
+                   uint64_t npus, const GraphNode *recorded,
+                   const std::string &prefix) {
   // The same loop as gemmKernel's when the operands' rows are k, n and n
   // elements apart (every caller: conv's weight and im2col matrices, the
   // global average's column), on the tile and NPU split the node's decision
   // gives (KernelDecisions.h); its slots from cost::gemmSramPlan, at the
-  // offsets of the plan `recorded` carries in the IR when given.
+  // offsets of the plan `recorded` carries in the IR when given (its
+  // buffers `<prefix>a`, `<prefix>b`, ...: a conv's `gemm.a` ...).
   cost::GemmOp op{1,     uint64_t(m), uint64_t(k), uint64_t(n),
                   aName, bName,       outName};
+  // The split as decided (searchMovement: chooseGemmSplit's parts on a
+  // chip of several NPUs; recorded: its `npus`, 1 when absent): dividing
+  // the product never re-tiles it.
   GemmPlan plan{int64_t(tile.tm), int64_t(tile.tk), int64_t(tile.tn)};
-  cost::GemmSplit split = splitGemm(op, plan, int64_t(npus));
-  plan = {int64_t(split.tiling.tm), int64_t(split.tiling.tk),
-          int64_t(split.tiling.tn)};
+  cost::GemmSplit split =
+      cost::divideGemm(chip, op, tile, unsigned(std::max<uint64_t>(1, npus)));
   this->plan(split.longest);
-  cost::SramPlan slots = cost::gemmSramPlan(op, split.tiling, budget());
+  cost::SramPlan slots = cost::gemmSramPlan(op, tile, budget());
+  for (cost::SramBuffer &b : slots.buffers)
+    b.name = prefix + b.name;
   slots = recorded ? takeBuffers(*recorded, std::move(slots), true)
                    : placeOwn(std::move(slots));
   int64_t nmT = ceilDiv(m, plan.tm), nkT = ceilDiv(k, plan.tk),
           nnT = ceilDiv(n, plan.tn);
   uint64_t aSlot[2], bSlot[2], outSlot[2], accSlot[2] = {0, 0};
   for (unsigned s = 0; s < 2; ++s) {
-    aSlot[s] = bufferAt(slots, "a", s);
-    bSlot[s] = bufferAt(slots, "b", s);
-    outSlot[s] = bufferAt(slots, "out", s);
+    aSlot[s] = bufferAt(slots, (prefix + "a").c_str(), s);
+    bSlot[s] = bufferAt(slots, (prefix + "b").c_str(), s);
+    outSlot[s] = bufferAt(slots, (prefix + "out").c_str(), s);
     if (nkT > 1)
-      accSlot[s] = bufferAt(slots, "acc", s);
+      accSlot[s] = bufferAt(slots, (prefix + "acc").c_str(), s);
   }
   // Each NPU runs its part with its own tile slots (its own SRAM).
   TileCache cas[arch::Program::kMaxNpus], cbs[arch::Program::kMaxNpus];
@@ -1522,16 +1494,22 @@ void Emitter::convKernel(const GraphNode &n) {
   const cost::ConvOp &op = mv.conv;
   cost::BandTiling t = d.band;
   int64_t ones = std::min<int64_t>(P, kMaxTileBytes / kEb);
+  // The layer's plan (cost::convSramPlan, movementSramPlan): the im2col
+  // kernel's buffers `im2col.*`, then one group's GEMM's `gemm.*`, each
+  // kernel from an empty SRAM.
+  cost::SramPlan im2colPlan =
+      cost::stagedSramPlan({{"im2col", cost::im2colSramPlan(op, t, budget())}});
 
   for (int64_t b = 0; b < N; ++b) {
     uint64_t x = x0 + b * C * H * W * kEb, out = out0 + b * O * P * kEb;
-    // im2col, its buffers placed by the kernel's plan.
+    // im2col, its buffers the plan's `im2col.*` (the GEMMs' `gemm.*`).
     plan(cost::im2colKernel(op, t));
-    cost::SramPlan sp =
-        takeBuffers(n, movementSramPlan(mv, d, budget()), recorded);
-    uint64_t stage[2] = {bufferAt(sp, "stage", 0), bufferAt(sp, "stage", 1)};
-    uint64_t tileBuf[2] = {bufferAt(sp, "tile", 0), bufferAt(sp, "tile", 1)};
-    uint64_t onesBuf = bufferAt(sp, "ones");
+    cost::SramPlan sp = takeBuffers(n, im2colPlan, recorded);
+    uint64_t stage[2] = {bufferAt(sp, "im2col.stage", 0),
+                         bufferAt(sp, "im2col.stage", 1)};
+    uint64_t tileBuf[2] = {bufferAt(sp, "im2col.tile", 0),
+                           bufferAt(sp, "im2col.tile", 1)};
+    uint64_t onesBuf = bufferAt(sp, "im2col.ones");
     Instr fill = vec(Opcode::VecFill, 1, ones);
     fill.addr[2] = onesBuf;
     fill.strides[2] = uint32_t(ones);
@@ -1598,7 +1576,8 @@ void Emitter::convKernel(const GraphNode &n) {
     for (int64_t gi = 0; gi < G; ++gi)
       gemm(wAddr + gi * Og * K1 * kEb, K1, cols + gi * K1 * P * kEb, P,
            out + gi * Og * P * kEb, P, Og, K1, P, n.name + ".wmat",
-           n.name + ".im2col", tensorName(n.output), d.gemm, d.npus);
+           n.name + ".im2col", tensorName(n.output), d.gemm, d.npus,
+           recorded ? &n : nullptr, "gemm.");
   }
 }
 
@@ -1622,9 +1601,7 @@ void Emitter::poolKernel(const GraphNode &n) {
   bool recorded = false;
   MovementDecision d = movementDecision(mv, n, recorded);
 
-  if (!isMax && OH == 1 && OW == 1 && KH == H && KW == W &&
-      std::all_of(n.pads.begin(), n.pads.end(),
-                  [](int64_t p) { return p == 0; })) {
+  if (mv.global) { // cost::PoolOp::global (movementViewOf).
     std::vector<float> mean(size_t(H * W), 1.0f / float(H * W));
     uint64_t m = addTensor(n.name + ".mean", {H * W, 1},
                            arch::TensorKind::Weight, &mean);
@@ -1919,10 +1896,10 @@ void Emitter::expandKernel(const GraphNode &n) {
 ///  * where: an operand not of the result's shape is broadcast first, a
 ///    constant at compile time (a new weight), a run-time value by an
 ///    expand node.
-Graph normalizeMaskOps(const Graph &graph) {
+Graph normalizeMaskOps(Graph graph) {
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   auto scalarWeight = [&](int v) {
     return g.values[v].role == ValueRole::Weight &&
            g.values[v].numElements() == 1;
@@ -2019,10 +1996,10 @@ Graph normalizeMaskOps(const Graph &graph) {
 /// A Convert node before the first node that reads an integer input as data
 /// (readsAsData), and every such reader taking the FP16 copy; an
 /// embedding's ids stay int32 (docs/lowering.md, "Integer inputs").
-Graph insertConversions(const Graph &graph) {
+Graph insertConversions(Graph graph) {
   Graph g;
   g.name = graph.name;
-  g.values = graph.values;
+  g.values = std::move(graph.values);
   std::map<int, int> copyOf; // Integer input -> its FP16 copy.
   for (const GraphNode &n : graph.nodes) {
     GraphNode reader = n;
@@ -2047,6 +2024,7 @@ Graph insertConversions(const Graph &graph) {
 } // namespace
 
 Graph tessera::codegen::normalizeGraph(const Graph &graph) {
+  // One copy of the graph (each step moves the values on).
   return insertConversions(normalizeForChip(normalizeMaskOps(graph)));
 }
 

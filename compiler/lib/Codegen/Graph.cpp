@@ -92,6 +92,14 @@ const char *tessera::codegen::nodeKindName(NodeKind k) {
   return "?";
 }
 
+int64_t tessera::codegen::product(const std::vector<int64_t> &shape,
+                                  size_t from, size_t to) {
+  int64_t p = 1;
+  for (size_t i = from; i < std::min(to, shape.size()); ++i)
+    p *= shape[i];
+  return p;
+}
+
 std::string tessera::codegen::shapeString(const std::vector<int64_t> &shape) {
   if (shape.empty())
     return "scalar";

@@ -20,13 +20,6 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-int64_t product(const Shape &s, size_t from = 0, size_t to = SIZE_MAX) {
-  int64_t p = 1;
-  for (size_t i = from; i < std::min(to, s.size()); ++i)
-    p *= s[i];
-  return p;
-}
-
 std::string str(uint64_t v) { return std::to_string(v); }
 
 /// The recorded (tr, tc), or nullopt when a field is missing or not
@@ -47,7 +40,7 @@ std::optional<cost::RowTiling> recordedRowTiling(const GraphNode &n,
 }
 
 TilingChoice rowChoice(const cost::RowTiling &t, const cost::Cost &k) {
-  return {{{"tr", int64_t(t.tr)}, {"tc", int64_t(t.tc)}}, k};
+  return {{{"tr", int64_t(t.tr)}, {"tc", int64_t(t.tc)}}, {}, k};
 }
 
 /// "the smallest tile (1 x 8) needs N bytes of SRAM, the chip has B", or for
@@ -77,7 +70,93 @@ cost::VectorOp blockOp(const VectorView &v) {
   return op;
 }
 
+/// A product's decision as tsr.tiling records it: the tile and, on a chip
+/// of several NPUs, the split of its output tiles (cost::chooseGemmSplit,
+/// which may re-tile the rows: docs/lowering.md, "Two NPUs").
+TilingChoice gemmChoice(const arch::ChipConfig &chip, const cost::GemmOp &op,
+                        const cost::Choice<cost::GemmTiling> &best) {
+  auto fieldsOf = [](const cost::GemmTiling &t) {
+    return std::vector<std::pair<std::string, int64_t>>{
+        {"tm", int64_t(t.tm)}, {"tk", int64_t(t.tk)}, {"tn", int64_t(t.tn)}};
+  };
+  if (chip.npus < 2)
+    return {fieldsOf(best.tiling), {}, best.cost};
+  cost::GemmSplit split = cost::chooseGemmSplit(chip, op, best.tiling);
+  TilingChoice t{fieldsOf(split.tiling), {}, {}};
+  t.fields.push_back({"npus", int64_t(split.parts)});
+  if (split.parts > 1)
+    t.labels.push_back({"split", cost::gemmSplitAxisName(split.axis)});
+  t.cost.sramBytes = split.longest.sramBytes;
+  t.cost.dramBytesRead = split.dramBytes;
+  t.cost.latencyCycles = split.cycles;
+  return t;
+}
+
+/// Why a product's recorded tiling cannot run on `chip`, or nullopt.
+std::optional<std::string> checkGemmTiling(const Graph &g, const GraphNode &n,
+                                           const arch::ChipConfig &chip,
+                                           const cost::Constraints &c) {
+  if (n.tiling.count("npus")) {
+    int64_t parts = n.tile("npus");
+    if (parts < 1 || uint64_t(parts) > chip.npus)
+      return "tsr.tiling 'npus' must be an integer in [1, " + str(chip.npus) +
+             "] (the chip's npus)";
+  }
+  cost::GemmTiling t;
+  for (auto [name, out] : {std::pair<const char *, uint64_t *>{"tm", &t.tm},
+                           {"tk", &t.tk},
+                           {"tn", &t.tn}}) {
+    if (n.tile(name) <= 0)
+      return std::string("tsr.tiling needs a positive integer '") + name + "'";
+    *out = uint64_t(n.tile(name));
+  }
+  cost::GemmOp op = matmulGemmOf(g, n);
+  std::string tile = "tiling " + str(t.tm) + "x" + str(t.tk) + "x" + str(t.tn);
+  if (t.tm > chip.matrix_accumulator_rows)
+    return tile + ": tm " + str(t.tm) + " exceeds matrix_accumulator_rows " +
+           str(chip.matrix_accumulator_rows);
+  if (t.tm > op.m || t.tk > op.k || t.tn > op.n)
+    return tile + " is larger than the " + str(op.m) + "x" + str(op.k) + "x" +
+           str(op.n) + " product";
+  if (std::optional<std::string> why =
+          cost::checkFits(chip, cost::gemmKernel(op, t, c), c))
+    return tile + " " + *why;
+  return std::nullopt;
+}
+
 } // namespace
+
+cost::GemmOp tessera::codegen::matmulGemmOf(const Graph &g,
+                                            const GraphNode &n) {
+  const Shape &as = g.values[n.inputs[0]].shape;
+  const Shape &bs = g.values[n.inputs[1]].shape;
+  const Shape &os = g.values[n.output].shape;
+  cost::GemmOp op;
+  op.m = uint64_t(as[as.size() - 2]);
+  op.k = uint64_t(as.back());
+  op.n = uint64_t(bs.back());
+  op.batch = uint64_t(product(os, 0, os.size() - 2));
+  if (product(bs, 0, bs.size() - 2) == 1) {
+    op.m *= uint64_t(product(as, 0, as.size() - 2));
+    op.batch = 1;
+  }
+  op.a = g.values[n.inputs[0]].name;
+  op.b = g.values[n.inputs[1]].name;
+  op.out = g.values[n.output].name;
+  return op;
+}
+
+uint64_t tessera::codegen::leastGemmBytes(const arch::ChipConfig &chip,
+                                          const cost::GemmOp &op,
+                                          const cost::Constraints &c) {
+  uint64_t least = UINT64_MAX;
+  for (uint64_t tm : cost::tileCandidates(op.m, 32))
+    for (uint64_t tk : cost::tileCandidates(op.k, chip.matrix_rows))
+      for (uint64_t tn : cost::tileCandidates(op.n, chip.matrix_cols))
+        least =
+            std::min(least, cost::gemmKernel(op, {tm, tk, tn}, c).sramBytes);
+  return least;
+}
 
 //===----------------------------------------------------------------------===//
 // The dispatch
@@ -184,7 +263,19 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
       return std::nullopt;
     return movementChoice(*v, *d, chip, c);
   }
-  case DecisionKind::MatMul: // SelectTiling.cpp's own (npus, split).
+  case DecisionKind::MatMul: {
+    cost::GemmOp op = matmulGemmOf(g, n);
+    std::optional<cost::Choice<cost::GemmTiling>> best =
+        cost::searchGemm(chip, op, c);
+    if (!best) {
+      error = "no tiling of the " + str(op.m) + "x" + str(op.k) + "x" +
+              str(op.n) + " product fits " + str(budget) +
+              " bytes of SRAM; the smallest needs " +
+              str(leastGemmBytes(chip, op, c)) + " bytes";
+      return std::nullopt;
+    }
+    return gemmChoice(chip, op, *best);
+  }
   case DecisionKind::None:
     break;
   }
@@ -197,6 +288,8 @@ tessera::codegen::checkTiling(const Graph &g, const GraphNode &n,
                               const cost::Constraints &c) {
   std::string error;
   DecisionKind kind = decisionKindOf(n);
+  if (kind == DecisionKind::MatMul)
+    return checkGemmTiling(g, n, chip, c);
   if (std::optional<MovementView> v = movementViewOf(g, n)) {
     std::optional<MovementDecision> d = recordedMovement(*v, n, error);
     if (!d)
@@ -258,34 +351,15 @@ tessera::codegen::sramPlanOf(const Graph &g, const GraphNode &n,
     error = "no tiling recorded (tsr.tiling): run tsr-select-tiling first";
     return std::nullopt;
   }
-  if (kind == DecisionKind::MatMul) {
-    // The product as matmulKernel runs it (a B shared by every batch folds
-    // the batch into M), on the recorded tile.
-    const Shape &as = g.values[n.inputs[0]].shape;
-    const Shape &bs = g.values[n.inputs[1]].shape;
-    const Shape &os = g.values[n.output].shape;
-    cost::GemmOp op;
-    op.m = uint64_t(as[as.size() - 2]);
-    op.k = uint64_t(as.back());
-    op.n = uint64_t(bs.back());
-    op.batch = uint64_t(product(os, 0, os.size() - 2));
-    if (product(bs, 0, bs.size() - 2) == 1) {
-      op.m *= uint64_t(product(as, 0, as.size() - 2));
-      op.batch = 1;
-    }
-    cost::GemmTiling t{uint64_t(std::max<int64_t>(0, n.tile("tm"))),
-                       uint64_t(std::max<int64_t>(0, n.tile("tk"))),
-                       uint64_t(std::max<int64_t>(0, n.tile("tn")))};
-    if (!t.tm || !t.tk || !t.tn) {
-      error = "tsr.tiling needs positive integers 'tm', 'tk', 'tn'";
-      return std::nullopt;
-    }
-    return cost::gemmSramPlan(op, t, c);
-  }
   if (std::optional<std::string> why = checkTiling(g, n, chip, c)) {
     error = *why;
     return std::nullopt;
   }
+  if (kind == DecisionKind::MatMul)
+    return cost::gemmSramPlan(matmulGemmOf(g, n),
+                              {uint64_t(n.tile("tm")), uint64_t(n.tile("tk")),
+                               uint64_t(n.tile("tn"))},
+                              c);
   if (std::optional<MovementView> v = movementViewOf(g, n)) {
     std::optional<MovementDecision> d = recordedMovement(*v, n, error);
     if (!d)

@@ -22,29 +22,11 @@ namespace {
 using Shape = std::vector<int64_t>;
 constexpr uint64_t kEb = 2; // FP16 bytes per element.
 
-uint64_t product(const Shape &s, size_t from = 0) {
-  uint64_t p = 1;
-  for (size_t i = from; i < s.size(); ++i)
-    p *= uint64_t(s[i]);
-  return p;
-}
-
 std::string str(uint64_t v) { return std::to_string(v); }
 
 std::string noFit(const std::string &what, uint64_t least, uint64_t budget) {
   return "no tiling of the " + what + " fits " + str(budget) +
          " bytes of SRAM; the smallest needs " + str(least) + " bytes";
-}
-
-/// The smallest GEMM tile the search considers (what an error names).
-uint64_t leastGemmBytes(const arch::ChipConfig &chip, const cost::GemmOp &g,
-                        const cost::Constraints &c) {
-  uint64_t least = UINT64_MAX;
-  for (uint64_t tm : cost::tileCandidates(g.m, 32))
-    for (uint64_t tk : cost::tileCandidates(g.k, chip.matrix_rows))
-      for (uint64_t tn : cost::tileCandidates(g.n, chip.matrix_cols))
-        least = std::min(least, cost::gemmKernel(g, {tm, tk, tn}, c).sramBytes);
-  return least;
 }
 
 bool hasGemm(const MovementView &v) {
@@ -181,7 +163,7 @@ tessera::codegen::movementViewOf(const Graph &g, const GraphNode &n) {
   }
   case NodeKind::Embedding:
     v.count = g.values[n.inputs[1]].numElements();
-    v.rowBytes = product(in(0), 1) * kEb;
+    v.rowBytes = uint64_t(product(in(0), 1)) * kEb;
     return v;
   case NodeKind::Where: {
     cost::CopyView flat = cost::contiguousView(int64_t(product(os)));
@@ -251,7 +233,10 @@ tessera::codegen::recordedMovement(const MovementView &v, const GraphNode &n,
     if (!field("tm", d.gemm.tm) || !field("tk", d.gemm.tk) ||
         !field("tn", d.gemm.tn))
       return std::nullopt;
-    d.npus = uint64_t(std::max<int64_t>(0, n.tile("npus")));
+    // Recorded without `npus` (decided for a chip of one NPU): one part,
+    // so the emitter never re-decides the split (which may re-tile the
+    // product its SRAM plan was made for).
+    d.npus = uint64_t(std::max<int64_t>(1, n.tile("npus")));
   }
   return d;
 }
@@ -465,7 +450,7 @@ cost::SramPlan tessera::codegen::movementSramPlan(const MovementView &v,
   case DecisionKind::Gather:
     return cost::gatherSramPlan(v.count, d.tiles[0].tr, v.rowBytes, c);
   case DecisionKind::Conv:
-    return cost::im2colSramPlan(v.conv, d.band, c);
+    return cost::convSramPlan(v.conv, d.band, v.gemm, d.gemm, c);
   case DecisionKind::Pool:
     return v.global ? cost::gemmSramPlan(v.gemm, d.gemm, c)
                     : cost::poolSramPlan(v.pool, d.band, c);

@@ -264,12 +264,15 @@ llvm::Error readDecisions(Operation *op, const std::string &nodeName,
                        op->getAttrOfType<DictionaryAttr>(tsr::kSramPlanAttr),
                        nodeName, node.tiling, node.sram))
     return e;
+  // `tk` is a product's reduction tile (tileK) but an attention's K/V rows
+  // per tile (tileKeys): one field, read by the node's kind.
+  bool attention = node.kind == NodeKind::Attention;
   node.tileM = node.tile("tm");
-  node.tileK = node.tile("tk");
+  node.tileK = attention ? 0 : node.tile("tk");
   node.tileN = node.tile("tn");
   node.npuParts = node.tile("npus");
   node.tileRows = node.tile("tq");
-  node.tileKeys = node.tile("tk");
+  node.tileKeys = attention ? node.tile("tk") : 0;
   return llvm::Error::success();
 }
 

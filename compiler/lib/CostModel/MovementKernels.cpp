@@ -713,6 +713,32 @@ tessera::cost::searchMove(const arch::ChipConfig &chip, const MoveOp &op,
   return best;
 }
 
+SramPlan tessera::cost::stagedSramPlan(
+    const std::vector<std::pair<std::string, SramPlan>> &parts) {
+  SramPlan p;
+  for (const auto &[name, part] : parts) {
+    unsigned base = unsigned(p.phases.size());
+    for (const std::string &ph : part.phases)
+      p.phases.push_back(name + ":" + ph);
+    for (SramBuffer b : part.buffers) {
+      b.name = name + "." + b.name;
+      b.first += base;
+      b.last += base;
+      b.carried = false;
+      p.buffers.push_back(std::move(b));
+    }
+    p.total = std::max(p.total, part.total);
+  }
+  return p;
+}
+
+SramPlan tessera::cost::convSramPlan(const ConvOp &op, const BandTiling &band,
+                                     const GemmOp &gemm, const GemmTiling &tile,
+                                     const Constraints &c) {
+  return stagedSramPlan({{"im2col", im2colSramPlan(op, band, c)},
+                         {"gemm", gemmSramPlan(gemm, tile, c)}});
+}
+
 SramPlan tessera::cost::sequenceSramPlan(const std::vector<SramPlan> &parts,
                                          const Constraints &c) {
   SramPlan p;

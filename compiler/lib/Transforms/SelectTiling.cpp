@@ -3,33 +3,33 @@
 // Part of Tessera. The select/verify pair of issue 10, IREE
 // `lowering_config` style, for the unfused kernels:
 //
-//   tsr-select-tiling  for every tsr.matmul, fold its batch as the code
-//                      generator does (a B shared by every batch makes one
-//                      taller product), enumerate the tilings that fit the
-//                      SRAM and keep the cost model's lowest-latency one
-//                      (cost::searchGemm); record it with its modelled
-//                      cost as `tsr.tiling = {tm, tk, tn, sram_bytes,
-//                      dram_bytes, cycles}`. For every other op outside a
-//                      group whose kernel kind records its decisions
-//                      (codegen::decisionKindOf: the vector family), the
-//                      search of its kind (codegen::chooseTiling), recorded
-//                      as `tsr.tiling = {tr, tc, sram_bytes, dram_bytes,
-//                      cycles}`. No tiling fits: an error naming the op and
-//                      the bytes the smallest tile needs. The FP16
-//                      conversion of an integer input read as data is such a
-//                      kernel (codegen::conversionNode): its tiling is
-//                      recorded on the function argument. On a chip of
-//                      several NPUs, each fused matmul group's division of
-//                      its row tiles among them (cost::
+//   tsr-select-tiling  for every op outside a group whose kernel kind
+//                      records its decisions (codegen::decisionKindOf: the
+//                      bare tsr.matmul, the vector family, the movement and
+//                      CNN kernels), the search of its kind through the one
+//                      dispatch (codegen::chooseTiling; a product:
+//                      cost::searchGemm on its batch folded as the code
+//                      generator folds it, and on a chip of several NPUs
+//                      the split, cost::chooseGemmSplit), recorded with its
+//                      modelled cost as `tsr.tiling = {tm, tk, tn[, npus,
+//                      split] | tr, tc | ..., sram_bytes, dram_bytes,
+//                      cycles}`, once per workload. No tiling fits: an error
+//                      naming the op and the bytes the smallest tile needs.
+//                      The FP16 conversion of an integer input read as data
+//                      is such a kernel (codegen::conversionNode): its
+//                      tiling is recorded on the function argument. On a
+//                      chip of several NPUs, each fused matmul group's
+//                      division of its row tiles among them (cost::
 //                      chooseMatMulGroupSplit) is added to the tsr.tiling
 //                      its fusion pass recorded: `npus`, `split = "rows"`,
 //                      the tile the parts run and their modelled cost.
-//   tsr-verify-tiling  every recorded `tsr.tiling` has positive tile sizes
-//                      and fits the SRAM budget (codegen::checkTiling for
-//                      the kinds beyond the matmul), else an error naming
-//                      the op and the bytes it needs; a group's `npus` is
-//                      within the chip's, and 1 with a resident K/V
-//                      region.
+//   tsr-verify-tiling  every recorded `tsr.tiling` is legal on the chip
+//                      (codegen::checkTiling: positive tiles within the
+//                      view, a product's tm within the accumulator rows and
+//                      npus within the chip's, the buffers within the SRAM
+//                      budget), else an error naming the op; a fused
+//                      matmul group's `npus` within the chip's, and 1 with
+//                      a resident K/V region.
 //
 // Both read the chip config given by `chip-config` (default: the reference
 // chip); `sram-bytes` overrides its capacity.
@@ -63,33 +63,6 @@ using namespace tessera;
 namespace {
 
 constexpr llvm::StringLiteral kTilingAttr = "tsr.tiling";
-
-/// The product a tsr.matmul becomes: batch x [M, K] x [K, N].
-std::optional<cost::GemmOp> gemmOf(tsr::MatMulOp op) {
-  auto a = dyn_cast<RankedTensorType>(op.getLhs().getType());
-  auto b = dyn_cast<RankedTensorType>(op.getRhs().getType());
-  auto out = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!a || !b || !out || !a.hasStaticShape() || !b.hasStaticShape() ||
-      !out.hasStaticShape() || a.getRank() < 2 || b.getRank() < 2)
-    return std::nullopt;
-  auto prod = [](ArrayRef<int64_t> s) {
-    uint64_t n = 1;
-    for (int64_t d : s)
-      n *= uint64_t(d);
-    return n;
-  };
-  cost::GemmOp g;
-  ArrayRef<int64_t> as = a.getShape(), bs = b.getShape(), os = out.getShape();
-  g.m = uint64_t(as[as.size() - 2]);
-  g.k = uint64_t(as.back());
-  g.n = uint64_t(bs.back());
-  g.batch = prod(os.drop_back(2));
-  if (prod(bs.drop_back(2)) == 1) {
-    g.m *= prod(as.drop_back(2));
-    g.batch = 1;
-  }
-  return g;
-}
 
 #define TILING_PASS_OPTIONS                                                    \
   Option<std::string> chipConfig{                                              \
@@ -131,69 +104,6 @@ struct SelectTilingPass
     if (!c)
       return signalPassFailure();
     cost::Constraints cons = constraints();
-    // One search per product shape: a 40-layer network has a handful.
-    std::map<std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>,
-             std::optional<cost::Choice<cost::GemmTiling>>>
-        searched;
-    WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
-      // A fused group's product is tiled by its fusion pass.
-      if (op->getParentOfType<tsr::GroupOp>())
-        return WalkResult::advance();
-      std::optional<cost::GemmOp> g = gemmOf(op);
-      if (!g) {
-        op.emitOpError("needs static ranked shapes to be tiled");
-        return WalkResult::interrupt();
-      }
-      auto key = std::make_tuple(g->batch, g->m, g->k, g->n);
-      auto hit = searched.find(key);
-      if (hit == searched.end())
-        hit = searched.emplace(key, cost::searchGemm(*c, *g, cons)).first;
-      const std::optional<cost::Choice<cost::GemmTiling>> &best = hit->second;
-      if (!best) {
-        // The smallest candidate footprint, for the message.
-        uint64_t least = UINT64_MAX;
-        for (uint64_t tm : cost::tileCandidates(g->m, 32))
-          for (uint64_t tk : cost::tileCandidates(g->k, c->matrix_rows))
-            for (uint64_t tn : cost::tileCandidates(g->n, c->matrix_cols))
-              least = std::min(
-                  least, cost::gemmKernel(*g, {tm, tk, tn}, cons).sramBytes);
-        op.emitOpError("no tiling of the ")
-            << g->m << "x" << g->k << "x" << g->n << " product fits "
-            << cons.budget(*c) << " bytes of SRAM; the smallest needs " << least
-            << " bytes";
-        return WalkResult::interrupt();
-      }
-      Builder b(op.getContext());
-      const cost::Cost &k = best->cost;
-      auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
-      SmallVector<NamedAttribute> fields{
-          b.getNamedAttr("tm", i64(best->tiling.tm)),
-          b.getNamedAttr("tk", i64(best->tiling.tk)),
-          b.getNamedAttr("tn", i64(best->tiling.tn)),
-          b.getNamedAttr("sram_bytes", i64(k.sramBytes)),
-          b.getNamedAttr("dram_bytes", i64(k.dramBytes())),
-          b.getNamedAttr("cycles", i64(k.latencyCycles))};
-      // On a chip of several NPUs, the split of the output tiles among
-      // them (docs/lowering.md, "Two NPUs"): its tiling (a split may
-      // re-tile the rows) and the modelled cycles of the parts together.
-      if (c->npus > 1) {
-        cost::GemmSplit split = cost::chooseGemmSplit(*c, *g, best->tiling);
-        fields = {b.getNamedAttr("tm", i64(split.tiling.tm)),
-                  b.getNamedAttr("tk", i64(split.tiling.tk)),
-                  b.getNamedAttr("tn", i64(split.tiling.tn)),
-                  b.getNamedAttr("sram_bytes", i64(split.longest.sramBytes)),
-                  b.getNamedAttr("dram_bytes", i64(split.dramBytes)),
-                  b.getNamedAttr("cycles", i64(split.cycles)),
-                  b.getNamedAttr("npus", i64(split.parts))};
-        if (split.parts > 1)
-          fields.push_back(b.getNamedAttr(
-              "split", b.getStringAttr(cost::gemmSplitAxisName(split.axis))));
-      }
-      op->setAttr(kTilingAttr, b.getDictionaryAttr(fields));
-      return WalkResult::advance();
-    });
-    if (r.wasInterrupted())
-      return signalPassFailure();
     if (failed(selectBare(*c, cons)) || failed(selectConversions(*c, cons)) ||
         failed(selectGroupSplits(*c, cons)))
       signalPassFailure();
@@ -277,8 +187,8 @@ struct SelectTilingPass
     return success();
   }
 
-  /// `tsr.tiling` of a choice: its fields in order, then its modelled
-  /// cost.
+  /// `tsr.tiling` of a choice: its fields in order, its labels (a split
+  /// product's axis), then its modelled cost.
   static DictionaryAttr tilingAttr(MLIRContext *ctx,
                                    const codegen::TilingChoice &choice) {
     Builder b(ctx);
@@ -286,6 +196,8 @@ struct SelectTilingPass
     SmallVector<NamedAttribute> fields;
     for (const auto &[name, v] : choice.fields)
       fields.push_back(b.getNamedAttr(name, i64(v)));
+    for (const auto &[name, v] : choice.labels)
+      fields.push_back(b.getNamedAttr(name, b.getStringAttr(v)));
     fields.push_back(
         b.getNamedAttr("sram_bytes", i64(int64_t(choice.cost.sramBytes))));
     fields.push_back(
@@ -295,28 +207,35 @@ struct SelectTilingPass
     return b.getDictionaryAttr(fields);
   }
 
-  /// Every other kernel kind with its decisions in the IR: its own search
-  /// (codegen::chooseTiling), once per workload (op, operand and result
-  /// types, which operands are weights, attributes).
+  /// Every op outside a group whose kernel kind records its decisions in
+  /// the IR: its kind's search (codegen::chooseTiling), once per workload
+  /// (op, operand and result types, which operands are weights and the
+  /// weight values the kernel reads, attributes).
   LogicalResult selectBare(const arch::ChipConfig &chip,
                            const cost::Constraints &cons) {
     std::map<std::vector<const void *>,
              std::pair<std::optional<codegen::TilingChoice>, std::string>>
         chosen;
     WalkResult r = getOperation().walk([&](Operation *op) {
-      if (isa<tsr::MatMulOp>(op))
-        return WalkResult::advance();
       std::optional<tsr::BareKernel> k = tsr::bareKernelOf(op);
       if (!k)
         return WalkResult::advance();
+      // The op, its attributes and types, which operands are weights and
+      // the weights' values the kernel reads at compile time (scalars, the
+      // mask ops' operands: compiler::opGraph loads exactly those), so
+      // every product of one shape shares one search.
       std::vector<const void *> key{
           op->getName().getAsOpaquePointer(),
           op->getAttrDictionary().getAsOpaquePointer(),
           op->getResult(0).getType().getAsOpaquePointer()};
-      for (Value v : op->getOperands()) {
+      for (auto [i, v] : llvm::enumerate(op->getOperands())) {
         key.push_back(v.getType().getAsOpaquePointer());
         auto w = v.getDefiningOp<tsr::WeightOp>();
-        key.push_back(w ? w.getValue().getAsOpaquePointer() : nullptr);
+        bool read = w && !k->graph.values[i].data.empty();
+        static const char aWeight = 0; // A weight whose value is not read.
+        key.push_back(!w     ? nullptr
+                      : read ? w.getValue().getAsOpaquePointer()
+                             : &aWeight);
       }
       auto hit = chosen.find(key);
       if (hit == chosen.end()) {
@@ -360,7 +279,7 @@ struct VerifyTilingPass
       return signalPassFailure();
     cost::Constraints cons = constraints();
     WalkResult bare = getOperation().walk([&](Operation *op) {
-      if (isa<tsr::MatMulOp>(op) || !op->hasAttr(kTilingAttr))
+      if (!op->hasAttr(kTilingAttr))
         return WalkResult::advance();
       std::optional<tsr::BareKernel> k = tsr::bareKernelOf(op);
       if (!k)
@@ -411,51 +330,6 @@ struct VerifyTilingPass
       return WalkResult::advance();
     });
     if (groups.wasInterrupted())
-      return signalPassFailure();
-    WalkResult r = getOperation().walk([&](tsr::MatMulOp op) {
-      auto t = op->getAttrOfType<DictionaryAttr>(kTilingAttr);
-      if (!t)
-        return WalkResult::advance();
-      if (auto parts = t.get("npus")) {
-        auto v = dyn_cast<IntegerAttr>(parts);
-        if (!v || v.getInt() < 1 || uint64_t(v.getInt()) > c->npus) {
-          op.emitOpError("tsr.tiling 'npus' must be an integer in [1, ")
-              << c->npus << "] (the chip's npus)";
-          return WalkResult::interrupt();
-        }
-      }
-      uint64_t size[3];
-      const char *names[3] = {"tm", "tk", "tn"};
-      for (int i = 0; i < 3; ++i) {
-        auto v = t.getAs<IntegerAttr>(names[i]);
-        if (!v || v.getInt() <= 0) {
-          op.emitOpError("tsr.tiling needs a positive integer '")
-              << names[i] << "'";
-          return WalkResult::interrupt();
-        }
-        size[i] = uint64_t(v.getInt());
-      }
-      std::optional<cost::GemmOp> g = gemmOf(op);
-      if (!g) {
-        op.emitOpError("needs static ranked shapes to be tiled");
-        return WalkResult::interrupt();
-      }
-      if (size[0] > c->matrix_accumulator_rows) {
-        op.emitOpError("tiling ")
-            << size[0] << "x" << size[1] << "x" << size[2] << ": tm " << size[0]
-            << " exceeds matrix_accumulator_rows "
-            << c->matrix_accumulator_rows;
-        return WalkResult::interrupt();
-      }
-      cost::Kernel k = cost::gemmKernel(*g, {size[0], size[1], size[2]}, cons);
-      if (std::optional<std::string> why = cost::checkFits(*c, k, cons)) {
-        op.emitOpError("tiling ")
-            << size[0] << "x" << size[1] << "x" << size[2] << " " << *why;
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (r.wasInterrupted())
       signalPassFailure();
   }
 };

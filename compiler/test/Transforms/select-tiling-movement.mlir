@@ -12,9 +12,15 @@
 
 // The conv: 2 of the 3 channels by all 16 output rows per band: staged rows
 // 2 x 32 x 32 x 2 = 4096 bytes, tiles 2 x 9 x 16 x 16 x 2 = 9216, the ones
-// row 256 x 2 = 512; the 16 x 28 x 256 GEMM in 16 x 28 x 192 tiles.
+// row 256 x 2 = 512; the 16 x 28 x 256 GEMM in 16 x 28 x 192 tiles (A
+// 16 x 28 x 2 = 896 bytes, B 28 x 192 x 2 = 10752, the output 6144 per
+// slot, one K step: no accumulator). The layer's plan holds both kernels
+// (im2col.*, then gemm.*, each live over its own kernel's phases, each from
+// offset 0); its total is the recorded sram_bytes.
 // CHECK-LABEL: func.func @conv
-// CHECK: tsr.conv {{.*}}tsr.sram = {buffers = [{bytes = 4096 : i64, live = array<i64: 0, 2>, name = "stage", offset = 0 : i64, slot = 0 : i64}, {bytes = 4096 : i64, live = array<i64: 0, 2>, name = "stage", offset = 4096 : i64, slot = 1 : i64}, {bytes = 9216 : i64, live = array<i64: 0, 2>, name = "tile", offset = 8192 : i64, slot = 0 : i64}, {bytes = 9216 : i64, live = array<i64: 0, 2>, name = "tile", offset = 17408 : i64, slot = 1 : i64}, {bytes = 512 : i64, live = array<i64: 0, 2>, name = "ones", offset = 26624 : i64, slot = 0 : i64}], phases = ["load", "gather", "store"], total = 27136 : i64}, tsr.tiling = {cb = 2 : i64, cycles = 3568 : i64, dram_bytes = 43904 : i64, sram_bytes = 35584 : i64, tk = 28 : i64, tm = 16 : i64, tn = 192 : i64, toh = 16 : i64}}
+// CHECK: tsr.conv {{.*}}tsr.sram = {buffers = [{bytes = 4096 : i64, live = array<i64: 0, 2>, name = "im2col.stage", offset = 0 : i64, slot = 0 : i64}, {bytes = 4096 : i64, live = array<i64: 0, 2>, name = "im2col.stage", offset = 4096 : i64, slot = 1 : i64}, {bytes = 9216 : i64, live = array<i64: 0, 2>, name = "im2col.tile", offset = 8192 : i64, slot = 0 : i64}, {bytes = 9216 : i64, live = array<i64: 0, 2>, name = "im2col.tile", offset = 17408 : i64, slot = 1 : i64}, {bytes = 512 : i64, live = array<i64: 0, 2>, name = "im2col.ones", offset = 26624 : i64, slot = 0 : i64},
+// CHECK-SAME: {bytes = 896 : i64, live = array<i64: 3, 5>, name = "gemm.a", offset = 0 : i64, slot = 0 : i64}, {bytes = 10752 : i64, live = array<i64: 3, 5>, name = "gemm.b", offset = 896 : i64, slot = 0 : i64}, {bytes = 6144 : i64, live = array<i64: 3, 5>, name = "gemm.out", offset = 11648 : i64, slot = 0 : i64}, {bytes = 896 : i64, live = array<i64: 3, 5>, name = "gemm.a", offset = 17792 : i64, slot = 1 : i64}, {bytes = 10752 : i64, live = array<i64: 3, 5>, name = "gemm.b", offset = 18688 : i64, slot = 1 : i64}, {bytes = 6144 : i64, live = array<i64: 3, 5>, name = "gemm.out", offset = 29440 : i64, slot = 1 : i64}],
+// CHECK-SAME: phases = ["im2col:load", "im2col:gather", "im2col:store", "gemm:load", "gemm:matmul", "gemm:store"], total = 35584 : i64}, tsr.tiling = {cb = 2 : i64, cycles = 3568 : i64, dram_bytes = 43904 : i64, sram_bytes = 35584 : i64, tk = 28 : i64, tm = 16 : i64, tn = 192 : i64, toh = 16 : i64}}
 
 // CHECK-LABEL: func.func @pool
 // CHECK: tsr.maxpool {{.*}}name = "tap", offset = 43008 : i64{{.*}}name = "acc", offset = 51200 : i64{{.*}}total = 59392 : i64}, tsr.tiling = {cb = 16 : i64, cycles = 5367 : i64, dram_bytes = 41984 : i64, sram_bytes = 59392 : i64, toh = 8 : i64}}

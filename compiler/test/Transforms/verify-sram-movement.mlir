@@ -4,7 +4,8 @@
 // 16 x 8 x 16 x 2 = 4096 in two slots each, the FP32 tap and accumulator
 // 8192 each, one slot, live over taps..fold and taps..round. A concat's two
 // copies may share bytes (each live over its own copy only), not two
-// buffers live together.
+// buffers live together; nor may a conv's GEMM slots (its im2col buffers
+// may share bytes with them), and the conv's plan must hold the GEMM's.
 // RUN: tessera-opt %s -split-input-file -verify-diagnostics --tsr-verify-sram
 
 // The allocator's plan passes.
@@ -81,4 +82,50 @@ func.func @concat_overlap(%x: tensor<16x32xf32>, %y: tensor<16x32xf32>) -> tenso
       {name = "in1.buf", slot = 0, bytes = 1024, offset = 0, live = array<i64: 1, 3>},
       {name = "in1.buf", slot = 1, bytes = 1024, offset = 1024, live = array<i64: 2, 3>}]}} : tensor<16x32xf32>, tensor<16x32xf32> -> tensor<16x64xf32>
   return %c : tensor<16x64xf32>
+}
+
+// -----
+
+// A conv's GEMM slots live together over the GEMM's phases: the second A
+// slot moved onto the first B slot.
+func.func @conv_overlap(%x: tensor<1x3x32x32xf32>) -> tensor<1x16x16x16xf32> {
+  %w = tsr.weight "w" dense<0.5> : tensor<16x3x3x3xf32> -> tensor<16x3x3x3xf32>
+  %b = tsr.weight "b" dense<0.25> : tensor<16xf32> -> tensor<16xf32>
+  // expected-error @+1 {{'tsr.conv' op conv 'conv': buffers 'gemm.b[0]' [12288, 23040) and 'gemm.a[1]' [12288, 13184) overlap while both are live (phase 'gemm:load')}}
+  %y = tsr.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, tsr.tiling = {cb = 2 : i64, toh = 16 : i64, tm = 16 : i64, tk = 28 : i64, tn = 192 : i64},
+    tsr.sram = {total = 35584, phases = ["im2col:load", "im2col:gather", "im2col:store", "gemm:load", "gemm:matmul", "gemm:store"], buffers = [
+      {name = "im2col.stage", slot = 0, bytes = 4096, offset = 0, live = array<i64: 0, 2>},
+      {name = "im2col.stage", slot = 1, bytes = 4096, offset = 4096, live = array<i64: 0, 2>},
+      {name = "im2col.tile", slot = 0, bytes = 9216, offset = 8192, live = array<i64: 0, 2>},
+      {name = "im2col.tile", slot = 1, bytes = 9216, offset = 17408, live = array<i64: 0, 2>},
+      {name = "im2col.ones", slot = 0, bytes = 512, offset = 26624, live = array<i64: 0, 2>},
+      {name = "gemm.out", slot = 0, bytes = 6144, offset = 0, live = array<i64: 3, 5>},
+      {name = "gemm.out", slot = 1, bytes = 6144, offset = 6144, live = array<i64: 3, 5>},
+      {name = "gemm.b", slot = 0, bytes = 10752, offset = 12288, live = array<i64: 3, 5>},
+      {name = "gemm.b", slot = 1, bytes = 10752, offset = 23040, live = array<i64: 3, 5>},
+      {name = "gemm.a", slot = 0, bytes = 896, offset = 33792, live = array<i64: 3, 5>},
+      {name = "gemm.a", slot = 1, bytes = 896, offset = 12288, live = array<i64: 3, 5>}]}} : tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<1x16x16x16xf32>
+  return %y : tensor<1x16x16x16xf32>
+}
+
+// -----
+
+// The layer's plan must hold the GEMM's buffers too.
+func.func @conv_missing(%x: tensor<1x3x32x32xf32>) -> tensor<1x16x16x16xf32> {
+  %w = tsr.weight "w" dense<0.5> : tensor<16x3x3x3xf32> -> tensor<16x3x3x3xf32>
+  %b = tsr.weight "b" dense<0.25> : tensor<16xf32> -> tensor<16xf32>
+  // expected-error @+1 {{'tsr.conv' op conv 'conv': tsr.sram has no buffer 'gemm.out[1]' (6144 bytes for the recorded tile)}}
+  %y = tsr.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64, tsr.tiling = {cb = 2 : i64, toh = 16 : i64, tm = 16 : i64, tk = 28 : i64, tn = 192 : i64},
+    tsr.sram = {total = 35584, phases = ["im2col:load", "im2col:gather", "im2col:store", "gemm:load", "gemm:matmul", "gemm:store"], buffers = [
+      {name = "im2col.stage", slot = 0, bytes = 4096, offset = 0, live = array<i64: 0, 2>},
+      {name = "im2col.stage", slot = 1, bytes = 4096, offset = 4096, live = array<i64: 0, 2>},
+      {name = "im2col.tile", slot = 0, bytes = 9216, offset = 8192, live = array<i64: 0, 2>},
+      {name = "im2col.tile", slot = 1, bytes = 9216, offset = 17408, live = array<i64: 0, 2>},
+      {name = "im2col.ones", slot = 0, bytes = 512, offset = 26624, live = array<i64: 0, 2>},
+      {name = "gemm.out", slot = 0, bytes = 6144, offset = 0, live = array<i64: 3, 5>},
+      {name = "gemm.b", slot = 0, bytes = 10752, offset = 12288, live = array<i64: 3, 5>},
+      {name = "gemm.b", slot = 1, bytes = 10752, offset = 23040, live = array<i64: 3, 5>},
+      {name = "gemm.a", slot = 0, bytes = 896, offset = 33792, live = array<i64: 3, 5>},
+      {name = "gemm.a", slot = 1, bytes = 896, offset = 34688, live = array<i64: 3, 5>}]}} : tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<1x16x16x16xf32>
+  return %y : tensor<1x16x16x16xf32>
 }

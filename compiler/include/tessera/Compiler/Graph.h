@@ -199,6 +199,10 @@ public:
 
 /// "1x128x256".
 std::string shapeString(const std::vector<int64_t> &shape);
+/// The product of `shape[from, to)` (1 when empty): elements of a shape, rows
+/// or columns of a view.
+int64_t product(const std::vector<int64_t> &shape, size_t from = 0,
+                size_t to = SIZE_MAX);
 
 /// Numpy broadcast of two shapes; throws CodegenError when they do not.
 std::vector<int64_t> broadcastShapes(const std::vector<int64_t> &a,

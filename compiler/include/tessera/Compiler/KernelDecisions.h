@@ -47,8 +47,9 @@ namespace tessera::codegen {
 enum class DecisionKind {
   None,   ///< No kernel (free reshapes), a fused group, or a kind whose
           ///< decisions are still made at emission.
-  MatMul, ///< matmulKernel: tiling by tsr-select-tiling's own matmul code
-          ///< (tm, tk, tn, npus), SRAM plan here (cost::gemmSramPlan).
+  MatMul, ///< matmulKernel: cost::searchGemm on matmulGemmOf, tiling (tm,
+          ///< tk, tn, and on a chip of several NPUs the split: npus and
+          ///< the `split` axis); SRAM plan cost::gemmSramPlan.
   Vector, ///< rowKernel, binaryKernel: cost::vectorKernel on a [rows, cols]
           ///< view, tiling (tr, tc).
   Reduce, ///< reduceKernel: tiles of tr whole rows (tc = cols).
@@ -69,20 +70,27 @@ DecisionKind decisionKindOf(const GraphNode &n);
 /// and the modelled cost of the kernel it gives.
 struct TilingChoice {
   std::vector<std::pair<std::string, int64_t>> fields;
+  /// String fields (a product's `split` axis: what the code generator
+  /// derives from `npus`, recorded for the reader).
+  std::vector<std::pair<std::string, std::string>> labels;
+  /// The modelled cost recorded with it (sram_bytes, dram_bytes, cycles;
+  /// a product split across NPUs: its longest part's SRAM, every part's
+  /// DRAM bytes, the parts' cycles together).
   cost::Cost cost;
 };
 
 /// The cost model's tiling for node `n` of `g` (a node of the normalized
 /// graph, normalizeGraph). nullopt: with `error` empty, the node's kind
-/// has no tiling here (DecisionKind None or MatMul); else no tiling fits and
-/// `error` names the bytes the smallest one needs.
+/// has no tiling here (DecisionKind None); else no tiling fits and `error`
+/// names the bytes the smallest one needs.
 std::optional<TilingChoice> chooseTiling(const Graph &g, const GraphNode &n,
                                          const arch::ChipConfig &chip,
                                          const cost::Constraints &c,
                                          std::string &error);
 /// Why the tiling recorded in `n.tiling` cannot run on `chip` (a missing or
 /// non-positive field, a tile larger than the view, a partial row for a
-/// row-wise op, more SRAM than the budget), or nullopt. Kinds without a
+/// row-wise op, a product's tm above the accumulator rows or npus outside
+/// [1, chip.npus], more SRAM than the budget), or nullopt. Kinds without a
 /// tiling here: nullopt.
 std::optional<std::string> checkTiling(const Graph &g, const GraphNode &n,
                                        const arch::ChipConfig &chip,
@@ -129,6 +137,16 @@ GraphNode conversionNode(Graph &g, int value);
 //===----------------------------------------------------------------------===//
 // The vector family's views (shared by the decisions and the emitter)
 //===----------------------------------------------------------------------===//
+
+/// The product a MatMul node runs (matmulKernel): batch x [M, K] x [K, N]
+/// with numpy broadcasting of the batch axes; a B shared by every batch
+/// folds A's batch into M (one taller product). Tensor names are the graph
+/// values'.
+cost::GemmOp matmulGemmOf(const Graph &g, const GraphNode &n);
+/// The SRAM bytes of the smallest GEMM tile the search considers (what a
+/// "no tiling fits" error names).
+uint64_t leastGemmBytes(const arch::ChipConfig &chip, const cost::GemmOp &op,
+                        const cost::Constraints &c);
 
 /// The scalar weight of a Mul or Div that becomes a VecScale immediate (the
 /// other operand has the result's shape), or -1.
@@ -228,11 +246,12 @@ TilingChoice movementChoice(const MovementView &v, const MovementDecision &d,
 /// The kernel of the whole layer (parts for several kernels; one NPU).
 cost::Kernel movementKernel(const MovementView &v, const MovementDecision &d,
                             const cost::Constraints &c = {});
-/// The SRAM plan of `v` under `d`: the copy's, the im2col kernel's (a
-/// conv's GEMMs place gemmSramPlan themselves), the pooling kernel's or the
-/// global average's GEMM's, the gather's, the where's; a concat's copies
-/// one after another in one plan (cost::sequenceSramPlan: input i's ring
-/// `in<i>.buf`).
+/// The SRAM plan of `v` under `d`: the copy's, a conv layer's
+/// (cost::convSramPlan: the im2col kernel's `im2col.*` then one group's
+/// GEMM's `gemm.*`, each live over its own kernel's phases), the pooling
+/// kernel's or the global average's GEMM's, the gather's, the where's; a
+/// concat's copies one after another in one plan (cost::sequenceSramPlan:
+/// input i's ring `in<i>.buf`).
 cost::SramPlan movementSramPlan(const MovementView &v,
                                 const MovementDecision &d,
                                 const cost::Constraints &c = {});

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera::cost {
@@ -234,6 +235,20 @@ SramPlan gatherSramPlan(uint64_t count, uint64_t tn, uint64_t rowBytes,
 /// liveness.
 SramPlan sequenceSramPlan(const std::vector<SramPlan> &parts,
                           const Constraints &c = {});
+/// Kernels run one after another within one layer that each keep their own
+/// placement (a conv's im2col kernel, then its GEMMs: each starts from an
+/// empty SRAM): part `name`'s buffers renamed `<name>.<buffer>`, its phases
+/// `<name>:<phase>`, each live over its own part's phases only (so the
+/// parts share bytes); the offsets the part's builder gave, the total the
+/// largest part's.
+SramPlan
+stagedSramPlan(const std::vector<std::pair<std::string, SramPlan>> &parts);
+/// The SRAM plan of a conv layer (tsr.sram of a tsr.conv): its im2col
+/// kernel (`im2col.*`, im2colSramPlan for `band`) then one group's GEMM
+/// (`gemm.*`, gemmSramPlan of `gemm` for `tile`), staged.
+SramPlan convSramPlan(const ConvOp &op, const BandTiling &band,
+                      const GemmOp &gemm, const GemmTiling &tile,
+                      const Constraints &c = {});
 
 } // namespace tessera::cost
 
