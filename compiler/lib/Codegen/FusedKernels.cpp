@@ -472,8 +472,11 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   // docs/lowering.md, "Two NPUs"); the same choice here without a legal
   // recorded tile or split. `split.starts` holds each part's first row
   // tile.
+  bool recordedSplit = recorded && n.npuParts > 0 &&
+                       uint64_t(n.npuParts) <= chip.npus &&
+                       (n.npuParts == 1 || !op.kv.heads);
   cost::GemmSplit split =
-      recorded && n.npuParts > 0
+      recordedSplit
           ? cost::divideMatMulGroup(chip, op, t, unsigned(n.npuParts), c)
           : cost::chooseMatMulGroupSplit(chip, op, t, c);
   t = split.tiling;
@@ -523,19 +526,22 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
   // sit right-aligned against them, so its product multiplies one more.
   const bool fold = op.foldBias;
   // The resident rows, in each NPU's own SRAM before its first tile; the
-  // A slots' column of ones.
-  auto prologue = [&]() {
+  // A slots' column of ones (of the part's rows).
+  auto prologue = [&](unsigned npu) {
+    int64_t r0 = int64_t(split.starts[npu]),
+            r1 = int64_t(split.starts[npu + 1]);
+    int64_t partRows = std::min(m, r1 * pm) - r0 * pm;
     if (op.bias && !fold)
       sink.load(sink.dramOf(biasV), nn * kEb, biasBuf, nn * kEb, 1, nn * kEb);
-    // (One slot when the kernel has one A tile: the cache never uses the
+    // (One slot when the part has one A tile: the cache never uses the
     // other.)
     if (fold)
-      for (int s = 0; s < (nmT * nkT > 1 ? 2 : 1); ++s) {
+      for (int s = 0; s < ((r1 - r0) * nkT > 1 ? 2 : 1); ++s) {
         uint64_t slot = aSlot[s];
         Instr fill;
         fill.op = Opcode::VecFill;
         fill.dtype = fill.outDtype = DType::F16;
-        fill.dims[0] = uint32_t(pm);
+        fill.dims[0] = uint32_t(std::min(pm, partRows));
         fill.dims[1] = 1;
         fill.addr[2] = slot + pk * kEb;
         fill.strides[2] = uint32_t(pk + 1);
@@ -571,7 +577,7 @@ void tessera::codegen::emitMatMulGroup(KernelSink &sink, const GraphNode &n) {
       unsigned npu = split.npuOf(uint64_t(i));
       sink.setNpu(npu);
       if (j == 0 && uint64_t(i) == split.starts[npu])
-        prologue();
+        prologue(npu);
       TileCache &ca = cas[npu], &cb = cbs[npu];
       int tile = tiles[npu]++;
       int64_t tm = std::min(pm, m - i * pm), tn = std::min(pn, nn - j * pn);

@@ -2127,11 +2127,11 @@ GemmSplit tessera::cost::chooseMatMulGroupSplit(const arch::ChipConfig &chip,
       evaluate(chip, none.longest).bottleneck != Bottleneck::Compute)
     return none;
   GemmSplit best = none;
+  // (Recorded as npus = the parts a candidate made, which may be fewer
+  // than asked: ceil(nm / ceil(nm / per)) = per, so dividing the recorded
+  // tile into that many parts gives the same parts.)
   for (unsigned parts = 2; parts <= chip.npus; ++parts) {
     GemmSplit split = divideMatMulGroup(chip, op, t, parts, c);
-    // As recorded (npus = the parts it made), so emission divides alike.
-    if (split.parts >= 2 && split.parts != parts)
-      split = divideMatMulGroup(chip, op, split.tiling, split.parts, c);
     if (split.parts >= 2 && split.cycles < best.cycles)
       best = std::move(split);
   }

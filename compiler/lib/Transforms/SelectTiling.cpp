@@ -159,6 +159,8 @@ struct SelectTilingPass
         fields.set("cycles", i64(split.cycles));
         fields.set("split", b.getStringAttr(
                                 cost::gemmSplitAxisName(split.axis)));
+      } else {
+        fields.erase("split");
       }
       g->setAttr(kTilingAttr, fields.getDictionary(g.getContext()));
       return WalkResult::advance();
@@ -318,6 +320,13 @@ struct VerifyTilingPass
       if (!v || v.getInt() < 1 || uint64_t(v.getInt()) > c->npus) {
         g.emitOpError("tsr.tiling 'npus' must be an integer in [1, ")
             << c->npus << "] (the chip's npus)";
+        return WalkResult::interrupt();
+      }
+      if (Attribute axis = t.get("split");
+          axis && (!isa<StringAttr>(axis) ||
+                   cast<StringAttr>(axis).getValue() != "rows")) {
+        g.emitOpError("tsr.tiling 'split' of a fused matmul group must be "
+                      "\"rows\" (its row tiles are divided)");
         return WalkResult::interrupt();
       }
       if (v.getInt() > 1 && g->hasAttr(tsr::kKeepKvAttr)) {

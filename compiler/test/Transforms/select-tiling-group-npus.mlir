@@ -7,7 +7,7 @@
 // cycles (296960 against 344052 on one NPU, the one-NPU figures below); a
 // 64x64x64 group stays on NPU 0 (npus = 1, nothing else changes). On the
 // one-NPU reference chip nothing about NPUs is recorded. tsr-verify-tiling
-// rejects an `npus` above the chip's, and a split of a group that keeps K
+// rejects an `npus` above the chip's, a split other than "rows", and a split of a group that keeps K
 // and V in SRAM (the region is one NPU's).
 // RUN: tessera-opt %s -split-input-file --tsr-fuse-epilogue=chip-config=%models/../arch/configs/two-npus.cfg --tsr-select-tiling=chip-config=%models/../arch/configs/two-npus.cfg --tsr-verify-tiling=chip-config=%models/../arch/configs/two-npus.cfg | FileCheck %s --check-prefix=TWO
 // RUN: tessera-opt %s -split-input-file --tsr-fuse-epilogue --tsr-select-tiling | FileCheck %s --check-prefix=ONE

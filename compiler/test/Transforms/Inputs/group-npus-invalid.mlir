@@ -23,3 +23,16 @@ func.func @split_with_resident_kv(%x: tensor<64x64xf32>, %w: tensor<64x64xf32>, 
   }
   return %o : tensor<64x64xf32>
 }
+
+// -----
+
+func.func @split_by_columns(%x: tensor<64x64xf32>, %w: tensor<64x64xf32>, %c: tensor<64xf32>) -> tensor<64x64xf32> {
+  // expected-error @+1 {{'tsr.group' op tsr.tiling 'split' of a fused matmul group must be "rows" (its row tiles are divided)}}
+  %o = tsr.group(%x, %w, %c) {kind = "matmul", epilogue = ["bias"], tsr.tiling = {tm = 32 : i64, tk = 64 : i64, tn = 64 : i64, npus = 2 : i64, split = "cols"}, why = ""} : (tensor<64x64xf32>, tensor<64x64xf32>, tensor<64xf32>) -> tensor<64x64xf32> {
+  ^bb0(%a0: tensor<64x64xf32>, %a1: tensor<64x64xf32>, %a2: tensor<64xf32>):
+    %m = tsr.matmul %a0, %a1 : tensor<64x64xf32>, tensor<64x64xf32> -> tensor<64x64xf32>
+    %s = tsr.add %m, %a2 : tensor<64x64xf32>, tensor<64xf32> -> tensor<64x64xf32>
+    tsr.yield %s : tensor<64x64xf32>
+  }
+  return %o : tensor<64x64xf32>
+}
