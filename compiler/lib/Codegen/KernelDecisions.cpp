@@ -43,15 +43,16 @@ TilingChoice rowChoice(const cost::RowTiling &t, const cost::Cost &k) {
   return {{{"tr", int64_t(t.tr)}, {"tc", int64_t(t.tc)}}, {}, k};
 }
 
-/// "the smallest tile (1 x 8) needs N bytes of SRAM, the chip has B", or for
-/// whole rows "one row of C elements needs N bytes ...".
-std::string noFit(const cost::RowTiling &least, bool wholeRows,
-                  uint64_t leastBytes, uint64_t budget) {
-  std::string what = wholeRows ? "one row of " + str(least.tc) + " elements"
-                               : "the smallest tile (" + str(least.tr) + " x " +
-                                     str(least.tc) + ")";
-  return what + " needs " + str(leastBytes) + " bytes of SRAM, the chip has " +
-         str(budget);
+/// noFit for a [rows, cols] view whose smallest tiling is `least`: "no
+/// tiling of the RxC view fits B bytes of SRAM; the smallest tile (1 x 8)
+/// needs N bytes", or for whole rows "...; one row of C elements needs N
+/// bytes".
+std::string rowNoFit(uint64_t rows, uint64_t cols, const cost::RowTiling &least,
+                     bool wholeRows, uint64_t leastBytes, uint64_t budget) {
+  return noFit(str(rows) + "x" + str(cols) + " view", leastBytes, budget,
+               wholeRows ? "one row of " + str(least.tc) + " elements"
+                         : "the smallest tile (" + str(least.tr) + " x " +
+                               str(least.tc) + ")");
 }
 
 /// A [rows, cols] view of the output for elementwise chains: rows of 64
@@ -146,6 +147,13 @@ cost::GemmOp tessera::codegen::matmulGemmOf(const Graph &g,
   return op;
 }
 
+std::string tessera::codegen::noFit(const std::string &kernel, uint64_t least,
+                                    uint64_t budget,
+                                    const std::string &smallest) {
+  return "no tiling of the " + kernel + " fits " + str(budget) +
+         " bytes of SRAM; " + smallest + " needs " + str(least) + " bytes";
+}
+
 uint64_t tessera::codegen::leastGemmBytes(const arch::ChipConfig &chip,
                                           const cost::GemmOp &op,
                                           const cost::Constraints &c) {
@@ -216,8 +224,8 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
       cost::RowTiling least =
           cost::smallestRowTiling(v->blockRows(), v->op.cols, whole);
       error =
-          noFit(least, whole,
-                cost::vectorKernel(blockOp(*v), least, c).sramBytes, budget);
+          rowNoFit(v->blockRows(), v->op.cols, least, whole,
+                   cost::vectorKernel(blockOp(*v), least, c).sramBytes, budget);
       return std::nullopt;
     }
     if (v->blocks > 1)
@@ -230,8 +238,8 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
     auto best = cost::searchReduce(chip, r.op, r.rows, r.cols, c);
     if (!best) {
       cost::RowTiling least = cost::smallestRowTiling(r.rows, r.cols, true);
-      error = noFit(
-          least, true,
+      error = rowNoFit(
+          r.rows, r.cols, least, true,
           cost::reduceKernel(r.op, r.rows, r.cols, least.tr, "x", "out", c)
               .sramBytes,
           budget);
@@ -244,8 +252,8 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
     auto best = cost::searchChain(chip, op, c);
     if (!best) {
       cost::RowTiling least = cost::smallestRowTiling(op.rows, op.cols, false);
-      error = noFit(least, false, cost::chainKernel(op, least, c).sramBytes,
-                    budget);
+      error = rowNoFit(op.rows, op.cols, least, false,
+                       cost::chainKernel(op, least, c).sramBytes, budget);
       return std::nullopt;
     }
     return rowChoice(best->tiling, best->cost);
@@ -268,10 +276,8 @@ tessera::codegen::chooseTiling(const Graph &g, const GraphNode &n,
     std::optional<cost::Choice<cost::GemmTiling>> best =
         cost::searchGemm(chip, op, c);
     if (!best) {
-      error = "no tiling of the " + str(op.m) + "x" + str(op.k) + "x" +
-              str(op.n) + " product fits " + str(budget) +
-              " bytes of SRAM; the smallest needs " +
-              str(leastGemmBytes(chip, op, c)) + " bytes";
+      error = noFit(str(op.m) + "x" + str(op.k) + "x" + str(op.n) + " product",
+                    leastGemmBytes(chip, op, c), budget);
       return std::nullopt;
     }
     return gemmChoice(chip, op, *best);

@@ -24,11 +24,6 @@ constexpr uint64_t kEb = 2; // FP16 bytes per element.
 
 std::string str(uint64_t v) { return std::to_string(v); }
 
-std::string noFit(const std::string &what, uint64_t least, uint64_t budget) {
-  return "no tiling of the " + what + " fits " + str(budget) +
-         " bytes of SRAM; the smallest needs " + str(least) + " bytes";
-}
-
 bool hasGemm(const MovementView &v) {
   return v.kind == DecisionKind::Conv ||
          (v.kind == DecisionKind::Pool && v.global);

@@ -307,6 +307,34 @@ cost::Constraints ownBudget(const GroupKernel &k, cost::Constraints c) {
   return c;
 }
 
+/// The kernels whose SRAM plans the passes record and prove, in this
+/// order: every fused group (`group`), every op (`bare`: those outside a
+/// group with decisions in the IR), every function argument (`input`: an
+/// integer input's FP16 conversion). Stops at the first failure.
+LogicalResult
+forEachKernel(ModuleOp module, function_ref<LogicalResult(GroupOp)> group,
+              function_ref<LogicalResult(Operation *)> bare,
+              function_ref<LogicalResult(func::FuncOp, BlockArgument)> input) {
+  if (module
+          .walk([&](GroupOp g) {
+            return succeeded(group(g)) ? WalkResult::advance()
+                                       : WalkResult::interrupt();
+          })
+          .wasInterrupted() ||
+      module
+          .walk([&](Operation *op) {
+            return succeeded(bare(op)) ? WalkResult::advance()
+                                       : WalkResult::interrupt();
+          })
+          .wasInterrupted())
+    return failure();
+  for (auto fn : module.getOps<func::FuncOp>())
+    for (BlockArgument arg : fn.getArguments())
+      if (failed(input(fn, arg)))
+        return failure();
+  return success();
+}
+
 struct AllocateSramPass
     : tessera::tsr::impl::TsrAllocateSramBase<AllocateSramPass> {
   using TsrAllocateSramBase::TsrAllocateSramBase;
@@ -318,22 +346,13 @@ struct AllocateSramPass
       return signalPassFailure();
     cost::Constraints c;
     c.sramBytes = sramBytes;
-    WalkResult r = module.walk([&](GroupOp g) {
-      return succeeded(allocate(g, c)) ? WalkResult::advance()
-                                       : WalkResult::interrupt();
-    });
-    if (r.wasInterrupted())
-      return signalPassFailure();
-    r = module.walk([&](Operation *op) {
-      return succeeded(allocateBare(op, c)) ? WalkResult::advance()
-                                            : WalkResult::interrupt();
-    });
-    if (r.wasInterrupted())
-      return signalPassFailure();
-    for (auto fn : module.getOps<func::FuncOp>())
-      for (BlockArgument arg : fn.getArguments())
-        if (failed(allocateConversion(fn, arg, c)))
-          return signalPassFailure();
+    if (failed(forEachKernel(
+            module, [&](GroupOp g) { return allocate(g, c); },
+            [&](Operation *op) { return allocateBare(op, c); },
+            [&](func::FuncOp fn, BlockArgument arg) {
+              return allocateConversion(fn, arg, c);
+            })))
+      signalPassFailure();
   }
 
   /// An integer input read as data: the plan of its FP16 conversion for
@@ -342,17 +361,31 @@ struct AllocateSramPass
                                    const cost::Constraints &c) {
     if (!fn.getArgAttr(arg.getArgNumber(), "tsr.tiling"))
       return success();
-    std::optional<BareKernel> k = conversionKernelOf(arg);
+    std::optional<cost::SramPlan> plan;
+    if (failed(planOf(fn, conversionKernelOf(arg), c, plan)))
+      return failure();
+    if (plan)
+      fn.setArgAttr(arg.getArgNumber(), kSramPlanAttr,
+                    sramPlanAttr(fn.getContext(), *plan));
+    return success();
+  }
+
+  /// The plan of kernel `k` (reported on `at`) for its recorded tiling
+  /// (codegen::sramPlanOf) into `plan`; no kernel or no plan: nullopt.
+  LogicalResult planOf(Operation *at, const std::optional<BareKernel> &k,
+                       const cost::Constraints &c,
+                       std::optional<cost::SramPlan> &plan) {
     if (!k)
       return success();
     std::string error;
-    std::optional<cost::SramPlan> plan =
-        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
-    if (!plan)
-      return error.empty() ? success()
-                           : fn.emitOpError() << k->who() << ": " << error;
-    fn.setArgAttr(arg.getArgNumber(), kSramPlanAttr,
-                  sramPlanAttr(fn.getContext(), *plan));
+    plan = codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
+    if (!plan && !error.empty())
+      return at->emitOpError() << k->who() << ": " << error;
+    uint64_t budget = c.budget(*chip);
+    if (plan && plan->total > budget)
+      return at->emitOpError()
+             << k->who() << ": the recorded tiling's buffers need "
+             << plan->total << " bytes of SRAM, the budget is " << budget;
     return success();
   }
 
@@ -361,21 +394,11 @@ struct AllocateSramPass
   LogicalResult allocateBare(Operation *op, const cost::Constraints &c) {
     if (!op->hasAttr("tsr.tiling"))
       return success();
-    std::optional<BareKernel> k = bareKernelOf(op);
-    if (!k)
-      return success();
-    std::string error;
-    std::optional<cost::SramPlan> plan =
-        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
-    if (!plan)
-      return error.empty() ? success()
-                           : op->emitOpError() << k->who() << ": " << error;
-    uint64_t budget = c.budget(*chip);
-    if (plan->total > budget)
-      return op->emitOpError()
-             << k->who() << ": the recorded tiling's buffers need "
-             << plan->total << " bytes of SRAM, the budget is " << budget;
-    op->setAttr(kSramPlanAttr, sramPlanAttr(op->getContext(), *plan));
+    std::optional<cost::SramPlan> plan;
+    if (failed(planOf(op, bareKernelOf(op), c, plan)))
+      return failure();
+    if (plan)
+      op->setAttr(kSramPlanAttr, sramPlanAttr(op->getContext(), *plan));
     return success();
   }
 
@@ -497,22 +520,13 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
       return signalPassFailure();
     cost::Constraints c;
     c.sramBytes = sramBytes;
-    WalkResult r = module.walk([&](GroupOp g) {
-      return succeeded(verify(g, c)) ? WalkResult::advance()
-                                     : WalkResult::interrupt();
-    });
-    if (r.wasInterrupted())
-      return signalPassFailure();
-    r = module.walk([&](Operation *op) {
-      return succeeded(verifyBare(op, c)) ? WalkResult::advance()
-                                          : WalkResult::interrupt();
-    });
-    if (r.wasInterrupted())
-      return signalPassFailure();
-    for (auto fn : module.getOps<func::FuncOp>())
-      for (BlockArgument arg : fn.getArguments())
-        if (failed(verifyConversion(fn, arg, c)))
-          return signalPassFailure();
+    if (failed(forEachKernel(
+            module, [&](GroupOp g) { return verify(g, c); },
+            [&](Operation *op) { return verifyBare(op, c); },
+            [&](func::FuncOp fn, BlockArgument arg) {
+              return verifyConversion(fn, arg, c);
+            })))
+      signalPassFailure();
   }
 
   /// The plan recorded on an integer input for its FP16 conversion.
@@ -522,11 +536,19 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
     if (!any)
       return success();
     std::optional<BareKernel> k = conversionKernelOf(arg);
-    std::string who = k ? k->who() : inputName(arg);
+    return verifyPlan(fn, k ? k->who() : inputName(arg), any, k, c);
+  }
+
+  /// The plan `any` recorded for kernel `k` (named `who`, reported on
+  /// `at`): read and proved on its own, then holding every buffer the
+  /// kernel needs for its recorded tiling.
+  LogicalResult verifyPlan(Operation *at, const std::string &who, Attribute any,
+                           const std::optional<BareKernel> &k,
+                           const cost::Constraints &c) {
     auto attr = dyn_cast<DictionaryAttr>(any);
     if (!attr)
-      return fn.emitOpError() << who << ": tsr.sram must be a dictionary";
-    std::optional<cost::SramPlan> plan = readAndCheck(fn, who, attr, c);
+      return at->emitOpError() << who << ": tsr.sram must be a dictionary";
+    std::optional<cost::SramPlan> plan = readAndCheck(at, who, attr, c);
     if (!plan)
       return failure();
     if (!k)
@@ -536,8 +558,8 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
         codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
     if (!need)
       return error.empty() ? success()
-                           : fn.emitOpError() << who << ": " << error;
-    return covers(fn, who, *plan, *need);
+                           : at->emitOpError() << who << ": " << error;
+    return covers(at, who, *plan, *need);
   }
 
   /// The recorded plan of `op` (named `who` in messages) read and proved
@@ -630,22 +652,8 @@ struct VerifySramPass : tessera::tsr::impl::TsrVerifySramBase<VerifySramPass> {
         op->getParentOfType<GroupOp>())
       return success();
     std::optional<BareKernel> k = bareKernelOf(op);
-    std::string who = k ? k->who() : op->getName().getStringRef().str();
-    auto attr = op->getAttrOfType<DictionaryAttr>(kSramPlanAttr);
-    if (!attr)
-      return op->emitOpError() << who << ": tsr.sram must be a dictionary";
-    std::optional<cost::SramPlan> plan = readAndCheck(op, who, attr, c);
-    if (!plan)
-      return failure();
-    if (!k)
-      return success();
-    std::string error;
-    std::optional<cost::SramPlan> need =
-        codegen::sramPlanOf(k->graph, k->node(), *chip, c, error);
-    if (!need)
-      return error.empty() ? success()
-                           : op->emitOpError() << who << ": " << error;
-    return covers(op, who, *plan, *need);
+    return verifyPlan(op, k ? k->who() : op->getName().getStringRef().str(),
+                      op->getAttr(kSramPlanAttr), k, c);
   }
 
   /// The resident K/V region (tsr-keep-kv): where tsr.keep_kv puts it in

@@ -143,6 +143,11 @@ GraphNode conversionNode(Graph &g, int value);
 /// folds A's batch into M (one taller product). Tensor names are the graph
 /// values'.
 cost::GemmOp matmulGemmOf(const Graph &g, const GraphNode &n);
+/// Every kind's error when no tiling fits: "no tiling of the <kernel> fits
+/// <budget> bytes of SRAM; <smallest> needs <least> bytes" (`smallest`: "one
+/// row of 4096 elements", "the smallest tile (1 x 8)").
+std::string noFit(const std::string &kernel, uint64_t least, uint64_t budget,
+                  const std::string &smallest = "the smallest");
 /// The SRAM bytes of the smallest GEMM tile the search considers (what a
 /// "no tiling fits" error names).
 uint64_t leastGemmBytes(const arch::ChipConfig &chip, const cost::GemmOp &op,

@@ -95,8 +95,8 @@ TransposeView transposeView(const std::vector<int64_t> &in,
 // Searches of the move, gather and chain kernels
 //===----------------------------------------------------------------------===//
 
-/// The tile the code generator's heuristic chose before the search
-/// (`pickTiles`): the kernel's buffers cost `bytesPerElem` bytes per tile
+/// The tile the code generator's heuristic chose before the search (its
+/// former `pickTiles`, deleted): the kernel's buffers cost `bytesPerElem` bytes per tile
 /// element in total after `fixed` resident bytes; whole rows up to the tile
 /// cap and what SRAM has left after eight alignment slacks (one row of
 /// 32-column multiples when a row does not fit); nullopt when not even 32
