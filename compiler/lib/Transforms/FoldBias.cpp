@@ -117,18 +117,8 @@ struct FoldBiasPass : tessera::tsr::impl::TsrFoldBiasBase<FoldBiasPass> {
     uint64_t steps = (op.k + ft.tk - 1) / ft.tk;
     uint64_t kLast = op.k - (steps - 1) * ft.tk;
     Builder b(g.getContext());
-    auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
     g->setAttr(kFoldBiasAttr, b.getUnitAttr());
-    g->setAttr("tsr.tiling",
-               b.getDictionaryAttr(
-                   {b.getNamedAttr("tm", i64(ft.tm)),
-                    b.getNamedAttr("tk", i64(ft.tk)),
-                    b.getNamedAttr("tn", i64(ft.tn)),
-                    b.getNamedAttr("sram_bytes", i64(d.folded->cost.sramBytes)),
-                    b.getNamedAttr("dram_bytes",
-                                   i64(d.folded->cost.dramBytes())),
-                    b.getNamedAttr("cycles",
-                                   i64(d.folded->cost.latencyCycles))}));
+    setGemmTiling(g, ft, d.folded->cost);
     std::string why =
         "bias added by the matrix unit instead of a vec.add per output "
         "tile: the last K step multiplies " +

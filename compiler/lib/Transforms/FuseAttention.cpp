@@ -94,6 +94,20 @@ tessera::tsr::matmulGroupWorkload(const MatMulGroupParts &parts) {
   return op;
 }
 
+void tessera::tsr::setGemmTiling(GroupOp g, const cost::GemmTiling &t,
+                                 const cost::Cost &c) {
+  Builder b(g.getContext());
+  auto i64 = [&](uint64_t v) { return b.getI64IntegerAttr(int64_t(v)); };
+  g->setAttr("tsr.tiling",
+             b.getDictionaryAttr(
+                 {b.getNamedAttr("tm", i64(t.tm)),
+                  b.getNamedAttr("tk", i64(t.tk)),
+                  b.getNamedAttr("tn", i64(t.tn)),
+                  b.getNamedAttr("sram_bytes", i64(c.sramBytes)),
+                  b.getNamedAttr("dram_bytes", i64(c.dramBytes())),
+                  b.getNamedAttr("cycles", i64(c.latencyCycles))}));
+}
+
 cost::AttentionOp tessera::tsr::attentionWorkload(Operation *attention) {
   auto a = cast<AttentionOp>(attention);
   OperandLayout l[3] = {traceAttentionOperand(a.getQuery()),

@@ -207,22 +207,6 @@ std::string whyOf(const cost::MatMulGroupOp &op,
          " of SRAM";
 }
 
-void setTiling(GroupOp g, const cost::Choice<cost::GemmTiling> &best) {
-  Builder b(g.getContext());
-  g->setAttr(
-      "tsr.tiling",
-      b.getDictionaryAttr(
-          {b.getNamedAttr("tm", b.getI64IntegerAttr(int64_t(best.tiling.tm))),
-           b.getNamedAttr("tk", b.getI64IntegerAttr(int64_t(best.tiling.tk))),
-           b.getNamedAttr("tn", b.getI64IntegerAttr(int64_t(best.tiling.tn))),
-           b.getNamedAttr("sram_bytes",
-                          b.getI64IntegerAttr(int64_t(best.cost.sramBytes))),
-           b.getNamedAttr("dram_bytes",
-                          b.getI64IntegerAttr(int64_t(best.cost.dramBytes()))),
-           b.getNamedAttr("cycles", b.getI64IntegerAttr(
-                                        int64_t(best.cost.latencyCycles)))}));
-}
-
 /// Moves `ops` (in program order, the last one's result the group's) into
 /// a new tsr.group placed at the last op; `inline_` (optional) is an
 /// existing group among `ops` whose body is inlined in its place.
@@ -397,7 +381,7 @@ struct FuseEpiloguePass
     ops.resize(cuts[chosen->cut].first);
     GroupOp g =
         buildGroup(ops, epilogueAttr(mm.getContext(), gop), StringAttr(), why);
-    setTiling(g, chosen->best);
+    setGemmTiling(g, chosen->best.tiling, chosen->best.cost);
   }
 
   /// Each prefix of the chain fused (cut i: the product and epilogue ops
@@ -588,7 +572,7 @@ struct FuseLayerNormPass
       GroupOp g = buildGroup(
           ops, epilogueAttr(ctx, c.op), StringAttr::get(ctx, "layernorm"),
           whyOf(c.op, best, planner.budget()) + "; " + v.text());
-      setTiling(g, best);
+      setGemmTiling(g, best.tiling, best.cost);
     }
     for (Consumer &c : llvm::reverse(consumers))
       for (Operation *m : llvm::reverse(c.moves))

@@ -262,15 +262,7 @@ struct KeepKvPass : tessera::tsr::impl::TsrKeepKvBase<KeepKvPass> {
     proj.setWhyAttr(b.getStringAttr(
         proj.getWhy().str() + "; K and V of the first " +
         std::to_string(best.heads) + " heads kept in SRAM for the attention"));
-    proj->setAttr(
-        "tsr.tiling",
-        b.getDictionaryAttr(
-            {b.getNamedAttr("tm", i64(best.projTile.tm)),
-             b.getNamedAttr("tk", i64(best.projTile.tk)),
-             b.getNamedAttr("tn", i64(best.projTile.tn)),
-             b.getNamedAttr("sram_bytes", i64(best.proj.sramBytes)),
-             b.getNamedAttr("dram_bytes", i64(best.proj.dramBytes())),
-             b.getNamedAttr("cycles", i64(best.proj.latencyCycles))}));
+    setGemmTiling(proj, best.projTile, best.proj);
     g.setHeadsOnChipAttr(i64(best.heads));
     g->setAttr("tsr.tiling",
                b.getDictionaryAttr(

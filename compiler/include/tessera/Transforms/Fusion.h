@@ -47,6 +47,11 @@ cost::AttentionOp attentionWorkload(mlir::Operation *attention);
 /// that price or place it read it.
 cost::MatMulGroupOp matmulGroupWorkload(const MatMulGroupParts &parts);
 
+/// Records a matmul group's tile and its modelled cost as `tsr.tiling =
+/// {tm, tk, tn, sram_bytes, dram_bytes, cycles}` (the fusion passes,
+/// tsr-keep-kv and tsr-fold-bias).
+void setGemmTiling(GroupOp g, const cost::GemmTiling &t, const cost::Cost &c);
+
 } // namespace tessera::tsr
 
 #endif // TESSERA_TRANSFORMS_FUSION_H
